@@ -1,0 +1,32 @@
+"""A short identity for a loaded model, so an index can refuse vectors from another one.
+
+Names are not enough (a local path can hold other weights tomorrow), and hashing
+every weight costs a second per start. This hashes what changes whenever the
+model's output can change: module layout, prompts, how the tokenizer splits a fixed
+probe, and the exact bytes at both ends of every parameter tensor.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sentence_transformers import SentenceTransformer
+
+_PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café"
+
+
+def model_fingerprint(model: SentenceTransformer) -> str:
+    digest = hashlib.sha256()
+    layout = {
+        "modules": [type(m).__module__ + "." + type(m).__name__ for m in model],
+        "prompts": model.prompts,
+        "max_seq_length": model.max_seq_length,
+        "probe": model.tokenizer(_PROBE)["input_ids"] if model.tokenizer is not None else None,
+    }
+    digest.update(json.dumps(layout, sort_keys=True, default=str).encode())
+    for name, tensor in model.state_dict().items():
+        flat = tensor.detach().reshape(-1).cpu()
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
+        digest.update(flat[:256].numpy().tobytes())
+        digest.update(flat[-256:].numpy().tobytes())
+    return digest.hexdigest()[:16]

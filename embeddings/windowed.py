@@ -16,7 +16,15 @@ from sentence_transformers.base.modules.transformer import Transformer
 
 
 class WindowedTransformer(Transformer):
-    """Transformer that windows long inputs instead of truncating them."""
+    """Transformer that windows long inputs instead of truncating them.
+
+    It wraps a BERT encoder read through mean pooling, so BERT's pooler head is never
+    created: left in, it would be randomly initialized on every load.
+    """
+
+    def __init__(self, model_name_or_path: str, *, model_kwargs: dict[str, Any] | None = None, **kwargs) -> None:
+        super().__init__(model_name_or_path, model_kwargs={"add_pooling_layer": False, **(model_kwargs or {})},
+                         **kwargs)
 
     def preprocess(self, inputs, prompt: str | None = None, processing_kwargs=None, **kwargs) -> dict[str, Any]:
         # The tokenizer warns that long inputs "will result in indexing errors"; here they will not.

@@ -1,0 +1,1 @@
+"""Documents -> passages -> index -> ranked answers. The index knows vectors; passages know text."""

@@ -1,0 +1,46 @@
+"""Arabic text helpers for lexical matching and highlighting (never for what we store or show).
+
+Arabic spelling varies in ways that do not change meaning: optional diacritics,
+tatweel (kashida) stretching, the hamza forms of alef, ta marbuta written as ha,
+alef maqsura written as ya. Matching on a normalized form finds "أحمد" for "احمد".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_FOLD = str.maketrans({
+    "\u0622": "\u0627", "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",  # آ أ إ ٱ -> ا
+    "\u0629": "\u0647",  # ة -> ه
+    "\u0649": "\u064a",  # ى -> ي
+    "\u0624": "\u0648",  # ؤ -> و
+    "\u0626": "\u064a",  # ئ -> ي
+})
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def strip_diacritics(text: str) -> str:
+    return _DIACRITICS.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """Fold the spelling variants above, plus case and compatibility forms, into one form."""
+    text = unicodedata.normalize("NFKC", text)
+    text = strip_diacritics(text).replace(_TATWEEL, "")
+    return text.translate(_FOLD).casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """Normalized word tokens, the unit of lexical matching."""
+    return _WORD.findall(normalize(text))
+
+
+def language(text: str) -> str:
+    """'ar' when Arabic letters outnumber Latin ones, else 'en' (the only two the corpus holds)."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return "ar" if arabic >= latin and arabic > 0 else "en"

@@ -1,0 +1,131 @@
+"""Corpus folder -> index directory, re-embedding only what changed since the last build."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sentence_transformers import SentenceTransformer
+
+from embeddings import model_fingerprint, model_name
+from search import store
+from search.chunking import ChunkSettings, Passage, chunk
+from search.documents import Skipped, read_corpus
+
+BATCH = 32
+
+
+class BuildError(RuntimeError):
+    """The build cannot go ahead; the message says why. The existing index is untouched."""
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    documents: int
+    passages: int
+    sentences: int
+    embedded: int  # texts (passages and sentences) sent to the model
+    reused: int  # texts whose vectors came from the previous build
+    seconds: float
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def model_info(model: SentenceTransformer) -> dict:
+    return {"name": model_name(model), "fingerprint": model_fingerprint(model),
+            "dimension": model.get_embedding_dimension(), "prompts": dict(model.prompts),
+            "max_seq_length": model.max_seq_length}
+
+
+def token_counter(model: SentenceTransformer):
+    """Tokens the model sees for a passage: its document prompt and special tokens included."""
+    prompt = model.prompts.get("document", "")
+    return lambda text: len(model.tokenizer(prompt + text)["input_ids"])
+
+
+def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray]:
+    """Vectors of the current build by text, if it was made with the same model."""
+    if not store.exists(index_dir):
+        return {}
+    try:
+        old = store.load(index_dir)
+    except store.IndexUnavailable:
+        return {}  # a damaged index is rebuilt from scratch
+    if old.manifest["model"]["fingerprint"] != fingerprint:
+        return {}
+    known = dict(zip((p.text for p in old.passages), old.passage_vectors()))
+    sentences = (s for p in old.passages for s in p.sentence_texts())
+    known.update(zip(sentences, old.sentence_vectors))
+    return known
+
+
+def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: bool) -> dict[str, np.ndarray]:
+    if not texts:
+        return {}
+    from tqdm import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+    vectors = {}
+    with tqdm(total=len(texts), unit=label, desc=f"embedding {label}s", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        for i in range(0, len(order), BATCH):
+            batch = [texts[j] for j in order[i:i + BATCH]]
+            vectors.update(zip(batch, model.encode_document(batch, batch_size=BATCH)))
+            bar.update(len(batch))
+    return vectors
+
+
+def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "flat",
+          settings: ChunkSettings | None = None, progress: bool = False) -> BuildReport:
+    """Build (or rebuild) the index of ``corpus`` at ``index_dir`` and swap it in atomically."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    if index_type not in store.INDEX_TYPES:
+        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(store.INDEX_TYPES)}")
+    try:
+        documents, skipped = read_corpus(corpus)
+    except FileNotFoundError as exc:
+        raise BuildError(str(exc)) from exc
+    if not documents:
+        raise BuildError(f"no readable .txt or .md files under {corpus}")
+
+    info = model_info(model)
+    settings = settings or ChunkSettings(max_tokens=info["max_seq_length"] or 512)
+    count = token_counter(model)
+    passages: list[Passage] = [p for d in documents for p in chunk(d, count, settings)]
+    if not passages:
+        raise BuildError(f"the documents under {corpus} hold no passages (only titles or boilerplate)")
+
+    known = _previous_vectors(index_dir, info["fingerprint"])
+    reused = {t for t in {p.text for p in passages} | {s for p in passages for s in p.sentence_texts()} if t in known}
+    missing_passages = sorted({p.text for p in passages} - known.keys())
+    known.update(_embed(model, missing_passages, "passage", progress))
+    missing_sentences = sorted({s for p in passages for s in p.sentence_texts()} - known.keys())
+    known.update(_embed(model, missing_sentences, "sentence", progress))
+
+    dim = info["dimension"]
+    passage_vectors = np.stack([known[p.text] for p in passages]).astype(np.float32)
+    sentence_list = [s for p in passages for s in p.sentence_texts()]
+    sentence_vectors = (np.stack([known[s] for s in sentence_list]).astype(np.float32)
+                        if sentence_list else np.zeros((0, dim), np.float32))
+    faiss_index = store.make_faiss(dim, index_type)
+    faiss_index.add(passage_vectors)
+
+    seconds = time.perf_counter() - started
+    manifest = {
+        "model": info,
+        "chunking": settings.to_dict(),
+        "index": {"type": index_type, "params": store.INDEX_TYPES[index_type], "metric": "inner_product"},
+        "corpus": str(Path(corpus).resolve()),
+        "files": {d.id: {"sha256": d.sha256, "passages": sum(p.doc_id == d.id for p in passages)} for d in documents},
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentence_list),
+                   "embedded": len(missing_passages) + len(missing_sentences), "reused": len(reused)},
+        "build_seconds": round(seconds, 3),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    store.save(index_dir, manifest, faiss_index, passages, sentence_vectors)
+    return BuildReport(index_dir, len(documents), len(passages), len(sentence_list),
+                       manifest["counts"]["embedded"], len(reused), seconds, skipped)

@@ -1,0 +1,149 @@
+"""Documents -> passages: the units we embed, rank and show.
+
+A passage is a paragraph (one line of the source). Boilerplate lines (a lone
+advertisement marker, a source or credit line) and exact repeats of a paragraph
+are dropped; a short heading line is joined to the paragraph under it. A paragraph
+longer than the model's window is split at sentence ends (then at spaces, if one
+sentence alone is too long) into consecutive pieces that together keep every
+character, so nothing is cut off silently by the encoder.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterator
+
+from search.arabic import language, normalize
+from search.documents import Document
+
+TokenCounter = Callable[[str], int]
+
+_LINE = re.compile(r"[^\r\n]+")
+_SENTENCE_END = re.compile(r"[.!?\u061f\u061b;\u2026]+[\"'\u00bb\u201d\u2019)\]]*(?=\s|$)")
+_SPACE = re.compile(r"\s+")
+_ADVERTISEMENT = {"إعلان", "اعلان", "إعلانات", "اعلانات", "advertisement", "ad", "ads", "sponsored"}
+_CREDIT = re.compile(r"^(المصدر|المصادر|مصدر الخبر|source|sources|credit|credits|photo credit)\s*[:\uff1a]", re.I)
+_ENDS_SENTENCE = re.compile(r"[.!?\u061f\u061b;:\u2026\"'\u00bb\u201d)]$")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    max_tokens: int = 512  # the model's window, prompt and special tokens included
+    heading_max_words: int = 6
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    title: str
+    source: str
+    ordinal: int  # position among the document's passages, from 0
+    start: int  # character offsets into the source file's text
+    end: int
+    lang: str
+    text: str  # exactly source_text[start:end]
+    sentences: tuple[tuple[int, int], ...] = field(default=())  # offsets into text
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+
+def is_boilerplate(line: str) -> bool:
+    bare = line.strip().strip(".:-–—|*#").strip()
+    return bare.casefold() in _ADVERTISEMENT or bool(_CREDIT.match(bare))
+
+
+def _is_heading(line: str, settings: ChunkSettings) -> bool:
+    if line.startswith("#"):
+        return True
+    return len(line.split()) <= settings.heading_max_words and not _ENDS_SENTENCE.search(line)
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank line, surrounding whitespace excluded."""
+    for m in _LINE.finditer(text):
+        line = m.group()
+        stripped = line.strip()
+        if stripped:
+            start = m.start() + (len(line) - len(line.lstrip()))
+            yield start, start + len(stripped)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of text[start:end] as absolute offsets; a line break always ends one."""
+    end = len(text) if end is None else end
+    spans = []
+    for a, b in _lines(text[start:end]):
+        a, b = a + start, b + start
+        cursor = a
+        for m in _SENTENCE_END.finditer(text, a, b):
+            spans.append((cursor, m.end()))
+            cursor = m.end()
+            while cursor < b and text[cursor].isspace():
+                cursor += 1
+        if cursor < b:
+            spans.append((cursor, b))
+    return spans
+
+
+def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.compile(r"\S+").finditer(text, start, end)]
+
+
+def _pack(text: str, units: list[tuple[int, int]], fits: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Greedily join consecutive units into the longest spans that fit; split a unit that alone does not."""
+    pieces: list[tuple[int, int]] = []
+    for a, b in units:
+        if pieces and fits(pieces[-1][0], b):
+            pieces[-1] = (pieces[-1][0], b)
+        elif fits(a, b):
+            pieces.append((a, b))
+        else:
+            words = _word_spans(text, a, b)
+            finer = words if len(words) > 1 else [(i, i + 1) for i in range(a, b)]
+            if len(finer) <= 1:  # a single character always has to go through
+                pieces.append((a, b))
+            else:
+                pieces.extend(_pack(text, finer, fits))
+    return pieces
+
+
+def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSettings = ChunkSettings()) -> list[Passage]:
+    """Cut one document into passages; ``count_tokens`` measures a passage as the model will see it."""
+    text = document.text
+    lines = list(_lines(text))
+    body = lines[1:] or lines  # the first line is the title; a one-line file is its own passage
+    spans: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    heading_start: int | None = None
+    for i, (a, b) in enumerate(body):
+        line = text[a:b]
+        if is_boilerplate(line):
+            continue
+        key = _SPACE.sub(" ", normalize(line))
+        if key in seen:
+            continue
+        seen.add(key)
+        has_next = any(not is_boilerplate(text[c:d]) for c, d in body[i + 1:])
+        if has_next and _is_heading(line, settings):
+            heading_start = a if heading_start is None else heading_start
+            continue
+        spans.append((a if heading_start is None else heading_start, b))
+        heading_start = None
+
+    def fits(a: int, b: int) -> bool:
+        return count_tokens(text[a:b]) <= settings.max_tokens
+
+    pieces = []
+    for a, b in spans:
+        pieces.extend([(a, b)] if fits(a, b) else _pack(text, sentence_spans(text, a, b), fits))
+
+    passages = []
+    for ordinal, (a, b) in enumerate(pieces):
+        sentences = tuple((s - a, e - a) for s, e in sentence_spans(text, a, b))
+        passages.append(Passage(document.id, document.title, document.path, ordinal, a, b,
+                                language(text[a:b]), text[a:b], sentences))
+    return passages

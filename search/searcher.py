@@ -1,0 +1,176 @@
+"""Query -> ranked passages. The one object the CLI, the web app and eval all ask.
+
+Ranking modes (all over the same index):
+  dense     cosine of the query and the whole passage
+  sentence  passage cosine plus its best sentence's cosine (a long passage that
+            answers in one sentence is not diluted by the rest)
+  lexical   BM25 over normalized Arabic word tokens
+  hybrid    reciprocal-rank fusion of `sentence` and `lexical`
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from sentence_transformers import SentenceTransformer
+
+from embeddings import load_model, model_fingerprint
+from search import arabic, store
+
+MODES = ("dense", "sentence", "lexical", "hybrid")
+DEFAULT_MODE = "hybrid"
+LANGS = ("ar", "any")
+MAX_K = 100
+MAX_QUERY_CHARS = 1000
+RRF_K = 60  # the constant of Cormack et al.; how much rank 1 outweighs rank 10
+CANDIDATES = 200  # passages re-scored per query, from each retriever
+
+
+class QueryError(ValueError):
+    """The request is malformed; the message is meant for the person who sent it."""
+
+
+class ModelMismatch(store.IndexUnavailable):
+    """The index was built with another model than the one given."""
+
+
+def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
+    """Check a request's parameters; return them cleaned, or raise QueryError saying what is wrong."""
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("the query is empty: give some words to search for")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if isinstance(k, bool) or not isinstance(k, int):
+        try:
+            k = int(str(k).strip())
+        except ValueError:
+            raise QueryError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be from 1 to {MAX_K}, not {k}")
+    if lang not in LANGS:
+        raise QueryError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    if mode not in MODES:
+        raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return query.strip(), k, lang, mode
+
+
+def _rrf(scores: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
+    """Reciprocal-rank weights; passages outside ``matched`` (e.g. no query word at all) get none."""
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    weights = 1.0 / (RRF_K + ranks)
+    return weights if matched is None else np.where(matched, weights, 0.0)
+
+
+class Searcher:
+    """A loaded index and the model that reads queries for it; safe to share between threads."""
+
+    def __init__(self, index: store.StoredIndex, model: SentenceTransformer):
+        built_with = index.manifest["model"]
+        if model_fingerprint(model) != built_with["fingerprint"]:
+            raise ModelMismatch(
+                f"the index at {index.directory.parent.parent} was built with model {built_with['name']!r} "
+                f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
+                f"model, or rebuild it with `jisr build --model ...`")
+        self.index, self.model = index, model
+        self.model_name = built_with["name"]
+        self._lock = threading.Lock()  # fast tokenizers are not safe to call from two threads at once
+        self._languages = np.array([p.lang for p in index.passages])
+        self._passage_vectors = index.passage_vectors()
+        self._bm25 = None
+
+    @classmethod
+    def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
+             model_cache: str | None = None) -> "Searcher":
+        """Open an index; with no model given, load the one it was built with."""
+        index = store.load(index_dir)
+        if model is None or isinstance(model, str):
+            model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache)
+        return cls(index, model)
+
+    @property
+    def size(self) -> int:
+        return len(self.index.passages)
+
+    def _lexical(self):
+        if self._bm25 is None:
+            import bm25s
+
+            bm25 = bm25s.BM25()
+            bm25.index([arabic.tokens(p.text) or [""] for p in self.index.passages], show_progress=False)
+            self._bm25 = bm25
+        return self._bm25
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        bm25 = self._lexical()
+        terms = [t for t in arabic.tokens(query) if t in bm25.vocab_dict]
+        if not terms:
+            return np.zeros(self.size, dtype=np.float32)
+        return bm25.get_scores(terms)
+
+    def encode_query(self, query: str) -> np.ndarray:
+        with self._lock:
+            return self.model.encode_query([query])[0]
+
+    def _dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
+        _, ids = self.index.faiss_index.search(q[None, :], min(n, self.size))
+        return ids[0][ids[0] >= 0]
+
+    def scores(self, query: str, mode: str, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate passage ids, their scores, their best sentence's row) for one query."""
+        q = self.encode_query(query) if q is None else q  # lexical mode still highlights by meaning
+        lexical = self.lexical_scores(query) if mode in ("lexical", "hybrid") else None
+        candidates = self._dense_candidates(q, CANDIDATES)
+        if lexical is not None:
+            top_lexical = np.argsort(-lexical, kind="stable")[:CANDIDATES]
+            candidates = np.union1d(candidates, top_lexical[lexical[top_lexical] > 0])
+        candidates = np.asarray(candidates, dtype=np.int64)
+
+        passage_cos = self._passage_vectors[candidates] @ q
+        best_sentence, sentence_cos = self._best_sentences(candidates, q)
+        if mode == "dense":
+            score = passage_cos
+        elif mode == "sentence":
+            score = passage_cos + sentence_cos
+        elif mode == "lexical":
+            score = lexical[candidates]
+        else:
+            lexical = lexical[candidates]
+            score = _rrf(passage_cos + sentence_cos) + _rrf(lexical, matched=lexical > 0)
+        return candidates, np.asarray(score, dtype=np.float64), best_sentence
+
+    def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        offsets = self.index.sentence_offsets
+        best_row = np.full(len(candidates), -1, dtype=np.int64)
+        best_cos = np.full(len(candidates), -1.0, dtype=np.float32)
+        for i, p in enumerate(candidates):
+            a, b = offsets[p], offsets[p + 1]
+            if b > a:
+                cos = self.index.sentence_vectors[a:b] @ q
+                j = int(np.argmax(cos))
+                best_row[i], best_cos[i] = a + j, cos[j]
+        return best_row, best_cos
+
+    def search(self, query: str, k: int = 10, lang: str = "ar", mode: str = DEFAULT_MODE) -> dict:
+        """Top-k passages for ``query`` as the JSON the API returns."""
+        started = time.perf_counter()
+        query, k, lang, mode = validate(query, k, lang, mode)
+        candidates, score, best_row = self.scores(query, mode)
+        if lang != "any":
+            keep = self._languages[candidates] == lang
+            candidates, score, best_row = candidates[keep], score[keep], best_row[keep]
+        order = np.argsort(-score, kind="stable")[:k]
+        results = []
+        for rank, i in enumerate(order, start=1):
+            p = self.index.passages[candidates[i]]
+            row = best_row[i]
+            a, b = p.sentences[row - self.index.sentence_offsets[candidates[i]]] if row >= 0 else (0, len(p.text))
+            results.append({
+                "rank": rank, "score": round(float(score[i]), 6), "title": p.title, "source": p.source,
+                "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
+                "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
+            })
+        return {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
+                "took_ms": round((time.perf_counter() - started) * 1000, 2), "results": results}

@@ -8,6 +8,7 @@ float32 arrays.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 
 from sentence_transformers import SentenceTransformer
@@ -41,6 +42,22 @@ def _ensure_normalized(model: SentenceTransformer) -> SentenceTransformer:
     return model
 
 
+_OWN_MODULES = ("sentence_transformers.", "embeddings.windowed.")
+
+
+def _trusted(path: str) -> bool:
+    """Whether a local model's modules are all sentence-transformers' or ours (so no third-party code runs)."""
+    try:
+        with open(os.path.join(path, "modules.json"), encoding="utf-8") as f:
+            return all(m["type"].startswith(_OWN_MODULES) for m in json.load(f))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _load(path_or_id: str) -> SentenceTransformer:
+    return SentenceTransformer(path_or_id, device="cpu", trust_remote_code=_trusted(path_or_id))
+
+
 def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None) -> SentenceTransformer:
     """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path.
 
@@ -50,14 +67,14 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
         with _quiet_transformers():
             path = ensure(cache_dir)
             try:
-                model = SentenceTransformer(str(path), device="cpu", trust_remote_code=True)
+                model = _load(str(path))
             except Exception:  # a damaged cache entry: convert again, once
-                model = SentenceTransformer(str(ensure(cache_dir, rebuild=True)), device="cpu", trust_remote_code=True)
+                model = _load(str(ensure(cache_dir, rebuild=True)))
         model.jisr_name = DEFAULT_MODEL
         return model
     try:
         with _quiet_transformers():
-            model = SentenceTransformer(name, device="cpu")
+            model = _load(name)
     except Exception as exc:
         where = "the local directory" if os.path.isdir(name) else "a local directory or a model hub id"
         raise ModelError(f"cannot load model {name!r} as {where}: {type(exc).__name__}: {exc}".strip()) from exc

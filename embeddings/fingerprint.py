@@ -25,6 +25,8 @@ def model_fingerprint(model: SentenceTransformer) -> str:
     }
     digest.update(json.dumps(layout, sort_keys=True, default=str).encode())
     for name, tensor in model.state_dict().items():
+        if ".pooler." in name:  # BERT's pooler head: never read by sentence-transformers, and randomly
+            continue  # initialized on each load when a checkpoint was saved without it
         flat = tensor.detach().reshape(-1).cpu()
         digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
         digest.update(flat[:256].numpy().tobytes())

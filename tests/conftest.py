@@ -1,0 +1,128 @@
+"""Shared fixtures: a tiny model the tests build, the real default model, a seed index, a real server."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: int = 64, windowed: bool = False):
+    """A random 2-layer BERT with a Unigram tokenizer trained on the seed text, saved as sentence-transformers."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    from embeddings.windowed import WindowedTransformer
+
+    tok = Tokenizer(models.Unigram())
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    lines = [line for p in SEEDS.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tok.train_from_iterator(lines, trainers.UnigramTrainer(vocab_size=400, special_tokens=specials, unk_token="<unk>"))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    hf_dir = path / "hf"
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                            pad_token="<pad>", model_max_length=max_seq_length).save_pretrained(hf_dir)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=max_seq_length, pad_token_id=1)
+    BertModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
+    first = WindowedTransformer(str(hf_dir)) if windowed else Transformer(str(hf_dir))
+    model = SentenceTransformer(modules=[first, Pooling(32, pooling_mode="mean"), Normalize()],
+                                prompts=prompts or {}, device="cpu")
+    model.save(str(path / "st"))
+    return path / "st"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"), prompts={"query": "q: ", "document": "d: "},
+                            max_seq_length=512)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_path):
+    from embeddings import load_model
+
+    return load_model(str(tiny_model_path))
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> str:
+    """Where the default model is converted: the user's cache unless JISR_MODEL_CACHE says otherwise."""
+    from embeddings.default_model import cache_root
+
+    return str(cache_root())
+
+
+@pytest.fixture(scope="session")
+def default_model(model_cache):
+    from embeddings import load_model
+
+    return load_model(cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, default_model) -> Path:
+    from search.build import build
+
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    build(SEEDS, index_dir, default_model)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def seed_searcher(seed_index, default_model):
+    from search.searcher import Searcher
+
+    return Searcher.open(seed_index, default_model)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def server(seed_index, model_cache):
+    """`jisr serve` in its own process, on a free loopback port, over the seed index."""
+    port = free_port()
+    env = {**os.environ, "JISR_MODEL_CACHE": model_cache}
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(seed_index),
+                             "--port", str(port)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,99 @@
+from pathlib import Path
+
+import pytest
+
+from search.chunking import ChunkSettings, chunk, is_boilerplate, sentence_spans
+from search.documents import Document, read_corpus
+
+SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+
+
+def words(text: str) -> int:
+    return len(text.split()) + 2
+
+
+def doc(text: str, name: str = "d.txt") -> Document:
+    return Document(name, name, text.split("\n", 1)[0], text, "0")
+
+
+def test_seed_article_passages_as_a_careful_reader_splits_it():
+    text = SEED.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    # 1-based line numbers of the source: line 1 is the title; 14 repeats the photo caption
+    # of 13; 16 is a heading over 17; 23 is the source credit and 25 an advertisement marker.
+    expected = [lines[2], lines[3], lines[4], lines[6], lines[8], lines[10], lines[12],
+                lines[15] + "\n" + lines[16], lines[18], lines[20]]
+    documents, skipped = read_corpus(SEED.parent)
+    assert skipped == []
+    passages = chunk(documents[0], words)
+    assert [p.text for p in passages] == expected
+    assert passages[7].text.startswith("تنسيق مشترك\nوفي السياق، ذكر الكرملين أن بوتين أجرى مباحثات عبر الهاتف")
+    assert documents[0].title == "بوتين يأمر بالتنسيق مع فرنسا والعمل كحليفيْن"
+    assert [p.lang for p in passages] == ["en"] + ["ar"] * 9
+    assert [p.ordinal for p in passages] == list(range(10))
+    for p in passages:
+        assert text[p.start:p.end] == p.text
+        assert p.title == documents[0].title and p.doc_id == SEED.name
+    assert all("إعلان" != p.text and not p.text.startswith("المصدر") for p in passages)
+
+
+def test_sentences_of_a_passage():
+    passages = chunk(doc(SEED.read_text(encoding="utf-8")), words)
+    assert passages[4].sentence_texts() == [
+        "ودعا بوتين إلى التنسيق مع الفرنسيين، والعمل معهم كحليفيْن.",
+        'وقال إن العمليات العسكرية الروسية في سوريا ضد تنظيم الدولة ستستمر وتتكثف "ليدرك المجرمون أنه لا مفر من العقاب".',
+    ]
+    assert passages[7].sentence_texts()[0] == "تنسيق مشترك"
+
+
+@pytest.mark.parametrize("limit", [12, 20, 40])
+def test_long_paragraph_split_at_sentence_ends_under_the_window_losing_nothing(limit):
+    sentences = [f"جملة رقم {i} فيها كلمات كثيرة عن الموضوع." for i in range(30)] + ["Is this English? Yes!"]
+    paragraph = " ".join(sentences)
+    text = "العنوان\n" + paragraph + "\n"
+    passages = chunk(doc(text), words, ChunkSettings(max_tokens=limit))
+    assert len(passages) > 1
+    assert all(words(p.text) <= limit for p in passages)
+    assert " ".join(p.text for p in passages) == paragraph  # every character kept, in order
+    assert all(p.text.endswith((".", "!", "?")) for p in passages)  # cut at sentence ends
+    for p in passages:
+        assert text[p.start:p.end] == p.text
+
+
+def test_a_sentence_longer_than_the_window_is_split_at_spaces():
+    paragraph = " ".join(f"كلمة{i}" for i in range(50))
+    passages = chunk(doc("t\n" + paragraph), words, ChunkSettings(max_tokens=10))
+    assert all(words(p.text) <= 10 for p in passages)
+    assert " ".join(p.text for p in passages) == paragraph
+
+
+def test_sentence_ends_arabic_and_latin():
+    text = "هل جاء؟ نعم جاء؛ ثم ذهب. Really? Yes! The value is 3.5 today."
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["هل جاء؟", "نعم جاء؛", "ثم ذهب.", "Really?", "Yes!", "The value is 3.5 today."]
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("إعلان", True), ("Advertisement", True), ("المصدر : الجزيرة + وكالات", True), ("Source: Reuters", True),
+    ("المصدر الرئيسي للطاقة هو الشمس.", False), ("تنسيق مشترك", False),
+])
+def test_boilerplate(line, expected):
+    assert is_boilerplate(line) is expected
+
+
+def test_heading_joins_following_paragraph_and_duplicates_drop():
+    text = "Title\n\n## Background\n\nFirst paragraph here.\nFirst paragraph here.\nSecond one.\n"
+    passages = chunk(doc(text, "a.md"), words)
+    assert [p.text for p in passages] == ["## Background\n\nFirst paragraph here.", "Second one."]
+
+
+def test_unreadable_files_are_reported_and_skipped(tmp_path):
+    (tmp_path / "good.txt").write_text("عنوان\nفقرة.", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe not utf-8 \x80")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.md").write_text("# Notes\nA paragraph.", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.id for d in documents] == ["good.txt", "sub/notes.md"]
+    assert documents[1].title == "Notes"
+    assert len(skipped) == 1 and skipped[0].path.endswith("bad.txt") and "UTF-8" in skipped[0].reason

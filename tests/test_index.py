@@ -1,0 +1,132 @@
+"""Index build, incremental rebuild, atomic swap, model mismatch: on the tiny model."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search import store
+from search.build import BuildError, build
+from search.searcher import ModelMismatch, Searcher
+from tests.conftest import ROOT, SEEDS, build_tiny_model
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_build_writes_a_self_describing_index(corpus, tmp_path, tiny_model):
+    report = build(corpus, tmp_path / "index", tiny_model)
+    assert (report.documents, report.passages) == (1, 10)
+    index = store.load(tmp_path / "index")
+    m = index.manifest
+    assert m["model"]["dimension"] == 32 and m["model"]["prompts"] == {"query": "q: ", "document": "d: "}
+    assert m["index"]["type"] == "flat" and m["counts"]["passages"] == 10
+    assert m["chunking"]["max_tokens"] == 512
+    assert set(m["files"]) == {SEEDS.glob("*.txt").__next__().name}
+    assert index.faiss_index.ntotal == 10
+    assert len(index.sentence_vectors) == index.sentence_offsets[-1]
+
+
+def test_incremental_rebuild_embeds_only_what_changed(corpus, tmp_path, tiny_model):
+    first = build(corpus, tmp_path / "index", tiny_model)
+    assert first.embedded > 0 and first.reused == 0
+    again = build(corpus, tmp_path / "index", tiny_model)
+    assert again.embedded == 0 and again.reused == first.embedded
+    (corpus / "new.txt").write_text("خبر جديد\nفقرة جديدة تماما عن الطقس. وجملة ثانية عن المطر.\n", encoding="utf-8")
+    third = build(corpus, tmp_path / "index", tiny_model)
+    assert third.passages == 11
+    assert third.embedded == 3  # the new passage and its two sentences, nothing else
+
+
+def test_rebuild_with_another_model_embeds_everything(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "index", tiny_model)
+    other = __import__("embeddings").load_model(str(build_tiny_model(tmp_path / "other")))
+    report = build(corpus, tmp_path / "index", other)
+    assert report.reused == 0 and report.embedded > 0
+
+
+def test_opening_with_a_different_model_is_refused(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "index", tiny_model)
+    other = __import__("embeddings").load_model(str(build_tiny_model(tmp_path / "other")))
+    with pytest.raises(ModelMismatch, match="built with model"):
+        Searcher.open(tmp_path / "index", other)
+
+
+def test_hnsw_index_records_its_parameters_and_finds_the_same_top_passage(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "flat", tiny_model)
+    build(corpus, tmp_path / "hnsw", tiny_model, index_type="hnsw")
+    m = store.load(tmp_path / "hnsw").manifest
+    assert m["index"] == {"type": "hnsw", "params": {"M": 32, "efConstruction": 200, "efSearch": 128},
+                          "metric": "inner_product"}
+    flat, hnsw = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / "hnsw", tiny_model)
+    for q in ("بوتين", "Syria", "حاملة الطائرات"):
+        assert flat.search(q, k=3, mode="dense")["results"] == hnsw.search(q, k=3, mode="dense")["results"]
+
+
+def test_bad_build_requests_leave_the_index_alone(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "index", tiny_model)
+    before = (tmp_path / "index" / "CURRENT").read_text()
+    with pytest.raises(BuildError, match="not found"):
+        build(tmp_path / "missing", tmp_path / "index", tiny_model)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BuildError, match="no readable"):
+        build(tmp_path / "empty", tmp_path / "index", tiny_model)
+    with pytest.raises(BuildError, match="unknown index type"):
+        build(corpus, tmp_path / "index", tiny_model, index_type="ivf-magic")
+    assert (tmp_path / "index" / "CURRENT").read_text() == before
+
+
+def test_damaged_index_file_is_detected(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "index", tiny_model)
+    build_dir = store.current_build(tmp_path / "index")
+    with open(build_dir / "passages.jsonl", "a", encoding="utf-8") as f:
+        f.write("garbage\n")
+    with pytest.raises(store.IndexUnavailable, match="damaged"):
+        store.load(tmp_path / "index")
+
+
+_SLOW_BUILD = """
+import sys, time, pathlib
+import search.build as b
+from embeddings import load_model
+real = b._embed
+def slow(*args, **kwargs):
+    pathlib.Path(sys.argv[3]).write_text("embedding")
+    time.sleep(120)
+    return real(*args, **kwargs)
+b._embed = slow
+b.build(sys.argv[1], sys.argv[2], load_model(sys.argv[4]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny_model, tiny_model_path, sig):
+    index = tmp_path / "index"
+    build(corpus, index, tiny_model)
+    before = Searcher.open(index, tiny_model).search("بوتين", k=5, lang="any")["results"]
+    (corpus / "more.txt").write_text("عنوان\nفقرة أخرى.\n", encoding="utf-8")
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker),
+                             str(tiny_model_path)], cwd=ROOT)
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), "the build never reached the embedding step"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    after = Searcher.open(index, tiny_model)
+    assert after.size == 10
+    assert after.search("بوتين", k=5, lang="any")["results"] == before
+    assert build(corpus, index, tiny_model).passages == 11  # and the next build goes through
+    assert [p.name for p in (index / "builds").iterdir()] == [store.current_build(index).name]

@@ -1,0 +1,41 @@
+"""The Flask app: a search page for people and a JSON API for programs.
+
+``create_app`` takes its configuration as an argument (or from JISR_* environment
+variables) and loads the model and index once, when the app is made, never at
+import. Requests share that one read-only Searcher.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Make the app. Config keys: SEARCHER (a ready Searcher), or INDEX, MODEL, MODEL_CACHE to open one."""
+    app = Flask(__name__)
+    app.config.update(
+        INDEX=os.environ.get("JISR_INDEX", "index"),
+        MODEL=os.environ.get("JISR_MODEL") or None,
+        MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config or {})
+    app.json.ensure_ascii = False
+
+    searcher, unavailable = app.config.get("SEARCHER"), None
+    if searcher is None:
+        from search.searcher import Searcher
+        from search.store import IndexUnavailable
+
+        try:
+            searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"])
+        except IndexUnavailable as exc:
+            unavailable = str(exc)
+    app.extensions["jisr"] = {"searcher": searcher, "unavailable": unavailable}
+
+    from web import api, page
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(page.bp)
+    return app

@@ -1,0 +1,90 @@
+"""JSON endpoints: /api/search, /healthz, /openapi.json. Every error is JSON with a message."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from search.searcher import DEFAULT_MODE, QueryError
+from web.openapi import spec
+
+bp = Blueprint("api", __name__)
+
+
+def error(status: int, code: str, message: str):
+    response = jsonify(error=code, message=message)
+    response.status_code = status
+    return response
+
+
+def searcher_or_503():
+    state = current_app.extensions["jisr"]
+    if state["searcher"] is None:
+        return None, error(503, "no_index", f"{state['unavailable']}; then restart the server (`jisr serve` "
+                                           "builds the index itself when there is none)")
+    return state["searcher"], None
+
+
+def _request_params() -> dict:
+    if request.method == "GET":
+        args = request.args
+        return {"q": args.get("q"), "k": args.get("k", 10), "lang": args.get("lang", "ar"),
+                "mode": args.get("mode", DEFAULT_MODE)}
+    if not request.is_json:
+        raise QueryError("send the search as JSON with Content-Type: application/json, "
+                         'e.g. {"q": "French aircraft carrier", "k": 5}')
+    body = request.get_json(silent=True)
+    if body is None:
+        raise QueryError("the request body is not valid JSON")
+    if not isinstance(body, dict):
+        raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
+    return {"q": body.get("q", body.get("query")), "k": body.get("k", 10), "lang": body.get("lang", "ar"),
+            "mode": body.get("mode", DEFAULT_MODE)}
+
+
+@bp.route("/api/search", methods=["GET", "POST"])
+def search():
+    try:
+        params = _request_params()
+    except QueryError as exc:
+        return error(400, "bad_request", str(exc))
+    searcher, unavailable = searcher_or_503()
+    if unavailable:
+        return unavailable
+    try:
+        return jsonify(searcher.search(params["q"], k=params["k"], lang=params["lang"], mode=params["mode"]))
+    except QueryError as exc:
+        return error(400, "bad_request", str(exc))
+
+
+@bp.get("/healthz")
+def healthz():
+    searcher, unavailable = searcher_or_503()
+    if unavailable:
+        return unavailable
+    manifest = searcher.index.manifest
+    return jsonify(status="ok", passages=searcher.size, documents=manifest["counts"]["documents"],
+                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"])
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/openapi.json"):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = {404: f"no API endpoint at {request.path}; see /openapi.json",
+                   405: f"{request.method} is not allowed on {request.path}"}.get(exc.code, exc.description)
+        response = error(exc.code or 500, code, message)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+    return exc
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(exc: Exception):
+    current_app.logger.exception("unexpected error")
+    return error(500, "internal_error", "the server failed to answer this request; it has been logged")

@@ -1,0 +1,27 @@
+"""The search page: a plain HTML form answered on the server, so it works without JavaScript."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from search.searcher import DEFAULT_MODE, LANGS, MODES, QueryError
+
+bp = Blueprint("page", __name__)
+
+
+@bp.get("/")
+def index():
+    state = current_app.extensions["jisr"]
+    query = request.args.get("q", "")
+    form = {"q": query, "k": request.args.get("k", "10"), "lang": request.args.get("lang", "ar"),
+            "mode": request.args.get("mode", DEFAULT_MODE)}
+    context = {"form": form, "langs": LANGS, "modes": MODES, "response": None, "error": None,
+               "unavailable": state["unavailable"]}
+    status = 200
+    if state["searcher"] is None:
+        status = 503
+    elif query.strip():
+        try:
+            context["response"] = state["searcher"].search(query, k=form["k"], lang=form["lang"], mode=form["mode"])
+        except QueryError as exc:
+            context["error"], status = str(exc), 400
+    return render_template("index.html", **context), status

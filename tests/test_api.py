@@ -1,0 +1,117 @@
+"""The JSON API over real HTTP: `jisr serve` in its own process on 127.0.0.1."""
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+
+def call(url: str, method: str = "GET", body: bytes | None = None, content_type: str | None = None):
+    req = urllib.request.Request(url, data=body, method=method)
+    if content_type:
+        req.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, json.loads(e.read())
+
+
+def get(server, path, **params):
+    return call(server + path + ("?" + urllib.parse.urlencode(params) if params else ""))
+
+
+def test_get_search_english_and_arabic(server):
+    status, _, body = get(server, "/api/search", q="Which French aircraft carrier sailed east?", k=3)
+    assert status == 200
+    assert set(body) >= {"query", "model", "took_ms", "results"}
+    assert body["model"] == "multilingual-e5-small" and len(body["results"]) == 3
+    assert "ديغول" in body["results"][0]["text"]
+    status, _, body = get(server, "/api/search", q="مباحثات هاتفية بين بوتين والرئيس الفرنسي")
+    assert status == 200 and "عبر الهاتف" in body["results"][0]["text"] and len(body["results"]) == 9
+
+
+def test_post_returns_the_same_json_as_get(server):
+    _, _, by_get = get(server, "/api/search", q="Hollande Washington", k=4, lang="any")
+    status, _, by_post = call(server + "/api/search", "POST",
+                              json.dumps({"q": "Hollande Washington", "k": 4, "lang": "any"}).encode(),
+                              "application/json")
+    assert status == 200
+    by_get.pop("took_ms"), by_post.pop("took_ms")
+    assert by_get == by_post
+
+
+@pytest.mark.parametrize("params,fragment", [
+    ({}, "empty"), ({"q": ""}, "empty"), ({"q": "   "}, "empty"), ({"q": "x" * 1001}, "1000"),
+    ({"q": "a", "k": "ten"}, "whole number"), ({"q": "a", "k": "0"}, "1 to 100"), ({"q": "a", "k": "101"}, "1 to 100"),
+    ({"q": "a", "k": "2.5"}, "whole number"), ({"q": "a", "lang": "fr"}, "lang"), ({"q": "a", "mode": "x"}, "mode"),
+])
+def test_get_errors_are_400_json(server, params, fragment):
+    status, _, body = get(server, "/api/search", **params)
+    assert status == 400 and body["error"] == "bad_request" and fragment in body["message"]
+
+
+@pytest.mark.parametrize("body,content_type,fragment", [
+    (b'{"q": "a"', "application/json", "not valid JSON"),
+    (b"q=a", "application/x-www-form-urlencoded", "Content-Type: application/json"),
+    (b'{"q": "a"}', "text/plain", "Content-Type: application/json"),
+    (b'["a"]', "application/json", "must be an object"),
+    (b'{"k": 3}', "application/json", "empty"),
+    (b'{"q": 42}', "application/json", "empty"),
+    (b'{"q": "a", "k": true}', "application/json", "whole number"),
+    (b'{"q": "a", "k": 1000}', "application/json", "1 to 100"),
+])
+def test_post_errors_are_400_json(server, body, content_type, fragment):
+    status, _, answer = call(server + "/api/search", "POST", body, content_type)
+    assert status == 400 and fragment in answer["message"], answer
+
+
+def test_unknown_paths_and_methods(server):
+    status, _, body = get(server, "/api/nothing")
+    assert status == 404 and body["error"] == "not_found" and "/openapi.json" in body["message"]
+    status, headers, body = call(server + "/api/search", "DELETE")
+    assert status == 405 and "GET" in headers["Allow"] and body["error"] == "method_not_allowed"
+    status, _, body = call(server + "/healthz", "POST", b"{}", "application/json")
+    assert status == 405
+
+
+def test_healthz_and_openapi(server):
+    status, _, body = get(server, "/healthz")
+    assert status == 200 and body["passages"] == 10 and body["model"] == "multilingual-e5-small"
+    status, _, spec = get(server, "/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    assert {"get", "post"} <= set(spec["paths"]["/api/search"])
+
+
+def test_concurrent_requests_from_several_threads(server):
+    queries = ["French aircraft carrier", "مباحثات هاتفية", "Hollande Washington", "صواريخ كروز", "Shoigu bombers"] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda q: get(server, "/api/search", q=q, k=5), queries))
+    assert all(status == 200 and len(body["results"]) == 5 for status, _, body in answers)
+    tops = {}
+    for q, (_, _, body) in zip(queries, answers):
+        tops.setdefault(q, set()).add(body["results"][0]["ordinal"])
+    assert all(len(v) == 1 for v in tops.values())  # same answer whatever the interleaving
+
+
+def test_no_index_gives_503_with_instructions(tmp_path, default_model):
+    import waitress.server
+
+    from tests.conftest import free_port
+    from web import create_app
+
+    app = create_app({"INDEX": str(tmp_path / "missing"), "MODEL": None})
+    port = free_port()
+    srv = waitress.server.create_server(app, host="127.0.0.1", port=port)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        status, _, body = get(f"http://127.0.0.1:{port}", "/api/search", q="test")
+        assert status == 503 and body["error"] == "no_index" and "jisr build" in body["message"]
+        status, _, body = get(f"http://127.0.0.1:{port}", "/healthz")
+        assert status == 503
+    finally:
+        srv.close()

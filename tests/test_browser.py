@@ -1,0 +1,56 @@
+"""The search page in a real browser: Playwright driving Debian's Chromium."""
+import shutil
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: apt-get install -y chromium (the README's test command does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def test_english_query_shows_right_to_left_arabic_results(server, browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    page.goto(server + "/")
+    page.fill("input[name=q]", "Which French aircraft carrier did Putin order the navy to contact?")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .result")
+    results = page.locator("#results .passage")
+    assert results.count() == 9
+    first = results.nth(0)
+    assert first.get_attribute("dir") == "rtl" and first.get_attribute("lang") == "ar"
+    assert "ديغول" in first.inner_text()
+    assert page.evaluate("getComputedStyle(document.querySelector('#results .passage')).direction") == "rtl"
+    assert first.locator("mark").count() == 1 and first.locator("mark").inner_text().strip()
+    assert page.input_value("input[name=q]").startswith("Which French aircraft carrier")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search-page.png"), full_page=True)
+
+
+def test_arabic_query_and_escaping_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/?q=" + "<script>alert(1)</script> مباحثات هاتفية")
+    assert page.locator("#results .result").count() == 9
+    assert "<script>alert(1)</script>" in page.locator(".summary").inner_text()  # shown as text, not run
+    assert page.locator("script").count() == 0
+    context.close()
+
+
+def test_page_reports_bad_input(server, browser):
+    page = browser.new_page()
+    response = page.goto(server + "/?q=a&k=500")
+    assert response.status == 400 and "k must be" in page.locator(".notice").inner_text()

@@ -42,7 +42,7 @@ def model_info(model: SentenceTransformer) -> dict:
 def token_counter(model: SentenceTransformer):
     """Tokens the model sees for a passage: its document prompt and special tokens included."""
     prompt = model.prompts.get("document", "")
-    return lambda text: len(model.tokenizer(prompt + text)["input_ids"])
+    return lambda text: len(model.tokenizer(prompt + text, verbose=False)["input_ids"])  # long is fine: we split
 
 
 def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray]:

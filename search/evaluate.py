@@ -1,0 +1,161 @@
+"""Retrieval quality of the real pipeline (chunker, encoder, index, ranking) on a labeled set.
+
+Two inputs:
+  * SQuAD/XQuAD JSON: the first file's paragraphs are the corpus (one document each);
+    every file's questions are queries, and the paragraph that holds a question's
+    answer (same question id across languages) is the relevant one. Any passage the
+    chunker cuts from that paragraph counts as a hit for it.
+  * A corpus folder and a JSONL file of {"query": ..., "relevant": [texts]}: a passage
+    is relevant when it contains one of the texts or is contained in one.
+Metrics per query language: Recall@1/5/10, MRR@10, nDCG@10 (binary relevance, the
+first hit of a relevant unit counts), and queries/s.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.arabic import language
+
+K = 10
+
+
+@dataclass
+class Query:
+    text: str
+    lang: str
+    split: str  # "tune" or "test": which half of the articles it belongs to
+    relevant: set[str]  # relevant unit ids (XQuAD: document ids), or texts (JSONL)
+
+
+def xquad_corpus(files: list[str], folder: Path) -> list[Query]:
+    """Write the first file's paragraphs as documents under ``folder``; return every file's questions."""
+    data = [json.loads(Path(f).read_text(encoding="utf-8")) for f in files]
+    where: dict[str, tuple[str, str]] = {}
+    for a, article in enumerate(data[0]["data"]):
+        split = "tune" if a % 2 == 0 else "test"  # alternate articles: two halves on different topics
+        for p, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"a{a:03d}-p{p:02d}.txt"
+            (folder / doc_id).write_text(f"{article['title']}\n{paragraph['context'].strip()}\n", encoding="utf-8")
+            for qa in paragraph["qas"]:
+                where[qa["id"]] = (doc_id, split)
+    queries = []
+    for d in data:
+        for article in d["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    if qa["id"] in where:
+                        doc_id, split = where[qa["id"]]
+                        queries.append(Query(qa["question"], language(qa["question"]), split, {doc_id}))
+    return queries
+
+
+def jsonl_queries(path: str) -> list[Query]:
+    queries = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            row = json.loads(line)
+            if not isinstance(row.get("query"), str) or not isinstance(row.get("relevant"), list):
+                raise ValueError(f"{path}:{n}: each line needs \"query\" (text) and \"relevant\" (list of texts)")
+            queries.append(Query(row["query"], language(row["query"]), "all", set(row["relevant"])))
+    return queries
+
+
+def first_hit(ranked_units: list[str], relevant: set[str], by_text: bool) -> int | None:
+    seen = []
+    for unit in ranked_units:
+        if by_text:
+            hit = any(r in unit or unit in r for r in relevant)
+        else:
+            hit = unit in relevant
+        if unit in seen:
+            continue
+        seen.append(unit)
+        if hit:
+            return len(seen)
+        if len(seen) >= K:
+            return None
+    return None
+
+
+def metrics(ranks: list[int | None], seconds: float) -> dict:
+    n = len(ranks) or 1
+    return {
+        "queries": len(ranks),
+        "recall@1": sum(r is not None and r <= 1 for r in ranks) / n,
+        "recall@5": sum(r is not None and r <= 5 for r in ranks) / n,
+        "recall@10": sum(r is not None and r <= 10 for r in ranks) / n,
+        "mrr@10": sum(1 / r for r in ranks if r) / n,
+        "ndcg@10": sum(1 / math.log2(r + 1) for r in ranks if r) / n,
+        "queries_per_s": len(ranks) / seconds if seconds else 0.0,
+    }
+
+
+def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, split: str = "all") -> dict:
+    """{mode: {split: {query lang: metrics}}} over the given queries."""
+    chosen = [q for q in queries if split == "all" or q.split == split]
+    started = time.perf_counter()
+    vectors = searcher.model.encode_query([q.text for q in chosen], batch_size=64)
+    encode_seconds = time.perf_counter() - started
+    report = {}
+    for mode in modes:
+        ranks: dict[str, list] = {}
+        started = time.perf_counter()
+        for q, v in zip(chosen, vectors):
+            ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
+            units = [searcher.index.passages[i].text if by_text else searcher.index.passages[i].doc_id
+                     for i in ids[:K * 4]]
+            ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
+        seconds = encode_seconds + time.perf_counter() - started
+        per_lang = {lang: metrics(r, seconds * len(r) / len(chosen)) for lang, r in sorted(ranks.items())}
+        report[mode] = per_lang
+    return report
+
+
+def run(args) -> dict:
+    from embeddings import load_model
+    from search.build import build
+    from search.searcher import Searcher
+
+    model = load_model(args.model, cache_dir=args.model_cache)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work_dir or tmp)
+        if args.xquad:
+            corpus = work / "corpus"
+            corpus.mkdir(parents=True, exist_ok=True)
+            queries, by_text = xquad_corpus(args.xquad, corpus), False
+        elif args.corpus and args.queries:
+            corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
+        else:
+            raise ValueError("give --xquad FILE [FILE ...], or --corpus DIR with --queries FILE.jsonl")
+        report = build(corpus, work / "index", model, progress=sys.stderr.isatty())
+        searcher = Searcher.open(work / "index", model)
+        splits = ["tune", "test"] if args.xquad and args.split == "all" else [args.split if args.xquad else "all"]
+        results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}
+    return {"model": searcher.model_name, "passages": report.passages, "results": results}
+
+
+def run_cli(args) -> int:
+    from search.cli import CliError
+
+    try:
+        out = run(args)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"model {out['model']}, {out['passages']} passages")
+    print(f"{'split':6s} {'mode':9s} {'lang':4s} {'n':>5s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'MRR@10':>7s} "
+          f"{'nDCG@10':>7s} {'q/s':>6s}")
+    for split, modes in out["results"].items():
+        for mode, langs in modes.items():
+            for lang, m in langs.items():
+                print(f"{split:6s} {mode:9s} {lang:4s} {m['queries']:5d} {m['recall@1']:6.3f} {m['recall@5']:6.3f} "
+                      f"{m['recall@10']:6.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:7.3f} {m['queries_per_s']:6.1f}")
+    return 0

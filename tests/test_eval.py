@@ -1,0 +1,49 @@
+"""`jisr eval` on both input formats."""
+import json
+
+from tests.conftest import SEEDS
+from tests.test_cli import jisr
+
+
+def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
+    queries = tmp_path / "q.jsonl"
+    rows = [{"query": "Which French aircraft carrier did Putin order the navy to contact?", "relevant": ["شارل ديغول"]},
+            {"query": "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "relevant": ["عبر الهاتف"]},
+            {"query": "When will Hollande travel to Washington?", "relevant": ["واشنطن"]}]
+    queries.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = jisr("eval", "--corpus", str(SEEDS), "--queries", str(queries), "--mode", "dense", "hybrid", "--json",
+               env={"JISR_MODEL_CACHE": model_cache})
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)["results"]["all"]
+    for mode in ("dense", "hybrid"):
+        assert report[mode]["en"]["queries"] == 2 and report[mode]["ar"]["queries"] == 1
+        assert report[mode]["en"]["recall@5"] == 1.0 and report[mode]["en"]["mrr@10"] >= 0.5
+        assert report[mode]["ar"]["recall@1"] == 1.0
+
+
+def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, tiny_model_path):
+    def squad(questions):
+        return {"data": [{"title": f"Article {a}", "paragraphs": [
+            {"context": f"الفقرة {a}-{p}: " + " ".join(["نص"] * (3 + a + p)) + ".",
+             "qas": [{"id": f"{a}-{p}", "question": questions(a, p), "answers": []}]} for p in range(2)]}
+            for a in range(4)]}
+
+    (tmp_path / "ar.json").write_text(json.dumps(squad(lambda a, p: f"سؤال {a} {p}")), encoding="utf-8")
+    (tmp_path / "en.json").write_text(json.dumps(squad(lambda a, p: f"question {a} {p}")), encoding="utf-8")
+    out = jisr("eval", "--xquad", str(tmp_path / "ar.json"), str(tmp_path / "en.json"), "--model",
+               str(tiny_model_path), "--mode", "lexical", "dense", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["passages"] == 8
+    for split in ("tune", "test"):
+        for mode in ("lexical", "dense"):
+            langs = result["results"][split][mode]
+            assert langs["ar"]["queries"] == 4 and langs["en"]["queries"] == 4  # 2 articles x 2 paragraphs
+            assert all(0 <= m["mrr@10"] <= 1 and m["recall@10"] >= m["recall@1"] for m in langs.values())
+    readable = jisr("eval", "--xquad", str(tmp_path / "ar.json"), "--model", str(tiny_model_path), "--mode", "dense")
+    assert readable.returncode == 0 and "MRR@10" in readable.stdout
+
+
+def test_eval_without_inputs_is_a_clear_error():
+    out = jisr("eval")
+    assert out.returncode == 1 and "--xquad" in out.stderr and "Traceback" not in out.stderr

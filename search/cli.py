@@ -11,10 +11,6 @@ DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 
 
-class CliError(Exception):
-    """A failure to report as one line on stderr, with exit status 1."""
-
-
 def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
     p.add_argument("--model", default=None, help=model_help)
     p.add_argument("--model-cache", default=None, metavar="DIR",
@@ -135,13 +131,14 @@ def _eval(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from embeddings import ModelError
     from search.build import BuildError
+    from search.evaluate import EvalError
     from search.searcher import QueryError
     from search.store import IndexUnavailable
 
     args = _parser().parse_args(argv)
     try:
         return {"build": _build, "search": _search, "serve": _serve, "eval": _eval}[args.command](args)
-    except (ModelError, BuildError, QueryError, IndexUnavailable, CliError) as exc:
+    except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable) as exc:
         print(f"jisr: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -25,6 +25,10 @@ from search.arabic import language
 K = 10
 
 
+class EvalError(ValueError):
+    """The labeled set cannot be read; the message says what is wrong."""
+
+
 @dataclass
 class Query:
     text: str
@@ -61,7 +65,7 @@ def jsonl_queries(path: str) -> list[Query]:
         if line.strip():
             row = json.loads(line)
             if not isinstance(row.get("query"), str) or not isinstance(row.get("relevant"), list):
-                raise ValueError(f"{path}:{n}: each line needs \"query\" (text) and \"relevant\" (list of texts)")
+                raise EvalError(f"{path}:{n}: each line needs \"query\" (text) and \"relevant\" (list of texts)")
             queries.append(Query(row["query"], language(row["query"]), "all", set(row["relevant"])))
     return queries
 
@@ -132,7 +136,7 @@ def run(args) -> dict:
         elif args.corpus and args.queries:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
-            raise ValueError("give --xquad FILE [FILE ...], or --corpus DIR with --queries FILE.jsonl")
+            raise EvalError("give --xquad FILE [FILE ...], or --corpus DIR with --queries FILE.jsonl")
         report = build(corpus, work / "index", model, progress=sys.stderr.isatty())
         searcher = Searcher.open(work / "index", model)
         splits = ["tune", "test"] if args.xquad and args.split == "all" else [args.split if args.xquad else "all"]
@@ -141,12 +145,10 @@ def run(args) -> dict:
 
 
 def run_cli(args) -> int:
-    from search.cli import CliError
-
     try:
         out = run(args)
-    except (ValueError, OSError) as exc:
-        raise CliError(str(exc)) from exc
+    except (ValueError, KeyError, OSError) as exc:  # unreadable or malformed input files
+        raise EvalError(str(exc) if isinstance(exc, EvalError) else f"cannot read the labeled set: {exc}") from exc
     if args.json:
         print(json.dumps(out, indent=2))
         return 0

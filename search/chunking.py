@@ -119,16 +119,19 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
     spans: list[tuple[int, int]] = []
     seen: set[str] = set()
     heading_start: int | None = None
+    boilerplate = [is_boilerplate(text[a:b]) for a, b in body]
+    content_follows = [False] * len(body)  # is there a non-boilerplate line after line i?
+    for i in range(len(body) - 2, -1, -1):
+        content_follows[i] = content_follows[i + 1] or not boilerplate[i + 1]
     for i, (a, b) in enumerate(body):
         line = text[a:b]
-        if is_boilerplate(line):
+        if boilerplate[i]:
             continue
         key = _SPACE.sub(" ", normalize(line))
         if key in seen:
             continue
         seen.add(key)
-        has_next = any(not is_boilerplate(text[c:d]) for c, d in body[i + 1:])
-        if has_next and _is_heading(line, settings):
+        if content_follows[i] and _is_heading(line, settings):
             heading_start = a if heading_start is None else heading_start
             continue
         spans.append((a if heading_start is None else heading_start, b))

@@ -71,7 +71,7 @@ class Searcher:
                 f"model, or rebuild it with `jisr build --model ...`")
         self.index, self.model = index, model
         self.model_name = built_with["name"]
-        self._lock = threading.Lock()  # fast tokenizers are not safe to call from two threads at once
+        self._lock = threading.Lock()  # fast tokenizers are not thread-safe; BM25 is built once
         self._languages = np.array([p.lang for p in index.passages])
         self._passage_vectors = index.passage_vectors()
         self._bm25 = None
@@ -90,12 +90,14 @@ class Searcher:
         return len(self.index.passages)
 
     def _lexical(self):
-        if self._bm25 is None:
-            import bm25s
+        """The BM25 index, built on first use (once, even when the first requests come together)."""
+        with self._lock:
+            if self._bm25 is None:
+                import bm25s
 
-            bm25 = bm25s.BM25()
-            bm25.index([arabic.tokens(p.text) or [""] for p in self.index.passages], show_progress=False)
-            self._bm25 = bm25
+                bm25 = bm25s.BM25()
+                bm25.index([arabic.tokens(p.text) or [""] for p in self.index.passages], show_progress=False)
+                self._bm25 = bm25
         return self._bm25
 
     def lexical_scores(self, query: str) -> tuple[np.ndarray, float]:

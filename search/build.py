@@ -1,7 +1,6 @@
 """Corpus folder -> index directory, re-embedding only what changed since the last build."""
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,12 +9,10 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint, model_name
+from embeddings.batching import encode_documents
 from search import store
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import Skipped, read_corpus
-
-BATCH = 32
-
 
 class BuildError(RuntimeError):
     """The build cannot go ahead; the message says why. The existing index is untouched."""
@@ -62,19 +59,7 @@ def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray
 
 
 def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: bool) -> dict[str, np.ndarray]:
-    if not texts:
-        return {}
-    from tqdm import tqdm
-
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
-    vectors = {}
-    with tqdm(total=len(texts), unit=label, desc=f"embedding {label}s", disable=not progress,
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        for i in range(0, len(order), BATCH):
-            batch = [texts[j] for j in order[i:i + BATCH]]
-            vectors.update(zip(batch, model.encode_document(batch, batch_size=BATCH)))
-            bar.update(len(batch))
-    return vectors
+    return dict(zip(texts, encode_documents(model, texts, progress=progress, label=label)))
 
 
 def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "flat",

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from embeddings import ModelError, load_model, model_fingerprint
+from embeddings.batching import encode_documents, token_batches
 from tests.conftest import build_tiny_model
 
 
@@ -55,6 +56,7 @@ def test_fingerprint_is_stable_and_tells_models_apart(tiny_model_path, tmp_path)
 def test_windowed_transformer_reads_past_the_window(tmp_path):
     """A text longer than the window is embedded from all of it: the mean over its windows' tokens."""
     model = load_model(str(build_tiny_model(tmp_path, max_seq_length=16, windowed=True)))
+    model[0].compute_dtype = "float32"  # compared below with a float32 forward pass by hand
     tok = model.tokenizer
     text = " ".join(["وجه الرئيس الروسي فلاديمير بوتين أمرا للبحرية الروسية"] * 6)
     ids = tok(text)["input_ids"]
@@ -72,3 +74,45 @@ def test_windowed_transformer_reads_past_the_window(tmp_path):
 
     truncated = model.encode_document([tok.decode(ids[1:15])])[0]
     assert float(got @ truncated) < 0.9999  # the rest of the text changed the embedding
+
+
+def test_token_batches_cover_every_text_once_within_the_budget():
+    lengths = [5, 300, 40, 40, 700, 12, 90, 3000, 64, 64, 64, 64]
+    batches = token_batches(lengths, budget=256, max_batch=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 3
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 256
+    in_order = [lengths[i] for b in batches for i in b]
+    assert in_order == sorted(lengths)
+    assert token_batches([]) == []
+
+
+def test_encode_documents_matches_encode_document_in_the_callers_order(tiny_model):
+    texts = [" ".join(["كلمة"] * n) for n in (30, 1, 12, 3, 30, 7)] + ["بوتين", "روسيا"]
+    got = encode_documents(tiny_model, texts, budget=40)
+    np.testing.assert_allclose(got, tiny_model.encode_document(texts), atol=1e-5)
+    assert encode_documents(tiny_model, []).shape == (0, tiny_model.get_embedding_dimension())
+
+
+def test_bfloat16_compute_stays_close_to_float32_and_is_saved(tmp_path):
+    model = load_model(str(build_tiny_model(tmp_path, windowed=True)))
+    assert model[0].compute_dtype == "auto"
+    texts = ["وجه الرئيس الروسي فلاديمير بوتين أمرا للبحرية", "Putin", "٢٠١٥ سوريا"]
+    model[0].compute_dtype = "float32"
+    full = model.encode_document(texts)
+    model[0].compute_dtype = "bfloat16"
+    half = model.encode_document(texts)
+    assert half.dtype == np.float32
+    assert not np.array_equal(full, half)  # the matmuls did run in bfloat16
+    assert (full * half).sum(1).min() > 0.99
+    model.save(str(tmp_path / "saved"))
+    assert load_model(str(tmp_path / "saved"))[0].compute_dtype == "bfloat16"
+
+
+def test_unknown_compute_dtype_is_refused(tmp_path):
+    from embeddings.windowed import WindowedTransformer
+
+    path = build_tiny_model(tmp_path, windowed=True)
+    with pytest.raises(ValueError, match="compute_dtype"):
+        WindowedTransformer(str(path / "hf"), compute_dtype="float8")

@@ -1,0 +1,55 @@
+"""Encode many documents in batches sized by tokens, not by count.
+
+A batch costs its longest text times its size (padding is computed too), and the
+encoder is fastest while a batch's activations stay in the CPU cache. Texts sorted by
+token count and grouped under a budget of about 2,048 padded tokens encoded XQuAD
+paragraphs about 1.6x faster than batches of 32 texts on a 2-core machine with 32 MiB
+of L3 (``benchmarks/encode_speed.py`` measures both).
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+from sentence_transformers import SentenceTransformer
+
+TOKEN_BUDGET = 2048
+MAX_BATCH = 64
+
+
+def token_batches(lengths: Sequence[int], budget: int = TOKEN_BUDGET, max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Indices of ``lengths`` grouped shortest first so that size x longest <= budget (a longer text goes alone)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if current and ((len(current) + 1) * lengths[i] > budget or len(current) == max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def document_lengths(model: SentenceTransformer, texts: Sequence[str]) -> list[int]:
+    """Tokens the model sees for each text as a document: prompt and special tokens included, nothing cut."""
+    prompt = model.prompts.get("document", "")
+    encoded = model.tokenizer([prompt + t for t in texts], verbose=False)["input_ids"]
+    return [len(ids) for ids in encoded]
+
+
+def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress: bool = False,
+                     label: str = "text", budget: int = TOKEN_BUDGET) -> np.ndarray:
+    """``model.encode_document(texts)`` in token-budget batches; rows are in the order of ``texts``."""
+    vectors = np.zeros((len(texts), model.get_embedding_dimension()), dtype=np.float32)
+    if not texts:
+        return vectors
+    from tqdm import tqdm
+
+    with tqdm(total=len(texts), unit=label, desc=f"embedding {label}s", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        for batch in token_batches(document_lengths(model, texts), budget):
+            vectors[batch] = model.encode_document([texts[i] for i in batch], batch_size=len(batch))
+            bar.update(len(batch))
+    return vectors

@@ -2,7 +2,8 @@
 
 Two inputs:
   * SQuAD/XQuAD JSON: the first file's paragraphs are the corpus (one document each);
-    every file's questions are queries, and the paragraph that holds a question's
+    every file's questions are queries (in the language most of that file's questions
+    are in), and the paragraph that holds a question's
     answer (same question id across languages) is the relevant one. Any passage the
     chunker cuts from that paragraph counts as a hit for it.
   * A corpus folder and a JSONL file of {"query": ..., "relevant": [texts]}: a passage
@@ -17,6 +18,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +52,11 @@ def xquad_corpus(files: list[str], folder: Path) -> list[Query]:
                 where[qa["id"]] = (doc_id, split)
     queries = []
     for d in data:
-        for article in d["data"]:
-            for paragraph in article["paragraphs"]:
-                for qa in paragraph["qas"]:
-                    if qa["id"] in where:
-                        doc_id, split = where[qa["id"]]
-                        queries.append(Query(qa["question"], language(qa["question"]), split, {doc_id}))
+        asked = [(qa, where[qa["id"]]) for article in d["data"] for paragraph in article["paragraphs"]
+                 for qa in paragraph["qas"] if qa["id"] in where]
+        # A file is in one language; the odd question in another script is still asked in it.
+        lang = Counter(language(qa["question"]) for qa, _ in asked).most_common(1)[0][0] if asked else "en"
+        queries += [Query(qa["question"], lang, split, {doc_id}) for qa, (doc_id, split) in asked]
     return queries
 
 

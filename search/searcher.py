@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ from search import arabic, store
 
 MODES = ("dense", "sentence", "lexical", "hybrid")
 DEFAULT_MODE = "hybrid"
+DEFAULT_K = 10
+DEFAULT_LANG = "ar"
 LANGS = ("ar", "any")
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
@@ -37,6 +40,12 @@ class QueryError(ValueError):
 
 class ModelMismatch(store.IndexUnavailable):
     """The index was built with another model than the one given."""
+
+
+def request_params(source: Mapping) -> dict:
+    """A request's search parameters (query string or JSON object), defaults filled in; `validate` checks them."""
+    return {"q": source.get("q", source.get("query")), "k": source.get("k", DEFAULT_K),
+            "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE)}
 
 
 def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
@@ -163,7 +172,7 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
 
-    def search(self, query: str, k: int = 10, lang: str = "ar", mode: str = DEFAULT_MODE) -> dict:
+    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
         """Top-k passages for ``query`` as the JSON the API returns."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)

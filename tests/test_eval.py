@@ -29,7 +29,9 @@ def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, t
             for a in range(4)]}
 
     (tmp_path / "ar.json").write_text(json.dumps(squad(lambda a, p: f"سؤال {a} {p}")), encoding="utf-8")
-    (tmp_path / "en.json").write_text(json.dumps(squad(lambda a, p: f"question {a} {p}")), encoding="utf-8")
+    # as in XQuAD, one question of the English file is written in Arabic script: it still counts as English
+    english = squad(lambda a, p: "سؤال بوتين" if (a, p) == (0, 0) else f"question {a} {p}")
+    (tmp_path / "en.json").write_text(json.dumps(english), encoding="utf-8")
     out = jisr("eval", "--xquad", str(tmp_path / "ar.json"), str(tmp_path / "en.json"), "--model",
                str(tiny_model_path), "--mode", "lexical", "dense", "--json")
     assert out.returncode == 0, out.stderr

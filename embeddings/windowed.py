@@ -17,6 +17,7 @@ float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and slower
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 import torch
@@ -26,6 +27,7 @@ from sentence_transformers.base.modules.transformer import Transformer
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16")
 
 
+@functools.cache
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (so autocast to it is a speed-up, not an emulation)."""
     cpu = torch.cpu

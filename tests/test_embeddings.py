@@ -116,3 +116,54 @@ def test_unknown_compute_dtype_is_refused(tmp_path):
     path = build_tiny_model(tmp_path, windowed=True)
     with pytest.raises(ValueError, match="compute_dtype"):
         WindowedTransformer(str(path / "hf"), compute_dtype="float8")
+
+
+@pytest.mark.parametrize("autocast", [False, True], ids=["float32", "bfloat16"])
+def test_prepacked_linears_match_plain_ones_and_follow_weight_changes(autocast):
+    import copy
+    import pickle
+
+    from embeddings.precision import PrepackedLinear, prepack_linears
+
+    torch.manual_seed(0)
+    plain = torch.nn.Sequential(torch.nn.Linear(24, 40), torch.nn.GELU(), torch.nn.Linear(40, 8))
+    packed = copy.deepcopy(plain)
+    prepack_linears(packed)
+    assert isinstance(packed[0], PrepackedLinear) and isinstance(packed[2], PrepackedLinear)
+    x = torch.randn(3, 5, 24)
+
+    def run(model):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            return model(x).float()
+
+    tolerance = {"atol": 0.05, "rtol": 0.02} if autocast else {"atol": 1e-5, "rtol": 1e-5}
+    torch.testing.assert_close(run(packed), run(plain), **tolerance)
+    assert packed[0]._packed is not None  # the prepacked copy exists, so that is what it read
+    assert list(packed.state_dict()) == list(plain.state_dict())
+    assert all(t.dtype == torch.float32 for t in packed.state_dict().values())
+
+    with torch.no_grad():  # in-place writes (an optimizer step, load_state_dict) make a new copy
+        plain[0].weight.mul_(-2.0)
+        packed[0].weight.mul_(-2.0)
+        plain[2].bias += 1.0
+    packed.load_state_dict({**packed.state_dict(), "2.bias": plain[2].bias.clone()})
+    torch.testing.assert_close(run(packed), run(plain), **tolerance)
+
+    clone = pickle.loads(pickle.dumps(copy.deepcopy(packed)))  # the opaque copy is left behind, made again
+    torch.testing.assert_close(run(clone), run(plain), **tolerance)
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):  # training reads the float32 master
+        packed(x).sum().backward()
+    assert packed[0].weight.grad is not None and packed[0].weight.grad.dtype == torch.float32
+
+
+def test_loaded_models_prepack_their_linears_without_changing_their_fingerprint(tmp_path):
+    from embeddings.precision import PrepackedLinear
+
+    model = load_model(str(build_tiny_model(tmp_path, windowed=True)))
+    assert any(isinstance(m, PrepackedLinear) for m in model.modules())
+    before = model_fingerprint(model)
+    for dtype in ("float32", "bfloat16"):
+        model[0].compute_dtype = dtype
+        model.encode_document(["وجه الرئيس الروسي فلاديمير بوتين أمرا للبحرية"])
+    assert model_fingerprint(model) == before

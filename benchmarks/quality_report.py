@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import load_model
-from search import arabic, store
+from search import store
 from search.build import build
 from search.evaluate import K, Query, evaluate, first_hit, metrics, xquad_corpus
+from search.lexical import LexicalIndex
 from search.searcher import DEFAULT_MODE, MODES, Searcher
 
 SPLITS = ("tune", "test")
@@ -61,18 +62,10 @@ def baseline_row(queries: list[Query], doc_ids: list[str], rank: Callable[[list[
 
 
 def bm25_ranker(texts: list[str]):
-    import bm25s
-
-    bm25 = bm25s.BM25()
-    bm25.index([arabic.tokens(t) or [""] for t in texts], show_progress=False)
+    index = LexicalIndex(texts)
 
     def rank(queries: list[Query]) -> np.ndarray:
-        out = []
-        for q in queries:
-            terms = [t for t in arabic.tokens(q.text) if t in bm25.vocab_dict]
-            scores = bm25.get_scores(terms) if terms else np.zeros(len(texts))
-            out.append(np.argsort(-scores, kind="stable"))
-        return np.array(out)
+        return np.array([np.argsort(-index.scores(q.text)[0], kind="stable") for q in queries])
     return rank
 
 

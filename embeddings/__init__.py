@@ -9,14 +9,14 @@ oneDNN (see :mod:`embeddings.precision`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING
 
 from embeddings.default_model import NAME as DEFAULT_MODEL, ModelError, ensure
 from embeddings.fingerprint import model_fingerprint
-from embeddings.precision import prepack_linears
+
+if TYPE_CHECKING:  # torch and sentence-transformers load in seconds: only when a model is loaded
+    from sentence_transformers import SentenceTransformer
 
 __all__ = ["DEFAULT_MODEL", "ModelError", "load_model", "model_fingerprint", "model_name"]
 
@@ -36,7 +36,7 @@ def _quiet_transformers():
         hf_logging.enable_progress_bar()
 
 
-def _ensure_normalized(model: SentenceTransformer) -> SentenceTransformer:
+def _ensure_normalized(model: "SentenceTransformer") -> "SentenceTransformer":
     from sentence_transformers.base.modules.normalize import Normalize
 
     if not any(isinstance(m, Normalize) for m in model):
@@ -44,44 +44,89 @@ def _ensure_normalized(model: SentenceTransformer) -> SentenceTransformer:
     return model
 
 
-_OWN_MODULES = ("sentence_transformers.", "embeddings.windowed.")
+def _own_modules() -> dict:
+    """Module types of ours that a model folder may name; they load without trusting the folder's code."""
+    from embeddings.windowed import WindowedTransformer
+
+    return {"embeddings.windowed.WindowedTransformer": WindowedTransformer}
 
 
-def _trusted(path: str) -> bool:
-    """Whether a local model's modules are all sentence-transformers' or ours (so no third-party code runs)."""
-    try:
-        with open(os.path.join(path, "modules.json"), encoding="utf-8") as f:
-            return all(m["type"].startswith(_OWN_MODULES) for m in json.load(f))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
+    """Load a local model folder. Without ``trust_remote_code`` no Python file it names is imported:
+    sentence-transformers refuses module types outside its own (ours are handed over as classes, not
+    imported by name), and transformers ignores a config's ``auto_map``."""
+    from sentence_transformers import SentenceTransformer
 
+    from embeddings.precision import prepack_linears
 
-def _load(path_or_id: str) -> SentenceTransformer:
-    model = SentenceTransformer(path_or_id, device="cpu", trust_remote_code=_trusted(path_or_id))
+    model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device="cpu",
+                                                          trust_remote_code=trust_remote_code)
     prepack_linears(model)
     return model
 
 
-def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None) -> SentenceTransformer:
+def _local_copy(name: str) -> str:
+    """The folder to load ``name`` from: itself when it is one, else the hub cache's copy of that id.
+
+    A hub id that is not cached is checked against the hub once, with a short timeout, so an
+    unreachable hub is one clear error in seconds rather than minutes of retries.
+    """
+    if os.path.isdir(name):
+        return name
+    if os.path.isabs(name) or name.startswith((".", "~")) or os.sep + os.sep in name:
+        raise ModelError(f"cannot load model {name!r}: there is no model folder at that path")
+    from huggingface_hub import HfApi, constants, snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        return snapshot_download(name, local_files_only=True)
+    except LocalEntryNotFoundError:
+        pass
+    except (ValueError, HfHubHTTPError) as exc:  # not a valid hub id
+        raise ModelError(f"{name!r} is neither a model folder nor a model hub id ({exc})") from exc
+    if constants.HF_HUB_OFFLINE:
+        raise ModelError(f"model {name!r} is not a local folder nor in the hub cache, and the hub is off "
+                         "(HF_HUB_OFFLINE): copy the model folder to this machine and pass its path")
+    try:
+        HfApi().model_info(name, timeout=10)
+    except RepositoryNotFoundError as exc:
+        raise ModelError(f"no model {name!r} on the model hub (and no local folder of that name)") from exc
+    except Exception as exc:  # connection refused, DNS, timeout, proxy: all mean "no hub from here"
+        raise ModelError(f"cannot reach the model hub to fetch {name!r} ({type(exc).__name__}), and it is not "
+                         "in the local hub cache: pass a local model folder, or set HF_HUB_OFFLINE=1") from exc
+    return snapshot_download(name)
+
+
+def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None,
+               trust_remote_code: bool = False) -> SentenceTransformer:
     """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path.
 
-    Raises :class:`ModelError` with an actionable message when the model cannot be had.
+    Python code that a model folder names (custom modules, a config's ``auto_map``) runs only with
+    ``trust_remote_code``, which the CLI sets only when the user names this model in
+    ``--trust-remote-code``. Raises :class:`ModelError` with an actionable message when the model
+    cannot be had.
     """
     if name in (None, DEFAULT_MODEL):
         with _quiet_transformers():
             path = ensure(cache_dir)
             try:
-                model = _load(str(path))
+                model = _load(str(path), trust_remote_code=False)
             except Exception:  # a damaged cache entry: convert again, once
-                model = _load(str(ensure(cache_dir, rebuild=True)))
+                model = _load(str(ensure(cache_dir, rebuild=True)), trust_remote_code=False)
         model.jisr_name = DEFAULT_MODEL
         return model
+    path = _local_copy(name)  # before torch is imported: a missing model fails in a second
     try:
         with _quiet_transformers():
-            model = _load(name)
+            model = _load(path, trust_remote_code)
+    except ModelError:
+        raise
     except Exception as exc:
-        where = "the local directory" if os.path.isdir(name) else "a local directory or a model hub id"
-        raise ModelError(f"cannot load model {name!r} as {where}: {type(exc).__name__}: {exc}".strip()) from exc
+        hint = ("; if you trust this model's code, pass --trust-remote-code " + name
+                if "trust_remote_code" in str(exc) else "")
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        where = "the local directory" if os.path.isdir(name) else "the model hub's copy"
+        raise ModelError(f"cannot load model {name!r} from {where}: {type(exc).__name__}: {first_line}{hint}") from exc
     model.jisr_name = name
     return _ensure_normalized(model)
 

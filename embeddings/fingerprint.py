@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
-from sentence_transformers import SentenceTransformer
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 _PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café"
 
 
-def model_fingerprint(model: SentenceTransformer) -> str:
+def model_fingerprint(model: "SentenceTransformer") -> str:
     digest = hashlib.sha256()
     layout = {
         "modules": [type(m).__module__ + "." + type(m).__name__ for m in model],

@@ -1,7 +1,10 @@
 """Corpus folder -> index directory, re-embedding only what changed since the last build."""
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,12 +13,12 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint, model_name
 from embeddings.batching import document_lengths, encode_documents
-from search import store
+from search import preflight, store
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import Skipped, read_corpus
-
-class BuildError(RuntimeError):
-    """The build cannot go ahead; the message says why. The existing index is untouched."""
+from search.lock import IndexBusy, WriterLock
+from search.manifest import INDEX_TYPES
+from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)
 
 
 @dataclass
@@ -62,16 +65,33 @@ def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: b
 
 
 def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "flat",
-          settings: ChunkSettings | None = None, progress: bool = False) -> BuildReport:
-    """Build (or rebuild) the index of ``corpus`` at ``index_dir`` and swap it in atomically."""
+          settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
+          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> BuildReport:
+    """Build (or rebuild) the index of ``corpus`` at ``index_dir`` and swap it in atomically.
+
+    Everything that can be checked before embedding is: the corpus, the index folder, that no
+    other build is writing it, and the free space. ``commit`` wraps the swap (the CLI's refuses
+    it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder.
+    """
     started = time.perf_counter()
-    index_dir = Path(index_dir)
-    if index_type not in store.INDEX_TYPES:
-        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(store.INDEX_TYPES)}")
+    if index_type not in INDEX_TYPES:
+        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(INDEX_TYPES)}")
+    preflight.corpus_folder(corpus)
+    index_dir = preflight.index_folder(index_dir)
     try:
-        documents, skipped = read_corpus(corpus)
-    except FileNotFoundError as exc:
+        with WriterLock(index_dir):
+            store.clean(index_dir)  # what killed builds left behind
+            return _build_locked(corpus, index_dir, model, index_type, settings, progress, follow_links,
+                                 commit, started)
+    except IndexBusy as exc:
+        raise BuildError(str(exc)) from None
+    except store.WriteFailed as exc:
         raise BuildError(str(exc)) from exc
+
+
+def _build_locked(corpus, index_dir: Path, model, index_type, settings, progress, follow_links, commit,
+                  started) -> BuildReport:
+    documents, skipped = read_corpus(corpus, follow_links=follow_links)
     if not documents:
         raise BuildError(f"no readable .txt or .md files under {corpus}")
 
@@ -81,17 +101,20 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     passages: list[Passage] = [p for d in documents for p in chunk(d, count, settings)]
     if not passages:
         raise BuildError(f"the documents under {corpus} hold no passages (only titles or boilerplate)")
+    sentence_list = [s for p in passages for s in p.sentence_texts()]
+    text_bytes = sum(len(p.text.encode("utf-8")) for p in passages)
+    preflight.free_space(index_dir, preflight.index_size(text_bytes, len(passages) + len(sentence_list),
+                                                         info["dimension"]))
 
     known = _previous_vectors(index_dir, info["fingerprint"])
-    reused = {t for t in {p.text for p in passages} | {s for p in passages for s in p.sentence_texts()} if t in known}
+    reused = {t for t in {p.text for p in passages} | set(sentence_list) if t in known}
     missing_passages = sorted({p.text for p in passages} - known.keys())
     known.update(_embed(model, missing_passages, "passage", progress))
-    missing_sentences = sorted({s for p in passages for s in p.sentence_texts()} - known.keys())
+    missing_sentences = sorted(set(sentence_list) - known.keys())
     known.update(_embed(model, missing_sentences, "sentence", progress))
 
     dim = info["dimension"]
     passage_vectors = np.stack([known[p.text] for p in passages]).astype(np.float32)
-    sentence_list = [s for p in passages for s in p.sentence_texts()]
     sentence_vectors = (np.stack([known[s] for s in sentence_list]).astype(np.float32)
                         if sentence_list else np.zeros((0, dim), np.float32))
     faiss_index = store.make_faiss(dim, index_type)
@@ -101,15 +124,17 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     manifest = {
         "model": info,
         "chunking": settings.to_dict(),
-        "index": {"type": index_type, "params": store.INDEX_TYPES[index_type], "metric": "inner_product"},
+        "index": {"type": index_type, "params": INDEX_TYPES[index_type], "metric": "inner_product"},
         "corpus": str(Path(corpus).resolve()),
-        "files": {d.id: {"sha256": d.sha256, "passages": sum(p.doc_id == d.id for p in passages)} for d in documents},
+        "files": {d.id: {"sha256": d.sha256, "passages": 0} for d in documents},
         "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
         "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentence_list),
                    "embedded": len(missing_passages) + len(missing_sentences), "reused": len(reused)},
         "build_seconds": round(seconds, 3),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    store.save(index_dir, manifest, faiss_index, passages, sentence_vectors)
+    for p in passages:
+        manifest["files"][p.doc_id]["passages"] += 1
+    store.save(index_dir, manifest, faiss_index, passages, sentence_vectors, commit=commit)
     return BuildReport(index_dir, len(documents), len(passages), len(sentence_list),
                        manifest["counts"]["embedded"], len(reused), seconds, skipped)

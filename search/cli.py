@@ -1,4 +1,9 @@
-"""The `jisr` command: build an index, search it, serve it, measure it."""
+"""The `jisr` command: build an index, search it, serve it, measure it.
+
+Help and argument errors answer before torch or the model are imported (those take
+seconds), and each command checks what it can (the corpus, the index folder, the port)
+before it loads the model, so a mistake costs a second, not a model load.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,25 +12,46 @@ import os
 import sys
 import textwrap
 
+from search.manifest import INDEX_TYPES
+from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
+
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
+
+
+def _bounded_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+    return parse
 
 
 def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
     p.add_argument("--model", default=None, help=model_help)
     p.add_argument("--model-cache", default=None, metavar="DIR",
                    help="where the default model is converted and kept (default $JISR_MODEL_CACHE or ~/.cache/jisr/models)")
+    p.add_argument("--trust-remote-code", default=None, metavar="MODEL",
+                   help="run Python code that this model's folder names (custom modules, auto_map); "
+                        "give the same name as the model, so no other model is trusted by mistake")
+
+
+def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help=corpus_help)
+    p.add_argument("--follow-links", action="store_true",
+                   help="follow symbolic links that lead out of the corpus folder (by default they are skipped)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from search.searcher import DEFAULT_MODE, LANGS, MAX_K, MODES
-    from search.store import INDEX_TYPES
-
     parser = argparse.ArgumentParser(prog="jisr", description="Ask in English or Arabic, get ranked Arabic passages.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build or update the index of a corpus folder")
-    b.add_argument("--corpus", default=DEFAULT_CORPUS, help="folder of .txt/.md files (default: seeds)")
+    _add_corpus_options(b, "folder of .txt/.md files (default: seeds)")
     b.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
     b.add_argument("--index-type", default="flat", choices=list(INDEX_TYPES),
                    help="flat: exact; hnsw: approximate, for large corpora")
@@ -42,16 +68,17 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("serve", help="serve the web page and JSON API")
     v.add_argument("--index", default=DEFAULT_INDEX)
-    v.add_argument("--corpus", default=DEFAULT_CORPUS, help="folder indexed first if there is no index yet")
+    _add_corpus_options(v, "folder indexed first if there is no index yet")
     v.add_argument("--host", default="127.0.0.1")
-    v.add_argument("--port", type=int, default=8000)
-    v.add_argument("--threads", type=int, default=8, help="request threads of the WSGI server")
+    v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
+    v.add_argument("--threads", type=_bounded_int(1, 256), default=8, help="request threads of the WSGI server")
     _add_model_options(v, "model (default: the one the index was built with)")
 
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
     e.add_argument("--xquad", nargs="+", metavar="FILE", help="SQuAD/XQuAD JSON files: the first one's paragraphs "
                    "are the corpus, each file's questions are queries (ids shared across languages)")
     e.add_argument("--corpus", help="corpus folder, with --queries")
+    e.add_argument("--follow-links", action="store_true", help="follow symbolic links out of --corpus")
     e.add_argument("--queries", help="JSONL of {\"query\": ..., \"relevant\": [texts]}, with --corpus")
     e.add_argument("--mode", nargs="+", default=[DEFAULT_MODE], choices=MODES, help="ranking modes to measure")
     e.add_argument("--split", choices=["all", "tune", "test"], default="all",
@@ -76,12 +103,26 @@ def _print_results(response: dict) -> None:
     print(f"({len(results)} results, {response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']})")
 
 
-def _build(args) -> int:
+def _load_model(args, name: str | None):
+    """The model ``name``, trusting its code only if the user named that very model in --trust-remote-code."""
     from embeddings import load_model
-    from search.build import build
 
-    model = load_model(args.model, cache_dir=args.model_cache)
-    report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty())
+    trusted = args.trust_remote_code is not None and args.trust_remote_code == name
+    return load_model(name, cache_dir=args.model_cache, trust_remote_code=trusted)
+
+
+def _build(args) -> int:
+    from search import preflight
+    from search.interrupt import BuildSignals
+
+    with BuildSignals() as signals:
+        preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
+        preflight.index_folder(args.index)
+        model = _load_model(args, args.model)
+        from search.build import build
+
+        report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty(),
+                       follow_links=args.follow_links, commit=signals.commit)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0
@@ -91,11 +132,21 @@ def _build(args) -> int:
     return 0
 
 
-def _search(args) -> int:
+def _open_searcher(args):
+    """The index, then the model it names (or --model): loaded by the same rules as any model."""
+    from search import store
     from search.searcher import Searcher
 
-    searcher = Searcher.open(args.index, args.model, model_cache=args.model_cache)
-    response = searcher.search(args.query, k=args.k, lang=args.lang, mode=args.mode)
+    index = store.load(args.index)
+    model = _load_model(args, args.model or index.manifest["model"]["name"])
+    return Searcher(index, model)
+
+
+def _search(args) -> int:
+    from search.query import validate
+
+    validate(args.query, args.k, args.lang, args.mode)  # before the model loads
+    response = _open_searcher(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:
@@ -104,43 +155,46 @@ def _search(args) -> int:
 
 
 def _serve(args) -> int:
-    import waitress
-
     from search import store
-    from search.searcher import Searcher
-    from web import create_app
+    from web.server import bind, serve
 
+    sock = bind(args.host, args.port)  # a port in use is reported before the model loads
     if not store.exists(args.index):
         print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr)
         args.index_type = "flat"
         _build(args)
-    searcher = Searcher.open(args.index, args.model, model_cache=args.model_cache)
+    from web import create_app
+
+    searcher = _open_searcher(args)
     app = create_app({"SEARCHER": searcher})
-    print(f"serving {searcher.size} passages with {searcher.model_name} on http://{args.host}:{args.port}/",
+    host, port = sock.getsockname()[:2]
+    print(f"serving {searcher.size} passages with {searcher.model_name} on http://{host}:{port}/",
           file=sys.stderr, flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="jisr")
+    serve(app, sock, threads=args.threads)
     return 0
 
 
 def _eval(args) -> int:
     from search.evaluate import run_cli
 
-    return run_cli(args)
+    return run_cli(args, _load_model(args, args.model))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from embeddings import ModelError
-    from search.build import BuildError
-    from search.evaluate import EvalError
-    from search.searcher import QueryError
-    from search.store import IndexUnavailable
-
     args = _parser().parse_args(argv)
     try:
-        return {"build": _build, "search": _search, "serve": _serve, "eval": _eval}[args.command](args)
-    except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable) as exc:
-        print(f"jisr: error: {exc}", file=sys.stderr)
-        return 1
+        from embeddings import ModelError
+        from search.evaluate import EvalError
+        from search.preflight import BuildError
+        from search.query import QueryError
+        from search.manifest import IndexUnavailable
+        from web.server import ServeError
+
+        try:
+            return {"build": _build, "search": _search, "serve": _serve, "eval": _eval}[args.command](args)
+        except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError) as exc:
+            print(f"jisr: error: {exc}", file=sys.stderr)
+            return 1
     except KeyboardInterrupt:
         print("jisr: interrupted (any existing index is unchanged)", file=sys.stderr)
         return 130

@@ -1,7 +1,16 @@
-"""Reading a corpus folder: every .txt and .md file under it, UTF-8, first line the title."""
+"""Reading a corpus folder: every .txt and .md file under it, UTF-8, first line the title.
+
+The corpus folder is a boundary: a symbolic link is followed only while its target lies
+inside the folder, unless the user asks for more (``follow_links``), so a link to
+/etc/passwd is never indexed and served by accident. Every link not followed, dangling
+link and link loop is reported as skipped with its reason. Paths are kept relative to the
+corpus folder, so an index never shows where the corpus lies on the server.
+"""
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +20,7 @@ SUFFIXES = (".txt", ".md")
 @dataclass(frozen=True)
 class Document:
     id: str  # the path relative to the corpus folder, stable across rebuilds
-    path: str
+    path: str  # what users see as the source: the same relative path
     title: str
     text: str
     sha256: str
@@ -19,7 +28,7 @@ class Document:
 
 @dataclass(frozen=True)
 class Skipped:
-    path: str
+    path: str  # relative to the corpus folder
     reason: str
 
 
@@ -28,25 +37,76 @@ def _title(text: str) -> str:
     return first.strip().lstrip("#").strip()
 
 
-def read_corpus(folder: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """All readable documents under ``folder`` in path order, and the files skipped with why."""
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to ``root``, as text that can be written anywhere: bytes of a file name that
+    are not UTF-8 appear as \\x escapes instead of breaking the index files."""
+    rel = path.relative_to(root).as_posix()
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _walk(root: Path, follow_links: bool) -> Iterator[Path | Skipped]:
+    """Candidate files under ``root`` and links not followed, depth first."""
+    inside = root.resolve()
+    seen = {inside}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            yield Skipped(_shown(folder, root), f"folder not readable ({exc.strerror})")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except FileNotFoundError:
+                    yield Skipped(_shown(path, root), "dangling link (its target does not exist)")
+                    continue
+                except (RuntimeError, OSError):
+                    yield Skipped(_shown(path, root), "link loop")
+                    continue
+                if not follow_links and not target.is_relative_to(inside):
+                    yield Skipped(_shown(path, root), "link to outside the corpus folder, not followed "
+                                                      "(pass --follow-links to index it)")
+                    continue
+                if target.is_dir():
+                    if target in seen or inside.is_relative_to(target):
+                        yield Skipped(_shown(path, root), "link loop (to a folder already read)")
+                        continue
+                    seen.add(target)
+                    stack.append(path)
+                elif path.suffix.lower() in SUFFIXES and target.is_file():
+                    yield path
+            elif entry.is_dir(follow_symlinks=False):
+                seen.add(path.resolve())
+                stack.append(path)
+            elif path.suffix.lower() in SUFFIXES and entry.is_file(follow_symlinks=False):
+                yield path
+
+
+def read_corpus(folder: str | Path, follow_links: bool = False) -> tuple[list[Document], list[Skipped]]:
+    """All readable documents under ``folder`` in path order, and what was skipped with why."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root}")
-    documents, skipped = [], []
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
-        rel = path.relative_to(root).as_posix()
+    documents = []
+    found = list(_walk(root, follow_links))
+    skipped = [s for s in found if isinstance(s, Skipped)]
+    for path in sorted((p for p in found if isinstance(p, Path)), key=lambda p: _shown(p, root)):
+        rel = _shown(path, root)
         try:
             raw = path.read_bytes()
             text = raw.decode("utf-8")  # kept as is: passage offsets point into it
         except UnicodeDecodeError as exc:
-            skipped.append(Skipped(str(path), f"not valid UTF-8 (byte {exc.start})"))
+            skipped.append(Skipped(rel, f"not valid UTF-8 (byte {exc.start})"))
             continue
         except OSError as exc:
-            skipped.append(Skipped(str(path), exc.strerror or str(exc)))
+            skipped.append(Skipped(rel, exc.strerror or str(exc)))
             continue
         if not text.strip():
-            skipped.append(Skipped(str(path), "empty"))
+            skipped.append(Skipped(rel, "empty"))
             continue
-        documents.append(Document(rel, str(path), _title(text), text, hashlib.sha256(raw).hexdigest()))
-    return documents, skipped
+        documents.append(Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest()))
+    return documents, sorted(skipped, key=lambda s: s.path)

@@ -122,12 +122,10 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     return report
 
 
-def run(args) -> dict:
-    from embeddings import load_model
+def run(args, model) -> dict:
     from search.build import build
     from search.searcher import Searcher
 
-    model = load_model(args.model, cache_dir=args.model_cache)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work_dir or tmp)
         if args.xquad:
@@ -138,16 +136,18 @@ def run(args) -> dict:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
             raise EvalError("give --xquad FILE [FILE ...], or --corpus DIR with --queries FILE.jsonl")
-        report = build(corpus, work / "index", model, progress=sys.stderr.isatty())
+        report = build(corpus, work / "index", model, progress=sys.stderr.isatty(),
+                       follow_links=getattr(args, "follow_links", False))
         searcher = Searcher.open(work / "index", model)
         splits = ["tune", "test"] if args.xquad and args.split == "all" else [args.split if args.xquad else "all"]
         results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}
     return {"model": searcher.model_name, "passages": report.passages, "results": results}
 
 
-def run_cli(args) -> int:
+def run_cli(args, model) -> int:
+    """`jisr eval` with ``model`` loaded by the CLI."""
     try:
-        out = run(args)
+        out = run(args, model)
     except (ValueError, KeyError, OSError) as exc:  # unreadable or malformed input files
         raise EvalError(str(exc) if isinstance(exc, EvalError) else f"cannot read the labeled set: {exc}") from exc
     if args.json:

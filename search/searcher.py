@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,52 +23,15 @@ from sentence_transformers import SentenceTransformer
 from embeddings import load_model, model_fingerprint
 from search import store
 from search.lexical import LexicalIndex
+from search.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES,  # noqa: F401
+                          QueryError, request_params, validate)
 
-MODES = ("dense", "sentence", "lexical", "hybrid")
-DEFAULT_MODE = "hybrid"
-DEFAULT_K = 10
-DEFAULT_LANG = "ar"
-LANGS = ("ar", "any")
-MAX_K = 100
-MAX_QUERY_CHARS = 1000
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
 CANDIDATES = 200  # passages re-scored per query, from each retriever
 
 
-class QueryError(ValueError):
-    """The request is malformed; the message is meant for the person who sent it."""
-
-
 class ModelMismatch(store.IndexUnavailable):
     """The index was built with another model than the one given."""
-
-
-def request_params(source: Mapping) -> dict:
-    """A request's search parameters (query string or JSON object), defaults filled in; `validate` checks them."""
-    return {"q": source.get("q", source.get("query")), "k": source.get("k", DEFAULT_K),
-            "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE)}
-
-
-def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
-    """Check a request's parameters; return them cleaned, or raise QueryError saying what is wrong."""
-    if query is not None and not isinstance(query, str):
-        raise QueryError(f"the query (q) must be text, not {type(query).__name__}")
-    if not query or not query.strip():
-        raise QueryError("the query is empty: give some words to search for")
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    if isinstance(k, bool) or not isinstance(k, int):
-        try:
-            k = int(str(k).strip())
-        except ValueError:
-            raise QueryError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be from 1 to {MAX_K}, not {k}")
-    if lang not in LANGS:
-        raise QueryError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    if mode not in MODES:
-        raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    return query.strip(), k, lang, mode
 
 
 class Searcher:

@@ -1,0 +1,69 @@
+"""The index manifest: what a build records, and the check that an index folder's manifest is whole.
+
+Like a sentence-transformers model's config files, the manifest lies next to the data it
+describes. It is read from disk, so it is data, not trusted: every field the code relies on is
+checked here, and any gap or wrong type means "damaged or from another version: rebuild",
+never a traceback. The integrity check cannot be switched off by editing it: the artifacts it
+must list are fixed here, not read from it.
+"""
+from __future__ import annotations
+
+import re
+
+FORMAT = 1
+ARTIFACTS = ("index.faiss", "passages.jsonl", "sentences.npy")
+INDEX_TYPES = {
+    "flat": {},
+    "hnsw": {"M": 32, "efConstruction": 200, "efSearch": 128},
+}
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FIELDS = (  # dotted path, type
+    ("format", int), ("built_at", str), ("corpus", str), ("chunking", dict),
+    ("model", dict), ("model.name", str), ("model.fingerprint", str), ("model.dimension", int), ("model.prompts", dict),
+    ("index", dict), ("index.type", str), ("index.params", dict),
+    ("counts", dict), ("counts.documents", int), ("counts.passages", int), ("counts.sentences", int),
+    ("files", dict), ("artifacts", dict),
+)
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing, damaged, or does not fit the model; the message says what to do."""
+
+
+def _get(manifest: dict, dotted: str):
+    value = manifest
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError(dotted)
+        value = value[key]
+    return value
+
+
+def check(manifest, where: str) -> dict:
+    """Return ``manifest`` if it has every field a reader relies on, else raise IndexUnavailable."""
+    def damaged(why: str) -> IndexUnavailable:
+        return IndexUnavailable(f"index at {where} is damaged or from another version of jisr ({why}): "
+                                f"rebuild it with `jisr build --index {where}`")
+
+    if not isinstance(manifest, dict):
+        raise damaged(f"the manifest is a JSON {type(manifest).__name__}, not an object")
+    if manifest.get("format") != FORMAT:
+        raise damaged(f"format {manifest.get('format')!r}, this version reads {FORMAT}")
+    for dotted, kind in _FIELDS:
+        try:
+            value = _get(manifest, dotted)
+        except KeyError:
+            raise damaged(f"no {dotted!r} in the manifest") from None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise damaged(f"{dotted!r} is {type(value).__name__}, not {kind.__name__}")
+    if manifest["index"]["type"] not in INDEX_TYPES:
+        raise damaged(f"unknown index type {manifest['index']['type']!r}")
+    if any(manifest["counts"][k] < 0 for k in ("documents", "passages", "sentences")) \
+            or manifest["model"]["dimension"] <= 0:
+        raise damaged("negative counts or dimension")
+    artifacts = manifest["artifacts"]
+    if set(artifacts) != set(ARTIFACTS) or not all(isinstance(v, str) and _SHA256.fullmatch(v)
+                                                   for v in artifacts.values()):
+        raise damaged(f"'artifacts' must give the sha256 of exactly {', '.join(ARTIFACTS)}")
+    return manifest

@@ -24,6 +24,8 @@ def browser():
 
 def test_english_query_shows_right_to_left_arabic_results(server, browser):
     page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(server + "/")
     page.fill("input[name=q]", "Which French aircraft carrier did Putin order the navy to contact?")
     page.click("button[type=submit]")
@@ -36,6 +38,9 @@ def test_english_query_shows_right_to_left_arabic_results(server, browser):
     assert page.evaluate("getComputedStyle(document.querySelector('#results .passage')).direction") == "rtl"
     assert first.locator("mark").count() == 1 and first.locator("mark").inner_text().strip()
     assert page.input_value("input[name=q]").startswith("Which French aircraft carrier")
+    # The style sheet applies under the page's Content-Security-Policy, and nothing was refused.
+    assert page.evaluate("getComputedStyle(document.querySelector('.result')).backgroundColor") == "rgb(255, 255, 255)"
+    assert not [m for m in console if "Content Security Policy" in m], console
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search-page.png"), full_page=True)
 

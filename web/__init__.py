@@ -14,6 +14,9 @@ from flask import Flask
 def create_app(config: dict | None = None) -> Flask:
     """Make the app. Config keys: SEARCHER (a ready Searcher), or INDEX, MODEL, MODEL_CACHE to open one."""
     app = Flask(__name__)
+    # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
+    # request's Host header, which anyone can set.
+    app.url_map.merge_slashes = False
     app.config.update(
         INDEX=os.environ.get("JISR_INDEX", "index"),
         MODEL=os.environ.get("JISR_MODEL") or None,
@@ -38,4 +41,21 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(page.bp)
+    app.after_request(_security_headers)
     return app
+
+
+SECURITY_HEADERS = {
+    # The page has no script at all and its style is a file: nothing inline may run or apply.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from search.searcher import QueryError, request_params
+from search.query import QueryError, request_params
 from web.openapi import spec
 
 bp = Blueprint("api", __name__)

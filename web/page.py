@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from search.searcher import LANGS, MODES, QueryError, request_params
+from search.query import LANGS, MODES, QueryError, request_params
 
 bp = Blueprint("page", __name__)
 

@@ -1,0 +1,73 @@
+"""Serving the app on waitress: the port is taken before the model loads, and SIGTERM drains.
+
+A service manager stops a server with SIGTERM; dying at once would drop the requests in
+flight. Here SIGTERM closes the listening socket (new connections are refused, so a load
+balancer moves on), lets every request already received finish and its answer be sent, for
+up to ``drain_seconds``, and then returns.
+"""
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+import time
+
+import waitress
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+
+DRAIN_SECONDS = 30.0
+
+
+class ServeError(RuntimeError):
+    """The server cannot start; the message says why."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (port 0: any free one), or ServeError saying why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} on {host} is in use: stop what uses it, or pick another --port") from None
+        raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    return sock
+
+
+def _busy(server) -> bool:
+    """Whether a request is queued, running, or has an answer not yet sent."""
+    if server.task_dispatcher.queue:
+        return True
+    return any(isinstance(ch, HTTPChannel) and (ch.requests or ch.total_outbufs_len)
+               for ch in list(server._map.values()))
+
+
+def serve(app, sock: socket.socket, threads: int, drain_seconds: float = DRAIN_SECONDS) -> None:
+    """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C."""
+    server = waitress.create_server(app, sockets=[sock], threads=threads, ident="jisr")
+    deadline: list[float] = []
+
+    def drain(signum, frame) -> None:
+        if not deadline:
+            deadline.append(time.monotonic() + drain_seconds)
+            server.accepting = False
+            server.del_channel()
+            server.socket.close()
+
+    previous = signal.signal(signal.SIGTERM, drain)
+    try:
+        while not deadline or (_busy(server) and time.monotonic() < deadline[0]):
+            wasyncore.loop(timeout=0.5, map=server._map, use_poll=True, count=1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.task_dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(server._map)

@@ -12,6 +12,7 @@ import contextlib
 import os
 from typing import TYPE_CHECKING
 
+from embeddings import normalizer
 from embeddings.default_model import NAME as DEFAULT_MODEL, ModelError, ensure
 from embeddings.fingerprint import model_fingerprint
 
@@ -62,7 +63,7 @@ def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
     model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device="cpu",
                                                           trust_remote_code=trust_remote_code)
     prepack_linears(model)
-    return model
+    return normalizer.apply(model)
 
 
 def _local_copy(name: str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café"
+_PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café وَالْعَمَلُ\u200f"  # marks: see embeddings.normalizer
 
 
 def model_fingerprint(model: "SentenceTransformer") -> str:

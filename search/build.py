@@ -35,6 +35,7 @@ class BuildReport:
 
 def model_info(model: SentenceTransformer) -> dict:
     return {"name": model_name(model), "fingerprint": model_fingerprint(model),
+            "normalizer": getattr(model, "jisr_normalizer", None),
             "dimension": model.get_embedding_dimension(), "prompts": dict(model.prompts),
             "max_seq_length": model.max_seq_length}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-FORMAT = 1
+FORMAT = 2  # 2: the model reads text through embeddings.normalizer (recorded as model.normalizer)
 ARTIFACTS = ("index.faiss", "passages.jsonl", "sentences.npy")
 INDEX_TYPES = {
     "flat": {},
@@ -21,6 +21,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FIELDS = (  # dotted path, type
     ("format", int), ("built_at", str), ("corpus", str), ("chunking", dict),
     ("model", dict), ("model.name", str), ("model.fingerprint", str), ("model.dimension", int), ("model.prompts", dict),
+    ("model.normalizer", str),
     ("index", dict), ("index.type", str), ("index.params", dict),
     ("counts", dict), ("counts.documents", int), ("counts.passages", int), ("counts.sentences", int),
     ("files", dict), ("artifacts", dict),

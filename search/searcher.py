@@ -39,6 +39,12 @@ class Searcher:
 
     def __init__(self, index: store.StoredIndex, model: SentenceTransformer):
         built_with = index.manifest["model"]
+        reads = getattr(model, "jisr_normalizer", None)
+        if built_with["normalizer"] != reads:
+            raise ModelMismatch(
+                f"the index at {index.directory.parent.parent} was built with the model reading text through "
+                f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
+                "with `jisr build`")
         if model_fingerprint(model) != built_with["fingerprint"]:
             raise ModelMismatch(
                 f"the index at {index.directory.parent.parent} was built with model {built_with['name']!r} "

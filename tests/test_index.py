@@ -1,6 +1,4 @@
 """Index build, incremental rebuild, atomic swap, model mismatch: on the tiny model."""
-import json
-import os
 import shutil
 import signal
 import subprocess
@@ -8,7 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from search import store

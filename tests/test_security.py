@@ -8,7 +8,6 @@ and argument errors without loading torch.
 import http.client
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess

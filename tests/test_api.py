@@ -116,3 +116,19 @@ def test_no_index_gives_503_with_instructions(tmp_path, default_model):
         assert status == 503
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("body,fragment", [
+    (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),  # under the body limit, far over any sane depth
+    (b'{"q":' * 10_000, "nested too deeply"),  # unclosed objects
+    (b'{"q": "\xff\xfe"}', "not valid JSON"),  # bytes that are not UTF-8
+    (b'{"q": "\\ud800"}', "not valid text"),  # a lone surrogate
+])
+def test_hostile_json_bodies_are_400_json(server, body, fragment):
+    status, _, answer = call(server + "/api/search", "POST", body, "application/json")
+    assert status == 400 and fragment in answer["message"], answer
+
+
+def test_an_oversized_body_is_413_json(server):
+    status, _, answer = call(server + "/api/search", "POST", b'{"q": "' + b"a" * 200_000 + b'"}', "application/json")
+    assert status == 413 and answer["error"] == "request_entity_too_large" and "bytes" in answer["message"]

@@ -151,3 +151,15 @@ def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny
     assert after.search("بوتين", k=5, lang="any")["results"] == before
     assert build(corpus, index, tiny_model).passages == 11  # and the next build goes through
     assert [p.name for p in (index / "builds").iterdir()] == [store.current_build(index).name]
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_path, tiny_model):
+    import os
+
+    name = os.fsencode(str(corpus)) + b"/news-\xff.txt"
+    with open(name, "wb") as f:
+        f.write("خبر\nفقرة عن الطقس في دمشق.\n".encode("utf-8"))
+    report = build(corpus, tmp_path / "index", tiny_model)
+    assert report.documents == 2 and not report.skipped
+    sources = {p.source for p in store.load(tmp_path / "index").passages}
+    assert "news-\\xff.txt" in sources  # printable, and writable into the index's UTF-8 files

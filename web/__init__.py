@@ -22,6 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
         MODEL=os.environ.get("JISR_MODEL") or None,
         MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
         JSON_AS_ASCII=False,
+        # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
+        MAX_CONTENT_LENGTH=int(os.environ.get("JISR_MAX_BODY_BYTES", 64 * 1024)),
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False

@@ -1,6 +1,8 @@
 """JSON endpoints: /api/search, /healthz, /openapi.json. Every error is JSON with a message."""
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -30,9 +32,12 @@ def _request_params() -> dict:
     if not request.is_json:
         raise QueryError("send the search as JSON with Content-Type: application/json, "
                          'e.g. {"q": "French aircraft carrier", "k": 5}')
-    body = request.get_json(silent=True)
-    if body is None:
-        raise QueryError("the request body is not valid JSON")
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except RecursionError:
+        raise QueryError("the JSON body is nested too deeply") from None
+    except ValueError:  # syntax, bad UTF-8
+        raise QueryError("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
     return request_params(body)
@@ -73,7 +78,9 @@ def http_error(exc: HTTPException):
     if request.path.startswith("/api/") or request.path in ("/healthz", "/openapi.json"):
         code = (exc.name or "error").lower().replace(" ", "_")
         message = {404: f"no API endpoint at {request.path}; see /openapi.json",
-                   405: f"{request.method} is not allowed on {request.path}"}.get(exc.code, exc.description)
+                   405: f"{request.method} is not allowed on {request.path}",
+                   413: f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
+                        "a search needs only its query"}.get(exc.code, exc.description)
         response = error(exc.code or 500, code, message)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)

@@ -16,6 +16,7 @@ def spec() -> dict:
     responses = {
         "200": {"description": "ranked passages", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
         "400": {"description": "invalid request", "content": {"application/json": {"schema": error}}},
+        "413": {"description": "request body too large", "content": {"application/json": {"schema": error}}},
         "503": {"description": "no index has been built", "content": {"application/json": {"schema": error}}},
     }
     return {

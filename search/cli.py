@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import textwrap
 
@@ -166,6 +167,8 @@ def _serve(args) -> int:
         print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr)
         args.index_type = "flat"
         _build(args)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the build's handlers ignore stops now
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from web import create_app
 
     searcher = _open_searcher(args)

@@ -28,8 +28,12 @@ class BuildSignals:
         return self
 
     def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+        """Put the previous handlers back, unless the swap happened: then the command is done in all
+        but its summary, and a late Ctrl-C or SIGTERM must not turn that into a failure (its handler
+        stays and ignores them). A caller that goes on to other work installs its own handlers."""
+        if not self.committed:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
 
     def _on_signal(self, signum, frame) -> None:
         self.requested = True

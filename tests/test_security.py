@@ -437,6 +437,32 @@ def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_p
     assert [p.name for p in (index / "builds").iterdir()] == [before.strip()]
 
 
+_STOP_AFTER_SWAP = """
+import builtins, os, signal, sys
+import search.cli
+real_print = builtins.print
+def stop_then_print(*args, **kwargs):
+    if args and str(args[0]).startswith("indexed"):  # the summary: the build is over, its index swapped in
+        os.kill(os.getpid(), int(sys.argv[1]))
+    real_print(*args, **kwargs)
+builtins.print = stop_then_print
+sys.exit(search.cli.main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_after_the_swap_lets_the_build_finish(corpus, tmp_path, tiny_model, tiny_model_path, sig):
+    index = tmp_path / "index"
+    build(corpus, index, tiny_model)
+    before = (index / "CURRENT").read_text()
+    (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", _STOP_AFTER_SWAP, str(int(sig)), "build", "--corpus", str(corpus),
+                          "--index", str(index), "--model", str(tiny_model_path)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0 and "indexed 2 documents" in out.stdout, out.stderr
+    assert (index / "CURRENT").read_text() != before
+
+
 @pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 0.5), (signal.SIGINT, 4.0), (signal.SIGTERM, 8.0)])
 def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpus, tmp_path, tiny_model,
                                                                            tiny_model_path, sig, delay):

@@ -12,12 +12,14 @@ Ranking modes (all over the same index):
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
@@ -27,6 +29,7 @@ from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
 CANDIDATES = 200  # passages re-scored per query, from each retriever
+QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode one query
 
 
 class ModelMismatch(store.IndexUnavailable):
@@ -36,7 +39,7 @@ class ModelMismatch(store.IndexUnavailable):
 class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
-    def __init__(self, index: store.StoredIndex, model: SentenceTransformer):
+    def __init__(self, index: store.StoredIndex, model: SentenceTransformer, query_threads: int | None = None):
         built_with = index.manifest["model"]
         reads = getattr(model, "jisr_normalizer", None)
         if built_with["normalizer"] != reads:
@@ -55,7 +58,13 @@ class Searcher:
         # Every query is encoded on this one thread: fast tokenizers are not thread-safe, and each
         # thread that calls into torch gets its own OpenMP team, so a web server's request threads
         # would leave teams spinning on each other's cores (p50 17.3 ms with 8 threads against 13.2).
-        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jisr-encoder")
+        # It multiplies with `query_threads` intra-op threads (JISR_QUERY_THREADS, default 1): a short
+        # query gains little from a second core and loses much when another process wants it. Three runs
+        # of benchmarks/contended_latency.py on a shared 2-core AVX2 machine, median p50 over rounds:
+        # quiet 38 ms with 2 threads, 44.5 with 1; beside a build 64 with 2 (worst round 167), 50 with 1.
+        self.query_threads = query_threads or QUERY_THREADS
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jisr-encoder",
+                                           initializer=torch.set_num_threads, initargs=(self.query_threads,))
         self._languages = np.array([p.lang for p in index.passages])
         self._passage_vectors = index.passage_vectors()
         self._lexical: LexicalIndex | None = None

@@ -163,3 +163,20 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_p
     assert report.documents == 2 and not report.skipped
     sources = {p.source for p in store.load(tmp_path / "index").passages}
     assert "news-\\xff.txt" in sources  # printable, and writable into the index's UTF-8 files
+
+
+def test_queries_are_encoded_with_the_query_thread_count_and_the_callers_count_is_kept(corpus, tmp_path, tiny_model,
+                                                                                        monkeypatch):
+    import torch
+
+    build(corpus, tmp_path / "index", tiny_model)
+    before = torch.get_num_threads()
+    seen = []
+    encode = tiny_model.encode_query
+    monkeypatch.setattr(tiny_model, "encode_query", lambda *a, **k: seen.append(torch.get_num_threads()) or encode(*a, **k))
+    for threads in (1, 2):
+        seen.clear()
+        searcher = Searcher(store.load(tmp_path / "index"), tiny_model, query_threads=threads)
+        searcher.search("بوتين", k=1)
+        assert seen == [threads]
+    assert torch.get_num_threads() == before

@@ -1,0 +1,116 @@
+"""One query's encode latency when the CPU is quiet and when a build runs beside it, in one run.
+
+A search server often shares its cores: with a rebuild of the index, another service, a CI job.
+This measures `Searcher.encode_query` (the server's path: one dedicated encoder thread) with
+torch's default thread count (what jisr did before) and with 1 thread (JISR_QUERY_THREADS, default 1),
+in rounds that take turns: quiet, then with a contender process that encodes XQuAD paragraphs in
+a loop with torch's default threads (what `jisr build` does), then quiet again, and so on. It
+prints p50 per round, the contended / quiet ratio of each setting, the CPU's flags, and writes
+benchmarks/results/contended_latency.md. Usage:
+    python benchmarks/contended_latency.py [--xquad ../shared/data/xquad] [--rounds 2] [--queries 120]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from embeddings import load_model
+from search.build import build
+from search.searcher import Searcher
+from search.store import load
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENDER = """
+import json, sys
+from embeddings import load_model
+from embeddings.batching import encode_documents
+ar = json.load(open(sys.argv[1], encoding="utf-8"))
+texts = [p["context"] for a in ar["data"] for p in a["paragraphs"]][:60]
+model = load_model()
+print("ready", flush=True)
+while True:
+    encode_documents(model, texts)
+"""
+FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "avx_vnni")
+
+
+def cpu() -> str:
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    return f"{name}; flags: " + ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in FLAGS)
+
+
+def p50(searcher: Searcher, queries: list[str]) -> float:
+    for q in queries[:5]:
+        searcher.encode_query(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        searcher.encode_query(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--queries", type=int, default=120)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "contended_latency.md"))
+    args = ap.parse_args()
+    en = json.loads((Path(args.xquad) / "xquad.en.json").read_text(encoding="utf-8"))
+    queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][: args.queries]
+
+    model = load_model()
+    work = Path(tempfile.mkdtemp())
+    build(ROOT / "seeds", work / "index", model)
+    default = torch.get_num_threads()
+    settings = {f"{default} threads (torch's default; jisr before)": default, "1 thread (jisr's default)": 1}
+    searchers = {name: Searcher(load(work / "index"), model, query_threads=n) for name, n in settings.items()}
+    results: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for state in ("quiet", "contended"):
+            contender = None
+            if state == "contended":
+                contender = subprocess.Popen([sys.executable, "-c", CONTENDER, str(Path(args.xquad) / "xquad.ar.json")],
+                                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                contender.stdout.readline()  # its model is loaded: it is encoding now
+                time.sleep(3)
+            try:
+                for name, searcher in searchers.items():
+                    results.setdefault((name, state), []).append(p50(searcher, queries))
+            finally:
+                if contender:
+                    contender.kill()
+                    contender.wait()
+                    time.sleep(2)
+
+    lines = ["# One query's encode latency, quiet and beside a build", "",
+             "Written by `python benchmarks/contended_latency.py`; do not edit by hand.",
+             f"CPU: {cpu()}; torch {torch.__version__}, {default} threads by default.",
+             f"{len(queries)} English XQuAD questions per round, encoded one at a time on the searcher's encoder "
+             "thread; the contender encodes XQuAD paragraphs in a loop with torch's default threads.", "",
+             "| query threads | quiet p50 ms (each round) | contended p50 ms (each round) | contended / quiet |",
+             "|---|---|---|---|"]
+    for name in settings:
+        quiet, busy = results[name, "quiet"], results[name, "contended"]
+        ratio = statistics.median(busy) / statistics.median(quiet)
+        lines.append(f"| {name} | {', '.join(f'{x:.1f}' for x in quiet)} | {', '.join(f'{x:.1f}' for x in busy)} "
+                     f"| {ratio:.2f}x |")
+    text = "\n".join(lines) + "\n"
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

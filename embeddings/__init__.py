@@ -99,12 +99,12 @@ def _local_copy(name: str) -> str:
 
 
 def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None,
-               trust_remote_code: bool = False) -> SentenceTransformer:
+               trusted_model: str | None = None) -> SentenceTransformer:
     """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path.
 
-    Python code that a model folder names (custom modules, a config's ``auto_map``) runs only with
-    ``trust_remote_code``, which the CLI sets only when the user names this model in
-    ``--trust-remote-code``. Raises :class:`ModelError` with an actionable message when the model
+    Python code that a model folder names (custom modules, a config's ``auto_map``) runs only when
+    ``trusted_model`` (the CLI's ``--trust-remote-code``) is this very ``name``, so trusting one model
+    never trusts another, such as one an index names. Raises :class:`ModelError` with an actionable message when the model
     cannot be had.
     """
     if name in (None, DEFAULT_MODEL):
@@ -119,7 +119,7 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
     path = _local_copy(name)  # before torch is imported: a missing model fails in a second
     try:
         with _quiet_transformers():
-            model = _load(path, trust_remote_code)
+            model = _load(path, trust_remote_code=trusted_model is not None and trusted_model == name)
     except ModelError:
         raise
     except Exception as exc:

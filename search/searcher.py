@@ -71,11 +71,13 @@ class Searcher:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
-             model_cache: str | None = None) -> "Searcher":
-        """Open an index; with no model given, load the one it was built with."""
+             model_cache: str | None = None, trusted_model: str | None = None) -> "Searcher":
+        """Open an index; with no model given, load the one it was built with, by the same rules as any
+        model (``trusted_model``: see :func:`embeddings.load_model`)."""
         index = store.load(index_dir)
         if model is None or isinstance(model, str):
-            model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache)
+            model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
+                               trusted_model=trusted_model)
         return cls(index, model)
 
     @property

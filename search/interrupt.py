@@ -29,16 +29,15 @@ class BuildSignals:
 
     def __exit__(self, *exc) -> None:
         """Put the previous handlers back, unless the swap happened: then the command is done in all
-        but its summary, and a late Ctrl-C or SIGTERM must not turn that into a failure (its handler
-        stays and ignores them). A caller that goes on to other work installs its own handlers."""
+        but its summary, and a late Ctrl-C or SIGTERM must not turn that into a failure (they stay
+        ignored). A caller that goes on to other work installs its own handlers."""
         if not self.committed:
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
 
     def _on_signal(self, signum, frame) -> None:
         self.requested = True
-        if not self.committed:
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
     @contextlib.contextmanager
     def commit(self) -> Iterator[None]:
@@ -49,5 +48,10 @@ class BuildSignals:
                 raise KeyboardInterrupt
             yield
             self.committed = True
+            # From here a stop is ignored, until the process exits. SIG_IGN, not a Python handler: the
+            # interpreter puts Python handlers back to the default while it shuts down (seconds, with
+            # torch loaded), and a SIGTERM then would kill a build that has succeeded.
+            for sig in self._previous:  # only when installed (a `with` block), never in a host program
+                signal.signal(sig, signal.SIG_IGN)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)

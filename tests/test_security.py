@@ -463,6 +463,25 @@ def test_a_stop_after_the_swap_lets_the_build_finish(corpus, tmp_path, tiny_mode
     assert (index / "CURRENT").read_text() != before
 
 
+def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(corpus, tmp_path, tiny_model,
+                                                                                tiny_model_path):
+    """After main() returns, the interpreter takes seconds to tear torch down and puts Python signal
+    handlers back to the default meanwhile: a SIGTERM then killed a build that had succeeded (-15)."""
+    index = tmp_path / "index"
+    build(corpus, index, tiny_model)
+    for n, delay in enumerate((0.3, 1.0)):
+        before = (index / "CURRENT").read_text()
+        (corpus / "more.txt").write_text(f"عنوان\nفقرة رقم {n} عن الطقس.\n", encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+                                 str(index), "--model", str(tiny_model_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout.readline().startswith("indexed")  # the summary: main() is about to return
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+        assert (index / "CURRENT").read_text() != before
+
+
 @pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 0.5), (signal.SIGINT, 4.0), (signal.SIGTERM, 8.0)])
 def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpus, tmp_path, tiny_model,
                                                                            tiny_model_path, sig, delay):

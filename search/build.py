@@ -1,7 +1,18 @@
-"""Corpus folder -> index directory, re-embedding only what changed since the last build."""
+"""Corpus folder -> index folder: new segments for new and changed files, tombstones for the rest.
+
+A build streams the corpus: documents are read, chunked and embedded in batches of
+BATCH_PASSAGES and appended to a segment as they go, so memory stays flat however large the
+corpus, and a killed build loses at most one batch: the next build adopts the segments it
+finished and resumes the one it was filling (same model and chunking only). Unchanged files
+cost a hash; a changed file's unchanged paragraphs keep their vectors. The new commit is made
+current in one atomic step, after a merge folds small segments together.
+"""
 from __future__ import annotations
 
 import contextlib
+import shutil
+import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -13,12 +24,17 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint, model_name
 from embeddings.batching import document_lengths, encode_documents
-from search import preflight, store
+from search import ann, preflight, store
 from search.chunking import ChunkSettings, Passage, chunk
-from search.documents import Skipped, read_corpus
+from search.documents import Document, Skipped, iter_corpus
 from search.lock import IndexBusy, WriterLock
-from search.manifest import INDEX_TYPES
+from search.manifest import KINDS
 from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)
+from search.segment import META, VECTOR_DTYPE, Segment, SegmentWriter
+
+BATCH_PASSAGES = 1024  # embedded and written together: what a killed build can lose
+SEGMENT_PASSAGES = 100_000  # a segment is sealed at this size: it bounds a build's memory and a merge's work
+MAX_SMALL_SEGMENTS = 8  # more segments than this under SEGMENT_PASSAGES / 2 are merged
 
 
 @dataclass
@@ -28,9 +44,11 @@ class BuildReport:
     passages: int
     sentences: int
     embedded: int  # texts (passages and sentences) sent to the model
-    reused: int  # texts whose vectors came from the previous build
+    reused: int  # texts of the index whose vectors this build did not compute
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    segments: int = 0
+    merged: int = 0  # segments folded into one by this build
 
 
 def model_info(model: SentenceTransformer) -> dict:
@@ -41,8 +59,8 @@ def model_info(model: SentenceTransformer) -> dict:
 
 
 def token_counter(model: SentenceTransformer):
-    """Tokens the model sees for a passage: its document prompt and special tokens included."""
-    return lambda text: document_lengths(model, [text])[0]
+    """Tokens the model sees for each text as a passage: its document prompt and special tokens included."""
+    return lambda texts: document_lengths(model, texts)
 
 
 def passage_input(p: Passage) -> str:
@@ -56,98 +74,316 @@ def passage_input(p: Passage) -> str:
     return f"{p.title}\n{p.text}" if p.title else p.text
 
 
-def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray]:
-    """Vectors of the current build by what the model read, if it was made with the same model."""
-    if not store.exists(index_dir):
-        return {}
-    try:
-        old = store.load(index_dir)
-    except store.IndexUnavailable:
-        return {}  # a damaged index is rebuilt from scratch
-    if old.manifest["model"]["fingerprint"] != fingerprint:
-        return {}
-    known = dict(zip((passage_input(p) for p in old.passages), old.passage_vectors()))
-    sentences = (s for p in old.passages for s in p.sentence_texts())
-    known.update(zip(sentences, old.sentence_vectors))
-    return known
-
-
 def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: bool) -> dict[str, np.ndarray]:
     return dict(zip(texts, encode_documents(model, texts, progress=progress, label=label)))
 
 
-def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "flat",
+def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "auto",
           settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> BuildReport:
-    """Build (or rebuild) the index of ``corpus`` at ``index_dir`` and swap it in atomically.
+    """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
     other build is writing it, and the free space. ``commit`` wraps the swap (the CLI's refuses
     it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder.
     """
     started = time.perf_counter()
-    if index_type not in INDEX_TYPES:
-        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(INDEX_TYPES)}")
+    if index_type not in KINDS:
+        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(KINDS)}")
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
     try:
         with WriterLock(index_dir):
-            store.clean(index_dir)  # what killed builds left behind
-            return _build_locked(corpus, index_dir, model, index_type, settings, progress, follow_links,
-                                 commit, started)
+            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links).run(commit, started)
     except IndexBusy as exc:
         raise BuildError(str(exc)) from None
-    except store.WriteFailed as exc:
-        raise BuildError(str(exc)) from exc
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and store.why(exc) != "the disk is full":
+            raise
+        raise BuildError(f"cannot write the index at {index_dir}: {store.why(exc)}; "
+                         "the previous index is unchanged") from exc
 
 
-def _build_locked(corpus, index_dir: Path, model, index_type, settings, progress, follow_links, commit,
-                  started) -> BuildReport:
-    documents, skipped = read_corpus(corpus, follow_links=follow_links)
-    if not documents:
-        raise BuildError(f"no readable .txt or .md files under {corpus}")
+class _Build:
+    """One build's state: where each file's passages live, what is deleted, the segment being filled."""
 
-    info = model_info(model)
-    settings = settings or ChunkSettings(max_tokens=info["max_seq_length"] or 512)
-    count = token_counter(model)
-    passages: list[Passage] = [p for d in documents for p in chunk(d, count, settings)]
-    if not passages:
-        raise BuildError(f"the documents under {corpus} hold no passages (only titles or boilerplate)")
-    sentence_list = [s for p in passages for s in p.sentence_texts()]
-    text_bytes = sum(len(p.text.encode("utf-8")) for p in passages)
-    preflight.free_space(index_dir, preflight.index_size(text_bytes, len(passages) + len(sentence_list),
-                                                         info["dimension"]))
+    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links):
+        self.corpus, self.index_dir, self.model, self.index_type = Path(corpus), index_dir, model, index_type
+        self.progress, self.follow_links = progress, follow_links
+        self.info = model_info(model)
+        self.settings = settings or ChunkSettings(max_tokens=self.info["max_seq_length"] or 512)
+        self.chunking = {**self.settings.to_dict(), "passage_input": "title\\ntext"}
+        self.header = {"fingerprint": self.info["fingerprint"], "normalizer": self.info["normalizer"],
+                       "dimension": self.info["dimension"], "chunking": self.chunking,
+                       "vector_dtype": np.dtype(VECTOR_DTYPE).name}
+        self.count = token_counter(model)
+        self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
+        self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
+        self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments
+        self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, segment, passages
+        self.writer: SegmentWriter | None = None
+        self.filling: Path | None = None  # the folder of the segment being filled
+        self.embedded = self.stored_new = 0
 
-    known = _previous_vectors(index_dir, info["fingerprint"])
-    inputs = [passage_input(p) for p in passages]
-    reused = {t for t in set(inputs) | set(sentence_list) if t in known}
-    missing_passages = sorted(set(inputs) - known.keys())
-    known.update(_embed(model, missing_passages, "passage", progress))
-    missing_sentences = sorted(set(sentence_list) - known.keys())
-    known.update(_embed(model, missing_sentences, "sentence", progress))
+    # -- what the previous commit and killed builds left ---------------------------------------------
 
-    dim = info["dimension"]
-    passage_vectors = np.stack([known[t] for t in inputs]).astype(np.float32)
-    sentence_vectors = (np.stack([known[s] for s in sentence_list]).astype(np.float32)
-                        if sentence_list else np.zeros((0, dim), np.float32))
-    faiss_index = store.make_faiss(dim, index_type)
-    faiss_index.add(passage_vectors)
+    def _previous(self) -> tuple[dict, int]:
+        """The previous commit's files (empty when it was made with another model or chunking, or is
+        damaged: then everything is rebuilt) and the next generation number."""
+        commits = self.index_dir / "commits"
+        gens = [int(p.stem) for p in commits.glob("*.json") if p.stem.isdigit()] if commits.is_dir() else []
+        nxt = max(gens, default=0) + 1
+        try:
+            old = store.load(self.index_dir) if store.exists(self.index_dir) else None
+        except store.IndexUnavailable:
+            return {}, nxt
+        if old is None:
+            return {}, nxt
+        m = old.manifest
+        if m["model"]["fingerprint"] != self.info["fingerprint"] or m["model"]["normalizer"] != self.info["normalizer"] \
+                or m["chunking"] != self.chunking:
+            old.close()
+            return {}, nxt
+        for seg, entry in zip(old.segments, m["segments"]):
+            self.segments[seg.name] = seg
+            self.before[seg.name] = set()
+            self.old_deletes[seg.name] = entry
+        for doc, f in m["files"].items():
+            self.before[f["segment"]].add(doc)
+        return m["files"], nxt
 
-    seconds = time.perf_counter() - started
-    manifest = {
-        "model": info,
-        "chunking": {**settings.to_dict(), "passage_input": "title\\ntext"},
-        "index": {"type": index_type, "params": INDEX_TYPES[index_type], "metric": "inner_product"},
-        "corpus": str(Path(corpus).resolve()),
-        "files": {d.id: {"sha256": d.sha256, "passages": 0} for d in documents},
-        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-        "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentence_list),
-                   "embedded": len(missing_passages) + len(missing_sentences), "reused": len(reused)},
-        "build_seconds": round(seconds, 3),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    for p in passages:
-        manifest["files"][p.doc_id]["passages"] += 1
-    store.save(index_dir, manifest, faiss_index, passages, sentence_vectors, commit=commit)
-    return BuildReport(index_dir, len(documents), len(passages), len(sentence_list),
-                       manifest["counts"]["embedded"], len(reused), seconds, skipped)
+    def _adopt(self) -> tuple[dict[str, dict], SegmentWriter | None]:
+        """Segments a killed build finished (documents by id) and the one it was filling, if made alike."""
+        found: dict[str, dict] = {}
+        writer = None
+        folder = self.index_dir / "segments"
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.name in self.segments:
+                continue
+            if (path / META).exists():
+                try:
+                    seg = Segment.open(path)
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+                if all(seg.meta.get(k) == v for k, v in self.header.items()):
+                    self.segments[seg.name] = seg
+                    found[seg.name] = {d: sha for d, (sha, _) in seg.documents().items()}
+                    self.before[seg.name] = set(found[seg.name])
+                else:
+                    seg.close()
+            elif SegmentWriter.resumable(path, self.header):
+                writer = SegmentWriter(path, self.header)
+                self.filling = path  # the newest wins; older ones are cleaned away
+        if writer is not None:
+            found[writer.folder.name] = writer.documents()
+        return found, writer
+
+    # -- the build ---------------------------------------------------------------------------------------
+
+    def run(self, commit, started: float) -> BuildReport:
+        old_files, gen = self._previous()
+        adopted, self.writer = self._adopt()
+        keep = set(self.segments) | ({self.writer.folder.name} if self.writer else set())
+        store.clean(self.index_dir, keep=keep)
+
+        # pass 1: which files need work, and room on the disk for it
+        todo, skipped, documents, todo_bytes = {}, [], 0, 0
+        for item in iter_corpus(self.corpus, follow_links=self.follow_links):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            documents += 1
+            known = old_files.get(item.id)
+            if known and known["sha256"] == item.sha256:
+                self.files[item.id] = known
+                continue
+            home = next((name for name, docs in adopted.items() if docs.get(item.id) == item.sha256), None)
+            if home is not None:
+                self.files[item.id] = {"sha256": item.sha256, "segment": home, "passages": None}
+                continue
+            todo[item.id] = known
+            todo_bytes += len(item.text.encode("utf-8"))
+        if not documents:
+            raise BuildError(f"no readable .txt or .md files under {self.corpus}")
+        if self.writer is not None and any(self.files.get(d, {}).get("segment") != self.writer.folder.name
+                                           for d in adopted[self.writer.folder.name]):
+            # a file in the half-filled segment changed or went since: its rows cannot be told apart
+            # from the new version's, so that segment is dropped and its files are indexed again
+            name = self.writer.folder.name
+            self.writer.db.close()
+            shutil.rmtree(self.writer.folder, ignore_errors=True)
+            self.writer = self.filling = None
+            for doc, f in list(self.files.items()):
+                if f["segment"] == name:
+                    del self.files[doc]
+                    todo[doc] = old_files.get(doc)
+        preflight.free_space(self.index_dir, preflight.index_size(todo_bytes, self.info["dimension"]))
+
+        # pass 2: chunk, embed and write what changed, in batches
+        try:
+            self._index(todo)
+            if self.writer is not None:
+                self._seal()
+        except BaseException as exc:
+            if self.filling is not None and not isinstance(exc, KeyboardInterrupt):
+                shutil.rmtree(self.filling, ignore_errors=True)  # a failed write is not resumed
+            raise
+
+        entries = self._entries(gen)
+        live = sum(e["passages"] - e["deleted"] for e in entries)
+        if not live:
+            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
+        merged = self._merge(entries, gen)
+        if merged:
+            entries = self._entries(gen)
+        sentences = sum(self._live_sentences(e) for e in entries)
+        seconds = time.perf_counter() - started
+        total = live + sentences
+        manifest = {
+            "model": self.info, "chunking": self.chunking, "corpus": str(self.corpus.resolve()),
+            "index": {"type": self.index_type, "metric": "inner_product"},
+            "files": self.files, "segments": entries,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+            "counts": {"documents": documents, "passages": live, "sentences": sentences,
+                       "embedded": self.embedded, "reused": total - self.stored_new},
+            "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        store.write_commit(self.index_dir, gen, manifest, commit=commit)
+        for seg in self.segments.values():
+            seg.close()
+        store.clean(self.index_dir)
+        return BuildReport(self.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
+                           seconds, sorted(skipped, key=lambda s: s.path), len(entries), merged)
+
+    def _index(self, todo: dict[str, dict | None]) -> None:
+        from tqdm import tqdm
+
+        batch: list[tuple[Document, list[Passage]]] = []
+        with tqdm(total=len(todo), unit="doc", desc="indexing", disable=not self.progress or not todo,
+                  file=sys.stderr, dynamic_ncols=True) as bar:
+            passages, begun = 0, time.perf_counter()
+            for item in iter_corpus(self.corpus, follow_links=self.follow_links):
+                if isinstance(item, Skipped) or item.id not in todo:
+                    continue
+                batch.append((item, chunk(item, self.count, self.settings)))
+                if sum(len(p) for _, p in batch) >= BATCH_PASSAGES:
+                    passages += self._flush(batch, todo)
+                    bar.update(len(batch))
+                    bar.set_postfix(passages_per_s=f"{passages / (time.perf_counter() - begun):.1f}")
+                    batch = []
+            if batch:
+                self._flush(batch, todo)
+                bar.update(len(batch))
+
+    def _reusable(self, docs: list[str], todo: dict[str, dict | None]) -> dict[str, np.ndarray]:
+        """Vectors of the previous version of changed documents, by the text the model read."""
+        known: dict[str, np.ndarray] = {}
+        for doc in docs:
+            old = todo.get(doc)
+            seg = self.segments.get(old["segment"]) if old else None
+            if seg is None:
+                continue
+            rows = seg.rows_of([doc])
+            for row, p in zip(rows, seg.passages(rows)):
+                known[passage_input(p)] = np.asarray(seg.vectors[row], np.float32)
+                a = seg.sentence_offsets[row]
+                for i, s in enumerate(p.sentence_texts()):
+                    known[s] = np.asarray(seg.sentence_vectors[a + i], np.float32)
+        return known
+
+    def _flush(self, batch: list[tuple[Document, list[Passage]]], todo) -> int:
+        passages = [p for _, ps in batch for p in ps]
+        inputs = [passage_input(p) for p in passages]
+        sentences = [s for p in passages for s in p.sentence_texts()]
+        known = self._reusable([d.id for d, _ in batch], todo)
+        for texts, label in ((inputs, "passage"), (sentences, "sentence")):
+            missing = sorted(set(texts) - known.keys())
+            self.embedded += len(missing)
+            self.stored_new += sum(t not in known for t in texts)
+            known.update(_embed(self.model, missing, label, False))
+        dim = self.info["dimension"]
+        vectors = np.stack([known[t] for t in inputs]) if inputs else np.zeros((0, dim), np.float32)
+        sentence_vectors = np.stack([known[s] for s in sentences]) if sentences else np.zeros((0, dim), np.float32)
+        if self.writer is None:
+            self.filling = self.index_dir / "segments" / store.new_segment_name()
+            self.writer = SegmentWriter(self.filling, self.header)
+        self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors)
+        for d, ps in batch:
+            self.files[d.id] = {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)}
+        if self.writer.rows >= SEGMENT_PASSAGES:
+            self._seal()
+        return len(passages)
+
+    def _seal(self) -> None:
+        self.writer.finish(self.index_type, ann.CANDIDATES)
+        seg = Segment.open(self.writer.folder)
+        self.writer = self.filling = None
+        self.segments[seg.name] = seg
+        self.before.setdefault(seg.name, set())
+
+    # -- the commit ------------------------------------------------------------------------------------
+
+    def _entries(self, gen: int) -> list[dict]:
+        """The new commit's segments with their deletes: every row of a document no longer assigned to
+        the segment is deleted. Segments left with no live rows are dropped."""
+        assigned: dict[str, set[str]] = {name: set() for name in self.segments}
+        for doc, f in self.files.items():
+            assigned[f["segment"]].add(doc)
+        entries = []
+        for name, seg in self.segments.items():
+            gone = (self.before.get(name, set()) | set(seg.documents())) - assigned[name] \
+                if name not in self.old_deletes else self.before[name] - assigned[name]
+            old = self.old_deletes.get(name)
+            rows = seg.rows_of(sorted(gone)) if gone else np.zeros(0, np.int64)
+            if old and old["deletes"]:
+                rows = np.union1d(rows, np.load(self.index_dir / "deletes" / old["deletes"], allow_pickle=False))
+            if len(rows) >= seg.size:
+                continue
+            if old and len(rows) == old["deleted"]:
+                deletes = old["deletes"]
+            else:
+                deletes = store.write_deletes(self.index_dir, name, gen, rows) if len(rows) else None
+            entries.append({"name": name, "passages": seg.size, "deleted": int(len(rows)), "deletes": deletes})
+        for doc, f in self.files.items():  # documents found in adopted segments: count their passages
+            if f["passages"] is None:
+                f["passages"] = self.segments[f["segment"]].documents()[doc][1]
+        return entries
+
+    def _deleted(self, entry: dict) -> np.ndarray:
+        mask = np.zeros(self.segments[entry["name"]].size, bool)
+        if entry["deletes"]:
+            mask[np.load(self.index_dir / "deletes" / entry["deletes"], allow_pickle=False)] = True
+        return mask
+
+    def _live_sentences(self, entry: dict) -> int:
+        counts = np.diff(np.asarray(self.segments[entry["name"]].sentence_offsets))
+        return int(counts[~self._deleted(entry)].sum())
+
+    def _merge(self, entries: list[dict], gen: int) -> int:
+        """Fold the smallest segments into one when there are too many small ones; return how many."""
+        small = sorted((e for e in entries if e["passages"] - e["deleted"] < SEGMENT_PASSAGES // 2),
+                       key=lambda e: e["passages"] - e["deleted"])
+        if len(small) <= MAX_SMALL_SEGMENTS:
+            return 0
+        chosen, total = [], 0
+        for e in small:
+            if total + e["passages"] - e["deleted"] > SEGMENT_PASSAGES and len(chosen) >= 2:
+                break
+            chosen.append(e)
+            total += e["passages"] - e["deleted"]
+        from search.merge import merge
+
+        names = {e["name"] for e in chosen}
+        masks = [self._deleted(e) for e in chosen]
+        live_docs = {doc for doc, f in self.files.items() if f["segment"] in names}
+        merged = merge(self.index_dir, [self.segments[e["name"]] for e in chosen], masks, live_docs,
+                       self.header, self.index_type)
+        for e in chosen:
+            self.segments.pop(e["name"])
+            self.old_deletes.pop(e["name"], None)
+        self.segments[merged.name] = merged
+        self.before[merged.name] = set(merged.documents())
+        for doc, f in self.files.items():
+            if f["segment"] in names:
+                f["segment"] = merged.name
+        return len(chosen)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from search.arabic import language, normalize
 from search.documents import Document
 
-TokenCounter = Callable[[str], int]
+TokenCounter = Callable[[Sequence[str]], list[int]]  # tokens of each text, counted in one call
 
 _LINE = re.compile(r"[^\r\n]+")
 _SENTENCE_END = re.compile(r"[.!?\u061f\u061b;\u2026]+[\"'\u00bb\u201d\u2019)\]]*(?=\s|$)")
@@ -112,7 +112,7 @@ def _pack(text: str, units: list[tuple[int, int]], fits: Callable[[int, int], bo
 
 
 def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSettings = ChunkSettings()) -> list[Passage]:
-    """Cut one document into passages; ``count_tokens`` measures a passage as the model will see it."""
+    """Cut one document into passages; ``count_tokens`` measures texts as the model will see them."""
     text = document.text
     lines = list(_lines(text))
     body = lines[1:] or lines  # the first line is the title; a one-line file is its own passage
@@ -138,11 +138,12 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
         heading_start = None
 
     def fits(a: int, b: int) -> bool:
-        return count_tokens(text[a:b]) <= settings.max_tokens
+        return count_tokens([text[a:b]])[0] <= settings.max_tokens
 
     pieces = []
-    for a, b in spans:
-        pieces.extend([(a, b)] if fits(a, b) else _pack(text, sentence_spans(text, a, b), fits))
+    counts = count_tokens([text[a:b] for a, b in spans]) if spans else []  # one call: the tokenizer batches
+    for (a, b), n in zip(spans, counts):
+        pieces.extend([(a, b)] if n <= settings.max_tokens else _pack(text, sentence_spans(text, a, b), fits))
 
     passages = []
     for ordinal, (a, b) in enumerate(pieces):

@@ -13,7 +13,7 @@ import signal
 import sys
 import textwrap
 
-from search.manifest import INDEX_TYPES
+from search.manifest import KINDS
 from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
 
 DEFAULT_CORPUS = "seeds"
@@ -54,8 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build or update the index of a corpus folder")
     _add_corpus_options(b, "folder of .txt/.md files (default: seeds)")
     b.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
-    b.add_argument("--index-type", default="flat", choices=list(INDEX_TYPES),
-                   help="flat: exact; hnsw: approximate, for large corpora")
+    b.add_argument("--index-type", default="auto", choices=list(KINDS),
+                   help="auto (default): exact search in segments of up to 50,000 passages, an IVF index "
+                        "(recall measured by the build) above; flat: always exact; ivf: always IVF")
     _add_model_options(b, "sentence-transformers model id or path (default: multilingual-e5-small, offline)")
 
     s = sub.add_parser("search", help="search the index")
@@ -74,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
     v.add_argument("--threads", type=_bounded_int(1, 256), default=8, help="request threads of the WSGI server")
     _add_model_options(v, "model (default: the one the index was built with)")
+
+    c = sub.add_parser("check", help="verify every file of an index against the checksums its build recorded")
+    c.add_argument("--index", default=DEFAULT_INDEX)
 
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
     e.add_argument("--xquad", nargs="+", metavar="FILE", help="SQuAD/XQuAD JSON files: the first one's paragraphs "
@@ -174,6 +178,25 @@ def _serve(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from search import store
+
+    index = store.load(args.index)
+    try:
+        problems = [p for segment in index.segments for p in segment.verify()]
+    finally:
+        index.close()
+    for problem in problems:
+        print(f"jisr: error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"jisr: error: the index at {args.index} is damaged: rebuild it with `jisr build --index {args.index}`",
+              file=sys.stderr)
+        return 1
+    print(f"index at {args.index}: {index.size} passages in {len(index.segments)} segments, "
+          f"generation {index.manifest['generation']}: every file ok")
+    return 0
+
+
 def _eval(args) -> int:
     from search.evaluate import hadith_data_file, run_cli
 
@@ -193,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         from web.server import ServeError
 
         try:
-            return {"build": _build, "search": _search, "serve": _serve, "eval": _eval}[args.command](args)
+            return {"build": _build, "search": _search, "serve": _serve, "check": _check,
+                    "eval": _eval}[args.command](args)
         except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError) as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1

@@ -86,27 +86,33 @@ def _walk(root: Path, follow_links: bool) -> Iterator[Path | Skipped]:
                 yield path
 
 
-def read_corpus(folder: str | Path, follow_links: bool = False) -> tuple[list[Document], list[Skipped]]:
-    """All readable documents under ``folder`` in path order, and what was skipped with why."""
+def iter_corpus(folder: str | Path, follow_links: bool = False) -> Iterator[Document | Skipped]:
+    """Each readable document under ``folder`` in path order, or what was skipped with why; one file in
+    memory at a time, so a corpus of any size can be read."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root}")
-    documents = []
     found = list(_walk(root, follow_links))
-    skipped = [s for s in found if isinstance(s, Skipped)]
+    yield from (s for s in found if isinstance(s, Skipped))
     for path in sorted((p for p in found if isinstance(p, Path)), key=lambda p: _shown(p, root)):
         rel = _shown(path, root)
         try:
             raw = path.read_bytes()
             text = raw.decode("utf-8")  # kept as is: passage offsets point into it
         except UnicodeDecodeError as exc:
-            skipped.append(Skipped(rel, f"not valid UTF-8 (byte {exc.start})"))
+            yield Skipped(rel, f"not valid UTF-8 (byte {exc.start})")
             continue
         except OSError as exc:
-            skipped.append(Skipped(rel, exc.strerror or str(exc)))
+            yield Skipped(rel, exc.strerror or str(exc))
             continue
         if not text.strip():
-            skipped.append(Skipped(rel, "empty"))
+            yield Skipped(rel, "empty")
             continue
-        documents.append(Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest()))
-    return documents, sorted(skipped, key=lambda s: s.path)
+        yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest())
+
+
+def read_corpus(folder: str | Path, follow_links: bool = False) -> tuple[list[Document], list[Skipped]]:
+    """All readable documents under ``folder`` in path order, and what was skipped with why."""
+    found = list(iter_corpus(folder, follow_links))
+    return ([d for d in found if isinstance(d, Document)],
+            sorted((s for s in found if isinstance(s, Skipped)), key=lambda s: s.path))

@@ -179,8 +179,7 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
         started = time.perf_counter()
         for q, v in zip(chosen, vectors):
             ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
-            units = [searcher.index.passages[i].text if by_text else searcher.index.passages[i].doc_id
-                     for i in ids[:K * 4]]
+            units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[:K * 4])]
             ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
         seconds = encode_seconds + time.perf_counter() - started
         per_lang = {lang: metrics(r, seconds * len(r) / len(chosen)) for lang, r in sorted(ranks.items())}

@@ -1,31 +1,109 @@
 """BM25 over normalized Arabic words and their stems: the part of ranking that matches words, not meaning.
 
-Like a FAISS index, it knows its texts only by position: it is built from a list of
-texts and answers a query with one score per text, in that order.
+Like a FAISS index, it knows its texts only by position. Each segment of the index has its own
+postings, written once at build time and memory-mapped when opened, so opening an index costs
+nothing and a query touches only the postings of its own terms. A posting stores BM25's
+term-frequency part; the IDF is applied at query time from the document frequencies of all
+segments together, as Lucene does, so a passage scores the same whichever segment holds it.
+The formula is bm25s's default ("lucene": k1=1.5, b=0.75), and a test checks the two agree.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from search import arabic
 
+K1, B = 1.5, 0.75
+MAX_TERM = 32  # characters kept of a term: longer "words" are junk (URLs, runs of letters), and this bounds the vocabulary's width
+FILES = ("terms.npy", "starts.npy", "rows.npy", "weights.npy")
 
-class LexicalIndex:
-    """A bm25s index (default parameters) over ``arabic.terms`` of each text."""
 
-    def __init__(self, texts: Sequence[str]):
-        import bm25s  # only loaded by the modes that match words
+def terms(text: str) -> list[str]:
+    """The terms BM25 indexes for a text, as arabic.terms gives them, cut to MAX_TERM characters."""
+    return [t[:MAX_TERM] for t in arabic.terms(text)]
 
-        self.size = len(texts)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([arabic.terms(t) or [""] for t in texts], show_progress=False)
 
-    def scores(self, query: str) -> tuple[np.ndarray, float]:
-        """BM25 of every text, and the share of the query's words (not stems) that occur in the texts at all."""
-        known = [t for t in arabic.terms(query) if t in self._bm25.vocab_dict]
-        words = arabic.terms(query, stems=False)
-        if not known:
-            return np.zeros(self.size, dtype=np.float32), 0.0
-        return self._bm25.get_scores(known), sum(w in self._bm25.vocab_dict for w in words) / len(words)
+def write(folder: Path, texts: Iterable[str]) -> int:
+    """Write the postings of ``texts`` (row i is text i) into ``folder``; return the number of texts."""
+    vocabulary: dict[str, int] = {}
+    rows, ids, lengths = [], [], []
+    for row, text in enumerate(texts):
+        found = terms(text) or [""]  # an empty text still has a length, as in bm25s
+        lengths.append(len(found))
+        ids.append(np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in found), np.int64, len(found)))
+        rows.append(np.full(len(found), row, np.int64))
+    n = len(lengths)
+    folder.mkdir(parents=True, exist_ok=True)
+    words = np.array(sorted(vocabulary) or [""])
+    rank = np.empty(max(len(vocabulary), 1), np.int64)
+    rank[[vocabulary[w] for w in words.tolist() if w in vocabulary]] = np.arange(len(vocabulary))
+    term_rank = rank[np.concatenate(ids)] if ids else np.zeros(0, np.int64)
+    row_of = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    keys, tf = np.unique(term_rank * max(n, 1) + row_of, return_counts=True)
+    term_of, row_of = np.divmod(keys, max(n, 1))
+    length = np.asarray(lengths, np.float64)
+    norm = K1 * ((1 - B) + B * length / (length.mean() if n else 1.0))
+    weights = (tf / (norm[row_of] + tf)).astype(np.float32)
+    starts = np.searchsorted(term_of, np.arange(len(words) + 1)).astype(np.int64)
+    np.save(folder / "terms.npy", words)
+    np.save(folder / "starts.npy", starts)
+    np.save(folder / "rows.npy", row_of.astype(np.int32))
+    np.save(folder / "weights.npy", weights)
+    return n
+
+
+class Postings:
+    """One segment's postings, memory-mapped; ``lookup`` finds a term's slice by binary search."""
+
+    def __init__(self, folder: Path, size: int):
+        load = lambda name: np.load(folder / name, mmap_mode="r", allow_pickle=False)  # noqa: E731
+        self.terms, self.starts, self.rows, self.weights = (load(f) for f in FILES)
+        self.size = size
+        if len(self.starts) != len(self.terms) + 1 or len(self.rows) != len(self.weights) \
+                or self.starts[-1] != len(self.rows):
+            raise ValueError("the lexical index files disagree with each other")
+
+    def lookup(self, term: str) -> tuple[int, int] | None:
+        i = int(np.searchsorted(self.terms, term))
+        if i < len(self.terms) and self.terms[i] == term:
+            return int(self.starts[i]), int(self.starts[i + 1])
+        return None
+
+
+def idf(df: int, n: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the share of
+    the query's words (not stems) that occur in any segment at all."""
+    query_terms = terms(query)
+    unique = list(dict.fromkeys(query_terms))
+    words = [t[:MAX_TERM] for t in arabic.terms(query, stems=False)]
+    found = [[p.lookup(t) for t in unique] for p in segments]  # per segment, per unique term: a slice or None
+    n = sum(p.size for p in segments)
+    df = [sum(spans[i][1] - spans[i][0] for spans in found if spans[i]) for i in range(len(unique))]
+    known = {t for t, d in zip(unique, df) if d}
+    coverage = sum(w in known for w in words) / len(words) if words else 0.0
+    # a repeated query term counts each time, as in bm25s
+    weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
+    out = []
+    for p, spans in zip(segments, found):
+        pieces = [(slice(*span), w) for span, w in zip(spans, weight) if span]
+        if not pieces:
+            out.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
+            continue
+        rows = np.concatenate([p.rows[s] for s, _ in pieces])
+        weights = np.concatenate([p.weights[s] * np.float32(w) for s, w in pieces])
+        if len(rows) * 8 < p.size:  # few postings: add them up sparsely
+            rows, where = np.unique(rows, return_inverse=True)
+            out.append((rows.astype(np.int64), np.bincount(where, weights).astype(np.float32)))
+        else:
+            total = np.bincount(rows, weights, minlength=p.size)
+            rows = np.flatnonzero(total)
+            out.append((rows, total[rows].astype(np.float32)))
+    return out, coverage

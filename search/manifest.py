@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import re
 
-FORMAT = 2  # 2: the model reads text through embeddings.normalizer (recorded as model.normalizer)
-ARTIFACTS = ("index.faiss", "passages.jsonl", "sentences.npy")
-INDEX_TYPES = {
-    "flat": {},
-    "hnsw": {"M": 32, "efConstruction": 200, "efSearch": 128},
-}
+FORMAT = 3  # 2: the model reads text through embeddings.normalizer; 3: segments (search.store)
+KINDS = ("auto", "flat", "ivf")  # vector index types (search.ann); auto: exact for small segments, else IVF
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SEGMENT = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")
+_DELETES = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.[0-9]{8}\.npy")
 _FIELDS = (  # dotted path, type
-    ("format", int), ("built_at", str), ("corpus", str), ("chunking", dict),
+    ("format", int), ("generation", int), ("built_at", str), ("corpus", str), ("chunking", dict),
     ("model", dict), ("model.name", str), ("model.fingerprint", str), ("model.dimension", int), ("model.prompts", dict),
     ("model.normalizer", str),
-    ("index", dict), ("index.type", str), ("index.params", dict),
+    ("index", dict), ("index.type", str),
     ("counts", dict), ("counts.documents", int), ("counts.passages", int), ("counts.sentences", int),
-    ("files", dict), ("artifacts", dict),
+    ("files", dict), ("segments", list),
 )
 
 
@@ -58,13 +55,16 @@ def check(manifest, where: str) -> dict:
             raise damaged(f"no {dotted!r} in the manifest") from None
         if not isinstance(value, kind) or isinstance(value, bool):
             raise damaged(f"{dotted!r} is {type(value).__name__}, not {kind.__name__}")
-    if manifest["index"]["type"] not in INDEX_TYPES:
+    if manifest["index"]["type"] not in KINDS:
         raise damaged(f"unknown index type {manifest['index']['type']!r}")
     if any(manifest["counts"][k] < 0 for k in ("documents", "passages", "sentences")) \
             or manifest["model"]["dimension"] <= 0:
         raise damaged("negative counts or dimension")
-    artifacts = manifest["artifacts"]
-    if set(artifacts) != set(ARTIFACTS) or not all(isinstance(v, str) and _SHA256.fullmatch(v)
-                                                   for v in artifacts.values()):
-        raise damaged(f"'artifacts' must give the sha256 of exactly {', '.join(ARTIFACTS)}")
+    for entry in manifest["segments"]:  # names become paths: only the shapes a build writes are followed
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or not _SEGMENT.fullmatch(entry["name"]) or not isinstance(entry.get("passages"), int) \
+                or not isinstance(entry.get("deleted"), int) or not (
+                    entry.get("deletes") is None or isinstance(entry["deletes"], str)
+                    and _DELETES.fullmatch(entry["deletes"]) and entry["deletes"].startswith(entry["name"])):
+            raise damaged("a segment entry is not one a build writes")
     return manifest

@@ -50,6 +50,8 @@ def free_space(index_dir: Path, needed: int) -> None:
                          f"{needed / 2**20:.0f} MiB and {free / 2**20:.0f} MiB are free")
 
 
-def index_size(text_bytes: int, vectors: int, dimension: int) -> int:
-    """A generous estimate of a build's bytes on disk: the texts with their JSON, float32 vectors, slack."""
-    return int(1.5 * (2 * text_bytes + 4 * vectors * dimension)) + 2**20
+def index_size(text_bytes: int, dimension: int) -> int:
+    """A generous estimate of the bytes an index of ``text_bytes`` of documents takes on disk: the text
+    in SQLite with its indexes and postings, and a float16 vector for every ~60 bytes (passages and
+    their sentences)."""
+    return int(4 * text_bytes + 2 * dimension * text_bytes / 60) + 2**20

@@ -13,7 +13,6 @@ Ranking modes (all over the same index):
 from __future__ import annotations
 
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,12 +22,11 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
-from search import store
-from search.lexical import LexicalIndex
+from search import lexical, store
+from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
-CANDIDATES = 200  # passages re-scored per query, from each retriever
 QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode one query
 
 
@@ -44,17 +42,16 @@ class Searcher:
         reads = getattr(model, "jisr_normalizer", None)
         if built_with["normalizer"] != reads:
             raise ModelMismatch(
-                f"the index at {index.directory.parent.parent} was built with the model reading text through "
+                f"the index at {index.directory} was built with the model reading text through "
                 f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
                 "with `jisr build`")
         if model_fingerprint(model) != built_with["fingerprint"]:
             raise ModelMismatch(
-                f"the index at {index.directory.parent.parent} was built with model {built_with['name']!r} "
+                f"the index at {index.directory} was built with model {built_with['name']!r} "
                 f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
                 f"model, or rebuild it with `jisr build --model ...`")
         self.index, self.model = index, model
         self.model_name = built_with["name"]
-        self._lock = threading.Lock()  # BM25 is built once
         # Every query is encoded on this one thread: fast tokenizers are not thread-safe, and each
         # thread that calls into torch gets its own OpenMP team, so a web server's request threads
         # would leave teams spinning on each other's cores (p50 17.3 ms with 8 threads against 13.2).
@@ -65,9 +62,6 @@ class Searcher:
         self.query_threads = query_threads or QUERY_THREADS
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jisr-encoder",
                                            initializer=torch.set_num_threads, initargs=(self.query_threads,))
-        self._languages = np.array([p.lang for p in index.passages])
-        self._passage_vectors = index.passage_vectors()
-        self._lexical: LexicalIndex | None = None
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
@@ -82,64 +76,90 @@ class Searcher:
 
     @property
     def size(self) -> int:
-        return len(self.index.passages)
-
-    def lexical_scores(self, query: str) -> tuple[np.ndarray, float]:
-        """BM25 of every passage, and the share of the query's words that occur in the corpus at all."""
-        with self._lock:  # built on first use, once even when the first requests come together
-            if self._lexical is None:
-                self._lexical = LexicalIndex([p.text for p in self.index.passages])
-        return self._lexical.scores(query)
+        return self.index.size
 
     def encode_query(self, query: str) -> np.ndarray:
         return self._encoder.submit(self.model.encode_query, [query]).result()[0]
 
     def _dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
-        _, ids = self.index.faiss_index.search(q[None, :], min(n, self.size))
-        return ids[0][ids[0] >= 0]
+        """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""
+        found = []
+        for base, seg, gone in zip(self.index.bases, self.index.segments, self.index.deleted):
+            deleted = int(gone.sum())
+            if seg.size - deleted <= 0:
+                continue
+            _, rows = seg.vector_index.search(q[None, :], min(n + deleted, seg.size))
+            rows = rows[0][rows[0] >= 0]
+            found.append(rows[~gone[rows]][:n] + base)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    def _lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
+        per_segment, coverage = lexical.scores([s.postings for s in self.index.segments], query)
+        ids, scores = [], []
+        for (rows, score), base, gone in zip(per_segment, self.index.bases, self.index.deleted):
+            keep = ~gone[rows]
+            ids.append(rows[keep] + base)
+            scores.append(score[keep])
+        ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
+        if len(ids) > n:
+            top = np.argpartition(-scores, n - 1)[:n]
+            ids, scores = ids[top], scores[top]
+        order = np.argsort(ids)
+        return ids[order], scores[order], coverage
 
     def scores(self, query: str, mode: str, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate passage ids, their scores, their best sentence's row) for one query."""
-        q = self.encode_query(query) if q is None else q  # lexical mode still highlights by meaning
-        lexical, coverage = self.lexical_scores(query) if mode in ("lexical", "hybrid") else (None, 0.0)
+        q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
         candidates = self._dense_candidates(q, CANDIDATES)
-        if lexical is not None:
-            top_lexical = np.argsort(-lexical, kind="stable")[:CANDIDATES]
-            candidates = np.union1d(candidates, top_lexical[lexical[top_lexical] > 0])
-        candidates = np.asarray(candidates, dtype=np.int64)
+        lexical_ids, lexical_scores, coverage = (self._lexical_candidates(query, CANDIDATES)
+                                                 if mode in ("lexical", "hybrid") else (None, None, 0.0))
+        if lexical_ids is not None:
+            candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
+        candidates = np.unique(np.asarray(candidates, dtype=np.int64))
+        lexical_of = np.zeros(len(candidates), np.float32)
+        if lexical_ids is not None and len(lexical_ids):
+            at = np.searchsorted(lexical_ids, candidates)
+            hit = (at < len(lexical_ids)) & (lexical_ids[np.minimum(at, len(lexical_ids) - 1)] == candidates)
+            lexical_of[hit] = lexical_scores[at[hit]]
 
-        passage_cos = self._passage_vectors[candidates] @ q
+        passage_cos = self.index.vectors(candidates) @ q
         best_sentence, sentence_cos = self._best_sentences(candidates, q)
         if mode == "dense":
             score = passage_cos
         elif mode == "sentence":
             score = passage_cos + sentence_cos
         elif mode == "lexical":
-            score = lexical[candidates]
+            score = lexical_of
         else:
-            lexical = lexical[candidates]
-            top = float(lexical.max()) if len(lexical) else 0.0
-            boost = LEXICAL_WEIGHT * coverage * lexical / top if top > 0 else 0.0
+            top = float(lexical_of.max()) if len(lexical_of) else 0.0
+            boost = LEXICAL_WEIGHT * coverage * lexical_of / top if top > 0 else 0.0
             score = passage_cos + sentence_cos + boost
         return candidates, np.asarray(score, dtype=np.float64), best_sentence
 
     def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        offsets = self.index.sentence_offsets
+        """Per candidate: the index (within the passage) of its sentence closest to ``q``, and that cosine."""
         best_row = np.full(len(candidates), -1, dtype=np.int64)
         best_cos = np.full(len(candidates), -1.0, dtype=np.float32)
-        for i, p in enumerate(candidates):
-            a, b = offsets[p], offsets[p + 1]
-            if b > a:
-                cos = self.index.sentence_vectors[a:b] @ q
-                j = int(np.argmax(cos))
-                best_row[i], best_cos[i] = a + j, cos[j]
+        for s, rows, where in self.index.groups(candidates):
+            seg = self.index.segments[s]
+            starts, ends = np.asarray(seg.sentence_offsets[rows]), np.asarray(seg.sentence_offsets[rows + 1])
+            has = ends > starts
+            if not has.any():
+                continue
+            spans = [np.arange(a, b) for a, b in zip(starts[has], ends[has])]
+            cos = np.asarray(seg.sentence_vectors[np.concatenate(spans)], np.float32) @ q
+            bounds = np.cumsum([0] + [len(x) for x in spans])[:-1]
+            best = np.maximum.reduceat(cos, bounds)
+            arg = np.array([int(np.argmax(cos[a:a + len(x)])) for a, x in zip(bounds, spans)])
+            best_row[where[has]], best_cos[where[has]] = arg, best
         return best_row, best_cos
 
     def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None):
         """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``: a ready query embedding."""
         candidates, score, best_row = self.scores(query, mode, vector)
         if lang != "any":
-            keep = self._languages[candidates] == lang
+            keep = self.index.languages(candidates) == lang
             candidates, score, best_row = candidates[keep], score[keep], best_row[keep]
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
@@ -150,9 +170,8 @@ class Searcher:
         query, k, lang, mode = validate(query, k, lang, mode)
         candidates, score, best_row = (a[:k] for a in self.rank(query, mode, lang))
         results = []
-        for rank, (pid, s, row) in enumerate(zip(candidates, score, best_row), start=1):
-            p = self.index.passages[pid]
-            a, b = p.sentences[row - self.index.sentence_offsets[pid]] if row >= 0 else (0, len(p.text))
+        for rank, (p, s, row) in enumerate(zip(self.index.passages(candidates), score, best_row), start=1):
+            a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
             results.append({
                 "rank": rank, "score": round(float(s), 6), "title": p.title, "source": p.source,
                 "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,

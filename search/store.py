@@ -1,90 +1,81 @@
-"""The index directory: a FAISS file, the passages, sentence vectors and a manifest.
+"""The index folder: immutable segments, and one small commit file that names the live ones.
 
-Like a sentence-transformers model folder, everything needed to use the index lies
-next to its configuration (manifest.json). Each build is written in full to
-``builds/<id>/`` and then made current by atomically replacing the small
-``CURRENT`` file, so a crash or Ctrl-C mid-build never leaves a broken index where
-the old one was: readers see the old build or the new one, never half of one.
-Only one build writes a folder at a time (:mod:`search.lock`); its cleanup removes
-earlier builds and what interrupted ones left, which no live process owns.
+Lucene is the model. A build writes new segments only for files that are new or changed and
+marks the passages of changed or removed files as deleted (a tombstone file per segment and
+commit); then it writes ``commits/<generation>.json`` (the manifest) and makes it current by
+atomically replacing the small ``CURRENT`` file. Readers see one commit or the next, never half
+of one; whatever a killed build left is either adopted by the next build (finished or
+half-filled segments made with the same model) or removed. Only one build writes a folder at a
+time (:mod:`search.lock`).
+
+    INDEX/CURRENT                   "00000007": the live commit's generation
+    INDEX/commits/00000007.json     the manifest: model, chunking, files, live segments
+    INDEX/segments/<name>/          one segment (:mod:`search.segment`)
+    INDEX/deletes/<name>.<gen>.npy  rows of that segment deleted as of commit <gen>
 """
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import re
 import shutil
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from search import manifest as manifests
 from search.chunking import Passage
-from search.manifest import ARTIFACTS as FILES, FORMAT, INDEX_TYPES, IndexUnavailable  # noqa: F401
+from search.manifest import FORMAT, IndexUnavailable  # noqa: F401
+from search.segment import META, Segment
 
 CURRENT = "CURRENT"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-_BUILD_ID = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")
+_GENERATION = re.compile(r"[0-9]{8}")
+_OLD_BUILD = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # format 2 named a build folder
 
 
 class WriteFailed(RuntimeError):
     """The index could not be written (disk full, no permission); the previous one is unchanged."""
 
 
-def make_faiss(dimension: int, index_type: str) -> faiss.Index:
-    """Inner product on normalized vectors (cosine). Exact 'flat', or approximate 'hnsw'."""
-    if index_type == "flat":
-        return faiss.IndexFlatIP(dimension)
-    if index_type == "hnsw":
-        p = INDEX_TYPES["hnsw"]
-        index = faiss.IndexHNSWFlat(dimension, p["M"], faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = p["efConstruction"]
-        index.hnsw.efSearch = p["efSearch"]
-        return index
-    raise ValueError(f"unknown index type {index_type!r}; choose one of {', '.join(INDEX_TYPES)}")
+def why(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE":  # SQLite's word for EFBIG, EDQUOT, EIO
+        return "the disk is full (or a write to it failed)"
+    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower() \
+            or "database or disk is full" in text:
+        return "the disk is full"
+    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
 
 
-@dataclass
-class StoredIndex:
-    directory: Path
-    manifest: dict
-    faiss_index: faiss.Index
-    passages: list[Passage]
-    sentence_vectors: np.ndarray  # rows follow the passages' sentences in order
-    sentence_offsets: np.ndarray  # passage i owns rows sentence_offsets[i]:sentence_offsets[i+1]
-
-    def passage_vectors(self) -> np.ndarray:
-        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+def new_segment_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def current_build(index_dir: str | Path) -> Path | None:
-    """The build CURRENT names, or None if there is none. A name that is not a plain folder name
-    under ``builds/`` (a path, "..") is never followed: it reads as a damaged index."""
+def generation(index_dir: str | Path) -> int | None:
+    """The live commit's generation, or None if the folder has none. A CURRENT that does not hold a
+    generation number is never followed as a path: it reads as a damaged (or older) index."""
     pointer = Path(index_dir) / CURRENT
     try:
-        build = pointer.read_text(encoding="utf-8", errors="replace").strip()
+        text = pointer.read_text(encoding="utf-8", errors="replace").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise IndexUnavailable(f"cannot read {pointer} ({exc.strerror})") from exc
-    if not _BUILD_ID.fullmatch(build):
-        raise IndexUnavailable(f"index at {index_dir} is damaged ({CURRENT} does not name a build): "
+    if _OLD_BUILD.fullmatch(text):
+        raise IndexUnavailable(f"the index at {index_dir} was written by an older version of jisr (format 2): "
                                f"rebuild it with `jisr build --index {index_dir}`")
-    return Path(index_dir) / "builds" / build
+    if not _GENERATION.fullmatch(text):
+        raise IndexUnavailable(f"index at {index_dir} is damaged ({CURRENT} does not name a commit): "
+                               f"rebuild it with `jisr build --index {index_dir}`")
+    return int(text)
 
 
 def exists(index_dir: str | Path) -> bool:
@@ -92,134 +83,187 @@ def exists(index_dir: str | Path) -> bool:
     return (Path(index_dir) / CURRENT).is_file()
 
 
-def _write_build(work: Path, manifest: dict, faiss_index: faiss.Index, passages: list[Passage],
-                 sentence_vectors: np.ndarray) -> None:
-    faiss.write_index(faiss_index, str(work / "index.faiss"))
-    with open(work / "passages.jsonl", "w", encoding="utf-8") as f:
-        for p in passages:
-            row = {k: getattr(p, k) for k in ("doc_id", "title", "source", "ordinal", "start", "end", "lang", "text")}
-            row["sentences"] = [list(s) for s in p.sentences]
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    np.save(work / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
-    manifest = {**manifest, "format": FORMAT, "artifacts": {name: _sha256(work / name) for name in FILES}}
-    (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for name in (*FILES, "manifest.json"):
-        with open(work / name, "rb") as f:
-            os.fsync(f.fileno())
+def commit_path(index_dir: str | Path, gen: int) -> Path:
+    return Path(index_dir) / "commits" / f"{gen:08d}.json"
 
 
-def _why(exc: BaseException) -> str:
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower():
-        return "the disk is full"
-    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
+def current_commit(index_dir: str | Path) -> Path | None:
+    """The live commit's file (the manifest), or None."""
+    gen = generation(index_dir)
+    return None if gen is None else commit_path(index_dir, gen)
 
 
-def clean(index_dir: str | Path, keep: str | None = None) -> None:
-    """Remove earlier builds and what killed builds left behind. Call only while holding the writer lock."""
-    index_dir = Path(index_dir)
-    keep = keep or (current_build(index_dir) or Path("")).name
-    for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
-        stray.unlink(missing_ok=True)
-    builds = index_dir / "builds"
-    if builds.is_dir():
-        for old in builds.iterdir():
-            if old.name != keep:
-                shutil.rmtree(old, ignore_errors=True)
+@dataclass
+class StoredIndex:
+    """The live commit's segments, opened. Passages are addressed by one id across segments:
+    the segment's base plus the row in it (deleted rows keep their ids and are never returned)."""
+
+    directory: Path
+    manifest: dict
+    segments: list[Segment]
+    deleted: list[np.ndarray]  # per segment, a bool mask of deleted rows
+
+    def __post_init__(self) -> None:
+        self.bases = np.cumsum([0] + [s.size for s in self.segments]).astype(np.int64)
+
+    @property
+    def size(self) -> int:
+        """Live passages."""
+        return int(self.bases[-1] - sum(int(d.sum()) for d in self.deleted))
+
+    def groups(self, ids: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(segment number, rows in it, positions in ``ids``) for the ids of each segment."""
+        ids = np.asarray(ids, dtype=np.int64)
+        which = np.searchsorted(self.bases, ids, side="right") - 1
+        for s in np.unique(which):
+            where = np.flatnonzero(which == s)
+            yield int(s), ids[where] - self.bases[s], where
+
+    def ids(self) -> np.ndarray:
+        """Every live passage's id, in order."""
+        return np.concatenate([np.flatnonzero(~d) + b for d, b in zip(self.deleted, self.bases)] or
+                              [np.zeros(0, np.int64)])
+
+    def passages(self, ids: Sequence[int]) -> list[Passage]:
+        out: list = [None] * len(ids)
+        for s, rows, where in self.groups(np.asarray(ids)):
+            for i, p in zip(where, self.segments[s].passages(rows)):
+                out[i] = p
+        return out
+
+    def passage(self, pid: int) -> Passage:
+        return self.passages([pid])[0]
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(ids), int(self.manifest["model"]["dimension"])), np.float32)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].vectors[rows]
+        return out
+
+    def languages(self, ids: np.ndarray) -> np.ndarray:
+        from search.segment import LANGS
+
+        out = np.zeros(len(ids), np.uint8)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].lang[rows]
+        return np.array(LANGS)[out] if len(ids) else np.zeros(0, "<U2")
+
+    def close(self) -> None:
+        for s in self.segments:
+            s.close()
 
 
-def save(index_dir: str | Path, manifest: dict, faiss_index: faiss.Index, passages: list[Passage],
-         sentence_vectors: np.ndarray,
-         commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> Path:
-    """Write a complete build, then make it current in one atomic step; return its directory.
+def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
+    mask = np.zeros(size, bool)
+    if entry["deletes"]:
+        rows = np.load(index_dir / "deletes" / entry["deletes"], allow_pickle=False)
+        if rows.ndim != 1 or len(rows) != entry["deleted"] or (len(rows) and (rows.min() < 0 or rows.max() >= size)):
+            raise ValueError(f"the deletes of segment {entry['name']} do not fit it")
+        mask[rows] = True
+    return mask
 
-    The swap runs inside ``commit()``, which may refuse it (an interrupted build) by raising.
-    Whatever stops the build before the swap removes what it wrote and leaves the old index current.
-    The caller holds the index's writer lock.
-    """
-    index_dir = Path(index_dir)
-    builds = index_dir / "builds"
-    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
-    pointer = index_dir / f".{CURRENT}.{build_id}"
-    work = None
+
+def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
+    manifest = manifests.check(json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8")), where)
+    segments, deleted = [], []
     try:
-        builds.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".partial-", dir=builds))
-        _write_build(work, manifest, faiss_index, passages, sentence_vectors)
-        final = builds / build_id
-        os.rename(work, final)
-        work = final
-        pointer.write_text(build_id + "\n")
-        with commit():
-            os.replace(pointer, index_dir / CURRENT)  # the swap
-    except BaseException as exc:
-        pointer.unlink(missing_ok=True)
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
-        if isinstance(exc, (OSError, RuntimeError)) and not isinstance(exc, IndexUnavailable):
-            raise WriteFailed(f"cannot write the index at {index_dir}: {_why(exc)}; "
-                              "the previous index is unchanged") from exc
+        for entry in manifest["segments"]:
+            folder = index_dir / "segments" / entry["name"]
+            meta = json.loads((folder / META).read_text(encoding="utf-8"))
+            if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"]:
+                raise ValueError(f"segment {entry['name']} is not the one its commit names")
+            segment = Segment(folder, meta)
+            segments.append(segment)
+            deleted.append(_deleted_mask(index_dir, entry, segment.size))
+    except BaseException:
+        for s in segments:
+            s.close()
         raise
-    clean(index_dir, keep=build_id)
-    return final
-
-
-_ROW = {"doc_id": str, "title": str, "source": str, "ordinal": int, "start": int, "end": int, "lang": str,
-        "text": str, "sentences": list}
-
-
-def _passage(row) -> Passage:
-    """A passages.jsonl row as a Passage, or ValueError if any field is missing, mistyped or out of range."""
-    if not isinstance(row, dict) or set(row) != set(_ROW) or not all(
-            isinstance(row[k], t) and not isinstance(row[k], bool) for k, t in _ROW.items()):
-        raise ValueError("a passage row lacks fields or has the wrong types")
-    spans = tuple(tuple(s) for s in row["sentences"])
-    n = len(row["text"])
-    if not 0 <= row["start"] <= row["end"] or any(
-            len(s) != 2 or not all(isinstance(x, int) for x in s) or not 0 <= s[0] <= s[1] <= n for s in spans):
-        raise ValueError("a passage row has offsets outside its text")
-    return Passage(**{**row, "sentences": spans})
-
-
-def _read_build(build: Path, where: str) -> StoredIndex:
-    manifest = manifests.check(json.loads((build / "manifest.json").read_text(encoding="utf-8")), where)
-    for name in FILES:
-        if _sha256(build / name) != manifest["artifacts"][name]:
-            raise IndexUnavailable(f"index file {build / name} is damaged: rebuild with `jisr build --index {where}`")
-    faiss_index = faiss.read_index(str(build / "index.faiss"))
-    with open(build / "passages.jsonl", encoding="utf-8") as f:
-        passages = [_passage(json.loads(line)) for line in f]
-    sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
-    offsets = np.cumsum([0] + [len(p.sentences) for p in passages])
-    counts, dim = manifest["counts"], manifest["model"]["dimension"]
-    if not (len(passages) == counts["passages"] == faiss_index.ntotal and faiss_index.d == dim
-            and sentence_vectors.shape == (counts["sentences"], dim) and offsets[-1] == counts["sentences"]):
-        raise IndexUnavailable(f"index at {where} is damaged (its files disagree on the number of passages or "
-                               f"sentences): rebuild it with `jisr build --index {where}`")
-    if "efSearch" in manifest["index"]["params"]:
-        faiss_index.hnsw.efSearch = manifest["index"]["params"]["efSearch"]
-    return StoredIndex(build, manifest, faiss_index, passages, sentence_vectors, offsets)
+    index = StoredIndex(index_dir, manifest, segments, deleted)
+    if index.size != manifest["counts"]["passages"]:
+        index.close()
+        raise IndexUnavailable(f"index at {where} is damaged (its segments do not hold the passages its commit "
+                               f"counts): rebuild it with `jisr build --index {where}`")
+    return index
 
 
 def load(index_dir: str | Path) -> StoredIndex:
-    """Open the current build, checking the manifest and that every file is the one it describes.
-
-    A build that finishes while this reads may remove the build being read; then the new
-    current build is read instead.
-    """
-    where = str(index_dir)
+    """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
+    (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
+    then the new commit is read instead."""
+    index_dir, where = Path(index_dir), str(index_dir)
     for _ in range(3):
-        build = current_build(index_dir)
-        if build is None:
+        gen = generation(index_dir)
+        if gen is None:
             raise IndexUnavailable(f"no index at {index_dir}: build one with `jisr build --index {index_dir}`")
         try:
-            return _read_build(build, where)
+            return _read_commit(index_dir, gen, where)
         except IndexUnavailable:
             raise
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            if current_build(index_dir) != build:
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
+            if generation(index_dir) != gen:
                 continue  # replaced while we read it: read the new one
-            raise IndexUnavailable(f"index at {index_dir} cannot be read ({type(exc).__name__}: "
-                                   f"{str(exc)[:200]}): rebuild it with `jisr build --index {index_dir}`") from exc
+            raise IndexUnavailable(f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:200]}): "
+                                   f"rebuild it with `jisr build --index {index_dir}`") from exc
     raise IndexUnavailable(f"index at {index_dir} kept changing while it was read: try again")
+
+
+def write_deletes(index_dir: Path, name: str, gen: int, rows: np.ndarray) -> str:
+    """Save the deleted rows of segment ``name`` as of commit ``gen``; return the file's name."""
+    (index_dir / "deletes").mkdir(exist_ok=True)
+    file = f"{name}.{gen:08d}.npy"
+    with open(index_dir / "deletes" / file, "wb") as f:
+        np.save(f, np.unique(rows).astype(np.int64), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+    return file
+
+
+def write_commit(index_dir: Path, gen: int, manifest: dict,
+                 commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
+    """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
+    refuse it by raising). Before the swap, a failure leaves the previous commit current."""
+    path = commit_path(index_dir, gen)
+    pointer = index_dir / f".{CURRENT}.{gen:08d}"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({**manifest, "format": FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        pointer.write_text(f"{gen:08d}\n")
+        with commit():
+            os.replace(pointer, index_dir / CURRENT)  # the swap
+    except BaseException:
+        pointer.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise
+
+
+def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
+    """Remove what no commit names: older commits and deletes, segments of earlier commits and of
+    killed builds (except those in ``keep``, which a build adopts), a format-2 index's builds.
+    Call only while holding the writer lock."""
+    index_dir = Path(index_dir)
+    try:
+        gen = generation(index_dir)
+    except IndexUnavailable:
+        gen = None
+    live = {"segments": set(), "deletes": set()}
+    if gen is not None:
+        try:
+            m = json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8"))
+            live["segments"] = {e["name"] for e in m["segments"]}
+            live["deletes"] = {e["deletes"] for e in m["segments"] if e["deletes"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a damaged commit: leave everything for a person to look at; the build replaces it
+    for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
+        stray.unlink(missing_ok=True)
+    for folder, names in (("commits", {f"{gen:08d}.json"} if gen is not None else set()),
+                          ("deletes", live["deletes"]), ("segments", live["segments"] | set(keep))):
+        if (index_dir / folder).is_dir():
+            for path in (index_dir / folder).iterdir():
+                if path.name not in names:
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    if gen is not None or not (index_dir / CURRENT).exists():
+        shutil.rmtree(index_dir / "builds", ignore_errors=True)  # format 2

@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny model the tests build, the real default model, a seed index, a real server."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -126,3 +127,14 @@ def server(seed_index, model_cache):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def live_segments(index: Path) -> list[str]:
+    """Names of the segments the index's live commit names."""
+    from search import store
+
+    return sorted(e["name"] for e in json.loads(store.current_commit(index).read_text())["segments"])
+
+
+def segments_on_disk(index: Path) -> list[str]:
+    return sorted(p.name for p in (index / "segments").iterdir())

@@ -11,7 +11,7 @@ import pytest
 from search import store
 from search.build import BuildError, build
 from search.searcher import ModelMismatch, Searcher
-from tests.conftest import ROOT, SEEDS, build_tiny_model
+from tests.conftest import ROOT, SEEDS, build_tiny_model, live_segments, segments_on_disk
 
 
 @pytest.fixture
@@ -27,18 +27,20 @@ def test_build_writes_a_self_describing_index(corpus, tmp_path, tiny_model):
     index = store.load(tmp_path / "index")
     m = index.manifest
     assert m["model"]["dimension"] == 32 and m["model"]["prompts"] == {"query": "q: ", "document": "d: "}
-    assert m["index"]["type"] == "flat" and m["counts"]["passages"] == 10
+    assert m["index"]["type"] == "auto" and m["counts"]["passages"] == 10 == index.size
     assert m["chunking"]["max_tokens"] == 512
     assert set(m["files"]) == {SEEDS.glob("*.txt").__next__().name}
-    assert index.faiss_index.ntotal == 10
-    assert len(index.sentence_vectors) == index.sentence_offsets[-1]
+    (segment,) = index.segments
+    assert segment.meta["vector_index"] == {"kind": "flat"} and segment.meta["vector_dtype"] == "float32"
+    assert len(segment.sentence_vectors) == segment.sentence_offsets[-1] == m["counts"]["sentences"]
+    assert [p.ordinal for p in index.passages(index.ids())] == list(range(10))
 
 
 def test_incremental_rebuild_embeds_only_what_changed(corpus, tmp_path, tiny_model):
     first = build(corpus, tmp_path / "index", tiny_model)
     assert first.embedded > 0 and first.reused == 0
     again = build(corpus, tmp_path / "index", tiny_model)
-    assert again.embedded == 0 and again.reused == first.embedded
+    assert again.embedded == 0 and again.reused == first.passages + first.sentences
     (corpus / "new.txt").write_text("خبر جديد\nفقرة جديدة تماما عن الطقس. وجملة ثانية عن المطر.\n", encoding="utf-8")
     third = build(corpus, tmp_path / "index", tiny_model)
     assert third.passages == 11
@@ -59,15 +61,16 @@ def test_opening_with_a_different_model_is_refused(corpus, tmp_path, tiny_model)
         Searcher.open(tmp_path / "index", other)
 
 
-def test_hnsw_index_records_its_parameters_and_finds_the_same_top_passage(corpus, tmp_path, tiny_model):
-    build(corpus, tmp_path / "flat", tiny_model)
-    build(corpus, tmp_path / "hnsw", tiny_model, index_type="hnsw")
-    m = store.load(tmp_path / "hnsw").manifest
-    assert m["index"] == {"type": "hnsw", "params": {"M": 32, "efConstruction": 200, "efSearch": 128},
-                          "metric": "inner_product"}
-    flat, hnsw = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / "hnsw", tiny_model)
+def test_an_ivf_index_records_its_parameters_and_finds_the_same_top_passages(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "flat", tiny_model, index_type="flat")
+    build(corpus, tmp_path / "ivf", tiny_model, index_type="ivf")
+    index = store.load(tmp_path / "ivf")
+    assert index.manifest["index"] == {"type": "ivf", "metric": "inner_product"}
+    params = index.segments[0].meta["vector_index"]
+    assert params["kind"] == "ivf" and params["recall@10"] >= 0.97 and 1 <= params["nprobe"] <= params["nlist"]
+    flat, ivf = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / "ivf", tiny_model)
     for q in ("بوتين", "Syria", "حاملة الطائرات"):
-        assert flat.search(q, k=3, mode="dense")["results"] == hnsw.search(q, k=3, mode="dense")["results"]
+        assert flat.search(q, k=3, mode="dense")["results"] == ivf.search(q, k=3, mode="dense")["results"]
 
 
 def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, tiny_model, monkeypatch):
@@ -109,9 +112,9 @@ def test_bad_build_requests_leave_the_index_alone(corpus, tmp_path, tiny_model):
 
 def test_damaged_index_file_is_detected(corpus, tmp_path, tiny_model):
     build(corpus, tmp_path / "index", tiny_model)
-    build_dir = store.current_build(tmp_path / "index")
-    with open(build_dir / "passages.jsonl", "a", encoding="utf-8") as f:
-        f.write("garbage\n")
+    segment = store.load(tmp_path / "index").segments[0].folder
+    with open(segment / "passages.sqlite", "ab") as f:
+        f.write(b"garbage\n")
     with pytest.raises(store.IndexUnavailable, match="damaged"):
         store.load(tmp_path / "index")
 
@@ -150,7 +153,7 @@ def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny
     assert after.size == 10
     assert after.search("بوتين", k=5, lang="any")["results"] == before
     assert build(corpus, index, tiny_model).passages == 11  # and the next build goes through
-    assert [p.name for p in (index / "builds").iterdir()] == [store.current_build(index).name]
+    assert segments_on_disk(index) == live_segments(index)
 
 
 def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_path, tiny_model):
@@ -161,7 +164,8 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_p
         f.write("خبر\nفقرة عن الطقس في دمشق.\n".encode("utf-8"))
     report = build(corpus, tmp_path / "index", tiny_model)
     assert report.documents == 2 and not report.skipped
-    sources = {p.source for p in store.load(tmp_path / "index").passages}
+    stored = store.load(tmp_path / "index")
+    sources = {p.source for p in stored.passages(stored.ids())}
     assert "news-\\xff.txt" in sources  # printable, and writable into the index's UTF-8 files
 
 

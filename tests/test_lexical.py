@@ -1,34 +1,76 @@
-"""BM25 over normalized Arabic words, on texts the test writes."""
+"""BM25 over normalized Arabic words: saved postings, global IDF across segments, agreement with bm25s."""
 import numpy as np
+import pytest
 
-from search.lexical import LexicalIndex
+from search import lexical
 
 TEXTS = [
     "أمر الرئيسُ الروسيّ فلاديمير بوتين البحرية بالتنسيق مع حاملة الطائرات",
     "ضربت صواريخ كروز أهدافا في سوريا عام 2015",
     "الطقس معتدل في موسكو هذا الأسبوع",
+    "",
+    "بوتين بوتين في موسكو مع الرئيس الفرنسي",
 ]
 
 
-def test_scores_follow_the_texts_order_and_match_across_spelling_variants():
-    index = LexicalIndex(TEXTS)
-    scores, coverage = index.scores("الرئيس بوتين")  # no diacritics in the query, some in the text
-    assert scores.shape == (3,)
-    assert int(np.argmax(scores)) == 0 and scores[1] == scores[2] == 0
-    assert coverage == 1.0
-    scores, _ = index.scores("صواريخ 2015")
-    assert int(np.argmax(scores)) == 1
+def postings(tmp_path, texts, name="seg"):
+    lexical.write(tmp_path / name, texts)
+    return lexical.Postings(tmp_path / name, len(texts))
 
 
-def test_coverage_is_the_share_of_query_words_the_texts_hold():
-    index = LexicalIndex(TEXTS)
-    scores, coverage = index.scores("Putin ordered بوتين موسكو")
+def dense(result, size):
+    (rows, scores), = result
+    out = np.zeros(size, np.float32)
+    out[rows] = scores
+    return out
+
+
+def test_scores_equal_bm25s_on_one_segment(tmp_path):
+    import bm25s
+
+    reference = bm25s.BM25()
+    reference.index([lexical.terms(t) or [""] for t in TEXTS], show_progress=False)
+    segment = postings(tmp_path, TEXTS)
+    for query in ("الرئيس بوتين", "في موسكو", "صواريخ 2015 2015", "بوتين"):
+        known = [t for t in lexical.terms(query) if t in reference.vocab_dict]
+        expected = reference.get_scores(known)
+        result, _ = lexical.scores([segment], query)
+        np.testing.assert_allclose(dense(result, len(TEXTS)), expected, rtol=1e-5, atol=1e-6)
+        assert expected.any()
+
+
+def test_a_passage_scores_the_same_whichever_segment_holds_it(tmp_path):
+    whole = postings(tmp_path, TEXTS, "whole")
+    parts = [postings(tmp_path, TEXTS[:2], "a"), postings(tmp_path, TEXTS[2:], "b")]
+    for query in ("الرئيس بوتين", "موسكو الطقس"):
+        one, _ = lexical.scores([whole], query)
+        two, _ = lexical.scores(parts, query)
+        split = np.zeros(len(TEXTS), np.float32)
+        split[two[0][0]] = two[0][1]
+        split[two[1][0] + 2] = two[1][1]
+        # the IDF is shared; only the average length differs per segment, so the order of passages holds
+        assert np.argsort(-dense(one, len(TEXTS)), kind="stable")[:2].tolist() == \
+            np.argsort(-split, kind="stable")[:2].tolist()
+        assert (split > 0).tolist() == (dense(one, len(TEXTS)) > 0).tolist()
+
+
+def test_coverage_is_the_share_of_query_words_the_texts_hold(tmp_path):
+    segment = postings(tmp_path, TEXTS)
+    result, coverage = lexical.scores([segment], "Putin ordered بوتين موسكو")
     assert coverage == 0.5
+    scores = dense(result, len(TEXTS))
     assert scores[0] > 0 and scores[2] > 0 and scores[1] == 0
 
 
-def test_a_query_with_no_known_word_scores_nothing():
-    index = LexicalIndex(TEXTS)
-    for query in ("Which carrier?", "", "!!!"):
-        scores, coverage = index.scores(query)
-        assert coverage == 0.0 and not scores.any() and scores.shape == (3,)
+@pytest.mark.parametrize("query", ["Which carrier?", "", "!!!"])
+def test_a_query_with_no_known_word_scores_nothing(tmp_path, query):
+    result, coverage = lexical.scores([postings(tmp_path, TEXTS)], query)
+    assert coverage == 0.0 and len(result[0][0]) == 0
+
+
+def test_postings_are_memory_mapped_and_files_that_disagree_are_refused(tmp_path):
+    segment = postings(tmp_path, TEXTS)
+    assert isinstance(segment.rows, np.memmap)
+    np.save(tmp_path / "seg" / "starts.npy", np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="disagree"):
+        lexical.Postings(tmp_path / "seg", len(TEXTS))

@@ -57,7 +57,7 @@ def test_passages_keep_their_marks_and_the_index_records_the_rule(tmp_path, tiny
     build(corpus, tmp_path / "index", tiny_model)
     index = store.load(tmp_path / "index")
     assert index.manifest["model"]["normalizer"] == normalizer.NAME
-    assert [p.text for p in index.passages] == [t.strip() for t in VOCALIZED]
+    assert [p.text for p in index.passages(index.ids())] == [t.strip() for t in VOCALIZED]
     result = Searcher(index, tiny_model).search(PLAIN[1], k=1, lang="any")["results"][0]
     assert result["text"] == VOCALIZED[1].strip()  # what people see keeps its marks
     assert result["highlight"]["text"] in result["text"]
@@ -70,7 +70,7 @@ def test_passages_keep_their_marks_and_the_index_records_the_rule(tmp_path, tiny
 def test_an_index_read_through_another_rule_is_refused(tmp_path, tiny_model, edit, message):
     shutil.copytree(SEEDS, tmp_path / "corpus")
     build(tmp_path / "corpus", tmp_path / "index", tiny_model)
-    path = store.current_build(tmp_path / "index") / "manifest.json"
+    path = store.current_commit(tmp_path / "index")
     path.write_text(json.dumps(edit(json.loads(path.read_text()))))
     with pytest.raises(store.IndexUnavailable, match=message):
         Searcher.open(tmp_path / "index", tiny_model)

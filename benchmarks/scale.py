@@ -1,0 +1,309 @@
+"""How jisr's costs grow from 10k to 1M passages on one machine, embedding excluded.
+
+Real Arabic text (the XQuAD Arabic paragraphs, cut into sentences) is recombined into
+documents of 10 paragraphs of 3-6 sentences each, written as a corpus folder per size. The
+encoder is replaced by a STAND-IN: a deterministic hashing bag-of-words vector (each normalized
+word adds a fixed random 384-d vector), so that texts sharing words get close vectors, as with a
+real model, and the vector index meets clustered data. Everything else is jisr as shipped: the
+real tokenizer counts tokens for chunking, the real store, BM25, IVF and searcher. The real
+encoder's throughput is measured in the same run and used to state what the real build would
+take. Each build and each open runs in its own process, so peak memory is that process's.
+
+Per size it prints and writes (benchmarks/results/scale.{md,json,svg}): build time and peak
+memory, disk size, open time and memory after open, first-query time, dense and hybrid p50/p99
+with the query vector given, and with the real query encoding added, recall@10 of the dense top
+10 against exact search, and the cost of adding one file. Usage:
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.contended_latency import cpu  # noqa: E402
+
+XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
+PARAGRAPHS_PER_DOC = 10
+DIM = 384
+BUCKETS = 1 << 16
+
+STAND_IN = '''
+import re, zlib
+import numpy as np
+import search.build
+
+_rng = np.random.default_rng(7)
+_table = _rng.standard_normal((1 << 16, 384)).astype(np.float32)
+_ids = {}
+_word = re.compile(r"\\w+")
+
+
+def _id(w):
+    i = _ids.get(w)
+    if i is None:
+        i = _ids[w] = zlib.crc32(w.encode("utf-8")) & 0xFFFF
+    return i
+
+
+def stand_in(model, texts, label, progress):
+    """STAND-IN ENCODER (benchmark only): a normalized sum of fixed random vectors of the words."""
+    ids = [[_id(w) for w in _word.findall(t)] or [0] for t in texts]
+    flat = np.fromiter((i for row in ids for i in row), np.int64)
+    starts = np.cumsum([0] + [len(r) for r in ids])[:-1]
+    vectors = np.add.reduceat(_table[flat], starts, axis=0) if len(flat) else np.zeros((0, 384), np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    return dict(zip(texts, vectors))
+
+
+search.build._embed = stand_in
+'''
+
+BUILD = STAND_IN + '''
+import json, resource, sys, time
+from embeddings import load_model
+from search.build import build
+model = load_model()
+loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+report = build(sys.argv[1], sys.argv[2], model)
+print(json.dumps({"seconds": time.perf_counter() - started, "passages": report.passages,
+                  "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded, "model_loaded_mb": loaded_mb,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+OPEN = STAND_IN + '''
+import json, resource, sys, time
+import numpy as np
+from search import ann, store
+from search.searcher import Searcher
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+
+class NoModel:  # the query vector is given: no model is needed to rank
+    jisr_normalizer = None
+
+queries = json.load(open(sys.argv[2], encoding="utf-8"))
+vectors = np.stack(list(stand_in(None, queries, "query", False).values()))
+base = rss_mb()
+started = time.perf_counter()
+index = store.load(sys.argv[1])
+searcher = Searcher.__new__(Searcher)
+searcher.index, searcher.model = index, None
+opened = time.perf_counter() - started
+after_open = rss_mb()
+
+def run(mode, q, v):
+    t = time.perf_counter()
+    searcher.rank(q, mode, lang="any", vector=v)
+    return (time.perf_counter() - t) * 1000
+
+first = run("hybrid", queries[0], vectors[0])
+out = {"open_s": opened, "open_rss_mb": after_open - base, "first_query_ms": first}
+for mode in ("dense", "hybrid"):
+    times = [run(mode, q, v) for q, v in zip(queries, vectors)]
+    out[mode] = {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
+out["rss_after_queries_mb"] = rss_mb() - base
+
+# recall@10 of the dense top 10 against exact search over the same segments
+def top10(v):
+    ids, _, _ = searcher.rank("", "dense", lang="any", vector=v)
+    return set(ids[:10].tolist())
+approx = [top10(v) for v in vectors[:200]]
+for seg in index.segments:
+    seg.vector_index = ann.exact(seg.vectors)
+exact = [top10(v) for v in vectors[:200]]
+out["recall@10"] = float(np.mean([len(a & e) / 10 for a, e in zip(approx, exact)]))
+out["ivf"] = [seg.meta["vector_index"] for seg in index.segments]
+print(json.dumps(out))
+'''
+
+ENCODE = '''
+import json, sys, time
+import numpy as np
+from embeddings import load_model
+from embeddings.batching import document_lengths, encode_documents
+texts, queries = json.load(open(sys.argv[1], encoding="utf-8")), json.load(open(sys.argv[2], encoding="utf-8"))
+model = load_model()
+encode_documents(model, texts[:8])
+started = time.perf_counter()
+encode_documents(model, texts)
+seconds = time.perf_counter() - started
+times = []
+for q in queries[:50]:
+    t = time.perf_counter()
+    model.encode_query([q])
+    times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"texts_per_s": len(texts) / seconds, "tokens_per_s": sum(document_lengths(model, texts)) / seconds,
+                  "query_p50_ms": float(np.percentile(times, 50))}))
+'''
+
+
+def sentences() -> list[str]:
+    data = json.loads(XQUAD.read_text(encoding="utf-8"))
+    out = []
+    for article in data["data"]:
+        for p in article["paragraphs"]:
+            out += [s.strip() for s in re.split(r"(?<=[.!؟?])\s+", p["context"]) if len(s.strip()) > 20]
+    return out
+
+
+def questions() -> list[str]:
+    data = json.loads(XQUAD.read_text(encoding="utf-8"))
+    return [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
+
+
+def write_corpus(folder: Path, passages: int, pool: list[str], seed: int = 0) -> None:
+    """``passages`` paragraphs of recombined real sentences, 10 to a file, 1,000 files to a folder."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for d in range(passages // PARAGRAPHS_PER_DOC):
+        sub = folder / f"{d // 1000:04d}"
+        sub.mkdir(exist_ok=True)
+        paragraphs = [" ".join(pool[i] for i in rng.integers(0, len(pool), rng.integers(3, 7)))
+                      for _ in range(PARAGRAPHS_PER_DOC)]
+        title = " ".join(pool[int(rng.integers(0, len(pool)))].split()[:6])
+        (sub / f"doc{d:07d}.txt").write_text(title + "\n" + "\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
+def child(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def measure(size: int, work: Path, pool: list[str], query_file: Path) -> dict:
+    corpus, index = work / f"corpus-{size}", work / f"index-{size}"
+    shutil.rmtree(index, ignore_errors=True)
+    if not corpus.exists():
+        started = time.perf_counter()
+        write_corpus(corpus, size, pool)
+        print(f"  wrote corpus of {size} passages in {time.perf_counter() - started:.0f} s", flush=True)
+    built = child(BUILD, str(corpus), str(index))
+    print(f"  build {built['seconds']:.0f} s, peak {built['peak_mb']:.0f} MB", flush=True)
+    opened = child(OPEN, str(index), str(query_file))
+    extra = corpus / "extra"
+    shutil.rmtree(extra, ignore_errors=True)
+    write_corpus(extra, PARAGRAPHS_PER_DOC, pool, seed=size)
+    added = child(BUILD, str(corpus), str(index))
+    shutil.rmtree(extra)
+    return {"size": size, "build": built, "disk_mb": disk_mb(index), "open": opened, "add_one_file": added}
+
+
+def svg(rows: list[dict]) -> str:
+    """Hybrid p50/p99 (ms) and memory after open (MB) against corpus size, log-log."""
+    w, h, pad = 560, 300, 50
+    xs = [np.log10(r["size"]) for r in rows]
+    series = [("hybrid p50 ms", [r["open"]["hybrid"]["p50"] for r in rows], "#1f77b4"),
+              ("hybrid p99 ms", [r["open"]["hybrid"]["p99"] for r in rows], "#aec7e8"),
+              ("memory after open MB", [max(r["open"]["open_rss_mb"], 1) for r in rows], "#d62728"),
+              ("build peak MB", [r["build"]["peak_mb"] for r in rows], "#ff9896")]
+    lo = np.log10(min(min(v) for _, v, _ in series)) - 0.2
+    hi = np.log10(max(max(v) for _, v, _ in series)) + 0.2
+    x0, x1 = min(xs) - 0.2, max(xs) + 0.2
+    px = lambda x: pad + (x - x0) / (x1 - x0) * (w - 2 * pad)  # noqa: E731
+    py = lambda y: h - pad - (np.log10(y) - lo) / (hi - lo) * (h - 2 * pad)  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>']
+    for r, x in zip(rows, xs):
+        out.append(f'<text x="{px(x):.0f}" y="{h - pad + 15}" text-anchor="middle">{r["size"]:,} passages</text>')
+    for i, (label, values, color) in enumerate(series):
+        points = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs, values))
+        out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
+        out += [f'<circle cx="{px(x):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
+                f'<text x="{px(x) + 5:.1f}" y="{py(v) - 4:.1f}">{v:.0f}</text>' for x, v in zip(xs, values)]
+        out.append(f'<text x="{pad + 5}" y="{pad - 30 + 12 * i}" fill="{color}">{label}</text>')
+    return "\n".join(out + ["</svg>"]) + "\n"
+
+
+def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
+    def row(label, f):
+        return f"| {label} | " + " | ".join(f(r) for r in rows) + " |"
+
+    per_text = lambda r: (r["build"]["passages"] + r["build"]["sentences"]) / encoder["texts_per_s"]  # noqa: E731
+    lines = [
+        "# jisr at 10k to 1M passages, embedding excluded", "",
+        "Written by `python benchmarks/scale.py`; do not edit by hand. The encoder is a **stand-in** (hashing "
+        "bag of words, see the script) so that the rest of the pipeline is timed; the real encoder's rate, "
+        "measured in the same run, gives the real build time below.", "",
+        f"Machine: {environment}", "", "![latency and memory against corpus size](scale.svg)", "",
+        "| | " + " | ".join(f"{r['size']:,} passages" for r in rows) + " |",
+        "|---|" + "---|" * len(rows),
+        row("sentences", lambda r: f"{r['build']['sentences']:,}"),
+        row("segments", lambda r: str(r["build"]["segments"])),
+        row("build, embedding excluded (s)", lambda r: f"{r['build']['seconds']:.0f}"),
+        row("build peak memory (MB; of which the process with torch and the model loaded)",
+            lambda r: f"{r['build']['peak_mb']:.0f} ({r['build']['model_loaded_mb']:.0f})"),
+        row("real encoder for the same texts (h, measured rate)", lambda r: f"{per_text(r) / 3600:.1f}"),
+        row("disk (MB)", lambda r: f"{r['disk_mb']:.0f}"),
+        row("open (s)", lambda r: f"{r['open']['open_s']:.2f}"),
+        row("memory after open (MB, resident)", lambda r: f"{r['open']['open_rss_mb']:.0f}"),
+        row("memory after all queries (MB, resident)", lambda r: f"{r['open']['rss_after_queries_mb']:.0f}"),
+        row("first query (ms)", lambda r: f"{r['open']['first_query_ms']:.1f}"),
+        row("dense p50 / p99 (ms), vector given", lambda r: f"{r['open']['dense']['p50']:.1f} / {r['open']['dense']['p99']:.1f}"),
+        row("hybrid p50 / p99 (ms), vector given", lambda r: f"{r['open']['hybrid']['p50']:.1f} / {r['open']['hybrid']['p99']:.1f}"),
+        row("hybrid p50 (ms), real query encoding added",
+            lambda r: f"{r['open']['hybrid']['p50'] + encoder['query_p50_ms']:.1f}"),
+        row("recall@10 of dense top 10 vs exact", lambda r: f"{r['open']['recall@10']:.3f}"),
+        row("add one file and rebuild (s)", lambda r: f"{r['add_one_file']['seconds']:.1f}"),
+        "",
+        f"Real encoder (default model, float32): {encoder['texts_per_s']:.1f} texts/s, {encoder['tokens_per_s']:.0f} "
+        f"tokens/s on recombined passages; one query {encoder['query_p50_ms']:.1f} ms p50.",
+        "Queries: the XQuAD Arabic questions, encoded by the stand-in. Memory is resident set size (memory-mapped "
+        "pages count once touched).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/jisr-scale"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    pool = sentences()
+    query_file = args.work / "queries.json"
+    query_file.write_text(json.dumps(questions()[:500], ensure_ascii=False), encoding="utf-8")
+    sample = args.work / "sample.json"
+    rng = np.random.default_rng(1)
+    sample.write_text(json.dumps([" ".join(pool[i] for i in rng.integers(0, len(pool), 4)) for _ in range(64)],
+                                 ensure_ascii=False), encoding="utf-8")
+    environment = f"{cpu()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start"
+    print(environment, flush=True)
+    encoder = child(ENCODE, str(sample), str(query_file))
+    print(f"real encoder: {encoder}", flush=True)
+    rows = []
+    for size in args.sizes:
+        print(f"{size} passages", flush=True)
+        rows.append(measure(size, args.work, pool, query_file))
+        print(json.dumps(rows[-1]), flush=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "scale.json").write_text(json.dumps({"environment": environment, "encoder": encoder,
+                                                         "rows": rows}, indent=1), encoding="utf-8")
+        (args.out / "scale.md").write_text(markdown(rows, encoder, environment), encoding="utf-8")
+        (args.out / "scale.svg").write_text(svg(rows), encoding="utf-8")
+    print((args.out / "scale.md").read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

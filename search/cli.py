@@ -21,12 +21,20 @@ DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 
 
 def _bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
+    return _bounded(int, "a whole number", low, high)
+
+
+def _seconds(low: float, high: float):
+    return _bounded(float, "a number of seconds", low, high)
+
+
+def _bounded(kind: type, what: str, low, high):
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not low <= value <= high:  # NaN fails this too
             raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
         return value
     return parse
@@ -73,7 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_corpus_options(v, "folder indexed first if there is no index yet")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
-    v.add_argument("--threads", type=_bounded_int(1, 256), default=8, help="request threads of the WSGI server")
+    v.add_argument("--threads", type=_bounded_int(1, 1024), default=None,
+                   help="request threads of the WSGI server (default: queue depth + running searches + 4)")
+    v.add_argument("--queue-depth", type=_bounded_int(0, 1000), default=None,
+                   help="searches that may wait for the encoder; more are refused with 503 (default 8)")
+    v.add_argument("--queue-wait", type=_seconds(0, 600), default=None,
+                   help="seconds a search may wait for the encoder before a 503 (default 2)")
+    v.add_argument("--request-timeout", type=_seconds(0.1, 3600), default=None,
+                   help="seconds before a silent or incomplete connection is closed (default 10)")
     _add_model_options(v, "model (default: the one the index was built with)")
 
     c = sub.add_parser("check", help="verify every file of an index against the checksums its build recorded")
@@ -98,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_results(response: dict) -> None:
+    if "truncated" in response:
+        print(f"note: {response['truncated']['message']}", file=sys.stderr)
     results = response["results"]
     if not results:
         print("no results")
@@ -158,7 +175,7 @@ def _search(args) -> int:
 
 def _serve(args) -> int:
     from search import store
-    from web.server import bind, serve
+    from web.server import REQUEST_TIMEOUT, bind, serve
 
     sock = bind(args.host, args.port)  # a port in use is reported before the model loads
     if not store.exists(args.index):
@@ -170,11 +187,16 @@ def _serve(args) -> int:
     from web import create_app
 
     searcher = _open_searcher(args)
-    app = create_app({"SEARCHER": searcher})
+    config = {"SEARCHER": searcher}
+    if args.queue_depth is not None:
+        config["QUEUE_DEPTH"] = args.queue_depth
+    if args.queue_wait is not None:
+        config["QUEUE_WAIT"] = args.queue_wait
+    app = create_app(config)
     host, port = sock.getsockname()[:2]
     print(f"serving {searcher.size} passages with {searcher.model_name} on http://{host}:{port}/",
           file=sys.stderr, flush=True)
-    serve(app, sock, threads=args.threads)
+    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT)
     return 0
 
 
@@ -213,12 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         from search.preflight import BuildError
         from search.query import QueryError
         from search.manifest import IndexUnavailable
+        from web import ConfigError
         from web.server import ServeError
 
         try:
             return {"build": _build, "search": _search, "serve": _serve, "check": _check,
                     "eval": _eval}[args.command](args)
-        except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError) as exc:
+        except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError,
+                ConfigError) as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1
     except KeyboardInterrupt:

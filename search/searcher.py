@@ -28,6 +28,9 @@ from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
 QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode one query
+# A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
+# 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
+QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
 
 
 class ModelMismatch(store.IndexUnavailable):
@@ -37,7 +40,8 @@ class ModelMismatch(store.IndexUnavailable):
 class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
-    def __init__(self, index: store.StoredIndex, model: SentenceTransformer, query_threads: int | None = None):
+    def __init__(self, index: store.StoredIndex, model: SentenceTransformer, query_threads: int | None = None,
+                 query_tokens: int | None = None):
         built_with = index.manifest["model"]
         reads = getattr(model, "jisr_normalizer", None)
         if built_with["normalizer"] != reads:
@@ -60,6 +64,7 @@ class Searcher:
         # of benchmarks/contended_latency.py on a shared 2-core AVX2 machine, median p50 over rounds:
         # quiet 38 ms with 2 threads, 44.5 with 1; beside a build 64 with 2 (worst round 167), 50 with 1.
         self.query_threads = query_threads or QUERY_THREADS
+        self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jisr-encoder",
                                            initializer=torch.set_num_threads, initargs=(self.query_threads,))
 
@@ -80,6 +85,25 @@ class Searcher:
 
     def encode_query(self, query: str) -> np.ndarray:
         return self._encoder.submit(self.model.encode_query, [query]).result()[0]
+
+    def read_query(self, query: str) -> tuple[np.ndarray, str, int]:
+        """(embedding, the text read, the query's token count): past ``query_tokens`` tokens only the text
+        up to that token is read, so one query's encoder cost is bounded."""
+        return self._encoder.submit(self._read_query, query).result()
+
+    def _read_query(self, query: str) -> tuple[np.ndarray, str, int]:
+        tokenizer = self.model.tokenizer  # on the encoder thread: fast tokenizers are not thread-safe
+        if getattr(tokenizer, "is_fast", False):
+            pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
+            tokens = len(pieces["input_ids"])
+            if tokens > self.query_tokens:
+                query = query[:pieces["offset_mapping"][self.query_tokens - 1][1]].strip()
+        else:
+            ids = tokenizer(query, add_special_tokens=False)["input_ids"]
+            tokens = len(ids)
+            if tokens > self.query_tokens:
+                query = tokenizer.decode(ids[:self.query_tokens]).strip()
+        return self.model.encode_query([query])[0], query, tokens
 
     def _dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
         """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""
@@ -168,7 +192,8 @@ class Searcher:
         """Top-k passages for ``query`` as the JSON the API returns."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)
-        candidates, score, best_row = (a[:k] for a in self.rank(query, mode, lang))
+        vector, read, tokens = self.read_query(query)
+        candidates, score, best_row = (a[:k] for a in self.rank(read, mode, lang, vector))
         results = []
         for rank, (p, s, row) in enumerate(zip(self.index.passages(candidates), score, best_row), start=1):
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
@@ -177,5 +202,10 @@ class Searcher:
                 "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
                 "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
             })
-        return {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
-                "took_ms": round((time.perf_counter() - started) * 1000, 2), "results": results}
+        answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
+                  "query_tokens": tokens, "took_ms": round((time.perf_counter() - started) * 1000, 2),
+                  "results": results}
+        if read != query:
+            answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
+                                                            f"{self.query_tokens} were searched"}
+        return answer

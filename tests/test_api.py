@@ -1,6 +1,8 @@
 """The JSON API over real HTTP: `jisr serve` in its own process on 127.0.0.1."""
 import json
+import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -132,3 +134,37 @@ def test_hostile_json_bodies_are_400_json(server, body, fragment):
 def test_an_oversized_body_is_413_json(server):
     status, _, answer = call(server + "/api/search", "POST", b'{"q": "' + b"a" * 200_000 + b'"}', "application/json")
     assert status == 413 and answer["error"] == "request_entity_too_large" and "bytes" in answer["message"]
+
+
+def _raw(base: str, data: bytes, wait: float = 60.0) -> tuple[bytes, float]:
+    """Send ``data`` on a fresh connection; return what the server sent until it closed, and after how long."""
+    host, port = base.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=wait) as s:
+        s.sendall(data)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    return received, time.monotonic() - started
+
+
+INCOMPLETE = [
+    b"",  # connected, sent nothing
+    b'POST /api/search HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"q": "x',
+    b"GET /api/search?q=carrier HTTP/1.1\r\nHost: a\r\n",  # headers never end
+]
+
+
+def test_incomplete_requests_are_closed_by_the_server(server):
+    """A request that never completes is closed after the server's timeout (web/server.py REQUEST_TIMEOUT,
+    10 s, checked every second), not held for waitress's default 120 s; the client here waits up to 60 s."""
+    with ThreadPoolExecutor(len(INCOMPLETE)) as pool:
+        for received, _ in pool.map(lambda data: _raw(server, data), INCOMPLETE):
+            assert received == b"", received[:200]
+    assert get(server, "/api/search", q="carrier")[0] == 200
+
+
+def test_a_garbage_request_line_is_answered_and_the_server_goes_on(server):
+    received, _ = _raw(server, b"\x16\x03\x01 GARBAGE \xff\r\n\r\n")
+    assert received.startswith(b"HTTP/1.") and b" 400 " in received.split(b"\r\n")[0], received[:200]
+    assert get(server, "/api/search", q="carrier")[0] == 200

@@ -10,9 +10,29 @@ import os
 
 from flask import Flask
 
+from web import admission
+
+
+class ConfigError(ValueError):
+    """A JISR_* setting cannot be used; the message names it."""
+
+
+def _setting(name: str, kind: type, default, low: float = 0):
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a {'whole ' if kind is int else ''}number") from None
+    if not value >= low:  # NaN fails this too
+        raise ConfigError(f"{name}={text!r} must be at least {low}")
+    return value
+
 
 def create_app(config: dict | None = None) -> Flask:
-    """Make the app. Config keys: SEARCHER (a ready Searcher), or INDEX, MODEL, MODEL_CACHE to open one."""
+    """Make the app. Config keys: SEARCHER (a ready Searcher), or INDEX, MODEL, MODEL_CACHE to open one;
+    RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for admission (web/admission.py); MAX_CONTENT_LENGTH."""
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
@@ -23,7 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
         MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
         JSON_AS_ASCII=False,
         # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
-        MAX_CONTENT_LENGTH=int(os.environ.get("JISR_MAX_BODY_BYTES", 64 * 1024)),
+        MAX_CONTENT_LENGTH=_setting("JISR_MAX_BODY_BYTES", int, 64 * 1024, low=1),
+        RUNNING_SEARCHES=_setting("JISR_RUNNING_SEARCHES", int, admission.RUNNING, low=1),
+        QUEUE_DEPTH=_setting("JISR_QUEUE_DEPTH", int, admission.DEPTH),
+        QUEUE_WAIT=_setting("JISR_QUEUE_WAIT", float, admission.WAIT_SECONDS),
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False
@@ -37,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
             searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"])
         except IndexUnavailable as exc:
             unavailable = str(exc)
-    app.extensions["jisr"] = {"searcher": searcher, "unavailable": unavailable}
+    gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
+    app.extensions["jisr"] = {"searcher": searcher, "unavailable": unavailable, "admission": gate}
 
     from web import api, page
 

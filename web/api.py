@@ -6,7 +6,8 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from search.query import QueryError, request_params
+from search.query import QueryError, request_params, validate
+from web.admission import Overloaded
 from web.openapi import spec
 
 bp = Blueprint("api", __name__)
@@ -43,29 +44,39 @@ def _request_params() -> dict:
     return request_params(body)
 
 
+def overloaded(exc: Overloaded):
+    response = error(503, "overloaded", str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @bp.route("/api/search", methods=["GET", "POST"])
 def search():
-    try:
+    try:  # checked before admission: a bad request never waits behind searches
         params = _request_params()
+        q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
     searcher, unavailable = searcher_or_503()
     if unavailable:
         return unavailable
     try:
-        return jsonify(searcher.search(params["q"], k=params["k"], lang=params["lang"], mode=params["mode"]))
-    except QueryError as exc:
-        return error(400, "bad_request", str(exc))
+        with current_app.extensions["jisr"]["admission"].admit():
+            return jsonify(searcher.search(q, k=k, lang=lang, mode=mode))
+    except Overloaded as exc:
+        return overloaded(exc)
 
 
 @bp.get("/healthz")
 def healthz():
+    """Readiness for a load balancer: 200 with the index and the search queue, or 503 with why not."""
     searcher, unavailable = searcher_or_503()
     if unavailable:
         return unavailable
     manifest = searcher.index.manifest
-    return jsonify(status="ok", passages=searcher.size, documents=manifest["counts"]["documents"],
-                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"])
+    return jsonify(status="ok", ready=True, passages=searcher.size, documents=manifest["counts"]["documents"],
+                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
+                   queue=current_app.extensions["jisr"]["admission"].state())
 
 
 @bp.get("/openapi.json")

@@ -6,9 +6,11 @@ from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MA
 
 def spec() -> dict:
     error = {"$ref": "#/components/schemas/Error"}
+    # Some character that is not white space, as str.isspace reads it (the query is stripped).
+    query = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
     params = [
         {"name": "q", "in": "query", "required": True, "description": "English or Arabic query",
-         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
+         "schema": query},
         {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}},
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS), "default": DEFAULT_LANG}},
         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES), "default": DEFAULT_MODE}},
@@ -17,7 +19,9 @@ def spec() -> dict:
         "200": {"description": "ranked passages", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
         "400": {"description": "invalid request", "content": {"application/json": {"schema": error}}},
         "413": {"description": "request body too large", "content": {"application/json": {"schema": error}}},
-        "503": {"description": "no index has been built", "content": {"application/json": {"schema": error}}},
+        "503": {"description": "no index has been built, or the server is busy: retry after the seconds in "
+                               "Retry-After", "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": error}}},
     }
     return {
         "openapi": "3.0.3",
@@ -30,19 +34,24 @@ def spec() -> dict:
                     "application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
                     "responses": responses},
             },
-            "/healthz": {"get": {"summary": "Index size and model", "responses": {
-                "200": {"description": "ready"}, "503": {"description": "no index", "content": {
-                    "application/json": {"schema": error}}}}}},
+            "/healthz": {"get": {"summary": "Readiness: index size, model and the search queue", "responses": {
+                "200": {"description": "ready", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Health"}}}},
+                "503": {"description": "no index", "content": {"application/json": {"schema": error}}}}}},
         },
         "components": {"schemas": {
             "SearchRequest": {"type": "object", "required": ["q"], "properties": {
-                "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                "q": query,
                 "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
                 "lang": {"type": "string", "enum": list(LANGS)},
                 "mode": {"type": "string", "enum": list(MODES)}}},
             "SearchResponse": {"type": "object", "properties": {
                 "query": {"type": "string"}, "model": {"type": "string"}, "mode": {"type": "string"},
                 "lang": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
+                "query_tokens": {"type": "integer", "description": "the query's length in the model's tokens"},
+                "truncated": {"type": "object", "description": "present when the query was longer than the "
+                              "server's token budget: the text that was searched, and a message",
+                              "properties": {"read": {"type": "string"}, "message": {"type": "string"}}},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Result": {"type": "object", "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
@@ -52,6 +61,15 @@ def spec() -> dict:
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
                                              "text": {"type": "string"}}}}},
+            "Health": {"type": "object", "required": ["status", "ready", "queue"], "properties": {
+                "status": {"type": "string"}, "ready": {"type": "boolean"}, "passages": {"type": "integer"},
+                "documents": {"type": "integer"}, "model": {"type": "string"}, "index_type": {"type": "string"},
+                "built_at": {"type": "string"},
+                "queue": {"type": "object", "description": "searches running and waiting for the encoder, "
+                          "the limits, and how many were refused with 503 since the server started",
+                          "properties": {k: {"type": "integer"} for k in
+                                         ("running", "waiting", "max_running", "depth", "refused")}
+                          | {"wait_s": {"type": "number"}}}}},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
                 "error": {"type": "string"}, "message": {"type": "string"}}},
         }},

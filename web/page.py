@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from search.query import LANGS, MODES, QueryError, request_params
+from search.query import LANGS, MODES, QueryError, request_params, validate
+from web.admission import Overloaded
 
 bp = Blueprint("page", __name__)
 
@@ -16,12 +17,16 @@ def index():
     form["k"] = str(form["k"])  # the form's <select> holds strings
     context = {"form": form, "langs": LANGS, "modes": MODES, "response": None, "error": None,
                "unavailable": state["unavailable"]}
-    status = 200
+    status, headers = 200, {}
     if state["searcher"] is None:
         status = 503
     elif query.strip():
         try:
-            context["response"] = state["searcher"].search(query, k=form["k"], lang=form["lang"], mode=form["mode"])
+            q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
+            with state["admission"].admit():
+                context["response"] = state["searcher"].search(q, k=k, lang=lang, mode=mode)
         except QueryError as exc:
             context["error"], status = str(exc), 400
-    return render_template("index.html", **context), status
+        except Overloaded as exc:
+            context["error"], status, headers = str(exc), 503, {"Retry-After": str(exc.retry_after)}
+    return render_template("index.html", **context), status, headers

@@ -17,6 +17,18 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 
 DRAIN_SECONDS = 30.0
+# A connection that sends nothing for this long is closed: an incomplete request (a Content-Length
+# larger than its body, headers never ended, nothing at all) is not held for waitress's default 120 s.
+# Waitress checks every CLEANUP_SECONDS, so such a connection lasts at most the sum. It bounds idleness,
+# not a client that trickles a byte at a time: put a reverse proxy in front against those.
+REQUEST_TIMEOUT = 10.0
+CLEANUP_SECONDS = 1.0
+SPARE_THREADS = 4  # request threads beyond the admitted searches: bad requests and /healthz never queue
+
+
+def threads_for(app) -> int:
+    """Request threads for ``app``: one per search it admits (running or waiting) plus spares."""
+    return app.config["RUNNING_SEARCHES"] + app.config["QUEUE_DEPTH"] + SPARE_THREADS
 
 
 class ServeError(RuntimeError):
@@ -49,9 +61,11 @@ def _busy(server) -> bool:
                for ch in list(server._map.values()))
 
 
-def serve(app, sock: socket.socket, threads: int, drain_seconds: float = DRAIN_SECONDS) -> None:
+def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: float = DRAIN_SECONDS,
+          request_timeout: float = REQUEST_TIMEOUT) -> None:
     """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C."""
-    server = waitress.create_server(app, sockets=[sock], threads=threads, ident="jisr")
+    server = waitress.create_server(app, sockets=[sock], threads=threads or threads_for(app), ident="jisr",
+                                    channel_timeout=request_timeout, cleanup_interval=CLEANUP_SECONDS)
     deadline: list[float] = []
 
     def drain(signum, frame) -> None:

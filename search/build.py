@@ -199,7 +199,8 @@ class _Build:
                 continue
             home = next((name for name, docs in adopted.items() if docs.get(item.id) == item.sha256), None)
             if home is not None:
-                self.files[item.id] = {"sha256": item.sha256, "segment": home, "passages": None}
+                self.files[item.id] = {"sha256": item.sha256, "segment": home, "passages": None,
+                                       "encoding": item.encoding}
                 continue
             todo[item.id] = known
             todo_bytes += len(item.text.encode("utf-8"))
@@ -309,7 +310,8 @@ class _Build:
             self.writer = SegmentWriter(self.filling, self.header)
         self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors)
         for d, ps in batch:
-            self.files[d.id] = {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)}
+            self.files[d.id] = {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps),
+                                "encoding": d.encoding}
         if self.writer.rows >= SEGMENT_PASSAGES:
             self._seal()
         return len(passages)

@@ -1,4 +1,5 @@
-"""Reading a corpus folder: every .txt and .md file under it, UTF-8, first line the title.
+"""Reading a corpus folder: every .txt and .md file under it, in whatever text encoding it is
+(search/decoding.py), first line the title.
 
 The corpus folder is a boundary: a symbolic link is followed only while its target lies
 inside the folder, unless the user asks for more (``follow_links``), so a link to
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.decoding import Undecodable, decode
+
 SUFFIXES = (".txt", ".md")
 
 
@@ -23,7 +26,8 @@ class Document:
     path: str  # what users see as the source: the same relative path
     title: str
     text: str
-    sha256: str
+    sha256: str  # of the file's bytes
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ def iter_corpus(folder: str | Path, follow_links: bool = False) -> Iterator[Docu
         rel = _shown(path, root)
         try:
             raw = path.read_bytes()
-            text = raw.decode("utf-8")  # kept as is: passage offsets point into it
-        except UnicodeDecodeError as exc:
-            yield Skipped(rel, f"not valid UTF-8 (byte {exc.start})")
+            text, encoding = decode(raw)  # passage offsets point into this text
+        except Undecodable as exc:
+            yield Skipped(rel, str(exc))
             continue
         except OSError as exc:
             yield Skipped(rel, exc.strerror or str(exc))
@@ -108,7 +112,7 @@ def iter_corpus(folder: str | Path, follow_links: bool = False) -> Iterator[Docu
         if not text.strip():
             yield Skipped(rel, "empty")
             continue
-        yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest())
+        yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest(), encoding)
 
 
 def read_corpus(folder: str | Path, follow_links: bool = False) -> tuple[list[Document], list[Skipped]]:

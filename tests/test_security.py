@@ -268,7 +268,9 @@ def test_serve_checks_its_port_and_arguments_before_loading_the_model(tmp_path):
         busy = jisr("serve", "--index", str(tmp_path / "i"), "--port", str(port), "--model", str(tmp_path / "none"))
         assert f"port {port} on 127.0.0.1 is in use" in one_line_error(busy)
     for args, message in ((["--port", "99999"], "--port: 99999 is not from 0 to 65535"),
-                          (["--threads", "0"], "--threads: 0 is not from 1 to 256")):
+                          (["--threads", "0"], "--threads: 0 is not from 1 to 1024"),
+                          (["--queue-wait", "nan"], "--queue-wait: nan is not from 0 to 600"),
+                          (["--request-timeout", "x"], "--request-timeout: 'x' is not a number of seconds")):
         refused = jisr("serve", "--index", str(tmp_path / "i"), *args)
         assert refused.returncode == 2 and message in refused.stderr
 

@@ -89,11 +89,59 @@ def test_heading_joins_following_paragraph_and_duplicates_drop():
 
 def test_unreadable_files_are_reported_and_skipped(tmp_path):
     (tmp_path / "good.txt").write_text("عنوان\nفقرة.", encoding="utf-8")
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe not utf-8 \x80")
+    (tmp_path / "bad.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))  # an image
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notes.md").write_text("# Notes\nA paragraph.", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     documents, skipped = read_corpus(tmp_path)
     assert [d.id for d in documents] == ["good.txt", "sub/notes.md"]
     assert documents[1].title == "Notes"
-    assert len(skipped) == 1 and skipped[0].path.endswith("bad.txt") and "UTF-8" in skipped[0].reason
+    assert len(skipped) == 1 and skipped[0].path.endswith("bad.txt") and "binary" in skipped[0].reason
+
+
+def _greedy(units: list[str], limit: int) -> list[str]:
+    """The packing rule stated simply: grow a piece one unit at a time while it fits."""
+    pieces: list[str] = []
+    for unit in units:
+        if pieces and words([pieces[-1] + " " + unit])[0] <= limit:
+            pieces[-1] += " " + unit
+        else:
+            pieces.append(unit)
+    return pieces
+
+
+@pytest.mark.parametrize("limit", [9, 12, 20, 40])
+def test_packing_by_galloping_gives_the_same_pieces_as_growing_one_sentence_at_a_time(limit):
+    sentences = [("كلمة " * (1 + (i * 7) % 6)).strip() + "." for i in range(60)]
+    passages = chunk(doc("t\n" + " ".join(sentences)), words, ChunkSettings(max_tokens=limit))
+    assert [p.text for p in passages] == _greedy(sentences, limit)
+
+
+class Counting:
+    """A token counter that tallies how many characters it was asked to count."""
+
+    def __init__(self):
+        self.chars = 0
+
+    def __call__(self, texts):
+        self.chars += sum(len(t) for t in texts)
+        return [len(t.split()) + len(t) // 40 + 2 for t in texts]  # long words cost tokens too
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: " ".join(f"كلمة{i % 97}" for i in range(n // 7)),  # one huge line of words, no sentence end
+    lambda n: "ب" * n,  # one huge line with no space at all
+])
+def test_a_huge_single_line_costs_token_counts_linear_in_its_length(make):
+    """Chunking work, counted in characters handed to the tokenizer, stays about 4-6x the line at any
+    length. The old packing re-counted a growing piece for every word (or character): 57x (2,500x with
+    no spaces) at this 128-token window, more at 512, and a 5 MB line did not finish in 10 minutes.
+    Wall time is measured by benchmarks/long_line.py, not asserted here."""
+    per_char = []
+    for n in (20_000, 200_000):
+        counter, line = Counting(), make(n)
+        passages = chunk(doc("t\n" + line), counter, ChunkSettings(max_tokens=128))
+        assert all(n <= 128 for n in counter([p.text for p in passages]))
+        assert "".join(p.text for p in passages).replace(" ", "") == line.replace(" ", "")  # nothing lost
+        per_char.append(counter.chars / len(line))
+    assert per_char[1] < 1.5 * per_char[0] and per_char[1] < 10, per_char

@@ -7,7 +7,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")  # a test extra: `pip install -e '.[test]'`
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-EXAMPLES = 150  # per operation; three operations
+EXAMPLES = 75  # per operation and mode: three operations, valid and invalid requests
 
 
 def test_generated_requests_get_documented_answers(server):
@@ -18,12 +18,17 @@ def test_generated_requests_get_documented_answers(server):
     assert {op.label for op in operations} == {"GET /api/search", "POST /api/search", "GET /healthz"}
     calls = []
     for op in operations:
-        @given(case=op.as_strategy())
-        @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def check(case):
-            calls.append(case.call_and_validate(base_url=server).status_code)
+        for mode in schemathesis.GenerationMode:
+            if mode is schemathesis.GenerationMode.NEGATIVE and op.label == "GET /healthz":
+                continue  # it takes nothing that could be made invalid
 
-        check()
-    assert len(calls) >= 200, len(calls)  # a few hundred requests, not a handful
-    print(f"schemathesis: {len(calls)} requests, statuses {sorted(set(calls))}")
+            @given(case=op.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def check(case):
+                calls.append(case.call_and_validate(base_url=server).status_code)
+
+            check()
+    statuses = sorted(set(calls))
+    print(f"schemathesis: {len(calls)} requests, statuses {statuses}")
+    assert len(calls) >= 200 and 200 in statuses and 400 in statuses, (len(calls), statuses)

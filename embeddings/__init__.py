@@ -58,8 +58,10 @@ def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
     imported by name), and transformers ignores a config's ``auto_map``."""
     from sentence_transformers import SentenceTransformer
 
+    from embeddings.cpus import cap_torch_threads
     from embeddings.precision import prepack_linears
 
+    cap_torch_threads()  # batch work (build, eval) uses the CPUs a container's quota allows, not the host's
     model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device="cpu",
                                                           trust_remote_code=trust_remote_code)
     prepack_linears(model)

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
 from search import lexical, store
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
+from search.query_encoder import QueryEncoder
 
 LEXICAL_WEIGHT = 0.1  # tuned on the XQuAD "tune" half: 0.05..0.2 all beat `sentence` there
-QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode one query
+QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
 # A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
 # 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
 QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
@@ -56,17 +55,9 @@ class Searcher:
                 f"model, or rebuild it with `jisr build --model ...`")
         self.index, self.model = index, model
         self.model_name = built_with["name"]
-        # Every query is encoded on this one thread: fast tokenizers are not thread-safe, and each
-        # thread that calls into torch gets its own OpenMP team, so a web server's request threads
-        # would leave teams spinning on each other's cores (p50 17.3 ms with 8 threads against 13.2).
-        # It multiplies with `query_threads` intra-op threads (JISR_QUERY_THREADS, default 1): a short
-        # query gains little from a second core and loses much when another process wants it. Three runs
-        # of benchmarks/contended_latency.py on a shared 2-core AVX2 machine, median p50 over rounds:
-        # quiet 38 ms with 2 threads, 44.5 with 1; beside a build 64 with 2 (worst round 167), 50 with 1.
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
-        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jisr-encoder",
-                                           initializer=torch.set_num_threads, initargs=(self.query_threads,))
+        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
@@ -84,26 +75,11 @@ class Searcher:
         return self.index.size
 
     def encode_query(self, query: str) -> np.ndarray:
-        return self._encoder.submit(self.model.encode_query, [query]).result()[0]
+        return self._encoder.read(query)[0]
 
     def read_query(self, query: str) -> tuple[np.ndarray, str, int]:
-        """(embedding, the text read, the query's token count): past ``query_tokens`` tokens only the text
-        up to that token is read, so one query's encoder cost is bounded."""
-        return self._encoder.submit(self._read_query, query).result()
-
-    def _read_query(self, query: str) -> tuple[np.ndarray, str, int]:
-        tokenizer = self.model.tokenizer  # on the encoder thread: fast tokenizers are not thread-safe
-        if getattr(tokenizer, "is_fast", False):
-            pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
-            tokens = len(pieces["input_ids"])
-            if tokens > self.query_tokens:
-                query = query[:pieces["offset_mapping"][self.query_tokens - 1][1]].strip()
-        else:
-            ids = tokenizer(query, add_special_tokens=False)["input_ids"]
-            tokens = len(ids)
-            if tokens > self.query_tokens:
-                query = tokenizer.decode(ids[:self.query_tokens]).strip()
-        return self.model.encode_query([query])[0], query, tokens
+        """(embedding, the text read, the query's token count); see :class:`QueryEncoder`."""
+        return self._encoder.read(query)
 
     def _dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
         """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""

@@ -78,13 +78,24 @@ def _serving(app):
 
     from tests.conftest import free_port
 
+    from waitress import wasyncore
+
     port = free_port()
     srv = waitress.server.create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=srv._map, use_poll=True, count=1)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        stop.set()
+        thread.join(10)
+        srv.task_dispatcher.shutdown(timeout=5)
         srv.close()
 
 

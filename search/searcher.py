@@ -147,12 +147,13 @@ class Searcher:
             has = ends > starts
             if not has.any():
                 continue
-            spans = [np.arange(a, b) for a, b in zip(starts[has], ends[has])]
-            cos = np.asarray(seg.sentence_vectors[np.concatenate(spans)], np.float32) @ q
-            bounds = np.cumsum([0] + [len(x) for x in spans])[:-1]
+            starts, counts = starts[has], (ends - starts)[has]
+            bounds = np.cumsum(counts) - counts  # where each candidate's sentences begin in `cos`
+            within = np.arange(counts.sum()) - np.repeat(bounds, counts)  # sentence index inside its passage
+            cos = np.asarray(seg.sentence_vectors[np.repeat(starts, counts) + within], np.float32) @ q
             best = np.maximum.reduceat(cos, bounds)
-            arg = np.array([int(np.argmax(cos[a:a + len(x)])) for a, x in zip(bounds, spans)])
-            best_row[where[has]], best_cos[where[has]] = arg, best
+            first_best = np.where(cos == np.repeat(best, counts), within, np.iinfo(np.int64).max)
+            best_row[where[has]], best_cos[where[has]] = np.minimum.reduceat(first_best, bounds), best
         return best_row, best_cos
 
     def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None):

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search import store
@@ -189,3 +190,18 @@ def test_queries_are_encoded_with_the_query_thread_count_and_the_callers_count_i
         searcher.search("بوتين", k=1)
         assert seen == [threads]
     assert torch.get_num_threads() == before
+
+
+def test_each_candidates_best_sentence_is_its_closest_one(corpus, tmp_path, tiny_model):
+    build(corpus, tmp_path / "index", tiny_model)
+    searcher = Searcher.open(tmp_path / "index", tiny_model)
+    ids = searcher.index.ids()[::-1]  # any order
+    q = searcher.encode_query("بوتين وفرنسا")
+    rows, cos = searcher._best_sentences(ids, q)
+    for i, pid in enumerate(ids):
+        s = int(np.searchsorted(searcher.index.bases, pid, side="right") - 1)
+        seg, local = searcher.index.segments[s], pid - searcher.index.bases[s]
+        a, b = int(seg.sentence_offsets[local]), int(seg.sentence_offsets[local + 1])
+        sims = np.asarray(seg.sentence_vectors[a:b], np.float32) @ q
+        assert rows[i] == (int(np.argmax(sims)) if b > a else -1)
+        assert b == a or cos[i] == pytest.approx(float(sims.max()), abs=1e-6)

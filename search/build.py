@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from embeddings.batching import document_lengths, encode_documents
 from search import ann, preflight, store
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import Document, Skipped, iter_corpus
+from search.records import RecordFields
 from search.lock import IndexBusy, WriterLock
 from search.manifest import KINDS
 from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)
@@ -80,12 +81,14 @@ def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: b
 
 def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "auto",
           settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
-          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> BuildReport:
+          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
+          fields: RecordFields = RecordFields()) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
     other build is writing it, and the free space. ``commit`` wraps the swap (the CLI's refuses
-    it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder.
+    it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder; ``fields`` names
+    the text, title and id fields of JSONL/CSV records.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
@@ -94,7 +97,8 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     index_dir = preflight.index_folder(index_dir)
     try:
         with WriterLock(index_dir):
-            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links).run(commit, started)
+            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links,
+                          fields).run(commit, started)
     except IndexBusy as exc:
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
@@ -107,9 +111,9 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
 class _Build:
     """One build's state: where each file's passages live, what is deleted, the segment being filled."""
 
-    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links):
+    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links, fields):
         self.corpus, self.index_dir, self.model, self.index_type = Path(corpus), index_dir, model, index_type
-        self.progress, self.follow_links = progress, follow_links
+        self.progress, self.follow_links, self.fields = progress, follow_links, fields
         self.info = model_info(model)
         self.settings = settings or ChunkSettings(max_tokens=self.info["max_seq_length"] or 512)
         self.chunking = {**self.settings.to_dict(), "passage_input": "title\\ntext"}
@@ -188,7 +192,7 @@ class _Build:
 
         # pass 1: which files need work, and room on the disk for it
         todo, skipped, documents, todo_bytes = {}, [], 0, 0
-        for item in iter_corpus(self.corpus, follow_links=self.follow_links):
+        for item in iter_corpus(self.corpus, self.follow_links, self.fields):
             if isinstance(item, Skipped):
                 skipped.append(item)
                 continue
@@ -205,7 +209,8 @@ class _Build:
             todo[item.id] = known
             todo_bytes += len(item.text.encode("utf-8"))
         if not documents:
-            raise BuildError(f"no readable .txt or .md files under {self.corpus}")
+            raise BuildError(f"no readable documents (.txt, .md, or records in .jsonl, .csv, .tsv) under "
+                             f"{self.corpus}")
         if self.writer is not None and any(self.files.get(d, {}).get("segment") != self.writer.folder.name
                                            for d in adopted[self.writer.folder.name]):
             # a file in the half-filled segment changed or went since: its rows cannot be told apart
@@ -242,6 +247,7 @@ class _Build:
         total = live + sentences
         manifest = {
             "model": self.info, "chunking": self.chunking, "corpus": str(self.corpus.resolve()),
+            "record_fields": asdict(self.fields),
             "index": {"type": self.index_type, "metric": "inner_product"},
             "files": self.files, "segments": entries,
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
@@ -263,7 +269,7 @@ class _Build:
         with tqdm(total=len(todo), unit="doc", desc="indexing", disable=not self.progress or not todo,
                   file=sys.stderr, dynamic_ncols=True) as bar:
             passages, begun = 0, time.perf_counter()
-            for item in iter_corpus(self.corpus, follow_links=self.follow_links):
+            for item in iter_corpus(self.corpus, self.follow_links, self.fields):
                 if isinstance(item, Skipped) or item.id not in todo:
                     continue
                 batch.append((item, chunk(item, self.count, self.settings)))

@@ -53,6 +53,10 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
     p.add_argument("--corpus", default=DEFAULT_CORPUS, help=corpus_help)
     p.add_argument("--follow-links", action="store_true",
                    help="follow symbolic links that lead out of the corpus folder (by default they are skipped)")
+    p.add_argument("--text-field", default="text", help="field or column of a .jsonl/.csv/.tsv record holding "
+                                                        "its text (default: text)")
+    p.add_argument("--title-field", default="title", help="... its title (default: title)")
+    p.add_argument("--id-field", default="id", help="... its id, shown as file#id (default: id; else the line number)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build or update the index of a corpus folder")
-    _add_corpus_options(b, "folder of .txt/.md files (default: seeds)")
+    _add_corpus_options(b, "folder of .txt/.md files and .jsonl/.csv/.tsv exports (default: seeds)")
     b.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
     b.add_argument("--index-type", default="auto", choices=list(KINDS),
                    help="auto (default): exact search in segments of up to 50,000 passages, an IVF index "
@@ -144,8 +148,11 @@ def _build(args) -> int:
         model = _load_model(args)
         from search.build import build
 
+        from search.records import RecordFields
+
         report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty(),
-                       follow_links=args.follow_links, commit=signals.commit)
+                       follow_links=args.follow_links, commit=signals.commit,
+                       fields=RecordFields(args.text_field, args.title_field, args.id_field))
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0

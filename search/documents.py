@@ -1,5 +1,6 @@
 """Reading a corpus folder: every .txt and .md file under it, in whatever text encoding it is
-(search/decoding.py), first line the title.
+(search/decoding.py), first line the title; and every .jsonl, .csv and .tsv file, one document
+per record (search/records.py).
 
 The corpus folder is a boundary: a symbolic link is followed only while its target lies
 inside the folder, unless the user asks for more (``follow_links``), so a link to
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.decoding import Undecodable, decode
+from search.records import SUFFIXES as RECORD_SUFFIXES, RecordFields, read_records
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md") + RECORD_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,11 @@ def _walk(root: Path, follow_links: bool) -> Iterator[Path | Skipped]:
                 yield path
 
 
-def iter_corpus(folder: str | Path, follow_links: bool = False) -> Iterator[Document | Skipped]:
+def iter_corpus(folder: str | Path, follow_links: bool = False,
+                fields: RecordFields = RecordFields()) -> Iterator[Document | Skipped]:
     """Each readable document under ``folder`` in path order, or what was skipped with why; one file in
-    memory at a time, so a corpus of any size can be read."""
+    memory at a time, so a corpus of any size can be read. ``fields``: which fields of JSONL/CSV
+    records hold their text, title and id."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root}")
@@ -112,11 +116,15 @@ def iter_corpus(folder: str | Path, follow_links: bool = False) -> Iterator[Docu
         if not text.strip():
             yield Skipped(rel, "empty")
             continue
+        if path.suffix.lower() in RECORD_SUFFIXES:
+            yield from read_records(rel, text, encoding, fields)
+            continue
         yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest(), encoding)
 
 
-def read_corpus(folder: str | Path, follow_links: bool = False) -> tuple[list[Document], list[Skipped]]:
+def read_corpus(folder: str | Path, follow_links: bool = False,
+                fields: RecordFields = RecordFields()) -> tuple[list[Document], list[Skipped]]:
     """All readable documents under ``folder`` in path order, and what was skipped with why."""
-    found = list(iter_corpus(folder, follow_links))
+    found = list(iter_corpus(folder, follow_links, fields))
     return ([d for d in found if isinstance(d, Document)],
             sorted((s for s in found if isinstance(s, Skipped)), key=lambda s: s.path))

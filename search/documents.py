@@ -1,5 +1,5 @@
 """Reading a corpus folder: every .txt and .md file under it, in whatever text encoding it is
-(search/decoding.py), first line the title; and every .jsonl, .csv and .tsv file, one document
+(search/decoding.py), Markdown as its plain text (search/markdown.py), first line the title; and every .jsonl, .csv and .tsv file, one document
 per record (search/records.py).
 
 The corpus folder is a boundary: a symbolic link is followed only while its target lies
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.decoding import Undecodable, decode
+from search.markdown import plain_text
 from search.records import SUFFIXES as RECORD_SUFFIXES, RecordFields, read_records
 
 SUFFIXES = (".txt", ".md") + RECORD_SUFFIXES
@@ -119,6 +120,11 @@ def iter_corpus(folder: str | Path, follow_links: bool = False,
         if path.suffix.lower() in RECORD_SUFFIXES:
             yield from read_records(rel, text, encoding, fields)
             continue
+        if path.suffix.lower() == ".md":
+            text = plain_text(text)  # passage offsets point into the text as indexed, without markup
+            if not text.strip():
+                yield Skipped(rel, "no text outside Markdown markup and code")
+                continue
         yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest(), encoding)
 
 

@@ -145,3 +145,20 @@ def test_a_huge_single_line_costs_token_counts_linear_in_its_length(make):
         assert "".join(p.text for p in passages).replace(" ", "") == line.replace(" ", "")  # nothing lost
         per_char.append(counter.chars / len(line))
     assert per_char[1] < 1.5 * per_char[0] and per_char[1] < 10, per_char
+
+
+def test_markdown_is_indexed_as_the_text_a_reader_sees(tmp_path):
+    (tmp_path / "guide.md").write_text(
+        "---\nlayout: post\n---\n# دليل القراءة\n\nفقرة فيها [رابط](http://example.com/x) و**نص عريض**\n"
+        "تكمل على سطر ثان.\n\n## خلفية\n\n- بند أول فيه ![صورة الخريطة](map.png)\n\n```python\nprint('code')\n```\n\n"
+        "<div>html</div>\n\n| المدينة | السكان |\n|---|---|\n| حلب | كثير |\n", encoding="utf-8")
+    (tmp_path / "only-code.md").write_text("```\nx = 1\n```\n", encoding="utf-8")
+    documents, skipped = read_corpus(tmp_path)
+    assert [(d.id, d.title) for d in documents] == [("guide.md", "دليل القراءة")]
+    assert documents[0].text.split("\n") == [
+        "دليل القراءة", "فقرة فيها رابط ونص عريض تكمل على سطر ثان.", "خلفية", "بند أول فيه صورة الخريطة",
+        "المدينة | السكان", "حلب | كثير"]
+    assert [(s.path, "no text" in s.reason) for s in skipped] == [("only-code.md", True)]
+    passages = chunk(documents[0], words)
+    assert all("http" not in p.text and "**" not in p.text and "print" not in p.text for p in passages)
+    assert passages[0].text == "فقرة فيها رابط ونص عريض تكمل على سطر ثان."

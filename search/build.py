@@ -27,7 +27,7 @@ from embeddings.batching import document_lengths, encode_documents
 from search import ann, preflight, store
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import Document, Skipped, iter_corpus
-from search.records import RecordFields
+from search.readers import RecordFields
 from search.lock import IndexBusy, WriterLock
 from search.manifest import KINDS
 from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)

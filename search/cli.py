@@ -148,7 +148,7 @@ def _build(args) -> int:
         model = _load_model(args)
         from search.build import build
 
-        from search.records import RecordFields
+        from search.readers import RecordFields
 
         report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty(),
                        follow_links=args.follow_links, commit=signals.commit,

@@ -1,6 +1,5 @@
-"""Reading a corpus folder: every .txt and .md file under it, in whatever text encoding it is
-(search/decoding.py), Markdown as its plain text (search/markdown.py), first line the title; and every .jsonl, .csv and .tsv file, one document
-per record (search/records.py).
+"""Reading a corpus folder: every file under it that a reader knows (search/readers/: text,
+Markdown, HTML, Word, JSONL/CSV records), one file in memory at a time.
 
 The corpus folder is a boundary: a symbolic link is followed only while its target lies
 inside the folder, unless the user asks for more (``follow_links``), so a link to
@@ -10,38 +9,13 @@ corpus folder, so an index never shows where the corpus lies on the server.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from search.decoding import Undecodable, decode
-from search.markdown import plain_text
-from search.records import SUFFIXES as RECORD_SUFFIXES, RecordFields, read_records
+from search.readers import SUFFIXES, Document, RecordFields, Skipped, read_file
 
-SUFFIXES = (".txt", ".md") + RECORD_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Document:
-    id: str  # the path relative to the corpus folder, stable across rebuilds
-    path: str  # what users see as the source: the same relative path
-    title: str
-    text: str
-    sha256: str  # of the file's bytes
-    encoding: str = "utf-8"
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: str  # relative to the corpus folder
-    reason: str
-
-
-def _title(text: str) -> str:
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    return first.strip().lstrip("#").strip()
+__all__ = ["Document", "RecordFields", "Skipped", "iter_corpus", "read_corpus"]
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -107,25 +81,10 @@ def iter_corpus(folder: str | Path, follow_links: bool = False,
         rel = _shown(path, root)
         try:
             raw = path.read_bytes()
-            text, encoding = decode(raw)  # passage offsets point into this text
-        except Undecodable as exc:
-            yield Skipped(rel, str(exc))
-            continue
         except OSError as exc:
             yield Skipped(rel, exc.strerror or str(exc))
             continue
-        if not text.strip():
-            yield Skipped(rel, "empty")
-            continue
-        if path.suffix.lower() in RECORD_SUFFIXES:
-            yield from read_records(rel, text, encoding, fields)
-            continue
-        if path.suffix.lower() == ".md":
-            text = plain_text(text)  # passage offsets point into the text as indexed, without markup
-            if not text.strip():
-                yield Skipped(rel, "no text outside Markdown markup and code")
-                continue
-        yield Document(rel, rel, _title(text), text, hashlib.sha256(raw).hexdigest(), encoding)
+        yield from read_file(rel, raw, fields)
 
 
 def read_corpus(folder: str | Path, follow_links: bool = False,

@@ -9,7 +9,7 @@ import sys
 from search import store
 from search.build import build
 from search.documents import read_corpus
-from search.records import RecordFields
+from search.readers import RecordFields
 from search.searcher import Searcher
 from tests.conftest import ROOT, SEEDS
 

@@ -8,10 +8,23 @@ their text, table rows become "cell | cell", and code blocks, raw HTML and front
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from markdown_it import MarkdownIt
+
+from search.readers import Document, RecordFields, Skipped, Unreadable
+from search.readers.text import decoded, document
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _DROPPED_INLINE = {"html_inline", "link_open", "link_close"}
+
+
+def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
+    source, encoding = decoded(raw)
+    text = plain_text(source)  # passage offsets point into the text without markup
+    if not text.strip():
+        raise Unreadable("no text outside Markdown markup and code")
+    yield document(rel, raw, text, encoding)
 
 
 def plain_text(source: str) -> str:

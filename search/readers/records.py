@@ -14,27 +14,16 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from search.documents import Document, Skipped
+from search.readers import Document, RecordFields, Skipped
+from search.readers.text import decoded
 
-SUFFIXES = (".jsonl", ".csv", ".tsv")
 csv.field_size_limit(2**31 - 1)  # an article is often longer than csv's default 131,072 characters
 
 
-@dataclass(frozen=True)
-class RecordFields:
-    """Which field of a record holds its text, its title and its id (`jisr build --text-field ...`)."""
-    text: str = "text"
-    title: str = "title"
-    id: str = "id"
-
-
-def read_records(rel: str, text: str, encoding: str, fields: RecordFields) -> Iterator[Document | Skipped]:
-    """The documents of one JSONL/CSV/TSV file's decoded ``text``, and its skipped records with why."""
-    from search.documents import Document, Skipped  # that module reads files through this one
+def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
+    """The documents of one JSONL/CSV/TSV file, and its skipped records with why."""
+    text, encoding = decoded(raw)
     rows = _jsonl(text) if rel.lower().endswith(".jsonl") else _csv(text, "\t" if rel.lower().endswith(".tsv") else ",",
                                                                        fields)
     seen: set[str] = set()

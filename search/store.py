@@ -134,6 +134,12 @@ class StoredIndex:
     def passage(self, pid: int) -> Passage:
         return self.passages([pid])[0]
 
+    def document(self, doc_id: str) -> list[Passage]:
+        """The live passages of one document in reading order (none for an unknown id)."""
+        ids = [base + row for base, seg, gone in zip(self.bases, self.segments, self.deleted)
+               for row in seg.rows_of([doc_id]) if not gone[row]]
+        return sorted(self.passages(ids), key=lambda p: p.ordinal)
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros((len(ids), int(self.manifest["model"]["dimension"])), np.float32)
         for s, rows, where in self.groups(ids):

@@ -168,3 +168,14 @@ def test_a_garbage_request_line_is_answered_and_the_server_goes_on(server):
     received, _ = _raw(server, b"\x16\x03\x01 GARBAGE \xff\r\n\r\n")
     assert received.startswith(b"HTTP/1.") and b" 400 " in received.split(b"\r\n")[0], received[:200]
     assert get(server, "/api/search", q="carrier")[0] == 200
+
+
+def test_a_results_document_is_served_whole_and_an_unknown_one_is_404(server):
+    status, _, answer = get(server, "/api/search", q="Hollande trip to Washington", k=1)
+    top = answer["results"][0]
+    status, _, doc = call(server + "/api/doc/" + urllib.parse.quote(top["doc_id"]))
+    assert status == 200 and doc["doc_id"] == top["doc_id"] and doc["title"] == top["title"]
+    assert [p["ordinal"] for p in doc["passages"]] == list(range(len(doc["passages"])))
+    assert doc["passages"][top["ordinal"]]["text"] == top["text"]
+    status, _, missing = call(server + "/api/doc/" + urllib.parse.quote("nothing/here.txt#7"))
+    assert status == 404 and missing["error"] == "not_found" and "nothing/here.txt#7" in missing["message"]

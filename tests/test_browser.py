@@ -59,3 +59,33 @@ def test_page_reports_bad_input(server, browser):
     page = browser.new_page()
     response = page.goto(server + "/?q=a&k=500")
     assert response.status == 400 and "k must be" in page.locator(".notice").inner_text()
+
+
+def test_a_result_opens_its_document_at_the_passage_marked_and_in_view(server, browser):
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.goto(server + "/?q=" + "Hollande trip to Washington")
+    link = page.locator("#results .result a.in-document").nth(0)
+    ordinal = int(link.inner_text().rsplit(" ", 1)[-1])
+    passage = page.locator("#results .passage").nth(0).inner_text()
+    link.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"#p{ordinal}") and "/doc/" in page.url
+    target = page.locator(f"#p{ordinal}")
+    assert target.inner_text() == passage and target.get_attribute("dir") == "rtl"
+    assert page.locator(".document .passage").count() == 10  # the whole document, in order
+    marked = page.evaluate(f"getComputedStyle(document.getElementById('p{ordinal}')).backgroundColor")
+    others = page.evaluate("getComputedStyle(document.getElementById('p0')).backgroundColor") if ordinal else None
+    assert marked == "rgb(255, 241, 168)" and marked != others
+    box, height = target.bounding_box(), page.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] < height  # scrolled into view
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "document-view.png"))
+
+
+def test_an_unknown_document_is_a_404_page_with_the_id_escaped(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    response = page.goto(server + "/doc/%3Cscript%3Ealert(1)%3C%2Fscript%3E.txt")
+    assert response.status == 404 and "<script>alert(1)</script>" in page.locator(".notice").inner_text()
+    assert page.locator("script").count() == 0
+    context.close()

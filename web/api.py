@@ -67,6 +67,20 @@ def search():
         return overloaded(exc)
 
 
+@bp.get("/api/doc/<path:doc_id>")
+def document(doc_id: str):
+    """A whole document as the index holds it: its passages in reading order."""
+    searcher, unavailable = searcher_or_503()
+    if unavailable:
+        return unavailable
+    passages = searcher.index.document(doc_id)
+    if not passages:
+        return error(404, "not_found", f"no document {doc_id!r} in the index; a result's doc_id names one")
+    first = passages[0]
+    return jsonify(doc_id=doc_id, title=first.title, source=first.source, passages=[
+        {"ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang, "text": p.text} for p in passages])
+
+
 @bp.get("/healthz")
 def healthz():
     """Readiness for a load balancer: 200 with the index and the search queue, or 503 with why not."""

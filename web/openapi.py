@@ -34,6 +34,16 @@ def spec() -> dict:
                     "application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
                     "responses": responses},
             },
+            "/api/doc/{doc_id}": {"get": {
+                "summary": "A whole document: its passages in reading order",
+                "parameters": [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "a result's doc_id, URL-encoded"}],
+                "responses": {
+                    "200": {"description": "the document", "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/DocumentView"}}}},
+                    "404": {"description": "no such document", "content": {"application/json": {"schema": error}}},
+                    "503": {"description": "no index has been built", "content": {"application/json": {
+                        "schema": error}}}}}},
             "/healthz": {"get": {"summary": "Readiness: index size, model and the search queue", "responses": {
                 "200": {"description": "ready", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Health"}}}},
@@ -61,6 +71,11 @@ def spec() -> dict:
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
                                              "text": {"type": "string"}}}}},
+            "DocumentView": {"type": "object", "required": ["doc_id", "title", "source", "passages"], "properties": {
+                "doc_id": {"type": "string"}, "title": {"type": "string"}, "source": {"type": "string"},
+                "passages": {"type": "array", "items": {"type": "object", "properties": {
+                    "ordinal": {"type": "integer"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+                    "lang": {"type": "string"}, "text": {"type": "string"}}}}}},
             "Health": {"type": "object", "required": ["status", "ready", "queue"], "properties": {
                 "status": {"type": "string"}, "ready": {"type": "boolean"}, "passages": {"type": "integer"},
                 "documents": {"type": "integer"}, "model": {"type": "string"}, "index_type": {"type": "string"},

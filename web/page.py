@@ -30,3 +30,14 @@ def index():
         except Overloaded as exc:
             context["error"], status, headers = str(exc), 503, {"Retry-After": str(exc.retry_after)}
     return render_template("index.html", **context), status, headers
+
+
+@bp.get("/doc/<path:doc_id>")
+def document(doc_id: str):
+    """The whole document, each passage anchored (#p<ordinal>) so a result's link scrolls to it and marks it."""
+    state = current_app.extensions["jisr"]
+    if state["searcher"] is None:
+        return render_template("document.html", passages=[], doc_id=doc_id, unavailable=state["unavailable"]), 503
+    passages = state["searcher"].index.document(doc_id)
+    return render_template("document.html", passages=passages, doc_id=doc_id, unavailable=None), \
+        200 if passages else 404

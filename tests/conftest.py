@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,28 @@ def live_segments(index: Path) -> list[str]:
 
 def segments_on_disk(index: Path) -> list[str]:
     return sorted(p.name for p in (index / "segments").iterdir())
+
+
+@contextmanager
+def serving(app):
+    """``app`` on waitress in a thread of this process, on a free loopback port; stopped cleanly after."""
+    import waitress.server
+    from waitress import wasyncore
+
+    port = free_port()
+    srv = waitress.server.create_server(app, host="127.0.0.1", port=port, threads=4)
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=srv._map, use_poll=True, count=1)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        thread.join(10)
+        srv.task_dispatcher.shutdown(timeout=5)
+        srv.close()

@@ -6,10 +6,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import pytest
 
+from tests.conftest import serving
 from web.admission import Admission, Overloaded
 
 
@@ -72,33 +73,6 @@ def test_a_search_that_waits_too_long_is_refused_and_frees_its_place():
         assert gate.state()["running"] == 1
 
 
-@contextmanager
-def _serving(app):
-    import waitress.server
-
-    from tests.conftest import free_port
-
-    from waitress import wasyncore
-
-    port = free_port()
-    srv = waitress.server.create_server(app, host="127.0.0.1", port=port, threads=4)
-    stop = threading.Event()
-
-    def run():
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.05, map=srv._map, use_poll=True, count=1)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        thread.join(10)
-        srv.task_dispatcher.shutdown(timeout=5)
-        srv.close()
-
-
 def _get(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=60) as r:
@@ -113,7 +87,7 @@ def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_reques
 
     app = create_app({"SEARCHER": seed_searcher, "QUEUE_DEPTH": 0})
     gate = app.extensions["jisr"]["admission"]
-    with _serving(app) as base, ExitStack() as busy:
+    with serving(app) as base, ExitStack() as busy:
         for _ in range(gate.running):  # every slot taken, no queue: the next search is refused
             busy.enter_context(gate.admit())
         status, headers, body = _get(base + "/api/search?q=aircraft+carrier")
@@ -126,7 +100,7 @@ def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_reques
         status, _, body = _get(base + "/healthz")
         queue = json.loads(body)["queue"]
         assert status == 200 and queue["running"] == gate.running and queue["refused"] == 2, queue
-    with _serving(app) as base:
+    with serving(app) as base:
         assert _get(base + "/api/search?q=aircraft+carrier")[0] == 200
 
 

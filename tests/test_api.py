@@ -1,7 +1,6 @@
 """The JSON API over real HTTP: `jisr serve` in its own process on 127.0.0.1."""
 import json
 import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -101,23 +100,17 @@ def test_concurrent_requests_from_several_threads(server):
 
 
 def test_no_index_gives_503_with_instructions(tmp_path, default_model):
-    import waitress.server
-
-    from tests.conftest import free_port
+    from tests.conftest import serving
     from web import create_app
 
     app = create_app({"INDEX": str(tmp_path / "missing"), "MODEL": None})
-    port = free_port()
-    srv = waitress.server.create_server(app, host="127.0.0.1", port=port)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        status, _, body = get(f"http://127.0.0.1:{port}", "/api/search", q="test")
+    with serving(app) as base:
+        status, _, body = get(base, "/api/search", q="test")
         assert status == 503 and body["error"] == "no_index" and "jisr build" in body["message"]
-        status, _, body = get(f"http://127.0.0.1:{port}", "/healthz")
+        status, _, body = get(base, "/healthz")
         assert status == 503
-    finally:
-        srv.close()
+        status, _, body = get(base, "/api/doc/a.txt")
+        assert status == 503 and body["error"] == "no_index"
 
 
 @pytest.mark.parametrize("body,fragment", [

@@ -24,6 +24,18 @@ def document(rel: str, raw: bytes, text: str, encoding: str) -> Document:
     return Document(rel, rel, first.strip().lstrip("#").strip(), text, hashlib.sha256(raw).hexdigest(), encoding)
 
 
+def titled(rel: str, raw: bytes, title: str, lines: list[str], encoding: str) -> Document:
+    """A document of ``lines`` (each a paragraph, whitespace collapsed, empty ones dropped) under ``title``
+    (else its first line), the title as its first line, as a .txt file would have it."""
+    lines = [text for text in (" ".join(line.split()) for line in lines) if text]
+    if not lines:
+        raise Unreadable("no text in the document")
+    title = " ".join(title.split()) or lines[0]
+    if lines[0] != title:
+        lines.insert(0, title)
+    return Document(rel, rel, title, "\n".join(lines), hashlib.sha256(raw).hexdigest(), encoding)
+
+
 def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
     text, encoding = decoded(raw)  # kept as is: passage offsets point into it
     yield document(rel, raw, text, encoding)

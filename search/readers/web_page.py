@@ -7,11 +7,10 @@ line. The title is the page's (its <title> or main heading).
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 from search.readers import Document, RecordFields, Skipped, Unreadable
-from search.readers.text import decoded
+from search.readers.text import decoded, titled
 
 
 def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
@@ -20,12 +19,6 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     source, encoding = decoded(raw)  # the page's own charset declaration is not trusted over its bytes
     found = trafilatura.bare_extraction(source, include_comments=False, include_tables=True, with_metadata=True,
                                         deduplicate=False)
-    body = (found.text or "") if found is not None else ""
-    lines = [" ".join(line.split()) for line in body.split("\n")]
-    lines = [line for line in lines if line]
-    if not lines:
+    if found is None or not (found.text or "").strip():
         raise Unreadable("no main text found in the page")
-    title = " ".join((found.title or "").split()) or lines[0]
-    if lines[0] != title:
-        lines.insert(0, title)
-    yield Document(rel, rel, title, "\n".join(lines), hashlib.sha256(raw).hexdigest(), encoding)
+    yield titled(rel, raw, found.title or "", found.text.split("\n"), encoding)

@@ -7,12 +7,12 @@ first line.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
 
 from search.readers import Document, RecordFields, Skipped, Unreadable
+from search.readers.text import titled
 
 
 def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
@@ -24,7 +24,8 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
         word = docx.Document(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise Unreadable(f"not a readable .docx file ({type(exc).__name__})") from None
-    lines, heading = [], None
+    lines: list[str] = []
+    heading = None
     for block in word.iter_inner_content():
         if isinstance(block, Paragraph):
             text = " ".join(block.text.split())
@@ -38,9 +39,4 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
                 cells = [" ".join(cell.text.split()) for cell in row.cells]
                 if any(cells):
                     lines.append(" | ".join(cells))
-    if not lines:
-        raise Unreadable("no text in the document")
-    title = " ".join((word.core_properties.title or "").split()) or heading or lines[0]
-    if lines[0] != title:
-        lines.insert(0, title)
-    yield Document(rel, rel, title, "\n".join(lines), hashlib.sha256(raw).hexdigest(), "docx")
+    yield titled(rel, raw, word.core_properties.title or heading or "", lines, "docx")

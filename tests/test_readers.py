@@ -99,3 +99,11 @@ def test_a_word_document_keeps_its_tables_and_a_damaged_one_is_skipped(tmp_path)
     assert [d.text.split("\n") for d in documents] == [
         ["جدول السكان", "فقرة قبل الجدول عن المدن السورية.", "المدينة | السكان", "حلب | مليونان"]]
     assert [(s.path, "not a readable .docx" in s.reason) for s in skipped] == [("broken.docx", True)]
+
+
+def test_a_short_page_keeps_its_one_paragraph_without_the_menu(tmp_path):
+    (tmp_path / "short.html").write_text(
+        "<html><head><title>صفحة</title></head><body><nav>الرئيسية</nav><article><p>افتتاح مكتبة عامة جديدة "
+        "في حلب تضم آلاف الكتب العربية.</p></article><footer>حقوق</footer></body></html>", encoding="utf-8")
+    (document,), _ = read_corpus(tmp_path)
+    assert document.text.split("\n") == ["صفحة", "افتتاح مكتبة عامة جديدة في حلب تضم آلاف الكتب العربية."]

@@ -17,8 +17,10 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     import trafilatura  # loads lxml and its models: only when a page is met
 
     source, encoding = decoded(raw)  # the page's own charset declaration is not trusted over its bytes
+    # favor_precision: on a short page the default falls back to the whole body, menus included
+    # (a one-paragraph article under <nav>الرئيسية</nav> kept "الرئيسية" as its first passage line)
     found = trafilatura.bare_extraction(source, include_comments=False, include_tables=True, with_metadata=True,
-                                        deduplicate=False)
+                                        deduplicate=False, favor_precision=True)
     if found is None or not (found.text or "").strip():
         raise Unreadable("no main text found in the page")
     yield titled(rel, raw, found.title or "", found.text.split("\n"), encoding)

@@ -158,7 +158,7 @@ def _build(args) -> int:
     rate = report.embedded / report.seconds if report.seconds else 0.0
     print(f"indexed {report.documents} documents into {report.passages} passages ({report.sentences} sentences) "
           f"at {report.index_dir} in {report.seconds:.1f} s: {report.embedded} texts embedded ({rate:.1f}/s), "
-          f"{report.reused} reused, {len(report.skipped)} files skipped")
+          f"{report.reused} reused, {len(report.skipped)} skipped (files or records)")
     return 0
 
 

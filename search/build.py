@@ -209,8 +209,8 @@ class _Build:
             todo[item.id] = known
             todo_bytes += len(item.text.encode("utf-8"))
         if not documents:
-            raise BuildError(f"no readable documents (.txt, .md, or records in .jsonl, .csv, .tsv) under "
-                             f"{self.corpus}")
+            raise BuildError(f"no readable documents (.txt, .md, .html, .docx, .pdf, or records in .jsonl, .csv, "
+                             f".tsv) under {self.corpus}")
         if self.writer is not None and any(self.files.get(d, {}).get("segment") != self.writer.folder.name
                                            for d in adopted[self.writer.folder.name]):
             # a file in the half-filled segment changed or went since: its rows cannot be told apart

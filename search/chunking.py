@@ -9,6 +9,7 @@ character, so nothing is cut off silently by the encoder.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -46,6 +47,7 @@ class Passage:
     lang: str
     text: str  # exactly source_text[start:end]
     sentences: tuple[tuple[int, int], ...] = field(default=())  # offsets into text
+    locator: dict = field(default_factory=dict)  # where it lies in its file (search.readers.Locator)
 
     def sentence_texts(self) -> list[str]:
         return [self.text[a:b] for a, b in self.sentences]
@@ -179,9 +181,12 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
     for (a, b), n in zip(spans, counts):
         pieces.extend([(a, b)] if n <= settings.max_tokens else _pack(text, sentence_spans(text, a, b), fits))
 
+    starts = [offset for offset, _ in document.places]
     passages = []
     for ordinal, (a, b) in enumerate(pieces):
         sentences = tuple((s - a, e - a) for s, e in sentence_spans(text, a, b))
+        place = bisect.bisect_right(starts, a) - 1
         passages.append(Passage(document.id, document.title, document.path, ordinal, a, b,
-                                language(text[a:b]), text[a:b], sentences))
+                                language(text[a:b]), text[a:b], sentences,
+                                dict(document.places[place][1]) if place >= 0 else {}))
     return passages

@@ -15,6 +15,7 @@ import textwrap
 
 from search.manifest import KINDS
 from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
+from search.readers import describe
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
@@ -125,7 +126,9 @@ def _print_results(response: dict) -> None:
         return
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("«", "»")
     for r in results:
-        print(f"{r['rank']:>2}. [{r['score']:.3f}] {r['title']}  ({r['source']} #{r['ordinal']})")
+        place = describe(r["locator"])
+        print(f"{r['rank']:>2}. [{r['score']:.3f}] {r['title']}  ({r['source']} #{r['ordinal']}"
+              f"{', ' + place if place else ''})")
         a, b = r["highlight"]["start"], r["highlight"]["end"]
         text = r["text"][:a] + bold + r["text"][a:b] + plain + r["text"][b:]
         print(textwrap.indent(textwrap.fill(" ".join(text.split()), width=100), "    "))

@@ -177,7 +177,7 @@ class Searcher:
             results.append({
                 "rank": rank, "score": round(float(s), 6), "title": p.title, "source": p.source,
                 "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
+                "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
             })
         answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
                   "query_tokens": tokens, "took_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -31,13 +31,13 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
-    text TEXT NOT NULL, sentences TEXT NOT NULL, first_sentence INTEGER NOT NULL);
+    text TEXT NOT NULL, sentences TEXT NOT NULL, first_sentence INTEGER NOT NULL, locator TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
             *(f"lexical/{name}" for name in lexical.FILES)}  # and ann.FILE when the index is approximate
-_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences"
+_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator"
 
 
 def _sha256(path: Path) -> str:
@@ -63,6 +63,8 @@ class SegmentWriter:
         self.db = sqlite3.connect(folder / "passages.sqlite")
         self.db.execute("PRAGMA synchronous=OFF")  # durable against a killed process; fsynced at finish
         self.db.executescript(_SCHEMA)
+        if not _has_locators(self.db):  # resuming a segment begun before passages had locators
+            self.db.execute("ALTER TABLE passages ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'")
         self.rows = self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         last = self.db.execute("SELECT first_sentence, sentences FROM passages ORDER BY id DESC LIMIT 1").fetchone()
         self.sentence_rows = last[0] + len(json.loads(last[1])) if last else 0
@@ -94,11 +96,12 @@ class SegmentWriter:
         for p in passages:
             counts[p.doc_id] += 1
             rows.append((self.rows + len(rows), p.doc_id, p.title, p.source, p.ordinal, p.start, p.end, p.lang,
-                         p.text, json.dumps(p.sentences), self.sentence_rows))
+                         p.text, json.dumps(p.sentences), json.dumps(p.locator, ensure_ascii=False),
+                         self.sentence_rows))
             self.sentence_rows += len(p.sentences)
         with self.db:
             self.db.executemany(f"INSERT INTO passages (id, {_COLUMNS}, first_sentence) VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
                                 [(doc, sha, counts[doc]) for doc, sha in documents])
         self.rows += len(rows)
@@ -144,6 +147,19 @@ class SegmentWriter:
         return meta
 
 
+def _has_locators(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "locator" for row in db.execute("PRAGMA table_info(passages)"))
+
+
+def _locator(text: str) -> dict:
+    """A stored locator; anything but a JSON object (a hand-edited row) reads as none."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _map(path: Path, rows: int, dim: int, dtype) -> np.ndarray:
     if rows == 0:
         return np.zeros((0, dim), dtype)
@@ -175,6 +191,8 @@ class Segment:
         uri = (folder / "passages.sqlite").resolve().as_uri() + "?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        # segments written before passages had locators read as having none: they stay searchable
+        self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
 
     @classmethod
     def open(cls, folder: Path) -> "Segment":
@@ -189,8 +207,9 @@ class Segment:
         rows = [int(r) for r in rows]
         with self._lock:
             found = {r[0]: r[1:] for r in self._db.execute(
-                f"SELECT id, {_COLUMNS} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
-        return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8]))) for r in rows]
+                f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
+        return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8])), _locator(found[r][9]))
+                for r in rows]
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         doc_ids = list(doc_ids)

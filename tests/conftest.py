@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def print_to_pdf(page: str, pdf: Path) -> Path:
+    """``page`` (HTML) printed to ``pdf`` by headless Chromium, as a user's browser would save it."""
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: apt-get install -y chromium (the README's test command does)")
+    source = pdf.with_suffix(".source.html")
+    source.write_text(page, encoding="utf-8")
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                    f"--print-to-pdf={pdf}", source.as_uri()], check=True, capture_output=True, timeout=120)
+    source.unlink()
+    return pdf
 
 
 def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: int = 64, windowed: bool = False):

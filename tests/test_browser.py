@@ -1,11 +1,7 @@
 """The search page in a real browser: Playwright driving Debian's Chromium."""
-import shutil
-
 import pytest
 
-from tests.conftest import ARTIFACTS
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.conftest import ARTIFACTS, CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,8 @@ def document(doc_id: str):
         return error(404, "not_found", f"no document {doc_id!r} in the index; a result's doc_id names one")
     first = passages[0]
     return jsonify(doc_id=doc_id, title=first.title, source=first.source, passages=[
-        {"ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang, "text": p.text} for p in passages])
+        {"ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang, "locator": p.locator, "text": p.text}
+        for p in passages])
 
 
 @bp.get("/healthz")

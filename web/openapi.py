@@ -67,7 +67,7 @@ def spec() -> dict:
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
                 "source": {"type": "string"}, "doc_id": {"type": "string"}, "ordinal": {"type": "integer"},
                 "start": {"type": "integer"}, "end": {"type": "integer"}, "lang": {"type": "string"},
-                "text": {"type": "string"},
+                "locator": {"$ref": "#/components/schemas/Locator"}, "text": {"type": "string"},
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
                                              "text": {"type": "string"}}}}},
@@ -75,7 +75,14 @@ def spec() -> dict:
                 "doc_id": {"type": "string"}, "title": {"type": "string"}, "source": {"type": "string"},
                 "passages": {"type": "array", "items": {"type": "object", "properties": {
                     "ordinal": {"type": "integer"}, "start": {"type": "integer"}, "end": {"type": "integer"},
-                    "lang": {"type": "string"}, "text": {"type": "string"}}}}}},
+                    "lang": {"type": "string"}, "locator": {"$ref": "#/components/schemas/Locator"},
+                    "text": {"type": "string"}}}}}},
+            "Locator": {"type": "object", "description": "where the passage lies in its file: the PDF page, "
+                        "the heading path (Markdown, HTML, Word), or the record id (JSONL, CSV); empty for "
+                        "plain text", "properties": {
+                            "page": {"type": "integer", "minimum": 1},
+                            "section": {"type": "array", "items": {"type": "string"}},
+                            "record": {"type": "string"}}},
             "Health": {"type": "object", "required": ["status", "ready", "queue"], "properties": {
                 "status": {"type": "string"}, "ready": {"type": "boolean"}, "passages": {"type": "integer"},
                 "documents": {"type": "integer"}, "model": {"type": "string"}, "index_type": {"type": "string"},

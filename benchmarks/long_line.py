@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from contended_latency import cpu
+from contention import cpu
 
 from embeddings import load_model
 from search.build import token_counter

@@ -31,7 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.contended_latency import cpu  # noqa: E402
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from contention import cpu  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
 PARAGRAPHS_PER_DOC = 10

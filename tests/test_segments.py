@@ -186,3 +186,37 @@ def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, t
     assert Searcher.open(index, tiny_model).size == 10  # same size: opening does not notice
     bad = jisr("check", "--index", str(index))
     assert bad.returncode == 1 and "vectors.bin is damaged" in bad.stderr and "rebuild" in bad.stderr
+
+
+def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_one_is(tmp_path, tiny_model,
+                                                                                      monkeypatch):
+    import os
+
+    from search import build as build_module
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 6)
+    (corpus / "feed.jsonl").write_text('{"id": "a", "text": "خبر عن النفط في البحر"}\nnot json\n', encoding="utf-8")
+    past = time.time_ns() - 3600 * 10**9  # written an hour ago: old enough to trust its stat
+    for path in corpus.iterdir():
+        os.utime(path, ns=(past, past))
+    first = build(corpus, index, tiny_model)
+    read = []
+    original = build_module.read_corpus_file
+    monkeypatch.setattr(build_module, "read_corpus_file", lambda file, fields: read.append(file.rel) or original(file, fields))
+
+    again = build(corpus, index, tiny_model)
+    assert read == [] and again.embedded == 0  # nothing read, nothing embedded
+    assert (again.documents, again.passages) == (first.documents, first.passages) == (7, 13)
+    assert [s.path for s in again.skipped] == ["feed.jsonl:2"]  # what the unread file skipped is still said
+
+    text = (corpus / "doc003.txt").read_text(encoding="utf-8")
+    (corpus / "doc003.txt").write_text(text.replace("فقرة أخرى", "فقرة جديدة"), encoding="utf-8")
+    write_docs(corpus, 1, start=6)
+    third = build(corpus, index, tiny_model)
+    # pass 1 reads the two files whose stat changed; pass 2 reads them again to embed, and nothing else
+    assert sorted(read) == ["doc003.txt", "doc003.txt", "doc006.txt", "doc006.txt"]
+    assert third.documents == 8 and third.embedded == 2 + 5  # doc003: a paragraph, 1 sentence; doc006: 2 and 3
+    assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
+    sources = store.load(index).manifest["sources"]
+    assert sources["feed.jsonl"][2] == ["feed.jsonl#a"] and "doc006.txt" not in sources  # written just now

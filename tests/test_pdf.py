@@ -49,6 +49,7 @@ def test_the_seed_article_printed_to_pdf_gives_the_passages_of_the_txt_with_thei
     assert [squeezed(p.text) for p in got] == [squeezed(t) for t in expected]  # same text, up to whitespace
     assert not any("\ufb50" <= c <= "\ufeff" for c in document.text)  # presentation forms read as letters
     assert "(الأوروبية)" in squeezed(document.text)  # brackets of a right-to-left line face the right way
+    assert "يوم الـ26 منه" in document.text  # a tatweel joined to digits stays joined
     pages = [p.locator["page"] for p in got]
     assert pages == sorted(pages) and pages[0] == 1 and pages[-1] >= 2  # each passage knows its page
 

@@ -42,7 +42,8 @@ _LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
                       r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 _WORD = re.compile(r"[\u0621-\u064a\ufb50-\ufdff\ufe70-\ufefc]{2,}")
-_SCRIPTS_TOUCH = re.compile(r"(?<=[\u0621-\u064a])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u0621-\u064a])")
+_ARABIC_LETTER = "[\u0621-\u063f\u0641-\u064a]"  # not tatweel: "الـ26" is written joined on purpose
+_SCRIPTS_TOUCH = re.compile(f"(?<={_ARABIC_LETTER})(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?={_ARABIC_LETTER})")
 _TIGHT = re.compile(r"(?<=[(\[]) | (?=[)\],.\u060c])")
 _PAGE_NUMBER = re.compile(r"\W*\d{1,4}\W*")
 _SHAPES = {"initial": "I", "medial": "M", "final": "F", "isolated": "S"}

@@ -5,8 +5,9 @@ BATCH_PASSAGES and appended to a segment as they go, so memory stays flat howeve
 corpus, and a killed build loses at most one batch: the next build adopts the segments it
 finished and resumes the one it was filling (same model and chunking only). A file whose size and
 modification time are those the last commit recorded is not read again (as make and rsync judge);
-one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their vectors. The new commit is made
-current in one atomic step, after a merge folds small segments together.
+one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their
+vectors. The new commit is made current in one atomic step, after a merge folds small segments
+together.
 """
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ class _Build:
         self.filling: Path | None = None  # the folder of the segment being filled
         self.embedded = self.stored_new = 0
         self.old_sources: dict[str, list] = {}  # the previous commit's files by path: [size, mtime_ns, doc ids]
-        self.old_skipped: list = []
+        self.old_skipped: dict[str, list[Skipped]] = {}  # the previous commit's, by corpus file
         self.sources: dict[str, list] = {}  # the new commit's, for files whose stat can be trusted next time
         self.doc_file: dict[str, str] = {}  # the corpus file of each document read in pass 1
 
@@ -171,7 +172,11 @@ class _Build:
         for doc, f in m["files"].items():
             self.before[f["segment"]].add(doc)
         self.old_sources = _sources(m)
-        self.old_skipped = m.get("skipped") if isinstance(m.get("skipped"), list) else []
+        for s in m.get("skipped") if isinstance(m.get("skipped"), list) else []:
+            if isinstance(s, dict) and isinstance(s.get("path"), str) and isinstance(s.get("reason"), str):
+                file, _, line = s["path"].rpartition(":")  # a record's skip is "file:line"
+                self.old_skipped.setdefault(file if file and line.isdigit() else s["path"], []).append(
+                    Skipped(s["path"], s["reason"]))
         return m["files"], nxt
 
     def _adopt(self) -> tuple[dict[str, dict], SegmentWriter | None]:
@@ -221,8 +226,7 @@ class _Build:
                 for doc in known_file[2]:
                     self.files[doc] = old_files[doc]
                 documents += len(known_file[2])
-                skipped += [Skipped(s["path"], s["reason"]) for s in self.old_skipped if isinstance(s, dict)
-                            and (s.get("path") == file.rel or str(s.get("path")).startswith(file.rel + ":"))]
+                skipped += self.old_skipped.get(file.rel, [])
                 self.sources[file.rel] = known_file
                 continue
             in_file = []

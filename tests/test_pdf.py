@@ -122,7 +122,7 @@ def test_a_text_layer_that_reads_backwards_is_detected_and_turned_around(tmp_pat
     # glyphs stored in reading order but drawn left to right: extracted as PDFs are read, the text comes out
     # reversed, each word's shapes (final form first) saying so
     _draw(tmp_path / "backwards.pdf", [shaped(line) for line in lines])
-    assert pdf._reads_backwards(pdf._lines((tmp_path / "backwards.pdf").read_bytes()))
+    assert pdf._reads_backwards([pdf._logical(line) for line in pdf._lines((tmp_path / "backwards.pdf").read_bytes())])
     (document,), skipped = _read(tmp_path)
     assert [squeezed(t) for t in document.text.split("\n")] == [squeezed(line) for line in lines]
 
@@ -132,8 +132,8 @@ def test_backwards_text_is_told_by_common_words_where_there_are_no_presentation_
         return pdf._Line(700.0, 12.0, 1, [(50.0, text)])
 
     forwards = [line("ذهب الوفد إلى المدينة في الصباح من أجل الاجتماع مع الوزير")]
-    assert not pdf._reads_backwards(forwards)
-    assert pdf._reads_backwards([line(t.runs[0][1][::-1]) for t in forwards])
+    assert not pdf._reads_backwards([pdf._logical(t) for t in forwards])
+    assert pdf._reads_backwards([pdf._logical(line(t.runs[0][1][::-1])) for t in forwards])
 
 
 def test_a_scanned_pdf_without_text_and_a_damaged_pdf_are_skipped_with_why(tmp_path):

@@ -77,8 +77,10 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     lines = _lines(raw)
     if not any(text.strip() for line in lines for _, text in line.runs):
         raise Unreadable("no text layer (a scanned image?): run OCR on it first, for example with ocrmypdf")
-    backwards = _reads_backwards(lines)
-    texts = [_unforms(_turned_around(line) if backwards else _logical(line)) for line in lines]
+    logical = [_logical(line) for line in lines]
+    if _reads_backwards(logical):
+        logical = [_turned_around(line) for line in lines]
+    texts = [_unforms(text) for text in logical]
     paragraphs: list[str] = []
     places: list[Locator] = []
     typical = _typical_gaps(lines)
@@ -143,7 +145,7 @@ def _logical(line: _Line) -> str:
     letters = "".join(runs)
     if len(_ARABIC.findall(letters)) < len(_LATIN.findall(letters)):
         return "".join(runs)
-    groups: list[tuple[bool, list[str]]] = []  # (kept left to right, runs)
+    groups: list[str] = []  # in visual order: a run of Latin and numbers, or one other run
     i = 0
     while i < len(runs):
         if kinds[i] == "L":
@@ -153,12 +155,12 @@ def _logical(line: _Line) -> str:
                     break
                 if kinds[k] == "L":
                     j = k
-            groups.append((True, runs[i:j + 1]))
+            groups.append("".join(runs[i:j + 1]))
             i = j + 1
         else:
-            groups.append((False, [runs[i].translate(_MIRROR)]))
+            groups.append(runs[i].translate(_MIRROR))
             i += 1
-    return "".join("".join(texts) for _, texts in reversed(groups))
+    return "".join(reversed(groups))
 
 
 def _turned_around(line: _Line) -> str:
@@ -168,11 +170,12 @@ def _turned_around(line: _Line) -> str:
     return _LTR_RUN.sub(lambda m: m.group()[::-1], text)
 
 
-def _reads_backwards(lines: list[_Line]) -> bool:
-    """Whether the file's Arabic reads backwards: its words' shapes, else its common words, say so."""
+def _reads_backwards(texts: list[str]) -> bool:
+    """Whether the file's Arabic (its lines in reading order) reads backwards: its words' shapes, else its
+    common words, say so."""
     forwards = backwards = 0
-    for line in lines:
-        for word in _WORD.findall(_logical(line)):
+    for text in texts:
+        for word in _WORD.findall(text):
             first, last = _FORM.get(word[0]), _FORM.get(word[-1])
             if first is None or last is None or (first, last) == ("S", "S"):
                 common = unicodedata.normalize("NFKC", word)

@@ -88,20 +88,22 @@ def passage_input(p: Passage) -> str:
     return f"{p.title}\n{p.text}" if p.title else p.text
 
 
-def _embed(model: SentenceTransformer, texts: list[str], label: str, progress: bool) -> dict[str, np.ndarray]:
-    return dict(zip(texts, encode_documents(model, texts, progress=progress, label=label)))
+Encoder = Callable[[list[str]], np.ndarray]  # texts -> rows of model.encode_document(texts)
 
 
 def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "auto",
           settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
-          fields: RecordFields = RecordFields()) -> BuildReport:
+          fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
+          batch_passages: int | None = None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
     other build is writing it, and the free space. ``commit`` wraps the swap (the CLI's refuses
     it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder; ``fields`` names
-    the text, title and id fields of JSONL/CSV records.
+    the text, title and id fields of JSONL/CSV records. ``encoder`` embeds the texts in place of
+    ``model`` (which still counts tokens and names the index's model), such as
+    :class:`embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
@@ -110,8 +112,9 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     index_dir = preflight.index_folder(index_dir)
     try:
         with WriterLock(index_dir):
-            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links,
-                          fields).run(commit, started)
+            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links, fields,
+                          encoder or (lambda texts: encode_documents(model, texts)),
+                          batch_passages or BATCH_PASSAGES).run(commit, started)
     except IndexBusy as exc:
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
@@ -124,9 +127,11 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
 class _Build:
     """One build's state: where each file's passages live, what is deleted, the segment being filled."""
 
-    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links, fields):
+    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links, fields,
+                 encoder: Encoder, batch_passages: int):
         self.corpus, self.index_dir, self.model, self.index_type = Path(corpus), index_dir, model, index_type
         self.progress, self.follow_links, self.fields = progress, follow_links, fields
+        self.encoder, self.batch_passages = encoder, batch_passages
         self.info = model_info(model)
         self.settings = settings or ChunkSettings(max_tokens=self.info["max_seq_length"] or 512)
         self.chunking = {**self.settings.to_dict(), "passage_input": "title\\ntext"}
@@ -317,7 +322,7 @@ class _Build:
                 if isinstance(item, Skipped) or item.id not in todo:
                     continue
                 batch.append((item, chunk(item, self.count, self.settings)))
-                if sum(len(p) for _, p in batch) >= BATCH_PASSAGES:
+                if sum(len(p) for _, p in batch) >= self.batch_passages:
                     passages += self._flush(batch, todo)
                     bar.update(len(batch))
                     bar.set_postfix(passages_per_s=f"{passages / (time.perf_counter() - begun):.1f}")
@@ -347,11 +352,10 @@ class _Build:
         inputs = [passage_input(p) for p in passages]
         sentences = [s for p in passages for s in p.sentence_texts()]
         known = self._reusable([d.id for d, _ in batch], todo)
-        for texts, label in ((inputs, "passage"), (sentences, "sentence")):
-            missing = sorted(set(texts) - known.keys())
-            self.embedded += len(missing)
-            self.stored_new += sum(t not in known for t in texts)
-            known.update(_embed(self.model, missing, label, False))
+        self.stored_new += sum(t not in known for t in inputs) + sum(s not in known for s in sentences)
+        missing = sorted((set(inputs) | set(sentences)) - known.keys())  # one call: one trip to a cluster
+        self.embedded += len(missing)
+        known.update(zip(missing, self.encoder(missing)))
         dim = self.info["dimension"]
         vectors = np.stack([known[t] for t in inputs]) if inputs else np.zeros((0, dim), np.float32)
         sentence_vectors = np.stack([known[s] for s in sentences]) if sentences else np.zeros((0, dim), np.float32)

@@ -129,13 +129,13 @@ _SLOW_BUILD = """
 import sys, time, pathlib
 import search.build as b
 from embeddings import load_model
-real = b._embed
-def slow(*args, **kwargs):
+from embeddings.batching import encode_documents
+model = load_model(sys.argv[4])
+def slow(texts):
     pathlib.Path(sys.argv[3]).write_text("embedding")
     time.sleep(120)
-    return real(*args, **kwargs)
-b._embed = slow
-b.build(sys.argv[1], sys.argv[2], load_model(sys.argv[4]))
+    return encode_documents(model, texts)
+b.build(sys.argv[1], sys.argv[2], model, encoder=slow)
 """
 
 

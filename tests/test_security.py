@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.batching import encode_documents
 from search import store
 from search.build import BuildError, build
 from search.documents import read_corpus
@@ -94,14 +95,14 @@ _WAITING_BUILD = """
 import pathlib, sys, time
 import search.build as b
 from embeddings import load_model
-real = b._embed
-def waiting(*args, **kwargs):
+from embeddings.batching import encode_documents
+model = load_model(sys.argv[5])
+def waiting(texts):
     pathlib.Path(sys.argv[3]).write_text("embedding")
     while not pathlib.Path(sys.argv[4]).exists():
         time.sleep(0.05)
-    return real(*args, **kwargs)
-b._embed = waiting
-b.build(sys.argv[1], sys.argv[2], load_model(sys.argv[5]))
+    return encode_documents(model, texts)
+b.build(sys.argv[1], sys.argv[2], model, encoder=waiting)
 """
 
 
@@ -237,10 +238,9 @@ def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tin
     from search import preflight
 
     embedded = []
-    monkeypatch.setattr("search.build._embed", lambda *a, **k: embedded.append(1) or {})
     monkeypatch.setattr(preflight.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 1000))
     with pytest.raises(BuildError, match="not enough free disk space"):
-        build(corpus, tmp_path / "index", tiny_model)
+        build(corpus, tmp_path / "index", tiny_model, encoder=lambda texts: embedded.append(1))
     assert not embedded
 
 
@@ -426,23 +426,20 @@ def test_an_unreachable_hub_model_fails_in_one_line(corpus, tmp_path):
 
 # 8. Interrupts and bytes that are not text.
 
-def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_path, tiny_model, monkeypatch):
+def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_path, tiny_model):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
     signals = BuildSignals()  # not entered: as if its KeyboardInterrupt had been caught by library code
-    real = __import__("search.build").build._embed
 
-    def embed_then_ctrl_c(*args, **kwargs):
+    def embed_then_ctrl_c(texts):
         signals.requested = True
-        return real(*args, **kwargs)
+        return encode_documents(tiny_model, texts)
 
-    monkeypatch.setattr("search.build._embed", embed_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        build(corpus, index, tiny_model, commit=signals.commit)
+        build(corpus, index, tiny_model, commit=signals.commit, encoder=embed_then_ctrl_c)
     assert (index / "CURRENT").read_text() == before
-    monkeypatch.setattr("search.build._embed", real)
     again = build(corpus, index, tiny_model)  # what the stopped build wrote is adopted, not embedded again
     assert again.embedded == 0 and again.passages == 11
     assert segments_on_disk(index) == live_segments(index)

@@ -104,7 +104,7 @@ def at(module, name, on_call=1):
     setattr(module, name, wrapper)
 commit = contextlib.nullcontext
 if point == "embedding":
-    at(b, "_embed", on_call=12)
+    at(b, "encode_documents", on_call=6)
 elif point == "sealing":
     at(search.lexical, "write")
 elif point == "merging":
@@ -126,7 +126,7 @@ def _killed_build(corpus: Path, index: Path, model_path: Path, point: str) -> No
 def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_model_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 40)
-    _killed_build(corpus, index, tiny_model_path, "embedding")  # in the sixth batch's sentences
+    _killed_build(corpus, index, tiny_model_path, "embedding")  # in the sixth batch
     assert not store.exists(index)  # nothing was committed
     resumed = build(corpus, index, tiny_model)
     total = resumed.passages + resumed.sentences

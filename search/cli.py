@@ -7,6 +7,7 @@ before it loads the model, so a mistake costs a second, not a model load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="auto (default): exact search in segments of up to 50,000 passages, an IVF index "
                         "(recall measured by the build) above; flat: always exact; ivf: always IVF")
     _add_model_options(b, "sentence-transformers model id or path (default: multilingual-e5-small, offline)")
+    b.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="encode on a Ray cluster (pip install 'jisr[ray]'): without ADDRESS, a local one on "
+                        "127.0.0.1 that the build starts and stops; 'auto' for the one `ray start` runs; or an "
+                        "address such as ray://head:10001")
+    b.add_argument("--ray-workers", type=_bounded_int(1, 100_000), default=None, metavar="N",
+                   help="encoder workers, one CPU each (default: the cluster's CPUs; a local cluster's: this "
+                        "machine's usable CPUs)")
 
     s = sub.add_parser("search", help="search the index")
     s.add_argument("query")
@@ -149,13 +157,15 @@ def _build(args) -> int:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)
         model = _load_model(args)
-        from search.build import build
+        from search.build import BATCH_PASSAGES, build
 
         from search.readers import RecordFields
 
-        report = build(args.corpus, args.index, model, index_type=args.index_type, progress=sys.stderr.isatty(),
-                       follow_links=args.follow_links, commit=signals.commit,
-                       fields=RecordFields(args.text_field, args.title_field, args.id_field))
+        with _encoder(args, model) as encoder:
+            report = build(args.corpus, args.index, model, index_type=args.index_type,
+                           progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
+                           fields=RecordFields(args.text_field, args.title_field, args.id_field),
+                           encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0
@@ -163,6 +173,20 @@ def _build(args) -> int:
           f"at {report.index_dir} in {report.seconds:.1f} s: {report.embedded} texts embedded ({rate:.1f}/s), "
           f"{report.reused} reused, {len(report.skipped)} skipped (files or records)")
     return 0
+
+
+def _encoder(args, model):
+    """The Ray encoder when --ray asks for it (entered: the cluster is up), else none: the model encodes."""
+    if args.ray is None:
+        return contextlib.nullcontext()
+    from embeddings import model_fingerprint
+    from embeddings.ray_encoding import ModelSpec, RayEncoder
+
+    name, trusted = args.model, args.trust_remote_code
+    if name and os.path.isdir(name):  # a local cluster's workers do not start in this folder
+        name, trusted = os.path.abspath(name), os.path.abspath(name) if trusted == name else trusted
+    spec = ModelSpec(name, args.model_cache and os.path.abspath(args.model_cache), trusted)
+    return RayEncoder(spec, model_fingerprint(model), model.get_embedding_dimension(), args.ray, args.ray_workers)
 
 
 def _open_searcher(args):
@@ -241,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         from embeddings import ModelError
+        from embeddings.ray_encoding import ClusterError
         from search.evaluate import EvalError
         from search.preflight import BuildError
         from search.query import QueryError
@@ -252,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             return {"build": _build, "search": _search, "serve": _serve, "check": _check,
                     "eval": _eval}[args.command](args)
         except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError,
-                ConfigError) as exc:
+                ConfigError, ClusterError) as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1
     except KeyboardInterrupt:

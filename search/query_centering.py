@@ -9,10 +9,10 @@ quality when moved by the mean of Arabic questions.
 
 The mean is a property of one model's weights, so it is kept per model fingerprint in
 ``query_centering.json`` beside this file; a model without an entry is left as it is. Only queries
-move: the index is the same with or without it. The entry
-for the default model is fitted by ``benchmarks/fit_query_centering.py`` on the English questions
-of XQuAD's tune half (CC BY-SA 4.0, so the file is under CC BY-SA 4.0 too), with ``alpha`` chosen
-on the tune halves of both labeled sets; the held-out halves are only reported.
+move: the index is the same with or without it. The entry for the default model is fitted by
+``benchmarks/fit_query_centering.py`` on the English questions of XQuAD's tune half (CC BY-SA 4.0,
+so the file is under CC BY-SA 4.0 too), with ``alpha`` chosen on the tune halves of both labeled
+sets; the held-out halves are only reported.
 """
 from __future__ import annotations
 

@@ -157,3 +157,13 @@ def test_a_build_without_ray_imports_nothing_of_ray(tmp_path, tiny_model_path):
     result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
                             capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_without_the_ray_extra_the_build_says_how_to_install_it(tmp_path, tiny_model_path):
+    script = ("import sys; sys.modules['ray'] = None; from search import cli; "  # as if ray were not installed
+              "sys.exit(cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3], "
+              "'--ray']))")
+    result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 1 and "pip install 'jisr[ray]'" in one_line_error(result)
+    assert not (tmp_path / "index" / "CURRENT").exists()

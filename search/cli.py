@@ -153,6 +153,8 @@ def _build(args) -> int:
     from search import preflight
     from search.interrupt import BuildSignals
 
+    if args.ray_workers and args.ray is None:
+        raise preflight.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
     with BuildSignals() as signals:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)

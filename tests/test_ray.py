@@ -131,6 +131,8 @@ def test_an_unreachable_cluster_is_one_clear_error_in_seconds(tmp_path, tiny_mod
     assert "cannot reach a Ray cluster" in one_line_error(result)
     assert time.perf_counter() - started < 60
     assert not (tmp_path / "index" / "CURRENT").exists()
+    alone = jisr("build", "--corpus", str(SEEDS), "--index", str(tmp_path / "index"), "--ray-workers", "2")
+    assert "--ray-workers needs --ray" in one_line_error(alone)
 
 
 _WRONG_MODEL = """

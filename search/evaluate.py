@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.arabic import language
-from search.query_centering import center, shift
+from search.query_centering import encode_queries
 
 K = 10
 
@@ -172,8 +172,7 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     """{mode: {split: {query lang: metrics}}} over the given queries."""
     chosen = [q for q in queries if split == "all" or q.split == split]
     started = time.perf_counter()
-    texts = [q.text for q in chosen]
-    vectors = center(texts, searcher.model.encode_query(texts, batch_size=64), shift(searcher.model))
+    vectors = encode_queries(searcher.model, [q.text for q in chosen], batch_size=64)
     encode_seconds = time.perf_counter() - started
     report = {}
     for mode in modes:

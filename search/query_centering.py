@@ -61,3 +61,8 @@ def center(queries: list[str], vectors: np.ndarray, moved: np.ndarray | None) ->
         out[cross] -= moved
         out[cross] /= np.linalg.norm(out[cross], axis=1, keepdims=True)
     return out
+
+
+def encode_queries(model: "SentenceTransformer", queries: list[str], **kwargs) -> np.ndarray:
+    """``model.encode_query(queries, **kwargs)``, centered: the vectors search ranks with."""
+    return center(queries, model.encode_query(queries, **kwargs), shift(model))

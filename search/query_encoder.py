@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from search.query_centering import center, shift
+from search.query_centering import encode_queries, shift
 
 BATCH = 8
 
@@ -34,7 +34,7 @@ class QueryEncoder:
 
     def __init__(self, model: SentenceTransformer, threads: int, tokens: int, batch: int = BATCH):
         self.model, self.threads, self.tokens, self.batch = model, threads, tokens, batch
-        self.shift = shift(model)
+        shift(model)  # the model's centering is looked up here, not on the first query
         self._waiting: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
         self.batches = 0  # forward passes run, for tests and benchmarks
         threading.Thread(target=self._run, name="jisr-encoder", daemon=True).start()
@@ -60,8 +60,7 @@ class QueryEncoder:
     def _encode(self, work: list[tuple[str, Future]]) -> None:
         try:
             cut = [self._cut(query) for query, _ in work]
-            texts = [text for text, _ in cut]
-            vectors = center(texts, self.model.encode_query(texts), self.shift)
+            vectors = encode_queries(self.model, [text for text, _ in cut])
             self.batches += 1
         except Exception as exc:  # noqa: BLE001 - the callers get it; this thread goes on
             if len(work) > 1:  # one bad query must not fail the others encoded with it

@@ -107,3 +107,12 @@ def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndar
             rows = np.flatnonzero(total)
             out.append((rows, total[rows].astype(np.float32)))
     return out, coverage
+
+
+def top(ids: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` best (ids, scores), sorted by id."""
+    if len(ids) > n:
+        best = np.argpartition(-scores, n - 1)[:n]
+        ids, scores = ids[best], scores[best]
+    order = np.argsort(ids)
+    return ids[order], scores[order]

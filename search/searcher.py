@@ -20,7 +20,7 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
-from search import lexical, store
+from search import store
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 from search.query_encoder import QueryEncoder
@@ -81,38 +81,11 @@ class Searcher:
         """(embedding, the text read, the query's token count); see :class:`QueryEncoder`."""
         return self._encoder.read(query)
 
-    def _dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
-        """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""
-        found = []
-        for base, seg, gone in zip(self.index.bases, self.index.segments, self.index.deleted):
-            deleted = int(gone.sum())
-            if seg.size - deleted <= 0:
-                continue
-            _, rows = seg.vector_index.search(q[None, :], min(n + deleted, seg.size))
-            rows = rows[0][rows[0] >= 0]
-            found.append(rows[~gone[rows]][:n] + base)
-        return np.concatenate(found) if found else np.zeros(0, np.int64)
-
-    def _lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
-        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
-        per_segment, coverage = lexical.scores([s.postings for s in self.index.segments], query)
-        ids, scores = [], []
-        for (rows, score), base, gone in zip(per_segment, self.index.bases, self.index.deleted):
-            keep = ~gone[rows]
-            ids.append(rows[keep] + base)
-            scores.append(score[keep])
-        ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
-        if len(ids) > n:
-            top = np.argpartition(-scores, n - 1)[:n]
-            ids, scores = ids[top], scores[top]
-        order = np.argsort(ids)
-        return ids[order], scores[order], coverage
-
     def scores(self, query: str, mode: str, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate passage ids, their scores, their best sentence's row) for one query."""
         q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
-        candidates = self._dense_candidates(q, CANDIDATES)
-        lexical_ids, lexical_scores, coverage = (self._lexical_candidates(query, CANDIDATES)
+        candidates = self.index.dense_candidates(q, CANDIDATES)
+        lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES)
                                                  if mode in ("lexical", "hybrid") else (None, None, 0.0))
         if lexical_ids is not None:
             candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
@@ -141,19 +114,17 @@ class Searcher:
         """Per candidate: the index (within the passage) of its sentence closest to ``q``, and that cosine."""
         best_row = np.full(len(candidates), -1, dtype=np.int64)
         best_cos = np.full(len(candidates), -1.0, dtype=np.float32)
-        for s, rows, where in self.index.groups(candidates):
-            seg = self.index.segments[s]
-            starts, ends = np.asarray(seg.sentence_offsets[rows]), np.asarray(seg.sentence_offsets[rows + 1])
-            has = ends > starts
-            if not has.any():
-                continue
-            starts, counts = starts[has], (ends - starts)[has]
-            bounds = np.cumsum(counts) - counts  # where each candidate's sentences begin in `cos`
-            within = np.arange(counts.sum()) - np.repeat(bounds, counts)  # sentence index inside its passage
-            cos = np.asarray(seg.sentence_vectors[np.repeat(starts, counts) + within], np.float32) @ q
-            best = np.maximum.reduceat(cos, bounds)
-            first_best = np.where(cos == np.repeat(best, counts), within, np.iinfo(np.int64).max)
-            best_row[where[has]], best_cos[where[has]] = np.minimum.reduceat(first_best, bounds), best
+        counts, vectors = self.index.sentence_vectors(candidates)
+        has = counts > 0
+        if not has.any():
+            return best_row, best_cos
+        counts = counts[has]
+        bounds = np.cumsum(counts) - counts  # where each candidate's sentences begin in `cos`
+        within = np.arange(counts.sum()) - np.repeat(bounds, counts)  # sentence index inside its passage
+        cos = vectors @ q
+        best = np.maximum.reduceat(cos, bounds)
+        first_best = np.where(cos == np.repeat(best, counts), within, np.iinfo(np.int64).max)
+        best_row[has], best_cos[has] = np.minimum.reduceat(first_best, bounds), best
         return best_row, best_cos
 
     def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search import lexical
 from search import manifest as manifests
 from search.chunking import Passage
 from search.manifest import FORMAT, IndexUnavailable  # noqa: F401
@@ -145,6 +146,46 @@ class StoredIndex:
         for s, rows, where in self.groups(ids):
             out[where] = self.segments[s].vectors[rows]
         return out
+
+    def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's sentence count, and their vectors one passage after another, in ``ids``' order."""
+        ids = np.asarray(ids, np.int64)
+        counts = np.zeros(len(ids), np.int64)
+        for s, rows, where in self.groups(ids):
+            offsets = self.segments[s].sentence_offsets
+            counts[where] = np.asarray(offsets[rows + 1]) - np.asarray(offsets[rows])
+        out = np.zeros((int(counts.sum()), int(self.manifest["model"]["dimension"])), np.float32)
+        bounds = np.cumsum(counts) - counts
+        for s, rows, where in self.groups(ids):
+            seg = self.segments[s]
+            starts = np.asarray(seg.sentence_offsets[rows])
+            n = counts[where]
+            within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            out[np.repeat(bounds[where], n) + within] = seg.sentence_vectors[np.repeat(starts, n) + within]
+        return counts, out
+
+    def dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
+        """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""
+        found = []
+        for base, seg, gone in zip(self.bases, self.segments, self.deleted):
+            deleted = int(gone.sum())
+            if seg.size - deleted <= 0:
+                continue
+            _, rows = seg.vector_index.search(q[None, :], min(n + deleted, seg.size))
+            rows = rows[0][rows[0] >= 0]
+            found.append(rows[~gone[rows]][:n] + base)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    def lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
+        per_segment, coverage = lexical.scores([s.postings for s in self.segments], query)
+        ids, scores = [], []
+        for (rows, score), base, gone in zip(per_segment, self.bases, self.deleted):
+            keep = ~gone[rows]
+            ids.append(rows[keep] + base)
+            scores.append(score[keep])
+        ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
+        return lexical.top(ids, scores, n) + (coverage,)
 
     def languages(self, ids: np.ndarray) -> np.ndarray:
         from search.segment import LANGS

@@ -12,6 +12,7 @@ together.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import sys
@@ -32,6 +33,7 @@ from search.documents import CorpusFile, Document, Skipped, corpus_files, read_c
 from search.readers import RecordFields
 from search.lock import IndexBusy, WriterLock
 from search.manifest import KINDS
+from search.milvus_store import StoreError
 from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)
 from search.segment import META, VECTOR_DTYPE, Segment, SegmentWriter
 
@@ -95,7 +97,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
           settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
           fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
-          batch_passages: int | None = None) -> BuildReport:
+          batch_passages: int | None = None, milvus=None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
@@ -104,6 +106,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     the text, title and id fields of JSONL/CSV records. ``encoder`` embeds the texts in place of
     ``model`` (which still counts tokens and names the index's model), such as
     :class:`embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
+    ``milvus``: a :class:`search.milvus_build.MilvusTarget` puts the data on Milvus instead of in segments.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
@@ -112,10 +115,16 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     index_dir = preflight.index_folder(index_dir)
     try:
         with WriterLock(index_dir):
-            return _Build(corpus, index_dir, model, index_type, settings, progress, follow_links, fields,
-                          encoder or (lambda texts: encode_documents(model, texts)),
-                          batch_passages or BATCH_PASSAGES).run(commit, started)
+            args = (corpus, index_dir, model, index_type, settings, progress, follow_links, fields,
+                    encoder or (lambda texts: encode_documents(model, texts)), batch_passages or BATCH_PASSAGES)
+            if milvus is None:
+                return _Build(*args).run(commit, started)
+            from search.milvus_build import MilvusBuild
+
+            return MilvusBuild(*args, target=milvus).run(commit, started)
     except IndexBusy as exc:
+        raise BuildError(str(exc)) from None
+    except StoreError as exc:  # Milvus could not be reached or used before anything was written
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         if isinstance(exc, RuntimeError) and store.why(exc) != "the disk is full":
@@ -153,21 +162,28 @@ class _Build:
 
     # -- what the previous commit and killed builds left ---------------------------------------------
 
-    def _previous(self) -> tuple[dict, int]:
-        """The previous commit's files (empty when it was made with another model or chunking, or is
-        damaged: then everything is rebuilt) and the next generation number."""
+    def _next_generation(self) -> int:
         commits = self.index_dir / "commits"
         gens = [int(p.stem) for p in commits.glob("*.json") if p.stem.isdigit()] if commits.is_dir() else []
-        nxt = max(gens, default=0) + 1
+        return max(gens, default=0) + 1
+
+    def _made_alike(self, m: dict) -> bool:
+        """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
+        return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
+            and m["model"]["normalizer"] == self.info["normalizer"]
+
+    def _previous(self) -> tuple[dict, int]:
+        """The previous commit's files (empty when it was made with another model or chunking, or is
+        damaged, or lives on Milvus: then everything is rebuilt) and the next generation number."""
+        nxt = self._next_generation()
         try:
-            old = store.load(self.index_dir) if store.exists(self.index_dir) else None
+            old = store.load(self.index_dir) if store.exists(self.index_dir) and not self._on_milvus() else None
         except store.IndexUnavailable:
             return {}, nxt
         if old is None:
             return {}, nxt
         m = old.manifest
-        if m["model"]["fingerprint"] != self.info["fingerprint"] or m["model"]["normalizer"] != self.info["normalizer"] \
-                or m["chunking"] != self.chunking:
+        if not self._made_alike(m):
             old.close()
             return {}, nxt
         for seg, entry in zip(old.segments, m["segments"]):
@@ -176,13 +192,24 @@ class _Build:
             self.old_deletes[seg.name] = entry
         for doc, f in m["files"].items():
             self.before[f["segment"]].add(doc)
+        self._remember(m)
+        return m["files"], nxt
+
+    def _on_milvus(self) -> bool:
+        try:
+            path = store.current_commit(self.index_dir)
+            return path is not None and store.on_milvus(json.loads(path.read_text(encoding="utf-8")))
+        except (store.IndexUnavailable, OSError, ValueError, AttributeError):
+            return False
+
+    def _remember(self, m: dict) -> None:
+        """The previous commit's corpus files and skips, so unchanged files are not read again."""
         self.old_sources = _sources(m)
         for s in m.get("skipped") if isinstance(m.get("skipped"), list) else []:
             if isinstance(s, dict) and isinstance(s.get("path"), str) and isinstance(s.get("reason"), str):
                 file, _, line = s["path"].rpartition(":")  # a record's skip is "file:line"
                 self.old_skipped.setdefault(file if file and line.isdigit() else s["path"], []).append(
                     Skipped(s["path"], s["reason"]))
-        return m["files"], nxt
 
     def _adopt(self) -> tuple[dict[str, dict], SegmentWriter | None]:
         """Segments a killed build finished (documents by id) and the one it was filling, if made alike."""
@@ -212,11 +239,16 @@ class _Build:
 
     # -- the build ---------------------------------------------------------------------------------------
 
-    def run(self, commit, started: float) -> BuildReport:
-        old_files, gen = self._previous()
+    def _start(self, gen: int) -> dict[str, dict]:
+        """Adopt what killed builds left and clean the rest; return the adopted documents by segment."""
         adopted, self.writer = self._adopt()
         keep = set(self.segments) | ({self.writer.folder.name} if self.writer else set())
         store.clean(self.index_dir, keep=keep)
+        return adopted
+
+    def run(self, commit, started: float) -> BuildReport:
+        old_files, gen = self._previous()
+        adopted = self._start(gen)
 
         # pass 1: which files need work, and room on the disk for it. A file whose size and modification
         # time are those the previous commit recorded is not read again: at a million passages, reading
@@ -284,14 +316,7 @@ class _Build:
                 shutil.rmtree(self.filling, ignore_errors=True)  # a failed write is not resumed
             raise
 
-        entries = self._entries(gen)
-        live = sum(e["passages"] - e["deleted"] for e in entries)
-        if not live:
-            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
-        merged = self._merge(entries, gen)
-        if merged:
-            entries = self._entries(gen)
-        sentences = sum(self._live_sentences(e) for e in entries)
+        entries, live, sentences, merged = self._finish(gen)
         seconds = time.perf_counter() - started
         total = live + sentences
         manifest = {
@@ -303,11 +328,10 @@ class _Build:
             "counts": {"documents": documents, "passages": live, "sentences": sentences,
                        "embedded": self.embedded, "reused": total - self.stored_new},
             "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **self._store_fields(),
         }
         store.write_commit(self.index_dir, gen, manifest, commit=commit)
-        for seg in self.segments.values():
-            seg.close()
-        store.clean(self.index_dir)
+        self._committed(gen)
         return BuildReport(self.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
                            seconds, sorted(skipped, key=lambda s: s.path), len(entries), merged)
 
@@ -348,6 +372,12 @@ class _Build:
         return known
 
     def _flush(self, batch: list[tuple[Document, list[Passage]]], todo) -> int:
+        passages, vectors, sentence_vectors = self._embed(batch, todo)
+        self._write(batch, passages, vectors, sentence_vectors)
+        return len(passages)
+
+    def _embed(self, batch: list[tuple[Document, list[Passage]]], todo) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+        """The batch's passages with their vectors and their sentences' vectors (reused where the text is known)."""
         passages = [p for _, ps in batch for p in ps]
         inputs = [passage_input(p) for p in passages]
         sentences = [s for p in passages for s in p.sentence_texts()]
@@ -359,6 +389,9 @@ class _Build:
         dim = self.info["dimension"]
         vectors = np.stack([known[t] for t in inputs]) if inputs else np.zeros((0, dim), np.float32)
         sentence_vectors = np.stack([known[s] for s in sentences]) if sentences else np.zeros((0, dim), np.float32)
+        return passages, vectors, sentence_vectors
+
+    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
         if self.writer is None:
             self.filling = self.index_dir / "segments" / store.new_segment_name()
             self.writer = SegmentWriter(self.filling, self.header)
@@ -368,7 +401,6 @@ class _Build:
                                 "encoding": d.encoding}
         if self.writer.rows >= SEGMENT_PASSAGES:
             self._seal()
-        return len(passages)
 
     def _seal(self) -> None:
         self.writer.finish(self.index_type, ann.CANDIDATES)
@@ -378,6 +410,26 @@ class _Build:
         self.before.setdefault(seg.name, set())
 
     # -- the commit ------------------------------------------------------------------------------------
+
+    def _finish(self, gen: int) -> tuple[list[dict], int, int, int]:
+        """The new commit's segments, live passages and sentences, and how many segments were merged."""
+        entries = self._entries(gen)
+        live = sum(e["passages"] - e["deleted"] for e in entries)
+        if not live:
+            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
+        merged = self._merge(entries, gen)
+        if merged:
+            entries = self._entries(gen)
+        return entries, live, sum(self._live_sentences(e) for e in entries), merged
+
+    def _store_fields(self) -> dict:
+        """What the manifest records about where the data lives, beyond its segments (nothing, here)."""
+        return {}
+
+    def _committed(self, gen: int) -> None:
+        for seg in self.segments.values():
+            seg.close()
+        store.clean(self.index_dir)
 
     def _entries(self, gen: int) -> list[dict]:
         """The new commit's segments with their deletes: every row of a document no longer assigned to

@@ -20,6 +20,8 @@ from search.readers import describe
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
+_READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
+                "(jisr does not connect to an address read from an index unless you name it)")
 
 
 def _bounded_int(low: int, high: int):
@@ -61,6 +63,12 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
     p.add_argument("--id-field", default="id", help="... its id, shown as file#id (default: id; else the line number)")
 
 
+def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
+    p.add_argument("--milvus-uri", default=None, metavar="URI", help=uri_help)
+    p.add_argument("--milvus-token", default=os.environ.get("MILVUS_TOKEN") or None, metavar="TOKEN",
+                   help="Milvus credentials, user:password or an API key (default: $MILVUS_TOKEN)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jisr", description="Ask in English or Arabic, get ranked Arabic passages.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -79,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--ray-workers", type=_bounded_int(1, 100_000), default=None, metavar="N",
                    help="encoder workers, one CPU each (default: the cluster's CPUs; a local cluster's: this "
                         "machine's usable CPUs)")
+    b.add_argument("--store", choices=["local", "milvus"], default="local",
+                   help="where the passages and vectors go: local (default: segments in the index folder) or "
+                        "milvus (pip install 'jisr[milvus]'; the index folder keeps the manifest)")
+    _add_milvus_options(b, "Milvus to write to (default: Milvus Lite in INDEX/milvus.db); e.g. http://host:19530")
+    b.add_argument("--collection", default=None, metavar="NAME",
+                   help="Milvus collection of the passages (default: jisr; the sentences go to NAME_sentences)")
 
     s = sub.add_parser("search", help="search the index")
     s.add_argument("query")
@@ -88,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", default=DEFAULT_MODE, choices=MODES, help=f"ranking (default {DEFAULT_MODE})")
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
+    _add_milvus_options(s, _READ_MILVUS)
 
     v = sub.add_parser("serve", help="serve the web page and JSON API")
     v.add_argument("--index", default=DEFAULT_INDEX)
@@ -103,9 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--request-timeout", type=_seconds(0.1, 3600), default=None,
                    help="seconds before a silent or incomplete connection is closed (default 10)")
     _add_model_options(v, "model (default: the one the index was built with)")
+    _add_milvus_options(v, _READ_MILVUS)
 
     c = sub.add_parser("check", help="verify every file of an index against the checksums its build recorded")
     c.add_argument("--index", default=DEFAULT_INDEX)
+    _add_milvus_options(c, _READ_MILVUS)
 
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
     e.add_argument("--xquad", nargs="+", metavar="FILE", help="SQuAD/XQuAD JSON files: the first one's paragraphs "
@@ -155,6 +172,7 @@ def _build(args) -> int:
 
     if args.ray_workers and args.ray is None:
         raise preflight.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+    milvus = _milvus_target(args)
     with BuildSignals() as signals:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)
@@ -167,7 +185,8 @@ def _build(args) -> int:
             report = build(args.corpus, args.index, model, index_type=args.index_type,
                            progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
                            fields=RecordFields(args.text_field, args.title_field, args.id_field),
-                           encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers)
+                           encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
+                           milvus=milvus)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0
@@ -175,6 +194,26 @@ def _build(args) -> int:
           f"at {report.index_dir} in {report.seconds:.1f} s: {report.embedded} texts embedded ({rate:.1f}/s), "
           f"{report.reused} reused, {len(report.skipped)} skipped (files or records)")
     return 0
+
+
+def _milvus_target(args):
+    """Where --store milvus writes; Milvus options without it are an error, not silently ignored."""
+    from search.preflight import BuildError
+
+    store, uri, collection = getattr(args, "store", "local"), getattr(args, "milvus_uri", None), \
+        getattr(args, "collection", None)
+    if store != "milvus":
+        if uri or collection:
+            raise BuildError("--milvus-uri and --collection need --store milvus")
+        return None
+    from search.milvus_build import MilvusTarget
+    from search.milvus_store import DEFAULT_COLLECTION, StoreError, check_collection
+
+    try:
+        check_collection(collection or DEFAULT_COLLECTION)
+    except StoreError as exc:
+        raise BuildError(str(exc)) from None
+    return MilvusTarget(uri, args.milvus_token, collection or DEFAULT_COLLECTION)
 
 
 def _encoder(args, model):
@@ -194,7 +233,8 @@ def _encoder(args, model):
 def _open_searcher(args):
     from search.searcher import Searcher
 
-    return Searcher.open(args.index, args.model, args.model_cache, trusted_model=args.trust_remote_code)
+    return Searcher.open(args.index, args.model, args.model_cache, trusted_model=args.trust_remote_code,
+                         milvus_uri=args.milvus_uri, milvus_token=args.milvus_token)
 
 
 def _search(args) -> int:
@@ -239,9 +279,11 @@ def _serve(args) -> int:
 def _check(args) -> int:
     from search import store
 
-    index = store.load(args.index)
+    index = store.load(args.index, args.milvus_uri, args.milvus_token)
     try:
         problems = [p for segment in index.segments for p in segment.verify()]
+        if hasattr(index, "count") and index.count() != index.size:
+            problems.append(f"Milvus holds {index.count()} of the {index.size} passages the index's commit names")
     finally:
         index.close()
     for problem in problems:
@@ -250,8 +292,10 @@ def _check(args) -> int:
         print(f"jisr: error: the index at {args.index} is damaged: rebuild it with `jisr build --index {args.index}`",
               file=sys.stderr)
         return 1
-    print(f"index at {args.index}: {index.size} passages in {len(index.segments)} segments, "
-          f"generation {index.manifest['generation']}: every file ok")
+    where = f"on Milvus (collection {index.collection})" if store.on_milvus(index.manifest) \
+        else f"in {len(index.segments)} segments"
+    print(f"index at {args.index}: {index.size} passages {where}, generation {index.manifest['generation']}: "
+          f"every {'passage there' if store.on_milvus(index.manifest) else 'file ok'}")
     return 0
 
 

@@ -39,7 +39,7 @@ class ModelMismatch(store.IndexUnavailable):
 class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
-    def __init__(self, index: store.StoredIndex, model: SentenceTransformer, query_threads: int | None = None,
+    def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
                  query_tokens: int | None = None):
         built_with = index.manifest["model"]
         reads = getattr(model, "jisr_normalizer", None)
@@ -61,10 +61,12 @@ class Searcher:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
-             model_cache: str | None = None, trusted_model: str | None = None) -> "Searcher":
+             model_cache: str | None = None, trusted_model: str | None = None,
+             milvus_uri: str | None = None, milvus_token: str | None = None) -> "Searcher":
         """Open an index; with no model given, load the one it was built with, by the same rules as any
-        model (``trusted_model``: see :func:`embeddings.load_model`)."""
-        index = store.load(index_dir)
+        model (``trusted_model``: see :func:`embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
+        Milvus an index on Milvus is read from (see :mod:`search.milvus_store`)."""
+        index = store.load(index_dir, milvus_uri, milvus_token)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)

@@ -210,8 +210,17 @@ def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
     return mask
 
 
-def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
+def on_milvus(manifest: dict) -> bool:
+    """Whether a commit's data lives on Milvus (search.milvus_store) rather than in its segments."""
+    return isinstance(manifest.get("store"), dict) and manifest["store"].get("kind") == "milvus"
+
+
+def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
     manifest = manifests.check(json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8")), where)
+    if on_milvus(manifest):
+        from search import milvus_store
+
+        return milvus_store.load(index_dir, manifest, **milvus)
     segments, deleted = [], []
     try:
         for entry in manifest["segments"]:
@@ -234,17 +243,18 @@ def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
     return index
 
 
-def load(index_dir: str | Path) -> StoredIndex:
+def load(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None):
     """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
     (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
-    then the new commit is read instead."""
+    then the new commit is read instead. A commit whose data lives on Milvus opens as a
+    :class:`search.milvus_store.MilvusIndex` (``milvus_uri``: the address the user names)."""
     index_dir, where = Path(index_dir), str(index_dir)
     for _ in range(3):
         gen = generation(index_dir)
         if gen is None:
             raise IndexUnavailable(f"no index at {index_dir}: build one with `jisr build --index {index_dir}`")
         try:
-            return _read_commit(index_dir, gen, where)
+            return _read_commit(index_dir, gen, where, {"uri": milvus_uri, "token": milvus_token})
         except IndexUnavailable:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:

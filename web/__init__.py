@@ -41,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX=os.environ.get("JISR_INDEX", "index"),
         MODEL=os.environ.get("JISR_MODEL") or None,
         MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
+        MILVUS_URI=os.environ.get("JISR_MILVUS_URI") or None,  # an index on Milvus: see search.milvus_store
+        MILVUS_TOKEN=os.environ.get("MILVUS_TOKEN") or None,
         JSON_AS_ASCII=False,
         # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
         MAX_CONTENT_LENGTH=_setting("JISR_MAX_BODY_BYTES", int, 64 * 1024, low=1),
@@ -57,7 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
         from search.store import IndexUnavailable
 
         try:
-            searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"])
+            searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"],
+                                     milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"])
         except IndexUnavailable as exc:
             unavailable = str(exc)
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])

@@ -6,6 +6,7 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from search.manifest import IndexUnavailable
 from search.query import QueryError, request_params, validate
 from web.admission import Overloaded
 from web.openapi import spec
@@ -112,6 +113,12 @@ def http_error(exc: HTTPException):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
     return exc
+
+
+@bp.app_errorhandler(IndexUnavailable)
+def index_unavailable(exc: IndexUnavailable):
+    """The store stopped answering mid-request (Milvus down): a 503 the client can retry, with why."""
+    return error(503, "index_unavailable", str(exc))
 
 
 @bp.app_errorhandler(Exception)

@@ -1,0 +1,132 @@
+"""A build whose data goes to Milvus (search.milvus_store): the same corpus reading, chunking,
+vector reuse and commit as a local build, with the segment writing replaced by Milvus inserts.
+
+Order of writes: the build's rows (tagged with its generation) first, then the commit in the index
+folder, then the deletion of the rows of changed and removed documents, which the commit lists. A
+build killed before its commit leaves rows no commit names (the next build deletes them); one
+killed after it leaves rows readers already ignore (the next build deletes those too). A killed
+build's encoding is not resumed: its rows are discarded and its documents encoded again.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from search import manifest as manifests
+from search import store
+from search.build import BuildError, _Build, passage_input
+from search.chunking import Passage
+from search.milvus_store import DEFAULT_COLLECTION, LITE, MilvusWriter, StoreError, connect, recorded_uri
+
+CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where a build writes: ``uri`` None is Milvus Lite inside the index folder."""
+
+    uri: str | None = None
+    token: str | None = None
+    collection: str = DEFAULT_COLLECTION
+
+
+def _entry_ok(f) -> bool:
+    return isinstance(f, dict) and isinstance(f.get("sha256"), str) and all(
+        isinstance(f.get(k), int) and not isinstance(f.get(k), bool) for k in ("passages", "sentences", "terms", "gen"))
+
+
+class MilvusBuild(_Build):
+    def __init__(self, *args, target: MilvusTarget):
+        super().__init__(*args)
+        self.target = target
+        self.uri = target.uri or str(self.index_dir / LITE)
+        self.recorded = recorded_uri(self.index_dir, self.uri)
+        self.store_spec = {"kind": "milvus", "uri": self.recorded, "collection": target.collection}
+        self.client = connect(self.uri, target.token)
+        self.milvus: MilvusWriter | None = None
+        self.old_gen = 0  # the previous commit's generation, when it wrote this collection
+        self.old_docs: dict[str, dict] = {}  # its files, whatever model made them: their rows go if replaced
+        self.old_replaced: list[str] = []  # documents whose older rows its build may not have deleted
+        self.replaced: list[str] = []
+
+    def run(self, commit, started: float):
+        pymilvus = __import__("pymilvus")
+        try:
+            return super().run(commit, started)
+        except (StoreError, pymilvus.MilvusException) as exc:
+            why = exc.message if isinstance(exc, pymilvus.MilvusException) else str(exc)
+            raise BuildError(f"cannot write to Milvus at {self.uri}: {why}; the previous index is unchanged") from None
+        finally:
+            self.client.close()
+
+    def _previous(self) -> tuple[dict, int]:
+        nxt = self._next_generation()
+        try:
+            path = store.current_commit(self.index_dir)
+            m = manifests.check(json.loads(path.read_text(encoding="utf-8")), str(self.index_dir)) if path else None
+        except (store.IndexUnavailable, OSError, ValueError):
+            m = None
+        if m is None or not store.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
+                {k: self.store_spec[k] for k in ("uri", "collection")}:
+            return {}, nxt
+        self.old_gen = m["generation"]
+        self.old_docs = {d: f for d, f in m["files"].items() if _entry_ok(f)}
+        replaced = m["store"].get("replaced")
+        self.old_replaced = [d for d in replaced if isinstance(d, str)] if isinstance(replaced, list) else []
+        if not self._made_alike(m) or len(self.old_docs) != len(m["files"]):
+            return {}, nxt  # every document is encoded again, and its old rows replaced
+        self._remember(m)
+        return self.old_docs, nxt
+
+    def _start(self, gen: int) -> dict[str, dict]:
+        self.milvus = MilvusWriter(self.client, self.target.collection, self.info["dimension"], gen, self.index_type)
+        claim = self.index_dir / CLAIM
+        try:
+            claimed = json.loads(claim.read_text(encoding="utf-8")) == self.store_spec
+        except (OSError, ValueError):
+            claimed = False
+        if not self.old_gen and not claimed and self.milvus.holds_rows():
+            raise BuildError(f"the Milvus collection {self.target.collection} at {self.uri} holds passages that the "
+                             f"index at {self.index_dir} did not write: name another with --collection")
+        claim.write_text(json.dumps(self.store_spec), encoding="utf-8")
+        self.milvus.discard_unfinished(self.old_gen)
+        self.milvus.discard_replaced(self.old_replaced, self.old_gen)
+        store.clean(self.index_dir)
+        return {}
+
+    def _reusable(self, docs: list[str], todo) -> dict[str, np.ndarray]:
+        known: dict[str, np.ndarray] = {}
+        for doc in docs:
+            old = todo.get(doc)
+            if not old:
+                continue
+            for p, vector, sentence_vectors in self.milvus.stored(doc, old["gen"]):
+                known[passage_input(p)] = vector
+                known.update(zip(p.sentence_texts(), sentence_vectors))
+        return known
+
+    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+        lengths = self.milvus.add({d.id: d.sha256 for d, _ in batch}, passages, vectors, sentence_vectors)
+        for d, ps in batch:
+            self.files[d.id] = {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),
+                                "sentences": sum(len(p.sentences) for p in ps), "terms": 0, "encoding": d.encoding}
+        for p, n in zip(passages, lengths):
+            self.files[p.doc_id]["terms"] += n
+
+    def _finish(self, gen: int) -> tuple[list[dict], int, int, int]:
+        live = sum(f["passages"] for f in self.files.values())
+        if not live:
+            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
+        # a document whose rows this commit does not name: older ones of a changed file, all of a removed one
+        self.replaced = sorted(d for d, f in self.old_docs.items() if self.files.get(d, {}).get("gen") != f["gen"])
+        return [], live, sum(f["sentences"] for f in self.files.values()), 0
+
+    def _store_fields(self) -> dict:
+        return {"store": {**self.store_spec, "replaced": self.replaced},
+                "lexical": {"terms": sum(f["terms"] for f in self.files.values())}}
+
+    def _committed(self, gen: int) -> None:
+        self.milvus.discard_replaced(self.replaced, gen)
+        store.clean(self.index_dir)

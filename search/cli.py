@@ -203,7 +203,7 @@ def _milvus_target(args):
     store, uri, collection = getattr(args, "store", "local"), getattr(args, "milvus_uri", None), \
         getattr(args, "collection", None)
     if store != "milvus":
-        if uri or collection:
+        if args.command == "build" and (uri or collection):  # serve's --milvus-uri is where it reads
             raise BuildError("--milvus-uri and --collection need --store milvus")
         return None
     from search.milvus_build import MilvusTarget

@@ -399,8 +399,10 @@ class MilvusIndex:
         return sorted((_passage(r) for r in rows), key=lambda p: p.ordinal)
 
     def count(self) -> int:
-        """Live passages Milvus holds for this commit (``jisr check`` compares it with the manifest)."""
-        return len(self.ids())
+        """Rows Milvus holds up to this commit (``jisr check`` compares them with the manifest's passages:
+        more means rows a build killed after its commit left, which the next build deletes)."""
+        found = _rows(self.client, self.collection, self.live, ["count(*)"])
+        return int(found[0]["count(*)"]) if found else 0
 
     def close(self) -> None:
         self.client.close()

@@ -145,8 +145,11 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
     shutil.copytree(SEEDS, corpus)
     (corpus / "b.txt").write_text("عنوان\nنص أول عن المكتبة.\n", encoding="utf-8")
     index = tmp_path / "index"
+    before = _listeners()
     build(corpus, index, tiny_model, milvus=MilvusTarget())
     first = Searcher.open(index, tiny_model)
+    opened = _listeners() - before  # embedded Milvus Lite serves its client over gRPC: on loopback only
+    assert opened and all(_loopback(address) for address, _ in opened), opened
     answer = first.search("المكتبة", mode="lexical")["results"]
     first.index.close()
 

@@ -7,6 +7,7 @@ benchmarks/results/milvus_parity.md: MRR@10 per store, mode and query language, 
 queries whose top 10 is the same (order and passages), the largest score difference, build
 times, and each store's time per query (the encoder excluded: it is the same for both). Usage:
     python benchmarks/milvus_parity.py [--xquad ../shared/data/xquad] [--split test] [--modes hybrid ...] [--every N]
+        [--copies N] [--model PATH] [--out FILE]
 """
 from __future__ import annotations
 
@@ -32,15 +33,21 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["tune", "test", "all"])
     parser.add_argument("--modes", nargs="+", default=["hybrid"])
     parser.add_argument("--every", type=int, default=1, help="ask every Nth question only (a quick run)")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="index the corpus this many times (other file names): how cost grows with size")
+    parser.add_argument("--model", default=None, help="a model path (default: the default model)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "milvus_parity.md"))
     args = parser.parse_args()
-    model = load_model(None)
+    model = load_model(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         corpus = work / "corpus"
         corpus.mkdir()
         queries = xquad_corpus([f"{args.xquad}/xquad.ar.json", f"{args.xquad}/xquad.en.json"], corpus)
         queries = [q for q in queries if args.split == "all" or q.split == args.split][::args.every]
+        for copy in range(1, args.copies):
+            for f in sorted(corpus.glob("a*.txt")):
+                (corpus / f"copy{copy}-{f.name}").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         built = {}
         for name, target in (("local", None), ("milvus", MilvusTarget())):
             started = time.perf_counter()
@@ -72,7 +79,8 @@ def main() -> None:
             rows.append((mode, "same top 10", same, len(queries), worst))
             rows.append((mode, "ms per query", *(1000 * seconds[n] / len(queries) for n in ("local", "milvus"))))
     lines = [f"# Milvus store vs local store: XQuAD {args.split} half"
-             f"{f', every {args.every}th question' if args.every > 1 else ''}, default model", "",
+             f"{f', every {args.every}th question' if args.every > 1 else ''}"
+             f"{f', corpus x{args.copies}' if args.copies > 1 else ''}, {args.model or 'default model'}", "",
              f"CPU: {cpu()}", f"Passages: {searchers['local'].size} in each store. "
              f"Build: local {built['local']:.1f} s, Milvus Lite {built['milvus']:.1f} s.", "",
              "| mode | query language | queries | MRR@10 local | MRR@10 Milvus |", "|---|---|---|---|---|"]

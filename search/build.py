@@ -28,6 +28,7 @@ from sentence_transformers import SentenceTransformer
 from embeddings import model_fingerprint, model_name
 from embeddings.batching import document_lengths, encode_documents
 from search import ann, preflight, store
+from search import manifest as manifests
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
 from search.readers import RecordFields
@@ -195,12 +196,17 @@ class _Build:
         self._remember(m)
         return m["files"], nxt
 
-    def _on_milvus(self) -> bool:
+    def _current_manifest(self) -> dict | None:
+        """The live commit's manifest, checked, without opening its data; None if there is none or it is damaged."""
         try:
             path = store.current_commit(self.index_dir)
-            return path is not None and store.on_milvus(json.loads(path.read_text(encoding="utf-8")))
-        except (store.IndexUnavailable, OSError, ValueError, AttributeError):
-            return False
+            return manifests.check(json.loads(path.read_text(encoding="utf-8")), str(self.index_dir)) if path else None
+        except (store.IndexUnavailable, OSError, ValueError):
+            return None
+
+    def _on_milvus(self) -> bool:
+        m = self._current_manifest()
+        return m is not None and store.on_milvus(m)
 
     def _remember(self, m: dict) -> None:
         """The previous commit's corpus files and skips, so unchanged files are not read again."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search import manifest as manifests
 from search import store
 from search.build import BuildError, _Build, passage_input
 from search.chunking import Passage
@@ -63,11 +62,7 @@ class MilvusBuild(_Build):
 
     def _previous(self) -> tuple[dict, int]:
         nxt = self._next_generation()
-        try:
-            path = store.current_commit(self.index_dir)
-            m = manifests.check(json.loads(path.read_text(encoding="utf-8")), str(self.index_dir)) if path else None
-        except (store.IndexUnavailable, OSError, ValueError):
-            m = None
+        m = self._current_manifest()
         if m is None or not store.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
                 {k: self.store_spec[k] for k in ("uri", "collection")}:
             return {}, nxt

@@ -362,6 +362,9 @@ class MilvusIndex:
         for chunk in _chunks([int(i) for i in ids]):
             for r in _rows(self.client, self.collection, _in("id", chunk), ["id"] + fields):
                 found[int(r["id"])] = r
+        if len(found) < len(set(int(i) for i in ids)):  # a newer build deleted a row this search had found
+            raise IndexUnavailable(f"the index at {self.directory} was updated during this search: search again "
+                                   "(or reopen it: it now has a newer commit)")
         return found
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:

@@ -109,6 +109,9 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert json.loads(found.stdout)["results"][0]["doc_id"] == "library.txt"
 
         # change one file and remove another: the update reuses vectors, and Milvus keeps only the live rows
+        reader = Searcher.open(index, tiny_model, milvus_uri=uri)  # a reader of the first commit, kept open
+        replaced = [pid for pid, p in zip(reader.index.ids(), reader.index.passages(reader.index.ids()))
+                    if p.doc_id == "library.txt"]
         (corpus / "library.txt").write_text("مكتبة الإسكندرية\nمكتبة الإسكندرية مكتبة عامة كبيرة في مصر.\n\n"
                                             "افتتحت عام ٢٠٠٢.\n", encoding="utf-8")
         (corpus / "extra.txt").write_text("خبر\nخبر قصير عن الطقس.\n", encoding="utf-8")
@@ -116,6 +119,10 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
                      "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
         assert again.returncode == 0, again.stderr
         assert " reused" in again.stdout and "0 reused" not in again.stdout
+        with pytest.raises(store.IndexUnavailable, match="updated during this search"):
+            reader.index.passages(replaced)  # its rows were replaced: a clear error (a 503), not a KeyError
+        assert "library.txt" not in {r["doc_id"] for r in reader.search("مكتبة الإسكندرية", lang="any")["results"]}
+        reader.index.close()
         (corpus / "extra.txt").unlink()
         third = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
                      "--store", "milvus", "--milvus-uri", uri, "--collection", "news")

@@ -46,8 +46,7 @@ def write(folder: Path, texts: Iterable[str]) -> int:
     keys, tf = np.unique(term_rank * max(n, 1) + row_of, return_counts=True)
     term_of, row_of = np.divmod(keys, max(n, 1))
     length = np.asarray(lengths, np.float64)
-    norm = K1 * ((1 - B) + B * length / (length.mean() if n else 1.0))
-    weights = (tf / (norm[row_of] + tf)).astype(np.float32)
+    weights = saturation(tf, length[row_of], length.mean() if n else 1.0)
     starts = np.searchsorted(term_of, np.arange(len(words) + 1)).astype(np.int64)
     np.save(folder / "terms.npy", words)
     np.save(folder / "starts.npy", starts)
@@ -74,6 +73,17 @@ class Postings:
         return None
 
 
+def saturation(tf: np.ndarray, length: np.ndarray, mean_length: float) -> np.ndarray:
+    """BM25's term-frequency part of each posting (term count ``tf`` in a text of ``length`` terms), float32."""
+    norm = K1 * ((1 - B) + B * length / mean_length)
+    return (tf / (norm + tf)).astype(np.float32)
+
+
+def coverage(words: Sequence[str], known: set[str]) -> float:
+    """The share of a query's words that the index holds at all."""
+    return sum(w in known for w in words) / len(words) if words else 0.0
+
+
 def idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -88,7 +98,7 @@ def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndar
     n = sum(p.size for p in segments)
     df = [sum(spans[i][1] - spans[i][0] for spans in found if spans[i]) for i in range(len(unique))]
     known = {t for t, d in zip(unique, df) if d}
-    coverage = sum(w in known for w in words) / len(words) if words else 0.0
+    share = coverage(words, known)
     # a repeated query term counts each time, as in bm25s
     weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
     out = []
@@ -106,7 +116,7 @@ def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndar
             total = np.bincount(rows, weights, minlength=p.size)
             rows = np.flatnonzero(total)
             out.append((rows, total[rows].astype(np.float32)))
-    return out, coverage
+    return out, share
 
 
 def top(ids: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -103,7 +103,7 @@ class MilvusBuild(_Build):
         return known
 
     def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-        lengths = self.milvus.add({d.id: d.sha256 for d, _ in batch}, passages, vectors, sentence_vectors)
+        lengths = self.milvus.add(passages, vectors, sentence_vectors)
         for d, ps in batch:
             self.files[d.id] = {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),
                                 "sentences": sum(len(p.sentences) for p in ps), "terms": 0, "encoding": d.encoding}

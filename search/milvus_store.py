@@ -148,7 +148,6 @@ class MilvusWriter:
         schema.add_field("gen", DataType.INT64)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=MAX_TEXT)
         if passages:
-            schema.add_field("doc_sha", DataType.VARCHAR, max_length=64)
             for field in ("title", "source", "text", "sentences", "locator"):
                 schema.add_field(field, DataType.VARCHAR, max_length=MAX_TEXT)
             for field in ("ordinal", "start", "end"):
@@ -203,16 +202,15 @@ class MilvusWriter:
         return [(_passage(r), np.asarray(r["vector"], np.float32), sentences.get(r["id"], np.zeros((0, self.dim))))
                 for r in rows]
 
-    def add(self, documents: dict[str, str], passages: Sequence[Passage], vectors: np.ndarray,
-            sentence_vectors: np.ndarray) -> list[int]:
-        """Insert passages (of ``documents``: id -> sha256) and their sentences; return each passage's term count."""
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> list[int]:
+        """Insert passages and their sentences; return each passage's term count."""
         rows, sentence_rows, lengths, s = [], [], [], 0
         for p, v in zip(passages, vectors):
             pid = (self.gen << 32) | self.passage_seq
             self.passage_seq += 1
             terms = lexical.terms(p.text)
             lengths.append(len(terms) or 1)  # an empty text still has a length, as in search.lexical
-            row = {"id": pid, "gen": self.gen, "doc_id": p.doc_id, "doc_sha": documents[p.doc_id], "title": p.title,
+            row = {"id": pid, "gen": self.gen, "doc_id": p.doc_id, "title": p.title,
                    "source": p.source, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
                    "text": p.text, "sentences": json.dumps(p.sentences),
                    "locator": json.dumps(p.locator, ensure_ascii=False), "terms": " ".join(terms),
@@ -332,7 +330,7 @@ class MilvusIndex:
         words = [t[:lexical.MAX_TERM] for t in arabic.terms(query, stems=False)]
         df = {t: self._document_frequency(t) for t in unique}
         known = {t for t, d in df.items() if d}
-        coverage = sum(w in known for w in words) / len(words) if words else 0.0
+        coverage = lexical.coverage(words, known)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), coverage)
         if not known or not self.size:
             return empty
@@ -349,10 +347,10 @@ class MilvusIndex:
         ids, scores = [], []
         for r in rows:
             terms = r["terms"].split(" ") if r["terms"] else []
-            norm = lexical.K1 * ((1 - lexical.B) + lexical.B * (len(terms) or 1) / avgdl)
-            counts = {t: terms.count(t) for t in weight}
+            tf = np.array([terms.count(t) for t in weight], np.float64)
+            saturated = lexical.saturation(tf, np.full(len(tf), len(terms) or 1, np.float64), avgdl)
             ids.append(int(r["id"]))
-            scores.append(sum(w * np.float32(counts[t] / (norm + counts[t])) for t, w in weight.items()))
+            scores.append(sum(w * s for w, s in zip(weight.values(), saturated)))
         ids, scores = np.array(ids, np.int64), np.array(scores, np.float32)
         keep = scores > 0
         return lexical.top(ids[keep], scores[keep], n) + (coverage,)

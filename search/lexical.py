@@ -10,7 +10,7 @@ The formula is bm25s's default ("lucene": k1=1.5, b=0.75), and a test checks the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -79,9 +79,17 @@ def saturation(tf: np.ndarray, length: np.ndarray, mean_length: float) -> np.nda
     return (tf / (norm + tf)).astype(np.float32)
 
 
-def coverage(words: Sequence[str], known: set[str]) -> float:
-    """The share of a query's words that the index holds at all."""
-    return sum(w in known for w in words) / len(words) if words else 0.0
+def coverage(words: Sequence[str], df: Mapping[str, int], n: int) -> float:
+    """The share of a query's words that the index holds, each word weighted by its IDF.
+
+    A word that every passage has tells nothing: an English hadith translation's "ﷺ" reads as four
+    Arabic words found in nearly every hadith, and counted by number they made BM25 a full part
+    of an English query's ranking. Weighted by IDF (a word the index lacks weighs the most), such a
+    query scores near 0 and an Arabic query near 1.
+    """
+    weights = [idf(df.get(w, 0), n) for w in words]
+    total = sum(weights)
+    return sum(x for w, x in zip(words, weights) if df.get(w, 0)) / total if total else 0.0
 
 
 def idf(df: int, n: int) -> float:
@@ -89,16 +97,15 @@ def idf(df: int, n: int) -> float:
 
 
 def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
-    """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the share of
-    the query's words (not stems) that occur in any segment at all."""
+    """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the
+    IDF-weighted share of the query's words (not stems) that occur in any segment (:func:`coverage`)."""
     query_terms = terms(query)
     unique = list(dict.fromkeys(query_terms))
     words = [t[:MAX_TERM] for t in arabic.terms(query, stems=False)]
     found = [[p.lookup(t) for t in unique] for p in segments]  # per segment, per unique term: a slice or None
     n = sum(p.size for p in segments)
     df = [sum(spans[i][1] - spans[i][0] for spans in found if spans[i]) for i in range(len(unique))]
-    known = {t for t, d in zip(unique, df) if d}
-    share = coverage(words, known)
+    share = coverage(words, dict(zip(unique, df)), n)
     # a repeated query term counts each time, as in bm25s
     weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
     out = []

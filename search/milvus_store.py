@@ -330,7 +330,7 @@ class MilvusIndex:
         words = [t[:lexical.MAX_TERM] for t in arabic.terms(query, stems=False)]
         df = {t: self._document_frequency(t) for t in unique}
         known = {t for t, d in df.items() if d}
-        coverage = lexical.coverage(words, known)
+        coverage = lexical.coverage(words, df, self.size)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), coverage)
         if not known or not self.size:
             return empty

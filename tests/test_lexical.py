@@ -54,12 +54,23 @@ def test_a_passage_scores_the_same_whichever_segment_holds_it(tmp_path):
         assert (split > 0).tolist() == (dense(one, len(TEXTS)) > 0).tolist()
 
 
-def test_coverage_is_the_share_of_query_words_the_texts_hold(tmp_path):
+def test_coverage_is_the_share_of_query_words_the_texts_hold_weighted_by_idf(tmp_path):
     segment = postings(tmp_path, TEXTS)
     result, coverage = lexical.scores([segment], "Putin ordered بوتين موسكو")
-    assert coverage == 0.5
+    unknown, known = lexical.idf(0, len(TEXTS)), lexical.idf(2, len(TEXTS))  # بوتين and موسكو: 2 texts each
+    assert coverage == pytest.approx(2 * known / (2 * unknown + 2 * known))
+    assert 0 < coverage < 0.5  # by count it would be half; the words the texts lack weigh more
     scores = dense(result, len(TEXTS))
     assert scores[0] > 0 and scores[2] > 0 and scores[1] == 0
+
+
+def test_words_that_every_text_has_give_an_english_query_almost_no_coverage(tmp_path):
+    # English hadith translations write "ﷺ", which reads as four Arabic words that every hadith has
+    hadiths = [f"قال رسول الله صلى الله عليه وسلم {w}" for w in ("الصلاة", "الصيام", "الزكاة", "الحج", "الصدقة")]
+    _, coverage = lexical.scores([postings(tmp_path, hadiths)], "The Messenger of Allah ﷺ said: fasting is a shield")
+    assert coverage < 0.05  # counted by words, it was 4 of 12
+    _, arabic = lexical.scores([postings(tmp_path, hadiths, "again")], "رسول الله الصيام")
+    assert arabic == 1.0
 
 
 @pytest.mark.parametrize("query", ["Which carrier?", "", "!!!"])

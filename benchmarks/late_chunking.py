@@ -1,0 +1,90 @@
+"""Measure one lever of issue 9: sentence vectors pooled from the passage's own token embeddings.
+
+jisr embeds every sentence again on its own, about doubling a build's encoder work. "Late chunking"
+instead mean-pools, for each sentence, the passage's token embeddings over that sentence's tokens,
+so one encoder pass gives the passage and all its sentences. This measures whether the rankings
+that use sentence vectors (sentence, hybrid) hold when the index's sentence vectors are replaced
+by late-chunked ones, on both labeled sets' halves (a passage longer than one window keeps its
+stored sentence vectors; their number is printed). Usage:
+    pip install 'jisr[eval]'
+    python benchmarks/late_chunking.py [--xquad ../shared/data/xquad] [--work DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from contention import ROOT, cpu
+from embeddings import load_model
+from fit_lexical_weight import CELLS, mrr
+from fit_query_centering import labeled_sets
+from search.query_centering import encode_queries
+
+
+def late_chunked(model, index) -> tuple[list[np.ndarray], int]:
+    """Per passage, its sentences' vectors pooled from its token embeddings; and how many passages kept
+    their stored vectors (longer than one window)."""
+    prompt = model.prompts.get("document", "")
+    passages = index.passages(np.arange(index.size))
+    counts, stored = index.sentence_vectors(np.arange(index.size))
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    out, kept = [], 0
+    for i, p in enumerate(passages):
+        tokens = model.encode_document([p.text], output_value="token_embeddings")[0].float().numpy()
+        offsets = model.tokenizer(prompt + p.text, return_offsets_mapping=True)["offset_mapping"]
+        own = stored[bounds[i]:bounds[i + 1]]
+        if len(offsets) != len(tokens) or len(p.sentences) != len(own):
+            out.append(own)
+            kept += 1
+            continue
+        starts, ends = (np.array([o[j] for o in offsets]) - len(prompt) for j in (0, 1))
+        vectors = []
+        for (a, b), fallback in zip(p.sentences, own):
+            inside = (starts >= a) & (ends <= b) & (ends > starts)
+            v = tokens[inside].mean(0) if inside.any() else fallback
+            vectors.append(v / np.linalg.norm(v))
+        out.append(np.asarray(vectors, np.float32).reshape(len(own), -1))
+    return out, kept
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "late_chunking.md"))
+    args = parser.parse_args()
+    print(f"CPU: {cpu()}", flush=True)
+    model = load_model()
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = labeled_sets(Path(args.work or tmp), args.xquad, model)
+        for name, (searcher, queries) in sets.items():
+            vectors = encode_queries(model, [q.text for q in queries], batch_size=64)
+            for mode in ("sentence", "hybrid"):
+                rows.setdefault(f"{mode}, sentences embedded alone (shipped)", {}).update(
+                    {(name, *k): v for k, v in mrr(searcher, queries, vectors, mode).items()})
+            late, kept = late_chunked(model, searcher.index)
+            print(f"{name}: {len(late)} passages, {kept} kept their stored sentence vectors", flush=True)
+            index = searcher.index
+            index.sentence_vectors = lambda ids, late=late: (  # noqa: E731 - this run's stand-in store
+                np.array([len(late[i]) for i in ids], np.int64),
+                np.concatenate([late[i] for i in ids]) if len(ids) else np.zeros((0, late[0].shape[1]), np.float32))
+            for mode in ("sentence", "hybrid"):
+                rows.setdefault(f"{mode}, late-chunked sentences", {}).update(
+                    {(name, *k): v for k, v in mrr(searcher, queries, vectors, mode).items()})
+    lines = ["# Late-chunked sentence vectors against sentences embedded alone", "",
+             "Written by `python benchmarks/late_chunking.py`; do not edit by hand. MRR@10.", "", f"CPU: {cpu()}", "",
+             "| ranking | " + " | ".join(f"{n} {lang} tune | {n} {lang} held-out" for n, lang in CELLS) + " |",
+             "|---|" + "---|" * (2 * len(CELLS))]
+    for label in sorted(rows):
+        lines.append(f"| {label} | " + " | ".join(f"{rows[label][n, lang, s]:.4f}" for n, lang in CELLS
+                                                for s in ("tune", "test")) + " |")
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

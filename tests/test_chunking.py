@@ -4,12 +4,9 @@ import pytest
 
 from search.chunking import ChunkSettings, chunk, is_boilerplate, sentence_spans
 from search.documents import Document, read_corpus
+from tests.conftest import word_counts
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
-
-
-def words(texts: list[str]) -> list[int]:
-    return [len(text.split()) + 2 for text in texts]
 
 
 def doc(text: str, name: str = "d.txt") -> Document:
@@ -25,7 +22,7 @@ def test_seed_article_passages_as_a_careful_reader_splits_it():
                 lines[15] + "\n" + lines[16], lines[18], lines[20]]
     documents, skipped = read_corpus(SEED.parent)
     assert skipped == []
-    passages = chunk(documents[0], words)
+    passages = chunk(documents[0], word_counts)
     assert [p.text for p in passages] == expected
     assert passages[7].text.startswith("تنسيق مشترك\nوفي السياق، ذكر الكرملين أن بوتين أجرى مباحثات عبر الهاتف")
     assert documents[0].title == "بوتين يأمر بالتنسيق مع فرنسا والعمل كحليفيْن"
@@ -38,7 +35,7 @@ def test_seed_article_passages_as_a_careful_reader_splits_it():
 
 
 def test_sentences_of_a_passage():
-    passages = chunk(doc(SEED.read_text(encoding="utf-8")), words)
+    passages = chunk(doc(SEED.read_text(encoding="utf-8")), word_counts)
     assert passages[4].sentence_texts() == [
         "ودعا بوتين إلى التنسيق مع الفرنسيين، والعمل معهم كحليفيْن.",
         'وقال إن العمليات العسكرية الروسية في سوريا ضد تنظيم الدولة ستستمر وتتكثف "ليدرك المجرمون أنه لا مفر من العقاب".',
@@ -51,9 +48,9 @@ def test_long_paragraph_split_at_sentence_ends_under_the_window_losing_nothing(l
     sentences = [f"جملة رقم {i} فيها كلمات كثيرة عن الموضوع." for i in range(30)] + ["Is this English? Yes!"]
     paragraph = " ".join(sentences)
     text = "العنوان\n" + paragraph + "\n"
-    passages = chunk(doc(text), words, ChunkSettings(max_tokens=limit))
+    passages = chunk(doc(text), word_counts, ChunkSettings(max_tokens=limit))
     assert len(passages) > 1
-    assert all(n <= limit for n in words([p.text for p in passages]))
+    assert all(n <= limit for n in word_counts([p.text for p in passages]))
     assert " ".join(p.text for p in passages) == paragraph  # every character kept, in order
     assert all(p.text.endswith((".", "!", "?")) for p in passages)  # cut at sentence ends
     for p in passages:
@@ -62,8 +59,8 @@ def test_long_paragraph_split_at_sentence_ends_under_the_window_losing_nothing(l
 
 def test_a_sentence_longer_than_the_window_is_split_at_spaces():
     paragraph = " ".join(f"كلمة{i}" for i in range(50))
-    passages = chunk(doc("t\n" + paragraph), words, ChunkSettings(max_tokens=10))
-    assert all(n <= 10 for n in words([p.text for p in passages]))
+    passages = chunk(doc("t\n" + paragraph), word_counts, ChunkSettings(max_tokens=10))
+    assert all(n <= 10 for n in word_counts([p.text for p in passages]))
     assert " ".join(p.text for p in passages) == paragraph
 
 
@@ -83,7 +80,7 @@ def test_boilerplate(line, expected):
 
 def test_heading_joins_following_paragraph_and_duplicates_drop():
     text = "Title\n\n## Background\n\nFirst paragraph here.\nFirst paragraph here.\nSecond one.\n"
-    passages = chunk(doc(text, "a.md"), words)
+    passages = chunk(doc(text, "a.md"), word_counts)
     assert [p.text for p in passages] == ["## Background\n\nFirst paragraph here.", "Second one."]
 
 
@@ -103,7 +100,7 @@ def _greedy(units: list[str], limit: int) -> list[str]:
     """The packing rule stated simply: grow a piece one unit at a time while it fits."""
     pieces: list[str] = []
     for unit in units:
-        if pieces and words([pieces[-1] + " " + unit])[0] <= limit:
+        if pieces and word_counts([pieces[-1] + " " + unit])[0] <= limit:
             pieces[-1] += " " + unit
         else:
             pieces.append(unit)
@@ -113,7 +110,7 @@ def _greedy(units: list[str], limit: int) -> list[str]:
 @pytest.mark.parametrize("limit", [9, 12, 20, 40])
 def test_packing_by_galloping_gives_the_same_pieces_as_growing_one_sentence_at_a_time(limit):
     sentences = [("كلمة " * (1 + (i * 7) % 6)).strip() + "." for i in range(60)]
-    passages = chunk(doc("t\n" + " ".join(sentences)), words, ChunkSettings(max_tokens=limit))
+    passages = chunk(doc("t\n" + " ".join(sentences)), word_counts, ChunkSettings(max_tokens=limit))
     assert [p.text for p in passages] == _greedy(sentences, limit)
 
 
@@ -159,6 +156,6 @@ def test_markdown_is_indexed_as_the_text_a_reader_sees(tmp_path):
         "دليل القراءة", "فقرة فيها رابط ونص عريض تكمل على سطر ثان.", "خلفية", "بند أول فيه صورة الخريطة",
         "المدينة | السكان", "حلب | كثير"]
     assert [(s.path, "no text" in s.reason) for s in skipped] == [("only-code.md", True)]
-    passages = chunk(documents[0], words)
+    passages = chunk(documents[0], word_counts)
     assert all("http" not in p.text and "**" not in p.text and "print" not in p.text for p in passages)
     assert passages[0].text == "فقرة فيها رابط ونص عريض تكمل على سطر ثان."

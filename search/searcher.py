@@ -40,6 +40,8 @@ class ModelMismatch(store.IndexUnavailable):
 class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
+    lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
+
     def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
                  query_tokens: int | None = None):
         built_with = index.manifest["model"]
@@ -59,7 +61,6 @@ class Searcher:
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens)
-        self.lexical_weight = LEXICAL_WEIGHT
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,

@@ -112,6 +112,8 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     started = time.perf_counter()
     if index_type not in KINDS:
         raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(KINDS)}")
+    if milvus is not None and index_type == "pq":
+        raise BuildError("index type 'pq' is jisr's own store; on Milvus choose auto, flat or ivf (IVF_SQ8)")
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
     try:

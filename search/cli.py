@@ -77,8 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_corpus_options(b, "folder of .txt/.md files and .jsonl/.csv/.tsv exports (default: seeds)")
     b.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
     b.add_argument("--index-type", default="auto", choices=list(KINDS),
-                   help="auto (default): exact search in segments of up to 50,000 passages, an IVF index "
-                        "(recall measured by the build) above; flat: always exact; ivf: always IVF")
+                   help="auto (default): exact search in segments of up to 50,000 passages, PQ fast-scan "
+                        "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
+                        "pq: always PQ; ivf: always IVF with 8-bit codes (on Milvus: its IVF_SQ8)")
     _add_model_options(b, "sentence-transformers model id or path (default: multilingual-e5-small, offline)")
     b.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="encode on a Ray cluster (pip install 'jisr[ray]'): without ADDRESS, a local one on "

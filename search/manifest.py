@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 FORMAT = 3  # 2: the model reads text through embeddings.normalizer; 3: segments (search.store)
-KINDS = ("auto", "flat", "ivf")  # vector index types (search.ann); auto: exact for small segments, else IVF
+KINDS = ("auto", "flat", "pq", "ivf")  # vector index types (search.ann); auto: exact for small segments, else PQ
 
 _SEGMENT = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")
 _DELETES = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.[0-9]{8}\.npy")

@@ -124,12 +124,12 @@ class SegmentWriter:
         vectors = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
         sentences = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
         kind = ann.choose(index_kind, n)
-        if kind == "ivf" and n:
+        if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
             probe = sentences if len(sentences) else vectors
             queries = np.asarray(probe[np.sort(rng.choice(len(probe), min(len(probe), ann.PROBE_QUERIES),
                                                           replace=False))], np.float32)
-            vector_index = ann.train_ivf(folder, vectors, queries, candidates)
+            vector_index = (ann.train_ivf if kind == "ivf" else ann.train_pq)(folder, vectors, queries, candidates)
         else:
             vector_index = {"kind": "flat"}
         names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != BUILDING)

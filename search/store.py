@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search import lexical
+from search import ann, lexical
 from search import manifest as manifests
 from search.chunking import Passage
 from search.manifest import FORMAT, IndexUnavailable  # noqa: F401
@@ -165,25 +165,29 @@ class StoredIndex:
         return counts, out
 
     def dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
-        """The ``n`` best live passages of each segment by its vector index (exact or IVF)."""
-        found = []
+        """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
+        indexes propose, sorted by id: the same ``n`` however the passages are split into segments."""
+        ids, cosines = [], []
         for base, seg, gone in zip(self.bases, self.segments, self.deleted):
             deleted = int(gone.sum())
             if seg.size - deleted <= 0:
                 continue
-            _, rows = seg.vector_index.search(q[None, :], min(n + deleted, seg.size))
-            rows = rows[0][rows[0] >= 0]
-            found.append(rows[~gone[rows]][:n] + base)
-        return np.concatenate(found) if found else np.zeros(0, np.int64)
+            _, rows = seg.vector_index.search(q[None, :], min(ann.depth(seg.meta["vector_index"], n) + deleted,
+                                                              seg.size))
+            rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
+            rows = rows[~gone[rows]]
+            ids.append(rows + base)
+            cosines.append(np.asarray(seg.vectors[rows], np.float32) @ q)
+        if not ids:
+            return np.zeros(0, np.int64)
+        ids, cosines = np.concatenate(ids), np.concatenate(cosines)
+        return lexical.top(ids, cosines, n)[0]
 
     def lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
         """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
-        per_segment, coverage = lexical.scores([s.postings for s in self.segments], query)
-        ids, scores = [], []
-        for (rows, score), base, gone in zip(per_segment, self.bases, self.deleted):
-            keep = ~gone[rows]
-            ids.append(rows[keep] + base)
-            scores.append(score[keep])
+        per_segment, coverage = lexical.best([s.postings for s in self.segments], query, n, self.deleted)
+        ids = [rows + base for (rows, _), base in zip(per_segment, self.bases)]
+        scores = [score for _, score in per_segment]
         ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
         return lexical.top(ids, scores, n) + (coverage,)
 

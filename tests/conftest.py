@@ -39,6 +39,14 @@ def word_counts(texts: list[str]) -> list[int]:
     return [len(text.split()) + 2 for text in texts]
 
 
+def more_passages(corpus: Path, files: int = 6, paragraphs: int = 8) -> None:
+    """Add ``files`` short Arabic documents of ``paragraphs`` passages each: a corpus past the seeds' 10 passages."""
+    for i in range(files):
+        (corpus / f"extra{i}.txt").write_text("\n\n".join(
+            f"فقرة رقم {i} {j} عن موضوع مختلف في الأخبار والسياسة والرياضة" for j in range(paragraphs)),
+            encoding="utf-8")
+
+
 def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: int = 64, windowed: bool = False):
     """A random 2-layer BERT with a Unigram tokenizer trained on the seed text, saved as sentence-transformers."""
     import torch

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import store
+from search import ann, store
 from search.build import BuildError, build
 from search.searcher import ModelMismatch, Searcher
-from tests.conftest import ROOT, SEEDS, build_tiny_model, live_segments, segments_on_disk
+from tests.conftest import ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk
 
 
 @pytest.fixture
@@ -62,16 +62,21 @@ def test_opening_with_a_different_model_is_refused(corpus, tmp_path, tiny_model)
         Searcher.open(tmp_path / "index", other)
 
 
-def test_an_ivf_index_records_its_parameters_and_finds_the_same_top_passages(corpus, tmp_path, tiny_model):
+@pytest.mark.parametrize("kind", ["ivf", "pq"])
+def test_an_approximate_index_records_its_parameters_and_finds_the_same_top_passages(corpus, tmp_path, tiny_model,
+                                                                                    kind, monkeypatch):
+    more_passages(corpus)  # PQ trains 16 centroids a sub-quantizer: more passages than the seeds have
+    monkeypatch.setattr(ann, "PQ_MIN", 16)
     build(corpus, tmp_path / "flat", tiny_model, index_type="flat")
-    build(corpus, tmp_path / "ivf", tiny_model, index_type="ivf")
-    index = store.load(tmp_path / "ivf")
-    assert index.manifest["index"] == {"type": "ivf", "metric": "inner_product"}
+    build(corpus, tmp_path / kind, tiny_model, index_type=kind)
+    index = store.load(tmp_path / kind)
+    assert index.manifest["index"] == {"type": kind, "metric": "inner_product"}
     params = index.segments[0].meta["vector_index"]
-    assert params["kind"] == "ivf" and params["recall@10"] >= 0.97 and 1 <= params["nprobe"] <= params["nlist"]
-    flat, ivf = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / "ivf", tiny_model)
+    assert params["kind"] == kind and params["recall@10"] >= 0.97
+    assert 1 <= params["nprobe"] <= params["nlist"] if kind == "ivf" else params["depth"] >= params["candidates"]
+    flat, approximate = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / kind, tiny_model)
     for q in ("بوتين", "Syria", "حاملة الطائرات"):
-        assert flat.search(q, k=3, mode="dense")["results"] == ivf.search(q, k=3, mode="dense")["results"]
+        assert flat.search(q, k=3, mode="dense")["results"] == approximate.search(q, k=3, mode="dense")["results"]
 
 
 def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, tiny_model, monkeypatch):

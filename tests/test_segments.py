@@ -12,7 +12,7 @@ import pytest
 from search import ann, store
 from search.build import build
 from search.searcher import Searcher
-from tests.conftest import ROOT, SEEDS, live_segments, segments_on_disk
+from tests.conftest import ROOT, SEEDS, live_segments, more_passages, segments_on_disk
 from tests.test_cli import jisr
 
 WORDS = ["الطقس", "المطر", "دمشق", "القاهرة", "الاقتصاد", "النفط", "الكرة", "المدرسة", "الجامعة", "البحر"]
@@ -158,19 +158,45 @@ def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering
     assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
 
 
-def test_ivf_recall_is_measured_and_met_on_clustered_vectors(tmp_path):
+@pytest.mark.parametrize("kind", ["ivf", "pq"])
+def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, kind):
     rng = np.random.default_rng(1)
     centers = rng.normal(size=(50, 48))
     vectors = centers[rng.integers(0, 50, 20_000)] + 0.6 * rng.normal(size=(20_000, 48))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
     queries = np.asarray(vectors[:200], np.float32) + 0.3 * rng.normal(size=(200, 48)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    params = ann.train_ivf(tmp_path, vectors, queries, candidates=50)
+    params = (ann.train_ivf if kind == "ivf" else ann.train_pq)(tmp_path, vectors, queries, candidates=50)
     index = ann.load(tmp_path, params, vectors)
-    assert params["recall@10"] >= ann.RECALL_TARGET and params["nlist"] > 1
-    assert ann.recall_at_10(index, vectors, queries, 50) == pytest.approx(params["recall@10"], abs=1e-4)
-    index.nprobe = 1
+    assert params["kind"] == kind and params["recall@10"] >= ann.RECALL_TARGET
+    depth = ann.depth(params, 50)
+    assert ann.recall_at_10(index, vectors, queries, depth) == pytest.approx(params["recall@10"], abs=1e-4)
+    if kind == "ivf":
+        assert params["nlist"] > 1
+        index.nprobe = 1
+    else:
+        assert params["m"] == 24 and 50 <= depth < len(vectors)
     assert ann.recall_at_10(index, vectors, queries, 10) < params["recall@10"]  # the measure can fail
+
+
+def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch):
+    import search.build
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    more_passages(corpus)
+    build(corpus, tmp_path / "one", tiny_model)
+    monkeypatch.setattr(search.build, "SEGMENT_PASSAGES", 12)
+    monkeypatch.setattr(search.build, "MAX_SMALL_SEGMENTS", 100)
+    build(corpus, tmp_path / "many", tiny_model, batch_passages=4)
+    one, many = store.load(tmp_path / "one"), store.load(tmp_path / "many")
+    assert len(one.segments) == 1 and len(many.segments) >= 3
+    text = {i: p.text for i, p in zip(one.ids(), one.passages(one.ids()))}
+    text_many = {i: p.text for i, p in zip(many.ids(), many.passages(many.ids()))}
+    for query in ("بوتين", "Syria", "الرياضة"):
+        q = tiny_model.encode_query([query], normalize_embeddings=True)[0]
+        found = [sorted(t[i] for i in index.dense_candidates(q, 5)) for index, t in ((one, text), (many, text_many))]
+        assert found[0] == found[1] and len(found[0]) == 5
 
 
 def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, tiny_model_path):

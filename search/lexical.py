@@ -96,33 +96,63 @@ def idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
-    """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the
-    IDF-weighted share of the query's words (not stems) that occur in any segment (:func:`coverage`)."""
+def _query(segments: Sequence[Postings], query: str):
+    """Per unique query term: its BM25 weight (count x IDF over all segments) and its posting span in
+    each segment (or None); and the query's word coverage (:func:`coverage`)."""
     query_terms = terms(query)
     unique = list(dict.fromkeys(query_terms))
     words = [t[:MAX_TERM] for t in arabic.terms(query, stems=False)]
     found = [[p.lookup(t) for t in unique] for p in segments]  # per segment, per unique term: a slice or None
     n = sum(p.size for p in segments)
     df = [sum(spans[i][1] - spans[i][0] for spans in found if spans[i]) for i in range(len(unique))]
-    share = coverage(words, dict(zip(unique, df)), n)
     # a repeated query term counts each time, as in bm25s
     weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
+    return weight, df, found, coverage(words, dict(zip(unique, df)), n)
+
+
+def _add_up(p: Postings, pieces: list[tuple[slice, float]], deleted: np.ndarray | None = None,
+            n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, BM25) of the rows in the postings ``pieces`` ((span, term weight)) of one segment,
+    less the ``deleted`` rows (a mask); with ``n``, only the ``n`` best of them, sorted by row."""
+    if not pieces:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    rows = np.concatenate([p.rows[s] for s, _ in pieces])
+    weights = np.concatenate([p.weights[s] * np.float32(w) for s, w in pieces])
+    if len(rows) * 8 < p.size:  # few postings: add them up sparsely
+        rows, where = np.unique(rows, return_inverse=True)
+        rows, total = rows.astype(np.int64), np.bincount(where, weights).astype(np.float32)
+        if deleted is not None:
+            rows, total = rows[~deleted[rows]], total[~deleted[rows]]
+        return (rows, total) if n is None else top(rows, total, n)
+    total = np.bincount(rows, weights, minlength=p.size)
+    if deleted is not None:
+        total[deleted] = 0
+    if n is not None and 0 < n < p.size:  # the n best straight from the dense sums, no list of every match
+        rows = np.sort(np.argpartition(-total, n - 1)[:n])
+        rows = rows[total[rows] > 0]
+    else:
+        rows = np.flatnonzero(total)
+    return rows, total[rows].astype(np.float32)
+
+
+def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the
+    IDF-weighted share of the query's words (not stems) that occur in any segment (:func:`coverage`)."""
+    weight, _, found, share = _query(segments, query)
+    return [_add_up(p, [(slice(*span), w) for span, w in zip(spans, weight) if span])
+            for p, spans in zip(segments, found)], share
+
+
+def best(segments: Sequence[Postings], query: str, n: int, deleted: Sequence[np.ndarray]
+         ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """As :func:`scores`, over live rows only (``deleted``: a mask per segment), and only each
+    segment's ``n`` best: the ``n`` best of all are among them, and a common word's postings no
+    longer cost a sort of every passage that has it."""
+    weight, _, found, share = _query(segments, query)
     out = []
-    for p, spans in zip(segments, found):
+    for p, spans, gone in zip(segments, found, deleted):
         pieces = [(slice(*span), w) for span, w in zip(spans, weight) if span]
-        if not pieces:
-            out.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
-            continue
-        rows = np.concatenate([p.rows[s] for s, _ in pieces])
-        weights = np.concatenate([p.weights[s] * np.float32(w) for s, w in pieces])
-        if len(rows) * 8 < p.size:  # few postings: add them up sparsely
-            rows, where = np.unique(rows, return_inverse=True)
-            out.append((rows.astype(np.int64), np.bincount(where, weights).astype(np.float32)))
-        else:
-            total = np.bincount(rows, weights, minlength=p.size)
-            rows = np.flatnonzero(total)
-            out.append((rows, total[rows].astype(np.float32)))
+        out.append(_add_up(p, pieces, gone, n))
     return out, share
 
 

@@ -85,3 +85,26 @@ def test_postings_are_memory_mapped_and_files_that_disagree_are_refused(tmp_path
     np.save(tmp_path / "seg" / "starts.npy", np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="disagree"):
         lexical.Postings(tmp_path / "seg", len(TEXTS))
+
+
+def test_best_keeps_each_segments_n_best_live_passages_and_they_hold_the_n_best_of_all(tmp_path):
+    rng = np.random.default_rng(3)
+    words = ["بوتين", "موسكو", "في", "من", "الرئيس", "سوريا", "صواريخ", "الطقس", "حاملة", "البحرية"]
+    texts = [" ".join(rng.choice(words, rng.integers(3, 12))) for _ in range(300)]
+    for row in (5, 7, 130, 260):  # a rare word: few postings are added up sparsely
+        texts[row] += " فريد"
+    parts = [postings(tmp_path, texts[a:b], f"p{a}") for a, b in ((0, 120), (120, 250), (250, 300))]
+    deleted = [rng.random(p.size) < 0.2 for p in parts]
+    bases = [0, 120, 250]
+    for query in ("الرئيس بوتين في موسكو", "في من", "صواريخ سوريا", "فريد", "فريد في", "Putin"):
+        full, coverage = lexical.scores(parts, query)
+        kept, same = lexical.best(parts, query, 15, deleted)
+        assert same == coverage
+        live = [(r[~d[r]] + b, s[~d[r]]) for (r, s), d, b in zip(full, deleted, bases)]
+        ids, scores = np.concatenate([i for i, _ in live]), np.concatenate([s for _, s in live])
+        found_ids = np.concatenate([r + b for (r, _), b in zip(kept, bases)])
+        found_scores = np.concatenate([s for _, s in kept])
+        assert not np.isin(found_ids, np.concatenate([np.flatnonzero(d) + b for d, b in zip(deleted, bases)])).any()
+        assert all(len(r) <= 15 for r, _ in kept)
+        expected = np.sort(lexical.top(ids, scores, 15)[1])
+        np.testing.assert_allclose(np.sort(lexical.top(found_ids, found_scores, 15)[1]), expected, rtol=1e-6)

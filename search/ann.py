@@ -21,7 +21,7 @@ import numpy as np
 from search.manifest import KINDS
 
 EXACT_UP_TO = 50_000  # "auto": passages in a segment searched exactly; FAISS scans 50k x 384 in ~3 ms
-CANDIDATES = 200  # dense candidates a query re-scores exactly, from each segment
+CANDIDATES = 200  # dense candidates a query keeps, the best by exact cosine of all segments' proposals
 RECALL_TARGET = 0.97  # recall@10 of the candidates, after exact re-scoring, against exact search
 PROBE_QUERIES = 200
 PQ_TRAINING = 16_384  # vectors a PQ index is trained on: 16 centroids per sub-quantizer need few

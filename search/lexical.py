@@ -107,7 +107,7 @@ def _query(segments: Sequence[Postings], query: str):
     df = [sum(spans[i][1] - spans[i][0] for spans in found if spans[i]) for i in range(len(unique))]
     # a repeated query term counts each time, as in bm25s
     weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
-    return weight, df, found, coverage(words, dict(zip(unique, df)), n)
+    return weight, found, coverage(words, dict(zip(unique, df)), n)
 
 
 def _add_up(p: Postings, pieces: list[tuple[slice, float]], deleted: np.ndarray | None = None,
@@ -138,7 +138,7 @@ def _add_up(p: Postings, pieces: list[tuple[slice, float]], deleted: np.ndarray 
 def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
     """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the
     IDF-weighted share of the query's words (not stems) that occur in any segment (:func:`coverage`)."""
-    weight, _, found, share = _query(segments, query)
+    weight, found, share = _query(segments, query)
     return [_add_up(p, [(slice(*span), w) for span, w in zip(spans, weight) if span])
             for p, spans in zip(segments, found)], share
 
@@ -148,7 +148,7 @@ def best(segments: Sequence[Postings], query: str, n: int, deleted: Sequence[np.
     """As :func:`scores`, over live rows only (``deleted``: a mask per segment), and only each
     segment's ``n`` best: the ``n`` best of all are among them, and a common word's postings no
     longer cost a sort of every passage that has it."""
-    weight, _, found, share = _query(segments, query)
+    weight, found, share = _query(segments, query)
     out = []
     for p, spans, gone in zip(segments, found, deleted):
         pieces = [(slice(*span), w) for span, w in zip(spans, weight) if span]

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from search.arabic import language
 from search.query_centering import encode_queries
+from search.query_encoder import cut
 
 K = 10
 
@@ -172,14 +173,15 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     """{mode: {split: {query lang: metrics}}} over the given queries."""
     chosen = [q for q in queries if split == "all" or q.split == split]
     started = time.perf_counter()
-    vectors = encode_queries(searcher.model, [q.text for q in chosen], batch_size=64)
+    read = [cut(searcher.model.tokenizer, q.text, searcher.query_tokens)[0] for q in chosen]  # as search reads them
+    vectors = encode_queries(searcher.model, read, batch_size=64)
     encode_seconds = time.perf_counter() - started
     report = {}
     for mode in modes:
         ranks: dict[str, list] = {}
         started = time.perf_counter()
-        for q, v in zip(chosen, vectors):
-            ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
+        for q, text, v in zip(chosen, read, vectors):
+            ids, _, _ = searcher.rank(text, mode, lang="any", vector=v)
             units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[:K * 4])]
             ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
         seconds = encode_seconds + time.perf_counter() - started

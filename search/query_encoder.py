@@ -73,16 +73,19 @@ class QueryEncoder:
             done.set_result((vector, text, count))
 
     def _cut(self, query: str) -> tuple[str, int]:
-        """The query up to its ``tokens``-th token, and how many tokens it had."""
-        tokenizer = self.model.tokenizer
-        if getattr(tokenizer, "is_fast", False):
-            pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
-            count = len(pieces["input_ids"])
-            if count > self.tokens:
-                query = query[:pieces["offset_mapping"][self.tokens - 1][1]].strip()
-        else:
-            ids = tokenizer(query, add_special_tokens=False)["input_ids"]
-            count = len(ids)
-            if count > self.tokens:
-                query = tokenizer.decode(ids[:self.tokens]).strip()
-        return query, count
+        return cut(self.model.tokenizer, query, self.tokens)
+
+
+def cut(tokenizer, query: str, tokens: int) -> tuple[str, int]:
+    """The query up to its ``tokens``-th token, and how many tokens it had: what search reads of it."""
+    if getattr(tokenizer, "is_fast", False):
+        pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
+        count = len(pieces["input_ids"])
+        if count > tokens:
+            query = query[:pieces["offset_mapping"][tokens - 1][1]].strip()
+    else:
+        ids = tokenizer(query, add_special_tokens=False)["input_ids"]
+        count = len(ids)
+        if count > tokens:
+            query = tokenizer.decode(ids[:tokens]).strip()
+    return query, count

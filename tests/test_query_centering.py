@@ -38,9 +38,14 @@ def test_the_default_model_centers_english_queries_in_search_and_eval(default_mo
     plain = default_model.encode_query([english, arabic])
     assert np.allclose(seed_searcher.encode_query(english), center([english], plain[:1], moved)[0], atol=1e-5)
     assert np.allclose(seed_searcher.encode_query(arabic), plain[1], atol=1e-5)
-    seen, rank = [], seed_searcher.rank  # eval ranks with the vectors search would use
-    monkeypatch.setattr(seed_searcher, "rank", lambda *a, vector=None, **k: seen.append(vector) or rank(*a, vector=vector, **k))
-    evaluate(seed_searcher, [Query(english, "en", "tune", {"x"}), Query(arabic, "ar", "tune", {"x"})], ["hybrid"],
-             by_text=False, split="tune")
+    seen, texts, rank = [], [], seed_searcher.rank  # eval ranks with the texts and vectors search would use
+    monkeypatch.setattr(seed_searcher, "rank", lambda text, *a, vector=None, **k:
+                        seen.append(vector) or texts.append(text) or rank(text, *a, vector=vector, **k))
+    long = " ".join([english] * 12)  # past the query token budget: search reads only its beginning
+    evaluate(seed_searcher, [Query(english, "en", "tune", {"x"}), Query(arabic, "ar", "tune", {"x"}),
+                             Query(long, "en", "tune", {"x"})], ["hybrid"], by_text=False, split="tune")
     assert np.allclose(seen[0], seed_searcher.encode_query(english), atol=1e-5)
     assert np.allclose(seen[1], plain[1], atol=1e-5)
+    vector, read, tokens = seed_searcher.read_query(long)
+    assert tokens > seed_searcher.query_tokens and len(read) < len(long)
+    assert texts == [english, arabic, read] and np.allclose(seen[2], vector, atol=1e-5)

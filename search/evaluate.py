@@ -30,7 +30,7 @@ from pathlib import Path
 
 from search.arabic import language
 from search.query_centering import encode_queries
-from search.query_encoder import cut
+from search.query import cut
 
 K = 10
 

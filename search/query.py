@@ -58,3 +58,18 @@ def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
     if mode not in MODES:
         raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     return query.strip(), k, lang, mode
+
+
+def cut(tokenizer, query: str, tokens: int) -> tuple[str, int]:
+    """The query up to its ``tokens``-th token, and how many tokens it had: what search reads of it."""
+    if getattr(tokenizer, "is_fast", False):
+        pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
+        count = len(pieces["input_ids"])
+        if count > tokens:
+            query = query[:pieces["offset_mapping"][tokens - 1][1]].strip()
+    else:
+        ids = tokenizer(query, add_special_tokens=False)["input_ids"]
+        count = len(ids)
+        if count > tokens:
+            query = tokenizer.decode(ids[:tokens]).strip()
+    return query, count

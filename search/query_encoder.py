@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
+from search.query import cut
 from search.query_centering import encode_queries, shift
 
 BATCH = 8
@@ -59,8 +60,8 @@ class QueryEncoder:
 
     def _encode(self, work: list[tuple[str, Future]]) -> None:
         try:
-            cut = [self._cut(query) for query, _ in work]
-            vectors = encode_queries(self.model, [text for text, _ in cut])
+            read = [cut(self.model.tokenizer, query, self.tokens) for query, _ in work]
+            vectors = encode_queries(self.model, [text for text, _ in read])
             self.batches += 1
         except Exception as exc:  # noqa: BLE001 - the callers get it; this thread goes on
             if len(work) > 1:  # one bad query must not fail the others encoded with it
@@ -69,23 +70,5 @@ class QueryEncoder:
             else:
                 work[0][1].set_exception(exc)
             return
-        for (_, done), (text, count), vector in zip(work, cut, vectors):
+        for (_, done), (text, count), vector in zip(work, read, vectors):
             done.set_result((vector, text, count))
-
-    def _cut(self, query: str) -> tuple[str, int]:
-        return cut(self.model.tokenizer, query, self.tokens)
-
-
-def cut(tokenizer, query: str, tokens: int) -> tuple[str, int]:
-    """The query up to its ``tokens``-th token, and how many tokens it had: what search reads of it."""
-    if getattr(tokenizer, "is_fast", False):
-        pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
-        count = len(pieces["input_ids"])
-        if count > tokens:
-            query = query[:pieces["offset_mapping"][tokens - 1][1]].strip()
-    else:
-        ids = tokenizer(query, add_special_tokens=False)["input_ids"]
-        count = len(ids)
-        if count > tokens:
-            query = tokenizer.decode(ids[:tokens]).strip()
-    return query, count

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT N
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
-            *(f"lexical/{name}" for name in lexical.FILES)}  # and ann.FILE when the index is approximate
+            *(f"lexical/{name}" for name in lexical.FILES)}
+OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES)}  # segments written before them lack the latter
 _COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator"
 
 
@@ -173,7 +174,7 @@ class Segment:
         self.folder, self.meta, self.name = folder, meta, folder.name
         self.size, dim = int(meta["passages"]), int(meta["dimension"])
         names = set(meta["files"])
-        if not REQUIRED <= names or not all(n in REQUIRED or n == ann.FILE for n in names):
+        if not REQUIRED <= names or not names <= REQUIRED | OPTIONAL:
             raise ValueError(f"segment {self.name} does not list the files a segment has")
         for name, f in meta["files"].items():  # sizes only: hashing every file would cost minutes at scale
             if (folder / name).stat().st_size != f["bytes"]:

@@ -108,3 +108,46 @@ def test_best_keeps_each_segments_n_best_live_passages_and_they_hold_the_n_best_
         assert all(len(r) <= 15 for r, _ in kept)
         expected = np.sort(lexical.top(ids, scores, 15)[1])
         np.testing.assert_allclose(np.sort(lexical.top(found_ids, found_scores, 15)[1]), expected, rtol=1e-6)
+
+
+
+@pytest.mark.parametrize("words", [3, 40])  # few words: thousands of passages tie; many: few do
+def test_best_of_a_large_segment_holds_its_n_best_scores_ties_and_deletes_included(tmp_path, words):
+    rng = np.random.default_rng(words)
+    vocabulary = [f"كلمة{i}" for i in range(words)]
+    texts = [" ".join(rng.choice(vocabulary, rng.integers(1, 6))) for _ in range(5000)]
+    segment = postings(tmp_path, texts)
+    deleted = rng.random(len(texts)) < 0.3
+    for query in (vocabulary[0], " ".join(vocabulary[:3]), vocabulary[-1] + " " + vocabulary[1]):
+        (all_rows, all_scores), = lexical.scores([segment], query)[0]
+        live = ~deleted[all_rows]
+        for n in (1, 15, 200, 4000):
+            (rows, scores), = lexical.best([segment], query, n, [deleted])[0]
+            assert len(rows) == min(n, live.sum()) and np.all(np.diff(rows) > 0) and not deleted[rows].any()
+            expected = np.sort(all_scores[live])[::-1][:n]
+            np.testing.assert_array_equal(np.sort(scores)[::-1], expected)
+
+
+def test_common_terms_dense_columns_score_as_their_postings_and_segments_without_them_still_answer(tmp_path):
+    rng = np.random.default_rng(5)
+    common, rare = ["في", "من", "على"], ["بوتين", "موسكو", "سوريا", "صواريخ", "الطقس", "حاملة", "البحرية"]
+    texts = [" ".join(list(rng.choice(common, rng.integers(1, 4))) + list(rng.choice(rare, 2))) for _ in range(400)]
+    texts[17] += " فريد"
+    with_columns = postings(tmp_path, texts, "new")
+    df = np.diff(np.asarray(with_columns.starts))
+    assert set(with_columns.column) == set(np.flatnonzero(df * lexical.DENSE_SHARE >= len(texts)).tolist())
+    assert {with_columns.lookup(lexical.terms(w)[0]) for w in common} <= set(with_columns.column)
+    assert with_columns.lookup(lexical.terms("فريد")[0]) not in with_columns.column
+    postings(tmp_path, texts, "old")
+    for name in lexical.DENSE_FILES:  # as a segment written before the columns existed
+        (tmp_path / "old" / name).unlink()
+    without = lexical.Postings(tmp_path / "old", len(texts))
+    assert not without.column
+    deleted = rng.random(len(texts)) < 0.1
+    for query in ("في موسكو", "من على في", "فريد في", "صواريخ سوريا", "Putin"):
+        (rows, scores), = lexical.scores([with_columns], query)[0]
+        (same_rows, same_scores), = lexical.scores([without], query)[0]
+        assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores)
+        (rows, scores), = lexical.best([with_columns], query, 20, [deleted])[0]
+        (same_rows, same_scores), = lexical.best([without], query, 20, [deleted])[0]
+        assert np.array_equal(np.sort(scores), np.sort(same_scores)) and not deleted[rows].any()

@@ -405,6 +405,9 @@ class MilvusIndex:
         found = _rows(self.client, self.collection, self.live, ["count(*)"])
         return int(found[0]["count(*)"]) if found else 0
 
+    def expect_queries(self, warm: bool = False) -> None:
+        """Nothing to do: Milvus loads a collection into its own memory (``load_collection``)."""
+
     def close(self) -> None:
         self.client.close()
 

@@ -43,7 +43,7 @@ class Searcher:
     lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
 
     def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
-                 query_tokens: int | None = None):
+                 query_tokens: int | None = None, warm: bool = False):
         built_with = index.manifest["model"]
         reads = getattr(model, "jisr_normalizer", None)
         if built_with["normalizer"] != reads:
@@ -61,19 +61,22 @@ class Searcher:
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens)
+        # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        self.warmup = index.expect_queries(warm)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
              model_cache: str | None = None, trusted_model: str | None = None,
-             milvus_uri: str | None = None, milvus_token: str | None = None) -> "Searcher":
+             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False) -> "Searcher":
         """Open an index; with no model given, load the one it was built with, by the same rules as any
         model (``trusted_model``: see :func:`embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
-        Milvus an index on Milvus is read from (see :mod:`search.milvus_store`)."""
+        Milvus an index on Milvus is read from (see :mod:`search.milvus_store`). ``warm``: start reading
+        the index into the page cache (:mod:`search.warmup`), as a server should."""
         index = store.load(index_dir, milvus_uri, milvus_token)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)
-        return cls(index, model)
+        return cls(index, model, warm=warm)
 
     @property
     def size(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import sqlite3
 import threading
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
+QUERY_FILES = ("vectors.bin", *(f"lexical/{name}" for name in lexical.FILES + lexical.DENSE_FILES))  # all queries read
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
             *(f"lexical/{name}" for name in lexical.FILES)}
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES)}  # segments written before them lack the latter
@@ -122,8 +124,8 @@ class SegmentWriter:
             (codes[r[0]] for r in self.db.execute("SELECT lang FROM passages ORDER BY id")), np.uint8, n))
         lexical.write(folder / "lexical", self._texts())
         self.db.close()
-        vectors = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
-        sentences = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
+        vectors, _ = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
+        sentences, _ = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
         kind = ann.choose(index_kind, n)
         if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
@@ -161,10 +163,13 @@ def _locator(text: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _map(path: Path, rows: int, dim: int, dtype) -> np.ndarray:
+def _map(path: Path, rows: int, dim: int, dtype) -> tuple[np.ndarray, mmap.mmap | None]:
+    """``rows`` x ``dim`` values of ``path``, memory-mapped read-only, and the map (None when empty)."""
     if rows == 0:
-        return np.zeros((0, dim), dtype)
-    return np.memmap(path, dtype=dtype, mode="r", shape=(rows, dim))
+        return np.zeros((0, dim), dtype), None
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), rows * dim * np.dtype(dtype).itemsize, access=mmap.ACCESS_READ)
+    return np.frombuffer(mapped, dtype).reshape(rows, dim), mapped
 
 
 class Segment:
@@ -180,8 +185,8 @@ class Segment:
             if (folder / name).stat().st_size != f["bytes"]:
                 raise ValueError(f"{folder / name} is not the size its segment records")
         dtype = {"float32": np.float32, "float16": np.float16}[meta["vector_dtype"]]
-        self.vectors = _map(folder / "vectors.bin", self.size, dim, dtype)
-        self.sentence_vectors = _map(folder / "sentences.bin", int(meta["sentences"]), dim, dtype)
+        self.vectors, _ = _map(folder / "vectors.bin", self.size, dim, dtype)
+        self.sentence_vectors, self._sentence_map = _map(folder / "sentences.bin", int(meta["sentences"]), dim, dtype)
         self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
         self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
         if len(self.sentence_offsets) != self.size + 1 or len(self.lang) != self.size \
@@ -194,6 +199,17 @@ class Segment:
         self._lock = threading.Lock()
         # segments written before passages had locators read as having none: they stay searchable
         self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
+
+    def expect_queries(self) -> tuple[list[Path], list[Path]]:
+        """Tell the kernel how queries read this segment; return the files every query reads from, and
+        those a query reads a few rows of (the sentence vectors), for a warm-up.
+
+        A query reads a few thousand sentence rows, scattered. On a cold page cache the kernel read
+        ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
+        here it is told not to. Merges read the same rows in order and keep the read-ahead."""
+        if self._sentence_map is not None:
+            self._sentence_map.madvise(mmap.MADV_RANDOM)
+        return [self.folder / name for name in QUERY_FILES], [self.folder / "sentences.bin"]
 
     @classmethod
     def open(cls, folder: Path) -> "Segment":

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search import ann, lexical
+from search import ann, lexical, warmup
 from search import manifest as manifests
 from search.chunking import Passage
 from search.manifest import FORMAT, IndexUnavailable  # noqa: F401
@@ -198,6 +198,14 @@ class StoredIndex:
         for s, rows, where in self.groups(ids):
             out[where] = self.segments[s].lang[rows]
         return np.array(LANGS)[out] if len(ids) else np.zeros(0, "<U2")
+
+    def expect_queries(self, warm: bool = False) -> warmup.Warmup | None:
+        """Set the segments up for queries; with ``warm``, start reading their files into the page
+        cache (:mod:`search.warmup`) and return that warm-up."""
+        files = [seg.expect_queries() for seg in self.segments]
+        if not warm:
+            return None
+        return warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some])
 
     def close(self) -> None:
         for s in self.segments:

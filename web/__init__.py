@@ -60,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
 
         try:
             searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"],
-                                     milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"])
+                                     milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"],
+                                     warm=True)
         except IndexUnavailable as exc:
             unavailable = str(exc)
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])

@@ -1,0 +1,71 @@
+"""The server's warm-up: what queries read is read into the page cache, within a memory budget."""
+import numpy as np
+
+from search import store, warmup
+from search.build import build
+from search.searcher import Searcher
+from tests.conftest import more_passages
+from tests.test_segments import WORDS, everything, write_docs
+
+
+def test_plan_reads_what_every_query_needs_then_what_fits_the_budget(tmp_path):
+    sizes = {"postings": 100, "vectors": 50, "sentences-a": 30, "sentences-b": 40}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    needed, wanted = [tmp_path / "postings", tmp_path / "vectors"], [tmp_path / "sentences-a", tmp_path / "sentences-b"]
+    assert warmup.plan(needed, wanted, budget=10) == needed  # what every query reads, whatever the budget
+    assert warmup.plan(needed, wanted, budget=180) == needed + wanted[:1]
+    assert warmup.plan(needed, wanted, budget=220) == needed + wanted
+    assert warmup.plan(needed + [tmp_path / "gone"], [], budget=0) == needed + [tmp_path / "gone"]
+
+
+def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_path, tiny_model):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 30)
+    more_passages(corpus)
+    build(corpus, index, tiny_model)
+    cold = Searcher.open(index, tiny_model)
+    assert cold.warmup is None
+    warm = Searcher.open(index, tiny_model, warm=True)
+    assert warm.warmup.wait(timeout=60)
+    segment = warm.index.segments[0].folder
+    read = {p.relative_to(segment).as_posix() for p in warm.warmup.paths}
+    assert {"vectors.bin", "lexical/rows.npy", "lexical/weights.npy", "lexical/dense.npy", "sentences.bin"} <= read
+    assert warm.warmup.bytes_read == sum(p.stat().st_size for p in warm.warmup.paths) > 0
+    for q in WORDS[:4] + ["Damascus rain"]:
+        assert [r["doc_id"] for r in warm.search(q, lang="any")["results"]] == \
+               [r["doc_id"] for r in cold.search(q, lang="any")["results"]]
+    assert everything(index, tiny_model) == everything(index, tiny_model)
+
+
+def test_a_file_removed_during_the_warm_up_is_skipped(tmp_path, tiny_model):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 12)
+    build(corpus, index, tiny_model)
+    files = [f for seg in store.load(index).segments for f in seg.expect_queries()[0]]
+    files[0].unlink()
+    job = warmup.Warmup(files)
+    assert job.wait(timeout=60)
+    assert job.bytes_read == sum(f.stat().st_size for f in files[1:])
+
+
+def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_path, tiny_model):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 12)
+    build(corpus, index, tiny_model)
+    seg = store.load(index).segments[0]
+    before = np.array(seg.sentence_vectors)
+    seg.expect_queries()
+    raw = np.fromfile(seg.folder / "sentences.bin", np.float32).reshape(before.shape)
+    assert np.array_equal(np.array(seg.sentence_vectors), raw) and np.array_equal(before, raw)
+
+
+def test_the_web_app_warms_the_index_it_opens(tmp_path, tiny_model, tiny_model_path):
+    from web import create_app
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 12)
+    build(corpus, index, tiny_model)
+    app = create_app({"INDEX": str(index), "MODEL": str(tiny_model_path)})
+    searcher = app.extensions["jisr"]["searcher"]
+    assert searcher.warmup is not None and searcher.warmup.wait(timeout=60) and searcher.warmup.bytes_read > 0

@@ -82,7 +82,8 @@ class Postings:
         self.dense, self.column = np.zeros((0, size), np.float32), {}  # term number -> its dense column
         if (folder / DENSE_FILES[0]).exists():
             common, self.dense = (load(f) for f in DENSE_FILES)
-            if self.dense.shape != (len(common), size) or not set(common.tolist()) <= set(range(len(self.terms))):
+            if self.dense.shape != (len(common), size) or (len(common) and not 0 <= common.min() <= common.max()
+                                                             < len(self.terms)):
                 raise ValueError("the lexical index files disagree with each other")
             self.column = {int(t): c for c, t in enumerate(common)}
 

@@ -151,3 +151,6 @@ def test_common_terms_dense_columns_score_as_their_postings_and_segments_without
         (rows, scores), = lexical.best([with_columns], query, 20, [deleted])[0]
         (same_rows, same_scores), = lexical.best([without], query, 20, [deleted])[0]
         assert np.array_equal(np.sort(scores), np.sort(same_scores)) and not deleted[rows].any()
+    np.save(tmp_path / "new" / "dense.npy", np.zeros((len(with_columns.column), len(texts) - 1), np.float32))
+    with pytest.raises(ValueError, match="disagree"):
+        lexical.Postings(tmp_path / "new", len(texts))

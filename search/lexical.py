@@ -74,6 +74,7 @@ class Postings:
 
     def __init__(self, folder: Path, size: int):
         load = lambda name: np.load(folder / name, mmap_mode="r", allow_pickle=False)  # noqa: E731
+        self.folder = folder
         self.terms, self.starts, self.rows, self.weights = (load(f) for f in FILES)
         self.size = size
         if len(self.starts) != len(self.terms) + 1 or len(self.rows) != len(self.weights) \
@@ -86,6 +87,12 @@ class Postings:
                                                              < len(self.terms)):
                 raise ValueError("the lexical index files disagree with each other")
             self.column = {int(t): c for c, t in enumerate(common)}
+
+    def maps(self) -> list[tuple[Path, np.ndarray]]:
+        """Each file with its memory map (for a warm-up)."""
+        maps = list(zip(FILES, (self.terms, self.starts, self.rows, self.weights)))
+        maps += [(DENSE_FILES[1], self.dense)] if self.column else []
+        return [(self.folder / name, array) for name, array in maps]
 
     def lookup(self, term: str) -> int | None:
         i = int(np.searchsorted(self.terms, term))

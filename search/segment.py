@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
-QUERY_FILES = ("vectors.bin", *(f"lexical/{name}" for name in lexical.FILES + lexical.DENSE_FILES))  # all queries read
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
             *(f"lexical/{name}" for name in lexical.FILES)}
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES)}  # segments written before them lack the latter
@@ -200,16 +199,17 @@ class Segment:
         # segments written before passages had locators read as having none: they stay searchable
         self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
 
-    def expect_queries(self) -> tuple[list[Path], list[Path]]:
+    def expect_queries(self) -> tuple[list[tuple[Path, np.ndarray]], list[tuple[Path, np.ndarray]]]:
         """Tell the kernel how queries read this segment; return the files every query reads from, and
-        those a query reads a few rows of (the sentence vectors), for a warm-up.
+        those a query reads a few rows of (the sentence vectors), each with its map, for a warm-up.
 
         A query reads a few thousand sentence rows, scattered. On a cold page cache the kernel read
         ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
         here it is told not to. Merges read the same rows in order and keep the read-ahead."""
         if self._sentence_map is not None:
             self._sentence_map.madvise(mmap.MADV_RANDOM)
-        return [self.folder / name for name in QUERY_FILES], [self.folder / "sentences.bin"]
+        every = [(self.folder / "vectors.bin", self.vectors)] + self.postings.maps()
+        return every, [(self.folder / "sentences.bin", self.sentence_vectors)]
 
     @classmethod
     def open(cls, folder: Path) -> "Segment":

@@ -12,11 +12,11 @@ def test_plan_reads_what_every_query_needs_then_what_fits_the_budget(tmp_path):
     sizes = {"postings": 100, "vectors": 50, "sentences-a": 30, "sentences-b": 40}
     for name, size in sizes.items():
         (tmp_path / name).write_bytes(b"x" * size)
-    needed, wanted = [tmp_path / "postings", tmp_path / "vectors"], [tmp_path / "sentences-a", tmp_path / "sentences-b"]
+    region = {name: (tmp_path / name, np.zeros(size, np.uint8)) for name, size in sizes.items()}
+    needed, wanted = [region["postings"], region["vectors"]], [region["sentences-a"], region["sentences-b"]]
     assert warmup.plan(needed, wanted, budget=10) == needed  # what every query reads, whatever the budget
     assert warmup.plan(needed, wanted, budget=180) == needed + wanted[:1]
     assert warmup.plan(needed, wanted, budget=220) == needed + wanted
-    assert warmup.plan(needed + [tmp_path / "gone"], [], budget=0) == needed + [tmp_path / "gone"]
 
 
 def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_path, tiny_model):
@@ -31,6 +31,7 @@ def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_
     segment = warm.index.segments[0].folder
     read = {p.relative_to(segment).as_posix() for p in warm.warmup.paths}
     assert {"vectors.bin", "lexical/rows.npy", "lexical/weights.npy", "lexical/dense.npy", "sentences.bin"} <= read
+    assert all(array.size for _, array in warm.warmup.regions)
     assert warm.warmup.bytes_read == sum(p.stat().st_size for p in warm.warmup.paths) > 0
     for q in WORDS[:4] + ["Damascus rain"]:
         assert [r["doc_id"] for r in warm.search(q, lang="any")["results"]] == \
@@ -42,11 +43,11 @@ def test_a_file_removed_during_the_warm_up_is_skipped(tmp_path, tiny_model):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 12)
     build(corpus, index, tiny_model)
-    files = [f for seg in store.load(index).segments for f in seg.expect_queries()[0]]
-    files[0].unlink()
-    job = warmup.Warmup(files)
+    regions = [r for seg in store.load(index).segments for r in seg.expect_queries()[0]]
+    regions[0][0].unlink()
+    job = warmup.Warmup(regions)
     assert job.wait(timeout=60)
-    assert job.bytes_read == sum(f.stat().st_size for f in files[1:])
+    assert job.bytes_read == sum(path.stat().st_size for path, _ in regions[1:])
 
 
 def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_path, tiny_model):

@@ -99,7 +99,12 @@ class Postings:
         return i if i < len(self.terms) and self.terms[i] == term else None
 
     def postings(self, i: int) -> slice:
+        """Where term ``i``'s postings lie in ``rows`` and ``weights``."""
         return slice(int(self.starts[i]), int(self.starts[i + 1]))
+
+    def df(self, i: int) -> int:
+        """The passages of this segment that have term ``i``."""
+        return int(self.starts[i + 1] - self.starts[i])
 
 
 def saturation(tf: np.ndarray, length: np.ndarray, mean_length: float) -> np.ndarray:
@@ -133,8 +138,7 @@ def _query(segments: Sequence[Postings], query: str):
     words = [t[:MAX_TERM] for t in arabic.terms(query, stems=False)]
     found = [[p.lookup(t) for t in unique] for p in segments]  # per segment, per unique term: its number or None
     n = sum(p.size for p in segments)
-    df = [sum(int(p.starts[ts[i] + 1] - p.starts[ts[i]]) for p, ts in zip(segments, found) if ts[i] is not None)
-          for i in range(len(unique))]
+    df = [sum(p.df(ts[i]) for p, ts in zip(segments, found) if ts[i] is not None) for i in range(len(unique))]
     # a repeated query term counts each time, as in bm25s
     weight = [query_terms.count(t) * idf(d, n) for t, d in zip(unique, df)]
     return weight, found, coverage(words, dict(zip(unique, df)), n)
@@ -173,8 +177,8 @@ def _best_rows(total: np.ndarray, n: int) -> np.ndarray:
     """The rows of the ``n`` largest positive values of ``total`` (any of those tied with the n-th), sorted.
 
     The n-th largest maximum of blocks of BLOCK rows is a floor: n blocks hold a value at least that
-    high, so the n best are all above it. Partitioning the few rows above the floor instead of all
-    of them (a full argpartition cost ~0.5 ms per 100k rows) made BM25 at 1M passages ~40% faster."""
+    high, so the n best are all above it. Only the few rows above the floor are partitioned: over
+    all rows, argpartition took 5 of a 1M-passage query's ~14 ms of BM25 (0.5 ms per 100k rows)."""
     maxima = np.maximum.reduceat(total, np.arange(0, len(total), BLOCK))
     floor = np.partition(maxima, len(maxima) - n)[len(maxima) - n] if len(maxima) > n else 0
     rows = np.flatnonzero(total >= floor) if floor > 0 else np.flatnonzero(total)

@@ -63,27 +63,26 @@ def touch(array: np.ndarray) -> None:
 
 
 class Warmup:
-    """A daemon thread warming ``regions`` once (file read, then map touched); ``wait`` for it,
-    ``stop`` to end it early."""
+    """A daemon thread warming ``regions`` once (file read, then map touched); ``wait`` for it."""
 
     def __init__(self, regions: Sequence[Region]):
         self.regions, self.bytes_read, self.seconds = list(regions), 0, 0.0
-        self.paths = [path for path, _ in self.regions]
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jisr-warmup", daemon=True)
         self._thread.start()
+
+    @property
+    def paths(self) -> list[Path]:
+        return [path for path, _ in self.regions]
 
     def _run(self) -> None:
         started, buffer = time.perf_counter(), bytearray(CHUNK)
         for path, array in self.regions:
             try:
                 with open(path, "rb", buffering=0) as f:
-                    while not self._stop.is_set() and (n := f.readinto(buffer)):
+                    while n := f.readinto(buffer):
                         self.bytes_read += n
             except OSError:
                 continue
-            if self._stop.is_set():
-                break
             touch(array)
         self.seconds = time.perf_counter() - started
 
@@ -91,9 +90,6 @@ class Warmup:
         """Whether the warm-up has ended (within ``timeout`` seconds)."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def start(needed: Sequence[Region], wanted: Sequence[Region]) -> Warmup:

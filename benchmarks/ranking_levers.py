@@ -15,16 +15,14 @@ figures); held-out halves printed beside. The shipped ranking is the first row. 
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from contention import cpu
 from embeddings import load_model
-from labeled import CELLS, arguments, cells, header, labeled_sets, reciprocal_rank
+from labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
 from search import lexical
-from search.query_centering import encode_queries
 from search.searcher import LEXICAL_WEIGHT
 
 FEEDBACK = [(m, beta) for m in (1, 3) for beta in (0.1, 0.2, 0.4)]
@@ -61,10 +59,9 @@ def main() -> None:
     print(f"CPU: {cpu()}", flush=True)
     model = load_model()
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        sets = {name: (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64),
-                       [match_ratio(searcher, q.text) for q in queries])
-                for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items()}
+    with encoded_sets(args, model) as encoded:
+        sets = {name: (searcher, queries, vectors, [match_ratio(searcher, q.text) for q in queries])
+                for name, (searcher, queries, vectors) in encoded.items()}
         rows["shipped hybrid"] = measure(sets)
         for m, beta in FEEDBACK:
             rows[f"feedback, m {m}, beta {beta}"] = measure(sets, feedback=(m, beta))

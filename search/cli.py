@@ -14,6 +14,7 @@ import signal
 import sys
 import textwrap
 
+from search import companion as companions
 from search.manifest import KINDS
 from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
 from search.readers import describe
@@ -63,6 +64,19 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
     p.add_argument("--id-field", default="id", help="... its id, shown as file#id (default: id; else the line number)")
 
 
+def _add_companion_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--companion", choices=companions.CHOICES, default=None,
+                   help="a second encoder hybrid ranks queries not in Arabic by too: use (default; Google's "
+                        "multilingual USE v3, +15-25%% build time) or none (the default with --store milvus)")
+
+
+def _companion(args):
+    """The companion the build is asked for, loaded (None for none)."""
+    choice = getattr(args, "companion", None) or ("none" if getattr(args, "store", "local") == "milvus"
+                                                  else companions.DEFAULT)
+    return companions.load(choice)
+
+
 def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
     p.add_argument("--milvus-uri", default=None, metavar="URI", help=uri_help)
     p.add_argument("--milvus-token", default=os.environ.get("MILVUS_TOKEN") or None, metavar="TOKEN",
@@ -92,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="where the passages and vectors go: local (default: segments in the index folder) or "
                         "milvus (pip install 'jisr[milvus]'; the index folder keeps the manifest)")
     _add_milvus_options(b, "Milvus to write to (default: Milvus Lite in INDEX/milvus.db); e.g. http://host:19530")
+    _add_companion_option(b)
     b.add_argument("--collection", default=None, metavar="NAME",
                    help="Milvus collection of the passages (default: jisr; the sentences go to NAME_sentences)")
 
@@ -108,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="serve the web page and JSON API")
     v.add_argument("--index", default=DEFAULT_INDEX)
     _add_corpus_options(v, "folder indexed first if there is no index yet")
+    _add_companion_option(v)
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
     v.add_argument("--threads", type=_bounded_int(1, 1024), default=None,
@@ -139,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="XQuAD articles or hadith chapters: all, the tuning half, or the held-out half")
     e.add_argument("--work-dir", default=None, help="where the evaluation index is built (default: a temp dir)")
     e.add_argument("--json", action="store_true")
+    _add_companion_option(e)
     _add_model_options(e, "model to evaluate (default: multilingual-e5-small)")
     return parser
 
@@ -178,6 +195,7 @@ def _build(args) -> int:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)
         model = _load_model(args)
+        companion = _companion(args)
         from search.build import BATCH_PASSAGES, build
 
         from search.readers import RecordFields
@@ -187,7 +205,7 @@ def _build(args) -> int:
                            progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
                            fields=RecordFields(args.text_field, args.title_field, args.id_field),
                            encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
-                           milvus=milvus)
+                           milvus=milvus, companion=companion)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0

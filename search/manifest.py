@@ -55,6 +55,14 @@ def check(manifest, where: str) -> dict:
             raise damaged(f"no {dotted!r} in the manifest") from None
         if not isinstance(value, kind) or isinstance(value, bool):
             raise damaged(f"{dotted!r} is {type(value).__name__}, not {kind.__name__}")
+    companion = manifest.get("companion")  # absent in indexes built before companions: none
+    if companion is not None and not (
+            isinstance(companion, dict) and isinstance(companion.get("name"), str)
+            and isinstance(companion.get("fingerprint"), str)
+            and isinstance(companion.get("dimension"), int) and not isinstance(companion["dimension"], bool)
+            and companion["dimension"] > 0 and isinstance(companion.get("weight"), (int, float))
+            and not isinstance(companion["weight"], bool) and 0 <= companion["weight"] <= 10):
+        raise damaged("'companion' is not one a build writes")
     if manifest["index"]["type"] not in KINDS:
         raise damaged(f"unknown index type {manifest['index']['type']!r}")
     if any(manifest["counts"][k] < 0 for k in ("documents", "passages", "sentences")) \

@@ -91,7 +91,7 @@ class MilvusBuild(_Build):
         store.clean(self.index_dir)
         return {}
 
-    def _reusable(self, docs: list[str], todo) -> dict[str, np.ndarray]:
+    def _reusable(self, docs: list[str], todo) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         known: dict[str, np.ndarray] = {}
         for doc in docs:
             old = todo.get(doc)
@@ -100,9 +100,10 @@ class MilvusBuild(_Build):
             for p, vector, sentence_vectors in self.milvus.stored(doc, old["gen"]):
                 known[passage_input(p)] = vector
                 known.update(zip(p.sentence_texts(), sentence_vectors))
-        return known
+        return known, {}  # no companion on Milvus (search.build refuses one)
 
-    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
+               companion_vectors: np.ndarray | None = None) -> None:
         lengths = self.milvus.add(passages, vectors, sentence_vectors)
         for d, ps in batch:
             self.files[d.id] = {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),

@@ -60,7 +60,8 @@ class QueryEncoder:
 
     def _encode(self, work: list[tuple[str, Future]]) -> None:
         try:
-            read = [cut(self.model.tokenizer, query, self.tokens) for query, _ in work]
+            read = [cut(self.model.tokenizer, query, self.tokens) if self.model.tokenizer is not None
+                    else (query, 0) for query, _ in work]  # a model without a tokenizer (USE) is not cut
             vectors = encode_queries(self.model, [text for text, _ in read])
             self.batches += 1
         except Exception as exc:  # noqa: BLE001 - the callers get it; this thread goes on

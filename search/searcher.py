@@ -9,7 +9,9 @@ Ranking modes (all over the same index):
             index knows, weighted by IDF) x (BM25 / best BM25 of the query): BM25
             counts in full for an Arabic query and fades for an English one, where
             only names and numbers can match. Weight chosen on the tune halves of
-            both labeled sets (see README).
+            both labeled sets (see README). For a query not in Arabic, on an index
+            built with a companion encoder, plus u x the companion's cosine
+            (:mod:`search.companion`).
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
+from search import companion as companions
 from search import store
+from search.arabic import language
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 from search.query_encoder import QueryEncoder
@@ -43,7 +47,8 @@ class Searcher:
     lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
 
     def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
-                 query_tokens: int | None = None, warm: bool = False):
+                 query_tokens: int | None = None, warm: bool = False,
+                 companion: SentenceTransformer | None = None):
         built_with = index.manifest["model"]
         reads = getattr(model, "jisr_normalizer", None)
         if built_with["normalizer"] != reads:
@@ -61,22 +66,33 @@ class Searcher:
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens)
+        # the index's companion (``companion``: one loaded already), read on its own encoder thread
+        recorded = index.manifest.get("companion")
+        self.companion = self._companion_encoder = None
+        self.companion_weight = float(recorded["weight"]) if recorded else 0.0
+        if recorded:
+            where = str(index.directory)
+            self.companion = companions.check(companion, recorded, where) if companion is not None \
+                else companions.for_index(recorded, where)
+            self._companion_encoder = QueryEncoder(self.companion, 1, self.query_tokens)
         # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
         self.warmup = index.expect_queries(warm)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
              model_cache: str | None = None, trusted_model: str | None = None,
-             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False) -> "Searcher":
+             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
+             companion: SentenceTransformer | None = None) -> "Searcher":
         """Open an index; with no model given, load the one it was built with, by the same rules as any
         model (``trusted_model``: see :func:`embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
         Milvus an index on Milvus is read from (see :mod:`search.milvus_store`). ``warm``: start reading
-        the index into the page cache (:mod:`search.warmup`), as a server should."""
+        the index into the page cache (:mod:`search.warmup`), as a server should. ``companion``: the
+        index's companion encoder, loaded already (else it is loaded as the manifest names it)."""
         index = store.load(index_dir, milvus_uri, milvus_token)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)
-        return cls(index, model, warm=warm)
+        return cls(index, model, warm=warm, companion=companion)
 
     @property
     def size(self) -> int:
@@ -89,8 +105,19 @@ class Searcher:
         """(embedding, the text read, the query's token count); see :class:`QueryEncoder`."""
         return self._encoder.read(query)
 
-    def scores(self, query: str, mode: str, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate passage ids, their scores, their best sentence's row) for one query."""
+    def companion_queries(self, queries: list[str]) -> list[np.ndarray | None]:
+        """The companion's vector of each query hybrid reads it for (not in Arabic), else None: for
+        callers that rank many queries and encode them together (``rank(companion=...)``)."""
+        if self.companion is None:
+            return [None] * len(queries)
+        cross = [q for q in queries if language(q) != "ar"]
+        found = iter(self.companion.encode_query(cross, batch_size=64) if cross else [])
+        return [next(found) if language(q) != "ar" else None for q in queries]
+
+    def scores(self, query: str, mode: str, q: np.ndarray | None = None,
+               companion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
+        ``companion``: its vectors, when they are ready (see :meth:`companion_queries`)."""
         q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
         candidates = self.index.dense_candidates(q, CANDIDATES)
         lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES)
@@ -116,6 +143,9 @@ class Searcher:
             top = float(lexical_of.max()) if len(lexical_of) else 0.0
             boost = self.lexical_weight * coverage * lexical_of / top if top > 0 else 0.0
             score = passage_cos + sentence_cos + boost
+            if self.companion is not None and language(query) != "ar":
+                c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
+                score = score + self.companion_weight * (self.index.companion_vectors(candidates) @ c)
         return candidates, np.asarray(score, dtype=np.float64), best_sentence
 
     def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,9 +165,11 @@ class Searcher:
         best_row[has], best_cos[has] = np.minimum.reduceat(first_best, bounds), best
         return best_row, best_cos
 
-    def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None):
-        """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``: a ready query embedding."""
-        candidates, score, best_row = self.scores(query, mode, vector)
+    def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None,
+             companion: np.ndarray | None = None):
+        """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``, ``companion``:
+        the query's ready embeddings (see :meth:`scores`)."""
+        candidates, score, best_row = self.scores(query, mode, vector, companion)
         if lang != "any":
             keep = self.index.languages(candidates) == lang
             candidates, score, best_row = candidates[keep], score[keep], best_row[keep]

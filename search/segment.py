@@ -28,6 +28,7 @@ META = "segment.json"  # written last: a segment folder without it is unfinished
 BUILDING = "building.json"  # what an unfinished segment is being built with
 VECTOR_DTYPE = np.float32  # storage. float16 halves the disk but moved XQuAD held-out en->ar MRR@10 by -0.001 (README)
 LANGS = ("ar", "en")
+COMPANION = "companion.bin"  # a companion encoder's passage vectors (search.companion), when the build has one
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
@@ -38,7 +39,8 @@ CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
             *(f"lexical/{name}" for name in lexical.FILES)}
-OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES)}  # segments written before them lack the latter
+OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
+            COMPANION}
 _COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator"
 
 
@@ -58,6 +60,7 @@ class SegmentWriter:
     def __init__(self, folder: Path, header: dict):
         self.folder, self.header = folder, header
         self.dim = int(header["dimension"])
+        self.companion_dim = int(header["companion"]["dimension"]) if header.get("companion") else 0
         resumed = (folder / BUILDING).exists()
         folder.mkdir(parents=True, exist_ok=True)
         if not resumed:
@@ -71,9 +74,11 @@ class SegmentWriter:
         last = self.db.execute("SELECT first_sentence, sentences FROM passages ORDER BY id DESC LIMIT 1").fetchone()
         self.sentence_rows = last[0] + len(json.loads(last[1])) if last else 0
         # vectors appended after the last committed batch belong to no row: cut them off
-        for name, count in (("vectors.bin", self.rows), ("sentences.bin", self.sentence_rows)):
-            with open(folder / name, "ab") as f:
-                f.truncate(count * self.dim * np.dtype(VECTOR_DTYPE).itemsize)
+        for name, count, dim in (("vectors.bin", self.rows, self.dim), ("sentences.bin", self.sentence_rows, self.dim),
+                                 (COMPANION, self.rows, self.companion_dim)):
+            if dim:
+                with open(folder / name, "ab") as f:
+                    f.truncate(count * dim * np.dtype(VECTOR_DTYPE).itemsize)
 
     @staticmethod
     def resumable(folder: Path, header: dict) -> bool:
@@ -88,9 +93,14 @@ class SegmentWriter:
         return dict(self.db.execute("SELECT doc_id, sha256 FROM documents"))
 
     def add(self, documents: Sequence[tuple[str, str]], passages: Sequence[Passage],
-            passage_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-        """Append whole documents ((id, sha256)) with their passages and vectors, in one transaction."""
-        for name, vectors in (("vectors.bin", passage_vectors), ("sentences.bin", sentence_vectors)):
+            passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
+            companion_vectors: np.ndarray | None = None) -> None:
+        """Append whole documents ((id, sha256)) with their passages and vectors, in one transaction
+        (``companion_vectors``: one per passage, when the header names a companion)."""
+        if self.companion_dim and (companion_vectors is None or len(companion_vectors) != len(passages)):
+            raise ValueError("a segment with a companion needs one companion vector per passage")
+        written = [("vectors.bin", passage_vectors), ("sentences.bin", sentence_vectors)]
+        for name, vectors in written + ([(COMPANION, companion_vectors)] if self.companion_dim else []):
             with open(self.folder / name, "ab") as f:
                 f.write(np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE).tobytes())
         counts: dict[str, int] = {doc: 0 for doc, _ in documents}
@@ -185,6 +195,11 @@ class Segment:
                 raise ValueError(f"{folder / name} is not the size its segment records")
         dtype = {"float32": np.float32, "float16": np.float16}[meta["vector_dtype"]]
         self.vectors, _ = _map(folder / "vectors.bin", self.size, dim, dtype)
+        self.companion_vectors, self._companion_map = None, None  # rows of companion.bin, when the segment was built with a companion
+        if meta.get("companion"):
+            if COMPANION not in names:
+                raise ValueError(f"segment {self.name} names a companion but lists no {COMPANION}")
+            self.companion_vectors, self._companion_map = _map(folder / COMPANION, self.size, int(meta["companion"]["dimension"]), dtype)
         self.sentence_vectors, self._sentence_map = _map(folder / "sentences.bin", int(meta["sentences"]), dim, dtype)
         self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
         self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
@@ -206,10 +221,14 @@ class Segment:
         A query reads a few thousand sentence rows, scattered. On a cold page cache the kernel read
         ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
         here it is told not to. Merges read the same rows in order and keep the read-ahead."""
-        if self._sentence_map is not None:
-            self._sentence_map.madvise(mmap.MADV_RANDOM)
+        some = [(self.folder / "sentences.bin", self.sentence_vectors)]
+        for scattered in (self._sentence_map, self._companion_map):  # a companion's rows are read as sparsely
+            if scattered is not None:
+                scattered.madvise(mmap.MADV_RANDOM)
+        if self.companion_vectors is not None:
+            some.append((self.folder / COMPANION, self.companion_vectors))
         every = [(self.folder / "vectors.bin", self.vectors)] + self.postings.maps()
-        return every, [(self.folder / "sentences.bin", self.sentence_vectors)]
+        return every, some
 
     @classmethod
     def open(cls, folder: Path) -> "Segment":

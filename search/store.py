@@ -147,6 +147,13 @@ class StoredIndex:
             out[where] = self.segments[s].vectors[rows]
         return out
 
+    def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The companion encoder's vectors of passages ``ids`` (an index built with a companion only)."""
+        out = np.zeros((len(ids), int(self.manifest["companion"]["dimension"])), np.float32)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].companion_vectors[rows]
+        return out
+
     def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each passage's sentence count, and their vectors one passage after another, in ``ids``' order."""
         ids = np.asarray(ids, np.int64)
@@ -238,7 +245,8 @@ def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
         for entry in manifest["segments"]:
             folder = index_dir / "segments" / entry["name"]
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
-            if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"]:
+            if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"] \
+                    or meta.get("companion") != manifest.get("companion"):
                 raise ValueError(f"segment {entry['name']} is not the one its commit names")
             segment = Segment(folder, meta)
             segments.append(segment)

@@ -107,19 +107,28 @@ def default_model(model_cache):
 
 
 @pytest.fixture(scope="session")
-def seed_index(tmp_path_factory, default_model) -> Path:
+def use():
+    """USE v3 from its installed package: the companion `jisr build` uses by default."""
+    from search import companion
+
+    return companion.load("use")
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, default_model, use) -> Path:
+    """The seeds built as `jisr build` builds them: the default model with its default companion."""
     from search.build import build
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
-    build(SEEDS, index_dir, default_model)
+    build(SEEDS, index_dir, default_model, companion=use)
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def seed_searcher(seed_index, default_model):
+def seed_searcher(seed_index, default_model, use):
     from search.searcher import Searcher
 
-    return Searcher.open(seed_index, default_model)
+    return Searcher.open(seed_index, default_model, companion=use)
 
 
 def free_port() -> int:

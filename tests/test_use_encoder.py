@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint
-from embeddings.use_encoder import DIMENSION, UniversalSentenceEncoder, load_use
+from embeddings.use_encoder import DIMENSION, UniversalSentenceEncoder
 
 ENGLISH = "The French president will travel to Washington to discuss the war."
 ARABIC = "سيسافر الرئيس الفرنسي إلى واشنطن لبحث الحرب."
 OTHER = "ارتفعت أسعار القمح في الأسواق المحلية هذا الأسبوع."
-
-
-@pytest.fixture(scope="module")
-def use() -> SentenceTransformer:
-    return load_use()
 
 
 def test_vectors_are_normalized_float32_and_usem3s_own(use):

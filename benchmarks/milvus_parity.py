@@ -51,7 +51,7 @@ def main() -> None:
         built = {}
         for name, target in (("local", None), ("milvus", MilvusTarget())):
             started = time.perf_counter()
-            build(corpus, work / name, model, milvus=target)
+            build(corpus, work / name, model, milvus=target, companion="none")  # Milvus holds no companion
             built[name] = time.perf_counter() - started
         searchers = {name: Searcher.open(work / name, model) for name in built}
         vectors = encode_queries(model, [q.text for q in queries], batch_size=64)

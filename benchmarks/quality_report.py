@@ -54,12 +54,11 @@ def jisr_rows(corpus: Path, work: Path, queries: list[Query], compute_dtype: str
     if compute_dtype:
         model[0].compute_dtype = compute_dtype
     index = work / f"index-{compute_dtype or 'default'}-{companion}"
-    second = companions.load(companion)
-    build(corpus, index, model, companion=second)
-    searcher = Searcher.open(index, model, companion=second)
+    build(corpus, index, model, companion=companion)
+    searcher = Searcher.open(index, model)
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
     suffix = (f", {compute_dtype}" if compute_dtype else "") + \
-        (", no companion" if companion != companions.DEFAULT else "")
+        (", no companion" if companion == "none" else "")
     return {f"jisr {mode}{suffix}": {split: by_split[split][mode] for split in SPLITS} for mode in modes}
 
 

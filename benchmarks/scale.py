@@ -84,7 +84,7 @@ def timed_stand_in(texts):  # the stand-in's own time is embedding time: it is t
         stand_in_seconds += time.perf_counter() - t
 
 started = time.perf_counter()
-report = build(sys.argv[1], sys.argv[2], model, encoder=timed_stand_in)
+report = build(sys.argv[1], sys.argv[2], model, encoder=timed_stand_in, companion="none")  # the store alone
 print(json.dumps({"seconds": time.perf_counter() - started - stand_in_seconds, "stand_in_seconds": stand_in_seconds,
                   "passages": report.passages,
                   "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded, "model_loaded_mb": loaded_mb,

@@ -100,7 +100,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
           fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
           batch_passages: int | None = None, milvus=None,
-          companion: SentenceTransformer | None = None) -> BuildReport:
+          companion: SentenceTransformer | str | None = companions.DEFAULT) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
@@ -111,15 +111,13 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     :class:`embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
     ``milvus``: a :class:`search.milvus_build.MilvusTarget` puts the data on Milvus instead of in segments.
     ``companion``: a second encoder whose passage vectors hybrid search also ranks by
-    (:mod:`search.companion`; ``search.companion.load()`` gives the one `jisr build` uses); it runs
-    here, beside the build, whatever ``encoder`` is.
+    (:mod:`search.companion`), or one of its names (``auto``: USE v3, none on Milvus; ``use``; ``none``
+    or None); it runs here, beside the build, whatever ``encoder`` is.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
         raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(KINDS)}")
-    if milvus is not None and companion is not None:
-        raise BuildError("a companion encoder's vectors are kept in jisr's own store only; "
-                         "on Milvus build with --companion none")
+    companion = _companion(companion, on_milvus=milvus is not None)
     if milvus is not None and index_type == "pq":
         raise BuildError("index type 'pq' is jisr's own store; on Milvus choose auto, flat or ivf (IVF_SQ8)")
     preflight.corpus_folder(corpus)
@@ -142,6 +140,21 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
             raise
         raise BuildError(f"cannot write the index at {index_dir}: {store.why(exc)}; "
                          "the previous index is unchanged") from exc
+
+
+def _companion(companion: SentenceTransformer | str | None, on_milvus: bool) -> SentenceTransformer | None:
+    """The companion model a build was given, or the one it names, loaded; refused on Milvus."""
+    if isinstance(companion, str):
+        try:
+            choice = companions.resolve(companion, on_milvus)
+        except ValueError as exc:
+            raise BuildError(str(exc)) from None
+        if not (on_milvus and choice == "use"):
+            return companions.load(choice)
+    if on_milvus and companion is not None:
+        raise BuildError("a companion encoder's vectors are kept in jisr's own store only; "
+                         "on Milvus build with --companion none (or auto)")
+    return companion
 
 
 class _Build:

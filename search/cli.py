@@ -65,16 +65,9 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
 
 
 def _add_companion_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--companion", choices=companions.CHOICES, default=None,
-                   help="a second encoder hybrid ranks queries not in Arabic by too: use (default; Google's "
-                        "multilingual USE v3, +15-25%% build time) or none (the default with --store milvus)")
-
-
-def _companion(args):
-    """The companion the build is asked for, loaded (None for none)."""
-    choice = getattr(args, "companion", None) or ("none" if getattr(args, "store", "local") == "milvus"
-                                                  else companions.DEFAULT)
-    return companions.load(choice)
+    p.add_argument("--companion", choices=companions.CHOICES, default=companions.DEFAULT,
+                   help="a second encoder that hybrid ranks queries not in Arabic by too: use (Google's "
+                        "multilingual USE v3), none, or auto (default: use, except none with --store milvus)")
 
 
 def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
@@ -195,7 +188,6 @@ def _build(args) -> int:
         preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(args.index)
         model = _load_model(args)
-        companion = _companion(args)
         from search.build import BATCH_PASSAGES, build
 
         from search.readers import RecordFields
@@ -205,7 +197,7 @@ def _build(args) -> int:
                            progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
                            fields=RecordFields(args.text_field, args.title_field, args.id_field),
                            encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
-                           milvus=milvus, companion=companion)
+                           milvus=milvus, companion=args.companion)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0

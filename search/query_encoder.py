@@ -33,7 +33,7 @@ BATCH = 8
 class QueryEncoder:
     """Encodes queries for any number of threads; each query is cut at ``tokens`` tokens first."""
 
-    def __init__(self, model: SentenceTransformer, threads: int, tokens: int, batch: int = BATCH):
+    def __init__(self, model: SentenceTransformer, threads: int | None, tokens: int, batch: int = BATCH):
         self.model, self.threads, self.tokens, self.batch = model, threads, tokens, batch
         shift(model)  # the model's centering is looked up here, not on the first query
         self._waiting: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
@@ -48,7 +48,8 @@ class QueryEncoder:
         return done.result()
 
     def _run(self) -> None:
-        torch.set_num_threads(self.threads)
+        if self.threads:  # None: a model that does not run on torch (USE), which must not set torch's count
+            torch.set_num_threads(self.threads)
         while True:
             work = [self._waiting.get()]
             while len(work) < self.batch:

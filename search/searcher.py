@@ -74,7 +74,7 @@ class Searcher:
             where = str(index.directory)
             self.companion = companions.check(companion, recorded, where) if companion is not None \
                 else companions.for_index(recorded, where)
-            self._companion_encoder = QueryEncoder(self.companion, 1, self.query_tokens)
+            self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
         self.warmup = index.expect_queries(warm)
 

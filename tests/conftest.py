@@ -108,7 +108,7 @@ def default_model(model_cache):
 
 @pytest.fixture(scope="session")
 def use():
-    """USE v3 from its installed package: the companion `jisr build` uses by default."""
+    """USE v3 from its installed package: the companion `jisr build` uses by default (the same object)."""
     from search import companion
 
     return companion.load("use")
@@ -120,7 +120,7 @@ def seed_index(tmp_path_factory, default_model, use) -> Path:
     from search.build import build
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
-    build(SEEDS, index_dir, default_model, companion=use)
+    build(SEEDS, index_dir, default_model)
     return index_dir
 
 

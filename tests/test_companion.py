@@ -33,8 +33,8 @@ def _stored_matches_a_fresh_encoding(index, use) -> None:
 def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_path, tiny_model, use):
     corpus = tmp_path / "corpus"
     write_docs(corpus, 4)
-    build(corpus, tmp_path / "plain", tiny_model)
-    build(corpus, tmp_path / "fused", tiny_model, companion=use)
+    build(corpus, tmp_path / "plain", tiny_model, companion="none")
+    build(corpus, tmp_path / "fused", tiny_model)  # the default: the companion use names
     plain, fused = Searcher.open(tmp_path / "plain", tiny_model), Searcher.open(tmp_path / "fused", tiny_model,
                                                                                 companion=use)
     assert fused.index.manifest["companion"] == companions.info(use) and plain.index.manifest["companion"] is None
@@ -67,7 +67,7 @@ def test_merges_and_changed_files_keep_companion_vectors_and_a_build_without_one
     assert build(corpus, index, tiny_model, companion=use).embedded == 2  # the changed paragraph and its sentence
     _stored_matches_a_fresh_encoding(index, use)
 
-    without = build(corpus, index, tiny_model)
+    without = build(corpus, index, tiny_model, companion=None)
     assert without.reused == 0 and store.load(index).manifest["companion"] is None
     assert not any((index / "segments" / name / COMPANION).exists() for name in live_segments(index))
 
@@ -107,12 +107,17 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
         Searcher.open(index, tiny_model)
 
 
-def test_milvus_builds_refuse_a_companion_before_writing(tmp_path, tiny_model, use):
+def test_milvus_builds_refuse_a_companion_before_writing_and_auto_leaves_it_out(tmp_path, tiny_model, use):
     corpus = tmp_path / "corpus"
     write_docs(corpus, 1)
-    with pytest.raises(BuildError, match="--companion none"):
-        build(corpus, tmp_path / "index", tiny_model, milvus=MilvusTarget(None, None, "jisr"), companion=use)
+    for companion in (use, "use"):
+        with pytest.raises(BuildError, match="--companion none"):
+            build(corpus, tmp_path / "index", tiny_model, milvus=MilvusTarget(None, None, "jisr"), companion=companion)
+    with pytest.raises(BuildError, match="unknown companion 'usee'"):
+        build(corpus, tmp_path / "index", tiny_model, companion="usee")
     assert not store.exists(tmp_path / "index")
+    assert companions.resolve("auto", on_milvus=True) == "none" and companions.resolve("auto") == "use"
+    assert companions.load("auto") is use  # loaded once per process
 
 
 def test_the_default_models_index_reads_english_queries_with_its_companion(seed_searcher):

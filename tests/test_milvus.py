@@ -53,7 +53,7 @@ def xquad(tmp_path_factory, tiny_model):
     corpus = work / "corpus"
     corpus.mkdir()
     queries = xquad_corpus([str(XQUAD / "xquad.ar.json"), str(XQUAD / "xquad.en.json")], corpus)
-    build(corpus, work / "local", tiny_model)
+    build(corpus, work / "local", tiny_model, companion="none")  # Milvus holds no companion
     build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget())
     return Searcher.open(work / "local", tiny_model), Searcher.open(work / "milvus", tiny_model), queries
 
@@ -131,7 +131,7 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert checked.returncode == 0 and "on Milvus (collection news)" in checked.stdout, checked.stderr
 
         local_index = tmp_path / "local"
-        build(corpus, local_index, tiny_model)
+        build(corpus, local_index, tiny_model, companion="none")
         milvus = Searcher.open(index, tiny_model, milvus_uri=uri)
         assert rows_in_milvus(index, uri) == milvus.size == store.load(local_index).size
         assert_same_answers(Searcher.open(local_index, tiny_model), milvus,
@@ -215,10 +215,9 @@ def test_without_the_milvus_extra_the_build_says_how_to_install_it(tmp_path, tin
     assert "pip install 'jisr[milvus]'" in one_line_error(result)
 
 
-def test_the_default_model_through_milvus_answers_as_the_seed_index(tmp_path, seed_index, seed_searcher,
-                                                                  default_model):
+def test_the_default_model_through_milvus_answers_as_the_local_store(tmp_path, default_model):
     build(SEEDS, tmp_path / "index", default_model, milvus=MilvusTarget())
-    milvus = Searcher.open(tmp_path / "index", default_model)
-    assert milvus.size == seed_searcher.size
-    assert_same_answers(seed_searcher, milvus, ["What did Putin order?", "ماكرون في موسكو", "Charles de Gaulle"],
-                        lang="ar")
+    build(SEEDS, tmp_path / "local", default_model, companion="none")  # Milvus holds no companion
+    milvus, local = Searcher.open(tmp_path / "index", default_model), Searcher.open(tmp_path / "local", default_model)
+    assert milvus.size == local.size and milvus.companion is None
+    assert_same_answers(local, milvus, ["What did Putin order?", "ماكرون في موسكو", "Charles de Gaulle"], lang="ar")

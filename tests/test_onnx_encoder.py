@@ -47,7 +47,8 @@ def test_short_inputs_run_on_onnx_runtime_with_the_vectors_of_pytorch(exported, 
     model[0].runtime = "torch"
     plain = model.encode_document(TEXTS)
     assert len(runs) == 1  # "torch" never reaches ONNX Runtime
-    np.testing.assert_allclose(fast, plain, atol=1e-5)
+    # float32 both, but not the same kernels: on an AVX-512 Xeon they differed by up to 2.7e-5 (1e-6 on AVX2)
+    np.testing.assert_allclose(fast, plain, atol=1e-4)
     np.testing.assert_allclose(fast_long, model.encode_document([long]), atol=1e-6)
 
 

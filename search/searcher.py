@@ -11,7 +11,8 @@ Ranking modes (all over the same index):
             only names and numbers can match. Weight chosen on the tune halves of
             both labeled sets (see README). For a query not in Arabic, on an index
             built with a companion encoder, plus u x the companion's cosine
-            (:mod:`search.companion`).
+            (:mod:`search.companion`); for an Arabic query, plus the phrase
+            evidence of the best candidates (:mod:`search.phrase`).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
 from search import companion as companions
-from search import store
+from search import phrase, store
 from search.arabic import language
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
@@ -45,6 +46,7 @@ class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
     lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
+    phrase_weight: float = phrase.PHRASE_WEIGHT  # of an Arabic query's phrase evidence; the same
 
     def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
                  query_tokens: int | None = None, warm: bool = False,
@@ -143,10 +145,20 @@ class Searcher:
             top = float(lexical_of.max()) if len(lexical_of) else 0.0
             boost = self.lexical_weight * coverage * lexical_of / top if top > 0 else 0.0
             score = passage_cos + sentence_cos + boost
-            if self.companion is not None and language(query) != "ar":
+            if language(query) == "ar":
+                score = score + self.phrase_weight * self._phrases(query, candidates, score)
+            elif self.companion is not None:
                 c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
                 score = score + self.companion_weight * (self.index.companion_vectors(candidates) @ c)
         return candidates, np.asarray(score, dtype=np.float64), best_sentence
+
+    def _phrases(self, query: str, candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """:func:`search.phrase.shares` of the best :data:`search.phrase.RERANK` candidates by ``score`` (0 for the rest)."""
+        out = np.zeros(len(candidates))
+        if self.phrase_weight:
+            best = np.argsort(-score, kind="stable")[:phrase.RERANK]
+            out[best] = phrase.shares(query, [p.text for p in self.index.passages(candidates[best])])
+        return out
 
     def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate: the index (within the passage) of its sentence closest to ``q``, and that cosine."""

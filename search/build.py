@@ -185,6 +185,7 @@ class _Build:
         self.old_skipped: dict[str, list[Skipped]] = {}  # the previous commit's, by corpus file
         self.sources: dict[str, list] = {}  # the new commit's, for files whose stat can be trusted next time
         self.doc_file: dict[str, str] = {}  # the corpus file of each document read in pass 1
+        self.rewrite_all = False  # the previous commit had another companion: no document stays where it is
 
     # -- what the previous commit and killed builds left ---------------------------------------------
 
@@ -196,7 +197,7 @@ class _Build:
     def _made_alike(self, m: dict) -> bool:
         """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
         return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
-            and m["model"]["normalizer"] == self.info["normalizer"] and m.get("companion") == self.companion_info
+            and m["model"]["normalizer"] == self.info["normalizer"]
 
     def _previous(self) -> tuple[dict, int]:
         """The previous commit's files (empty when it was made with another model or chunking, or is
@@ -212,6 +213,8 @@ class _Build:
         if not self._made_alike(m):
             old.close()
             return {}, nxt
+        # another companion (or none): every document is written again, its model's vectors reused
+        self.rewrite_all = m.get("companion") != self.companion_info
         for seg, entry in zip(old.segments, m["segments"]):
             self.segments[seg.name] = seg
             self.before[seg.name] = set()
@@ -289,7 +292,7 @@ class _Build:
         trusted_before = time.time_ns() - 2_000_000_000  # a file changed since then may change again unseen
         for file in files:
             known_file = self.old_sources.get(file.rel)
-            if known_file and known_file[:2] == [file.size, file.mtime_ns] \
+            if known_file and not self.rewrite_all and known_file[:2] == [file.size, file.mtime_ns] \
                     and all(doc in old_files for doc in known_file[2]):
                 for doc in known_file[2]:
                     self.files[doc] = old_files[doc]
@@ -306,7 +309,7 @@ class _Build:
                 in_file.append(item.id)
                 self.doc_file[item.id] = file.rel
                 known = old_files.get(item.id)
-                if known and known["sha256"] == item.sha256:
+                if known and known["sha256"] == item.sha256 and not self.rewrite_all:
                     self.files[item.id] = known
                     continue
                 home = next((name for name, docs in adopted.items() if docs.get(item.id) == item.sha256), None)
@@ -400,7 +403,7 @@ class _Build:
             rows = seg.rows_of([doc])
             for row, p in zip(rows, seg.passages(rows)):
                 known[passage_input(p)] = np.asarray(seg.vectors[row], np.float32)
-                if seg.companion_vectors is not None:
+                if seg.companion_vectors is not None and seg.meta.get("companion") == self.companion_info:
                     known_companion[p.text] = np.asarray(seg.companion_vectors[row], np.float32)
                 a = seg.sentence_offsets[row]
                 for i, s in enumerate(p.sentence_texts()):

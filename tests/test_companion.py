@@ -51,7 +51,7 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
     assert given[1] is None and np.allclose(fused.scores(ENGLISH, "hybrid", companion=given[0])[1], score, atol=1e-5)
 
 
-def test_merges_and_changed_files_keep_companion_vectors_and_a_build_without_one_rebuilds(
+def test_merges_and_changed_files_keep_companion_vectors_and_switching_it_reembeds_nothing_else(
         tmp_path, tiny_model, use, monkeypatch):
     monkeypatch.setattr("search.build.MAX_SMALL_SEGMENTS", 2)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
@@ -67,9 +67,14 @@ def test_merges_and_changed_files_keep_companion_vectors_and_a_build_without_one
     assert build(corpus, index, tiny_model, companion=use).embedded == 2  # the changed paragraph and its sentence
     _stored_matches_a_fresh_encoding(index, use)
 
+    # an index is written again without, or with, the companion; the model's vectors all stay
     without = build(corpus, index, tiny_model, companion=None)
-    assert without.reused == 0 and store.load(index).manifest["companion"] is None
+    assert without.embedded == 0 and without.reused == without.passages + without.sentences
+    assert store.load(index).manifest["companion"] is None
     assert not any((index / "segments" / name / COMPANION).exists() for name in live_segments(index))
+    again = build(corpus, index, tiny_model, companion=use)
+    assert again.embedded == 0 and store.load(index).manifest["companion"] == companions.info(use)
+    _stored_matches_a_fresh_encoding(index, use)
 
 
 def test_a_resumed_segment_drops_companion_rows_no_commit_holds(tmp_path):

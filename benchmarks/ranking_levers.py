@@ -31,9 +31,9 @@ MATCH = [(a, b) for a in (0.0, 0.1, 0.2) for b in (0.4, 0.8, 1.2)]
 
 def match_ratio(searcher, query: str) -> float:
     """The query's best BM25 over the most a passage could score (every term saturated)."""
-    weight, _, _ = lexical._query([s.postings for s in searcher.index.segments], query)
+    most = lexical.ceiling([s.postings for s in searcher.index.segments], query)
     _, scores, _ = searcher.index.lexical_candidates(query, 1)
-    return float(scores.max()) / sum(weight) if len(scores) and sum(weight) else 0.0
+    return float(scores.max()) / most if len(scores) and most else 0.0
 
 
 def measure(sets: dict, feedback: tuple[int, float] | None = None, match: tuple[float, float] | None = None) -> dict:

@@ -144,6 +144,11 @@ def _query(segments: Sequence[Postings], query: str):
     return weight, found, coverage(words, dict(zip(unique, df)), n)
 
 
+def ceiling(segments: Sequence[Postings], query: str) -> float:
+    """The most BM25 any passage could score for ``query``: every term's weight, each term saturated."""
+    return float(sum(_query(segments, query)[0]))
+
+
 def _add_up(p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | None = None,
             n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rows, BM25) of the rows that have any of the terms ``pieces`` ((term number, weight)) in one

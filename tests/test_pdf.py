@@ -146,3 +146,24 @@ def test_a_scanned_pdf_without_text_and_a_damaged_pdf_are_skipped_with_why(tmp_p
     assert set(reasons) == {"scan.pdf", "cut.pdf", "fake.pdf"}
     assert "no text layer" in reasons["scan.pdf"] and "OCR" in reasons["scan.pdf"]
     assert reasons["fake.pdf"].startswith("not a readable PDF") and reasons["cut.pdf"].startswith(("not a", "no text"))
+
+
+def test_a_browsers_running_header_and_footer_are_not_indexed(tmp_path):
+    """Printed with Chromium's defaults (header: date and title; footer: the page's address and "1/2"), on
+    two pages and on one: the title is the document's heading and no passage holds the margins."""
+    for name, body in (("two-pages", BODY), ("one-page", BODY[:3])):
+        folder = tmp_path / name
+        folder.mkdir()
+        paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in body)
+        print_to_pdf(f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>"
+                     f"{html.escape(TITLE)}</title>{STYLE}</head><body><h1>{html.escape(TITLE)}</h1>{paragraphs}"
+                     "</body></html>", folder / "page.pdf", header_footer=True)
+        (document,), skipped = _read(folder)
+        assert not skipped
+        assert document.title == TITLE, name
+        texts = [p.text for p in chunk(document, word_counts)]
+        assert not any(re.search(r"file:|\.html|\d+/\d+/\d+|\b\d/\d\b|[AP]M\b", t) for t in texts), (name, texts)
+        (folder / "txt").mkdir()
+        (folder / "txt" / "page.txt").write_text("\n".join([TITLE, *body]), encoding="utf-8")
+        (reference,), _ = _read(folder / "txt")
+        assert [squeezed(t) for t in texts] == [squeezed(p.text) for p in chunk(reference, word_counts)], name

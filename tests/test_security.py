@@ -23,7 +23,7 @@ from search.build import BuildError, build
 from search.documents import read_corpus
 from search.interrupt import BuildSignals
 from search.searcher import Searcher
-from tests.conftest import ROOT, SEEDS, free_port, live_segments, segments_on_disk, wait_http
+from tests.conftest import ROOT, SEEDS, cli_imports, free_port, live_segments, segments_on_disk, wait_http
 from tests.test_cli import jisr
 
 
@@ -391,25 +391,11 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
 
 # 7. A fast CLI.
 
-_IMPORTS_AFTER = """
-import sys
-from search import cli
-try:
-    code = cli.main(sys.argv[1:])
-except SystemExit as exit:
-    code = exit.code
-heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "faiss") if m in sys.modules)
-print("HEAVY", ",".join(heavy), "CODE", code, file=sys.stderr)
-"""
-
-
 @pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["serve", "--port", "x"],
                                   ["build", "--corpus", "/no/such/folder"], ["search", "x", "-k", "0"]])
 def test_help_and_argument_errors_import_no_model_library(args, tmp_path):
-    out = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, *args], capture_output=True, text=True, cwd=ROOT,
-                         timeout=60, env={**os.environ, "JISR_INDEX": str(tmp_path / "i")})
-    last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("HEAVY  CODE"), out.stderr  # nothing heavy was imported
+    out, heavy, _ = cli_imports(args, env={"JISR_INDEX": str(tmp_path / "i")})
+    assert heavy == [], out.stderr  # nothing heavy was imported
     assert "Traceback" not in out.stderr
 
 

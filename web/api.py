@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.manifest import IndexUnavailable
@@ -112,7 +112,22 @@ def http_error(exc: HTTPException):
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
-    return exc
+    return _error_page(exc)
+
+
+_PAGE_ERRORS = {  # what a reader is told, in both languages, by status
+    404: ("There is no page at this address.", "لا توجد صفحة بهذا العنوان."),
+    405: ("This page cannot be used that way.", "لا يمكن استخدام هذه الصفحة بهذه الطريقة."),
+}
+
+
+def _error_page(exc: HTTPException):
+    """A page path that does not exist (or a wrong method) gets the site's own page, not Werkzeug's."""
+    if exc.code not in _PAGE_ERRORS:
+        return exc
+    english, arabic = _PAGE_ERRORS[exc.code]
+    headers = {"Allow": ", ".join(exc.valid_methods)} if exc.code == 405 and getattr(exc, "valid_methods", None) else {}
+    return render_template("error.html", title=exc.name, message=english, message_ar=arabic), exc.code, headers
 
 
 @bp.app_errorhandler(IndexUnavailable)

@@ -11,6 +11,7 @@ import errno
 import signal
 import socket
 import time
+from collections.abc import Callable
 
 import waitress
 from waitress import wasyncore
@@ -62,10 +63,13 @@ def _busy(server) -> bool:
 
 
 def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: float = DRAIN_SECONDS,
-          request_timeout: float = REQUEST_TIMEOUT) -> None:
-    """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C."""
+          request_timeout: float = REQUEST_TIMEOUT, ready: Callable[[], None] | None = None) -> None:
+    """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C; ``ready`` is called once it listens, so
+    whatever it announces can be connected to at once."""
     server = waitress.create_server(app, sockets=[sock], threads=threads or threads_for(app), ident="jisr",
                                     channel_timeout=request_timeout, cleanup_interval=CLEANUP_SECONDS)
+    if ready is not None:
+        ready()
     deadline: list[float] = []
 
     def drain(signum, frame) -> None:

@@ -42,32 +42,41 @@ class ModelMismatch(store.IndexUnavailable):
     """The index was built with another model than the one given."""
 
 
+def _check_model(index, model: SentenceTransformer) -> None:
+    """Refuse a model other than the one the index was built with: its vectors would not compare."""
+    built_with = index.manifest["model"]
+    reads = getattr(model, "jisr_normalizer", None)
+    if built_with["normalizer"] != reads:
+        raise ModelMismatch(
+            f"the index at {index.directory} was built with the model reading text through "
+            f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
+            "with `jisr build`")
+    if model_fingerprint(model) != built_with["fingerprint"]:
+        raise ModelMismatch(
+            f"the index at {index.directory} was built with model {built_with['name']!r} "
+            f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
+            f"model, or rebuild it with `jisr build --model ...`")
+
+
 class Searcher:
     """A loaded index and the model that reads queries for it; safe to share between threads."""
 
     lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
     phrase_weight: float = phrase.PHRASE_WEIGHT  # of an Arabic query's phrase evidence; the same
 
-    def __init__(self, index, model: SentenceTransformer, query_threads: int | None = None,
+    def __init__(self, index, model: SentenceTransformer | None, query_threads: int | None = None,
                  query_tokens: int | None = None, warm: bool = False,
                  companion: SentenceTransformer | None = None):
+        """``model``: the index's model, which reads queries; None for a searcher that ranks query vectors
+        it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder."""
         built_with = index.manifest["model"]
-        reads = getattr(model, "jisr_normalizer", None)
-        if built_with["normalizer"] != reads:
-            raise ModelMismatch(
-                f"the index at {index.directory} was built with the model reading text through "
-                f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
-                "with `jisr build`")
-        if model_fingerprint(model) != built_with["fingerprint"]:
-            raise ModelMismatch(
-                f"the index at {index.directory} was built with model {built_with['name']!r} "
-                f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
-                f"model, or rebuild it with `jisr build --model ...`")
+        if model is not None:
+            _check_model(index, model)
         self.index, self.model = index, model
         self.model_name = built_with["name"]
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
-        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens)
+        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
         # the index's companion (``companion``: one loaded already), read on its own encoder thread
         recorded = index.manifest.get("companion")
         self.companion = self._companion_encoder = None

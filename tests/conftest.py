@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -139,14 +140,14 @@ try:
     code = cli.main(sys.argv[1:])
 except SystemExit as exit:
     code = exit.code
-heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "faiss") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "faiss", "ray") if m in sys.modules)
 print("HEAVY", ",".join(heavy), "CODE", code, file=sys.stderr)
 """
 
 
 def cli_imports(args: list[str], cwd: Path = ROOT, env: dict | None = None):
     """Run `jisr ARGS` in this interpreter's environment; return (the process, the heavy libraries it had
-    imported by the end: torch, sentence-transformers, transformers, FAISS, and its exit code)."""
+    imported by the end: torch, sentence-transformers, transformers, FAISS, Ray; and its exit code)."""
     out = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, *args], capture_output=True, text=True, cwd=cwd,
                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
     last = out.stderr.strip().splitlines()[-1].split()
@@ -155,13 +156,40 @@ def cli_imports(args: list[str], cwd: Path = ROOT, env: dict | None = None):
     return out, heavy, int(last[-1])
 
 
+# How long a test waits for an event (a file, a line, a port, an exit) before it calls the wait a hang.
+# Tests wait for events, not for a number of seconds: this bound is never what a slow machine meets.
+HANG = 600.0
+
+
+def wait_until(predicate, what: str, proc: subprocess.Popen | None = None, timeout: float = HANG) -> None:
+    """Poll ``predicate`` until it holds; fail at once if ``proc`` exits first, or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the process exited ({proc.returncode}) before {what}")
+        assert time.monotonic() < deadline, f"{what} did not happen in {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+def _interruptible() -> None:
+    """Ctrl-C reaches the child as it reaches a program run in a terminal. A test run started with SIGINT
+    ignored (a background job of a non-interactive shell, some CI runners) hands that on to its
+    children, and Python then never raises KeyboardInterrupt in them."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def spawn(args: list[str], **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen`` for a child that a test stops with a signal (see :func:`_interruptible`)."""
+    return subprocess.Popen(args, preexec_fn=_interruptible, **kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = HANG) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -189,7 +217,7 @@ def server(seed_index, model_cache):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=HANG)
 
 
 def live_segments(index: Path) -> list[str]:

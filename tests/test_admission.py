@@ -25,11 +25,11 @@ def _hold(gate: Admission) -> tuple[threading.Thread, threading.Event]:
 
     thread = threading.Thread(target=run)
     thread.start()
-    assert entered.wait(10)
+    assert entered.wait(120)
     return thread, release
 
 
-def _until(predicate, timeout: float = 10.0) -> None:
+def _until(predicate, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached"

@@ -1,9 +1,7 @@
 """Index build, incremental rebuild, atomic swap, model mismatch: on the tiny model."""
 import shutil
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 from search import ann, store
 from search.build import BuildError, build
 from search.searcher import ModelMismatch, Searcher
-from tests.conftest import ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk
+from tests.conftest import HANG, ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk, spawn, wait_until
 
 
 @pytest.fixture
@@ -151,14 +149,11 @@ def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny
     before = Searcher.open(index, tiny_model).search("بوتين", k=5, lang="any")["results"]
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى.\n", encoding="utf-8")
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker),
-                             str(tiny_model_path)], cwd=ROOT)
-    deadline = time.time() + 120
-    while not marker.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    assert marker.exists(), "the build never reached the embedding step"
+    proc = spawn([sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker), str(tiny_model_path)],
+                 cwd=ROOT)
+    wait_until(marker.exists, "the build's embedding step", proc)
     proc.send_signal(sig)
-    proc.wait(timeout=60)
+    proc.wait(timeout=HANG)
     assert proc.returncode != 0
     after = Searcher.open(index, tiny_model)
     assert after.size == 10

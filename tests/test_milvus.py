@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from search.evaluate import evaluate, xquad_corpus
 from search.milvus_build import MilvusTarget
 from search.milvus_store import MilvusWriter
 from search.searcher import Searcher
-from tests.conftest import ROOT, SEEDS, free_port
+from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
 from tests.test_cli import jisr
 from tests.test_default_model import XQUAD
 from tests.test_ray import _listeners, _loopback
@@ -90,10 +89,7 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         uri = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while port not in {p for _, p in _listeners()}:
-            assert server.poll() is None and time.time() < deadline, server.stdout.read()
-            time.sleep(0.2)
+        wait_until(lambda: port in {p for _, p in _listeners()}, "Milvus Lite listening", server)
         index, model = tmp_path / "index", str(tiny_model_path)
         built = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
                      "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
@@ -144,7 +140,7 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert "did not write" in one_line_error(other)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=HANG)
 
 
 def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp_path, tiny_model, monkeypatch):

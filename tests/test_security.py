@@ -23,7 +23,8 @@ from search.build import BuildError, build
 from search.documents import read_corpus
 from search.interrupt import BuildSignals
 from search.searcher import Searcher
-from tests.conftest import ROOT, SEEDS, cli_imports, free_port, live_segments, segments_on_disk, wait_http
+from tests.conftest import (HANG, ROOT, SEEDS, cli_imports, free_port, live_segments, segments_on_disk, spawn,
+                            wait_http, wait_until)
 from tests.test_cli import jisr
 
 
@@ -111,13 +112,10 @@ def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, 
     build(corpus, index, tiny_model)
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
     embedding, go = tmp_path / "embedding", tmp_path / "go"
-    first = subprocess.Popen([sys.executable, "-c", _WAITING_BUILD, str(corpus), str(index), str(embedding), str(go),
-                              str(tiny_model_path)], cwd=ROOT)
+    first = spawn([sys.executable, "-c", _WAITING_BUILD, str(corpus), str(index), str(embedding), str(go),
+                   str(tiny_model_path)], cwd=ROOT)
     try:
-        deadline = time.time() + 120
-        while not embedding.exists() and time.time() < deadline and first.poll() is None:
-            time.sleep(0.05)
-        assert embedding.exists(), "the first build never reached its embedding step"
+        wait_until(embedding.exists, "the first build's embedding step", first)
         second = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path))
         assert f"another build is running on {index} (pid {first.pid})" in one_line_error(second)
         with pytest.raises(BuildError, match="another build is running"):
@@ -125,7 +123,7 @@ def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, 
         assert Searcher.open(index, tiny_model).size == 10  # readers are not blocked meanwhile
     finally:
         go.write_text("go")
-        first.wait(timeout=120)
+        first.wait(timeout=HANG)
     assert first.returncode == 0
     assert Searcher.open(index, tiny_model).size == 11
     assert segments_on_disk(index) == live_segments(index)
@@ -370,19 +368,19 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
     import threading
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = spawn([sys.executable, "-c", _SLOW_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline())
         wait_http(f"http://127.0.0.1:{port}/fast", proc)
         answer = {}
         client = threading.Thread(target=lambda: answer.update(
-            body=urllib.request.urlopen(f"http://127.0.0.1:{port}/slow", timeout=30).read()))
+            body=urllib.request.urlopen(f"http://127.0.0.1:{port}/slow", timeout=HANG).read()))
         client.start()
         assert proc.stdout.readline().strip() == "started"  # the request is in flight
         proc.send_signal(signal.SIGTERM)
-        client.join(timeout=30)
+        client.join(timeout=HANG)
         assert answer.get("body") == b"done"
-        assert proc.wait(timeout=30) == 0 and proc.stdout.read().strip() == "drained"
+        assert proc.wait(timeout=HANG) == 0 and proc.stdout.read().strip() == "drained"
         with pytest.raises(OSError):  # and it no longer listens
             urllib.request.urlopen(f"http://127.0.0.1:{port}/slow", timeout=5)
     finally:
@@ -466,13 +464,13 @@ def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(c
     for n, delay in enumerate((0.3, 1.0)):
         before = (index / "CURRENT").read_text()
         (corpus / "more.txt").write_text(f"عنوان\nفقرة رقم {n} عن الطقس.\n", encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+        proc = spawn([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
                                  str(index), "--model", str(tiny_model_path)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout.readline().startswith("indexed")  # the summary: main() is about to return
         time.sleep(delay)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=120) == 0
+        assert proc.wait(timeout=HANG) == 0
         assert (index / "CURRENT").read_text() != before
 
 
@@ -483,11 +481,11 @@ def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpu
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+    proc = spawn([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
                              str(index), "--model", str(tiny_model_path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(sig)
-    stderr = proc.communicate(timeout=120)[1]
+    stderr = proc.communicate(timeout=HANG)[1]
     changed = (index / "CURRENT").read_text() != before
     assert (proc.returncode == 0) == changed, (proc.returncode, stderr)
     if not changed:

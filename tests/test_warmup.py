@@ -4,7 +4,7 @@ import numpy as np
 from search import store, warmup
 from search.build import build
 from search.searcher import Searcher
-from tests.conftest import more_passages
+from tests.conftest import HANG, more_passages
 from tests.test_segments import WORDS, everything, write_docs
 
 
@@ -27,7 +27,7 @@ def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_
     cold = Searcher.open(index, tiny_model)
     assert cold.warmup is None
     warm = Searcher.open(index, tiny_model, warm=True)
-    assert warm.warmup.wait(timeout=60)
+    assert warm.warmup.wait(timeout=HANG)
     segment = warm.index.segments[0].folder
     read = {p.relative_to(segment).as_posix() for p in warm.warmup.paths}
     assert {"vectors.bin", "lexical/rows.npy", "lexical/weights.npy", "lexical/dense.npy", "sentences.bin"} <= read
@@ -46,7 +46,7 @@ def test_a_file_removed_during_the_warm_up_is_skipped(tmp_path, tiny_model):
     regions = [r for seg in store.load(index).segments for r in seg.expect_queries()[0]]
     regions[0][0].unlink()
     job = warmup.Warmup(regions)
-    assert job.wait(timeout=60)
+    assert job.wait(timeout=HANG)
     assert job.bytes_read == sum(path.stat().st_size for path, _ in regions[1:])
 
 
@@ -69,4 +69,4 @@ def test_the_web_app_warms_the_index_it_opens(tmp_path, tiny_model, tiny_model_p
     build(corpus, index, tiny_model)
     app = create_app({"INDEX": str(index), "MODEL": str(tiny_model_path)})
     searcher = app.extensions["jisr"]["searcher"]
-    assert searcher.warmup is not None and searcher.warmup.wait(timeout=60) and searcher.warmup.bytes_read > 0
+    assert searcher.warmup is not None and searcher.warmup.wait(timeout=HANG) and searcher.warmup.bytes_read > 0

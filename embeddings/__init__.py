@@ -13,13 +13,14 @@ import os
 from typing import TYPE_CHECKING
 
 from embeddings import normalizer
-from embeddings.default_model import NAME as DEFAULT_MODEL, ModelError, ensure
+from embeddings.default_model import NAME as DEFAULT_MODEL, ensure
 from embeddings.fingerprint import model_fingerprint
+from search.errors import ModelError
 
 if TYPE_CHECKING:  # torch and sentence-transformers load in seconds: only when a model is loaded
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["DEFAULT_MODEL", "ModelError", "load_model", "model_fingerprint", "model_name"]
+__all__ = ["DEFAULT_MODEL", "load_model", "model_fingerprint", "model_name"]
 
 
 @contextlib.contextmanager

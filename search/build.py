@@ -33,10 +33,9 @@ from search import manifest as manifests
 from search.chunking import ChunkSettings, Passage, chunk
 from search.documents import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
 from search.readers import RecordFields
-from search.lock import IndexBusy, WriterLock
+from search.lock import WriterLock
 from search.manifest import KINDS
-from search.milvus_store import StoreError
-from search.preflight import BuildError  # noqa: F401  (raised by build; re-exported for callers)
+from search.errors import BuildError, IndexUnavailable, StoreError
 from search.segment import META, VECTOR_DTYPE, Segment, SegmentWriter
 
 BATCH_PASSAGES = 1024  # embedded and written together: what a killed build can lose
@@ -131,8 +130,6 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
             from search.milvus_build import MilvusBuild
 
             return MilvusBuild(*args, target=milvus).run(commit, started)
-    except IndexBusy as exc:
-        raise BuildError(str(exc)) from None
     except StoreError as exc:  # Milvus could not be reached or used before anything was written
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
@@ -205,7 +202,7 @@ class _Build:
         nxt = self._next_generation()
         try:
             old = store.load(self.index_dir) if store.exists(self.index_dir) and not self._on_milvus() else None
-        except store.IndexUnavailable:
+        except IndexUnavailable:
             return {}, nxt
         if old is None:
             return {}, nxt
@@ -229,7 +226,7 @@ class _Build:
         try:
             path = store.current_commit(self.index_dir)
             return manifests.check(json.loads(path.read_text(encoding="utf-8")), str(self.index_dir)) if path else None
-        except (store.IndexUnavailable, OSError, ValueError):
+        except (IndexUnavailable, OSError, ValueError):
             return None
 
     def _on_milvus(self) -> bool:

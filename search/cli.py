@@ -15,6 +15,7 @@ import sys
 import textwrap
 
 from search import companion as companions
+from search import errors
 from search.errors import DEFAULT_CORPUS, build_command
 from search.manifest import KINDS
 from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
@@ -207,7 +208,7 @@ def _build_index(args, corpus, index_dir, model=None):
     from search.interrupt import BuildSignals
 
     if args.ray_workers and args.ray is None:
-        raise preflight.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+        raise errors.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
     milvus = _milvus_target(args)
     with BuildSignals() as signals:
         preflight.corpus_folder(corpus)  # before the model loads: a typo costs a second
@@ -226,7 +227,7 @@ def _build_index(args, corpus, index_dir, model=None):
 
 def _milvus_target(args):
     """Where --store milvus writes; Milvus options without it are an error, not silently ignored."""
-    from search.preflight import BuildError
+    from search.errors import BuildError, StoreError
 
     uri, collection = args.milvus_uri, args.collection
     if args.store != "milvus":
@@ -234,7 +235,7 @@ def _milvus_target(args):
             raise BuildError("--milvus-uri and --collection need --store milvus")
         return None
     from search.milvus_build import MilvusTarget
-    from search.milvus_store import DEFAULT_COLLECTION, StoreError, check_collection
+    from search.milvus_store import DEFAULT_COLLECTION, check_collection
 
     try:
         check_collection(collection or DEFAULT_COLLECTION)
@@ -344,20 +345,10 @@ def _eval(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        from embeddings import ModelError
-        from embeddings.ray_encoding import ClusterError
-        from search.evaluate import EvalError
-        from search.preflight import BuildError
-        from search.query import QueryError
-        from search.manifest import IndexUnavailable
-        from web import ConfigError
-        from web.server import ServeError
-
         try:
             return {"build": _build, "search": _search, "serve": _serve, "check": _check,
                     "eval": _eval}[args.command](args)
-        except (ModelError, BuildError, EvalError, QueryError, IndexUnavailable, ServeError,
-                ConfigError, ClusterError) as exc:
+        except errors.Error as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1
     except KeyboardInterrupt:

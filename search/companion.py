@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from search.manifest import IndexUnavailable
+from search.errors import CompanionUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -26,9 +26,6 @@ WEIGHT = 0.25  # u, chosen on the tune halves of XQuAD and the hadith set: bench
 CHOICES = ("auto", "use", "none")  # `jisr build --companion`; auto: use, except on Milvus (none)
 DEFAULT = "auto"
 
-
-class CompanionUnavailable(IndexUnavailable):
-    """The index's companion encoder is not installed, or is not the one the index was built with."""
 
 
 def resolve(choice: str, on_milvus: bool = False) -> str:

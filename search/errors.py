@@ -13,8 +13,56 @@ from pathlib import Path
 DEFAULT_CORPUS = "seeds"  # `jisr build`'s corpus when --corpus is not given
 
 
-class IndexUnavailable(RuntimeError):
+class Error(Exception):
+    """Anything jisr tells the person who ran it: the message says what went wrong and what to do."""
+
+
+class IndexUnavailable(Error, RuntimeError):
     """The index is missing, damaged, or does not fit the model; the message says what to do."""
+
+
+class ModelMismatch(IndexUnavailable):
+    """The index was built with another model than the one given."""
+
+
+class CompanionUnavailable(IndexUnavailable):
+    """The index's companion encoder is not installed, or is not the one the index was built with."""
+
+
+class StoreError(Error, RuntimeError):
+    """A store (Milvus) cannot be reached or used; the message says what to do."""
+
+
+class BuildError(Error, RuntimeError):
+    """The build cannot go ahead; the message says why. The existing index is untouched."""
+
+
+class IndexBusy(BuildError):
+    """Another process is writing this index."""
+
+
+class ModelError(Error, RuntimeError):
+    """A model could not be found, built or loaded; the message says what to do."""
+
+
+class ClusterError(Error, RuntimeError):
+    """Ray is not installed, the cluster cannot be reached or started, or its workers failed."""
+
+
+class QueryError(Error, ValueError):
+    """The request is malformed; the message is meant for the person who sent it."""
+
+
+class EvalError(Error, ValueError):
+    """The labeled set cannot be read; the message says what is wrong."""
+
+
+class ConfigError(Error, ValueError):
+    """A JISR_* setting cannot be used; the message names it."""
+
+
+class ServeError(Error, RuntimeError):
+    """The server cannot start; the message says why."""
 
 
 def build_command(index_dir: str | os.PathLike) -> str:

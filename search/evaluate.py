@@ -30,12 +30,10 @@ from pathlib import Path
 from search.arabic import language
 from search.query_centering import encode_queries
 from search.query import cut
+from search.errors import EvalError
 
 K = 10
 
-
-class EvalError(ValueError):
-    """The labeled set cannot be read; the message says what is wrong."""
 
 
 @dataclass

@@ -9,12 +9,10 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from search.errors import IndexBusy
 
 LOCK = "LOCK"
 
-
-class IndexBusy(RuntimeError):
-    """Another process is writing this index."""
 
 
 class WriterLock:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from search import store
-from search.build import BuildError, _Build, passage_input
+from search.build import _Build, passage_input
 from search.chunking import Passage
-from search.milvus_store import DEFAULT_COLLECTION, LITE, MilvusWriter, StoreError, connect, recorded_uri
+from search.errors import BuildError, StoreError
+from search.milvus_store import DEFAULT_COLLECTION, LITE, MilvusWriter, connect, recorded_uri
 
 CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
 

@@ -29,7 +29,8 @@ import numpy as np
 
 from search import arabic, lexical
 from search.chunking import Passage
-from search.manifest import IndexUnavailable
+from search.errors import IndexUnavailable
+from search.errors import StoreError
 
 LITE = "milvus.db"  # the default: Milvus Lite, embedded, in this folder inside the index folder
 DEFAULT_COLLECTION = "jisr"
@@ -42,9 +43,6 @@ _FIELDS = ["id", "gen", "doc_id", "title", "source", "ordinal", "start", "end", 
 _TIMEOUT = 30.0
 DF_CACHE = 200_000  # terms whose document frequency a reader remembers (a few MB)
 
-
-class StoreError(RuntimeError):
-    """Milvus cannot be reached or used; the message says what to do."""
 
 
 def _pymilvus():

@@ -10,10 +10,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from search.errors import BuildError
 
-
-class BuildError(RuntimeError):
-    """The build cannot go ahead; the message says why. The existing index is untouched."""
 
 
 def corpus_folder(folder: str | os.PathLike) -> Path:

@@ -7,6 +7,7 @@ requests with the same rules.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from search.errors import QueryError
 
 MODES = ("dense", "sentence", "lexical", "hybrid")
 DEFAULT_MODE = "hybrid"
@@ -19,9 +20,6 @@ MAX_QUERY_CHARS = 1000
 API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode"}
 CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode"}
 
-
-class QueryError(ValueError):
-    """The request is malformed; the message is meant for the person who sent it."""
 
 
 def request_params(source: Mapping) -> dict:

@@ -30,6 +30,7 @@ from search.arabic import language
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
 from search.query_encoder import QueryEncoder
+from search.errors import ModelMismatch
 
 LEXICAL_WEIGHT = 0.2  # chosen on the tune halves of XQuAD and the hadith set: benchmarks/fit_lexical_weight.py
 QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
@@ -37,9 +38,6 @@ QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threa
 # 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
 QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
 
-
-class ModelMismatch(store.IndexUnavailable):
-    """The index was built with another model than the one given."""
 
 
 def _check_model(index, model: SentenceTransformer) -> None:

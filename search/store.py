@@ -38,9 +38,6 @@ from search.segment import META, Segment
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
-class WriteFailed(RuntimeError):
-    """The index could not be written (disk full, no permission); the previous one is unchanged."""
-
 
 def why(exc: BaseException) -> str:
     code = getattr(exc, "errno", None)

@@ -11,10 +11,8 @@ import os
 from flask import Flask
 
 from web import admission
+from search.errors import ConfigError
 
-
-class ConfigError(ValueError):
-    """A JISR_* setting cannot be used; the message names it."""
 
 
 def _setting(name: str, kind: type, default, low: float = 0):
@@ -56,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     searcher, unavailable = app.config.get("SEARCHER"), None
     if searcher is None:
         from search.searcher import Searcher
-        from search.store import IndexUnavailable
+        from search.errors import IndexUnavailable
 
         try:
             searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"],

@@ -6,8 +6,8 @@ import json
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.manifest import IndexUnavailable
-from search.query import QueryError, request_params, validate
+from search.errors import IndexUnavailable, QueryError
+from search.query import request_params, validate
 from web.admission import Overloaded
 from web.openapi import spec
 

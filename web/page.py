@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from search.query import LANGS, MODES, QueryError, request_params, validate
+from search.errors import QueryError
+from search.query import LANGS, MODES, request_params, validate
 from search.readers import describe
 from web.admission import Overloaded
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
+from search.errors import ServeError
 
 DRAIN_SECONDS = 30.0
 # A connection that sends nothing for this long is closed: an incomplete request (a Content-Length
@@ -31,9 +32,6 @@ def threads_for(app) -> int:
     """Request threads for ``app``: one per search it admits (running or waiting) plus spares."""
     return app.config["RUNNING_SEARCHES"] + app.config["QUEUE_DEPTH"] + SPARE_THREADS
 
-
-class ServeError(RuntimeError):
-    """The server cannot start; the message says why."""
 
 
 def bind(host: str, port: int) -> socket.socket:

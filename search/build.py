@@ -1,19 +1,15 @@
-"""Corpus folder -> index folder: new segments for new and changed files, tombstones for the rest.
+"""Corpus folder -> index folder: what changed is chunked, embedded and handed to the store's writer.
 
 A build streams the corpus: documents are read, chunked and embedded in batches of
-BATCH_PASSAGES and appended to a segment as they go, so memory stays flat however large the
-corpus, and a killed build loses at most one batch: the next build adopts the segments it
-finished and resumes the one it was filling (same model and chunking only). A file whose size and
-modification time are those the last commit recorded is not read again (as make and rsync judge);
-one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their
-vectors. The new commit is made current in one atomic step, after a merge folds small segments
-together.
+BATCH_PASSAGES and handed to a :class:`search.stores.StoreWriter` as they go (jisr's own segments,
+:mod:`search.store_writer`, or Milvus, :mod:`search.milvus_build`), so memory stays flat however
+large the corpus. A file whose size and modification time are those the last commit recorded is
+not read again (as make and rsync judge); one that was touched is read and hashed, and a changed
+file's unchanged paragraphs keep their vectors. The new commit is made current in one atomic step.
 """
 from __future__ import annotations
 
 import contextlib
-import json
-import shutil
 import sqlite3
 import sys
 import time
@@ -27,20 +23,17 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import model_fingerprint, model_name
 from embeddings.batching import document_lengths, encode_documents
-from search import ann, preflight, store
 from search import companion as companions
-from search import manifest as manifests
-from search.chunking import ChunkSettings, Passage, chunk
+from search import preflight, store
+from search.chunking import ChunkSettings, Passage, chunk, passage_input
 from search.documents import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
-from search.readers import RecordFields
+from search.errors import BuildError, StoreError
 from search.lock import WriterLock
 from search.manifest import KINDS
-from search.errors import BuildError, IndexUnavailable, StoreError
-from search.segment import META, VECTOR_DTYPE, Segment, SegmentWriter
+from search.readers import RecordFields
+from search.stores import BuildSpec, StoreWriter
 
 BATCH_PASSAGES = 1024  # embedded and written together: what a killed build can lose
-SEGMENT_PASSAGES = 100_000  # a segment is sealed at this size: it bounds a build's memory and a merge's work
-MAX_SMALL_SEGMENTS = 8  # more segments than this under SEGMENT_PASSAGES / 2 are merged
 
 
 @dataclass
@@ -80,17 +73,6 @@ def token_counter(model: SentenceTransformer):
     return lambda texts: document_lengths(model, texts)
 
 
-def passage_input(p: Passage) -> str:
-    """What the model reads for a passage: its document's title, then its text.
-
-    The title tells the model what a paragraph is about when the paragraph itself does not say
-    (a hadith's chapter, an article's headline). Tune halves, MRR@10 en->ar / ar->ar hybrid: the
-    hadith set 0.443 -> 0.469 / 0.944 -> 0.958, XQuAD 0.872 -> 0.884 / 0.958 -> 0.956. Sentences are
-    read alone: they are evidence of their own words.
-    """
-    return f"{p.title}\n{p.text}" if p.title else p.text
-
-
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> rows of model.encode_document(texts)
 
 
@@ -121,22 +103,36 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
         raise BuildError("index type 'pq' is jisr's own store; on Milvus choose auto, flat or ivf (IVF_SQ8)")
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
+    settings = settings or ChunkSettings(max_tokens=model.max_seq_length or 512)
+    spec = BuildSpec(index_dir, model_info(model), {**settings.to_dict(), "passage_input": "title\\ntext"},
+                     companions.info(companion) if companion is not None else None, index_type)
     try:
         with WriterLock(index_dir):
-            args = (corpus, index_dir, model, index_type, settings, progress, follow_links, fields,
-                    encoder or (lambda texts: encode_documents(model, texts)), batch_passages or BATCH_PASSAGES)
-            if milvus is None:
-                return _Build(*args, companion=companion).run(commit, started)
-            from search.milvus_build import MilvusBuild
-
-            return MilvusBuild(*args, target=milvus).run(commit, started)
-    except StoreError as exc:  # Milvus could not be reached or used before anything was written
+            writer = _writer(spec, milvus)
+            try:
+                return _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
+                              encoder or (lambda texts: encode_documents(model, texts)),
+                              batch_passages or BATCH_PASSAGES, companion).run(commit, started)
+            finally:
+                writer.close()
+    except StoreError as exc:  # Milvus could not be reached or used
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         if isinstance(exc, RuntimeError) and store.why(exc) != "the disk is full":
             raise
         raise BuildError(f"cannot write the index at {index_dir}: {store.why(exc)}; "
                          "the previous index is unchanged") from exc
+
+
+def _writer(spec: BuildSpec, milvus) -> StoreWriter:
+    """The store's writer the build hands its batches to: Milvus's for a ``milvus`` target, else jisr's own."""
+    if milvus is None:
+        from search.store_writer import LocalStoreWriter
+
+        return LocalStoreWriter(spec)
+    from search.milvus_build import MilvusStoreWriter
+
+    return MilvusStoreWriter(spec, milvus)
 
 
 def _companion(companion: SentenceTransformer | str | None, on_milvus: bool) -> SentenceTransformer | None:
@@ -155,83 +151,26 @@ def _companion(companion: SentenceTransformer | str | None, on_milvus: bool) -> 
 
 
 class _Build:
-    """One build's state: where each file's passages live, what is deleted, the segment being filled."""
+    """One build: which documents changed, their passages and vectors, handed to ``writer``; then the commit."""
 
-    def __init__(self, corpus, index_dir: Path, model, index_type, settings, progress, follow_links, fields,
-                 encoder: Encoder, batch_passages: int, companion: SentenceTransformer | None = None):
-        self.corpus, self.index_dir, self.model, self.index_type = Path(corpus), index_dir, model, index_type
+    def __init__(self, corpus: Path, spec: BuildSpec, writer: StoreWriter, model, settings: ChunkSettings,
+                 progress: bool, follow_links: bool, fields: RecordFields, encoder: Encoder, batch_passages: int,
+                 companion: SentenceTransformer | None):
+        self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
         self.progress, self.follow_links, self.fields = progress, follow_links, fields
-        self.encoder, self.batch_passages = encoder, batch_passages
-        self.info = model_info(model)
-        self.companion = companion
-        self.companion_info = companions.info(companion) if companion is not None else None
-        self.settings = settings or ChunkSettings(max_tokens=self.info["max_seq_length"] or 512)
-        self.chunking = {**self.settings.to_dict(), "passage_input": "title\\ntext"}
-        self.header = {"fingerprint": self.info["fingerprint"], "normalizer": self.info["normalizer"],
-                       "dimension": self.info["dimension"], "chunking": self.chunking,
-                       "vector_dtype": np.dtype(VECTOR_DTYPE).name, "companion": self.companion_info}
+        self.encoder, self.batch_passages, self.companion = encoder, batch_passages, companion
         self.count = token_counter(model)
-        self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
-        self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
-        self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments
-        self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, segment, passages
-        self.writer: SegmentWriter | None = None
-        self.filling: Path | None = None  # the folder of the segment being filled
+        self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, where, passages
         self.embedded = self.stored_new = 0
         self.old_sources: dict[str, list] = {}  # the previous commit's files by path: [size, mtime_ns, doc ids]
         self.old_skipped: dict[str, list[Skipped]] = {}  # the previous commit's, by corpus file
         self.sources: dict[str, list] = {}  # the new commit's, for files whose stat can be trusted next time
         self.doc_file: dict[str, str] = {}  # the corpus file of each document read in pass 1
-        self.rewrite_all = False  # the previous commit had another companion: no document stays where it is
-
-    # -- what the previous commit and killed builds left ---------------------------------------------
 
     def _next_generation(self) -> int:
-        commits = self.index_dir / "commits"
-        gens = [int(p.stem) for p in commits.glob("*.json") if p.stem.isdigit()] if commits.is_dir() else []
+        folder = self.spec.index_dir / "commits"
+        gens = [int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit()] if folder.is_dir() else []
         return max(gens, default=0) + 1
-
-    def _made_alike(self, m: dict) -> bool:
-        """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
-        return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
-            and m["model"]["normalizer"] == self.info["normalizer"]
-
-    def _previous(self) -> tuple[dict, int]:
-        """The previous commit's files (empty when it was made with another model or chunking, or is
-        damaged, or lives on Milvus: then everything is rebuilt) and the next generation number."""
-        nxt = self._next_generation()
-        try:
-            old = store.load(self.index_dir) if store.exists(self.index_dir) and not self._on_milvus() else None
-        except IndexUnavailable:
-            return {}, nxt
-        if old is None:
-            return {}, nxt
-        m = old.manifest
-        if not self._made_alike(m):
-            old.close()
-            return {}, nxt
-        # another companion (or none): every document is written again, its model's vectors reused
-        self.rewrite_all = m.get("companion") != self.companion_info
-        for seg, entry in zip(old.segments, m["segments"]):
-            self.segments[seg.name] = seg
-            self.before[seg.name] = set()
-            self.old_deletes[seg.name] = entry
-        for doc, f in m["files"].items():
-            self.before[f["segment"]].add(doc)
-        self._remember(m)
-        return m["files"], nxt
-
-    def _current_manifest(self) -> dict | None:
-        """The live commit's manifest, checked, without opening its data; None if there is none or it is damaged."""
-        try:
-            path = store.current_commit(self.index_dir)
-            return manifests.check(json.loads(path.read_text(encoding="utf-8")), str(self.index_dir)) if path else None
-        except (IndexUnavailable, OSError, ValueError):
-            return None
-
-    def _on_milvus(self) -> bool:
-        m = self._current_manifest()
-        return m is not None and store.on_milvus(m)
 
     def _remember(self, m: dict) -> None:
         """The previous commit's corpus files and skips, so unchanged files are not read again."""
@@ -242,44 +181,13 @@ class _Build:
                 self.old_skipped.setdefault(file if file and line.isdigit() else s["path"], []).append(
                     Skipped(s["path"], s["reason"]))
 
-    def _adopt(self) -> tuple[dict[str, dict], SegmentWriter | None]:
-        """Segments a killed build finished (documents by id) and the one it was filling, if made alike."""
-        found: dict[str, dict] = {}
-        writer = None
-        folder = self.index_dir / "segments"
-        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-            if path.name in self.segments:
-                continue
-            if (path / META).exists():
-                try:
-                    seg = Segment.open(path)
-                except (OSError, ValueError, KeyError, TypeError):
-                    continue
-                if all(seg.meta.get(k) == v for k, v in self.header.items()):
-                    self.segments[seg.name] = seg
-                    found[seg.name] = {d: sha for d, (sha, _) in seg.documents().items()}
-                    self.before[seg.name] = set(found[seg.name])
-                else:
-                    seg.close()
-            elif SegmentWriter.resumable(path, self.header):
-                writer = SegmentWriter(path, self.header)
-                self.filling = path  # the newest wins; older ones are cleaned away
-        if writer is not None:
-            found[writer.folder.name] = writer.documents()
-        return found, writer
-
-    # -- the build ---------------------------------------------------------------------------------------
-
-    def _start(self, gen: int) -> dict[str, dict]:
-        """Adopt what killed builds left and clean the rest; return the adopted documents by segment."""
-        adopted, self.writer = self._adopt()
-        keep = set(self.segments) | ({self.writer.folder.name} if self.writer else set())
-        store.clean(self.index_dir, keep=keep)
-        return adopted
-
     def run(self, commit, started: float) -> BuildReport:
-        old_files, gen = self._previous()
-        adopted = self._start(gen)
+        previous = self.writer.previous()
+        if previous.manifest is not None:
+            self._remember(previous.manifest)
+        old_files, rewrite_all = previous.files, previous.rewrite_all
+        gen = self._next_generation()
+        self.writer.start(gen)
 
         # pass 1: which files need work, and room on the disk for it. A file whose size and modification
         # time are those the previous commit recorded is not read again: at a million passages, reading
@@ -289,7 +197,7 @@ class _Build:
         trusted_before = time.time_ns() - 2_000_000_000  # a file changed since then may change again unseen
         for file in files:
             known_file = self.old_sources.get(file.rel)
-            if known_file and not self.rewrite_all and known_file[:2] == [file.size, file.mtime_ns] \
+            if known_file and not rewrite_all and known_file[:2] == [file.size, file.mtime_ns] \
                     and all(doc in old_files for doc in known_file[2]):
                 for doc in known_file[2]:
                     self.files[doc] = old_files[doc]
@@ -306,13 +214,12 @@ class _Build:
                 in_file.append(item.id)
                 self.doc_file[item.id] = file.rel
                 known = old_files.get(item.id)
-                if known and known["sha256"] == item.sha256 and not self.rewrite_all:
+                if known and known["sha256"] == item.sha256 and not rewrite_all:
                     self.files[item.id] = known
                     continue
-                home = next((name for name, docs in adopted.items() if docs.get(item.id) == item.sha256), None)
-                if home is not None:
-                    self.files[item.id] = {"sha256": item.sha256, "segment": home, "passages": None,
-                                           "encoding": item.encoding}
+                adopted = self.writer.adopted(item.id, item.sha256)
+                if adopted is not None:
+                    self.files[item.id] = {**adopted, "encoding": item.encoding}
                     continue
                 todo[item.id] = known
                 todo_bytes += len(item.text.encode("utf-8"))
@@ -321,51 +228,40 @@ class _Build:
         if not documents:
             raise BuildError(f"no readable documents (.txt, .md, .html, .docx, .pdf, or records in .jsonl, .csv, "
                              f".tsv) under {self.corpus}")
-        if self.writer is not None and any(self.files.get(d, {}).get("segment") != self.writer.folder.name
-                                           for d in adopted[self.writer.folder.name]):
-            # a file in the half-filled segment changed or went since: its rows cannot be told apart
-            # from the new version's, so that segment is dropped and its files are indexed again
-            name = self.writer.folder.name
-            self.writer.db.close()
-            shutil.rmtree(self.writer.folder, ignore_errors=True)
-            self.writer = self.filling = None
-            for doc, f in list(self.files.items()):
-                if f["segment"] == name:
-                    del self.files[doc]
-                    todo[doc] = old_files.get(doc)
+        for doc in self.writer.settle(self.files):
+            del self.files[doc]
+            todo[doc] = old_files.get(doc)
 
-        preflight.free_space(self.index_dir, preflight.index_size(todo_bytes, self.info["dimension"]))
+        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]))
 
         # pass 2: chunk, embed and write what changed, in batches, reading only the files that hold it
         try:
             needed = {self.doc_file[doc] for doc in todo}
             self._index(todo, [f for f in files if f.rel in needed])
-            if self.writer is not None:
-                self._seal()
+            live, sentences, merged, store_fields = self.writer.finish(self.files, gen)
         except BaseException as exc:
-            if self.filling is not None and not isinstance(exc, KeyboardInterrupt):
-                shutil.rmtree(self.filling, ignore_errors=True)  # a failed write is not resumed
+            self.writer.failed(interrupted=isinstance(exc, KeyboardInterrupt))
             raise
-
-        entries, live, sentences, merged = self._finish(gen)
+        if not live:
+            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
         seconds = time.perf_counter() - started
         total = live + sentences
         manifest = {
-            "model": self.info, "chunking": self.chunking, "corpus": str(self.corpus.resolve()),
+            "model": self.spec.info, "chunking": self.spec.chunking, "corpus": str(self.corpus.resolve()),
             "record_fields": asdict(self.fields),
-            "index": {"type": self.index_type, "metric": "inner_product"},
-            "companion": self.companion_info,
-            "files": self.files, "sources": self.sources, "segments": entries,
+            "index": {"type": self.spec.index_type, "metric": "inner_product"},
+            "companion": self.spec.companion_info,
+            "files": self.files, "sources": self.sources, "segments": [],
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
             "counts": {"documents": documents, "passages": live, "sentences": sentences,
                        "embedded": self.embedded, "reused": total - self.stored_new},
             "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            **self._store_fields(),
+            **store_fields,
         }
-        store.write_commit(self.index_dir, gen, manifest, commit=commit)
-        self._committed(gen)
-        return BuildReport(self.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
-                           seconds, sorted(skipped, key=lambda s: s.path), len(entries), merged)
+        store.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
+        self.writer.committed(gen)
+        return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
+                           seconds, sorted(skipped, key=lambda s: s.path), len(manifest["segments"]), merged)
 
     def _index(self, todo: dict[str, dict | None], files: list[CorpusFile]) -> None:
         from tqdm import tqdm
@@ -387,29 +283,11 @@ class _Build:
                 self._flush(batch, todo)
                 bar.update(len(batch))
 
-    def _reusable(self, docs: list[str], todo: dict[str, dict | None]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Vectors of the previous version of changed documents by the text the model read, and their
-        companion vectors by the passage's text."""
-        known: dict[str, np.ndarray] = {}
-        known_companion: dict[str, np.ndarray] = {}
-        for doc in docs:
-            old = todo.get(doc)
-            seg = self.segments.get(old["segment"]) if old else None
-            if seg is None:
-                continue
-            rows = seg.rows_of([doc])
-            for row, p in zip(rows, seg.passages(rows)):
-                known[passage_input(p)] = np.asarray(seg.vectors[row], np.float32)
-                if seg.companion_vectors is not None and seg.meta.get("companion") == self.companion_info:
-                    known_companion[p.text] = np.asarray(seg.companion_vectors[row], np.float32)
-                a = seg.sentence_offsets[row]
-                for i, s in enumerate(p.sentence_texts()):
-                    known[s] = np.asarray(seg.sentence_vectors[a + i], np.float32)
-        return known, known_companion
-
     def _flush(self, batch: list[tuple[Document, list[Passage]]], todo) -> int:
         passages, vectors, sentence_vectors, companion_vectors = self._embed(batch, todo)
-        self._write(batch, passages, vectors, sentence_vectors, companion_vectors)
+        entries = self.writer.write(batch, passages, vectors, sentence_vectors, companion_vectors)
+        encodings = {d.id: d.encoding for d, _ in batch}
+        self.files.update({doc: {**entry, "encoding": encodings[doc]} for doc, entry in entries.items()})
         return len(passages)
 
     def _embed(self, batch: list[tuple[Document, list[Passage]]], todo) \
@@ -419,12 +297,12 @@ class _Build:
         passages = [p for _, ps in batch for p in ps]
         inputs = [passage_input(p) for p in passages]
         sentences = [s for p in passages for s in p.sentence_texts()]
-        known, known_companion = self._reusable([d.id for d, _ in batch], todo)
+        known, known_companion = self.writer.reusable([d.id for d, _ in batch], todo)
         self.stored_new += sum(t not in known for t in inputs) + sum(s not in known for s in sentences)
         missing = sorted((set(inputs) | set(sentences)) - known.keys())  # one call: one trip to a cluster
         self.embedded += len(missing)
         known.update(zip(missing, self.encoder(missing)))
-        dim = self.info["dimension"]
+        dim = self.spec.info["dimension"]
         vectors = np.stack([known[t] for t in inputs]) if inputs else np.zeros((0, dim), np.float32)
         sentence_vectors = np.stack([known[s] for s in sentences]) if sentences else np.zeros((0, dim), np.float32)
         return passages, vectors, sentence_vectors, self._companion_vectors(passages, known_companion)
@@ -437,110 +315,4 @@ class _Build:
         if missing:
             known.update(zip(missing, self.companion.encode_document(missing, batch_size=16)))
         return np.stack([known[p.text] for p in passages]) if passages \
-            else np.zeros((0, self.companion_info["dimension"]), np.float32)
-
-    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-               companion_vectors: np.ndarray | None = None) -> None:
-        if self.writer is None:
-            self.filling = self.index_dir / "segments" / store.new_segment_name()
-            self.writer = SegmentWriter(self.filling, self.header)
-        self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors, companion_vectors)
-        for d, ps in batch:
-            self.files[d.id] = {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps),
-                                "encoding": d.encoding}
-        if self.writer.rows >= SEGMENT_PASSAGES:
-            self._seal()
-
-    def _seal(self) -> None:
-        self.writer.finish(self.index_type, ann.CANDIDATES)
-        seg = Segment.open(self.writer.folder)
-        self.writer = self.filling = None
-        self.segments[seg.name] = seg
-        self.before.setdefault(seg.name, set())
-
-    # -- the commit ------------------------------------------------------------------------------------
-
-    def _finish(self, gen: int) -> tuple[list[dict], int, int, int]:
-        """The new commit's segments, live passages and sentences, and how many segments were merged."""
-        entries = self._entries(gen)
-        live = sum(e["passages"] - e["deleted"] for e in entries)
-        if not live:
-            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
-        merged = self._merge(entries, gen)
-        if merged:
-            entries = self._entries(gen)
-        return entries, live, sum(self._live_sentences(e) for e in entries), merged
-
-    def _store_fields(self) -> dict:
-        """What the manifest records about where the data lives, beyond its segments (nothing, here)."""
-        return {}
-
-    def _committed(self, gen: int) -> None:
-        for seg in self.segments.values():
-            seg.close()
-        store.clean(self.index_dir)
-
-    def _entries(self, gen: int) -> list[dict]:
-        """The new commit's segments with their deletes: every row of a document no longer assigned to
-        the segment is deleted. Segments left with no live rows are dropped."""
-        assigned: dict[str, set[str]] = {name: set() for name in self.segments}
-        for doc, f in self.files.items():
-            assigned[f["segment"]].add(doc)
-        entries = []
-        for name, seg in self.segments.items():
-            gone = (self.before.get(name, set()) | set(seg.documents())) - assigned[name] \
-                if name not in self.old_deletes else self.before[name] - assigned[name]
-            old = self.old_deletes.get(name)
-            rows = seg.rows_of(sorted(gone)) if gone else np.zeros(0, np.int64)
-            if old and old["deletes"]:
-                rows = np.union1d(rows, np.load(self.index_dir / "deletes" / old["deletes"], allow_pickle=False))
-            if len(rows) >= seg.size:
-                continue
-            if old and len(rows) == old["deleted"]:
-                deletes = old["deletes"]
-            else:
-                deletes = store.write_deletes(self.index_dir, name, gen, rows) if len(rows) else None
-            entries.append({"name": name, "passages": seg.size, "deleted": int(len(rows)), "deletes": deletes})
-        for doc, f in self.files.items():  # documents found in adopted segments: count their passages
-            if f["passages"] is None:
-                f["passages"] = self.segments[f["segment"]].documents()[doc][1]
-        return entries
-
-    def _deleted(self, entry: dict) -> np.ndarray:
-        mask = np.zeros(self.segments[entry["name"]].size, bool)
-        if entry["deletes"]:
-            mask[np.load(self.index_dir / "deletes" / entry["deletes"], allow_pickle=False)] = True
-        return mask
-
-    def _live_sentences(self, entry: dict) -> int:
-        counts = np.diff(np.asarray(self.segments[entry["name"]].sentence_offsets))
-        return int(counts[~self._deleted(entry)].sum())
-
-    def _merge(self, entries: list[dict], gen: int) -> int:
-        """Fold the smallest segments into one when there are too many small ones; return how many."""
-        small = sorted((e for e in entries if e["passages"] - e["deleted"] < SEGMENT_PASSAGES // 2),
-                       key=lambda e: e["passages"] - e["deleted"])
-        if len(small) <= MAX_SMALL_SEGMENTS:
-            return 0
-        chosen, total = [], 0
-        for e in small:
-            if total + e["passages"] - e["deleted"] > SEGMENT_PASSAGES and len(chosen) >= 2:
-                break
-            chosen.append(e)
-            total += e["passages"] - e["deleted"]
-        from search.merge import merge
-
-        names = {e["name"] for e in chosen}
-        masks = [self._deleted(e) for e in chosen]
-        live_docs = {doc for doc, f in self.files.items() if f["segment"] in names}
-        merged = merge(self.index_dir, [self.segments[e["name"]] for e in chosen], masks, live_docs,
-                       self.header, self.index_type)
-        for e in chosen:
-            self.segments.pop(e["name"])
-            self.old_deletes.pop(e["name"], None)
-        self.segments[merged.name] = merged
-        self.before[merged.name] = set(merged.documents())
-        for doc, f in self.files.items():
-            if f["segment"] in names:
-                f["segment"] = merged.name
-        return len(chosen)
+            else np.zeros((0, self.spec.companion_info["dimension"]), np.float32)

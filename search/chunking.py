@@ -190,3 +190,14 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
                                 language(text[a:b]), text[a:b], sentences,
                                 dict(document.places[place][1]) if place >= 0 else {}))
     return passages
+
+
+def passage_input(p: Passage) -> str:
+    """What the model reads for a passage: its document's title, then its text.
+
+    The title tells the model what a paragraph is about when the paragraph itself does not say
+    (a hadith's chapter, an article's headline). Tune halves, MRR@10 en->ar / ar->ar hybrid: the
+    hadith set 0.443 -> 0.469 / 0.944 -> 0.958, XQuAD 0.872 -> 0.884 / 0.958 -> 0.956. Sentences are
+    read alone: they are evidence of their own words.
+    """
+    return f"{p.title}\n{p.text}" if p.title else p.text

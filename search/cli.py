@@ -312,13 +312,11 @@ def _check(args) -> int:
     from search import commit
 
     commit.readable(args.index)  # before numpy, FAISS and the store's files
-    from search import store
+    from search.stores import open_index
 
-    index = store.load(args.index, args.milvus_uri, args.milvus_token)
+    index = open_index(args.index, args.milvus_uri, args.milvus_token)
     try:
-        problems = [p for segment in index.segments for p in segment.verify()]
-        if hasattr(index, "count") and index.count() != index.size:
-            problems.append(f"Milvus holds {index.count()} of the {index.size} passages the index's commit names")
+        problems = index.verify()
     finally:
         index.close()
     for problem in problems:
@@ -327,10 +325,8 @@ def _check(args) -> int:
         print(f"jisr: error: the index at {args.index} is damaged: rebuild it with {build_command(args.index)}",
               file=sys.stderr)
         return 1
-    where = f"on Milvus (collection {index.collection})" if store.on_milvus(index.manifest) \
-        else f"in {len(index.segments)} segments"
-    print(f"index at {args.index}: {index.size} passages {where}, generation {index.manifest['generation']}: "
-          f"every {'passage there' if store.on_milvus(index.manifest) else 'file ok'}")
+    print(f"index at {args.index}: {index.size} passages {index.location}, generation "
+          f"{index.manifest['generation']}: checked, all ok")
     return 0
 
 

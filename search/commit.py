@@ -52,6 +52,11 @@ def current_commit(index_dir: str | os.PathLike) -> Path | None:
     return None if gen is None else commit_path(index_dir, gen)
 
 
+def on_milvus(manifest: dict) -> bool:
+    """Whether a commit's data lives on Milvus (search.milvus_store) rather than in the folder's segments."""
+    return isinstance(manifest.get("store"), dict) and manifest["store"].get("kind") == "milvus"
+
+
 def missing(index_dir: str | os.PathLike) -> IndexUnavailable:
     """What to say when there is no index at ``index_dir``: a file where a folder should be, or nothing."""
     path = Path(index_dir)

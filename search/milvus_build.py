@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from search import store
-from search.build import _Build, passage_input
-from search.chunking import Passage
+from search.chunking import Passage, passage_input
+from search.commit import on_milvus
 from search.errors import BuildError, StoreError
 from search.milvus_store import DEFAULT_COLLECTION, LITE, MilvusWriter, connect, recorded_uri
+from search.stores import BuildSpec, Previous
 
 CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
 
@@ -37,47 +38,58 @@ def _entry_ok(f) -> bool:
         isinstance(f.get(k), int) and not isinstance(f.get(k), bool) for k in ("passages", "sentences", "terms", "gen"))
 
 
-class MilvusBuild(_Build):
-    def __init__(self, *args, target: MilvusTarget):
-        super().__init__(*args)
-        self.target = target
+class _Writing:
+    """The client, its Milvus errors said as StoreError with the address: a build's one line of error."""
+
+    def __init__(self, client, uri: str):
+        self._client, self._uri = client, uri
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+        pymilvus = __import__("pymilvus")
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except pymilvus.MilvusException as exc:
+                raise StoreError(f"cannot write to Milvus at {self._uri}: {exc.message}; "
+                                 "the previous index is unchanged") from None
+        return call
+
+
+class MilvusStoreWriter:
+    """A build's writer for the Milvus store (:class:`search.stores.StoreWriter`)."""
+
+    def __init__(self, spec: BuildSpec, target: MilvusTarget):
+        self.spec, self.index_dir, self.target = spec, spec.index_dir, target
         self.uri = target.uri or str(self.index_dir / LITE)
         self.recorded = recorded_uri(self.index_dir, self.uri)
         self.store_spec = {"kind": "milvus", "uri": self.recorded, "collection": target.collection}
-        self.client = connect(self.uri, target.token)
+        self.client = _Writing(connect(self.uri, target.token), self.uri)
         self.milvus: MilvusWriter | None = None
         self.old_gen = 0  # the previous commit's generation, when it wrote this collection
         self.old_docs: dict[str, dict] = {}  # its files, whatever model made them: their rows go if replaced
         self.old_replaced: list[str] = []  # documents whose older rows its build may not have deleted
         self.replaced: list[str] = []
 
-    def run(self, commit, started: float):
-        pymilvus = __import__("pymilvus")
-        try:
-            return super().run(commit, started)
-        except (StoreError, pymilvus.MilvusException) as exc:
-            why = exc.message if isinstance(exc, pymilvus.MilvusException) else str(exc)
-            raise BuildError(f"cannot write to Milvus at {self.uri}: {why}; the previous index is unchanged") from None
-        finally:
-            self.client.close()
-
-    def _previous(self) -> tuple[dict, int]:
-        nxt = self._next_generation()
-        m = self._current_manifest()
-        if m is None or not store.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
+    def previous(self) -> Previous:
+        m = self.spec.live_manifest()
+        if m is None or not on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
                 {k: self.store_spec[k] for k in ("uri", "collection")}:
-            return {}, nxt
+            return Previous()
         self.old_gen = m["generation"]
         self.old_docs = {d: f for d, f in m["files"].items() if _entry_ok(f)}
         replaced = m["store"].get("replaced")
         self.old_replaced = [d for d in replaced if isinstance(d, str)] if isinstance(replaced, list) else []
-        if not self._made_alike(m) or len(self.old_docs) != len(m["files"]):
-            return {}, nxt  # every document is encoded again, and its old rows replaced
-        self._remember(m)
-        return self.old_docs, nxt
+        if not self.spec.made_alike(m) or len(self.old_docs) != len(m["files"]):
+            return Previous()  # every document is encoded again, and its old rows replaced
+        return Previous(m, self.old_docs)
 
-    def _start(self, gen: int) -> dict[str, dict]:
-        self.milvus = MilvusWriter(self.client, self.target.collection, self.info["dimension"], gen, self.index_type)
+    def start(self, gen: int) -> None:
+        self.milvus = MilvusWriter(self.client, self.target.collection, self.spec.info["dimension"], gen,
+                                   self.spec.index_type)
         claim = self.index_dir / CLAIM
         try:
             claimed = json.loads(claim.read_text(encoding="utf-8")) == self.store_spec
@@ -90,9 +102,14 @@ class MilvusBuild(_Build):
         self.milvus.discard_unfinished(self.old_gen)
         self.milvus.discard_replaced(self.old_replaced, self.old_gen)
         store.clean(self.index_dir)
-        return {}
 
-    def _reusable(self, docs: list[str], todo) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def adopted(self, doc_id: str, sha256: str) -> None:
+        return None  # a killed build's rows are discarded (start), not adopted
+
+    def settle(self, files: dict[str, dict]) -> list[str]:
+        return []
+
+    def reusable(self, docs: list[str], todo) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         known: dict[str, np.ndarray] = {}
         for doc in docs:
             old = todo.get(doc)
@@ -103,27 +120,28 @@ class MilvusBuild(_Build):
                 known.update(zip(p.sentence_texts(), sentence_vectors))
         return known, {}  # no companion on Milvus (search.build refuses one)
 
-    def _write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-               companion_vectors: np.ndarray | None = None) -> None:
+    def write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
+              companion_vectors: np.ndarray | None = None) -> dict[str, dict]:
         lengths = self.milvus.add(passages, vectors, sentence_vectors)
-        for d, ps in batch:
-            self.files[d.id] = {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),
-                                "sentences": sum(len(p.sentences) for p in ps), "terms": 0, "encoding": d.encoding}
+        entries = {d.id: {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),
+                          "sentences": sum(len(p.sentences) for p in ps), "terms": 0} for d, ps in batch}
         for p, n in zip(passages, lengths):
-            self.files[p.doc_id]["terms"] += n
+            entries[p.doc_id]["terms"] += n
+        return entries
 
-    def _finish(self, gen: int) -> tuple[list[dict], int, int, int]:
-        live = sum(f["passages"] for f in self.files.values())
-        if not live:
-            raise BuildError(f"the documents under {self.corpus} hold no passages (only titles or boilerplate)")
+    def finish(self, files: dict[str, dict], gen: int) -> tuple[int, int, int, dict]:
         # a document whose rows this commit does not name: older ones of a changed file, all of a removed one
-        self.replaced = sorted(d for d, f in self.old_docs.items() if self.files.get(d, {}).get("gen") != f["gen"])
-        return [], live, sum(f["sentences"] for f in self.files.values()), 0
+        self.replaced = sorted(d for d, f in self.old_docs.items() if files.get(d, {}).get("gen") != f["gen"])
+        return (sum(f["passages"] for f in files.values()), sum(f["sentences"] for f in files.values()), 0,
+                {"store": {**self.store_spec, "replaced": self.replaced},
+                 "lexical": {"terms": sum(f["terms"] for f in files.values())}})
 
-    def _store_fields(self) -> dict:
-        return {"store": {**self.store_spec, "replaced": self.replaced},
-                "lexical": {"terms": sum(f["terms"] for f in self.files.values())}}
+    def failed(self, interrupted: bool) -> None:
+        """Nothing to remove now: rows no commit names are discarded by the next build."""
 
-    def _committed(self, gen: int) -> None:
+    def committed(self, gen: int) -> None:
         self.milvus.discard_replaced(self.replaced, gen)
         store.clean(self.index_dir)
+
+    def close(self) -> None:
+        self.client.close()

@@ -284,7 +284,6 @@ class MilvusIndex:
         self.dim = int(manifest["model"]["dimension"])
         self.live = f"gen <= {int(manifest['generation'])}"
         self.files = manifest["files"]
-        self.segments: list = []  # none on this machine
         lexical_stats = manifest.get("lexical") or {}
         self.total_terms = float(lexical_stats.get("terms") or 0)
         self._df: dict[str, int] = {}  # a term's document frequency in this commit
@@ -398,10 +397,22 @@ class MilvusIndex:
         return sorted((_passage(r) for r in rows), key=lambda p: p.ordinal)
 
     def count(self) -> int:
-        """Rows Milvus holds up to this commit (``jisr check`` compares them with the manifest's passages:
+        """Rows Milvus holds up to this commit (:meth:`verify` compares them with the manifest's passages:
         more means rows a build killed after its commit left, which the next build deletes)."""
         found = _rows(self.client, self.collection, self.live, ["count(*)"])
         return int(found[0]["count(*)"]) if found else 0
+
+    @property
+    def location(self) -> str:
+        return f"on Milvus (collection {self.collection})"
+
+    def verify(self) -> list[str]:
+        """The rows Milvus holds for this commit, counted against the passages the commit names."""
+        held = self.count()
+        return [] if held == self.size else [f"Milvus holds {held} of the {self.size} passages the index's commit names"]
+
+    def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
+        raise IndexUnavailable(f"the index at {self.directory} is on Milvus, which holds no companion vectors")
 
     def expect_queries(self, warm: bool = False) -> None:
         """Nothing to do: Milvus loads a collection into its own memory (``load_collection``)."""

@@ -25,7 +25,8 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
 from search import companion as companions
-from search import phrase, store
+from search import phrase
+from search.stores import open_index
 from search.arabic import language
 from search.ann import CANDIDATES
 from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
@@ -97,7 +98,7 @@ class Searcher:
         Milvus an index on Milvus is read from (see :mod:`search.milvus_store`). ``warm``: start reading
         the index into the page cache (:mod:`search.warmup`), as a server should. ``companion``: the
         index's companion encoder, loaded already (else it is loaded as the manifest names it)."""
-        index = store.load(index_dir, milvus_uri, milvus_token)
+        index = open_index(index_dir, milvus_uri, milvus_token)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)

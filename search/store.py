@@ -30,7 +30,7 @@ import numpy as np
 
 from search import ann, lexical, warmup
 from search.chunking import Passage
-from search.commit import CURRENT, commit_path, current_commit, exists, generation, missing, read_manifest  # noqa: F401
+from search.commit import CURRENT, commit_path, current_commit, exists, generation, missing, on_milvus, read_manifest  # noqa: F401
 from search.errors import IndexUnavailable, damaged
 from search.manifest import FORMAT
 from search.segment import META, Segment
@@ -166,6 +166,14 @@ class StoredIndex:
             out[where] = self.segments[s].lang[rows]
         return np.array(LANGS)[out] if len(ids) else np.zeros(0, "<U2")
 
+    @property
+    def location(self) -> str:
+        return f"in {len(self.segments)} segments"
+
+    def verify(self) -> list[str]:
+        """Every segment's files hashed against the sha256 its build recorded."""
+        return [problem for segment in self.segments for problem in segment.verify()]
+
     def expect_queries(self, warm: bool = False) -> warmup.Warmup | None:
         """Set the segments up for queries; with ``warm``, start reading their files into the page
         cache (:mod:`search.warmup`) and return that warm-up."""
@@ -189,17 +197,10 @@ def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
     return mask
 
 
-def on_milvus(manifest: dict) -> bool:
-    """Whether a commit's data lives on Milvus (search.milvus_store) rather than in its segments."""
-    return isinstance(manifest.get("store"), dict) and manifest["store"].get("kind") == "milvus"
-
-
-def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
+def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
     manifest = read_manifest(index_dir, gen)
     if on_milvus(manifest):
-        from search import milvus_store
-
-        return milvus_store.load(index_dir, manifest, **milvus)
+        raise IndexUnavailable(f"the index at {where} lives on Milvus: open it with search.stores.open_index")
     segments, deleted = [], []
     try:
         for entry in manifest["segments"]:
@@ -222,18 +223,17 @@ def _read_commit(index_dir: Path, gen: int, where: str, milvus: dict):
     return index
 
 
-def load(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None):
+def load(index_dir: str | Path) -> StoredIndex:
     """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
     (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
-    then the new commit is read instead. A commit whose data lives on Milvus opens as a
-    :class:`search.milvus_store.MilvusIndex` (``milvus_uri``: the address the user names)."""
+    then the new commit is read instead."""
     index_dir, where = Path(index_dir), str(index_dir)
     for _ in range(3):
         gen = generation(index_dir)
         if gen is None:
             raise missing(index_dir)
         try:
-            return _read_commit(index_dir, gen, where, {"uri": milvus_uri, "token": milvus_token})
+            return _read_commit(index_dir, gen, where)
         except IndexUnavailable:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:

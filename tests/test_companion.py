@@ -53,7 +53,7 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
 
 def test_merges_and_changed_files_keep_companion_vectors_and_switching_it_reembeds_nothing_else(
         tmp_path, tiny_model, use, monkeypatch):
-    monkeypatch.setattr("search.build.MAX_SMALL_SEGMENTS", 2)
+    monkeypatch.setattr("search.store_writer.MAX_SMALL_SEGMENTS", 2)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
     build(corpus, index, tiny_model, companion=use)

@@ -16,6 +16,7 @@ from search.build import build
 from search.evaluate import evaluate, xquad_corpus
 from search.milvus_build import MilvusTarget
 from search.milvus_store import MilvusWriter
+from search.stores import open_index
 from search.searcher import Searcher
 from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
 from tests.test_cli import jisr
@@ -38,7 +39,7 @@ def assert_same_answers(local: Searcher, milvus: Searcher, queries: list[str], l
 
 def rows_in_milvus(index: Path, uri: str | None = None) -> int:
     """Every passage row the collection holds, whatever its generation (stale rows included)."""
-    milvus = store.load(index, uri)
+    milvus = open_index(index, uri)
     try:
         return int(milvus.client.query(milvus.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
     finally:
@@ -176,7 +177,7 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
     assert rows_in_milvus(index) > searcher.size
     searcher.index.close()
     build(corpus, index, tiny_model, milvus=MilvusTarget())  # the next build deletes what was left
-    assert rows_in_milvus(index) == store.load(index).size
+    assert rows_in_milvus(index) == open_index(index).size
 
 
 def test_an_address_written_into_a_manifest_is_not_followed(tmp_path, tiny_model_path):

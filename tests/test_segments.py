@@ -71,7 +71,7 @@ def _fresh(corpus: Path, tmp_path: Path, tiny_model) -> Path:
 
 
 def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_model, monkeypatch):
-    monkeypatch.setattr("search.build.MAX_SMALL_SEGMENTS", 3)
+    monkeypatch.setattr("search.store_writer.MAX_SMALL_SEGMENTS", 3)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
     build(corpus, index, tiny_model)
@@ -89,10 +89,10 @@ def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_mode
 
 _KILLED_BUILD = """
 import contextlib, os, signal, sys
-import search.build as b, search.lexical, search.merge, search.store
+import search.build as b, search.lexical, search.merge, search.store, search.store_writer as w
 from embeddings import load_model
 corpus, index, model, point = sys.argv[1:5]
-b.BATCH_PASSAGES, b.MAX_SMALL_SEGMENTS = 4, 2
+b.BATCH_PASSAGES, w.MAX_SMALL_SEGMENTS = 4, 2
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 def at(module, name, on_call=1):
     real, calls = getattr(module, name), [0]
@@ -180,14 +180,14 @@ def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, k
 
 
 def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch):
-    import search.build
+    import search.store_writer
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus)
     build(corpus, tmp_path / "one", tiny_model)
-    monkeypatch.setattr(search.build, "SEGMENT_PASSAGES", 12)
-    monkeypatch.setattr(search.build, "MAX_SMALL_SEGMENTS", 100)
+    monkeypatch.setattr(search.store_writer, "SEGMENT_PASSAGES", 12)
+    monkeypatch.setattr(search.store_writer, "MAX_SMALL_SEGMENTS", 100)
     build(corpus, tmp_path / "many", tiny_model, batch_passages=4)
     one, many = store.load(tmp_path / "one"), store.load(tmp_path / "many")
     assert len(one.segments) == 1 and len(many.segments) >= 3

@@ -4,7 +4,7 @@ Two cross-lingual encoders trained apart miss different things. Google's multili
 (:mod:`embeddings.use_encoder`) read beside the default model raised held-out English -> Arabic
 MRR@10 from 0.894 to 0.910 on XQuAD and from 0.52 to 0.58 on the hadith set; Arabic queries
 lost with it (hadith 0.967 -> 0.945), so they are ranked without it. Its weight ``u`` was chosen
-on the tune halves of both sets (benchmarks/use_fusion.py): hybrid adds u x (the companion's
+on the tune halves of both sets (benchmarks/use_fusion.py, search/weights.json): hybrid adds u x (the companion's
 cosine of query and passage) to each candidate's score.
 
 An index built with a companion stores one companion vector per passage (of the passage's text,
@@ -22,7 +22,6 @@ from search.errors import CompanionUnavailable
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-WEIGHT = 0.25  # u, chosen on the tune halves of XQuAD and the hadith set: benchmarks/use_fusion.py
 CHOICES = ("auto", "use", "none")  # `jisr build --companion`; auto: use, except on Milvus (none)
 DEFAULT = "auto"
 
@@ -58,12 +57,14 @@ def _load(choice: str, threads: int) -> "SentenceTransformer | None":
     return load_use(threads=threads)
 
 
-def info(model: "SentenceTransformer", weight: float = WEIGHT) -> dict:
-    """What a manifest records of a companion: enough to load it again and to refuse another."""
+def info(model: "SentenceTransformer", weight: float | None = None) -> dict:
+    """What a manifest records of a companion: enough to load it again and to refuse another, and the
+    weight hybrid adds its cosine by (``weight``; default: the one the fit chose, search/weights.json)."""
     from embeddings import model_fingerprint, model_name
+    from search.weights import shipped
 
     return {"name": model_name(model), "fingerprint": model_fingerprint(model),
-            "dimension": model.get_embedding_dimension(), "weight": weight}
+            "dimension": model.get_embedding_dimension(), "weight": shipped().companion if weight is None else weight}
 
 
 def for_index(recorded: dict, where: str) -> "SentenceTransformer":

@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from search.arabic import language
-from search.query_centering import encode_queries
 from search.query import cut
 from search.errors import EvalError
 
@@ -178,7 +177,7 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     """{mode: {split: {query lang: metrics}}} over the given queries."""
     started = time.perf_counter()
     chosen = as_searched(searcher, [q for q in queries if split == "all" or q.split == split])
-    vectors = encode_queries(searcher.model, [q.text for q in chosen], batch_size=64)
+    vectors = searcher.encode_queries([q.text for q in chosen])
     companion = searcher.companion_queries([q.text for q in chosen])
     encode_seconds = time.perf_counter() - started
     report = {}

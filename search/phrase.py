@@ -3,8 +3,8 @@
 BM25 counts words wherever they stand. Someone who types a remembered phrase of a hadith, a verse or
 a line of poetry wants the passage that holds that phrase, and in a collection where the same
 narrators' chains and formulas recur in hundreds of passages, many passages hold its words. Hybrid
-therefore adds, for an Arabic query, PHRASE_WEIGHT x (the longest run of the query's words found in a
-passage in the query's order, as a share of its words), counting runs of at least MIN_RUN words,
+therefore adds, for an Arabic query, a weight (search/weights.json) x (the longest run of the query's words found in a
+passage in the query's order, as a share of its words), counting runs of a few words or more,
 to its best RERANK candidates. Words are compared as BM25 reads them, unstemmed
 (:func:`search.arabic.terms`). Chosen on the tune halves of both labeled sets
 (benchmarks/fit_phrase_weight.py): the hadith set's typed phrases 0.973 -> 0.986, XQuAD's Arabic
@@ -18,8 +18,6 @@ import numpy as np
 
 from search.arabic import terms
 
-PHRASE_WEIGHT = 0.1
-MIN_RUN = 3  # fewer words in order are ordinary co-occurrence, which BM25 already counts
 RERANK = 20  # the best candidates by hybrid's score that are read for phrases
 
 
@@ -35,13 +33,14 @@ def longest_run(query: Sequence[str], passage: Sequence[str]) -> int:
     return best
 
 
-def shares(query: str, texts: Sequence[str]) -> np.ndarray:
-    """For each text, its longest run of ``query``'s words (MIN_RUN or more, else 0) over the query's words."""
+def shares(query: str, texts: Sequence[str], min_run: int) -> np.ndarray:
+    """For each text, its longest run of ``query``'s words (``min_run`` or more, else 0) over the query's
+    words. Fewer words in order than ``min_run`` are ordinary co-occurrence, which BM25 already counts."""
     words = terms(query, stems=False)
     out = np.zeros(len(texts))
-    if len(words) < MIN_RUN:
+    if len(words) < min_run:
         return out
     for i, text in enumerate(texts):
         run = longest_run(words, terms(text, stems=False))
-        out[i] = run / len(words) if run >= MIN_RUN else 0.0
+        out[i] = run / len(words) if run >= min_run else 0.0
     return out

@@ -1,18 +1,11 @@
 """Query -> ranked passages. The one object the CLI, the web app and eval all ask.
 
-Ranking modes (all over the same index):
-  dense     cosine of the query and the whole passage
-  sentence  passage cosine plus its best sentence's cosine (a long passage that
-            answers in one sentence is not diluted by the rest)
-  lexical   BM25 over normalized Arabic word tokens
-  hybrid    `sentence` plus LEXICAL_WEIGHT x (share of the query's words the lexical
-            index knows, weighted by IDF) x (BM25 / best BM25 of the query): BM25
-            counts in full for an Arabic query and fades for an English one, where
-            only names and numbers can match. Weight chosen on the tune halves of
-            both labeled sets (see README). For a query not in Arabic, on an index
-            built with a companion encoder, plus u x the companion's cosine
-            (:mod:`search.companion`); for an Arabic query, plus the phrase
-            evidence of the best candidates (:mod:`search.phrase`).
+The Searcher finds each query's candidates (the closest passages by the dense index, the best by
+BM25), gathers what the ranking reads about them, and ranks them in the chosen mode
+(:mod:`search.ranking`: one function per signal, a table of modes) with the weights the fits chose
+(:mod:`search.weights`). Queries are read by the index's model, cut at a token budget and, when not
+in Arabic, centered (:mod:`search.query_centering`): :meth:`Searcher.encode_queries` is the one way
+to encode many at once.
 """
 from __future__ import annotations
 
@@ -25,15 +18,15 @@ from sentence_transformers import SentenceTransformer
 
 from embeddings import load_model, model_fingerprint
 from search import companion as companions
-from search import phrase
-from search.stores import open_index
-from search.arabic import language
+from search import ranking
 from search.ann import CANDIDATES
-from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
-from search.query_encoder import QueryEncoder
+from search.arabic import language
 from search.errors import ModelMismatch
-
-LEXICAL_WEIGHT = 0.2  # chosen on the tune halves of XQuAD and the hadith set: benchmarks/fit_lexical_weight.py
+from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
+from search.query_centering import encode_queries
+from search.query_encoder import QueryEncoder
+from search.stores import open_index
+from search.weights import Weights, shipped
 QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
 # A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
 # 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
@@ -58,10 +51,10 @@ def _check_model(index, model: SentenceTransformer) -> None:
 
 
 class Searcher:
-    """A loaded index and the model that reads queries for it; safe to share between threads."""
+    """A loaded index and the model that reads queries for it; safe to share between threads.
 
-    lexical_weight: float = LEXICAL_WEIGHT  # hybrid's share of BM25; a fit (benchmarks/) sets it per searcher
-    phrase_weight: float = phrase.PHRASE_WEIGHT  # of an Arabic query's phrase evidence; the same
+    ``weights``: the ranking's (:func:`search.weights.shipped`, the companion's as the index records it);
+    a fit tries others by setting them on its searcher (``searcher.weights = searcher.weights.but(...)``)."""
 
     def __init__(self, index, model: SentenceTransformer | None, query_threads: int | None = None,
                  query_tokens: int | None = None, warm: bool = False,
@@ -79,7 +72,7 @@ class Searcher:
         # the index's companion (``companion``: one loaded already), read on its own encoder thread
         recorded = index.manifest.get("companion")
         self.companion = self._companion_encoder = None
-        self.companion_weight = float(recorded["weight"]) if recorded else 0.0
+        self.weights: Weights = shipped().but(companion=float(recorded["weight"]) if recorded else 0.0)
         if recorded:
             where = str(index.directory)
             self.companion = companions.check(companion, recorded, where) if companion is not None \
@@ -115,6 +108,12 @@ class Searcher:
         """(embedding, the text read, the query's token count); see :class:`QueryEncoder`."""
         return self._encoder.read(query)
 
+    def encode_queries(self, queries: list[str], batch_size: int = 64) -> np.ndarray:
+        """Many queries' vectors at once, as search ranks with them (centered): for eval and the fits,
+        which rank many queries (``rank(vector=...)``). Each query is read as given: see
+        :func:`search.evaluate.as_searched` for the cut search makes."""
+        return encode_queries(self.model, queries, batch_size=batch_size)
+
     def companion_queries(self, queries: list[str]) -> list[np.ndarray | None]:
         """The companion's vector of each query hybrid reads it for (not in Arabic), else None: for
         callers that rank many queries and encode them together (``rank(companion=...)``)."""
@@ -141,32 +140,27 @@ class Searcher:
             hit = (at < len(lexical_ids)) & (lexical_ids[np.minimum(at, len(lexical_ids) - 1)] == candidates)
             lexical_of[hit] = lexical_scores[at[hit]]
 
-        passage_cos = self.index.vectors(candidates) @ q
-        best_sentence, sentence_cos = self._best_sentences(candidates, q)
-        if mode == "dense":
-            score = passage_cos
-        elif mode == "sentence":
-            score = passage_cos + sentence_cos
-        elif mode == "lexical":
-            score = lexical_of
-        else:
-            top = float(lexical_of.max()) if len(lexical_of) else 0.0
-            boost = self.lexical_weight * coverage * lexical_of / top if top > 0 else 0.0
-            score = passage_cos + sentence_cos + boost
-            if language(query) == "ar":
-                score = score + self.phrase_weight * self._phrases(query, candidates, score)
-            elif self.companion is not None:
-                c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
-                score = score + self.companion_weight * (self.index.companion_vectors(candidates) @ c)
-        return candidates, np.asarray(score, dtype=np.float64), best_sentence
+        best_sentence = np.full(len(candidates), -1, dtype=np.int64)
 
-    def _phrases(self, query: str, candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """:func:`search.phrase.shares` of the best :data:`search.phrase.RERANK` candidates by ``score`` (0 for the rest)."""
-        out = np.zeros(len(candidates))
-        if self.phrase_weight:
-            best = np.argsort(-score, kind="stable")[:phrase.RERANK]
-            out[best] = phrase.shares(query, [p.text for p in self.index.passages(candidates[best])])
-        return out
+        def sentence_cos() -> np.ndarray:
+            rows, cos = self._best_sentences(candidates, q)
+            best_sentence[:] = rows
+            return cos
+
+        def companion_cos() -> np.ndarray | None:
+            if self.companion is None:
+                return None
+            c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
+            return self.index.companion_vectors(candidates) @ c
+
+        evidence = ranking.Evidence(
+            query=query, arabic=language(query) == "ar", candidates=candidates,
+            passage_cos=lambda: self.index.vectors(candidates) @ q, sentence_cos=sentence_cos,
+            bm25=lexical_of, coverage=coverage, companion_cos=companion_cos,
+            texts=lambda at: [p.text for p in self.index.passages(candidates[at])], weights=self.weights)
+        score = ranking.score(mode, evidence)
+        evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
+        return candidates, score, best_sentence
 
     def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate: the index (within the passage) of its sentence closest to ``q``, and that cosine."""

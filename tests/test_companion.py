@@ -16,6 +16,7 @@ from search.preflight import BuildError
 from search.searcher import Searcher
 from search.segment import COMPANION, SegmentWriter
 from search.chunking import Passage
+from search.weights import shipped
 from tests.conftest import live_segments
 from tests.test_segments import write_docs
 
@@ -38,13 +39,13 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
     plain, fused = Searcher.open(tmp_path / "plain", tiny_model), Searcher.open(tmp_path / "fused", tiny_model,
                                                                                 companion=use)
     assert fused.index.manifest["companion"] == companions.info(use) and plain.index.manifest["companion"] is None
-    assert fused.index.manifest["companion"]["weight"] == companions.WEIGHT
+    assert fused.index.manifest["companion"]["weight"] == shipped().companion
     _stored_matches_a_fresh_encoding(tmp_path / "fused", use)
     ids, score, _ = fused.scores(ENGLISH, "hybrid")
     same_ids, base, _ = plain.scores(ENGLISH, "hybrid")
     assert np.array_equal(ids, same_ids)
     cosine = fused.index.companion_vectors(ids) @ use.encode_query([ENGLISH])[0]
-    assert np.allclose(score, base + companions.WEIGHT * cosine, atol=1e-4) and np.ptp(cosine) > 0.01
+    assert np.allclose(score, base + shipped().companion * cosine, atol=1e-4) and np.ptp(cosine) > 0.01
     for query, mode in ((ARABIC, "hybrid"), (ENGLISH, "sentence"), (ENGLISH, "dense")):
         assert np.allclose(fused.scores(query, mode)[1], plain.scores(query, mode)[1], atol=1e-6)
     given = fused.companion_queries([ENGLISH, ARABIC])

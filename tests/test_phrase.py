@@ -6,6 +6,7 @@ import numpy as np
 from search import phrase
 from search.build import build
 from search.searcher import Searcher
+from search.weights import shipped
 
 PHRASE = "من ستر مسلما ستره الله يوم القيامة"
 
@@ -19,9 +20,10 @@ def test_the_longest_run_is_of_consecutive_words_in_the_querys_order():
 
 def test_shares_count_runs_of_min_run_words_read_as_bm25_reads_them():
     vocalized = "مَنْ سَتَرَ مُسْلِمًا سَتَرَهُ اللَّهُ يَوْمَ الْقِيَامَةِ"  # marks and all: the same words
-    got = phrase.shares(PHRASE, [vocalized, "ستر الله مسلما من", "قال من ستر مسلما في الدنيا"])
+    min_run = shipped().phrase_min_run
+    got = phrase.shares(PHRASE, [vocalized, "ستر الله مسلما من", "قال من ستر مسلما في الدنيا"], min_run)
     assert np.allclose(got, [1.0, 0.0, 3 / 7])  # two words in order are no phrase (MIN_RUN = 3)
-    assert not phrase.shares("ستر مسلما", [PHRASE]).any()  # a query shorter than a phrase
+    assert not phrase.shares("ستر مسلما", [PHRASE], min_run).any()  # a query shorter than a phrase
 
 
 def test_hybrid_adds_phrase_evidence_to_arabic_queries_only(tmp_path, tiny_model):
@@ -35,18 +37,18 @@ def test_hybrid_adds_phrase_evidence_to_arabic_queries_only(tmp_path, tiny_model
     build(corpus, tmp_path / "index", tiny_model, companion="none")
     searcher = Searcher.open(tmp_path / "index", tiny_model)
     ids, with_phrases, _ = searcher.scores(PHRASE, "hybrid")
-    searcher.phrase_weight = 0.0
+    searcher.weights = shipped().but(phrase=0.0)
     same_ids, without, _ = searcher.scores(PHRASE, "hybrid")
     assert np.array_equal(ids, same_ids)
-    added = (with_phrases - without) / phrase.PHRASE_WEIGHT
+    added = (with_phrases - without) / shipped().phrase
     texts = [p.text for p in searcher.index.passages(ids)]
-    expected = phrase.shares(PHRASE, texts)
+    expected = phrase.shares(PHRASE, texts, shipped().phrase_min_run)
     assert np.allclose(added, expected) and np.allclose(added, [PHRASE in t for t in texts])
-    searcher.phrase_weight = phrase.PHRASE_WEIGHT
+    searcher.weights = shipped()
     assert searcher.search(PHRASE, k=1)["results"][0]["doc_id"] == "d5.txt"
     # more Latin letters than Arabic ones: an English query, though it quotes the phrase
     quoting = f"Whoever covers the faults of a Muslim, Allah will cover his faults: «{PHRASE}»"
-    assert phrase.shares(quoting, texts).max() > 0
+    assert phrase.shares(quoting, texts, shipped().phrase_min_run).max() > 0
     default = searcher.scores(quoting, "hybrid")[1]
-    searcher.phrase_weight = 0.0
+    searcher.weights = shipped().but(phrase=0.0)
     assert np.array_equal(searcher.scores(quoting, "hybrid")[1], default)

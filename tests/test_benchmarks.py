@@ -1,0 +1,131 @@
+"""Every benchmark script runs in its quick mode and writes its table, so that no benchmark rots unseen.
+
+Each script runs as a person runs it: its own process, from the repository root, with --quick (tiny
+sizes) and --out in a temporary folder. What is checked is what it wrote: the results table holds its
+header row and rows of figures, and nothing in benchmarks/results/ (nor the query centering table a
+fit writes) was touched. Scripts whose figure is the default model's speed use it (marked slow); the
+others are given the tiny model the suite builds.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+BENCHMARKS = ROOT / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+CENTERING = ROOT / "search" / "query_centering.json"  # what fit_query_centering writes when not told --out
+TIMEOUT = 600  # a safety net only: the slowest quick run takes about a minute
+FIGURE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Script:
+    """A benchmark script's quick run: what --out names and the files holding its table (both under the
+    test's temporary folder), how the table's header row begins, and which model it reads."""
+
+    name: str
+    out: str
+    header: str
+    files: tuple[str, ...] = ()  # default: (out,)
+    tiny: bool = False  # given the suite's tiny model (--model)
+    slow: bool = False  # loads the default model (itself, or a contender beside it)
+    extra: tuple[str, ...] = ()  # more arguments; "{tmp}" is the temporary folder
+
+
+SCRIPTS = [
+    Script("ann_choice", "ann.md", "| index | setting | recall@10 |"),
+    Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
+    Script("contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
+    Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
+    Script("encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),
+    Script("fit_lexical_weight", "lexical_weight.md", "| hybrid weight |", tiny=True),
+    Script("fit_phrase_weight", "phrase_weight.md", "| shortest run | weight |", tiny=True),
+    Script("fit_query_centering", "query_centering.json", "", tiny=True),
+    Script("http_latency", "http_latency.md", "| what | quiet p50 / p99 ms", slow=True),
+    Script("int8_encoder", "int8_encoder.md", "| path | tokens/s (median) |", slow=True),
+    Script("late_chunking", "late_chunking.md", "| ranking |", tiny=True),
+    Script("load", "load", "| clients | run | req/s |", files=("load.md",), slow=True),
+    Script("long_line", "long_line.md", "| line | MB | passages |", slow=True),
+    Script("milvus_parity", "milvus_parity.md", "| mode | query language | queries |", tiny=True),
+    Script("quality_report", "quality", "| system | en->ar MRR@10 tune |",
+           files=("quality/xquad.md", "quality/hadith.md"), tiny=True),
+    Script("ranking_levers", "ranking_levers.md", "| ranking |", tiny=True),
+    Script("ray_build", "ray_build.md", "| build | wall s |", tiny=True),
+    Script("scale", "scale", "| | 500 passages |", files=("scale/scale.md",), slow=True, extra=("--work", "{tmp}/work")),
+    Script("use_fusion", "use_fusion.md", "| USE added to | u |", tiny=True),
+]
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().removeprefix("|").removesuffix("|").split("|")]
+
+
+def table(text: str, header: str) -> tuple[list[str], list[list[str]]]:
+    """The Markdown table whose header row begins with ``header``: (its columns, its rows' cells)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(header)), None)
+    assert start is not None, f"no table headed {header!r} in:\n{text}"
+    assert re.fullmatch(r"\|(-+\|)+", lines[start + 1]), lines[start + 1]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(cells(line))
+    return cells(lines[start]), rows
+
+
+def check_table(path: Path, header: str) -> None:
+    """``path`` holds the table headed ``header`` with at least one row, every row as wide as the header and
+    with a figure past its label, none of them nan."""
+    columns, rows = table(path.read_text(encoding="utf-8"), header)
+    assert rows, f"{path.name}: the table has no rows"
+    for row in rows:
+        assert len(row) == len(columns), (columns, row)
+        assert any(FIGURE.search(cell) for cell in row[1:]), f"{path.name}: no figure in {row}"
+        assert not any(cell.lower() in ("nan", "inf") for cell in row), f"{path.name}: {row}"
+
+
+def check_centering(path: Path, model: Path) -> None:
+    """fit_query_centering's table: one entry, for ``model``: a chosen alpha in [0, 1], a mean vector of its width."""
+    (entry,) = json.loads(path.read_text(encoding="utf-8"))["models"].values()
+    assert 0.0 <= entry["alpha"] <= 1.0, entry["alpha"]
+    mean = np.asarray(entry["mean"], np.float64)
+    width = json.loads((model / "config.json").read_text(encoding="utf-8"))["hidden_size"]
+    assert mean.shape == (width,) and np.isfinite(mean).all() and np.linalg.norm(mean) > 0
+
+
+def kept() -> dict[Path, int]:
+    """When each file a quick run must leave alone was last written: the committed results, the fitted table."""
+    return {path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING] if path.is_file()}
+
+
+def test_every_script_with_a_main_has_a_quick_run_here():
+    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if "\ndef main(" in p.read_text(encoding="utf-8")}
+    assert scripts == {s.name for s in SCRIPTS}
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.slow else [])
+                                    for s in SCRIPTS])
+def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
+    model = request.getfixturevalue("tiny_model_path") if script.tiny else None
+    before = kept()
+    run = subprocess.run([sys.executable, f"benchmarks/{script.name}.py", "--quick", "--out", str(tmp_path / script.out),
+                          *(["--model", str(model)] if model else []),
+                          *(arg.format(tmp=tmp_path) for arg in script.extra)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert kept() == before, "a quick run wrote over committed results"
+    if script.name == "fit_query_centering":
+        check_centering(tmp_path / script.out, model)
+    else:
+        for name in script.files or (script.out,):
+            check_table(tmp_path / name, script.header)

@@ -258,13 +258,13 @@ def _encoder(args, model):
     return RayEncoder(spec, model_fingerprint(model), model.get_embedding_dimension(), args.ray, args.ray_workers)
 
 
-def _open_searcher(args, warm: bool = False):
-    """The index's Searcher; ``warm``: read the index into the page cache meanwhile, as a server wants."""
+def _open_index(args, warm: bool = False):
+    """The index, with its model; ``warm``: read the index into the page cache meanwhile, as a server wants."""
+    from search.api import Index
     from search.commit import readable
-    from search.searcher import Searcher
 
     model = _load_model(args, readable(args.index)["model"]["name"])
-    return Searcher.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=warm)
+    return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=warm)
 
 
 def _search(args) -> int:
@@ -273,7 +273,7 @@ def _search(args) -> int:
 
     validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
-    response = _open_searcher(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode)
+    response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:
@@ -294,8 +294,8 @@ def _serve(args) -> int:
     commit.readable(args.index)  # damaged or another version: said before the model loads
     from web import create_app
 
-    searcher = _open_searcher(args, warm=True)
-    config = {"SEARCHER": searcher}
+    index = _open_index(args, warm=True)
+    config = {"INDEX": index}
     if args.queue_depth is not None:
         config["QUEUE_DEPTH"] = args.queue_depth
     if args.queue_wait is not None:
@@ -303,7 +303,7 @@ def _serve(args) -> int:
     app = create_app(config)
     host, port = sock.getsockname()[:2]
     serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT,
-          ready=lambda: print(f"serving {searcher.size} passages with {searcher.model_name} on "
+          ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
     return 0
 

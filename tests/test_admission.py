@@ -83,9 +83,10 @@ def _get(url: str) -> tuple[int, dict, bytes]:
 
 @pytest.mark.slow
 def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_requests(seed_searcher):
+    from search.api import Index
     from web import create_app
 
-    app = create_app({"SEARCHER": seed_searcher, "QUEUE_DEPTH": 0})
+    app = create_app({"INDEX": Index(seed_searcher), "QUEUE_DEPTH": 0})
     gate = app.extensions["jisr"]["admission"]
     with serving(app) as base, ExitStack() as busy:
         for _ in range(gate.running):  # every slot taken, no queue: the next search is refused

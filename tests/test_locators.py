@@ -7,6 +7,7 @@ import html
 import json
 import sqlite3
 
+from search.api import Index
 from search import store
 from search.build import build
 from search.chunking import chunk
@@ -93,7 +94,7 @@ def test_a_folder_mixing_every_format_builds_one_index_that_shows_where_each_pas
                      "report.docx": [{"section": ["باب"]}], "news.jsonl#r7": [{"record": "r7"}],
                      "table.csv#c1": [{"record": "c1"}], "book.pdf": [{"page": 1}, {"page": 2}]}
 
-    app = create_app({"SEARCHER": searcher, "TESTING": True})
+    app = create_app({"INDEX": Index(searcher), "TESTING": True})
     client = app.test_client()
     doc = client.get("/api/doc/book.pdf").get_json()
     assert [p["locator"] for p in doc["passages"]] == [{"page": 1}, {"page": 2}]

@@ -68,5 +68,5 @@ def test_the_web_app_warms_the_index_it_opens(tmp_path, tiny_model, tiny_model_p
     write_docs(corpus, 12)
     build(corpus, index, tiny_model)
     app = create_app({"INDEX": str(index), "MODEL": str(tiny_model_path)})
-    searcher = app.extensions["jisr"]["searcher"]
+    searcher = app.extensions["jisr"]["index"].searcher
     assert searcher.warmup is not None and searcher.warmup.wait(timeout=HANG) and searcher.warmup.bytes_read > 0

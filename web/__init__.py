@@ -29,8 +29,9 @@ def _setting(name: str, kind: type, default, low: float = 0):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Make the app. Config keys: SEARCHER (a ready Searcher), or INDEX, MODEL, MODEL_CACHE to open one;
-    RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for admission (web/admission.py); MAX_CONTENT_LENGTH."""
+    """Make the app. Config keys: INDEX (an open :class:`search.api.Index`, or the folder of one to open
+    with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
+    admission (web/admission.py); MAX_CONTENT_LENGTH."""
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
@@ -51,19 +52,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.ensure_ascii = False
 
-    searcher, unavailable = app.config.get("SEARCHER"), None
-    if searcher is None:
-        from search.searcher import Searcher
+    from search.api import Index
+
+    index, unavailable = app.config["INDEX"], None
+    if not isinstance(index, Index):
         from search.errors import IndexUnavailable
 
         try:
-            searcher = Searcher.open(app.config["INDEX"], app.config["MODEL"], app.config["MODEL_CACHE"],
-                                     milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"],
-                                     warm=True)
+            index = Index.open(index, app.config["MODEL"], model_cache=app.config["MODEL_CACHE"],
+                               milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"], warm=True)
         except IndexUnavailable as exc:
-            unavailable = str(exc)
+            index, unavailable = None, str(exc)
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
-    app.extensions["jisr"] = {"searcher": searcher, "unavailable": unavailable, "admission": gate}
+    app.extensions["jisr"] = {"index": index, "unavailable": unavailable, "admission": gate}
 
     from web import api, page
 

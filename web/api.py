@@ -20,12 +20,12 @@ def error(status: int, code: str, message: str):
     return response
 
 
-def searcher_or_503():
+def index_or_503():
     state = current_app.extensions["jisr"]
-    if state["searcher"] is None:
+    if state["index"] is None:
         return None, error(503, "no_index", f"{state['unavailable']}; then restart the server (`jisr serve` "
                                            "builds the index itself when there is none)")
-    return state["searcher"], None
+    return state["index"], None
 
 
 def _request_params() -> dict:
@@ -58,12 +58,12 @@ def search():
         q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
-    searcher, unavailable = searcher_or_503()
+    index, unavailable = index_or_503()
     if unavailable:
         return unavailable
     try:
         with current_app.extensions["jisr"]["admission"].admit():
-            return jsonify(searcher.search(q, k=k, lang=lang, mode=mode))
+            return jsonify(index.search(q, k=k, lang=lang, mode=mode))
     except Overloaded as exc:
         return overloaded(exc)
 
@@ -71,10 +71,10 @@ def search():
 @bp.get("/api/doc/<path:doc_id>")
 def document(doc_id: str):
     """A whole document as the index holds it: its passages in reading order."""
-    searcher, unavailable = searcher_or_503()
+    index, unavailable = index_or_503()
     if unavailable:
         return unavailable
-    passages = searcher.index.document(doc_id)
+    passages = index.document(doc_id)
     if not passages:
         return error(404, "not_found", f"no document {doc_id!r} in the index; a result's doc_id names one")
     first = passages[0]
@@ -86,12 +86,12 @@ def document(doc_id: str):
 @bp.get("/healthz")
 def healthz():
     """Readiness for a load balancer: 200 with the index and the search queue, or 503 with why not."""
-    searcher, unavailable = searcher_or_503()
+    index, unavailable = index_or_503()
     if unavailable:
         return unavailable
-    manifest = searcher.index.manifest
-    return jsonify(status="ok", ready=True, passages=searcher.size, documents=manifest["counts"]["documents"],
-                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
+    manifest = index.manifest
+    return jsonify(status="ok", ready=True, passages=index.size, documents=manifest["counts"]["documents"],
+                   model=index.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
                    queue=current_app.extensions["jisr"]["admission"].state())
 
 

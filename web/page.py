@@ -21,13 +21,13 @@ def index():
     context = {"form": form, "langs": LANGS, "modes": MODES, "response": None, "error": None,
                "unavailable": state["unavailable"]}
     status, headers = 200, {}
-    if state["searcher"] is None:
+    if state["index"] is None:
         status = 503
     elif query.strip():
         try:
             q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
             with state["admission"].admit():
-                context["response"] = state["searcher"].search(q, k=k, lang=lang, mode=mode)
+                context["response"] = state["index"].search(q, k=k, lang=lang, mode=mode)
         except QueryError as exc:
             context["error"], status = str(exc), 400
         except Overloaded as exc:
@@ -39,8 +39,8 @@ def index():
 def document(doc_id: str):
     """The whole document, each passage anchored (#p<ordinal>) so a result's link scrolls to it and marks it."""
     state = current_app.extensions["jisr"]
-    if state["searcher"] is None:
+    if state["index"] is None:
         return render_template("document.html", passages=[], doc_id=doc_id, unavailable=state["unavailable"]), 503
-    passages = state["searcher"].index.document(doc_id)
+    passages = state["index"].document(doc_id)
     return render_template("document.html", passages=passages, doc_id=doc_id, unavailable=None), \
         200 if passages else 404

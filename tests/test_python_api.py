@@ -1,0 +1,37 @@
+"""The Python API as a program uses it: build a folder, open the index, search it, read a document."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import search as jisr
+from search.errors import IndexUnavailable
+from tests.conftest import ROOT, SEEDS
+
+
+def test_build_open_search_and_read_a_document(tmp_path, tiny_model_path):
+    report = jisr.build(SEEDS, tmp_path / "index", str(tiny_model_path), companion="none")
+    assert report.passages == 10
+    with jisr.Index.open(tmp_path / "index") as index:  # the model the index names, loaded by itself
+        assert index.size == 10 and index.model_name == str(tiny_model_path)
+        answer = index.search("بوتين", k=3)
+        assert [r["rank"] for r in answer["results"]] == [1, 2, 3]
+        top = answer["results"][0]
+        passages = index.document(top["doc_id"])
+        assert [p.ordinal for p in passages] == sorted(p.ordinal for p in passages) and len(passages) == 10
+        assert any(p.text == top["text"] for p in passages)
+        assert "10 passages" in repr(index)
+
+
+def test_a_missing_index_is_said_before_a_model_loads(tmp_path):
+    with pytest.raises(IndexUnavailable, match="no index at"):
+        jisr.Index.open(tmp_path / "nothing")
+
+
+def test_importing_the_package_loads_no_model_library():
+    out = subprocess.run([sys.executable, "-c", "import sys, search as jisr; jisr.Index; "
+                          "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

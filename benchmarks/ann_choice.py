@@ -8,7 +8,7 @@ measures, one query at a time as the searcher asks: exact search, IVF with 8-bit
 nprobe, and PQ fast-scan codes scanned in full at each re-scoring depth. Every approximate
 candidate list is re-scored exactly from float32 vectors, as jisr does, before its top 10 are
 compared with the exact top 10. Writes benchmarks/results/ann.md. Usage:
-    python benchmarks/ann_choice.py [--passages 100000]
+    python benchmarks/ann_choice.py [--passages 100000] [--queries 300] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import scale  # noqa: E402
 from contention import cpu  # noqa: E402
+from quick import RESULTS, parse  # noqa: E402
 
 _stand_in: dict = {}
 exec(scale.STAND_IN, _stand_in)
 stand_in = _stand_in["stand_in"]  # the benchmark-only encoder
-QUERIES = 300
 
 
 def passages(n: int, pool: list[str]) -> list[str]:
@@ -54,12 +54,12 @@ def timed(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, truth: n
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--passages", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ann.md")
-    args = parser.parse_args()
+    parser.add_argument("--queries", type=int, default=300, help="XQuAD Arabic questions searched")
+    args = parse(parser, RESULTS / "ann.md", passages=640, queries=50)  # 640: the 39 x 16 points PQ wants
     environment = f"{cpu()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start"
     print(environment, flush=True)
     vectors = np.ascontiguousarray(stand_in(passages(args.passages, scale.sentences())))
-    queries = np.ascontiguousarray(stand_in(scale.questions()[:QUERIES]))
+    queries = np.ascontiguousarray(stand_in(scale.questions()[:args.queries]))
     n, d = vectors.shape
     exact = faiss.IndexFlatIP(d)
     exact.add(vectors)

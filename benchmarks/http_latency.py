@@ -7,6 +7,7 @@ rounds, this process times plain sentence-transformers encoding the same queries
 torch's default threads): the baseline every figure is a ratio to. Writes
 benchmarks/results/http_latency.md. Usage:
     python benchmarks/http_latency.py [--url URL] [--n 200] [--rounds 2] [--xquad ../shared/data/xquad]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from contention import ROOT, STATES, cpu, state
 from load import seed_server, wait_ready
+from quick import RESULTS, parse
 
 QUERIES = ["Which French aircraft carrier sailed east?", "phone call between the presidents",
            "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "صواريخ كروز على حلب", "Hollande trip to Washington",
@@ -59,8 +61,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"),
                     help="folder with xquad.ar.json, for the neighbour's encoder loop")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "http_latency.md"))
-    args = ap.parse_args()
+    args = parse(ap, RESULTS / "http_latency.md", n=3, rounds=1)
 
     from embeddings import load_model
     from encode_speed import Run

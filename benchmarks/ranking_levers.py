@@ -11,7 +11,8 @@ a lexical weight that follows how completely the best passage matches the query.
 Both are chosen by the rule the shipped lexical weight was chosen by (best mean of the four tune
 figures); held-out halves printed beside. The shipped ranking is the first row. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/ranking_levers.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
+    python benchmarks/ranking_levers.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ import numpy as np
 from contention import cpu
 from embeddings import load_model
 from labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
+from quick import RESULTS
 from search import lexical
-from search.searcher import LEXICAL_WEIGHT
+from search.weights import shipped
 
 FEEDBACK = [(m, beta) for m in (1, 3) for beta in (0.1, 0.2, 0.4)]
 MATCH = [(a, b) for a in (0.0, 0.1, 0.2) for b in (0.4, 0.8, 1.2)]
@@ -41,7 +43,8 @@ def measure(sets: dict, feedback: tuple[int, float] | None = None, match: tuple[
     found: dict[tuple, list[float]] = {}
     for name, (searcher, queries, vectors, ratios) in sets.items():
         for q, v, ratio in zip(queries, vectors, ratios):
-            searcher.lexical_weight = LEXICAL_WEIGHT if match is None else match[0] + match[1] * ratio
+            lexical = shipped().lexical if match is None else match[0] + match[1] * ratio
+            searcher.weights = searcher.weights.but(lexical=lexical)
             ids, _, _ = searcher.rank(q.text, "hybrid", lang="any", vector=v)
             if feedback and q.lang != "ar":
                 m, beta = feedback
@@ -50,14 +53,14 @@ def measure(sets: dict, feedback: tuple[int, float] | None = None, match: tuple[
                                           vector=(moved / np.linalg.norm(moved)).astype(np.float32))
             found.setdefault((name, q.lang, q.split), []).append(reciprocal_rank(searcher, q, ids))
     for searcher, *_ in sets.values():
-        searcher.lexical_weight = LEXICAL_WEIGHT
+        searcher.weights = searcher.weights.but(lexical=shipped().lexical)
     return {key: float(np.mean(r)) for key, r in found.items()}
 
 
 def main() -> None:
-    args = arguments(__doc__, "ranking_levers.md")
+    args = arguments(__doc__, RESULTS / "ranking_levers.md")
     print(f"CPU: {cpu()}", flush=True)
-    model = load_model()
+    model = load_model(args.model)
     rows: dict[str, dict] = {}
     with encoded_sets(args, model) as encoded:
         sets = {name: (searcher, queries, vectors, [match_ratio(searcher, q.text) for q in queries])

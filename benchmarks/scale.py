@@ -14,7 +14,8 @@ memory, disk size, open time and memory after open, the first query's time with 
 evicted from the page cache (as after a reboot) and after a server's warm-up, dense and hybrid p50/p99
 with the query vector given, and with the real query encoding added, recall@10 of the dense top
 10 against exact search, and the cost of adding one file. Usage:
-    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale]
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 500] [--sample 64]
+        [--out DIR [--quick]]
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from contention import cpu  # noqa: E402
+from quick import RESULTS, parse  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
 PARAGRAPHS_PER_DOC = 10
@@ -103,9 +105,6 @@ def rss_mb():
         if line.startswith("VmRSS"):
             return int(line.split()[1]) / 1024
 
-class NoModel:  # the query vector is given: no model is needed to rank
-    jisr_normalizer = None
-
 def evict(folder):  # drop the index's files from the page cache, as a reboot would
     for path in Path(folder).rglob("*"):
         if path.is_file():
@@ -117,9 +116,7 @@ def opened(warm):
     evict(sys.argv[1])
     started = time.perf_counter()
     index = store.load(sys.argv[1])
-    searcher = Searcher.__new__(Searcher)
-    searcher.index, searcher.model = index, None
-    searcher.warmup = index.expect_queries(warm)
+    searcher = Searcher(index, None, warm=warm)  # ranks the stand-in's query vectors: no model loaded
     return searcher, time.perf_counter() - started
 
 def run(mode, q, v):
@@ -180,7 +177,8 @@ for q in queries[:50]:
     model.encode_query([q])
     times.append((time.perf_counter() - t) * 1000)
 print(json.dumps({"texts_per_s": len(texts) / seconds, "tokens_per_s": sum(document_lengths(model, texts)) / seconds,
-                  "query_p50_ms": float(np.percentile(times, 50))}))
+                  "query_p50_ms": float(np.percentile(times, 50)),
+                  "precision": "bfloat16" if model[0].bfloat16 else "float32"}))
 '''
 
 
@@ -313,7 +311,8 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         row("vector index of the largest segment", lambda r: largest(r["open"]["vector_index"])),
         row("add one file and rebuild (s, embedding excluded)", lambda r: f"{r['add_one_file']['seconds']:.1f}"),
         "",
-        f"Real encoder (default model, float32): {encoder['texts_per_s']:.1f} texts/s, {encoder['tokens_per_s']:.0f} "
+        f"Real encoder (default model, matrix products in {encoder.get('precision', 'a precision not recorded')}): "
+        f"{encoder['texts_per_s']:.1f} texts/s, {encoder['tokens_per_s']:.0f} "
         f"tokens/s on recombined passages; one query {encoder['query_p50_ms']:.1f} ms p50.",
         "Queries: the XQuAD Arabic questions, encoded by the stand-in. Memory is resident set size (memory-mapped "
         "pages count once touched).",
@@ -344,20 +343,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/jisr-scale"))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--queries", type=int, default=500, help="XQuAD Arabic questions asked of each size")
+    parser.add_argument("--sample", type=int, default=64, help="recombined passages the real encoder is timed on")
     parser.add_argument("--queries-only", action="store_true",
                         help="re-measure only opening and querying, on the indexes a full run left in --work, "
                              "keeping that run's build figures (after a change to the query path)")
-    args = parser.parse_args()
+    args = parse(parser, RESULTS, sizes=[500], queries=20, sample=8)
     if args.queries_only:
         return remeasure_queries(args)
     args.work.mkdir(parents=True, exist_ok=True)
     pool = sentences()
     query_file = args.work / "queries.json"
-    query_file.write_text(json.dumps(questions()[:500], ensure_ascii=False), encoding="utf-8")
+    query_file.write_text(json.dumps(questions()[:args.queries], ensure_ascii=False), encoding="utf-8")
     sample = args.work / "sample.json"
     rng = np.random.default_rng(1)
-    sample.write_text(json.dumps([" ".join(pool[i] for i in rng.integers(0, len(pool), 4)) for _ in range(64)],
+    sample.write_text(json.dumps([" ".join(pool[i] for i in rng.integers(0, len(pool), 4)) for _ in range(args.sample)],
                                  ensure_ascii=False), encoding="utf-8")
     environment = f"{cpu()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start"
     print(environment, flush=True)

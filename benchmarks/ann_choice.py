@@ -1,6 +1,6 @@
 """Which approximate vector index a large segment gets: recall@10 against time per query.
 
-A segment holds up to 100k passages (search.build.SEGMENT_PASSAGES), so a 1M-passage index
+A segment holds up to 100k passages (jisr.index.build.SEGMENT_PASSAGES), so a 1M-passage index
 searches ten of them per query: what one costs, ten cost. This builds one segment's worth of
 passage vectors with scale.py's STAND-IN encoder (hashing bag of words over recombined real
 Arabic sentences; see that script), and for the XQuAD Arabic questions (stand-in vectors too)
@@ -66,7 +66,7 @@ def main() -> None:
     _, truth = exact.search(queries, 10)
     rows = [("exact (flat, float32)", "-", *timed(exact, vectors, queries, truth, 200), 0.0, n * d * 4)]
 
-    nlist = max(1, min(4 * int(math.sqrt(n)), n // 39))  # as search.ann.train_ivf
+    nlist = max(1, min(4 * int(math.sqrt(n)), n // 39))  # as jisr.index.local.ann.train_ivf
     started = time.perf_counter()
     ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit,
                                         faiss.METRIC_INNER_PRODUCT)

@@ -1,4 +1,4 @@
-"""What the companion encoder (USE v3, search/companion.py) costs: build time, disk and query latency.
+"""What the companion encoder (USE v3, embeddings/companion.py) costs: build time, disk and query latency.
 
 Each labeled set's corpus (XQuAD's Arabic paragraphs, the hadith set) is built twice in this process,
 as `jisr build --companion none` and as `jisr build` (companion use), and each index is then searched
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import labeled
 from contention import STATES, cpu, p50_ms, state
-from embeddings import load_model
+from jisr.embeddings import load_model
 from quick import RESULTS, model_argument, parse
-from search import companion as companions
-from search.build import build
-from search.searcher import Searcher
+from jisr.embeddings import companion as companions
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
 
 LANGS = ("en", "ar")
 

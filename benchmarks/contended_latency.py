@@ -21,11 +21,11 @@ from pathlib import Path
 import torch
 
 from contention import ROOT, STATES, cpu, p50_ms, state
-from embeddings import load_model
+from jisr.embeddings import load_model
 from quick import RESULTS, parse
-from search.build import build
-from search.searcher import Searcher
-from search.store import load
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
+from jisr.index.local.store import load
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONTENDER = """
 import json, sys
-from embeddings import load_model
-from embeddings.batching import encode_documents
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import encode_documents
 ar = json.load(open(sys.argv[1], encoding="utf-8"))
 texts = [p["context"] for a in ar["data"] for p in a["paragraphs"]][:60]
 model = load_model()

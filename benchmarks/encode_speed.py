@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 from contention import ROOT, STATES, cpu, latencies_ms, state
-from embeddings import load_model
-from embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
-from embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
+from jisr.embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
 from quick import RESULTS, parse
 
 # A quick run's sizes: a few texts and queries, one round, GEMM rates taken over a fraction of a second.

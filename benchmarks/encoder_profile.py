@@ -21,8 +21,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from contention import ROOT, cpu
-from embeddings import load_model
-from embeddings.batching import document_lengths, encode_documents
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import document_lengths, encode_documents
 from encode_speed import QUICK, flops_per_token, gemm_argument, matmul_gflops
 from quick import RESULTS, parse
 

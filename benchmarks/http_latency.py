@@ -63,7 +63,7 @@ def main() -> None:
                     help="folder with xquad.ar.json, for the neighbour's encoder loop")
     args = parse(ap, RESULTS / "http_latency.md", n=3, rounds=1)
 
-    from embeddings import load_model
+    from jisr.embeddings import load_model
     from encode_speed import Run
 
     baseline = load_model()  # the default model, run as sentence-transformers runs it: plain Linear, float32

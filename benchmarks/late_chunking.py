@@ -20,11 +20,11 @@ import numpy as np
 
 import labeled
 from contention import cpu
-from embeddings import load_model
+from jisr.embeddings import load_model
 from quick import RESULTS
-from search.build import build
-from search.chunking import passage_input
-from search.searcher import Searcher
+from jisr.index.build import build
+from jisr.passages import passage_input
+from jisr.answers.searcher import Searcher
 
 
 def late_chunked(model, index) -> tuple[list[np.ndarray], int]:

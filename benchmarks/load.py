@@ -107,10 +107,10 @@ def main() -> None:
 def seed_server(work: Path):
     """`jisr serve` on 127.0.0.1 over an index of seeds/ built into ``work``: (url, process); stopped after."""
     index = work / "index"
-    subprocess.run([sys.executable, "-m", "search.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
+    subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
                     str(index)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port)],
                               cwd=ROOT, stderr=(work / "server.log").open("w"))
     try:
         yield f"http://127.0.0.1:{port}", server

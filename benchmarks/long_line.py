@@ -15,10 +15,10 @@ from pathlib import Path
 from contention import cpu
 from quick import RESULTS, parse
 
-from embeddings import load_model
-from search.build import token_counter
-from search.chunking import chunk
-from search.documents import Document
+from jisr.embeddings import load_model
+from jisr.index.build import token_counter
+from jisr.passages import chunk
+from jisr.corpus.files import Document
 
 LINES = {
     "words": lambda n: " ".join(f"كلمة{i % 997}" for i in range(n // 6))[:n],

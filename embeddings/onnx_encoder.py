@@ -48,7 +48,7 @@ def export(bert, folder: str | Path) -> Path | None:
 
     from torch import nn
 
-    from embeddings.precision import PrepackedLinear
+    from jisr.embeddings.precision import PrepackedLinear
 
     path = Path(folder) / FILE
     layers = _Layers(bert).eval()

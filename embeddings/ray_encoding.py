@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from search.errors import ClusterError
+from jisr.errors import ClusterError
 
 # Ray binds its servers to the machine's network address unless it believes it runs a laptop-only
 # cluster; this switch (read when ray is imported) makes a local cluster use and bind 127.0.0.1.
@@ -33,14 +33,14 @@ ROWS_PER_TASK = 256  # texts in one Ray Data batch: a worker that dies re-encode
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How a worker loads the build's model: the arguments of :func:`embeddings.load_model`."""
+    """How a worker loads the build's model: the arguments of :func:`jisr.embeddings.load_model`."""
 
     name: str | None = None
     cache_dir: str | None = None
     trusted_model: str | None = None
 
     def load(self):
-        from embeddings import load_model
+        from jisr.embeddings import load_model
 
         return load_model(self.name, cache_dir=self.cache_dir, trusted_model=self.trusted_model)
 
@@ -51,8 +51,8 @@ class _Worker:
     def __init__(self, spec: ModelSpec, fingerprint: str, threads: int):
         import torch
 
-        from embeddings import model_fingerprint
-        from search.errors import ModelError
+        from jisr.embeddings import model_fingerprint
+        from jisr.errors import ModelError
 
         self.model = spec.load()
         torch.set_num_threads(threads)  # the CPUs Ray reserved for this worker, not the host's
@@ -62,7 +62,7 @@ class _Worker:
                              f"but the build's model has {fingerprint}: install the same model on every node")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from embeddings.batching import encode_documents
+        from jisr.embeddings.batching import encode_documents
 
         return {"row": batch["row"], "vector": encode_documents(self.model, [str(t) for t in batch["text"]])}
 
@@ -107,7 +107,7 @@ class RayEncoder:
             import ray.data
         except ImportError:
             raise ClusterError("Ray is not installed: pip install 'jisr[ray]'") from None
-        from embeddings.cpus import available_cpus
+        from jisr.embeddings.cpus import available_cpus
 
         options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         try:

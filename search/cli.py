@@ -14,12 +14,12 @@ import signal
 import sys
 import textwrap
 
-from search import companion as companions
-from search import errors
-from search.errors import DEFAULT_CORPUS, build_command
-from search.manifest import KINDS
-from search.query import DEFAULT_MODE, LANGS, MAX_K, MODES
-from search.readers import describe
+from jisr.embeddings import companion as companions
+from jisr import errors
+from jisr.errors import DEFAULT_CORPUS, build_command
+from jisr.index.manifest import KINDS
+from jisr.answers.query import DEFAULT_MODE, LANGS, MAX_K, MODES
+from jisr.corpus.readers import describe
 
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 _READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
@@ -179,8 +179,8 @@ def _print_results(response: dict) -> None:
 def _load_model(args, name: str | None = None):
     """The model ``args`` names (or ``name``: the one an index was built with), said first when the
     default model is about to be converted: a first run's silent 10-40 s look like a hang."""
-    from embeddings import DEFAULT_MODEL, load_model
-    from embeddings.default_model import converted, model_dir
+    from jisr.embeddings import DEFAULT_MODEL, load_model
+    from jisr.embeddings.default_model import converted, model_dir
 
     name = args.model or name
     if name in (None, DEFAULT_MODEL) and not converted(args.model_cache):
@@ -204,8 +204,8 @@ def _build_index(args, corpus, index_dir, model=None):
     """Build (or update) ``index_dir`` from ``corpus`` with every build option of ``args``
     (:func:`_add_build_options`): the one build path of `build`, `serve` and `eval`. ``model``: one
     loaded already, else the one ``args`` names is loaded once the folders are checked."""
-    from search import preflight
-    from search.interrupt import BuildSignals
+    from jisr.index import preflight
+    from jisr.index.interrupt import BuildSignals
 
     if args.ray_workers and args.ray is None:
         raise errors.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
@@ -214,8 +214,8 @@ def _build_index(args, corpus, index_dir, model=None):
         preflight.corpus_folder(corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(index_dir)
         model = model or _load_model(args)
-        from search.build import BATCH_PASSAGES, build
-        from search.readers import RecordFields
+        from jisr.index.build import BATCH_PASSAGES, build
+        from jisr.corpus.readers import RecordFields
 
         with _encoder(args, model) as encoder:
             return build(corpus, index_dir, model, index_type=args.index_type,
@@ -227,15 +227,15 @@ def _build_index(args, corpus, index_dir, model=None):
 
 def _milvus_target(args):
     """Where --store milvus writes; Milvus options without it are an error, not silently ignored."""
-    from search.errors import BuildError, StoreError
+    from jisr.errors import BuildError, StoreError
 
     uri, collection = args.milvus_uri, args.collection
     if args.store != "milvus":
         if args.command != "serve" and (uri or collection):  # serve's --milvus-uri is where it reads
             raise BuildError("--milvus-uri and --collection need --store milvus")
         return None
-    from search.milvus_build import MilvusTarget
-    from search.milvus_store import DEFAULT_COLLECTION, check_collection
+    from jisr.index.milvus.writer import MilvusTarget
+    from jisr.index.milvus.store import DEFAULT_COLLECTION, check_collection
 
     try:
         check_collection(collection or DEFAULT_COLLECTION)
@@ -248,8 +248,8 @@ def _encoder(args, model):
     """The Ray encoder when --ray asks for it (entered: the cluster is up), else none: the model encodes."""
     if args.ray is None:
         return contextlib.nullcontext()
-    from embeddings import model_fingerprint
-    from embeddings.ray_encoding import ModelSpec, RayEncoder
+    from jisr.embeddings import model_fingerprint
+    from jisr.embeddings.ray_encoding import ModelSpec, RayEncoder
 
     name, trusted = args.model, args.trust_remote_code
     if name and os.path.isdir(name):  # a local cluster's workers do not start in this folder
@@ -260,16 +260,16 @@ def _encoder(args, model):
 
 def _open_index(args, warm: bool = False):
     """The index, with its model; ``warm``: read the index into the page cache meanwhile, as a server wants."""
-    from search.api import Index
-    from search.commit import readable
+    from jisr.api import Index
+    from jisr.index.commit import readable
 
     model = _load_model(args, readable(args.index)["model"]["name"])
     return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=warm)
 
 
 def _search(args) -> int:
-    from search.commit import readable
-    from search.query import CLI_NAMES, validate
+    from jisr.index.commit import readable
+    from jisr.answers.query import CLI_NAMES, validate
 
     validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
@@ -282,8 +282,8 @@ def _search(args) -> int:
 
 
 def _serve(args) -> int:
-    from search import commit
-    from web.server import REQUEST_TIMEOUT, bind, serve
+    from jisr.index import commit
+    from jisr.web.server import REQUEST_TIMEOUT, bind, serve
 
     sock = bind(args.host, args.port)  # a port in use is reported before the model loads
     if commit.generation(args.index) is None and (not os.path.exists(args.index) or os.path.isdir(args.index)):
@@ -292,7 +292,7 @@ def _serve(args) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the build's handlers ignore stops now
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commit.readable(args.index)  # damaged or another version: said before the model loads
-    from web import create_app
+    from jisr.web import create_app
 
     index = _open_index(args, warm=True)
     config = {"INDEX": index}
@@ -309,10 +309,10 @@ def _serve(args) -> int:
 
 
 def _check(args) -> int:
-    from search import commit
+    from jisr.index import commit
 
     commit.readable(args.index)  # before numpy, FAISS and the store's files
-    from search.stores import open_index
+    from jisr.index.stores import open_index
 
     index = open_index(args.index, args.milvus_uri, args.milvus_token)
     try:
@@ -331,7 +331,7 @@ def _check(args) -> int:
 
 
 def _eval(args) -> int:
-    from search.evaluate import hadith_data_file, run_cli
+    from jisr.evaluate import hadith_data_file, run_cli
 
     if args.hadith:
         hadith_data_file(args.hadith)  # a missing package is reported before the model loads

@@ -27,9 +27,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from search.arabic import language
-from search.query import cut
-from search.errors import EvalError
+from jisr.arabic import language
+from jisr.answers.query import cut
+from jisr.errors import EvalError
 
 K = 10
 
@@ -88,7 +88,7 @@ def hadith_collection(package: str) -> dict:
 
 def _typed_phrase(arabic: str, words: int = 10) -> str:
     """A phrase of the hadith's own words (its quoted saying if it has one), as typed: no marks."""
-    from embeddings.normalizer import strip_marks
+    from jisr.embeddings.normalizer import strip_marks
 
     plain = " ".join(strip_marks(arabic).split())
     quoted = _QUOTED.findall(plain)
@@ -196,9 +196,9 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
 
 def run(args, model, build_index=None) -> dict:
     """Build the labeled set's index with ``build_index(corpus, index_dir, model)`` (default: a plain
-    :func:`search.build.build`) and measure it as ``args`` asks."""
-    from search.build import build
-    from search.searcher import Searcher
+    :func:`jisr.index.build.build`) and measure it as ``args`` asks."""
+    from jisr.index.build import build
+    from jisr.answers.searcher import Searcher
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work_dir or tmp)

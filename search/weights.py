@@ -18,9 +18,9 @@ FILE = Path(__file__).with_name("weights.json")
 @dataclass(frozen=True)
 class Weights:
     lexical: float  # hybrid's share of BM25 (scaled by the query's word coverage and the best BM25)
-    phrase: float  # of an Arabic query's phrase evidence (search.phrase)
+    phrase: float  # of an Arabic query's phrase evidence (jisr.answers.phrase)
     phrase_min_run: int  # the fewest words in order that count as a phrase
-    companion: float  # of the companion encoder's cosine, for queries not in Arabic (search.companion)
+    companion: float  # of the companion encoder's cosine, for queries not in Arabic (jisr.embeddings.companion)
 
     def but(self, **changes) -> "Weights":
         """These weights with some changed: what a fit tries, one searcher at a time."""

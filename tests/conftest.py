@@ -58,7 +58,7 @@ def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: in
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    from embeddings.windowed import WindowedTransformer
+    from jisr.embeddings.windowed import WindowedTransformer
 
     tok = Tokenizer(models.Unigram())
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
@@ -88,7 +88,7 @@ def tiny_model_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
-    from embeddings import load_model
+    from jisr.embeddings import load_model
 
     return load_model(str(tiny_model_path))
 
@@ -96,14 +96,14 @@ def tiny_model(tiny_model_path):
 @pytest.fixture(scope="session")
 def model_cache() -> str:
     """Where the default model is converted: the user's cache unless JISR_MODEL_CACHE says otherwise."""
-    from embeddings.default_model import cache_root
+    from jisr.embeddings.default_model import cache_root
 
     return str(cache_root())
 
 
 @pytest.fixture(scope="session")
 def default_model(model_cache):
-    from embeddings import load_model
+    from jisr.embeddings import load_model
 
     return load_model(cache_dir=model_cache)
 
@@ -111,7 +111,7 @@ def default_model(model_cache):
 @pytest.fixture(scope="session")
 def use():
     """USE v3 from its installed package: the companion `jisr build` uses by default (the same object)."""
-    from search import companion
+    from jisr.embeddings import companion
 
     return companion.load("use")
 
@@ -119,7 +119,7 @@ def use():
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, default_model, use) -> Path:
     """The seeds built as `jisr build` builds them: the default model with its default companion."""
-    from search.build import build
+    from jisr.index.build import build
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
     build(SEEDS, index_dir, default_model)
@@ -128,14 +128,14 @@ def seed_index(tmp_path_factory, default_model, use) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_searcher(seed_index, default_model, use):
-    from search.searcher import Searcher
+    from jisr.answers.searcher import Searcher
 
     return Searcher.open(seed_index, default_model, companion=use)
 
 
 _IMPORTS_AFTER = """
 import sys
-from search import cli
+from jisr import cli
 try:
     code = cli.main(sys.argv[1:])
 except SystemExit as exit:
@@ -209,7 +209,7 @@ def server(seed_index, model_cache):
     """`jisr serve` in its own process, on a free loopback port, over the seed index."""
     port = free_port()
     env = {**os.environ, "JISR_MODEL_CACHE": model_cache}
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(seed_index),
+    proc = subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(seed_index),
                              "--port", str(port)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -222,7 +222,7 @@ def server(seed_index, model_cache):
 
 def live_segments(index: Path) -> list[str]:
     """Names of the segments the index's live commit names."""
-    from search import store
+    from jisr.index.local import store
 
     return sorted(e["name"] for e in json.loads(store.current_commit(index).read_text())["segments"])
 

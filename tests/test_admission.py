@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.conftest import serving
-from web.admission import Admission, Overloaded
+from jisr.web.admission import Admission, Overloaded
 
 
 def _hold(gate: Admission) -> tuple[threading.Thread, threading.Event]:
@@ -83,8 +83,8 @@ def _get(url: str) -> tuple[int, dict, bytes]:
 
 @pytest.mark.slow
 def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_requests(seed_searcher):
-    from search.api import Index
-    from web import create_app
+    from jisr.api import Index
+    from jisr.web import create_app
 
     app = create_app({"INDEX": Index(seed_searcher), "QUEUE_DEPTH": 0})
     gate = app.extensions["jisr"]["admission"]

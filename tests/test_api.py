@@ -101,7 +101,7 @@ def test_concurrent_requests_from_several_threads(server):
 
 def test_no_index_gives_503_with_instructions(tmp_path, default_model):
     from tests.conftest import serving
-    from web import create_app
+    from jisr.web import create_app
 
     app = create_app({"INDEX": str(tmp_path / "missing"), "MODEL": None})
     with serving(app) as base:

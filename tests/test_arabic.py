@@ -1,4 +1,4 @@
-from search import arabic
+from jisr import arabic
 
 
 def test_normalize_folds_spelling_variants():

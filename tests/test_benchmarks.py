@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 
 BENCHMARKS = ROOT / "benchmarks"
 RESULTS = BENCHMARKS / "results"
-CENTERING = ROOT / "search" / "query_centering.json"  # what fit_query_centering writes when not told --out
+CENTERING = ROOT / "search" / "answers" / "centering.json"  # what fit_query_centering writes when not told --out
 WEIGHTS = ROOT / "search" / "weights.json"  # what the weight fits write in a full run
 CHOSEN = {"fit_lexical_weight": ("lexical",), "fit_phrase_weight": ("phrase", "phrase_min_run")}
 TIMEOUT = 600  # a safety net only: the slowest quick run takes about a minute

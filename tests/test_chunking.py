@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from search.chunking import ChunkSettings, chunk, is_boilerplate, sentence_spans
-from search.documents import Document, read_corpus
+from jisr.passages import ChunkSettings, chunk, is_boilerplate, sentence_spans
+from jisr.corpus.files import Document, read_corpus
 from tests.conftest import word_counts
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))

@@ -11,7 +11,7 @@ from tests.conftest import ROOT, SEEDS, cli_imports
 
 
 def jisr(*args, env=None, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "search.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "jisr.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
 
 
@@ -130,8 +130,8 @@ def test_cli_messages_name_arguments_not_api_fields(tmp_path, tiny_index):
 def test_every_command_that_builds_has_every_build_option(tmp_path):
     """serve's build-if-missing and eval go through the one build path: a parser that lacks an option it
     reads fails here (AttributeError), not on a new user's first run."""
-    from search import cli
-    from search.preflight import BuildError
+    from jisr import cli
+    from jisr.index.preflight import BuildError
 
     for argv in (["build"], ["serve"], ["eval"]):
         args = cli._parser().parse_args(argv)

@@ -8,15 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from search import companion as companions
-from search import store
-from search.build import build
-from search.milvus_build import MilvusTarget
-from search.preflight import BuildError
-from search.searcher import Searcher
-from search.segment import COMPANION, SegmentWriter
-from search.chunking import Passage
-from search.weights import shipped
+from jisr.embeddings import companion as companions
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.preflight import BuildError
+from jisr.answers.searcher import Searcher
+from jisr.index.local.segment import COMPANION, SegmentWriter
+from jisr.passages import Passage
+from jisr.weights import shipped
 from tests.conftest import live_segments
 from tests.test_segments import write_docs
 
@@ -54,7 +54,7 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
 
 def test_merges_and_changed_files_keep_companion_vectors_and_switching_it_reembeds_nothing_else(
         tmp_path, tiny_model, use, monkeypatch):
-    monkeypatch.setattr("search.store_writer.MAX_SMALL_SEGMENTS", 2)
+    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 2)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
     build(corpus, index, tiny_model, companion=use)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.cpus import available_cpus, cap_torch_threads, cgroup_quota
+from jisr.embeddings.cpus import available_cpus, cap_torch_threads, cgroup_quota
 
 
 def _cgroup(root: Path, v2: str | None = None, v1: tuple[int, int] | None = None) -> Path:
@@ -55,7 +55,7 @@ def test_torch_threads_are_lowered_to_the_quota_and_never_raised(tmp_path, monke
 def test_loading_a_model_caps_torch_threads(tiny_model_path, monkeypatch):
     import torch
 
-    from embeddings import cpus, load_model
+    from jisr.embeddings import cpus, load_model
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(cpus, "available_cpus", lambda cgroup_root=None: 1)

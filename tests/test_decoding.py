@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from search import store
-from search.build import build
-from search.decoding import Undecodable, decode
-from search.documents import read_corpus
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.corpus.decoding import Undecodable, decode
+from jisr.corpus.files import read_corpus
 from tests.conftest import SEEDS
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")

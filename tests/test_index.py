@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import ann, store
-from search.build import BuildError, build
-from search.searcher import ModelMismatch, Searcher
+from jisr.index.local import ann, store
+from jisr.index.build import BuildError, build
+from jisr.answers.searcher import ModelMismatch, Searcher
 from tests.conftest import HANG, ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk, spawn, wait_until
 
 
@@ -130,9 +130,9 @@ def test_damaged_index_file_is_detected(corpus, tmp_path, tiny_model):
 
 _SLOW_BUILD = """
 import sys, time, pathlib
-import search.build as b
-from embeddings import load_model
-from embeddings.batching import encode_documents
+import jisr.index.build as b
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import encode_documents
 model = load_model(sys.argv[4])
 def slow(texts):
     pathlib.Path(sys.argv[3]).write_text("embedding")

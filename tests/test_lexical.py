@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from search import lexical
+from jisr.index import lexical
 
 TEXTS = [
     "أمر الرئيسُ الروسيّ فلاديمير بوتين البحرية بالتنسيق مع حاملة الطائرات",

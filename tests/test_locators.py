@@ -7,15 +7,15 @@ import html
 import json
 import sqlite3
 
-from search.api import Index
-from search import store
-from search.build import build
-from search.chunking import chunk
-from search.documents import read_corpus
-from search.segment import META
-from search.searcher import Searcher
+from jisr.api import Index
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.passages import chunk
+from jisr.corpus.files import read_corpus
+from jisr.index.local.segment import META
+from jisr.answers.searcher import Searcher
 from tests.conftest import SEEDS, print_to_pdf, word_counts
-from web import create_app
+from jisr.web import create_app
 
 PARAGRAPHS = list(dict.fromkeys(  # the seed repeats a caption: each paragraph once
     line for line in next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").split("\n") if len(line) > 80))

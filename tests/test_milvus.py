@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import store
-from search.build import build
-from search.evaluate import evaluate, xquad_corpus
-from search.milvus_build import MilvusTarget
-from search.milvus_store import MilvusWriter
-from search.stores import open_index
-from search.searcher import Searcher
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.evaluate import evaluate, xquad_corpus
+from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.milvus.store import MilvusWriter
+from jisr.index.stores import open_index
+from jisr.answers.searcher import Searcher
 from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
 from tests.test_cli import jisr
 from tests.test_default_model import XQUAD
@@ -205,7 +205,7 @@ def test_milvus_options_without_the_milvus_store_and_bad_names_are_errors(tmp_pa
 
 
 def test_without_the_milvus_extra_the_build_says_how_to_install_it(tmp_path, tiny_model_path):
-    script = ("import sys; sys.modules['pymilvus'] = None; from search import cli; "  # as if it were not installed
+    script = ("import sys; sys.modules['pymilvus'] = None; from jisr import cli; "  # as if it were not installed
               f"sys.exit(cli.main(['build', '--corpus', {str(SEEDS)!r}, '--index', {str(tmp_path / 'i')!r}, "
               f"'--model', {str(tiny_model_path)!r}, '--store', 'milvus']))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from embeddings import load_model, normalizer
-from search import store
-from search.build import build
-from search.searcher import Searcher
+from jisr.embeddings import load_model, normalizer
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
 from tests.conftest import SEEDS
 
 VOCALIZED = ["أَخْبَرَنَا قُتَيْبَةُ بْنُ سَعِيدٍ، قَالَ حَدَّثَنَا سُفْيَانُ، عَنِ الزُّهْرِيِّ",

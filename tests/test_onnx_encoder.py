@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings import load_model, onnx_encoder
-from embeddings.windowed import WindowedTransformer
+from jisr.embeddings import load_model, onnx_encoder
+from jisr.embeddings.windowed import WindowedTransformer
 from tests.conftest import build_tiny_model
 
 TEXTS = ["وجه الرئيس الروسي فلاديمير بوتين أمرا للبحرية", "Putin", "٢٠١٥ سوريا"]

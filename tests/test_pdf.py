@@ -7,9 +7,9 @@ import html
 import re
 import unicodedata
 
-from search.chunking import chunk
-from search.documents import read_corpus
-from search.readers import Document, Skipped, pdf
+from jisr.passages import chunk
+from jisr.corpus.files import read_corpus
+from jisr.corpus.readers import Document, Skipped, pdf
 from tests.conftest import SEEDS, print_to_pdf, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from search import phrase
-from search.build import build
-from search.searcher import Searcher
-from search.weights import shipped
+from jisr.answers import phrase
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
+from jisr.weights import shipped
 
 PHRASE = "من ستر مسلما ستره الله يوم القيامة"
 

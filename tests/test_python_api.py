@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-import search as jisr
-from search.errors import IndexUnavailable
+import jisr
+from jisr.errors import IndexUnavailable
 from tests.conftest import ROOT, SEEDS
 
 

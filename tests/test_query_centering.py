@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from search.query_centering import center, shift
+from jisr.answers.centering import center, shift
 
 
 def test_only_queries_not_in_arabic_move_and_stay_unit_length():
@@ -21,7 +21,7 @@ def test_only_queries_not_in_arabic_move_and_stay_unit_length():
 
 
 def test_a_model_without_an_entry_is_left_as_it_is(tiny_model, tiny_model_path):
-    from search.query_encoder import QueryEncoder
+    from jisr.answers.query_encoder import QueryEncoder
 
     assert shift(tiny_model) is None
     encoder = QueryEncoder(tiny_model, threads=1, tokens=64)
@@ -30,7 +30,7 @@ def test_a_model_without_an_entry_is_left_as_it_is(tiny_model, tiny_model_path):
 
 @pytest.mark.slow
 def test_the_default_model_centers_english_queries_in_search_and_eval(default_model, seed_searcher, monkeypatch):
-    from search.evaluate import Query, evaluate
+    from jisr.evaluate import Query, evaluate
 
     moved = shift(default_model)
     assert moved is not None and moved.shape == (384,) and np.linalg.norm(moved) > 0.01

@@ -6,7 +6,7 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from search.query_encoder import QueryEncoder
+from jisr.answers.query_encoder import QueryEncoder
 
 
 def test_a_batch_gives_each_query_its_own_vector_and_a_bad_query_fails_alone(tiny_model, monkeypatch):

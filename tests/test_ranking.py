@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 
-from search import query, ranking, weights
+from jisr.answers import query, ranking
+
+from jisr import weights
 
 
 def evidence(arabic: bool, calls: list[str], w=None) -> ranking.Evidence:

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import store
-from search.build import build
+from jisr.index.local import store
+from jisr.index.build import build
 from tests.conftest import ROOT, SEEDS, cli_imports
 from tests.test_cli import jisr
 from tests.test_security import one_line_error
@@ -30,7 +30,7 @@ def everything(index: Path) -> dict[str, tuple]:
 
 
 def assert_same_vectors(ray_index: Path, local_index: Path) -> None:
-    from embeddings.precision import native_bfloat16
+    from jisr.embeddings.precision import native_bfloat16
 
     # Ray's workers batch texts otherwise than one process does; under bfloat16 (the default model on a
     # CPU that has it) another padding moves a vector by ~3e-4, in float32 by ~1e-7
@@ -141,7 +141,7 @@ def test_an_unreachable_cluster_is_one_clear_error_in_seconds(tmp_path, tiny_mod
 
 _WRONG_MODEL = """
 import sys
-from embeddings.ray_encoding import ClusterError, ModelSpec, RayEncoder
+from jisr.embeddings.ray_encoding import ClusterError, ModelSpec, RayEncoder
 try:
     with RayEncoder(ModelSpec(sys.argv[1]), "0123456789abcdef", 32, workers=1) as encoder:
         encoder(["نص", "text"])
@@ -157,7 +157,7 @@ def test_a_worker_with_another_model_fails_the_build(tiny_model_path):
 
 
 def test_a_build_without_ray_imports_nothing_of_ray(tmp_path, tiny_model_path):
-    script = ("import sys; from search import cli; "
+    script = ("import sys; from jisr import cli; "
               "assert cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3]]) == 0; "
               "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')], 'ray was imported'")
     result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
@@ -166,7 +166,7 @@ def test_a_build_without_ray_imports_nothing_of_ray(tmp_path, tiny_model_path):
 
 
 def test_without_the_ray_extra_the_build_says_how_to_install_it(tmp_path, tiny_model_path):
-    script = ("import sys; sys.modules['ray'] = None; from search import cli; "  # as if ray were not installed
+    script = ("import sys; sys.modules['ray'] = None; from jisr import cli; "  # as if ray were not installed
               "sys.exit(cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3], "
               "'--ray']))")
     result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],

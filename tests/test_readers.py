@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from search.chunking import chunk
-from search.documents import read_corpus
+from jisr.passages import chunk
+from jisr.corpus.files import read_corpus
 from tests.conftest import SEEDS, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")

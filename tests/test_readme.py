@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -54,7 +58,7 @@ def test_the_first_command_installs_the_project_and_ends_in_jisr_serve():
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    from search.cli import _parser
+    from jisr.cli import _parser
 
     sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(sub.choices)
@@ -72,3 +76,14 @@ def test_the_synopsis_names_every_option_of_every_command():
             assert any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", synopsis[name]) for n in names), \
                 f"the README's synopsis of `jisr {name}` lacks {names[0]}"
 
+
+
+def test_the_python_example_runs_as_written(tmp_path, model_cache):
+    """The README's Python API example, run as a program in a folder whose my-docs is the default corpus."""
+    (example,) = [body for lang, body in readme.blocks(readme.section("Python API")) if lang == "python"]
+    shutil.copytree(ROOT / "seeds", tmp_path / "my-docs")
+    out = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "JISR_MODEL_CACHE": model_cache})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "بوتين" in out.stdout  # the top result's title, then its document's first passage
+    assert (tmp_path / "my-index" / "CURRENT").is_file()

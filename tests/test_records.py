@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 
-from search import store
-from search.build import build
-from search.documents import read_corpus
-from search.readers import RecordFields
-from search.searcher import Searcher
+from jisr.index.local import store
+from jisr.index.build import build
+from jisr.corpus.files import read_corpus
+from jisr.corpus.readers import RecordFields
+from jisr.answers.searcher import Searcher
 from tests.conftest import ROOT, SEEDS
 
 PARAGRAPHS = [line for line in next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").split("\n") if len(line) > 80]
@@ -81,7 +81,7 @@ def test_the_cli_takes_field_names(tmp_path, tiny_model_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     _jsonl(corpus / "a.jsonl", [{"key": "x", "body": PARAGRAPHS[0]}])
-    out = subprocess.run([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+    out = subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
                           str(tmp_path / "index"), "--model", str(tiny_model_path), "--text-field", "body",
                           "--id-field", "key"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr

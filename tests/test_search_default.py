@@ -1,7 +1,7 @@
 """English and Arabic questions over the seed article, with the real default model."""
 import pytest
 
-from search.query import MODES, QueryError
+from jisr.answers.query import MODES, QueryError
 
 # (query, words the right passage holds); each case has one right paragraph.
 CASES = [

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.batching import encode_documents
-from search import store
-from search.build import BuildError, build
-from search.documents import read_corpus
-from search.interrupt import BuildSignals
-from search.searcher import Searcher
+from jisr.embeddings.batching import encode_documents
+from jisr.index.local import store
+from jisr.index.build import BuildError, build
+from jisr.corpus.files import read_corpus
+from jisr.index.interrupt import BuildSignals
+from jisr.answers.searcher import Searcher
 from tests.conftest import (HANG, ROOT, SEEDS, cli_imports, free_port, live_segments, segments_on_disk, spawn,
                             wait_http, wait_until)
 from tests.test_cli import jisr
@@ -94,9 +94,9 @@ def test_trusting_one_model_does_not_trust_another(corpus, tmp_path, tiny_model_
 
 _WAITING_BUILD = """
 import pathlib, sys, time
-import search.build as b
-from embeddings import load_model
-from embeddings.batching import encode_documents
+import jisr.index.build as b
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import encode_documents
 model = load_model(sys.argv[5])
 def waiting(texts):
     pathlib.Path(sys.argv[3]).write_text("embedding")
@@ -145,7 +145,7 @@ def test_a_lock_left_by_a_dead_build_and_its_leftovers_are_taken_over(corpus, tm
 
 
 def test_an_abandoned_model_conversion_is_removed_but_a_live_one_is_not(model_cache):
-    from embeddings.default_model import ensure
+    from jisr.embeddings.default_model import ensure
 
     abandoned = Path(model_cache) / f".building-{dead_pid()}-test"
     live = Path(model_cache) / f".building-{os.getpid()}-test"
@@ -211,10 +211,10 @@ def test_bad_paths_fail_before_the_model_loads(corpus, tmp_path):
 
 _FULL_DISK = """
 import resource, signal, sys
-import search.cli, search.build, embeddings, torch, faiss, numpy
+import jisr.cli, jisr.index.build, embeddings, torch, faiss, numpy
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
-sys.exit(search.cli.main(sys.argv[2:]))
+sys.exit(jisr.cli.main(sys.argv[2:]))
 """
 
 
@@ -233,7 +233,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(corpus, tmp_path, tin
 
 
 def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tiny_model, monkeypatch):
-    from search import preflight
+    from jisr.index import preflight
 
     embedded = []
     monkeypatch.setattr(preflight.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 1000))
@@ -245,7 +245,7 @@ def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tin
 def test_a_read_only_index_folder_is_refused_before_the_model_loads(corpus, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
-    command = [sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index", str(index),
+    command = [sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index", str(index),
                "--model", str(tmp_path / "no-model")]
     if os.geteuid() == 0:  # root writes through permission bits: mount a read-only filesystem there, privately
         command = ["unshare", "-m", "sh", "-c", f'mount -t tmpfs -o ro tmpfs "{index}" && exec "$@"', "sh", *command]
@@ -347,7 +347,7 @@ def test_the_page_sends_security_headers(server):
 _SLOW_SERVER = """
 import socket, sys, time
 from flask import Flask
-from web.server import bind, serve
+from jisr.web.server import bind, serve
 app = Flask("slow")
 @app.get("/fast")
 def fast():
@@ -431,14 +431,14 @@ def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_p
 
 _STOP_AFTER_SWAP = """
 import builtins, os, signal, sys
-import search.cli
+import jisr.cli
 real_print = builtins.print
 def stop_then_print(*args, **kwargs):
     if args and str(args[0]).startswith("indexed"):  # the summary: the build is over, its index swapped in
         os.kill(os.getpid(), int(sys.argv[1]))
     real_print(*args, **kwargs)
 builtins.print = stop_then_print
-sys.exit(search.cli.main(sys.argv[2:]))
+sys.exit(jisr.cli.main(sys.argv[2:]))
 """
 
 
@@ -464,7 +464,7 @@ def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(c
     for n, delay in enumerate((0.3, 1.0)):
         before = (index / "CURRENT").read_text()
         (corpus / "more.txt").write_text(f"عنوان\nفقرة رقم {n} عن الطقس.\n", encoding="utf-8")
-        proc = spawn([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+        proc = spawn([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
                                  str(index), "--model", str(tiny_model_path)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout.readline().startswith("indexed")  # the summary: main() is about to return
@@ -481,7 +481,7 @@ def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpu
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
-    proc = spawn([sys.executable, "-m", "search.cli", "build", "--corpus", str(corpus), "--index",
+    proc = spawn([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
                              str(index), "--model", str(tiny_model_path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(sig)
@@ -499,7 +499,7 @@ def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpu
 
 
 def test_bytes_that_are_not_utf8_are_refused_as_such(seed_index, model_cache, server):
-    out = subprocess.run([sys.executable, "-m", "search.cli", "search", b"\xff\xfe caf\xe9", "--index",
+    out = subprocess.run([sys.executable, "-m", "jisr.cli", "search", b"\xff\xfe caf\xe9", "--index",
                           str(seed_index)], capture_output=True, cwd=ROOT, timeout=120,
                          env={**os.environ, "JISR_MODEL_CACHE": model_cache})
     assert out.returncode == 1 and b"not valid text" in out.stderr and b"Traceback" not in out.stderr

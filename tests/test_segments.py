@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import ann, store
-from search.build import build
-from search.searcher import Searcher
+from jisr.index.local import ann, store
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
 from tests.conftest import ROOT, SEEDS, live_segments, more_passages, segments_on_disk
 from tests.test_cli import jisr
 
@@ -71,7 +71,7 @@ def _fresh(corpus: Path, tmp_path: Path, tiny_model) -> Path:
 
 
 def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_model, monkeypatch):
-    monkeypatch.setattr("search.store_writer.MAX_SMALL_SEGMENTS", 3)
+    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 3)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
     build(corpus, index, tiny_model)
@@ -89,8 +89,8 @@ def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_mode
 
 _KILLED_BUILD = """
 import contextlib, os, signal, sys
-import search.build as b, search.lexical, search.merge, search.store, search.store_writer as w
-from embeddings import load_model
+import jisr.index.build as b, jisr.index.lexical, jisr.index.local.merge, jisr.index.local.store, jisr.index.local.writer as w
+from jisr.embeddings import load_model
 corpus, index, model, point = sys.argv[1:5]
 b.BATCH_PASSAGES, w.MAX_SMALL_SEGMENTS = 4, 2
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
@@ -106,13 +106,13 @@ commit = contextlib.nullcontext
 if point == "embedding":
     at(b, "encode_documents", on_call=6)
 elif point == "sealing":
-    at(search.lexical, "write")
+    at(jisr.index.lexical, "write")
 elif point == "merging":
-    at(search.merge, "_copy", on_call=2)
+    at(jisr.index.local.merge, "_copy", on_call=2)
 elif point == "committing":
     commit = lambda: die() or contextlib.nullcontext()
 elif point == "cleaning":
-    at(search.store, "clean", on_call=2)  # the first is before the build, the second after its swap
+    at(jisr.index.local.store, "clean", on_call=2)  # the first is before the build, the second after its swap
 b.build(corpus, index, load_model(model), commit=commit)
 """
 
@@ -180,14 +180,14 @@ def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, k
 
 
 def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch):
-    import search.store_writer
+    import jisr.index.local.writer
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus)
     build(corpus, tmp_path / "one", tiny_model)
-    monkeypatch.setattr(search.store_writer, "SEGMENT_PASSAGES", 12)
-    monkeypatch.setattr(search.store_writer, "MAX_SMALL_SEGMENTS", 100)
+    monkeypatch.setattr(jisr.index.local.writer, "SEGMENT_PASSAGES", 12)
+    monkeypatch.setattr(jisr.index.local.writer, "MAX_SMALL_SEGMENTS", 100)
     build(corpus, tmp_path / "many", tiny_model, batch_passages=4)
     one, many = store.load(tmp_path / "one"), store.load(tmp_path / "many")
     assert len(one.segments) == 1 and len(many.segments) >= 3
@@ -218,7 +218,7 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
                                                                                       monkeypatch):
     import os
 
-    from search import build as build_module
+    from jisr.index import build as build_module
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 6)

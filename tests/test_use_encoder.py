@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from embeddings import model_fingerprint
-from embeddings.use_encoder import DIMENSION, UniversalSentenceEncoder
+from jisr.embeddings import model_fingerprint
+from jisr.embeddings.use_encoder import DIMENSION, UniversalSentenceEncoder
 
 ENGLISH = "The French president will travel to Washington to discuss the war."
 ARABIC = "سيسافر الرئيس الفرنسي إلى واشنطن لبحث الحرب."
@@ -37,7 +37,7 @@ def test_marks_are_read_as_the_default_model_reads_them(use):
 def test_a_saved_model_folder_loads_back_with_the_same_fingerprint(use, tmp_path):
     use.save(str(tmp_path))
     again = SentenceTransformer._load_with_module_classes(
-        str(tmp_path), {"embeddings.use_encoder.UniversalSentenceEncoder": UniversalSentenceEncoder}, device="cpu")
+        str(tmp_path), {"jisr.embeddings.use_encoder.UniversalSentenceEncoder": UniversalSentenceEncoder}, device="cpu")
     assert model_fingerprint(again) == model_fingerprint(use)
     assert np.allclose(again.encode_query([ENGLISH]), use.encode_query([ENGLISH]))
     again[0].weights_digest[0] ^= 1  # as if the package shipped other weights

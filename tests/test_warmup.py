@@ -1,9 +1,9 @@
 """The server's warm-up: what queries read is read into the page cache, within a memory budget."""
 import numpy as np
 
-from search import store, warmup
-from search.build import build
-from search.searcher import Searcher
+from jisr.index.local import store, warmup
+from jisr.index.build import build
+from jisr.answers.searcher import Searcher
 from tests.conftest import HANG, more_passages
 from tests.test_segments import WORDS, everything, write_docs
 
@@ -62,7 +62,7 @@ def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_pa
 
 
 def test_the_web_app_warms_the_index_it_opens(tmp_path, tiny_model, tiny_model_path):
-    from web import create_app
+    from jisr.web import create_app
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 12)

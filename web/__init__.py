@@ -10,8 +10,8 @@ import os
 
 from flask import Flask
 
-from web import admission
-from search.errors import ConfigError
+from jisr.web import admission
+from jisr.errors import ConfigError
 
 
 
@@ -29,7 +29,7 @@ def _setting(name: str, kind: type, default, low: float = 0):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Make the app. Config keys: INDEX (an open :class:`search.api.Index`, or the folder of one to open
+    """Make the app. Config keys: INDEX (an open :class:`jisr.api.Index`, or the folder of one to open
     with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
     admission (web/admission.py); MAX_CONTENT_LENGTH."""
     app = Flask(__name__)
@@ -40,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX=os.environ.get("JISR_INDEX", "index"),
         MODEL=os.environ.get("JISR_MODEL") or None,
         MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
-        MILVUS_URI=os.environ.get("JISR_MILVUS_URI") or None,  # an index on Milvus: see search.milvus_store
+        MILVUS_URI=os.environ.get("JISR_MILVUS_URI") or None,  # an index on Milvus: see jisr.index.milvus.store
         MILVUS_TOKEN=os.environ.get("MILVUS_TOKEN") or None,
         JSON_AS_ASCII=False,
         # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
@@ -52,11 +52,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.ensure_ascii = False
 
-    from search.api import Index
+    from jisr.api import Index
 
     index, unavailable = app.config["INDEX"], None
     if not isinstance(index, Index):
-        from search.errors import IndexUnavailable
+        from jisr.errors import IndexUnavailable
 
         try:
             index = Index.open(index, app.config["MODEL"], model_cache=app.config["MODEL_CACHE"],
@@ -66,7 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
     app.extensions["jisr"] = {"index": index, "unavailable": unavailable, "admission": gate}
 
-    from web import api, page
+    from jisr.web import api, page
 
     app.register_blueprint(api.bp)
     app.register_blueprint(page.bp)

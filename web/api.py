@@ -6,10 +6,10 @@ import json
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.errors import IndexUnavailable, QueryError
-from search.query import request_params, validate
-from web.admission import Overloaded
-from web.openapi import spec
+from jisr.errors import IndexUnavailable, QueryError
+from jisr.answers.query import request_params, validate
+from jisr.web.admission import Overloaded
+from jisr.web.openapi import spec
 
 bp = Blueprint("api", __name__)
 

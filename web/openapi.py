@@ -1,7 +1,7 @@
 """The OpenAPI description of the JSON API, kept beside the code it describes."""
 from __future__ import annotations
 
-from search.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES
 
 
 def spec() -> dict:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from search.errors import QueryError
-from search.query import LANGS, MODES, request_params, validate
-from search.readers import describe
-from web.admission import Overloaded
+from jisr.errors import QueryError
+from jisr.answers.query import LANGS, MODES, request_params, validate
+from jisr.corpus.readers import describe
+from jisr.web.admission import Overloaded
 
 bp = Blueprint("page", __name__)
 bp.add_app_template_filter(describe, "place")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
-from search.errors import ServeError
+from jisr.errors import ServeError
 
 DRAIN_SECONDS = 30.0
 # A connection that sends nothing for this long is closed: an incomplete request (a Content-Length

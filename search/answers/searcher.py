@@ -1,0 +1,213 @@
+"""Query -> ranked passages. The one object the CLI, the web app and eval all ask.
+
+The Searcher finds each query's candidates (the closest passages by the dense index, the best by
+BM25), gathers what the ranking reads about them, and ranks them in the chosen mode
+(:mod:`jisr.answers.ranking`: one function per signal, a table of modes) with the weights the fits chose
+(:mod:`jisr.weights`). Queries are read by the index's model, cut at a token budget and, when not
+in Arabic, centered (:mod:`jisr.answers.centering`): :meth:`Searcher.encode_queries` is the one way
+to encode many at once.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from sentence_transformers import SentenceTransformer
+
+from jisr.embeddings import load_model, model_fingerprint
+from jisr.embeddings import companion as companions
+from jisr.answers import ranking
+from jisr.index.local.ann import CANDIDATES
+from jisr.arabic import language
+from jisr.errors import ModelMismatch
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
+from jisr.answers.centering import encode_queries
+from jisr.answers.query_encoder import QueryEncoder
+from jisr.index.stores import open_index
+from jisr.weights import Weights, shipped
+QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
+# A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
+# 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
+QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
+
+
+
+def _check_model(index, model: SentenceTransformer) -> None:
+    """Refuse a model other than the one the index was built with: its vectors would not compare."""
+    built_with = index.manifest["model"]
+    reads = getattr(model, "jisr_normalizer", None)
+    if built_with["normalizer"] != reads:
+        raise ModelMismatch(
+            f"the index at {index.directory} was built with the model reading text through "
+            f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
+            "with `jisr build`")
+    if model_fingerprint(model) != built_with["fingerprint"]:
+        raise ModelMismatch(
+            f"the index at {index.directory} was built with model {built_with['name']!r} "
+            f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
+            f"model, or rebuild it with `jisr build --model ...`")
+
+
+class Searcher:
+    """A loaded index and the model that reads queries for it; safe to share between threads.
+
+    ``weights``: the ranking's (:func:`jisr.weights.shipped`, the companion's as the index records it);
+    a fit tries others by setting them on its searcher (``searcher.weights = searcher.weights.but(...)``)."""
+
+    def __init__(self, index, model: SentenceTransformer | None, query_threads: int | None = None,
+                 query_tokens: int | None = None, warm: bool = False,
+                 companion: SentenceTransformer | None = None):
+        """``model``: the index's model, which reads queries; None for a searcher that ranks query vectors
+        it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder."""
+        built_with = index.manifest["model"]
+        if model is not None:
+            _check_model(index, model)
+        self.index, self.model = index, model
+        self.model_name = built_with["name"]
+        self.query_threads = query_threads or QUERY_THREADS
+        self.query_tokens = query_tokens or QUERY_TOKENS
+        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
+        # the index's companion (``companion``: one loaded already), read on its own encoder thread
+        recorded = index.manifest.get("companion")
+        self.companion = self._companion_encoder = None
+        self.weights: Weights = shipped().but(companion=float(recorded["weight"]) if recorded else 0.0)
+        if recorded:
+            where = str(index.directory)
+            self.companion = companions.check(companion, recorded, where) if companion is not None \
+                else companions.for_index(recorded, where)
+            self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
+        # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        self.warmup = index.expect_queries(warm)
+
+    @classmethod
+    def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
+             model_cache: str | None = None, trusted_model: str | None = None,
+             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
+             companion: SentenceTransformer | None = None) -> "Searcher":
+        """Open an index; with no model given, load the one it was built with, by the same rules as any
+        model (``trusted_model``: see :func:`jisr.embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
+        Milvus an index on Milvus is read from (see :mod:`jisr.index.milvus.store`). ``warm``: start reading
+        the index into the page cache (:mod:`jisr.index.local.warmup`), as a server should. ``companion``: the
+        index's companion encoder, loaded already (else it is loaded as the manifest names it)."""
+        index = open_index(index_dir, milvus_uri, milvus_token)
+        if model is None or isinstance(model, str):
+            model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
+                               trusted_model=trusted_model)
+        return cls(index, model, warm=warm, companion=companion)
+
+    @property
+    def size(self) -> int:
+        return self.index.size
+
+    def encode_query(self, query: str) -> np.ndarray:
+        return self._encoder.read(query)[0]
+
+    def read_query(self, query: str) -> tuple[np.ndarray, str, int]:
+        """(embedding, the text read, the query's token count); see :class:`QueryEncoder`."""
+        return self._encoder.read(query)
+
+    def encode_queries(self, queries: list[str], batch_size: int = 64) -> np.ndarray:
+        """Many queries' vectors at once, as search ranks with them (centered): for eval and the fits,
+        which rank many queries (``rank(vector=...)``). Each query is read as given: see
+        :func:`jisr.evaluate.as_searched` for the cut search makes."""
+        return encode_queries(self.model, queries, batch_size=batch_size)
+
+    def companion_queries(self, queries: list[str]) -> list[np.ndarray | None]:
+        """The companion's vector of each query hybrid reads it for (not in Arabic), else None: for
+        callers that rank many queries and encode them together (``rank(companion=...)``)."""
+        if self.companion is None:
+            return [None] * len(queries)
+        cross = [q for q in queries if language(q) != "ar"]
+        found = iter(self.companion.encode_query(cross, batch_size=64) if cross else [])
+        return [next(found) if language(q) != "ar" else None for q in queries]
+
+    def scores(self, query: str, mode: str, q: np.ndarray | None = None,
+               companion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
+        ``companion``: its vectors, when they are ready (see :meth:`companion_queries`)."""
+        q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
+        candidates = self.index.dense_candidates(q, CANDIDATES)
+        lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES)
+                                                 if mode in ("lexical", "hybrid") else (None, None, 0.0))
+        if lexical_ids is not None:
+            candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
+        candidates = np.unique(np.asarray(candidates, dtype=np.int64))
+        lexical_of = np.zeros(len(candidates), np.float32)
+        if lexical_ids is not None and len(lexical_ids):
+            at = np.searchsorted(lexical_ids, candidates)
+            hit = (at < len(lexical_ids)) & (lexical_ids[np.minimum(at, len(lexical_ids) - 1)] == candidates)
+            lexical_of[hit] = lexical_scores[at[hit]]
+
+        best_sentence = np.full(len(candidates), -1, dtype=np.int64)
+
+        def sentence_cos() -> np.ndarray:
+            rows, cos = self._best_sentences(candidates, q)
+            best_sentence[:] = rows
+            return cos
+
+        def companion_cos() -> np.ndarray | None:
+            if self.companion is None:
+                return None
+            c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
+            return self.index.companion_vectors(candidates) @ c
+
+        evidence = ranking.Evidence(
+            query=query, arabic=language(query) == "ar", candidates=candidates,
+            passage_cos=lambda: self.index.vectors(candidates) @ q, sentence_cos=sentence_cos,
+            bm25=lexical_of, coverage=coverage, companion_cos=companion_cos,
+            texts=lambda at: [p.text for p in self.index.passages(candidates[at])], weights=self.weights)
+        score = ranking.score(mode, evidence)
+        evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
+        return candidates, score, best_sentence
+
+    def _best_sentences(self, candidates: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate: the index (within the passage) of its sentence closest to ``q``, and that cosine."""
+        best_row = np.full(len(candidates), -1, dtype=np.int64)
+        best_cos = np.full(len(candidates), -1.0, dtype=np.float32)
+        counts, vectors = self.index.sentence_vectors(candidates)
+        has = counts > 0
+        if not has.any():
+            return best_row, best_cos
+        counts = counts[has]
+        bounds = np.cumsum(counts) - counts  # where each candidate's sentences begin in `cos`
+        within = np.arange(counts.sum()) - np.repeat(bounds, counts)  # sentence index inside its passage
+        cos = vectors @ q
+        best = np.maximum.reduceat(cos, bounds)
+        first_best = np.where(cos == np.repeat(best, counts), within, np.iinfo(np.int64).max)
+        best_row[has], best_cos[has] = np.minimum.reduceat(first_best, bounds), best
+        return best_row, best_cos
+
+    def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None,
+             companion: np.ndarray | None = None):
+        """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``, ``companion``:
+        the query's ready embeddings (see :meth:`scores`)."""
+        candidates, score, best_row = self.scores(query, mode, vector, companion)
+        if lang != "any":
+            keep = self.index.languages(candidates) == lang
+            candidates, score, best_row = candidates[keep], score[keep], best_row[keep]
+        order = np.argsort(-score, kind="stable")
+        return candidates[order], score[order], best_row[order]
+
+    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
+        """Top-k passages for ``query`` as the JSON the API returns."""
+        started = time.perf_counter()
+        query, k, lang, mode = validate(query, k, lang, mode)
+        vector, read, tokens = self.read_query(query)
+        candidates, score, best_row = (a[:k] for a in self.rank(read, mode, lang, vector))
+        results = []
+        for rank, (p, s, row) in enumerate(zip(self.index.passages(candidates), score, best_row), start=1):
+            a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
+            results.append({
+                "rank": rank, "score": round(float(s), 6), "title": p.title, "source": p.source,
+                "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
+                "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
+            })
+        answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
+                  "query_tokens": tokens, "took_ms": round((time.perf_counter() - started) * 1000, 2),
+                  "results": results}
+        if read != query:
+            answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
+                                                            f"{self.query_tokens} were searched"}
+        return answer

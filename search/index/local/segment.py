@@ -1,0 +1,273 @@
+"""A segment: an immutable slice of the index, as in Lucene. Passages in SQLite, vectors memory-mapped.
+
+A build fills a segment in batches. Each batch appends its vectors to two flat files and then
+commits its rows in one SQLite transaction, so a killed build loses at most the batch in flight:
+the next build truncates the vector files to the rows SQLite holds and goes on where it stopped.
+``finish`` writes what is derived from the rows (sentence offsets, languages, postings, the vector
+index) and last ``segment.json``, which names every file with its size and sha256; from then on the
+segment never changes. Opening one reads only small files and maps the rest: its cost does not
+grow with the passages it holds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from jisr.index.local import ann
+
+from jisr.index import lexical
+from jisr.passages import Passage
+
+META = "segment.json"  # written last: a segment folder without it is unfinished
+BUILDING = "building.json"  # what an unfinished segment is being built with
+VECTOR_DTYPE = np.float32  # storage. float16 halves the disk but moved XQuAD held-out en->ar MRR@10 by -0.001 (README)
+LANGS = ("ar", "en")
+COMPANION = "companion.bin"  # a companion encoder's passage vectors (jisr.embeddings.companion), when the build has one
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
+    text TEXT NOT NULL, sentences TEXT NOT NULL, first_sentence INTEGER NOT NULL, locator TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
+"""
+REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
+            *(f"lexical/{name}" for name in lexical.FILES)}
+OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
+            COMPANION}
+_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator"
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+class SegmentWriter:
+    """Fills one new segment folder; ``add`` is one durable batch, ``finish`` seals the segment."""
+
+    def __init__(self, folder: Path, header: dict):
+        self.folder, self.header = folder, header
+        self.dim = int(header["dimension"])
+        self.companion_dim = int(header["companion"]["dimension"]) if header.get("companion") else 0
+        resumed = (folder / BUILDING).exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not resumed:
+            (folder / BUILDING).write_text(json.dumps(header, ensure_ascii=False), encoding="utf-8")
+        self.db = sqlite3.connect(folder / "passages.sqlite")
+        self.db.execute("PRAGMA synchronous=OFF")  # durable against a killed process; fsynced at finish
+        self.db.executescript(_SCHEMA)
+        if not _has_locators(self.db):  # resuming a segment begun before passages had locators
+            self.db.execute("ALTER TABLE passages ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'")
+        self.rows = self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        last = self.db.execute("SELECT first_sentence, sentences FROM passages ORDER BY id DESC LIMIT 1").fetchone()
+        self.sentence_rows = last[0] + len(json.loads(last[1])) if last else 0
+        # vectors appended after the last committed batch belong to no row: cut them off
+        for name, count, dim in (("vectors.bin", self.rows, self.dim), ("sentences.bin", self.sentence_rows, self.dim),
+                                 (COMPANION, self.rows, self.companion_dim)):
+            if dim:
+                with open(folder / name, "ab") as f:
+                    f.truncate(count * dim * np.dtype(VECTOR_DTYPE).itemsize)
+
+    @staticmethod
+    def resumable(folder: Path, header: dict) -> bool:
+        """Whether ``folder`` is an unfinished segment built with exactly ``header`` (model, chunking)."""
+        try:
+            return json.loads((folder / BUILDING).read_text(encoding="utf-8")) == header \
+                and not (folder / META).exists()
+        except (OSError, ValueError):
+            return False
+
+    def documents(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, sha256 FROM documents"))
+
+    def add(self, documents: Sequence[tuple[str, str]], passages: Sequence[Passage],
+            passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
+            companion_vectors: np.ndarray | None = None) -> None:
+        """Append whole documents ((id, sha256)) with their passages and vectors, in one transaction
+        (``companion_vectors``: one per passage, when the header names a companion)."""
+        if self.companion_dim and (companion_vectors is None or len(companion_vectors) != len(passages)):
+            raise ValueError("a segment with a companion needs one companion vector per passage")
+        written = [("vectors.bin", passage_vectors), ("sentences.bin", sentence_vectors)]
+        for name, vectors in written + ([(COMPANION, companion_vectors)] if self.companion_dim else []):
+            with open(self.folder / name, "ab") as f:
+                f.write(np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE).tobytes())
+        counts: dict[str, int] = {doc: 0 for doc, _ in documents}
+        rows = []
+        for p in passages:
+            counts[p.doc_id] += 1
+            rows.append((self.rows + len(rows), p.doc_id, p.title, p.source, p.ordinal, p.start, p.end, p.lang,
+                         p.text, json.dumps(p.sentences), json.dumps(p.locator, ensure_ascii=False),
+                         self.sentence_rows))
+            self.sentence_rows += len(p.sentences)
+        with self.db:
+            self.db.executemany(f"INSERT INTO passages (id, {_COLUMNS}, first_sentence) VALUES "
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                                [(doc, sha, counts[doc]) for doc, sha in documents])
+        self.rows += len(rows)
+
+    def _texts(self) -> Iterable[str]:
+        for (text,) in self.db.execute("SELECT text FROM passages ORDER BY id"):
+            yield text
+
+    def finish(self, index_kind: str, candidates: int) -> dict:
+        """Write the derived files and seal the segment; return its metadata (``segment.json``)."""
+        folder, n = self.folder, self.rows
+        first = np.fromiter((r[0] for r in self.db.execute("SELECT first_sentence FROM passages ORDER BY id")),
+                            np.int64, n)
+        np.save(folder / "sentence_offsets.npy", np.append(first, self.sentence_rows).astype(np.int64))
+        codes = {lang: i for i, lang in enumerate(LANGS)}
+        np.save(folder / "lang.npy", np.fromiter(
+            (codes[r[0]] for r in self.db.execute("SELECT lang FROM passages ORDER BY id")), np.uint8, n))
+        lexical.write(folder / "lexical", self._texts())
+        self.db.close()
+        vectors, _ = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
+        sentences, _ = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
+        kind = ann.choose(index_kind, n)
+        if kind in ("ivf", "pq") and n:
+            rng = np.random.default_rng(0)
+            probe = sentences if len(sentences) else vectors
+            queries = np.asarray(probe[np.sort(rng.choice(len(probe), min(len(probe), ann.PROBE_QUERIES),
+                                                          replace=False))], np.float32)
+            vector_index = (ann.train_ivf if kind == "ivf" else ann.train_pq)(folder, vectors, queries, candidates)
+        else:
+            vector_index = {"kind": "flat"}
+        names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != BUILDING)
+        for name in names:
+            _fsync(folder / name)
+        meta = {**self.header, "passages": n, "sentences": self.sentence_rows,
+                "vector_index": vector_index,
+                "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+                          for name in names}}
+        tmp = folder / (META + ".tmp")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync(tmp)
+        os.replace(tmp, folder / META)
+        (folder / BUILDING).unlink()
+        return meta
+
+
+def _has_locators(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "locator" for row in db.execute("PRAGMA table_info(passages)"))
+
+
+def _locator(text: str) -> dict:
+    """A stored locator; anything but a JSON object (a hand-edited row) reads as none."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _map(path: Path, rows: int, dim: int, dtype) -> tuple[np.ndarray, mmap.mmap | None]:
+    """``rows`` x ``dim`` values of ``path``, memory-mapped read-only, and the map (None when empty)."""
+    if rows == 0:
+        return np.zeros((0, dim), dtype), None
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), rows * dim * np.dtype(dtype).itemsize, access=mmap.ACCESS_READ)
+    return np.frombuffer(mapped, dtype).reshape(rows, dim), mapped
+
+
+class Segment:
+    """A sealed segment, opened read-only: passages by row from SQLite, vectors mapped from disk."""
+
+    def __init__(self, folder: Path, meta: dict):
+        self.folder, self.meta, self.name = folder, meta, folder.name
+        self.size, dim = int(meta["passages"]), int(meta["dimension"])
+        names = set(meta["files"])
+        if not REQUIRED <= names or not names <= REQUIRED | OPTIONAL:
+            raise ValueError(f"segment {self.name} does not list the files a segment has")
+        for name, f in meta["files"].items():  # sizes only: hashing every file would cost minutes at scale
+            if (folder / name).stat().st_size != f["bytes"]:
+                raise ValueError(f"{folder / name} is not the size its segment records")
+        dtype = {"float32": np.float32, "float16": np.float16}[meta["vector_dtype"]]
+        self.vectors, _ = _map(folder / "vectors.bin", self.size, dim, dtype)
+        self.companion_vectors, self._companion_map = None, None  # rows of companion.bin, when the segment was built with a companion
+        if meta.get("companion"):
+            if COMPANION not in names:
+                raise ValueError(f"segment {self.name} names a companion but lists no {COMPANION}")
+            self.companion_vectors, self._companion_map = _map(folder / COMPANION, self.size, int(meta["companion"]["dimension"]), dtype)
+        self.sentence_vectors, self._sentence_map = _map(folder / "sentences.bin", int(meta["sentences"]), dim, dtype)
+        self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
+        self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
+        if len(self.sentence_offsets) != self.size + 1 or len(self.lang) != self.size \
+                or (self.size and self.sentence_offsets[-1] != len(self.sentence_vectors)):
+            raise ValueError(f"the files of segment {self.name} disagree on its passages")
+        self.postings = lexical.Postings(folder / "lexical", self.size)
+        self.vector_index = ann.load(folder, meta["vector_index"], self.vectors)
+        uri = (folder / "passages.sqlite").resolve().as_uri() + "?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        # segments written before passages had locators read as having none: they stay searchable
+        self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
+
+    def expect_queries(self) -> tuple[list[tuple[Path, np.ndarray]], list[tuple[Path, np.ndarray]]]:
+        """Tell the kernel how queries read this segment; return the files every query reads from, and
+        those a query reads a few rows of (the sentence vectors), each with its map, for a warm-up.
+
+        A query reads a few thousand sentence rows, scattered. On a cold page cache the kernel read
+        ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
+        here it is told not to. Merges read the same rows in order and keep the read-ahead."""
+        some = [(self.folder / "sentences.bin", self.sentence_vectors)]
+        for scattered in (self._sentence_map, self._companion_map):  # a companion's rows are read as sparsely
+            if scattered is not None:
+                scattered.madvise(mmap.MADV_RANDOM)
+        if self.companion_vectors is not None:
+            some.append((self.folder / COMPANION, self.companion_vectors))
+        every = [(self.folder / "vectors.bin", self.vectors)] + self.postings.maps()
+        return every, some
+
+    @classmethod
+    def open(cls, folder: Path) -> "Segment":
+        return cls(folder, json.loads((folder / META).read_text(encoding="utf-8")))
+
+    def verify(self) -> list[str]:
+        """Every file hashed against segment.json: the problems found (``jisr check``)."""
+        return [f"{self.folder / name} is damaged (its sha256 differs from the one recorded)"
+                for name, f in self.meta["files"].items() if _sha256(self.folder / name) != f["sha256"]]
+
+    def passages(self, rows: Sequence[int]) -> list[Passage]:
+        rows = [int(r) for r in rows]
+        with self._lock:
+            found = {r[0]: r[1:] for r in self._db.execute(
+                f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
+        return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8])), _locator(found[r][9]))
+                for r in rows]
+
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        doc_ids = list(doc_ids)
+        found: list[int] = []
+        with self._lock:
+            for a in range(0, len(doc_ids), 500):
+                chunk = doc_ids[a:a + 500]
+                found += [r[0] for r in self._db.execute(
+                    f"SELECT id FROM passages WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)]
+        return np.array(sorted(found), dtype=np.int64)
+
+    def document_rows(self) -> list[tuple[str, int, int]]:
+        """(doc id, first row, passages) of each document that has passages, in row order."""
+        with self._lock:
+            return list(self._db.execute(
+                "SELECT doc_id, MIN(id), COUNT(*) FROM passages GROUP BY doc_id ORDER BY MIN(id)"))
+
+    def documents(self) -> dict[str, tuple[str, int]]:
+        with self._lock:
+            return {d: (sha, n) for d, sha, n in self._db.execute("SELECT doc_id, sha256, passages FROM documents")}
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,306 @@
+"""The index folder: immutable segments, and one small commit file that names the live ones.
+
+Lucene is the model. A build writes new segments only for files that are new or changed and
+marks the passages of changed or removed files as deleted (a tombstone file per segment and
+commit); then it writes ``commits/<generation>.json`` (the manifest) and makes it current by
+atomically replacing the small ``CURRENT`` file. Readers see one commit or the next, never half
+of one; whatever a killed build left is either adopted by the next build (finished or
+half-filled segments made with the same model) or removed. Only one build writes a folder at a
+time (:mod:`jisr.index.lock`).
+
+    INDEX/CURRENT                   "00000007": the live commit's generation
+    INDEX/commits/00000007.json     the manifest: model, chunking, files, live segments
+    INDEX/segments/<name>/          one segment (:mod:`jisr.index.local.segment`)
+    INDEX/deletes/<name>.<gen>.npy  rows of that segment deleted as of commit <gen>
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from jisr.index.local import ann, warmup
+
+from jisr.index import lexical
+from jisr.passages import Passage
+from jisr.index.commit import CURRENT, commit_path, current_commit, exists, generation, missing, on_milvus, read_manifest  # noqa: F401
+from jisr.errors import IndexUnavailable, damaged
+from jisr.index.manifest import FORMAT
+from jisr.index.local.segment import META, Segment
+
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+
+def why(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE":  # SQLite's word for EFBIG, EDQUOT, EIO
+        return "the disk is full (or a write to it failed)"
+    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower() \
+            or "database or disk is full" in text:
+        return "the disk is full"
+    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
+
+
+def new_segment_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
+
+
+@dataclass
+class StoredIndex:
+    """The live commit's segments, opened. Passages are addressed by one id across segments:
+    the segment's base plus the row in it (deleted rows keep their ids and are never returned)."""
+
+    directory: Path
+    manifest: dict
+    segments: list[Segment]
+    deleted: list[np.ndarray]  # per segment, a bool mask of deleted rows
+
+    def __post_init__(self) -> None:
+        self.bases = np.cumsum([0] + [s.size for s in self.segments]).astype(np.int64)
+
+    @property
+    def size(self) -> int:
+        """Live passages."""
+        return int(self.bases[-1] - sum(int(d.sum()) for d in self.deleted))
+
+    def groups(self, ids: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(segment number, rows in it, positions in ``ids``) for the ids of each segment."""
+        ids = np.asarray(ids, dtype=np.int64)
+        which = np.searchsorted(self.bases, ids, side="right") - 1
+        for s in np.unique(which):
+            where = np.flatnonzero(which == s)
+            yield int(s), ids[where] - self.bases[s], where
+
+    def ids(self) -> np.ndarray:
+        """Every live passage's id, in order."""
+        return np.concatenate([np.flatnonzero(~d) + b for d, b in zip(self.deleted, self.bases)] or
+                              [np.zeros(0, np.int64)])
+
+    def passages(self, ids: Sequence[int]) -> list[Passage]:
+        out: list = [None] * len(ids)
+        for s, rows, where in self.groups(np.asarray(ids)):
+            for i, p in zip(where, self.segments[s].passages(rows)):
+                out[i] = p
+        return out
+
+    def passage(self, pid: int) -> Passage:
+        return self.passages([pid])[0]
+
+    def document(self, doc_id: str) -> list[Passage]:
+        """The live passages of one document in reading order (none for an unknown id)."""
+        ids = [base + row for base, seg, gone in zip(self.bases, self.segments, self.deleted)
+               for row in seg.rows_of([doc_id]) if not gone[row]]
+        return sorted(self.passages(ids), key=lambda p: p.ordinal)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(ids), int(self.manifest["model"]["dimension"])), np.float32)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].vectors[rows]
+        return out
+
+    def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The companion encoder's vectors of passages ``ids`` (an index built with a companion only)."""
+        out = np.zeros((len(ids), int(self.manifest["companion"]["dimension"])), np.float32)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].companion_vectors[rows]
+        return out
+
+    def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's sentence count, and their vectors one passage after another, in ``ids``' order."""
+        ids = np.asarray(ids, np.int64)
+        counts = np.zeros(len(ids), np.int64)
+        for s, rows, where in self.groups(ids):
+            offsets = self.segments[s].sentence_offsets
+            counts[where] = np.asarray(offsets[rows + 1]) - np.asarray(offsets[rows])
+        out = np.zeros((int(counts.sum()), int(self.manifest["model"]["dimension"])), np.float32)
+        bounds = np.cumsum(counts) - counts
+        for s, rows, where in self.groups(ids):
+            seg = self.segments[s]
+            starts = np.asarray(seg.sentence_offsets[rows])
+            n = counts[where]
+            within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            out[np.repeat(bounds[where], n) + within] = seg.sentence_vectors[np.repeat(starts, n) + within]
+        return counts, out
+
+    def dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
+        """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
+        indexes propose, sorted by id: the same ``n`` however the passages are split into segments."""
+        ids, cosines = [], []
+        for base, seg, gone in zip(self.bases, self.segments, self.deleted):
+            deleted = int(gone.sum())
+            if seg.size - deleted <= 0:
+                continue
+            _, rows = seg.vector_index.search(q[None, :], min(ann.depth(seg.meta["vector_index"], n) + deleted,
+                                                              seg.size))
+            rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
+            rows = rows[~gone[rows]]
+            ids.append(rows + base)
+            cosines.append(np.asarray(seg.vectors[rows], np.float32) @ q)
+        if not ids:
+            return np.zeros(0, np.int64)
+        ids, cosines = np.concatenate(ids), np.concatenate(cosines)
+        return lexical.top(ids, cosines, n)[0]
+
+    def lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
+        per_segment, coverage = lexical.best([s.postings for s in self.segments], query, n, self.deleted)
+        ids = [rows + base for (rows, _), base in zip(per_segment, self.bases)]
+        scores = [score for _, score in per_segment]
+        ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
+        return lexical.top(ids, scores, n) + (coverage,)
+
+    def languages(self, ids: np.ndarray) -> np.ndarray:
+        from jisr.index.local.segment import LANGS
+
+        out = np.zeros(len(ids), np.uint8)
+        for s, rows, where in self.groups(ids):
+            out[where] = self.segments[s].lang[rows]
+        return np.array(LANGS)[out] if len(ids) else np.zeros(0, "<U2")
+
+    @property
+    def location(self) -> str:
+        return f"in {len(self.segments)} segments"
+
+    def verify(self) -> list[str]:
+        """Every segment's files hashed against the sha256 its build recorded."""
+        return [problem for segment in self.segments for problem in segment.verify()]
+
+    def expect_queries(self, warm: bool = False) -> warmup.Warmup | None:
+        """Set the segments up for queries; with ``warm``, start reading their files into the page
+        cache (:mod:`jisr.index.local.warmup`) and return that warm-up."""
+        files = [seg.expect_queries() for seg in self.segments]
+        if not warm:
+            return None
+        return warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some])
+
+    def close(self) -> None:
+        for s in self.segments:
+            s.close()
+
+
+def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
+    mask = np.zeros(size, bool)
+    if entry["deletes"]:
+        rows = np.load(index_dir / "deletes" / entry["deletes"], allow_pickle=False)
+        if rows.ndim != 1 or len(rows) != entry["deleted"] or (len(rows) and (rows.min() < 0 or rows.max() >= size)):
+            raise ValueError(f"the deletes of segment {entry['name']} do not fit it")
+        mask[rows] = True
+    return mask
+
+
+def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
+    manifest = read_manifest(index_dir, gen)
+    if on_milvus(manifest):
+        raise IndexUnavailable(f"the index at {where} lives on Milvus: open it with jisr.index.stores.open_index")
+    segments, deleted = [], []
+    try:
+        for entry in manifest["segments"]:
+            folder = index_dir / "segments" / entry["name"]
+            meta = json.loads((folder / META).read_text(encoding="utf-8"))
+            if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"] \
+                    or meta.get("companion") != manifest.get("companion"):
+                raise ValueError(f"segment {entry['name']} is not the one its commit names")
+            segment = Segment(folder, meta)
+            segments.append(segment)
+            deleted.append(_deleted_mask(index_dir, entry, segment.size))
+    except BaseException:
+        for s in segments:
+            s.close()
+        raise
+    index = StoredIndex(index_dir, manifest, segments, deleted)
+    if index.size != manifest["counts"]["passages"]:
+        index.close()
+        raise damaged(where, "its segments do not hold the passages its commit counts")
+    return index
+
+
+def load(index_dir: str | Path) -> StoredIndex:
+    """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
+    (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
+    then the new commit is read instead."""
+    index_dir, where = Path(index_dir), str(index_dir)
+    for _ in range(3):
+        gen = generation(index_dir)
+        if gen is None:
+            raise missing(index_dir)
+        try:
+            return _read_commit(index_dir, gen, where)
+        except IndexUnavailable:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
+            if generation(index_dir) != gen:
+                continue  # replaced while we read it: read the new one
+            raise damaged(index_dir, f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+    raise IndexUnavailable(f"index at {index_dir} kept changing while it was read: try again")
+
+
+def write_deletes(index_dir: Path, name: str, gen: int, rows: np.ndarray) -> str:
+    """Save the deleted rows of segment ``name`` as of commit ``gen``; return the file's name."""
+    (index_dir / "deletes").mkdir(exist_ok=True)
+    file = f"{name}.{gen:08d}.npy"
+    with open(index_dir / "deletes" / file, "wb") as f:
+        np.save(f, np.unique(rows).astype(np.int64), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+    return file
+
+
+def write_commit(index_dir: Path, gen: int, manifest: dict,
+                 commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
+    """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
+    refuse it by raising). Before the swap, a failure leaves the previous commit current."""
+    path = commit_path(index_dir, gen)
+    pointer = index_dir / f".{CURRENT}.{gen:08d}"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({**manifest, "format": FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        pointer.write_text(f"{gen:08d}\n")
+        with commit():
+            os.replace(pointer, index_dir / CURRENT)  # the swap
+    except BaseException:
+        pointer.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise
+
+
+def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
+    """Remove what no commit names: older commits and deletes, segments of earlier commits and of
+    killed builds (except those in ``keep``, which a build adopts), a format-2 index's builds.
+    Call only while holding the writer lock."""
+    index_dir = Path(index_dir)
+    try:
+        gen = generation(index_dir)
+    except IndexUnavailable:
+        gen = None
+    live = {"segments": set(), "deletes": set()}
+    if gen is not None:
+        try:
+            m = json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8"))
+            live["segments"] = {e["name"] for e in m["segments"]}
+            live["deletes"] = {e["deletes"] for e in m["segments"] if e["deletes"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a damaged commit: leave everything for a person to look at; the build replaces it
+    for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
+        stray.unlink(missing_ok=True)
+    for folder, names in (("commits", {f"{gen:08d}.json"} if gen is not None else set()),
+                          ("deletes", live["deletes"]), ("segments", live["segments"] | set(keep))):
+        if (index_dir / folder).is_dir():
+            for path in (index_dir / folder).iterdir():
+                if path.name not in names:
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    if gen is not None or not (index_dir / CURRENT).exists():
+        shutil.rmtree(index_dir / "builds", ignore_errors=True)  # format 2

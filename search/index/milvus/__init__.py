@@ -1,0 +1,1 @@
+"""The store on Milvus: the index folder keeps the commits, Milvus holds the rows."""

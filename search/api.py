@@ -7,6 +7,8 @@ as txtai's ``Embeddings`` is: :func:`build` for the common case with every build
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
     from jisr.index.build import BuildReport
     from jisr.passages import Passage
+    from jisr.answers.following import Following
     from jisr.answers.searcher import Searcher
 
 
@@ -34,34 +37,66 @@ def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceT
 
 
 class Index:
-    """An index opened for search, with the model that reads its queries; safe to share between threads."""
+    """An index opened for search, with the model that reads its queries; safe to share between threads.
 
-    def __init__(self, searcher: "Searcher"):
-        self.searcher = searcher
+    Opened with ``follow``, it searches the folder's newest commit: a build that commits while it is
+    open (``jisr build``, another process) is searched within a second, without a restart
+    (:mod:`jisr.answers.following`)."""
+
+    def __init__(self, searcher: "Searcher", following: "Following | None" = None):
+        self._searcher, self._following = searcher, following
 
     @classmethod
     def open(cls, path: str | os.PathLike, model: "SentenceTransformer | str | None" = None, *,
              model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
              milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: "SentenceTransformer | None" = None) -> "Index":
+             companion: "SentenceTransformer | None" = None, follow: bool = False) -> "Index":
         """Open the index at ``path``. ``model``: None for the one it was built with (loaded by the same
         rules as any model); ``trusted_model``: the one model whose folder's code may run; ``milvus_uri``:
         the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the folder; ``warm``:
-        read the index into memory in the background, as a server wants."""
+        read the index into memory in the background, as a server wants; ``follow``: search each new
+        commit of the folder as it is made."""
         from jisr.index import commit
         from jisr.answers.searcher import Searcher
 
+        generation = commit.generation(path)
         name = commit.readable(path)["model"]["name"] if model is None else model  # a bad path fails before a load
-        return cls(Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
-                                 milvus_token=milvus_token, warm=warm, companion=companion))
+        searcher = Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
+                                 milvus_token=milvus_token, warm=warm, companion=companion)
+        if not follow:
+            return cls(searcher)
+        from jisr.answers.following import Following
+
+        return cls(searcher, Following(searcher, generation, milvus_uri, milvus_token))
+
+    @contextmanager
+    def _searching(self) -> "Iterator[Searcher]":
+        """The searcher of one commit, for the whole of one call."""
+        if self._following is None:
+            yield self._searcher
+        else:
+            with self._following.lease() as searcher:
+                yield searcher
+
+    @property
+    def searcher(self) -> "Searcher":
+        """The searcher of the commit searched now."""
+        return self._searcher if self._following is None else self._following.current
 
     def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
         """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them."""
-        return self.searcher.search(query, k=k, lang=lang, mode=mode)
+        with self._searching() as searcher:
+            return searcher.search(query, k=k, lang=lang, mode=mode)
 
     def document(self, doc_id: str) -> "list[Passage]":
         """A document's passages in reading order, as the index holds them (empty for an unknown id)."""
-        return self.searcher.index.document(doc_id)
+        with self._searching() as searcher:
+            return searcher.index.document(doc_id)
+
+    def refresh(self) -> bool:
+        """Search the folder's live commit now, if it is not the one searched (``follow`` does this on its
+        own within a second): whether it changed."""
+        return self._following is not None and self._following.refresh()
 
     @property
     def size(self) -> int:
@@ -74,7 +109,7 @@ class Index:
 
     @property
     def manifest(self) -> dict:
-        """What the index's build recorded: model, chunking, files, counts."""
+        """What the index's build recorded: model, chunking, files, counts, the commit's generation."""
         return self.searcher.index.manifest
 
     @property
@@ -82,7 +117,10 @@ class Index:
         return Path(self.searcher.index.directory)
 
     def close(self) -> None:
-        self.searcher.index.close()
+        if self._following is not None:
+            self._following.close()
+        else:
+            self._searcher.close()
 
     def __enter__(self) -> "Index":
         return self

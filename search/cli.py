@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -258,13 +259,15 @@ def _encoder(args, model):
     return RayEncoder(spec, model_fingerprint(model), model.get_embedding_dimension(), args.ray, args.ray_workers)
 
 
-def _open_index(args, warm: bool = False):
-    """The index, with its model; ``warm``: read the index into the page cache meanwhile, as a server wants."""
+def _open_index(args, serving: bool = False):
+    """The index, with its model; ``serving``: read the index into the page cache meanwhile and follow
+    its commits, as a server wants."""
     from jisr.api import Index
     from jisr.index.commit import readable
 
     model = _load_model(args, readable(args.index)["model"]["name"])
-    return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=warm)
+    return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=serving,
+                      follow=serving)
 
 
 def _search(args) -> int:
@@ -294,7 +297,12 @@ def _serve(args) -> int:
     commit.readable(args.index)  # damaged or another version: said before the model loads
     from jisr.web import create_app
 
-    index = _open_index(args, warm=True)
+    said = logging.StreamHandler(sys.stderr)  # what the server says while it runs: new commits searched
+    said.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("jisr").addHandler(said)
+    logging.getLogger("jisr").setLevel(logging.INFO)
+
+    index = _open_index(args, serving=True)
     config = {"INDEX": index}
     if args.queue_depth is not None:
         config["QUEUE_DEPTH"] = args.queue_depth

@@ -31,7 +31,7 @@ def test_a_missing_index_is_said_before_a_model_loads(tmp_path):
 
 
 def test_importing_the_package_loads_no_model_library():
-    out = subprocess.run([sys.executable, "-c", "import sys, search as jisr; jisr.Index; "
+    out = subprocess.run([sys.executable, "-c", "import sys, jisr; jisr.Index; "
                           "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

@@ -6,7 +6,10 @@ import. Requests share that one read-only Searcher.
 """
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 
 from flask import Flask
 
@@ -54,17 +57,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from jisr.api import Index
 
-    index, unavailable = app.config["INDEX"], None
-    if not isinstance(index, Index):
-        from jisr.errors import IndexUnavailable
-
-        try:
-            index = Index.open(index, app.config["MODEL"], model_cache=app.config["MODEL_CACHE"],
-                               milvus_uri=app.config["MILVUS_URI"], milvus_token=app.config["MILVUS_TOKEN"], warm=True)
-        except IndexUnavailable as exc:
-            index, unavailable = None, str(exc)
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
-    app.extensions["jisr"] = {"index": index, "unavailable": unavailable, "admission": gate}
+    state = app.extensions["jisr"] = {"index": None, "unavailable": None, "admission": gate}
+    if isinstance(app.config["INDEX"], Index):
+        state["index"] = app.config["INDEX"]
+    elif not _open(app.config, state):  # served as soon as a build commits it
+        threading.Thread(target=_open_when_built, args=(app.config, state), name="jisr-wait", daemon=True).start()
 
     from jisr.web import api, page
 
@@ -72,6 +70,45 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(page.bp)
     app.after_request(_security_headers)
     return app
+
+
+def _open(config, state: dict) -> bool:
+    """Open the index the config names, following its commits, into ``state``: whether it could."""
+    from jisr.api import Index
+    from jisr.errors import IndexUnavailable
+
+    try:
+        state["index"] = Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
+                                    milvus_uri=config["MILVUS_URI"], milvus_token=config["MILVUS_TOKEN"],
+                                    warm=True, follow=True)
+    except IndexUnavailable as exc:
+        state["unavailable"] = str(exc)
+        return False
+    state["unavailable"] = None
+    return True
+
+
+def _open_when_built(config, state: dict) -> None:
+    """Wait for the index folder's first commit, then serve it (the API answers 503 meanwhile)."""
+    from jisr.answers.following import POLL_SECONDS
+    from jisr.index import commit
+
+    tried = None
+    while True:
+        time.sleep(POLL_SECONDS)
+        try:
+            gen = commit.generation(config["INDEX"])
+        except Exception:  # noqa: BLE001  (a damaged CURRENT: the next build replaces it)
+            continue
+        if gen is None or gen == tried:
+            continue
+        tried = gen
+        try:
+            if _open(config, state):
+                return
+        except Exception as exc:  # noqa: BLE001  (a model that fails to load: said in the 503s)
+            state["unavailable"] = f"the index at {config['INDEX']} cannot be searched: {exc}"
+            logging.getLogger(__name__).warning("jisr: %s", state["unavailable"])
 
 
 SECURITY_HEADERS = {

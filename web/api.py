@@ -23,8 +23,8 @@ def error(status: int, code: str, message: str):
 def index_or_503():
     state = current_app.extensions["jisr"]
     if state["index"] is None:
-        return None, error(503, "no_index", f"{state['unavailable']}; then restart the server (`jisr serve` "
-                                           "builds the index itself when there is none)")
+        return None, error(503, "no_index", f"{state['unavailable']}; the server searches the index as soon as "
+                                           "a build commits it (`jisr serve` builds it itself when there is none)")
     return state["index"], None
 
 
@@ -89,10 +89,11 @@ def healthz():
     index, unavailable = index_or_503()
     if unavailable:
         return unavailable
-    manifest = index.manifest
-    return jsonify(status="ok", ready=True, passages=index.size, documents=manifest["counts"]["documents"],
-                   model=index.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
-                   queue=current_app.extensions["jisr"]["admission"].state())
+    searcher = index.searcher  # one commit for every figure
+    manifest = searcher.index.manifest
+    return jsonify(status="ok", ready=True, passages=searcher.size, documents=manifest["counts"]["documents"],
+                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
+                   generation=manifest.get("generation"), queue=current_app.extensions["jisr"]["admission"].state())
 
 
 @bp.get("/openapi.json")

@@ -87,6 +87,8 @@ def spec() -> dict:
                 "status": {"type": "string"}, "ready": {"type": "boolean"}, "passages": {"type": "integer"},
                 "documents": {"type": "integer"}, "model": {"type": "string"}, "index_type": {"type": "string"},
                 "built_at": {"type": "string"},
+                "generation": {"type": "integer", "description": "the commit searched: it grows with each build "
+                               "the server has swapped in (within a second of the build's commit)"},
                 "queue": {"type": "object", "description": "searches running and waiting for the encoder, "
                           "the limits, and how many were refused with 503 since the server started",
                           "properties": {k: {"type": "integer"} for k in

@@ -9,6 +9,7 @@ to encode many at once.
 """
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -61,25 +62,40 @@ class Searcher:
                  companion: SentenceTransformer | None = None):
         """``model``: the index's model, which reads queries; None for a searcher that ranks query vectors
         it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder."""
-        built_with = index.manifest["model"]
-        if model is not None:
-            _check_model(index, model)
-        self.index, self.model = index, model
-        self.model_name = built_with["name"]
+        self.model = model
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
-        # the index's companion (``companion``: one loaded already), read on its own encoder thread
-        recorded = index.manifest.get("companion")
         self.companion = self._companion_encoder = None
+        self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        self._attach(index, companion)
+
+    def _attach(self, index, companion: SentenceTransformer | None) -> None:
+        """Search ``index`` with this searcher's models; its companion (``companion``: one loaded already;
+        the one this searcher has, when it is the same) read on its own encoder thread."""
+        if self.model is not None:
+            _check_model(index, self.model)
+        self.index, self.model_name = index, index.manifest["model"]["name"]
+        recorded = index.manifest.get("companion")
         self.weights: Weights = shipped().but(companion=float(recorded["weight"]) if recorded else 0.0)
-        if recorded:
+        if not recorded:
+            self.companion = self._companion_encoder = None
+        elif self.companion is None or model_fingerprint(self.companion) != recorded["fingerprint"]:
             where = str(index.directory)
             self.companion = companions.check(companion, recorded, where) if companion is not None \
                 else companions.for_index(recorded, where)
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
-        # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
-        self.warmup = index.expect_queries(warm)
+        self.warmup = index.expect_queries(self.warm)
+
+    def on(self, index) -> "Searcher":
+        """A searcher of ``index`` (another commit of this one's folder) sharing this one's models and
+        their encoder threads: a live server's next commit, searched without loading anything again."""
+        other = copy.copy(self)
+        other._attach(index, None)
+        return other
+
+    def close(self) -> None:
+        self.index.close()
 
     @classmethod
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,

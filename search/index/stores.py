@@ -157,3 +157,15 @@ def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_toke
     return store.load(index_dir)
 
 
+
+
+def open_next(reader: IndexReader, milvus_uri: str | None = None, milvus_token: str | None = None) -> IndexReader:
+    """The live commit of ``reader``'s folder, opened beside ``reader`` (which stays open for the searches
+    still reading it). A local commit shares the segments it keeps with ``reader``, so a commit that
+    added one document opens one segment, not all of them again."""
+    manifest = commit.readable(reader.directory)
+    if not commit.on_milvus(manifest) and not commit.on_milvus(reader.manifest):
+        from jisr.index.local import store
+
+        return store.load(reader.directory, reuse=reader)
+    return open_index(reader.directory, milvus_uri, milvus_token)

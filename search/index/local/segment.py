@@ -213,6 +213,7 @@ class Segment:
         uri = (folder / "passages.sqlite").resolve().as_uri() + "?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        self._readers = 1  # the commits open on this segment: a live server's next commit shares it (share)
         # segments written before passages had locators read as having none: they stay searchable
         self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
 
@@ -269,5 +270,20 @@ class Segment:
         with self._lock:
             return {d: (sha, n) for d, sha, n in self._db.execute("SELECT doc_id, sha256, passages FROM documents")}
 
+    def share(self) -> "Segment":
+        """This open segment for one more reader: a commit that keeps the segment reuses it rather than
+        open it again (its vector index would be read twice). Each reader closes it once."""
+        with self._lock:
+            if self._readers <= 0:
+                raise ValueError(f"segment {self.name} is closed")
+            self._readers += 1
+        return self
+
     def close(self) -> None:
-        self._db.close()
+        """The reader is done with the segment; the last one closes it (the files of a segment that no
+        commit names any more are freed then: a build removes them, readers keep them open until now)."""
+        with self._lock:
+            self._readers -= 1
+            if self._readers:
+                return
+            self._db.close()

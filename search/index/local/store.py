@@ -65,6 +65,7 @@ class StoredIndex:
     manifest: dict
     segments: list[Segment]
     deleted: list[np.ndarray]  # per segment, a bool mask of deleted rows
+    shared: frozenset[str] = frozenset()  # segments this reader shares with the commit opened before it
 
     def __post_init__(self) -> None:
         self.bases = np.cumsum([0] + [s.size for s in self.segments]).astype(np.int64)
@@ -178,8 +179,9 @@ class StoredIndex:
 
     def expect_queries(self, warm: bool = False) -> warmup.Warmup | None:
         """Set the segments up for queries; with ``warm``, start reading their files into the page
-        cache (:mod:`jisr.index.local.warmup`) and return that warm-up."""
-        files = [seg.expect_queries() for seg in self.segments]
+        cache (:mod:`jisr.index.local.warmup`) and return that warm-up. Segments shared with the commit
+        opened before were set up (and warmed) for it already."""
+        files = [seg.expect_queries() for seg in self.segments if seg.name not in self.shared]
         if not warm:
             return None
         return warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some])
@@ -199,43 +201,46 @@ def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
     return mask
 
 
-def _read_commit(index_dir: Path, gen: int, where: str) -> StoredIndex:
+def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | None = None) -> StoredIndex:
     manifest = read_manifest(index_dir, gen)
     if on_milvus(manifest):
         raise IndexUnavailable(f"the index at {where} lives on Milvus: open it with jisr.index.stores.open_index")
     segments, deleted = [], []
+    open_already = {s.name: s for s in reuse.segments} if reuse is not None else {}
     try:
         for entry in manifest["segments"]:
             folder = index_dir / "segments" / entry["name"]
-            meta = json.loads((folder / META).read_text(encoding="utf-8"))
+            kept = open_already.get(entry["name"])  # a segment is immutable: the same name, the same files
+            meta = kept.meta if kept is not None else json.loads((folder / META).read_text(encoding="utf-8"))
             if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"] \
                     or meta.get("companion") != manifest.get("companion"):
                 raise ValueError(f"segment {entry['name']} is not the one its commit names")
-            segment = Segment(folder, meta)
+            segment = kept.share() if kept is not None else Segment(folder, meta)
             segments.append(segment)
             deleted.append(_deleted_mask(index_dir, entry, segment.size))
     except BaseException:
         for s in segments:
             s.close()
         raise
-    index = StoredIndex(index_dir, manifest, segments, deleted)
+    index = StoredIndex(index_dir, manifest, segments, deleted, frozenset(open_already) & {s.name for s in segments})
     if index.size != manifest["counts"]["passages"]:
         index.close()
         raise damaged(where, "its segments do not hold the passages its commit counts")
     return index
 
 
-def load(index_dir: str | Path) -> StoredIndex:
+def load(index_dir: str | Path, reuse: StoredIndex | None = None) -> StoredIndex:
     """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
     (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
-    then the new commit is read instead."""
+    then the new commit is read instead. ``reuse``: a commit of this folder open already, whose
+    segments the live one keeps are shared rather than opened again (Lucene's openIfChanged)."""
     index_dir, where = Path(index_dir), str(index_dir)
     for _ in range(3):
         gen = generation(index_dir)
         if gen is None:
             raise missing(index_dir)
         try:
-            return _read_commit(index_dir, gen, where)
+            return _read_commit(index_dir, gen, where, reuse)
         except IndexUnavailable:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:

@@ -1,8 +1,9 @@
 """The Flask app: a search page for people and a JSON API for programs.
 
 ``create_app`` takes its configuration as an argument (or from JISR_* environment
-variables) and loads the model and index once, when the app is made, never at
-import. Requests share that one read-only Searcher.
+variables) and loads the model once, when the app is made, never at import. Requests
+share one :class:`jisr.api.Index` that follows the folder's commits: each request is
+answered from one commit, the newest when it began (:mod:`jisr.answers.following`).
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ as txtai's ``Embeddings`` is: :func:`build` for the common case with every build
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from jisr.index.build import BuildReport
     from jisr.passages import Passage
+    from jisr.answers.cache import ResultCache
     from jisr.answers.following import Following
     from jisr.answers.searcher import Searcher
 
@@ -43,8 +45,10 @@ class Index:
     open (``jisr build``, another process) is searched within a second, without a restart
     (:mod:`jisr.answers.following`)."""
 
-    def __init__(self, searcher: "Searcher", following: "Following | None" = None):
+    def __init__(self, searcher: "Searcher", following: "Following | None" = None,
+                 cache: "ResultCache | None" = None):
         self._searcher, self._following = searcher, following
+        self.cache = cache  # answers of repeated queries (:mod:`jisr.answers.cache`); a server sets one
 
     @classmethod
     def open(cls, path: str | os.PathLike, model: "SentenceTransformer | str | None" = None, *,
@@ -84,9 +88,19 @@ class Index:
         return self._searcher if self._following is None else self._following.current
 
     def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
-        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them."""
+        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them; from
+        :attr:`cache` when it holds this commit's answer (then with ``"cached": true``)."""
         with self._searching() as searcher:
-            return searcher.search(query, k=k, lang=lang, mode=mode)
+            if self.cache is None:
+                return searcher.search(query, k=k, lang=lang, mode=mode)
+            started = time.perf_counter()
+            generation, key = searcher.index.manifest.get("generation"), (query, k, lang, mode)
+            answer = self.cache.get(generation, key)
+            if answer is not None:
+                return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 3), "cached": True}
+            answer = searcher.search(query, k=k, lang=lang, mode=mode)
+            self.cache.put(generation, key, answer)
+            return answer
 
     def document(self, doc_id: str) -> "list[Passage]":
         """A document's passages in reading order, as the index holds them (empty for an unknown id)."""

@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds a search may wait for the encoder before a 503 (default 2)")
     v.add_argument("--request-timeout", type=_seconds(0.1, 3600), default=None,
                    help="seconds before a silent or incomplete connection is closed (default 10)")
+    v.add_argument("--api-token-file", default=None, metavar="FILE",
+                   help="turn on the document API (/api/documents): writes need this file's token as "
+                        "'Authorization: Bearer TOKEN' (or set JISR_API_TOKEN)")
+    v.add_argument("--read-token-file", default=None, metavar="FILE",
+                   help="searches and pages need this file's token too (default: reads are open)")
+    v.add_argument("--commit-interval", type=_seconds(0, 3600), default=None, metavar="SECONDS",
+                   help="writes arriving within this time share one commit (default 1)")
     _add_build_options(v, DEFAULT_CORPUS, "folder indexed first if there is no index yet (default: seeds); "
                                           "the other build options apply to that build",
                        "model to build with (default: multilingual-e5-small); an index is read with its own",
@@ -289,6 +296,16 @@ def _serve(args) -> int:
     from jisr.web.server import REQUEST_TIMEOUT, bind, serve
 
     sock = bind(args.host, args.port)  # a port in use is reported before the model loads
+    from jisr.web.access import token_from_file
+
+    config = {key: value for key, value in {"MILVUS_URI": args.milvus_uri, "MILVUS_TOKEN": args.milvus_token}.items()
+              if value}
+    if args.api_token_file:  # read before anything loads: a missing file costs a second
+        config["API_TOKEN"] = token_from_file(args.api_token_file)
+    if args.read_token_file:
+        config["READ_TOKEN"] = token_from_file(args.read_token_file)
+    if args.commit_interval is not None:
+        config["COMMIT_INTERVAL"] = args.commit_interval
     if commit.generation(args.index) is None and (not os.path.exists(args.index) or os.path.isdir(args.index)):
         print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr, flush=True)
         _build(args)
@@ -302,8 +319,7 @@ def _serve(args) -> int:
     logging.getLogger("jisr").addHandler(said)
     logging.getLogger("jisr").setLevel(logging.INFO)
 
-    index = _open_index(args, serving=True)
-    config = {"INDEX": index}
+    index = config["INDEX"] = _open_index(args, serving=True)
     if args.queue_depth is not None:
         config["QUEUE_DEPTH"] = args.queue_depth
     if args.queue_wait is not None:
@@ -313,6 +329,8 @@ def _serve(args) -> int:
     serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT,
           ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
+    if app.extensions["jisr"]["intake"] is not None:
+        app.extensions["jisr"]["intake"].close()  # what was sent before the stop is committed
     return 0
 
 

@@ -14,8 +14,10 @@ import time
 
 from flask import Flask
 
-from jisr.web import admission
+from jisr.answers import cache
 from jisr.errors import ConfigError
+from jisr.index import intake
+from jisr.web import access, admission, documents
 
 
 
@@ -32,10 +34,25 @@ def _setting(name: str, kind: type, default, low: float = 0):
     return value
 
 
+def _token(name: str) -> str | None:
+    token = os.environ.get(name, "").strip()
+    return access.check(token, name) if token else None
+
+
+def _read_access():
+    refused = access.read_refusal()
+    if refused:
+        from jisr.web.api import error
+
+        return error(*refused)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Make the app. Config keys: INDEX (an open :class:`jisr.api.Index`, or the folder of one to open
     with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
-    admission (web/admission.py); MAX_CONTENT_LENGTH."""
+    admission (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN (web/access.py),
+    MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL for the document API (web/documents.py); CACHE_BYTES
+    (jisr.answers.cache)."""
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
@@ -52,6 +69,13 @@ def create_app(config: dict | None = None) -> Flask:
         RUNNING_SEARCHES=_setting("JISR_RUNNING_SEARCHES", int, admission.RUNNING, low=1),
         QUEUE_DEPTH=_setting("JISR_QUEUE_DEPTH", int, admission.DEPTH),
         QUEUE_WAIT=_setting("JISR_QUEUE_WAIT", float, admission.WAIT_SECONDS),
+        # The document API (web/documents.py): off until a token is set (web/access.py).
+        API_TOKEN=_token("JISR_API_TOKEN"),
+        READ_TOKEN=_token("JISR_READ_TOKEN"),
+        MAX_DOCUMENT_BYTES=_setting("JISR_MAX_DOCUMENT_BYTES", int, documents.MAX_DOCUMENT_BYTES, low=1),
+        WRITE_REQUESTS=_setting("JISR_WRITE_REQUESTS", int, documents.WRITE_REQUESTS, low=1),
+        COMMIT_INTERVAL=_setting("JISR_COMMIT_INTERVAL", float, intake.INTERVAL, low=0),
+        CACHE_BYTES=_setting("JISR_CACHE_BYTES", int, cache.CACHE_BYTES),  # answers of repeated queries; 0: none
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False
@@ -59,18 +83,29 @@ def create_app(config: dict | None = None) -> Flask:
     from jisr.api import Index
 
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
-    state = app.extensions["jisr"] = {"index": None, "unavailable": None, "admission": gate}
+    state = app.extensions["jisr"] = {"index": None, "unavailable": None, "admission": gate,
+                                      "intake": None, "lock": threading.Lock()}
     if isinstance(app.config["INDEX"], Index):
-        state["index"] = app.config["INDEX"]
+        state["index"] = _cached(app.config["INDEX"], app.config)
     elif not _open(app.config, state):  # served as soon as a build commits it
         threading.Thread(target=_open_when_built, args=(app.config, state), name="jisr-wait", daemon=True).start()
 
-    from jisr.web import api, page
+    from jisr.web import api, metrics, page
 
+    metrics.install(app)  # first: its clock starts before any other hook can answer
     app.register_blueprint(api.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(page.bp)
+    app.before_request(_read_access)
     app.after_request(_security_headers)
     return app
+
+
+def _cached(index, config):
+    """``index`` with a result cache of the configured size, unless it has one."""
+    if index.cache is None and config["CACHE_BYTES"] > 0:
+        index.cache = cache.ResultCache(config["CACHE_BYTES"])
+    return index
 
 
 def _open(config, state: dict) -> bool:
@@ -79,9 +114,9 @@ def _open(config, state: dict) -> bool:
     from jisr.errors import IndexUnavailable
 
     try:
-        state["index"] = Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
+        state["index"] = _cached(Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
                                     milvus_uri=config["MILVUS_URI"], milvus_token=config["MILVUS_TOKEN"],
-                                    warm=True, follow=True)
+                                    warm=True, follow=True), config)
     except IndexUnavailable as exc:
         state["unavailable"] = str(exc)
         return False

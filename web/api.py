@@ -107,13 +107,20 @@ def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         message = {404: f"no API endpoint at {request.path}; see /openapi.json",
                    405: f"{request.method} is not allowed on {request.path}",
-                   413: f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
-                        "a search needs only its query"}.get(exc.code, exc.description)
+                   413: _too_large()}.get(exc.code, exc.description)
         response = error(exc.code or 500, code, message)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
     return _error_page(exc)
+
+
+def _too_large() -> str:
+    if request.path.startswith("/api/documents"):
+        return (f"the request body is larger than {current_app.config['MAX_DOCUMENT_BYTES']} bytes, this server's "
+                "limit for documents (JISR_MAX_DOCUMENT_BYTES); send a bulk load in several parts")
+    return (f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
+            "a search needs only its query")
 
 
 _PAGE_ERRORS = {  # what a reader is told, in both languages, by status

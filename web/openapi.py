@@ -44,6 +44,22 @@ def spec() -> dict:
                     "404": {"description": "no such document", "content": {"application/json": {"schema": error}}},
                     "503": {"description": "no index has been built", "content": {"application/json": {
                         "schema": error}}}}}},
+            "/api/documents/{doc_id}": _document_paths(error),
+            "/api/documents": {"post": {
+                "summary": "Add or replace many documents: one JSON object per line (JSONL)",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {
+                    "type": "string", "description": 'lines of {"id": ..., "title": ..., "text": ..., "fields": '
+                                                     '{...}}; a line that is not a document is reported'}}}},
+                "responses": {
+                    "200": {"description": "committed, durable and searched: the documents loaded and the lines "
+                                           "that were not", "content": {"application/json": {"schema": {
+                                               "$ref": "#/components/schemas/BulkResult"}}}},
+                    **_write_errors(error, "no line of the body is a document")}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by endpoint and status, the "
+                                 "search and write queues, commits, documents, passages, the result cache",
+                                 "responses": {"200": {"description": "Prometheus' text format", "content": {
+                                     "text/plain": {"schema": {"type": "string"}}}}}}},
             "/healthz": {"get": {"summary": "Readiness: index size, model and the search queue", "responses": {
                 "200": {"description": "ready", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Health"}}}},
@@ -59,6 +75,8 @@ def spec() -> dict:
                 "query": {"type": "string"}, "model": {"type": "string"}, "mode": {"type": "string"},
                 "lang": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
                 "query_tokens": {"type": "integer", "description": "the query's length in the model's tokens"},
+                "cached": {"type": "boolean", "description": "present (true) when the answer came from the "
+                           "server's cache of this commit's answers; took_ms is then the lookup's time"},
                 "truncated": {"type": "object", "description": "present when the query was longer than the "
                               "server's token budget: the text that was searched, and a message",
                               "properties": {"read": {"type": "string"}, "message": {"type": "string"}}},
@@ -94,7 +112,65 @@ def spec() -> dict:
                           "properties": {k: {"type": "integer"} for k in
                                          ("running", "waiting", "max_running", "depth", "refused")}
                           | {"wait_s": {"type": "number"}}}}},
+            "Document": {"type": "object", "required": ["text"], "properties": {
+                "title": {"type": "string"}, "text": {"type": "string", "minLength": 1},
+                "fields": {"type": "object", "description": "kept with the document"}}},
+            "WriteResult": {"type": "object", "required": ["id", "result", "generation"], "properties": {
+                "id": {"type": "string"}, "result": {"type": "string", "enum": ["created", "replaced", "deleted"]},
+                "generation": {"type": "integer", "description": "the commit that holds the write"}}},
+            "BulkResult": {"type": "object", "properties": {
+                "loaded": {"type": "integer"}, "failed": {"type": "integer"}, "generation": {"type": "integer"},
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "line": {"type": "integer"}, "message": {"type": "string"}}}}}},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
                 "error": {"type": "string"}, "message": {"type": "string"}}},
-        }},
+        }, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description":
+            "the server's API token (JISR_API_TOKEN or --api-token-file) for writes; its read token, when it "
+            "has one (--read-token-file), for reads"}}},
+    }
+
+
+def _write_errors(error: dict, bad: str) -> dict:
+    """The answers every write may get besides its success."""
+    json_error = {"application/json": {"schema": error}}
+    return {
+        "400": {"description": bad, "content": json_error},
+        "401": {"description": "no 'Authorization: Bearer TOKEN' header", "content": json_error},
+        "403": {"description": "writes are turned off (no API token configured), or the token is wrong",
+                "content": json_error},
+        "413": {"description": "the body is larger than JISR_MAX_DOCUMENT_BYTES", "content": json_error},
+        "500": {"description": "the commit failed: nothing of the write was kept", "content": json_error},
+        "503": {"description": "no index yet, too many writes waiting (Retry-After), or the commit did not "
+                               "finish in time", "content": json_error},
+    }
+
+
+def _document_paths(error: dict) -> dict:
+    json_error = {"application/json": {"schema": error}}
+    doc_id = [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 512},
+               "description": "the document's id, URL-encoded; it may hold '/'"}]
+    written = {"application/json": {"schema": {"$ref": "#/components/schemas/WriteResult"}}}
+    conflict = {"description": "the id is a file of the corpus folder, which only the folder changes",
+                "content": json_error}
+    return {
+        "get": {"summary": "A whole document: its passages in reading order (as /api/doc/{doc_id})",
+                "parameters": doc_id, "responses": {
+                    "200": {"description": "the document", "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/DocumentView"}}}},
+                    "404": {"description": "no such document", "content": json_error}}},
+        "put": {"summary": "Add or replace a document; answered once its commit is durable and searched",
+                "parameters": doc_id, "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Document"}},
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary", "description":
+                                 "a file of a type the readers know (.txt .md .html .docx .pdf .jsonl .csv .tsv)"}}}}}},
+                "responses": {"201": {"description": "created", "content": written},
+                              "200": {"description": "replaced", "content": written},
+                              "409": conflict, **_write_errors(error, "not a document (the message says why)")}},
+        "delete": {"summary": "Delete a document sent over the API", "parameters": doc_id,
+                   "security": [{"bearer": []}],
+                   "responses": {"200": {"description": "deleted", "content": written},
+                                 "404": {"description": "no document of that id was sent", "content": json_error},
+                                 "409": conflict, **_write_errors(error, "not a document id")}},
     }

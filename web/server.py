@@ -29,8 +29,9 @@ SPARE_THREADS = 4  # request threads beyond the admitted searches: bad requests 
 
 
 def threads_for(app) -> int:
-    """Request threads for ``app``: one per search it admits (running or waiting) plus spares."""
-    return app.config["RUNNING_SEARCHES"] + app.config["QUEUE_DEPTH"] + SPARE_THREADS
+    """Request threads for ``app``: one per search it admits (running or waiting), one per write waiting for
+    its commit, plus spares."""
+    return app.config["RUNNING_SEARCHES"] + app.config["QUEUE_DEPTH"] + app.config["WRITE_REQUESTS"] + SPARE_THREADS
 
 
 

@@ -27,6 +27,7 @@ from jisr.embeddings import companion as companions
 from jisr.index import preflight
 from jisr.index.local import store
 from jisr.passages import ChunkSettings, Passage, chunk, passage_input
+from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
 from jisr.errors import BuildError, StoreError
 from jisr.index.lock import WriterLock
@@ -82,7 +83,8 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
           fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
           batch_passages: int | None = None, milvus=None,
-          companion: SentenceTransformer | str | None = companions.DEFAULT) -> BuildReport:
+          companion: SentenceTransformer | str | None = companions.DEFAULT,
+          submit: Callable[[], Callable[[], None]] | None = None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
 
     Everything that can be checked before embedding is: the corpus, the index folder, that no
@@ -94,7 +96,12 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     ``milvus``: a :class:`jisr.index.milvus.writer.MilvusTarget` puts the data on Milvus instead of in segments.
     ``companion``: a second encoder whose passage vectors hybrid search also ranks by
     (:mod:`jisr.embeddings.companion`), or one of its names (``auto``: USE v3, none on Milvus; ``use``; ``none``
-    or None); it runs here, beside the build, whatever ``encoder`` is.
+    or None); it runs here, beside the build, whatever ``encoder`` is. ``submit``: stores the documents sent
+    over the API once the build is the index's one writer (:func:`jisr.corpus.submitted.apply`), and returns
+    what undoes that if the build fails before its commit.
+
+    Documents sent over the API (``INDEX/documents/``, :mod:`jisr.corpus.submitted`) are read beside the
+    corpus folder's, so a rebuild keeps them.
     """
     started = time.perf_counter()
     if index_type not in KINDS:
@@ -109,11 +116,16 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
                      companions.info(companion) if companion is not None else None, index_type)
     try:
         with WriterLock(index_dir):
+            undo = submit() if submit is not None else None
             writer = _writer(spec, milvus)
             try:
                 return _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
                               encoder or (lambda texts: encode_documents(model, texts)),
                               batch_passages or BATCH_PASSAGES, companion).run(commit, started)
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
             finally:
                 writer.close()
     except StoreError as exc:  # Milvus could not be reached or used
@@ -195,6 +207,7 @@ class _Build:
         # and hashing every file twice was 90% of adding one file (31 of 34.5 s)
         todo, documents, todo_bytes = {}, 0, 0
         files, skipped = corpus_files(self.corpus, self.follow_links)
+        files += submitted.files(self.spec.index_dir)
         trusted_before = time.time_ns() - 2_000_000_000  # a file changed since then may change again unseen
         for file in files:
             known_file = self.old_sources.get(file.rel)
@@ -207,9 +220,12 @@ class _Build:
                 self.sources[file.rel] = known_file
                 continue
             in_file = []
-            for item in read_corpus_file(file, self.fields):
+            for item in self._read(file):
                 if isinstance(item, Skipped):
                     skipped.append(item)
+                    continue
+                if item.id in self.doc_file or item.id in self.files:  # sent over the API under a corpus file's id
+                    skipped.append(Skipped(item.path, "its id is that of a document of the corpus folder"))
                     continue
                 documents += 1
                 in_file.append(item.id)
@@ -264,6 +280,10 @@ class _Build:
         return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
                            seconds, sorted(skipped, key=lambda s: s.path), len(manifest["segments"]), merged)
 
+    def _read(self, file: CorpusFile):
+        """The documents of one file: of the corpus folder, or one sent over the API."""
+        return submitted.read(file, self.fields) if submitted.owns(file) else read_corpus_file(file, self.fields)
+
     def _index(self, todo: dict[str, dict | None], files: list[CorpusFile]) -> None:
         from tqdm import tqdm
 
@@ -271,8 +291,8 @@ class _Build:
         with tqdm(total=len(todo), unit="doc", desc="indexing", disable=not self.progress or not todo,
                   file=sys.stderr, dynamic_ncols=True) as bar:
             passages, begun = 0, time.perf_counter()
-            for item in (item for file in files for item in read_corpus_file(file, self.fields)):
-                if isinstance(item, Skipped) or item.id not in todo:
+            for file, item in ((file, item) for file in files for item in self._read(file)):
+                if isinstance(item, Skipped) or item.id not in todo or self.doc_file[item.id] != file.rel:
                     continue
                 batch.append((item, chunk(item, self.count, self.settings)))
                 if sum(len(p) for _, p in batch) >= self.batch_passages:

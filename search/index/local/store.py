@@ -30,6 +30,7 @@ import numpy as np
 
 from jisr.index.local import ann, warmup
 
+from jisr import durable
 from jisr.index import lexical
 from jisr.passages import Passage
 from jisr.index.commit import CURRENT, commit_path, current_commit, exists, generation, missing, on_milvus, read_manifest  # noqa: F401
@@ -273,9 +274,13 @@ def write_commit(index_dir: Path, gen: int, manifest: dict,
             json.dump({**manifest, "format": FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
-        pointer.write_text(f"{gen:08d}\n")
+        with open(pointer, "w", encoding="ascii") as f:
+            f.write(f"{gen:08d}\n")
+            f.flush()
+            os.fsync(f.fileno())
         with commit():
             os.replace(pointer, index_dir / CURRENT)  # the swap
+        durable.fsync_dir(index_dir)  # the swap itself survives a power cut: a write acknowledged after it is kept
     except BaseException:
         pointer.unlink(missing_ok=True)
         path.unlink(missing_ok=True)

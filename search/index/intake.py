@@ -1,0 +1,166 @@
+"""Documents sent to a running server -> commits: one writer, group commit, acknowledged once durable.
+
+Every write goes through the one build path (:func:`jisr.index.build.build`, under the index's
+writer lock), as ``jisr build`` does: the documents are stored beside the index
+(:mod:`jisr.corpus.submitted`), only what changed is embedded, and the new commit is made current in
+one atomic step. Writes that arrive within ``interval`` of each other share one commit (as
+Elasticsearch's refresh and a database's group commit do), so a program sending one document per
+request does not pay one commit each. A writer learns the outcome from its :class:`Receipt`: the
+commit that holds its write once it is on the disk and searched, or why it failed (nothing of a
+failed commit is kept). The writer's thread runs at a lower CPU priority than the server's
+searches (``nice``), so a bulk load slows searches less than it would share the cores evenly.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from jisr.corpus import submitted
+from jisr.errors import Error, IndexBusy
+
+INTERVAL = 1.0  # seconds a write waits for others to share its commit
+NICE = 10  # the writer thread's niceness: searches first
+log = logging.getLogger(__name__)
+
+
+class Receipt:
+    """The outcome of one write: ``wait()`` returns the generation that holds it, or raises why it failed."""
+
+    def __init__(self):
+        self._done = threading.Event()
+        self.generation: int | None = None
+        self.error: str | None = None
+
+    def _settle(self, generation: int | None, error: str | None) -> None:
+        self.generation, self.error = generation, error
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._done.wait(timeout):
+            raise TimeoutError("the write was not committed in time; it may still be")
+        if self.error is not None:
+            raise Error(self.error)
+        return self.generation
+
+
+class Intake:
+    """The one writer of a served index. ``build`` commits the documents a callback stores (it is
+    :func:`jisr.index.build.build` with the index's options bound: see :meth:`for_index`);
+    ``searched`` is called with nothing once a commit is made, before its writers are answered (the
+    server's :meth:`jisr.api.Index.refresh`, so an acknowledged write is searched at once)."""
+
+    def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable], object],
+                 searched: Callable[[], object] = lambda: None, interval: float = INTERVAL, nice: int = NICE):
+        self.index_dir, self._build, self._searched = Path(index_dir), build, searched
+        self.interval, self.nice = interval, nice
+        self._cond = threading.Condition()
+        self._pending: dict[str, dict | None] = {}
+        self._receipts: list[Receipt] = []
+        self._first = 0.0  # when the oldest pending write arrived
+        self._closed = False
+        self.commits = self.failures = 0
+        self._thread = threading.Thread(target=self._run, name="jisr-intake", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def for_index(cls, index, milvus_uri: str | None = None, milvus_token: str | None = None,
+                  **options) -> "Intake":
+        """The writer of a served :class:`jisr.api.Index`, building with the options its commit records and
+        the models it already has loaded (none is loaded twice); ``milvus_uri``: as the index was opened."""
+        from jisr.corpus.readers import RecordFields
+        from jisr.index.build import build
+        from jisr.index.commit import on_milvus, readable
+
+        path = index.path
+
+        def build_with(submit: Callable) -> object:
+            manifest = readable(path)
+            searcher = index.searcher
+            milvus = None
+            if on_milvus(manifest):
+                from jisr.index.milvus.writer import MilvusTarget
+
+                milvus = MilvusTarget(milvus_uri, milvus_token, manifest["store"]["collection"])
+            fields = manifest.get("record_fields") or {}
+            return build(manifest["corpus"], path, searcher.model, index_type=manifest["index"]["type"],
+                         fields=RecordFields(**{k: v for k, v in fields.items() if k in ("text", "title", "id")}),
+                         milvus=milvus, companion=searcher.companion if manifest.get("companion") else None,
+                         submit=submit)
+        return cls(path, build_with, index.refresh, **options)
+
+    def submit(self, changes: dict[str, dict | None]) -> Receipt:
+        """Queue ``changes`` (document id -> its stored form, :mod:`jisr.corpus.submitted`; None deletes it)
+        for the next commit; a later write of the same id in the same commit wins."""
+        receipt = Receipt()
+        with self._cond:
+            if self._closed:
+                raise Error("the server is stopping; send the write again once it is back")
+            if not self._pending:
+                self._first = time.monotonic()
+            self._pending.update(changes)
+            self._receipts.append(receipt)
+            self._cond.notify()
+        return receipt
+
+    @property
+    def depth(self) -> int:
+        """Documents waiting for a commit."""
+        with self._cond:
+            return len(self._pending)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what is pending, then stop."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)  # this thread and those it starts
+        except (OSError, AttributeError):
+            pass
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                wait = self._first + self.interval - time.monotonic()
+                if wait > 0 and not self._closed:
+                    self._cond.wait(wait)
+                    continue
+                changes, receipts = self._pending, self._receipts
+                self._pending, self._receipts = {}, []
+            generation, error = self._commit(changes)
+            for receipt in receipts:
+                receipt._settle(generation, error)
+
+    def _commit(self, changes: dict[str, dict | None]) -> tuple[int | None, str | None]:
+        from jisr.index.commit import generation
+
+        while True:
+            try:
+                self._build(lambda: submitted.apply(self.index_dir, changes))
+                break
+            except IndexBusy:  # a `jisr build` of the same folder: this commit follows it
+                time.sleep(0.2)
+            except Error as exc:
+                self.failures += 1
+                return None, f"the write was not committed: {exc}"
+            except Exception as exc:  # noqa: BLE001  (said to the writer; the server goes on)
+                self.failures += 1
+                log.exception("jisr: a commit of documents sent over the API failed")
+                return None, f"the write was not committed: {type(exc).__name__}: {exc}"
+        self.commits += 1
+        gen = generation(self.index_dir)
+        try:
+            self._searched()
+        except Exception:  # noqa: BLE001  (the commit is made; following picks it up)
+            log.warning("jisr: commit %s is made but could not be opened yet", gen, exc_info=True)
+        log.info("jisr: committed %d documents sent over the API as commit %s", len(changes), gen)
+        return gen, None

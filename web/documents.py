@@ -1,0 +1,191 @@
+"""The document API, /api/documents: add, replace and delete documents of the served index.
+
+Each write is answered once the commit that holds it is on the disk and searched
+(:mod:`jisr.index.intake`): a 2xx means a killed server loses nothing of it, and a following
+search finds it. Writes need the server's API token (:mod:`jisr.web.access`).
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+from flask import Blueprint, current_app, jsonify, request
+
+from jisr.corpus import submitted
+from jisr.errors import Error
+from jisr.web.api import error, index_or_503
+
+bp = Blueprint("documents", __name__)
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # a document or a bulk load's body; JISR_MAX_DOCUMENT_BYTES
+WRITE_REQUESTS = 8  # write requests waiting for their commit at once; more are refused (503)
+COMMIT_WAIT = 300.0  # seconds a write request waits for its commit
+
+
+@bp.before_request
+def _limits():
+    """A write is refused before its body is read unless it carries the token; a document may be far larger
+    than a search, so the size limit is the document API's own."""
+    from jisr.web.access import write_refusal
+
+    if request.method != "GET":
+        refused = write_refusal()
+        if refused:
+            return error(*refused)
+    request.max_content_length = current_app.config["MAX_DOCUMENT_BYTES"]
+
+
+def _intake(index):
+    """The served index's one writer, started with the first write."""
+    state = current_app.extensions["jisr"]
+    with state["lock"]:
+        if state.get("intake") is None:
+            from jisr.index.intake import Intake
+
+            state["intake"] = Intake.for_index(index, current_app.config["MILVUS_URI"],
+                                               current_app.config["MILVUS_TOKEN"],
+                                               interval=current_app.config["COMMIT_INTERVAL"])
+            state["writes"] = threading.BoundedSemaphore(current_app.config["WRITE_REQUESTS"])
+        return state["intake"], state["writes"]
+
+
+def _write(changes: dict[str, dict | None]):
+    """Commit ``changes``; (generation, None) once durable and searched, or (None, the error response)."""
+    index, unavailable = index_or_503()
+    if unavailable:
+        return None, unavailable
+    intake, writes = _intake(index)
+    if not writes.acquire(blocking=False):
+        response = error(503, "overloaded", f"{current_app.config['WRITE_REQUESTS']} writes are waiting for their "
+                                            "commit already: send this one again shortly, or many documents "
+                                            "at once with POST /api/documents")
+        response.headers["Retry-After"] = "1"
+        return None, response
+    try:
+        receipt = intake.submit(changes)
+    except Error as exc:  # stopping
+        writes.release()
+        return None, error(503, "unavailable", str(exc))
+    try:
+        return receipt.wait(COMMIT_WAIT), None
+    except TimeoutError as exc:
+        return None, error(503, "not_committed", f"{exc}: GET /api/documents/<id> tells")
+    except Error as exc:
+        return None, error(500, "not_committed", str(exc))
+    finally:
+        writes.release()
+
+
+def _corpus_owned(index, doc_id: str) -> bool:
+    """Whether ``doc_id`` is a document of the corpus folder (a file's), which only the folder changes."""
+    return doc_id in index.manifest["files"] and not submitted.holds(index.path, doc_id)
+
+
+def _checked(doc_id: str):
+    try:
+        submitted.check_id(doc_id)
+    except ValueError as exc:
+        return error(400, "bad_request", str(exc))
+    index, unavailable = index_or_503()
+    if unavailable:
+        return unavailable
+    if _corpus_owned(index, doc_id):
+        return error(409, "conflict", f"{doc_id!r} is a file of the corpus folder: change or delete the file "
+                                      "and rebuild, or give this document another id")
+    return None
+
+
+def _body(doc_id: str) -> dict:
+    """The stored form of the PUT's document: a JSON body, or a file uploaded as multipart field ``file``."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValueError("upload the document as the multipart field 'file'")
+        return submitted.from_upload(doc_id, upload.filename or "", upload.read())
+    if not request.is_json:
+        raise ValueError('send the document as JSON ({"title": ..., "text": ..., "fields": {...}}) with '
+                         "Content-Type: application/json, or upload a file as multipart field 'file'")
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except RecursionError:
+        raise ValueError("the JSON body is nested too deeply") from None
+    except ValueError:
+        raise ValueError("the request body is not valid JSON") from None
+    return submitted.from_json(doc_id, body)
+
+
+@bp.get("/api/documents/<path:doc_id>")
+def get(doc_id: str):
+    """A whole document as the index holds it (also at /api/doc/<id>, its first address)."""
+    from jisr.web.api import document
+
+    return document(doc_id)
+
+
+@bp.put("/api/documents/<path:doc_id>")
+def put(doc_id: str):
+    """Add or replace one document."""
+    conflict = _checked(doc_id)
+    if conflict:
+        return conflict
+    try:
+        stored = _body(doc_id)
+    except ValueError as exc:
+        return error(400, "bad_request", str(exc))
+    index, _ = index_or_503()
+    existed = submitted.holds(index.path, doc_id)
+    generation, failed = _write({doc_id: stored})
+    if failed:
+        return failed
+    response = jsonify(id=doc_id, result="replaced" if existed else "created", generation=generation)
+    response.status_code = 200 if existed else 201
+    return response
+
+
+@bp.delete("/api/documents/<path:doc_id>")
+def delete(doc_id: str):
+    conflict = _checked(doc_id)
+    if conflict:
+        return conflict
+    index, _ = index_or_503()
+    if not submitted.holds(index.path, doc_id):
+        return error(404, "not_found", f"no document {doc_id!r} was sent to this index")
+    generation, failed = _write({doc_id: None})
+    if failed:
+        return failed
+    return jsonify(id=doc_id, result="deleted", generation=generation)
+
+
+@bp.post("/api/documents")
+def bulk():
+    """Many documents at once, one JSON object per line ({"id", "title", "text", "fields"}): the lines that
+    are documents are loaded, each other line is reported by its number."""
+    index, unavailable = index_or_503()
+    if unavailable:
+        return unavailable
+    changes, errors = {}, []
+    for number, line in enumerate(request.get_data(cache=False).decode("utf-8", "replace").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                raise ValueError('each line is a JSON object with an "id" string')
+            doc_id = record.pop("id")
+            submitted.check_id(doc_id)
+            if _corpus_owned(index, doc_id):
+                raise ValueError(f"{doc_id!r} is a file of the corpus folder")
+            changes[doc_id] = submitted.from_json(doc_id, record)
+        except RecursionError:
+            errors.append({"line": number, "message": "nested too deeply"})
+        except ValueError as exc:
+            errors.append({"line": number, "message": str(exc) if not isinstance(exc, json.JSONDecodeError)
+                           else f"not valid JSON ({exc.msg} at column {exc.colno})"})
+    if not changes:
+        response = jsonify(error="bad_request", message="no line of the body is a document "
+                           '({"id": ..., "title": ..., "text": ...} per line)', errors=errors[:100])
+        response.status_code = 400
+        return response
+    generation, failed = _write(changes)
+    if failed:
+        return failed
+    return jsonify(loaded=len(changes), failed=len(errors), errors=errors[:100], generation=generation)

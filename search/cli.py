@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 
 from jisr.embeddings import companion as companions
 from jisr import errors
@@ -137,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
                         "'Authorization: Bearer TOKEN' (or set JISR_API_TOKEN)")
     v.add_argument("--read-token-file", default=None, metavar="FILE",
                    help="searches and pages need this file's token too (default: reads are open)")
+    v.add_argument("--watch", action="store_true",
+                   help="index files of the corpus folder as they are added, changed or deleted")
     v.add_argument("--commit-interval", type=_seconds(0, 3600), default=None, metavar="SECONDS",
                    help="writes arriving within this time share one commit (default 1)")
     _add_build_options(v, DEFAULT_CORPUS, "folder indexed first if there is no index yet (default: seeds); "
@@ -325,10 +328,19 @@ def _serve(args) -> int:
     if args.queue_wait is not None:
         config["QUEUE_WAIT"] = args.queue_wait
     app = create_app(config)
+    stop = threading.Event()
+    if args.watch:
+        from jisr.index.watching import watch
+        from jisr.web import writer
+
+        corpus = index.manifest["corpus"]
+        watch(corpus, index.path, writer(app).rescan, stop)
+        print(f"watching {corpus}: its files are indexed as they change", file=sys.stderr, flush=True)
     host, port = sock.getsockname()[:2]
     serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT,
           ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
+    stop.set()
     if app.extensions["jisr"]["intake"] is not None:
         app.extensions["jisr"]["intake"].close()  # what was sent before the stop is committed
     return 0

@@ -57,6 +57,7 @@ SCRIPTS = [
     Script("http_latency", "http_latency.md", "| what | quiet p50 / p99 ms", slow=True),
     Script("int8_encoder", "int8_encoder.md", "| path | tokens/s (median) |", slow=True),
     Script("late_chunking", "late_chunking.md", "| ranking |", tiny=True),
+    Script("ingest", "ingest.md", "| writer nice | documents/s |", tiny=True),
     Script("load", "load", "| clients | run | req/s |", files=("load.md",), slow=True),
     Script("long_line", "long_line.md", "| line | MB | passages |", slow=True),
     Script("milvus_parity", "milvus_parity.md", "| mode | query language | queries |", tiny=True),

@@ -296,3 +296,33 @@ def test_repeated_queries_come_from_the_cache_until_the_commit_changes_and_metri
     assert float(lines["jisr_cache_hits_total"]) == 1 and float(lines["jisr_cache_misses_total"]) == 3
     assert float(lines["jisr_commits_total"]) == 1 and float(lines["jisr_documents"]) == 2
     assert float(lines["jisr_passages"]) > 10 and float(lines["jisr_generation"]) == 2
+
+
+def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny_model_path, tiny_model):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    index_dir = corpus / "index"  # inside the folder it indexes: its own commits must not start more
+    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
+                  "--model", str(tiny_model_path), "--watch"],
+                 cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        wait_http(base + "/healthz", proc)
+        (corpus / "news").mkdir()
+        (corpus / "news" / "new.txt").write_text(f"خبر\nتقرير قصير عن {WORD} في الأسواق.", encoding="utf-8")
+        wait_until(lambda: found(base) == ["news/new.txt"], "the new file found", proc)
+        (corpus / "news" / "new.txt").write_text("خبر\nتقرير عن شيء آخر تماما.", encoding="utf-8")
+        wait_until(lambda: found(base) == [], "the changed file searched", proc)
+        (corpus / "news" / "other.txt").write_text(f"خبر\n{WORD} مرة أخرى.", encoding="utf-8")
+        wait_until(lambda: found(base) == ["news/other.txt"], "a second file found", proc)
+        (corpus / "news" / "other.txt").unlink()
+        wait_until(lambda: found(base) == [], "the deleted file gone", proc)
+        generation = call(base, "GET", "/healthz", token=None)[1]["generation"]
+        time.sleep(3)  # nothing changed: no commit follows (the index's own files are not watched)
+        assert call(base, "GET", "/healthz", token=None)[1]["generation"] == generation
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=HANG)
+    assert "watching " in err

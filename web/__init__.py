@@ -101,6 +101,18 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def writer(app: Flask):
+    """The one writer of ``app``'s index (:class:`jisr.index.intake.Intake`), started when first asked for:
+    by the first write over the API, or by `jisr serve --watch`. None while there is no index yet."""
+    state = app.extensions["jisr"]
+    with state["lock"]:
+        if state["intake"] is None and state["index"] is not None:
+            state["intake"] = intake.Intake.for_index(state["index"], app.config["MILVUS_URI"],
+                                                      app.config["MILVUS_TOKEN"],
+                                                      interval=app.config["COMMIT_INTERVAL"])
+        return state["intake"]
+
+
 def _cached(index, config):
     """``index`` with a result cache of the configured size, unless it has one."""
     if index.cache is None and config["CACHE_BYTES"] > 0:

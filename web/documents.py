@@ -35,17 +35,16 @@ def _limits():
 
 
 def _intake(index):
-    """The served index's one writer, started with the first write."""
-    state = current_app.extensions["jisr"]
-    with state["lock"]:
-        if state.get("intake") is None:
-            from jisr.index.intake import Intake
+    """The served index's one writer, started with the first write, and the slots of waiting writes."""
+    from jisr.web import writer
 
-            state["intake"] = Intake.for_index(index, current_app.config["MILVUS_URI"],
-                                               current_app.config["MILVUS_TOKEN"],
-                                               interval=current_app.config["COMMIT_INTERVAL"])
-            state["writes"] = threading.BoundedSemaphore(current_app.config["WRITE_REQUESTS"])
-        return state["intake"], state["writes"]
+    app = current_app._get_current_object()
+    state = app.extensions["jisr"]
+    intake = writer(app)
+    with state["lock"]:
+        if state.get("writes") is None:
+            state["writes"] = threading.BoundedSemaphore(app.config["WRITE_REQUESTS"])
+        return intake, state["writes"]
 
 
 def _write(changes: dict[str, dict | None]):

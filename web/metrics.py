@@ -36,6 +36,10 @@ class _State:
                                 value=intake.depth if intake else 0)
         yield CounterMetricFamily("jisr_commits", "commits of documents sent over the API",
                                   value=intake.commits if intake else 0)
+        yield CounterMetricFamily("jisr_documents_written", "documents added, replaced or deleted over the API",
+                                  value=intake.documents if intake else 0)
+        yield CounterMetricFamily("jisr_texts_embedded", "passages and sentences the writer embedded",
+                                  value=intake.embedded if intake else 0)
         yield CounterMetricFamily("jisr_commit_failures", "commits of documents sent over the API that failed",
                                   value=intake.failures if intake else 0)
         index = state["index"]

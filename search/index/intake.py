@@ -18,12 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jisr.corpus import submitted
 from jisr.errors import Error, IndexBusy
 
+if TYPE_CHECKING:
+    from jisr.index.build import BuildReport
+
 INTERVAL = 1.0  # seconds a write waits for others to share its commit
-NICE = 10  # the writer thread's niceness: searches first
+NICE = int(os.environ.get("JISR_WRITER_NICE") or 10)  # the writer thread's niceness: searches first
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +57,7 @@ class Intake:
     ``searched`` is called with nothing once a commit is made, before its writers are answered (the
     server's :meth:`jisr.api.Index.refresh`, so an acknowledged write is searched at once)."""
 
-    def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable], object],
+    def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable], "BuildReport"],
                  searched: Callable[[], object] = lambda: None, interval: float = INTERVAL, nice: int = NICE):
         self.index_dir, self._build, self._searched = Path(index_dir), build, searched
         self.interval, self.nice = interval, nice
@@ -62,7 +66,8 @@ class Intake:
         self._receipts: list[Receipt] = []
         self._first = 0.0  # when the oldest pending write arrived
         self._closed = False
-        self.commits = self.failures = 0
+        self._rescan = False  # the corpus folder changed: a commit is due even with no write pending
+        self.commits = self.failures = self.documents = self.embedded = 0  # since the server started
         self._thread = threading.Thread(target=self._run, name="jisr-intake", daemon=True)
         self._thread.start()
 
@@ -77,7 +82,7 @@ class Intake:
 
         path = index.path
 
-        def build_with(submit: Callable) -> object:
+        def build_with(submit: Callable) -> "BuildReport":
             manifest = readable(path)
             searcher = index.searcher
             milvus = None
@@ -106,6 +111,15 @@ class Intake:
             self._cond.notify()
         return receipt
 
+    def rescan(self) -> None:
+        """Commit what changed in the corpus folder (:mod:`jisr.index.watching` calls this), with the next
+        group of writes or on its own."""
+        with self._cond:
+            if not self._pending and not self._rescan:
+                self._first = time.monotonic()
+            self._rescan = True
+            self._cond.notify()
+
     @property
     def depth(self) -> int:
         """Documents waiting for a commit."""
@@ -126,16 +140,16 @@ class Intake:
             pass
         while True:
             with self._cond:
-                while not self._pending and not self._closed:
+                while not self._pending and not self._rescan and not self._closed:
                     self._cond.wait()
-                if not self._pending:
+                if not self._pending and not self._rescan:
                     return
                 wait = self._first + self.interval - time.monotonic()
                 if wait > 0 and not self._closed:
                     self._cond.wait(wait)
                     continue
                 changes, receipts = self._pending, self._receipts
-                self._pending, self._receipts = {}, []
+                self._pending, self._receipts, self._rescan = {}, [], False
             generation, error = self._commit(changes)
             for receipt in receipts:
                 receipt._settle(generation, error)
@@ -145,7 +159,7 @@ class Intake:
 
         while True:
             try:
-                self._build(lambda: submitted.apply(self.index_dir, changes))
+                report = self._build(lambda: submitted.apply(self.index_dir, changes))
                 break
             except IndexBusy:  # a `jisr build` of the same folder: this commit follows it
                 time.sleep(0.2)
@@ -157,10 +171,13 @@ class Intake:
                 log.exception("jisr: a commit of documents sent over the API failed")
                 return None, f"the write was not committed: {type(exc).__name__}: {exc}"
         self.commits += 1
+        self.documents += len(changes)
+        self.embedded += getattr(report, "embedded", 0)
         gen = generation(self.index_dir)
         try:
             self._searched()
         except Exception:  # noqa: BLE001  (the commit is made; following picks it up)
             log.warning("jisr: commit %s is made but could not be opened yet", gen, exc_info=True)
-        log.info("jisr: committed %d documents sent over the API as commit %s", len(changes), gen)
+        log.info("jisr: committed %s as commit %s", f"{len(changes)} documents sent over the API" if changes
+                 else "the corpus folder's changes", gen)
         return gen, None

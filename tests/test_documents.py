@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -159,14 +160,32 @@ def _serve(index_dir: Path, model: Path, port: int, token_file: Path) -> subproc
                  cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_nothing(
-        index_dir, tiny_model_path, tmp_path):
-    """The issue's test: 8 clients search without pause while 200 documents are PUT and 50 deleted."""
+@pytest.fixture()
+def served(index_dir, tiny_model_path, tmp_path):
+    """`jisr serve` with the document API on, in its own process: (its URL, a call that restarts it after a
+    SIGKILL); stopped after."""
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _serve(index_dir, tiny_model_path, port, token_file)
+    procs = [_serve(index_dir, tiny_model_path, port, token_file)]
+
+    def kill_and_restart() -> None:
+        procs[-1].send_signal(signal.SIGKILL)
+        procs[-1].wait(HANG)
+        procs.append(_serve(index_dir, tiny_model_path, port, token_file))
+        wait_http(base + "/healthz", procs[-1])
+    try:
+        wait_http(base + "/healthz", procs[-1])
+        yield base, kill_and_restart
+    finally:
+        procs[-1].terminate()
+        procs[-1].communicate(timeout=HANG)
+
+
+def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_nothing(served):
+    """The issue's test: 8 clients search without pause while 200 documents are PUT and 50 deleted."""
+    base, kill_and_restart = served
     failures, stop, late = [], threading.Event(), []
 
     def client():
@@ -191,89 +210,91 @@ def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_not
                     late.append(i)
                     break
                 time.sleep(0.05)
+
+    clients = [threading.Thread(target=client) for _ in range(8)]
+    for c in clients:
+        c.start()
     try:
-        wait_http(base + "/healthz", proc)
-        clients = [threading.Thread(target=client) for _ in range(8)]
+        writers = [threading.Thread(target=writer, args=(list(range(w, 200, 4)),)) for w in range(4)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join()
+        for i in range(0, 200, 4):  # 50 deleted
+            status, body = call(base, "DELETE", f"/api/documents/w/{i}")
+            assert status == 200, body
+            assert f"w/{i}" not in found(base, f"كلمة{i:03d}")
+    finally:
+        stop.set()
         for c in clients:
-            c.start()
-        try:
-            writers = [threading.Thread(target=writer, args=(list(range(w, 200, 4)),)) for w in range(4)]
-            for w in writers:
-                w.start()
-            for w in writers:
-                w.join()
-            for i in range(0, 200, 4):  # 50 deleted
-                status, body = call(base, "DELETE", f"/api/documents/w/{i}")
-                assert status == 200, body
-                assert f"w/{i}" not in found(base, f"كلمة{i:03d}")
-        finally:
-            stop.set()
-            for c in clients:
-                c.join()
-        assert failures == [] and late == []
-        status, health = call(base, "GET", "/healthz", token=None)
-        assert health["documents"] == 1 + 150
+            c.join()
+    assert failures == [] and late == []
+    status, health = call(base, "GET", "/healthz", token=None)
+    assert health["documents"] == 1 + 150
 
-        # SIGKILL right after a 2xx: the write is there after a restart
-        status, body = call(base, "PUT", "/api/documents/last", doc(f"آخر خبر عن {WORD}."))
-        assert status == 201
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(HANG)
-        proc = _serve(index_dir, tiny_model_path, port, token_file)
-        wait_http(base + "/healthz", proc)
-        assert found(base) == ["last"]
-        assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 1 + 151
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=HANG)
+    # SIGKILL right after a 2xx: the write is there after a restart
+    status, body = call(base, "PUT", "/api/documents/last", doc(f"آخر خبر عن {WORD}."))
+    assert status == 201
+    kill_and_restart()
+    assert found(base) == ["last"]
+    assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 1 + 151
 
 
-def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowledged_write(
-        index_dir, tiny_model_path, tmp_path):
-    token_file = tmp_path / "token"
-    token_file.write_text(TOKEN + "\n")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = _serve(index_dir, tiny_model_path, port, token_file)
-    try:
-        wait_http(base + "/healthz", proc)
-        assert call(base, "PUT", "/api/documents/kept", doc())[0] == 201
-        before = call(base, "GET", "/healthz", token=None)[1]["generation"]
-        # a bulk load large enough to be mid-commit when the server is killed
-        lines = "\n".join(json.dumps({"id": f"bulk/{i}", "text": f"نص طويل رقم {i} " + "كلمات كثيرة " * 200},
-                                     ensure_ascii=False) for i in range(400)).encode()
-        def load():
-            with contextlib.suppress(OSError):  # the server is killed before it answers
-                call(base, "POST", "/api/documents", lines)
-        threading.Thread(target=load, daemon=True).start()
-        # the bulk's documents stored: its commit is under way (the writer holds the lock, embeds, writes)
-        wait_until(lambda: len(list((index_dir / "documents").glob("??/*.json"))) > 1, "the commit under way", proc)
-        assert call(base, "GET", "/healthz", token=None)[1]["generation"] == before
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(HANG)
-        proc = _serve(index_dir, tiny_model_path, port, token_file)
-        wait_http(base + "/healthz", proc)
-        health = call(base, "GET", "/healthz", token=None)[1]
-        assert found(base) == ["kept"]
-        assert health["generation"] >= before
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=HANG)
+def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowledged_write(served, index_dir):
+    base, kill_and_restart = served
+    assert call(base, "PUT", "/api/documents/kept", doc())[0] == 201
+    before = call(base, "GET", "/healthz", token=None)[1]["generation"]
+    # a bulk load large enough to be mid-commit when the server is killed
+    lines = "\n".join(json.dumps({"id": f"bulk/{i}", "text": f"نص طويل رقم {i} " + "كلمات كثيرة " * 200},
+                                 ensure_ascii=False) for i in range(400)).encode()
+
+    def load():
+        with contextlib.suppress(OSError):  # the server is killed before it answers
+            call(base, "POST", "/api/documents", lines)
+    threading.Thread(target=load, daemon=True).start()
+    # the bulk's documents stored: its commit is under way (the writer holds the lock, embeds, writes)
+    wait_until(lambda: len(list((index_dir / "documents").glob("??/*.json"))) > 1, "the commit under way")
+    assert call(base, "GET", "/healthz", token=None)[1]["generation"] == before
+    kill_and_restart()
+    assert found(base) == ["kept"]
+    assert call(base, "GET", "/healthz", token=None)[1]["generation"] >= before
 
 
 def test_the_document_api_writes_to_milvus_too(tmp_path, tiny_model):
+    """The same writes on an index on Milvus, with Milvus Lite as a server on 127.0.0.1."""
     from jisr.index.milvus.writer import MilvusTarget
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget())  # Milvus Lite inside the folder
-    with serving(app_for(index_dir, tiny_model)) as base:
-        assert call(base, "PUT", "/api/documents/m/1", doc())[0] == 201
-        assert call(base, "PUT", "/api/documents/m/2", doc(f"خبر ثان عن {WORD}."))[0] == 201
-        assert found(base) == ["m/1", "m/2"]
-        assert call(base, "DELETE", "/api/documents/m/1")[0] == 200
-        assert found(base) == ["m/2"]
+    port = free_port()
+    milvus = spawn([str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(tmp_path / "data"),
+                    "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        def listening() -> bool:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+            return False
+        wait_until(listening, "Milvus Lite listening", milvus)
+        jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget(uri, None, "news"))
+        index = jisr.Index.open(index_dir, tiny_model, milvus_uri=uri, follow=True)
+        with serving(create_app({"INDEX": index, "API_TOKEN": TOKEN, "COMMIT_INTERVAL": 0.2,
+                                 "MILVUS_URI": uri})) as base:
+            assert index.searcher.index.location.startswith("on Milvus")
+            assert call(base, "PUT", "/api/documents/m/1", doc())[0] == 201
+            assert call(base, "PUT", "/api/documents/m/2", doc(f"خبر ثان عن {WORD}."))[0] == 201
+            assert found(base) == ["m/1", "m/2"]
+            assert call(base, "DELETE", "/api/documents/m/1")[0] == 200
+            assert found(base) == ["m/2"]
+            lines = "\n".join(json.dumps({"id": f"b/{i}", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False)
+                              for i in range(3))
+            assert call(base, "POST", "/api/documents", lines.encode())[1]["loaded"] == 3
+            assert found(base) == ["b/0", "b/1", "b/2", "m/2"]
+        index.close()
+    finally:
+        milvus.terminate()
+        milvus.wait(HANG)
 
 
 def test_repeated_queries_come_from_the_cache_until_the_commit_changes_and_metrics_count_it(index_dir, tiny_model):

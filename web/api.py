@@ -28,18 +28,23 @@ def index_or_503():
     return state["index"], None
 
 
+def json_body():
+    """The request's body as JSON, or QueryError (a 400) saying why it cannot be read."""
+    try:
+        return json.loads(request.get_data(cache=False))
+    except RecursionError:
+        raise QueryError("the JSON body is nested too deeply") from None
+    except ValueError:  # syntax, bad UTF-8
+        raise QueryError("the request body is not valid JSON") from None
+
+
 def _request_params() -> dict:
     if request.method == "GET":
         return request_params(request.args)
     if not request.is_json:
         raise QueryError("send the search as JSON with Content-Type: application/json, "
                          'e.g. {"q": "French aircraft carrier", "k": 5}')
-    try:
-        body = json.loads(request.get_data(cache=False))
-    except RecursionError:
-        raise QueryError("the JSON body is nested too deeply") from None
-    except ValueError:  # syntax, bad UTF-8
-        raise QueryError("the request body is not valid JSON") from None
+    body = json_body()
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
     return request_params(body)

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
 from jisr.errors import Error
-from jisr.web.api import error, index_or_503
+from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # a document or a bulk load's body; JISR_MAX_DOCUMENT_BYTES
@@ -103,13 +103,7 @@ def _body(doc_id: str) -> dict:
     if not request.is_json:
         raise ValueError('send the document as JSON ({"title": ..., "text": ..., "fields": {...}}) with '
                          "Content-Type: application/json, or upload a file as multipart field 'file'")
-    try:
-        body = json.loads(request.get_data(cache=False))
-    except RecursionError:
-        raise ValueError("the JSON body is nested too deeply") from None
-    except ValueError:
-        raise ValueError("the request body is not valid JSON") from None
-    return submitted.from_json(doc_id, body)
+    return submitted.from_json(doc_id, json_body())  # its QueryError is a ValueError
 
 
 @bp.get("/api/documents/<path:doc_id>")

@@ -118,12 +118,13 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
         with WriterLock(index_dir):
             undo = submit() if submit is not None else None
             writer = _writer(spec, milvus)
+            work = _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
+                          encoder or (lambda texts: encode_documents(model, texts)),
+                          batch_passages or BATCH_PASSAGES, companion)
             try:
-                return _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
-                              encoder or (lambda texts: encode_documents(model, texts)),
-                              batch_passages or BATCH_PASSAGES, companion).run(commit, started)
+                return work.run(commit, started)
             except BaseException:
-                if undo is not None:
+                if undo is not None and not work.committed:  # once committed, the documents are the index's
                     undo()
                 raise
             finally:
@@ -179,6 +180,7 @@ class _Build:
         self.old_skipped: dict[str, list[Skipped]] = {}  # the previous commit's, by corpus file
         self.sources: dict[str, list] = {}  # the new commit's, for files whose stat can be trusted next time
         self.doc_file: dict[str, str] = {}  # the corpus file of each document read in pass 1
+        self.committed = False
 
     def _next_generation(self) -> int:
         folder = self.spec.index_dir / "commits"
@@ -276,6 +278,7 @@ class _Build:
             **store_fields,
         }
         store.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
+        self.committed = True
         self.writer.committed(gen)
         return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
                            seconds, sorted(skipped, key=lambda s: s.path), len(manifest["segments"]), merged)

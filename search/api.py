@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, paging, validate
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -87,18 +87,23 @@ class Index:
         """The searcher of the commit searched now."""
         return self._searcher if self._following is None else self._following.current
 
-    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
-        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them; from
-        :attr:`cache` when it holds this commit's answer (then with ``"cached": true``)."""
+    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
+               offset: int = 0, group: str = "none", per_document: int = DEFAULT_PER_DOCUMENT) -> dict:
+        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them: from rank
+        ``offset`` + 1 (a next page), or with ``group="document"`` each document's best passage once with up to
+        ``per_document`` more of its passages. From :attr:`cache` when it holds this commit's answer (then
+        with ``"cached": true``)."""
+        query, k, lang, mode = validate(query, k, lang, mode)
+        paged = paging(k, offset, group, per_document)
         with self._searching() as searcher:
             if self.cache is None:
-                return searcher.search(query, k=k, lang=lang, mode=mode)
+                return searcher.search(query, k=k, lang=lang, mode=mode, paging=paged)
             started = time.perf_counter()
-            generation, key = searcher.index.manifest.get("generation"), (query, k, lang, mode)
+            generation, key = searcher.index.manifest.get("generation"), (query, k, lang, mode, paged)
             answer = self.cache.get(generation, key)
             if answer is not None:
                 return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 3), "cached": True}
-            answer = searcher.search(query, k=k, lang=lang, mode=mode)
+            answer = searcher.search(query, k=k, lang=lang, mode=mode, paging=paged)
             self.cache.put(generation, key, answer)
             return answer
 

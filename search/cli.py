@@ -20,7 +20,8 @@ from jisr.embeddings import companion as companions
 from jisr import errors
 from jisr.errors import DEFAULT_CORPUS, build_command
 from jisr.index.manifest import KINDS
-from jisr.answers.query import DEFAULT_MODE, LANGS, MAX_K, MODES
+from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, GROUPS, LANGS, MAX_DEPTH, MAX_K,
+                                MAX_PER_DOCUMENT, MODES)
 from jisr.corpus.readers import describe
 
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
@@ -117,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, default=10, help=f"number of results, 1..{MAX_K} (default 10)")
     s.add_argument("--lang", default="ar", choices=LANGS, help="ar: Arabic passages only (default); any: all")
     s.add_argument("--mode", default=DEFAULT_MODE, choices=MODES, help=f"ranking (default {DEFAULT_MODE})")
+    s.add_argument("--offset", type=int, default=0, help=f"skip this many results: the next page (pages end "
+                                                         f"at rank {MAX_DEPTH})")
+    s.add_argument("--group", default="none", choices=GROUPS,
+                   help="document: each document's best passage once, with more from it (default: none)")
+    s.add_argument("--per-document", type=int, default=DEFAULT_PER_DOCUMENT, metavar="N",
+                   help=f"with --group document, passages shown under each document's best (default "
+                        f"{DEFAULT_PER_DOCUMENT}, at most {MAX_PER_DOCUMENT})")
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
@@ -177,14 +185,20 @@ def _print_results(response: dict) -> None:
         print("no results")
         return
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("«", "»")
-    for r in results:
+    def show(r: dict, head: str, indent: str) -> None:
         place = describe(r["locator"])
-        print(f"{r['rank']:>2}. [{r['score']:.3f}] {r['title']}  ({r['source']} #{r['ordinal']}"
-              f"{', ' + place if place else ''})")
+        print(f"{head}[{r['score']:.3f}] {r['title']}  ({r['source']} #{r['ordinal']}{', ' + place if place else ''})")
         a, b = r["highlight"]["start"], r["highlight"]["end"]
         text = r["text"][:a] + bold + r["text"][a:b] + plain + r["text"][b:]
-        print(textwrap.indent(textwrap.fill(" ".join(text.split()), width=100), "    "))
-    print(f"({len(results)} results, {response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']})")
+        print(textwrap.indent(textwrap.fill(" ".join(text.split()), width=100 - len(indent)), indent))
+    for r in results:
+        show(r, f"{r['rank']:>2}. ", "    ")
+        for more in r.get("more", []):  # --group document: more from the same document
+            show(more, "      + ", "        ")
+    page = f", from {response['offset'] + 1}" if response.get("offset") else ""
+    following = f"; next page: --offset {response['next_offset']}" if response.get("next_offset") else ""
+    print(f"({len(results)} {'documents' if response.get('group') == 'document' else 'results'}{page}, "
+          f"{response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']}{following})")
 
 
 def _load_model(args, name: str | None = None):
@@ -282,11 +296,13 @@ def _open_index(args, serving: bool = False):
 
 def _search(args) -> int:
     from jisr.index.commit import readable
-    from jisr.answers.query import CLI_NAMES, validate
+    from jisr.answers.query import CLI_NAMES, paging, validate
 
-    validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
+    _, k, _, _ = validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
+    paging(k, args.offset, args.group, args.per_document, CLI_NAMES)
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
-    response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode)
+    response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode, offset=args.offset,
+                                        group=args.group, per_document=args.per_document)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:

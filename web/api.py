@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from jisr.errors import IndexUnavailable, QueryError
-from jisr.answers.query import request_params, validate
+from jisr.answers.query import paging, request_params, validate
 from jisr.web.admission import Overloaded
 from jisr.web.openapi import spec
 
@@ -40,14 +40,14 @@ def json_body():
 
 def _request_params() -> dict:
     if request.method == "GET":
-        return request_params(request.args)
+        return request_params(request.args, strict=True)
     if not request.is_json:
         raise QueryError("send the search as JSON with Content-Type: application/json, "
                          'e.g. {"q": "French aircraft carrier", "k": 5}')
     body = json_body()
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
-    return request_params(body)
+    return request_params(body, strict=True)
 
 
 def overloaded(exc: Overloaded):
@@ -61,6 +61,7 @@ def search():
     try:  # checked before admission: a bad request never waits behind searches
         params = _request_params()
         q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
+        page = paging(k, params["offset"], params["group"], params["per_document"])
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
     index, unavailable = index_or_503()
@@ -68,7 +69,8 @@ def search():
         return unavailable
     try:
         with current_app.extensions["jisr"]["admission"].admit():
-            return jsonify(index.search(q, k=k, lang=lang, mode=mode))
+            return jsonify(index.search(q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
+                                        per_document=page.per_document))
     except Overloaded as exc:
         return overloaded(exc)
 

@@ -1,7 +1,8 @@
 """The OpenAPI description of the JSON API, kept beside the code it describes."""
 from __future__ import annotations
 
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, LANGS, MAX_K, MAX_QUERY_CHARS, MODES
+from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, GROUPS, LANGS, MAX_DEPTH,
+                                MAX_K, MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MODES)
 
 
 def spec() -> dict:
@@ -14,6 +15,12 @@ def spec() -> dict:
         {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}},
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS), "default": DEFAULT_LANG}},
         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES), "default": DEFAULT_MODE}},
+        {"name": "offset", "in": "query", "description": f"skip this many results (a next page); pages end at rank "
+         f"{MAX_DEPTH}", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH - 1, "default": 0}},
+        {"name": "group", "in": "query", "description": "document: each document's best passage once, with "
+         "more from it under `more`", "schema": {"type": "string", "enum": list(GROUPS), "default": "none"}},
+        {"name": "per_document", "in": "query", "description": "with group=document, passages under `more`",
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT, "default": DEFAULT_PER_DOCUMENT}},
     ]
     responses = {
         "200": {"description": "ranked passages", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
@@ -66,11 +73,14 @@ def spec() -> dict:
                 "503": {"description": "no index", "content": {"application/json": {"schema": error}}}}}},
         },
         "components": {"schemas": {
-            "SearchRequest": {"type": "object", "required": ["q"], "properties": {
+            "SearchRequest": {"type": "object", "required": ["q"], "additionalProperties": False, "properties": {
                 "q": query,
                 "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
                 "lang": {"type": "string", "enum": list(LANGS)},
-                "mode": {"type": "string", "enum": list(MODES)}}},
+                "mode": {"type": "string", "enum": list(MODES)},
+                "offset": {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH - 1},
+                "group": {"type": "string", "enum": list(GROUPS)},
+                "per_document": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT}}},
             "SearchResponse": {"type": "object", "properties": {
                 "query": {"type": "string"}, "model": {"type": "string"}, "mode": {"type": "string"},
                 "lang": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
@@ -80,6 +90,10 @@ def spec() -> dict:
                 "truncated": {"type": "object", "description": "present when the query was longer than the "
                               "server's token budget: the text that was searched, and a message",
                               "properties": {"read": {"type": "string"}, "message": {"type": "string"}}},
+                "offset": {"type": "integer"},
+                "next_offset": {"type": "integer", "nullable": True, "description": "the offset of the next page; "
+                                "null when this is the last"},
+                "group": {"type": "string"}, "per_document": {"type": "integer"},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Result": {"type": "object", "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
@@ -88,7 +102,9 @@ def spec() -> dict:
                 "locator": {"$ref": "#/components/schemas/Locator"}, "text": {"type": "string"},
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
-                                             "text": {"type": "string"}}}}},
+                                             "text": {"type": "string"}}},
+                "more": {"type": "array", "description": "with group=document: the document's next best passages",
+                         "items": {"$ref": "#/components/schemas/Result"}}}},
             "DocumentView": {"type": "object", "required": ["doc_id", "title", "source", "passages"], "properties": {
                 "doc_id": {"type": "string"}, "title": {"type": "string"}, "source": {"type": "string"},
                 "passages": {"type": "array", "items": {"type": "object", "properties": {

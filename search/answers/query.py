@@ -6,7 +6,10 @@ requests with the same rules.
 """
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
+
 from jisr.errors import QueryError
 
 MODES = ("dense", "sentence", "lexical", "hybrid")
@@ -16,16 +19,59 @@ DEFAULT_LANG = "ar"
 LANGS = ("ar", "any")
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
+GROUPS = ("none", "document")  # group=document: each document's best passage once, with more from it
+DEFAULT_PER_DOCUMENT = 2  # passages shown under a document's best one when grouped
+MAX_PER_DOCUMENT = 10
+MAX_DEPTH = 200  # pages reach this rank (the candidates a query ranks): offset < 200, the page ends at 200
 # How a message names each parameter: the API's fields, or the command line's arguments.
-API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode"}
-CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode"}
+API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode", "offset": "offset", "group": "group",
+             "per_document": "per_document"}
+CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode", "offset": "--offset",
+             "group": "--group", "per_document": "--per-document"}
 
 
+@dataclass(frozen=True)
+class Paging:
+    """Which part of the ranking a request wants: a page from ``offset``, passages or grouped documents."""
+    offset: int = 0
+    group: str = "none"
+    per_document: int = DEFAULT_PER_DOCUMENT
 
-def request_params(source: Mapping) -> dict:
-    """A request's search parameters (query string or JSON object), defaults filled in; `validate` checks them."""
+
+def request_params(source: Mapping, strict: bool = False) -> dict:
+    """A request's search parameters (query string or JSON object), defaults filled in; `validate` and
+    `paging` check them. ``strict``: a parameter the API does not know is a QueryError naming it, so a
+    typo (``lnag``) is not silently ignored under an answer that looks valid."""
+    if strict:
+        for name in source:
+            if name not in API_NAMES:
+                close = difflib.get_close_matches(str(name), API_NAMES, n=1)
+                raise QueryError(f"unknown parameter {str(name)[:40]!r}" + (f": did you mean {close[0]!r}?" if close
+                                 else f"; a search takes {', '.join(API_NAMES)}"))
     return {"q": source.get("q"), "k": source.get("k", DEFAULT_K),
-            "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE)}
+            "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE),
+            "offset": source.get("offset", 0), "group": source.get("group", "none"),
+            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT)}
+
+
+def _whole(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise QueryError(f"{name} must be a whole number from {low} to {high}, not {value!r}") from None
+    if not low <= value <= high:
+        raise QueryError(f"{name} must be from {low} to {high}, not {value}")
+    return value
+
+
+def paging(k: int, offset, group, per_document, names: Mapping[str, str] = API_NAMES) -> Paging:
+    """Check a request's page and grouping (``k`` already checked); return them cleaned, or raise QueryError."""
+    del k  # a page that would reach past MAX_DEPTH ends there (the last page), as OpenAPI can say
+    offset = _whole(offset, names["offset"], 0, MAX_DEPTH - 1)
+    if group not in GROUPS:
+        raise QueryError(f"{names['group']} must be one of {', '.join(GROUPS)}, not {group!r}")
+    return Paging(offset, group, _whole(per_document, names["per_document"], 0, MAX_PER_DOCUMENT))
 
 
 def _is_text(query: str) -> bool:
@@ -48,13 +94,7 @@ def validate(query, k, lang, mode, names: Mapping[str, str] = API_NAMES) -> tupl
         raise QueryError("the query is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    if isinstance(k, bool) or not isinstance(k, int):
-        try:
-            k = int(str(k).strip())
-        except ValueError:
-            raise QueryError(f"{names['k']} must be a whole number from 1 to {MAX_K}, not {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise QueryError(f"{names['k']} must be from 1 to {MAX_K}, not {k}")
+    k = _whole(k, names["k"], 1, MAX_K)
     if lang not in LANGS:
         raise QueryError(f"{names['lang']} must be one of {', '.join(LANGS)}, not {lang!r}")
     if mode not in MODES:

@@ -23,7 +23,7 @@ from jisr.answers import ranking
 from jisr.index.local.ann import CANDIDATES
 from jisr.arabic import language
 from jisr.errors import ModelMismatch
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, validate
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, MAX_DEPTH, Paging, validate
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
 from jisr.index.stores import open_index
@@ -32,6 +32,7 @@ QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threa
 # A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
 # 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
 QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
+GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
 
 
 
@@ -206,24 +207,55 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
 
-    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE) -> dict:
-        """Top-k passages for ``query`` as the JSON the API returns."""
+    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
+               paging: Paging = Paging()) -> dict:
+        """Top-k passages for ``query`` as the JSON the API returns; ``paging``: from which rank, and whether
+        each document's best passage comes once with more from it (:class:`jisr.answers.query.Paging`)."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)
         vector, read, tokens = self.read_query(query)
-        candidates, score, best_row = (a[:k] for a in self.rank(read, mode, lang, vector))
-        results = []
-        for rank, (p, s, row) in enumerate(zip(self.index.passages(candidates), score, best_row), start=1):
+        ids, scores, rows = self.rank(read, mode, lang, vector)
+        if paging.group == "document":  # the documents of the ranking, each with its best passages in order
+            ids, scores, rows = ids[:GROUPED], scores[:GROUPED], rows[:GROUPED]
+            passages = dict(enumerate(self.index.passages(ids)))
+            page = _by_document([p.doc_id for p in passages.values()], paging.per_document)
+        else:
+            page = [[i] for i in range(len(ids))]
+        chosen = page[paging.offset:min(paging.offset + k, MAX_DEPTH)]
+        if paging.group != "document":
+            wanted = [group[0] for group in chosen]
+            passages = dict(zip(wanted, self.index.passages(ids[wanted]))) if wanted else {}
+
+        def result(i: int) -> dict:
+            p, row = passages[i], rows[i]
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
-            results.append({
-                "rank": rank, "score": round(float(s), 6), "title": p.title, "source": p.source,
-                "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
-            })
+            return {"score": round(float(scores[i]), 6), "title": p.title, "source": p.source,
+                    "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
+                    "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]}}
+        results = []
+        for rank, group in enumerate(chosen, start=paging.offset + 1):
+            results.append({"rank": rank, **result(group[0])})
+            if paging.group == "document":
+                results[-1]["more"] = [result(i) for i in group[1:]]
+        end = paging.offset + len(chosen)
+        paged = {"offset": paging.offset, "next_offset": end if end < min(len(page), MAX_DEPTH) else None}
+        if paging.group == "document":
+            paged.update(group="document", per_document=paging.per_document)
         answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
-                  "query_tokens": tokens, "took_ms": round((time.perf_counter() - started) * 1000, 2),
+                  "query_tokens": tokens, **paged, "took_ms": round((time.perf_counter() - started) * 1000, 2),
                   "results": results}
         if read != query:
             answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
                                                             f"{self.query_tokens} were searched"}
         return answer
+
+
+def _by_document(doc_ids: list[str], per_document: int) -> list[list[int]]:
+    """Positions in the ranking grouped by document, in the order of each document's best passage: that
+    passage's and those of up to ``per_document`` more of its passages, in rank order."""
+    groups: dict[str, list[int]] = {}
+    for i, doc in enumerate(doc_ids):
+        group = groups.setdefault(doc, [])
+        if len(group) <= per_document:
+            group.append(i)
+    return list(groups.values())

@@ -125,6 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--per-document", type=int, default=DEFAULT_PER_DOCUMENT, metavar="N",
                    help=f"with --group document, passages shown under each document's best (default "
                         f"{DEFAULT_PER_DOCUMENT}, at most {MAX_PER_DOCUMENT})")
+    s.add_argument("--filter", default=None, metavar="JSON",
+                   help='only passages it keeps, e.g. \'{"collection": "hadith"}\' or \'{"source": {"prefix": "news/"}}\'')
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
@@ -296,13 +298,15 @@ def _open_index(args, serving: bool = False):
 
 def _search(args) -> int:
     from jisr.index.commit import readable
+    from jisr.answers import filters
     from jisr.answers.query import CLI_NAMES, paging, validate
 
     _, k, _, _ = validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
     paging(k, args.offset, args.group, args.per_document, CLI_NAMES)
+    filters.parse(args.filter, "--filter")
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
     response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode, offset=args.offset,
-                                        group=args.group, per_document=args.per_document)
+                                        group=args.group, per_document=args.per_document, filter=args.filter)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:

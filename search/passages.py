@@ -52,6 +52,17 @@ class Passage:
     def sentence_texts(self) -> list[str]:
         return [self.text[a:b] for a, b in self.sentences]
 
+    @property
+    def collection(self) -> str:
+        return collection(self.source)
+
+
+def collection(source: str) -> str:
+    """The collection a passage belongs to: the first folder of its source's path ("" at the corpus's top),
+    what a search filters on to look in "only this book" or "only hadith"."""
+    head, sep, _ = source.partition("/")
+    return head if sep else ""
+
 
 def is_boilerplate(line: str) -> bool:
     bare = line.strip().strip(".:-–—|*#").strip()

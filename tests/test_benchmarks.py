@@ -52,6 +52,8 @@ SCRIPTS = [
     Script("fit_lexical_weight", "lexical_weight.md", "| hybrid weight |", tiny=True),
     Script("fit_phrase_weight", "phrase_weight.md", "| shortest run | weight |", tiny=True),
     Script("fit_query_centering", "query_centering.json", "", tiny=True),
+    Script("filter_cost", "filter_cost", "| passages | mode | filter |", files=("filter_cost/filter_cost.md",),
+           extra=("--work", "{tmp}/work")),
     Script("follow", "follow", "| passages | segments | swaps |", files=("follow/follow.md",), slow=True,
            extra=("--work", "{tmp}/work")),
     Script("http_latency", "http_latency.md", "| what | quiet p50 / p99 ms", slow=True),

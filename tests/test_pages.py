@@ -91,7 +91,7 @@ def test_grouped_results_give_each_document_once_with_more_from_it(base):
 
 @pytest.mark.parametrize("params,fragment", [
     ({"q": "a", "lnag": "ar"}, "unknown parameter 'lnag': did you mean 'lang'?"),
-    ({"q": "a", "filter": "{}"}, "unknown parameter 'filter'"),
+    ({"q": "a", "fliter": "{}"}, "unknown parameter 'fliter': did you mean 'filter'?"),
     ({"q": "a", "offset": "-1"}, "offset must be from 0 to 199"),
     ({"q": "a", "offset": "two"}, "offset must be a whole number"),
     ({"q": "a", "group": "site"}, "group must be one of none, document"),

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from jisr.errors import IndexUnavailable, QueryError
+from jisr.answers import filters
 from jisr.answers.query import paging, request_params, validate
 from jisr.web.admission import Overloaded
 from jisr.web.openapi import spec
@@ -62,6 +63,7 @@ def search():
         params = _request_params()
         q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
         page = paging(k, params["offset"], params["group"], params["per_document"])
+        filters.parse(params["filter"])  # a bad filter is a 400 before admission too
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
     index, unavailable = index_or_503()
@@ -70,7 +72,7 @@ def search():
     try:
         with current_app.extensions["jisr"]["admission"].admit():
             return jsonify(index.search(q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
-                                        per_document=page.per_document))
+                                        per_document=page.per_document, filter=params["filter"]))
     except Overloaded as exc:
         return overloaded(exc)
 

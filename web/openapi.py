@@ -1,6 +1,7 @@
 """The OpenAPI description of the JSON API, kept beside the code it describes."""
 from __future__ import annotations
 
+from jisr.answers import filters
 from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, GROUPS, LANGS, MAX_DEPTH,
                                 MAX_K, MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MODES)
 
@@ -19,6 +20,10 @@ def spec() -> dict:
          f"{MAX_DEPTH}", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH - 1, "default": 0}},
         {"name": "group", "in": "query", "description": "document: each document's best passage once, with "
          "more from it under `more`", "schema": {"type": "string", "enum": list(GROUPS), "default": "none"}},
+        {"name": "filter", "in": "query", "description": 'JSON: only passages it keeps, e.g. {"collection": '
+         '"hadith"}, {"source": {"prefix": "news/2015/"}}, {"doc_id": [...]}, {"lang": "ar"}; filters combine '
+         'as {"any": [...]}, {"all": [...]}, {"not": {...}}',
+         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Filter"}}}},
         {"name": "per_document", "in": "query", "description": "with group=document, passages under `more`",
          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT, "default": DEFAULT_PER_DOCUMENT}},
     ]
@@ -80,7 +85,9 @@ def spec() -> dict:
                 "mode": {"type": "string", "enum": list(MODES)},
                 "offset": {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH - 1},
                 "group": {"type": "string", "enum": list(GROUPS)},
-                "per_document": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT}}},
+                "per_document": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT},
+                "filter": {"$ref": "#/components/schemas/Filter"}}},
+            "Filter": _filter_schema(),
             "SearchResponse": {"type": "object", "properties": {
                 "query": {"type": "string"}, "model": {"type": "string"}, "mode": {"type": "string"},
                 "lang": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
@@ -94,6 +101,7 @@ def spec() -> dict:
                 "next_offset": {"type": "integer", "nullable": True, "description": "the offset of the next page; "
                                 "null when this is the last"},
                 "group": {"type": "string"}, "per_document": {"type": "integer"},
+                "filter": {"type": "object", "description": "the filter applied, when there was one"},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Result": {"type": "object", "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
@@ -190,3 +198,14 @@ def _document_paths(error: dict) -> dict:
                                  "404": {"description": "no document of that id was sent", "content": json_error},
                                  "409": conflict, **_write_errors(error, "not a document id")}},
     }
+
+
+def _filter_schema() -> dict:
+    """A filter's fields (jisr.answers.filters); any, all and not combine filters, as the description says."""
+    text = {"type": "string", "maxLength": filters.MAX_TEXT}
+    value = {"oneOf": [text, {"type": "array", "items": text, "minItems": 1, "maxItems": filters.MAX_LIST},
+                       {"type": "object", "required": ["prefix"], "additionalProperties": False,
+                        "properties": {"prefix": text}}]}
+    return {"type": "object", "minProperties": 1, "additionalProperties": False,
+            "description": "fields a passage must have; also any/all (lists of filters) and not (a filter)",
+            "properties": {field: value for field in ("collection", "source", "doc_id", "lang")}}

@@ -25,9 +25,9 @@ MAX_PER_DOCUMENT = 10
 MAX_DEPTH = 200  # pages reach this rank (the candidates a query ranks): offset < 200, the page ends at 200
 # How a message names each parameter: the API's fields, or the command line's arguments.
 API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode", "offset": "offset", "group": "group",
-             "per_document": "per_document"}
+             "per_document": "per_document", "filter": "filter"}
 CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode", "offset": "--offset",
-             "group": "--group", "per_document": "--per-document"}
+             "group": "--group", "per_document": "--per-document", "filter": "--filter"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def request_params(source: Mapping, strict: bool = False) -> dict:
     return {"q": source.get("q"), "k": source.get("k", DEFAULT_K),
             "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE),
             "offset": source.get("offset", 0), "group": source.get("group", "none"),
-            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT)}
+            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT), "filter": source.get("filter")}
 
 
 def _whole(value, name: str, low: int, high: int) -> int:

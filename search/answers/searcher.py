@@ -10,6 +10,7 @@ to encode many at once.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from jisr.answers import ranking
 from jisr.index.local.ann import CANDIDATES
 from jisr.arabic import language
 from jisr.errors import ModelMismatch
+from jisr.answers.filters import Filter
 from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, MAX_DEPTH, Paging, validate
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
@@ -141,12 +143,14 @@ class Searcher:
         return [next(found) if language(q) != "ar" else None for q in queries]
 
     def scores(self, query: str, mode: str, q: np.ndarray | None = None,
-               companion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               companion: np.ndarray | None = None, where: Filter | None = None) \
+            -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
-        ``companion``: its vectors, when they are ready (see :meth:`companion_queries`)."""
+        ``companion``: its vectors, when they are ready (see :meth:`companion_queries`); ``where``: the
+        passages it may find (:mod:`jisr.answers.filters`)."""
         q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
-        candidates = self.index.dense_candidates(q, CANDIDATES)
-        lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES)
+        candidates = self.index.dense_candidates(q, CANDIDATES, where)
+        lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES, where)
                                                  if mode in ("lexical", "hybrid") else (None, None, 0.0))
         if lexical_ids is not None:
             candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
@@ -197,10 +201,10 @@ class Searcher:
         return best_row, best_cos
 
     def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None,
-             companion: np.ndarray | None = None):
-        """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``, ``companion``:
-        the query's ready embeddings (see :meth:`scores`)."""
-        candidates, score, best_row = self.scores(query, mode, vector, companion)
+             companion: np.ndarray | None = None, where: Filter | None = None):
+        """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``, ``companion``,
+        ``where``: see :meth:`scores`."""
+        candidates, score, best_row = self.scores(query, mode, vector, companion, where)
         if lang != "any":
             keep = self.index.languages(candidates) == lang
             candidates, score, best_row = candidates[keep], score[keep], best_row[keep]
@@ -208,13 +212,14 @@ class Searcher:
         return candidates[order], score[order], best_row[order]
 
     def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
-               paging: Paging = Paging()) -> dict:
+               paging: Paging = Paging(), where: Filter | None = None) -> dict:
         """Top-k passages for ``query`` as the JSON the API returns; ``paging``: from which rank, and whether
-        each document's best passage comes once with more from it (:class:`jisr.answers.query.Paging`)."""
+        each document's best passage comes once with more from it (:class:`jisr.answers.query.Paging`);
+        ``where``: the passages it may find (:mod:`jisr.answers.filters`)."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)
         vector, read, tokens = self.read_query(query)
-        ids, scores, rows = self.rank(read, mode, lang, vector)
+        ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         if paging.group == "document":  # the documents of the ranking, each with its best passages in order
             ids, scores, rows = ids[:GROUPED], scores[:GROUPED], rows[:GROUPED]
             passages = dict(enumerate(self.index.passages(ids)))
@@ -241,6 +246,8 @@ class Searcher:
         paged = {"offset": paging.offset, "next_offset": end if end < min(len(page), MAX_DEPTH) else None}
         if paging.group == "document":
             paged.update(group="document", per_document=paging.per_document)
+        if where is not None:
+            paged["filter"] = json.loads(where.text)
         answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
                   "query_tokens": tokens, **paged, "took_ms": round((time.perf_counter() - started) * 1000, 2),
                   "results": results}

@@ -24,7 +24,7 @@ import numpy as np
 from jisr.index.local import ann
 
 from jisr.index import lexical
-from jisr.passages import Passage
+from jisr.passages import Passage, collection
 
 META = "segment.json"  # written last: a segment folder without it is unfinished
 BUILDING = "building.json"  # what an unfinished segment is being built with
@@ -213,6 +213,7 @@ class Segment:
         uri = (folder / "passages.sqlite").resolve().as_uri() + "?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        self._table: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # for filters: see mask()
         self._readers = 1  # the commits open on this segment: a live server's next commit shares it (share)
         # segments written before passages had locators read as having none: they stay searchable
         self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
@@ -249,6 +250,29 @@ class Segment:
                 f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
         return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8])), _locator(found[r][9]))
                 for r in rows]
+
+    def mask(self, field: str, test) -> np.ndarray:
+        """Rows (a bool mask) whose ``field`` (doc_id, source, collection, lang) passes ``test``, a function of
+        the field's values: applied per document (or per language), then spread over the rows. The columns
+        are read from SQLite once, at the first filter: a segment never changes."""
+        if field == "lang":
+            return np.asarray(test(np.array(LANGS)), bool)[np.asarray(self.lang)]
+        row_doc, columns = self._documents_table()
+        return np.asarray(test(columns[field]), bool)[row_doc] if self.size else np.zeros(0, bool)
+
+    def _documents_table(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        with self._lock:
+            if self._table is None:
+                row_doc = np.zeros(self.size, np.int32)
+                docs: dict[tuple[str, str], int] = {}
+                for row, doc_id, source in self._db.execute("SELECT id, doc_id, source FROM passages ORDER BY id"):
+                    row_doc[row] = docs.setdefault((doc_id, source), len(docs))
+                keys = list(docs)
+                self._table = row_doc, {
+                    "doc_id": np.array([d for d, _ in keys], dtype=object),
+                    "source": np.array([s for _, s in keys], dtype=object),
+                    "collection": np.array([collection(s) for _, s in keys], dtype=object)}
+            return self._table
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         doc_ids = list(doc_ids)

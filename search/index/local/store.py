@@ -135,18 +135,32 @@ class StoredIndex:
             out[np.repeat(bounds[where], n) + within] = seg.sentence_vectors[np.repeat(starts, n) + within]
         return counts, out
 
-    def dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
+    def _hidden(self, where) -> list[np.ndarray]:
+        """Per segment, the rows a search must not return: deleted, or (with a filter ``where``) not kept by it."""
+        if where is None:
+            return self.deleted
+        return [gone | ~where.rows(seg.mask) for seg, gone in zip(self.segments, self.deleted)]
+
+    def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
-        indexes propose, sorted by id: the same ``n`` however the passages are split into segments."""
+        indexes propose, sorted by id: the same ``n`` however the passages are split into segments.
+        ``where``: a filter (:class:`jisr.answers.filters.Filter`), applied before the ``n`` are taken: where
+        it keeps few rows of a segment they are compared exactly, else the vector index is asked for as
+        many more as the filter hides."""
         ids, cosines = [], []
-        for base, seg, gone in zip(self.bases, self.segments, self.deleted):
-            deleted = int(gone.sum())
-            if seg.size - deleted <= 0:
+        for base, seg, hidden in zip(self.bases, self.segments, self._hidden(where)):
+            hide = int(hidden.sum())
+            if seg.size - hide <= 0:
                 continue
-            _, rows = seg.vector_index.search(q[None, :], min(ann.depth(seg.meta["vector_index"], n) + deleted,
-                                                              seg.size))
-            rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
-            rows = rows[~gone[rows]]
+            if where is not None and seg.size - hide <= ann.EXACT_UP_TO:
+                rows = np.flatnonzero(~hidden)
+            else:
+                depth = ann.depth(seg.meta["vector_index"], n)
+                if where is not None:  # as many more as it hides, in proportion
+                    depth = int(depth * seg.size / (seg.size - hide)) + 1
+                _, rows = seg.vector_index.search(q[None, :], min(depth + (hide if where is None else 0), seg.size))
+                rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
+                rows = rows[~hidden[rows]]
             ids.append(rows + base)
             cosines.append(np.asarray(seg.vectors[rows], np.float32) @ q)
         if not ids:
@@ -154,9 +168,10 @@ class StoredIndex:
         ids, cosines = np.concatenate(ids), np.concatenate(cosines)
         return lexical.top(ids, cosines, n)[0]
 
-    def lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
-        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage."""
-        per_segment, coverage = lexical.best([s.postings for s in self.segments], query, n, self.deleted)
+    def lexical_candidates(self, query: str, n: int, where=None) -> tuple[np.ndarray, np.ndarray, float]:
+        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;
+        ``where``: a filter, applied before the ``n`` are taken (the statistics stay the whole index's)."""
+        per_segment, coverage = lexical.best([s.postings for s in self.segments], query, n, self._hidden(where))
         ids = [rows + base for (rows, _), base in zip(per_segment, self.bases)]
         scores = [score for _, score in per_segment]
         ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))

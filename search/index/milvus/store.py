@@ -304,9 +304,13 @@ class MilvusIndex:
                 out.append(e | {"id": h.get("id", e.get("id"))})
         return out
 
-    def dense_candidates(self, q: np.ndarray, n: int) -> np.ndarray:
+    def _where(self, where) -> str:
+        """The live rows, kept by ``where`` (a filter, in Milvus's expression language) when there is one."""
+        return self.live if where is None else f"{self.live} and {where.expression(quote)}"
+
+    def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         hits = self.client.search(self.collection, data=[np.asarray(q, np.float32).tolist()], anns_field="vector",
-                                  limit=n, filter=self.live, output_fields=["doc_id", "gen"],
+                                  limit=n, filter=self._where(where), output_fields=["doc_id", "gen"],
                                   search_params={"metric_type": "IP"})[0]
         return np.array([int(r["id"]) for r in self._current(hits)], np.int64)
 
@@ -322,7 +326,7 @@ class MilvusIndex:
         self._df[term] = df = int(found[0]["count(*)"]) if found else 0
         return df
 
-    def lexical_candidates(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+    def lexical_candidates(self, query: str, n: int, where=None) -> tuple[np.ndarray, np.ndarray, float]:
         """As the local store's: BM25 as jisr.index.lexical scores it, over the candidates Milvus's BM25 finds."""
         query_terms = lexical.terms(query)
         unique = list(dict.fromkeys(query_terms))
@@ -334,7 +338,7 @@ class MilvusIndex:
         if not known or not self.size:
             return empty
         hits = self.client.search(self.collection, data=[" ".join(t for t in query_terms if t in known)],
-                                  anns_field="sparse", limit=n, filter=self.live,
+                                  anns_field="sparse", limit=n, filter=self._where(where),
                                   output_fields=["doc_id", "gen", "terms"],
                                   search_params={"metric_type": "BM25",
                                                  "params": {"bm25_k1": lexical.K1, "bm25_b": lexical.B}})[0]

@@ -47,8 +47,8 @@ class Filter:
         if self.op == "not":
             return ~self.parts[0].rows(mask)
         if self.op == "prefix":
-            return mask(self.field, lambda values: np.char.startswith(values.astype(str), self.values[0]))
-        return mask(self.field, lambda values: np.isin(values.astype(str), np.array(self.values, dtype=str)))
+            return mask(self.field, lambda values: np.char.startswith(values, self.values[0]))
+        return mask(self.field, lambda values: np.isin(values, np.array(self.values, dtype=str)))
 
     def expression(self, quote: Callable[[str], str]) -> str:
         """The filter in Milvus's expression language; every value through ``quote`` (data, never syntax)."""

@@ -268,10 +268,10 @@ class Segment:
                 for row, doc_id, source in self._db.execute("SELECT id, doc_id, source FROM passages ORDER BY id"):
                     row_doc[row] = docs.setdefault((doc_id, source), len(docs))
                 keys = list(docs)
-                self._table = row_doc, {
-                    "doc_id": np.array([d for d, _ in keys], dtype=object),
-                    "source": np.array([s for _, s in keys], dtype=object),
-                    "collection": np.array([collection(s) for _, s in keys], dtype=object)}
+                text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, str))
+                self._table = row_doc, {  # unicode arrays: a filter compares them in C, never per query converted
+                    "doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),
+                    "collection": text([collection(s) for _, s in keys])}
             return self._table
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:

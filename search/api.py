@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jisr.answers import filters
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, paging, validate
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, facet_fields, paging,\
+    validate
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -90,25 +91,27 @@ class Index:
 
     def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
                offset: int = 0, group: str = "none", per_document: int = DEFAULT_PER_DOCUMENT,
-               filter: dict | str | None = None) -> dict:
+               filter: dict | str | None = None, facets: list[str] | str | None = None) -> dict:
         """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them: from rank
         ``offset`` + 1 (a next page), or with ``group="document"`` each document's best passage once with up to
         ``per_document`` more of its passages; ``filter``: only passages it keeps, e.g. ``{"collection":
-        "hadith"}`` (:mod:`jisr.answers.filters`). From :attr:`cache` when it holds this commit's answer (then
+        "hadith"}`` (:mod:`jisr.answers.filters`); ``facets``: fields whose values are counted over the matches,
+        e.g. ``["collection"]``. From :attr:`cache` when it holds this commit's answer (then
         with ``"cached": true``)."""
         query, k, lang, mode = validate(query, k, lang, mode)
         paged = paging(k, offset, group, per_document)
         where = filters.parse(filter)
+        counted = facet_fields(facets)
         with self._searching() as searcher:
             if self.cache is None:
-                return searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where)
+                return searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where, facets=counted)
             started = time.perf_counter()
             generation = searcher.index.manifest.get("generation")
-            key = (query, k, lang, mode, paged, filters.describe(where))
+            key = (query, k, lang, mode, paged, filters.describe(where), counted)
             answer = self.cache.get(generation, key)
             if answer is not None:
                 return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 3), "cached": True}
-            answer = searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where)
+            answer = searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where, facets=counted)
             self.cache.put(generation, key, answer)
             return answer
 

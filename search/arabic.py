@@ -69,3 +69,32 @@ def language(text: str) -> str:
     arabic = len(_ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
     return "ar" if arabic >= latin and arabic > 0 else "en"
+
+
+_MARKED_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")  # a word with its marks
+# Words nearly every passage has (particles, pronouns, question words), folded: marked, they would mark
+# nothing. They still count in BM25, where their IDF weighs them down.
+_COMMON = frozenset(w.translate(_FOLD) for w in """
+في من على الى عن ان او ام ثم و ف ب ل ما ماذا لا لم لن قد هل كيف متي اين لماذا من كم اي هذا هذه ذلك تلك هولاء
+التي الذي الذين اللذين اللتين اللواتي هو هي هم هن انت انا نحن كان كانت يكون مع بين كل بعض بعد قبل عند حتي اذا
+ايضا غير دون لدي منذ حيث لكن بل وفي ومن وعلي والي وعن وان فان بان لان كما مما عما فيه فيها منه منها عليه عليها
+the a an of in on at to for from by with and or is are was were be been what who whom whose which when where why
+how did does do has have had it its this that these those as
+""".split())
+
+
+def matching_words(text: str, query: str) -> list[tuple[int, int]]:
+    """Where in ``text`` the words are that match ``query`` as BM25 reads them (marks, alef forms, case
+    folded; a word or its stem equal to a query word or its stem), as (start, end) offsets; common
+    words (:data:`_COMMON`) are not marked."""
+    wanted = set(terms(query)) - _COMMON
+    if not wanted:
+        return []
+    spans = [(m.start(), m.end()) for m in _MARKED_WORD.finditer(text)]
+    plain = [strip_diacritics(unicodedata.normalize("NFKC", text[a:b])).replace(_TATWEEL, "") for a, b in spans]
+    kept = [(span, word) for span, word in zip(spans, plain) if word]
+    if not kept:
+        return []
+    folded = [w.translate(_FOLD).casefold() for _, w in kept]
+    stems = [s.translate(_FOLD).casefold() for s in _stem_words([w for _, w in kept])]
+    return [span for (span, _), f, s in zip(kept, folded, stems) if f not in _COMMON and (f in wanted or s in wanted)]

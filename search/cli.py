@@ -20,7 +20,7 @@ from jisr.embeddings import companion as companions
 from jisr import errors
 from jisr.errors import DEFAULT_CORPUS, build_command
 from jisr.index.manifest import KINDS
-from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, GROUPS, LANGS, MAX_DEPTH, MAX_K,
+from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS, MAX_DEPTH, MAX_K,
                                 MAX_PER_DOCUMENT, MODES)
 from jisr.corpus.readers import describe
 
@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_PER_DOCUMENT}, at most {MAX_PER_DOCUMENT})")
     s.add_argument("--filter", default=None, metavar="JSON",
                    help='only passages it keeps, e.g. \'{"collection": "hadith"}\' or \'{"source": {"prefix": "news/"}}\'')
+    s.add_argument("--facet", action="append", default=None, choices=FACETS, metavar="FIELD",
+                   help=f"count the matches by this field's values ({', '.join(FACETS)}); repeat for more")
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
@@ -186,10 +188,14 @@ def _print_results(response: dict) -> None:
     if not results:
         print("no results")
         return
+    if response.get("match") in ("weak", "none"):
+        print("no good match; the nearest passages:" if response["match"] == "none" else
+              "only weak matches:")
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("«", "»")
     def show(r: dict, head: str, indent: str) -> None:
         place = describe(r["locator"])
-        print(f"{head}[{r['score']:.3f}] {r['title']}  ({r['source']} #{r['ordinal']}{', ' + place if place else ''})")
+        level = f" {r['match']}" if r.get("match") else ""
+        print(f"{head}[{r['score']:.3f}{level}] {r['title']}  ({r['source']} #{r['ordinal']}{', ' + place if place else ''})")
         a, b = r["highlight"]["start"], r["highlight"]["end"]
         text = r["text"][:a] + bold + r["text"][a:b] + plain + r["text"][b:]
         print(textwrap.indent(textwrap.fill(" ".join(text.split()), width=100 - len(indent)), indent))
@@ -197,7 +203,12 @@ def _print_results(response: dict) -> None:
         show(r, f"{r['rank']:>2}. ", "    ")
         for more in r.get("more", []):  # --group document: more from the same document
             show(more, "      + ", "        ")
+    for name, counts in response.get("facets", {}).items():
+        print(f"{name}: " + ", ".join(f"{c['value'] or '(top)'} {c['count']}" for c in counts))
     page = f", from {response['offset'] + 1}" if response.get("offset") else ""
+    total = response.get("total")
+    if total:
+        page += f", {'at least ' if total['relation'] == 'gte' else ''}{total['value']} matching"
     following = f"; next page: --offset {response['next_offset']}" if response.get("next_offset") else ""
     print(f"({len(results)} {'documents' if response.get('group') == 'document' else 'results'}{page}, "
           f"{response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']}{following})")
@@ -306,7 +317,8 @@ def _search(args) -> int:
     filters.parse(args.filter, "--filter")
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
     response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode, offset=args.offset,
-                                        group=args.group, per_document=args.per_document, filter=args.filter)
+                                        group=args.group, per_document=args.per_document, filter=args.filter,
+                                        facets=args.facet)
     if args.json:
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:

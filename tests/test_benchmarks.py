@@ -24,6 +24,7 @@ BENCHMARKS = ROOT / "benchmarks"
 RESULTS = BENCHMARKS / "results"
 CENTERING = ROOT / "search" / "answers" / "centering.json"  # what fit_query_centering writes when not told --out
 WEIGHTS = ROOT / "search" / "weights.json"  # what the weight fits write in a full run
+MATCH = ROOT / "search" / "answers" / "match.json"  # what calibrate_match writes in a full run
 CHOSEN = {"fit_lexical_weight": ("lexical",), "fit_phrase_weight": ("phrase", "phrase_min_run")}
 TIMEOUT = 600  # a safety net only: the slowest quick run takes about a minute
 FIGURE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
@@ -45,6 +46,7 @@ class Script:
 
 SCRIPTS = [
     Script("ann_choice", "ann.md", "| index | setting | recall@10 |"),
+    Script("calibrate_match", "match.md", "| mode | query | kind |", tiny=True),
     Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
     Script("contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
     Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
@@ -111,7 +113,7 @@ def check_centering(path: Path, model: Path) -> None:
 
 def kept() -> dict[Path, int]:
     """When each file a quick run must leave alone was last written: the committed results, the fitted table."""
-    return {path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING, WEIGHTS] if path.is_file()}
+    return {path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING, WEIGHTS, MATCH] if path.is_file()}
 
 
 def test_every_script_with_a_main_has_a_quick_run_here():
@@ -135,6 +137,11 @@ def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     else:
         for name in script.files or (script.out,):
             check_table(tmp_path / name, script.header)
+    if script.name == "calibrate_match":  # the lines go beside the quick run's table, never to match.json
+        (entry,) = json.loads((tmp_path / script.out).with_suffix(".match.json").read_text(encoding="utf-8"))[
+            "models"].values()
+        hybrid = entry["modes"]["hybrid"]["ar"]
+        assert hybrid["weak"] <= hybrid["strong"] and hybrid["spread"] >= 0, hybrid
     if script.name in CHOSEN:  # a fit records its choice where search reads weights (a quick run: beside it)
         recorded = json.loads((tmp_path / script.out).with_suffix(".weights.json").read_text(encoding="utf-8"))
         for weight in CHOSEN[script.name]:

@@ -25,6 +25,19 @@ def test_right_arabic_passage_comes_first(seed_searcher, query, needle):
     assert top["highlight"]["text"] in top["text"]
 
 
+def test_the_shipped_lines_call_the_seed_questions_strong_and_the_rest_no_match(seed_searcher):
+    """The lines benchmarks/calibrate_match.py drew for the default model, on an article they never saw."""
+    for query, needle in CASES:
+        answer = seed_searcher.search(query, k=3)
+        assert answer["match"] == "strong" == answer["results"][0]["match"], query
+        assert answer["total"]["value"] >= 1 and answer["total"]["relation"] == "eq"
+    for query in ("How do I replace the brake pads on a Toyota Corolla?", "xqzv plorft",
+                  "كيف أطبخ الكبسة باللحم؟", "Who founded the city of Baghdad?"):
+        answer = seed_searcher.search(query, k=3)
+        assert answer["match"] == "none" and answer["total"]["value"] == 0, query
+        assert {r["match"] for r in answer["results"]} == {"none"}, "the nearest passages are still shown"
+
+
 def test_known_miss_cruise_missiles_in_english_stays_in_the_top_three(seed_searcher):
     """multilingual-e5-small ranks this paragraph third, under two near-tie paragraphs about Russian strikes."""
     results = seed_searcher.search("cruise missiles fired at targets in Aleppo and Idlib", k=3)["results"]

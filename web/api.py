@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from jisr.errors import IndexUnavailable, QueryError
 from jisr.answers import filters
-from jisr.answers.query import paging, request_params, validate
+from jisr.answers.query import facet_fields, paging, request_params, validate
 from jisr.web.admission import Overloaded
 from jisr.web.openapi import spec
 
@@ -64,6 +64,7 @@ def search():
         q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
         page = paging(k, params["offset"], params["group"], params["per_document"])
         filters.parse(params["filter"])  # a bad filter is a 400 before admission too
+        facet_fields(params["facets"])
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
     index, unavailable = index_or_503()
@@ -72,7 +73,8 @@ def search():
     try:
         with current_app.extensions["jisr"]["admission"].admit():
             return jsonify(index.search(q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
-                                        per_document=page.per_document, filter=params["filter"]))
+                                        per_document=page.per_document, filter=params["filter"],
+                                        facets=params["facets"]))
     except Overloaded as exc:
         return overloaded(exc)
 

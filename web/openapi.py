@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from jisr.answers import filters
-from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, GROUPS, LANGS, MAX_DEPTH,
-                                MAX_K, MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MODES)
+from jisr.answers.match import LEVELS
+from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS,
+                                MAX_DEPTH, MAX_FACET_VALUES, MAX_K, MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MODES)
 
 
 def spec() -> dict:
     error = {"$ref": "#/components/schemas/Error"}
     # Some character that is not white space, as str.isspace reads it (the query is stripped).
     query = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
+    facets = {"type": "array", "items": {"type": "string", "enum": list(FACETS)}, "uniqueItems": True}
+    level = {"type": "string", "enum": list(LEVELS), "nullable": True,
+             "description": "strong, weak or none: how well it matches, by lines drawn on labeled questions with and "
+                            "without an answer; null when the index's models were never calibrated"}
     params = [
         {"name": "q", "in": "query", "required": True, "description": "English or Arabic query",
          "schema": query},
@@ -26,6 +31,8 @@ def spec() -> dict:
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Filter"}}}},
         {"name": "per_document", "in": "query", "description": "with group=document, passages under `more`",
          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT, "default": DEFAULT_PER_DOCUMENT}},
+        {"name": "facets", "in": "query", "description": "fields whose values are counted over the matches, "
+         "separated by commas, e.g. collection,lang", "style": "form", "explode": False, "schema": facets},
     ]
     responses = {
         "200": {"description": "ranked passages", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
@@ -86,7 +93,8 @@ def spec() -> dict:
                 "offset": {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH - 1},
                 "group": {"type": "string", "enum": list(GROUPS)},
                 "per_document": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT},
-                "filter": {"$ref": "#/components/schemas/Filter"}}},
+                "filter": {"$ref": "#/components/schemas/Filter"},
+                "facets": facets}},
             "Filter": _filter_schema(),
             "SearchResponse": {"type": "object", "properties": {
                 "query": {"type": "string"}, "model": {"type": "string"}, "mode": {"type": "string"},
@@ -102,6 +110,15 @@ def spec() -> dict:
                                 "null when this is the last"},
                 "group": {"type": "string"}, "per_document": {"type": "integer"},
                 "filter": {"type": "object", "description": "the filter applied, when there was one"},
+                "match": level,
+                "total": {"type": "object", "nullable": True, "description": "matches (results above the weak "
+                          "line: passages, or documents when grouped); relation gte: at least this many",
+                          "properties": {"value": {"type": "integer"},
+                                         "relation": {"type": "string", "enum": ["eq", "gte"]}}},
+                "facets": {"type": "object", "description": "per field asked for: its values' counts over the "
+                           f"matches, the most first (at most {MAX_FACET_VALUES})", "additionalProperties": {
+                               "type": "array", "items": {"type": "object", "properties": {
+                                   "value": {"type": "string"}, "count": {"type": "integer"}}}}},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Result": {"type": "object", "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
@@ -111,6 +128,10 @@ def spec() -> dict:
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
                                              "text": {"type": "string"}}},
+                "match": level,
+                "marks": {"type": "array", "description": "[start, end] offsets into text of the words that match "
+                          "the query's words (marks, alef forms and stems folded; common words left out)",
+                          "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
                 "more": {"type": "array", "description": "with group=document: the document's next best passages",
                          "items": {"$ref": "#/components/schemas/Result"}}}},
             "DocumentView": {"type": "object", "required": ["doc_id", "title", "source", "passages"], "properties": {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
 
 from jisr.errors import QueryError
 from jisr.answers.query import LANGS, MODES, request_params, validate
@@ -10,6 +11,23 @@ from jisr.web.admission import Overloaded
 
 bp = Blueprint("page", __name__)
 bp.add_app_template_filter(describe, "place")
+
+
+@bp.app_template_filter("marked")
+def marked(result: dict) -> Markup:
+    """A result's passage as HTML: its best sentence in ``<mark>``, the words that match the query in ``<b>``."""
+    text, a, b = result["text"], result["highlight"]["start"], result["highlight"]["end"]
+    spans = result.get("marks", [])
+
+    def words(start: int, end: int) -> Markup:
+        out, at = [], start
+        for s, e in spans:
+            s, e = max(s, start), min(e, end)
+            if s < e:
+                out += [escape(text[at:s]), Markup("<b>"), escape(text[s:e]), Markup("</b>")]
+                at = e
+        return Markup("").join([*out, escape(text[at:end])])
+    return words(0, a) + Markup("<mark>") + words(a, b) + Markup("</mark>") + words(b, len(text))
 
 
 @bp.get("/")

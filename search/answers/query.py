@@ -23,11 +23,13 @@ GROUPS = ("none", "document")  # group=document: each document's best passage on
 DEFAULT_PER_DOCUMENT = 2  # passages shown under a document's best one when grouped
 MAX_PER_DOCUMENT = 10
 MAX_DEPTH = 200  # pages reach this rank (the candidates a query ranks): offset < 200, the page ends at 200
+FACETS = ("collection", "source", "doc_id", "lang")  # fields a search counts its matches by (``facets``)
+MAX_FACET_VALUES = 20  # values listed per facet, the most frequent first
 # How a message names each parameter: the API's fields, or the command line's arguments.
 API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode", "offset": "offset", "group": "group",
-             "per_document": "per_document", "filter": "filter"}
+             "per_document": "per_document", "filter": "filter", "facets": "facets"}
 CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode", "offset": "--offset",
-             "group": "--group", "per_document": "--per-document", "filter": "--filter"}
+             "group": "--group", "per_document": "--per-document", "filter": "--filter", "facets": "--facet"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def request_params(source: Mapping, strict: bool = False) -> dict:
     return {"q": source.get("q"), "k": source.get("k", DEFAULT_K),
             "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE),
             "offset": source.get("offset", 0), "group": source.get("group", "none"),
-            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT), "filter": source.get("filter")}
+            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT), "filter": source.get("filter"),
+            "facets": source.get("facets")}
 
 
 def _whole(value, name: str, low: int, high: int) -> int:
@@ -72,6 +75,22 @@ def paging(k: int, offset, group, per_document, names: Mapping[str, str] = API_N
     if group not in GROUPS:
         raise QueryError(f"{names['group']} must be one of {', '.join(GROUPS)}, not {group!r}")
     return Paging(offset, group, _whole(per_document, names["per_document"], 0, MAX_PER_DOCUMENT))
+
+
+def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]:
+    """The fields a request counts its matches by: a list of names, or one text of names separated by
+    commas (a query string's ``facets=collection,lang``); () for none. QueryError for anything else."""
+    if value is None or value == "" or value == []:
+        return ()
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise QueryError(f"{names['facets']} must be a list of field names from {', '.join(FACETS)}")
+    unknown = [v for v in value if v not in FACETS]
+    if unknown:
+        raise QueryError(f"{names['facets']}: no field {unknown[0][:40]!r} to count by; "
+                         f"facets are {', '.join(FACETS)}")
+    return tuple(dict.fromkeys(value))
 
 
 def _is_text(query: str) -> bool:

@@ -22,10 +22,12 @@ from jisr.embeddings import load_model, model_fingerprint
 from jisr.embeddings import companion as companions
 from jisr.answers import ranking
 from jisr.index.local.ann import CANDIDATES
-from jisr.arabic import language
+from jisr.arabic import language, matching_words
+from jisr.passages import collection
 from jisr.errors import ModelMismatch
+from jisr.answers import match
 from jisr.answers.filters import Filter
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, MAX_DEPTH, Paging, validate
+from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, MAX_DEPTH, MAX_FACET_VALUES, Paging, validate
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
 from jisr.index.stores import open_index
@@ -88,6 +90,7 @@ class Searcher:
             self.companion = companions.check(companion, recorded, where) if companion is not None \
                 else companions.for_index(recorded, where)
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
+        self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated
         self.warmup = index.expect_queries(self.warm)
 
     def on(self, index) -> "Searcher":
@@ -212,49 +215,93 @@ class Searcher:
         return candidates[order], score[order], best_row[order]
 
     def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
-               paging: Paging = Paging(), where: Filter | None = None) -> dict:
+               paging: Paging = Paging(), where: Filter | None = None, facets: tuple[str, ...] = ()) -> dict:
         """Top-k passages for ``query`` as the JSON the API returns; ``paging``: from which rank, and whether
         each document's best passage comes once with more from it (:class:`jisr.answers.query.Paging`);
-        ``where``: the passages it may find (:mod:`jisr.answers.filters`)."""
+        ``where``: the passages it may find (:mod:`jisr.answers.filters`); ``facets``: fields whose values
+        are counted over the matches (:data:`jisr.answers.query.FACETS`).
+
+        The answer and each result say how well they match ("strong", "weak", "none": :mod:`jisr.answers.match`),
+        and ``total`` counts the matches (results above the weak line: passages, or documents when grouped),
+        None for both when the index's models were never calibrated."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)
         vector, read, tokens = self.read_query(query)
         ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
-        if paging.group == "document":  # the documents of the ranking, each with its best passages in order
-            ids, scores, rows = ids[:GROUPED], scores[:GROUPED], rows[:GROUPED]
-            passages = dict(enumerate(self.index.passages(ids)))
-            page = _by_document([p.doc_id for p in passages.values()], paging.per_document)
+        lines = self.lines.get(mode, {}).get(match.group(read))
+        behind = match.background(scores)
+        matched = len(ids) if lines is None else sum(lines.of(s, behind) != "none" for s in scores)
+        grouped = paging.group == "document"
+        passages: dict[int, object] = {}
+
+        def read_passages(positions) -> None:
+            wanted = [i for i in positions if i not in passages]
+            passages.update(zip(wanted, self.index.passages(ids[wanted])) if wanted else ())
+
+        if grouped:  # the documents of the ranking, each with its best passages in order
+            read_passages(range(min(len(ids), GROUPED)))
+            page = _by_document([passages[i].doc_id for i in range(len(passages))], paging.per_document)
         else:
             page = [[i] for i in range(len(ids))]
         chosen = page[paging.offset:min(paging.offset + k, MAX_DEPTH)]
-        if paging.group != "document":
-            wanted = [group[0] for group in chosen]
-            passages = dict(zip(wanted, self.index.passages(ids[wanted]))) if wanted else {}
+        read_passages([i for group in chosen for i in group])
+        if facets:
+            read_passages(range(matched))
+
+        def level(i: int) -> str | None:
+            return lines.of(float(scores[i]), behind) if lines is not None else None
 
         def result(i: int) -> dict:
             p, row = passages[i], rows[i]
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
-            return {"score": round(float(scores[i]), 6), "title": p.title, "source": p.source,
+            return {"score": round(float(scores[i]), 6), "match": level(i), "title": p.title, "source": p.source,
                     "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                    "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]}}
+                    "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
+                    "marks": [list(span) for span in matching_words(p.text, read)]}
         results = []
         for rank, group in enumerate(chosen, start=paging.offset + 1):
             results.append({"rank": rank, **result(group[0])})
-            if paging.group == "document":
+            if grouped:
                 results[-1]["more"] = [result(i) for i in group[1:]]
         end = paging.offset + len(chosen)
         paged = {"offset": paging.offset, "next_offset": end if end < min(len(page), MAX_DEPTH) else None}
-        if paging.group == "document":
+        if grouped:
             paged.update(group="document", per_document=paging.per_document)
         if where is not None:
             paged["filter"] = json.loads(where.text)
+        # every ranked candidate above the line: passages past the candidates may be too, so "at least"
+        exact = matched < len(ids) or len(ids) < CANDIDATES
+        total = None if lines is None else {
+            "value": sum(1 for group in page if group[0] < matched) if grouped else matched,
+            "relation": "eq" if exact else "gte"}
         answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
-                  "query_tokens": tokens, **paged, "took_ms": round((time.perf_counter() - started) * 1000, 2),
-                  "results": results}
+                  "query_tokens": tokens, "match": level(0) if len(ids) else ("none" if lines else None),
+                  "total": total, **paged}
+        if facets:
+            answer["facets"] = _facets([passages[i] for i in range(matched)], facets, grouped)
+        answer.update(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results)
         if read != query:
             answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
                                                             f"{self.query_tokens} were searched"}
         return answer
+
+
+def _facets(matches: list, fields: tuple[str, ...], by_document: bool) -> dict[str, list[dict]]:
+    """{field: [{"value", "count"}, ...]}: how many matches (documents, ``by_document``) have each value,
+    the most first (ties by value), at most :data:`MAX_FACET_VALUES` per field."""
+    out = {}
+    for name in fields:
+        counted: dict[str, set | int] = {}
+        for p in matches:
+            value = collection(p.source) if name == "collection" else getattr(p, name)
+            if by_document:
+                counted.setdefault(value, set()).add(p.doc_id)
+            else:
+                counted[value] = counted.get(value, 0) + 1
+        counts = {v: len(c) if by_document else c for v, c in counted.items()}
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+        out[name] = [{"value": v, "count": c} for v, c in top]
+    return out
 
 
 def _by_document(doc_ids: list[str], per_document: int) -> list[list[int]]:

@@ -69,6 +69,9 @@ def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, c
                                                         "its text (default: text)")
     p.add_argument("--title-field", default="title", help="... its title (default: title)")
     p.add_argument("--id-field", default="id", help="... its id, shown as file#id (default: id; else the line number)")
+    p.add_argument("--field", action="append", default=[], metavar="NAME[:TYPE]",
+                   help="a field of each record that searches may filter on, of type keyword (default), number or "
+                        "date (ISO: 2015, 2015-03, 2015-03-07); repeat for more")
     p.add_argument("--index-type", default="auto", choices=list(KINDS),
                    help="auto (default): exact search in segments of up to 50,000 passages, PQ fast-scan "
                         "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
@@ -247,6 +250,14 @@ def _build_index(args, corpus, index_dir, model=None):
 
     if args.ray_workers and args.ray is None:
         raise errors.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+    from jisr.corpus import fields
+
+    try:
+        declared = tuple(fields.declaration(text) for text in args.field)
+    except ValueError as exc:
+        raise errors.BuildError(str(exc)) from None
+    if len({name for name, _ in declared}) != len(declared):
+        raise errors.BuildError("--field: a field is named twice")
     milvus = _milvus_target(args)
     with BuildSignals() as signals:
         preflight.corpus_folder(corpus)  # before the model loads: a typo costs a second
@@ -258,7 +269,7 @@ def _build_index(args, corpus, index_dir, model=None):
         with _encoder(args, model) as encoder:
             return build(corpus, index_dir, model, index_type=args.index_type,
                          progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
-                         fields=RecordFields(args.text_field, args.title_field, args.id_field),
+                         fields=RecordFields(args.text_field, args.title_field, args.id_field, declared),
                          encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
                          milvus=milvus, companion=args.companion)
 

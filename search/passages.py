@@ -48,6 +48,7 @@ class Passage:
     text: str  # exactly source_text[start:end]
     sentences: tuple[tuple[int, int], ...] = field(default=())  # offsets into text
     locator: dict = field(default_factory=dict)  # where it lies in its file (jisr.corpus.readers.Locator)
+    fields: dict = field(default_factory=dict)  # its document's declared fields, typed (jisr.corpus.fields)
 
     def sentence_texts(self) -> list[str]:
         return [self.text[a:b] for a, b in self.sentences]
@@ -199,7 +200,7 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
         place = bisect.bisect_right(starts, a) - 1
         passages.append(Passage(document.id, document.title, document.path, ordinal, a, b,
                                 language(text[a:b]), text[a:b], sentences,
-                                dict(document.places[place][1]) if place >= 0 else {}))
+                                dict(document.places[place][1]) if place >= 0 else {}, dict(document.fields)))
     return passages
 
 

@@ -64,7 +64,7 @@ def test_records_are_indexed_searched_and_rebuilt_one_record_at_a_time(tmp_path,
     assert first.documents == 4 and first.passages == 4
     index = store.load(tmp_path / "index")
     assert {p.source for p in index.passages(index.ids())} == {f"news.jsonl#{i}" for i in range(4)}
-    assert index.manifest["record_fields"] == {"text": "text", "title": "title", "id": "id"}
+    assert index.manifest["record_fields"] == {"text": "text", "title": "title", "id": "id", "extra": []}
     hit = Searcher(index, tiny_model).search(PARAGRAPHS[2][:60], k=1, lang="any")["results"][0]
     assert hit["source"] == "news.jsonl#2" and hit["text"] == PARAGRAPHS[2]
 

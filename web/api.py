@@ -77,6 +77,8 @@ def search():
                                         facets=params["facets"]))
     except Overloaded as exc:
         return overloaded(exc)
+    except QueryError as exc:  # what only the index can tell: a filter or facet on a field it does not have
+        return error(400, "bad_request", str(exc))
 
 
 @bp.get("/api/doc/<path:doc_id>")

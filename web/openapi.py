@@ -9,8 +9,10 @@ from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_P
 
 def spec() -> dict:
     error = {"$ref": "#/components/schemas/Error"}
-    # Some character that is not white space, as str.isspace reads it (the query is stripped).
-    query = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"}
+    # Some character that is not white space as str.isspace reads it (the query is stripped): that is \s and
+    # the separators \x1c-\x1f and \x85, which ECMA's \s lacks.
+    query = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+             "pattern": r"[^\s\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"}
     facets = {"type": "array", "items": {"type": "string", "enum": list(FACETS)}, "uniqueItems": True}
     level = {"type": "string", "enum": list(LEVELS), "nullable": True,
              "description": "strong, weak or none: how well it matches, by lines drawn on labeled questions with and "
@@ -118,13 +120,16 @@ def spec() -> dict:
                 "facets": {"type": "object", "description": "per field asked for: its values' counts over the "
                            f"matches, the most first (at most {MAX_FACET_VALUES})", "additionalProperties": {
                                "type": "array", "items": {"type": "object", "properties": {
-                                   "value": {"type": "string"}, "count": {"type": "integer"}}}}},
+                                   "value": {"description": "text, or a number for a number field"},
+                                   "count": {"type": "integer"}}}}},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Result": {"type": "object", "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "title": {"type": "string"},
                 "source": {"type": "string"}, "doc_id": {"type": "string"}, "ordinal": {"type": "integer"},
                 "start": {"type": "integer"}, "end": {"type": "integer"}, "lang": {"type": "string"},
                 "locator": {"$ref": "#/components/schemas/Locator"}, "text": {"type": "string"},
+                "fields": {"type": "object", "description": "the document's fields declared with `jisr build --field` "
+                           "(a date as YYYY-MM-DD)"},
                 "highlight": {"type": "object", "description": "best-matching sentence, offsets into text",
                               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"},
                                              "text": {"type": "string"}}},

@@ -7,6 +7,7 @@ requests with the same rules.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ MAX_PER_DOCUMENT = 10
 MAX_DEPTH = 200  # pages reach this rank (the candidates a query ranks): offset < 200, the page ends at 200
 FACETS = ("collection", "source", "doc_id", "lang")  # fields a search counts its matches by (``facets``)
 MAX_FACET_VALUES = 20  # values listed per facet, the most frequent first
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a declared field's name (jisr.corpus.fields.NAME)
 # How a message names each parameter: the API's fields, or the command line's arguments.
 API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode", "offset": "offset", "group": "group",
              "per_document": "per_document", "filter": "filter", "facets": "facets"}
@@ -86,10 +88,10 @@ def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise QueryError(f"{names['facets']} must be a list of field names from {', '.join(FACETS)}")
-    unknown = [v for v in value if v not in FACETS]
+    unknown = [v for v in value if v not in FACETS and not _NAME.fullmatch(v)]
     if unknown:
         raise QueryError(f"{names['facets']}: no field {unknown[0][:40]!r} to count by; "
-                         f"facets are {', '.join(FACETS)}")
+                         f"facets are {', '.join(FACETS)} and the fields declared with `jisr build --field`")
     return tuple(dict.fromkeys(value))
 
 

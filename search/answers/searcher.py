@@ -24,10 +24,13 @@ from jisr.answers import ranking
 from jisr.index.local.ann import CANDIDATES
 from jisr.arabic import language, matching_words
 from jisr.passages import collection
-from jisr.errors import ModelMismatch
 from jisr.answers import match
-from jisr.answers.filters import Filter
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, MAX_DEPTH, MAX_FACET_VALUES, Paging, validate
+from jisr.answers.filters import Filter, bind
+from jisr.corpus.fields import shown
+from jisr.corpus.readers import RecordFields
+from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, FACETS, MAX_DEPTH, MAX_FACET_VALUES, Paging,
+                                validate)
+from jisr.errors import ModelMismatch, QueryError
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
 from jisr.index.stores import open_index
@@ -91,6 +94,7 @@ class Searcher:
                 else companions.for_index(recorded, where)
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated
+        self.declared = RecordFields.recorded(index.manifest).declared  # {field: kind} a filter may name
         self.warmup = index.expect_queries(self.warm)
 
     def on(self, index) -> "Searcher":
@@ -226,6 +230,11 @@ class Searcher:
         None for both when the index's models were never calibrated."""
         started = time.perf_counter()
         query, k, lang, mode = validate(query, k, lang, mode)
+        where = bind(where, self.declared)
+        unknown = [f for f in facets if f not in FACETS and f not in self.declared]
+        if unknown:
+            raise QueryError(f"facets: this index has no field {unknown[0]!r} to count by (fields: "
+                             f"{', '.join([*FACETS, *self.declared])})")
         vector, read, tokens = self.read_query(query)
         ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         lines = self.lines.get(mode, {}).get(match.group(read))
@@ -256,7 +265,9 @@ class Searcher:
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
             return {"score": round(float(scores[i]), 6), "match": level(i), "title": p.title, "source": p.source,
                     "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                    "locator": p.locator, "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
+                    "locator": p.locator, "fields": {n: shown(self.declared.get(n, "keyword"), v) for n, v in
+                                                     p.fields.items()},
+                    "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
                     "marks": [list(span) for span in matching_words(p.text, read)]}
         results = []
         for rank, group in enumerate(chosen, start=paging.offset + 1):
@@ -278,7 +289,7 @@ class Searcher:
                   "query_tokens": tokens, "match": level(0) if len(ids) else ("none" if lines else None),
                   "total": total, **paged}
         if facets:
-            answer["facets"] = _facets([passages[i] for i in range(matched)], facets, grouped)
+            answer["facets"] = _facets([passages[i] for i in range(matched)], facets, grouped, self.declared)
         answer.update(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results)
         if read != query:
             answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
@@ -286,20 +297,26 @@ class Searcher:
         return answer
 
 
-def _facets(matches: list, fields: tuple[str, ...], by_document: bool) -> dict[str, list[dict]]:
+def _facets(matches: list, fields: tuple[str, ...], by_document: bool, declared: dict[str, str]) \
+        -> dict[str, list[dict]]:
     """{field: [{"value", "count"}, ...]}: how many matches (documents, ``by_document``) have each value,
     the most first (ties by value), at most :data:`MAX_FACET_VALUES` per field."""
     out = {}
     for name in fields:
         counted: dict[str, set | int] = {}
         for p in matches:
-            value = collection(p.source) if name == "collection" else getattr(p, name)
+            if name in declared:
+                if name not in p.fields:
+                    continue
+                value = shown(declared[name], p.fields[name])
+            else:
+                value = collection(p.source) if name == "collection" else getattr(p, name)
             if by_document:
                 counted.setdefault(value, set()).add(p.doc_id)
             else:
                 counted[value] = counted.get(value, 0) + 1
         counts = {v: len(c) if by_document else c for v, c in counted.items()}
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:MAX_FACET_VALUES]
         out[name] = [{"value": v, "count": c} for v, c in top]
     return out
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jisr import durable
 from jisr.corpus.files import CorpusFile
+from jisr.corpus.fields import document_fields
 from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, read_file
 
 FOLDER = "documents"
@@ -138,7 +139,10 @@ def read(file: CorpusFile, fields: RecordFields = RecordFields()) -> Iterator[Do
                 continue
             rest = item.id[len(name):]  # "" or "#record"
             title = item.title if item.title != name else doc_id
-            yield Document(doc_id + rest, doc_id + rest, title, item.text, digest, item.encoding, item.places)
+            yield Document(doc_id + rest, doc_id + rest, title, item.text, digest, item.encoding, item.places,
+                           item.fields)
         return
     title = stored.get("title") or doc_id
-    yield Document(doc_id, doc_id, title, f"{title}\n{stored['text']}", digest)
+    given = stored.get("fields") if isinstance(stored.get("fields"), dict) else {}
+    yield Document(doc_id, doc_id, title, f"{title}\n{stored['text']}", digest,
+                   fields=document_fields(given, fields.declared))

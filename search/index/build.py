@@ -10,6 +10,7 @@ file's unchanged paragraphs keep their vectors. The new commit is made current i
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import sys
 import time
@@ -211,8 +212,13 @@ class _Build:
         files, skipped = corpus_files(self.corpus, self.follow_links)
         files += submitted.files(self.spec.index_dir)
         trusted_before = time.time_ns() - 2_000_000_000  # a file changed since then may change again unseen
+        # records are read again when the fields they are read with changed (--text-field, --field ...)
+        fields_changed = previous.manifest is not None and previous.manifest.get("record_fields") != \
+            json.loads(json.dumps(asdict(self.fields)))
         for file in files:
             known_file = self.old_sources.get(file.rel)
+            if fields_changed and (file.rel.lower().endswith((".jsonl", ".csv", ".tsv")) or submitted.owns(file)):
+                known_file = None
             if known_file and not rewrite_all and known_file[:2] == [file.size, file.mtime_ns] \
                     and all(doc in old_files for doc in known_file[2]):
                 for doc in known_file[2]:

@@ -90,9 +90,8 @@ class Intake:
                 from jisr.index.milvus.writer import MilvusTarget
 
                 milvus = MilvusTarget(milvus_uri, milvus_token, manifest["store"]["collection"])
-            fields = manifest.get("record_fields") or {}
             return build(manifest["corpus"], path, searcher.model, index_type=manifest["index"]["type"],
-                         fields=RecordFields(**{k: v for k, v in fields.items() if k in ("text", "title", "id")}),
+                         fields=RecordFields.recorded(manifest),
                          milvus=milvus, companion=searcher.companion if manifest.get("companion") else None,
                          submit=submit)
         return cls(path, build_with, index.refresh, **options)

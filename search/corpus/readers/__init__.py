@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Locator = dict  # where a passage lies in its file, for people: {"page": 3}, {"section": ["Part", "Chapter"]},
 # {"record": "17"}; empty when the file has no such structure (a .txt file)
@@ -43,6 +43,7 @@ class Document:
     sha256: str  # of the file's bytes, or of the record
     encoding: str = "utf-8"
     places: tuple[tuple[int, Locator], ...] = ()  # (offset into text, where the text from there on came from)
+    fields: dict = field(default_factory=dict)  # declared fields, typed (jisr.corpus.fields)
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,23 @@ class Skipped:
 
 @dataclass(frozen=True)
 class RecordFields:
-    """Which field of a record holds its text, its title and its id (`jisr build --text-field ...`)."""
+    """Which field of a record holds its text, its title and its id (`jisr build --text-field ...`), and
+    the fields a search may filter on, with their kinds (`--field NAME:KIND`; :mod:`jisr.corpus.fields`)."""
     text: str = "text"
     title: str = "title"
     id: str = "id"
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def declared(self) -> dict[str, str]:
+        return dict(self.extra)
+
+    @classmethod
+    def recorded(cls, manifest: dict) -> "RecordFields":
+        """The record fields an index was built with (its manifest's ``record_fields``)."""
+        given = manifest.get("record_fields") or {}
+        return cls(**{k: given[k] for k in ("text", "title", "id") if k in given},
+                   extra=tuple((str(n), str(k)) for n, k in given.get("extra", ())))
 
 
 class Unreadable(ValueError):

@@ -2,7 +2,8 @@
 
 Datasets of articles usually come as one record per article: a JSON object per line, or a CSV
 row. Each record with text becomes a document whose id is ``file#record-id`` (the id field, or the
-record's line number), so results point at the record. A record is hashed on its own title and
+record's line number), so results point at the record. The fields named with ``--field`` are kept
+with it, typed (:mod:`jisr.corpus.fields`), for filters. A record is hashed on its own title and
 text, so a rebuild re-reads only the records that changed, and changing ``--text-field`` changes
 what is indexed. A malformed line or a record without text is skipped with its line number; the
 rest of the file is still read.
@@ -15,6 +16,7 @@ import io
 import json
 from collections.abc import Iterator
 
+from jisr.corpus.fields import document_fields
 from jisr.corpus.readers import Document, RecordFields, Skipped
 from jisr.corpus.readers.text import decoded
 
@@ -46,8 +48,11 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
         title = " ".join(title.split()) if isinstance(title, str) else ""
         title = title or f"{rel} #{record_id}"
         doc_id = f"{rel}#{record_id}"
-        digest = hashlib.sha256(json.dumps([title, body], ensure_ascii=False).encode("utf-8")).hexdigest()
-        yield Document(doc_id, doc_id, title, f"{title}\n{body}", digest, encoding, ((0, {"record": record_id}),))
+        kept = document_fields(row, fields.declared)
+        # the fields count in the hash only when there are some: records hashed before fields keep their hash
+        digest = hashlib.sha256(json.dumps([title, body, kept] if kept else [title, body],
+                                           ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+        yield Document(doc_id, doc_id, title, f"{title}\n{body}", digest, encoding, ((0, {"record": record_id}),), kept)
 
 
 def _jsonl(text: str) -> Iterator[tuple[int, dict | str]]:

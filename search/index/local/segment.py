@@ -35,7 +35,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
-    text TEXT NOT NULL, sentences TEXT NOT NULL, first_sentence INTEGER NOT NULL, locator TEXT NOT NULL DEFAULT '{}');
+    text TEXT NOT NULL, sentences TEXT NOT NULL, first_sentence INTEGER NOT NULL, locator TEXT NOT NULL DEFAULT '{}',
+    fields TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
@@ -43,7 +44,7 @@ REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets
             *(f"lexical/{name}" for name in lexical.FILES)}
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
             COMPANION}
-_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator"
+_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator, fields"
 
 
 def _sha256(path: Path) -> str:
@@ -70,8 +71,10 @@ class SegmentWriter:
         self.db = sqlite3.connect(folder / "passages.sqlite")
         self.db.execute("PRAGMA synchronous=OFF")  # durable against a killed process; fsynced at finish
         self.db.executescript(_SCHEMA)
-        if not _has_locators(self.db):  # resuming a segment begun before passages had locators
-            self.db.execute("ALTER TABLE passages ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'")
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(passages)")}
+        for column in ("locator", "fields"):  # resuming a segment begun before passages had these
+            if column not in have:
+                self.db.execute(f"ALTER TABLE passages ADD COLUMN {column} TEXT NOT NULL DEFAULT '{{}}'")
         self.rows = self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         last = self.db.execute("SELECT first_sentence, sentences FROM passages ORDER BY id DESC LIMIT 1").fetchone()
         self.sentence_rows = last[0] + len(json.loads(last[1])) if last else 0
@@ -111,11 +114,11 @@ class SegmentWriter:
             counts[p.doc_id] += 1
             rows.append((self.rows + len(rows), p.doc_id, p.title, p.source, p.ordinal, p.start, p.end, p.lang,
                          p.text, json.dumps(p.sentences), json.dumps(p.locator, ensure_ascii=False),
-                         self.sentence_rows))
+                         json.dumps(p.fields, ensure_ascii=False, sort_keys=True), self.sentence_rows))
             self.sentence_rows += len(p.sentences)
         with self.db:
             self.db.executemany(f"INSERT INTO passages (id, {_COLUMNS}, first_sentence) VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
                                 [(doc, sha, counts[doc]) for doc, sha in documents])
         self.rows += len(rows)
@@ -161,12 +164,15 @@ class SegmentWriter:
         return meta
 
 
-def _has_locators(db: sqlite3.Connection) -> bool:
-    return any(row[1] == "locator" for row in db.execute("PRAGMA table_info(passages)"))
+def _columns(db: sqlite3.Connection) -> str:
+    """The passage columns a segment has: those written before passages had locators, or fields, read as
+    having none, so they stay searchable."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(passages)")}
+    return ", ".join(c if c.strip('"') in have else "'{}'" for c in _COLUMNS.split(", "))
 
 
 def _locator(text: str) -> dict:
-    """A stored locator; anything but a JSON object (a hand-edited row) reads as none."""
+    """A stored locator (or fields); anything but a JSON object (a hand-edited row) reads as none."""
     try:
         found = json.loads(text)
     except ValueError:
@@ -215,8 +221,8 @@ class Segment:
         self._lock = threading.Lock()
         self._table: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # for filters: see mask()
         self._readers = 1  # the commits open on this segment: a live server's next commit shares it (share)
-        # segments written before passages had locators read as having none: they stay searchable
-        self._columns = _COLUMNS if _has_locators(self._db) else _COLUMNS.replace("locator", "'{}'")
+        self._columns = _columns(self._db)
+        self._fields: dict[tuple[str, str], np.ndarray] = {}  # a declared field's column per document, by kind
 
     def expect_queries(self) -> tuple[list[tuple[Path, np.ndarray]], list[tuple[Path, np.ndarray]]]:
         """Tell the kernel how queries read this segment; return the files every query reads from, and
@@ -248,31 +254,49 @@ class Segment:
         with self._lock:
             found = {r[0]: r[1:] for r in self._db.execute(
                 f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
-        return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8])), _locator(found[r][9]))
-                for r in rows]
+        return [Passage(*found[r][:8], tuple(tuple(s) for s in json.loads(found[r][8])), _locator(found[r][9]),
+                        _locator(found[r][10])) for r in rows]
 
-    def mask(self, field: str, test) -> np.ndarray:
-        """Rows (a bool mask) whose ``field`` (doc_id, source, collection, lang) passes ``test``, a function of
-        the field's values: applied per document (or per language), then spread over the rows. The columns
-        are read from SQLite once, at the first filter: a segment never changes."""
+    def mask(self, field: str, test, kind: str | None = None) -> np.ndarray:
+        """Rows (a bool mask) whose ``field`` (doc_id, source, collection, lang, or a declared field of
+        ``kind``) passes ``test``, a function of the field's values: applied per document (or per language),
+        then spread over the rows. The columns are read from SQLite once, at the first filter that needs
+        them: a segment never changes. A document without a declared field has NaN (number, date) or ""."""
         if field == "lang":
             return np.asarray(test(np.array(LANGS)), bool)[np.asarray(self.lang)]
         row_doc, columns = self._documents_table()
-        return np.asarray(test(columns[field]), bool)[row_doc] if self.size else np.zeros(0, bool)
+        if not self.size:
+            return np.zeros(0, bool)
+        values = columns[field] if kind is None else self._field_column(field, kind)
+        return np.asarray(test(values), bool)[row_doc]
+
+    def _field_column(self, name: str, kind: str) -> np.ndarray:
+        with self._lock:
+            if (name, kind) not in self._fields:
+                found = [_locator(f).get(name) for f in self._table[2]]
+                self._fields[name, kind] = np.array([np.nan if v is None else float(v) for v in found]) \
+                    if kind != "keyword" else np.array(["" if v is None else str(v) for v in found], dtype=str)
+            return self._fields[name, kind]
 
     def _documents_table(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         with self._lock:
             if self._table is None:
                 row_doc = np.zeros(self.size, np.int32)
                 docs: dict[tuple[str, str], int] = {}
-                for row, doc_id, source in self._db.execute("SELECT id, doc_id, source FROM passages ORDER BY id"):
-                    row_doc[row] = docs.setdefault((doc_id, source), len(docs))
+                fields: list[str] = []  # each document's fields, as stored (JSON): declared columns are read from them
+                fields_column = self._columns.split(", ")[-1]
+                for row, doc_id, source, stored in self._db.execute(
+                        f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"):
+                    at = docs.setdefault((doc_id, source), len(docs))
+                    row_doc[row] = at
+                    if at == len(fields):
+                        fields.append(stored)
                 keys = list(docs)
                 text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, str))
                 self._table = row_doc, {  # unicode arrays: a filter compares them in C, never per query converted
                     "doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),
-                    "collection": text([collection(s) for _, s in keys])}
-            return self._table
+                    "collection": text([collection(s) for _, s in keys])}, fields
+            return self._table[0], self._table[1]
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         doc_ids = list(doc_ids)

@@ -139,6 +139,8 @@ class MilvusWriter:
                 client.load_collection(name)
             else:
                 self._create(name, index_type, passages=name == self.collection)
+        # collections made before documents had fields have no "fields" field: they still take documents without
+        self.has_fields = any(f.get("name") == "fields" for f in client.describe_collection(self.collection)["fields"])
 
     def _create(self, name: str, index_type: str, passages: bool) -> None:
         pymilvus = _pymilvus()
@@ -153,6 +155,7 @@ class MilvusWriter:
             for field in ("ordinal", "start", "end"):
                 schema.add_field(field, DataType.INT64)
             schema.add_field("lang", DataType.VARCHAR, max_length=8)
+            schema.add_field("fields", DataType.JSON)  # a document's declared fields (jisr.corpus.fields)
             # jisr's own terms, space-separated: Milvus's standard analyzer (\w+) gives them back one by one
             schema.add_field("terms", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True, enable_match=True)
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
@@ -215,6 +218,11 @@ class MilvusWriter:
                    "text": p.text, "sentences": json.dumps(p.sentences),
                    "locator": json.dumps(p.locator, ensure_ascii=False), "terms": " ".join(terms),
                    "vector": np.asarray(v, np.float32).tolist()}
+            if self.has_fields:
+                row["fields"] = p.fields
+            elif p.fields:
+                raise StoreError(f"the Milvus collection {self.collection} was made before documents had fields "
+                                 f"and cannot hold {p.doc_id}'s: build into a new one with --collection")
             for field in ("doc_id", "title", "source", "text", "locator", "terms"):
                 if len(row[field].encode("utf-8")) > MAX_TEXT:
                     raise StoreError(f"a passage of {p.doc_id} has a {field} of more than {MAX_TEXT} bytes, more "
@@ -238,9 +246,10 @@ def _passage(row: dict) -> Passage:
         locator = json.loads(row["locator"])
     except ValueError:
         locator = {}
+    fields = row.get("fields")
     return Passage(row["doc_id"], row["title"], row["source"], int(row["ordinal"]), int(row["start"]),
                    int(row["end"]), row["lang"], row["text"], tuple(tuple(s) for s in json.loads(row["sentences"])),
-                   locator if isinstance(locator, dict) else {})
+                   locator if isinstance(locator, dict) else {}, fields if isinstance(fields, dict) else {})
 
 
 def _sentence_rows(client, collection: str, passage_ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
@@ -289,6 +298,7 @@ class MilvusIndex:
         lexical_stats = manifest.get("lexical") or {}
         self.total_terms = float(lexical_stats.get("terms") or 0)
         self._df: dict[str, int] = {}  # a term's document frequency in this commit
+        self._read = _FIELDS + (["fields"] if manifest["store"].get("fields") else [])  # what a passage is read from
 
     @property
     def size(self) -> int:
@@ -386,7 +396,7 @@ class MilvusIndex:
         return np.array([found[int(i)]["lang"] for i in ids]) if len(ids) else np.zeros(0, "<U2")
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:
-        found = self._by_id(ids, _FIELDS)
+        found = self._by_id(ids, self._read)
         return [_passage(found[int(i)]) for i in ids]
 
     def passage(self, pid: int) -> Passage:
@@ -399,7 +409,7 @@ class MilvusIndex:
 
     def document(self, doc_id: str) -> list[Passage]:
         rows = self._current(_rows(self.client, self.collection, f"{self.live} and doc_id == {quote(doc_id)}",
-                                   _FIELDS))
+                                   self._read))
         return sorted((_passage(r) for r in rows), key=lambda p: p.ordinal)
 
     def count(self) -> int:

@@ -133,7 +133,7 @@ class MilvusStoreWriter:
         # a document whose rows this commit does not name: older ones of a changed file, all of a removed one
         self.replaced = sorted(d for d, f in self.old_docs.items() if files.get(d, {}).get("gen") != f["gen"])
         return (sum(f["passages"] for f in files.values()), sum(f["sentences"] for f in files.values()), 0,
-                {"store": {**self.store_spec, "replaced": self.replaced},
+                {"store": {**self.store_spec, "replaced": self.replaced, "fields": self.milvus.has_fields},
                  "lexical": {"terms": sum(f["terms"] for f in files.values())}})
 
     def failed(self, interrupted: bool) -> None:

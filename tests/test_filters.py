@@ -123,3 +123,21 @@ def test_the_api_and_the_cli_filter_alike(indexes, tiny_model_path):
     bad = subprocess.run([sys.executable, "-m", "jisr.cli", "search", WORD, "--index", str(local.path),
                           "--filter", '{"year": 1}'], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert bad.returncode == 1 and "this index has no field 'year'" in bad.stderr
+
+
+def test_segments_written_before_document_columns_filter_alike(indexes, tiny_model, tmp_path):
+    """A segment without documents/ (written before it) reads its document columns from SQLite instead."""
+    local, _ = indexes
+    old = tmp_path / "old"
+    shutil.copytree(local.path, old)
+    for meta_file in old.glob("segments/*/segment.json"):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta["files"] = {k: v for k, v in meta["files"].items() if not k.startswith("documents/")}
+        meta_file.write_text(json.dumps(meta), encoding="utf-8")
+        shutil.rmtree(meta_file.parent / "documents")
+    where = {"any": [{"collection": "hadith"}, {"source": {"prefix": "news/2016/"}}]}
+    with jisr.Index.open(old, tiny_model) as before:
+        assert ids(before.search(WORD, k=50, lang="any", filter=where)) == \
+            ids(local.search(WORD, k=50, lang="any", filter=where))
+    assert all((seg / "documents" / "row_doc.npy").is_file() for seg in (local.path / "segments").iterdir()
+               if (seg / "segment.json").is_file())

@@ -42,8 +42,9 @@ CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
 REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
             *(f"lexical/{name}" for name in lexical.FILES)}
+DOCUMENT_COLUMNS = ("doc_id", "source", "collection")  # what a filter compares per document, kept in documents/
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
-            COMPANION}
+            COMPANION, "documents/row_doc.npy", *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS)}
 _COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator, fields"
 
 
@@ -137,6 +138,11 @@ class SegmentWriter:
         np.save(folder / "lang.npy", np.fromiter(
             (codes[r[0]] for r in self.db.execute("SELECT lang FROM passages ORDER BY id")), np.uint8, n))
         lexical.write(folder / "lexical", self._texts())
+        row_doc, columns, _ = _documents_columns(self.db, n)  # a filter maps them: no SQLite read at its first query
+        (folder / "documents").mkdir(exist_ok=True)
+        np.save(folder / "documents" / "row_doc.npy", row_doc)
+        for name in DOCUMENT_COLUMNS:
+            np.save(folder / "documents" / f"{name}.npy", columns[name])
         self.db.close()
         vectors, _ = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
         sentences, _ = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
@@ -162,6 +168,25 @@ class SegmentWriter:
         os.replace(tmp, folder / META)
         (folder / BUILDING).unlink()
         return meta
+
+
+def _documents_columns(db: sqlite3.Connection, n: int, fields_column: str = "fields") \
+        -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
+    """Each row's document (a number), each document's DOCUMENT_COLUMNS (unicode arrays: a filter compares
+    them in C) and its fields as stored (JSON), read from a segment's passages table."""
+    row_doc = np.zeros(n, np.int32)
+    docs: dict[tuple[str, str], int] = {}
+    fields: list[str] = []
+    for row, doc_id, source, stored in db.execute(
+            f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"):
+        at = docs.setdefault((doc_id, source), len(docs))
+        row_doc[row] = at
+        if at == len(fields):
+            fields.append(stored)
+    keys = list(docs)
+    text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, "<U1"))
+    return row_doc, {"doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),
+                     "collection": text([collection(s) for _, s in keys])}, fields
 
 
 def _columns(db: sqlite3.Connection) -> str:
@@ -271,32 +296,36 @@ class Segment:
         return np.asarray(test(values), bool)[row_doc]
 
     def _field_column(self, name: str, kind: str) -> np.ndarray:
+        stored = self._stored_fields()
         with self._lock:
             if (name, kind) not in self._fields:
-                found = [_locator(f).get(name) for f in self._table[2]]
+                found = [_locator(f).get(name) for f in stored]
                 self._fields[name, kind] = np.array([np.nan if v is None else float(v) for v in found]) \
                     if kind != "keyword" else np.array(["" if v is None else str(v) for v in found], dtype=str)
             return self._fields[name, kind]
 
     def _documents_table(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Each row's document and the documents' columns: mapped from documents/ (segments written before
+        it: read from SQLite once)."""
         with self._lock:
             if self._table is None:
-                row_doc = np.zeros(self.size, np.int32)
-                docs: dict[tuple[str, str], int] = {}
-                fields: list[str] = []  # each document's fields, as stored (JSON): declared columns are read from them
-                fields_column = self._columns.split(", ")[-1]
-                for row, doc_id, source, stored in self._db.execute(
-                        f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"):
-                    at = docs.setdefault((doc_id, source), len(docs))
-                    row_doc[row] = at
-                    if at == len(fields):
-                        fields.append(stored)
-                keys = list(docs)
-                text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, str))
-                self._table = row_doc, {  # unicode arrays: a filter compares them in C, never per query converted
-                    "doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),
-                    "collection": text([collection(s) for _, s in keys])}, fields
+                kept = self.folder / "documents"
+                if "documents/row_doc.npy" in self.meta["files"]:
+                    self._table = (np.load(kept / "row_doc.npy", mmap_mode="r", allow_pickle=False),
+                                   {c: np.load(kept / f"{c}.npy", mmap_mode="r", allow_pickle=False)
+                                    for c in DOCUMENT_COLUMNS}, None)
+                else:
+                    self._table = _documents_columns(self._db, self.size, self._columns.split(", ")[-1])
             return self._table[0], self._table[1]
+
+    def _stored_fields(self) -> list[str]:
+        """Each document's fields as stored (JSON), in the order of its number in the documents' columns."""
+        self._documents_table()
+        with self._lock:
+            if self._table[2] is None:
+                self._table = (*self._table[:2], _documents_columns(self._db, self.size,
+                                                                   self._columns.split(", ")[-1])[2])
+            return self._table[2]
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         doc_ids = list(doc_ids)

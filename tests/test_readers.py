@@ -103,3 +103,35 @@ def test_a_short_page_keeps_its_one_paragraph_without_the_menu(tmp_path):
         "في حلب تضم آلاف الكتب العربية.</p></article><footer>حقوق</footer></body></html>", encoding="utf-8")
     (document,), _ = read_corpus(tmp_path)
     assert document.text.split("\n") == ["صفحة", "افتتاح مكتبة عامة جديدة في حلب تضم آلاف الكتب العربية."]
+
+
+def test_web_word_and_pdf_files_give_their_author_and_date_as_declared_fields(tmp_path):
+    import datetime
+
+    import docx
+    from reportlab.pdfgen import canvas
+
+    from jisr.corpus.readers import RecordFields
+
+    page = f"<html><head><meta charset='utf-8'><title>{html.escape(TITLE)}</title><meta name='author' content='هيئة التحرير'>" \
+           "<meta property='article:published_time' content='2015-11-17'></head><body><article>" + \
+           "".join(f"<p>{html.escape(line)}</p>" for line in BODY if line.strip()) + "</article></body></html>"
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    word = docx.Document()
+    word.core_properties.author, word.core_properties.created = "مراسل", datetime.datetime(2016, 2, 3, 10, 0)
+    word.add_paragraph(TITLE)
+    word.add_paragraph(BODY[1] if BODY[1].strip() else BODY[2])
+    word.save(tmp_path / "note.docx")
+    drawn = canvas.Canvas(str(tmp_path / "report.pdf"))
+    drawn.setAuthor("Reporter")
+    drawn.drawString(72, 720, "A short report on the meeting in Moscow")
+    drawn.save()
+    declared = RecordFields(extra=(("author", "keyword"), ("date", "date")))
+    documents, skipped = read_corpus(tmp_path, fields=declared)
+    assert not skipped, skipped
+    got = {d.id: d.fields for d in documents}
+    assert got["page.html"] == {"author": "هيئة التحرير", "date": 20151117}
+    assert got["note.docx"] == {"author": "مراسل", "date": 20160203}
+    assert got["report.pdf"]["author"] == "Reporter" and got["report.pdf"]["date"] // 10000 >= 2026
+    undeclared, _ = read_corpus(tmp_path)  # nothing is kept that the build did not declare
+    assert all(d.fields == {} for d in undeclared)

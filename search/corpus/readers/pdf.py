@@ -104,7 +104,18 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
             paragraphs.append(text)
             places.append({"page": line.page})
         previous = line
-    yield titled(rel, raw, "", paragraphs, "pdf", places)
+    yield titled(rel, raw, "", paragraphs, "pdf", places, _metadata(raw) if fields.extra else None, fields)
+
+
+def _metadata(raw: bytes) -> dict:
+    """The PDF's Author and CreationDate, when its document information has them."""
+    from pypdf import PdfReader
+
+    try:
+        info = PdfReader(io.BytesIO(raw)).metadata
+        return {"author": info.author, "date": info.creation_date} if info else {}
+    except Exception:  # a damaged information dictionary only loses the metadata, never the text
+        return {}
 
 
 def _lines(raw: bytes) -> list[_Line]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from jisr.corpus.decoding import Undecodable, decode
+from jisr.corpus.fields import document_fields
 from jisr.corpus.readers import Document, Locator, RecordFields, Skipped, Unreadable
 
 
@@ -25,10 +26,13 @@ def document(rel: str, raw: bytes, text: str, encoding: str) -> Document:
 
 
 def titled(rel: str, raw: bytes, title: str, lines: list[str], encoding: str,
-           places: list[Locator] | None = None) -> Document:
+           places: list[Locator] | None = None, metadata: Mapping | None = None,
+           fields: RecordFields = RecordFields()) -> Document:
     """A document of ``lines`` (each a paragraph, whitespace collapsed, empty ones dropped) under ``title``
     (else its first line), the title as its first line, as a .txt file would have it. ``places``: where
-    each line came from (one locator per line); a heading path that starts with the title omits it."""
+    each line came from (one locator per line); a heading path that starts with the title omits it.
+    ``metadata``: what the file says of itself (author, date), kept as the fields of those names that
+    the build declares (``fields``, `--field author --field date:date`)."""
     kept = [(text, place) for text, place in zip((" ".join(line.split()) for line in lines),
                                                    places or [{}] * len(lines)) if text]
     if not kept:
@@ -45,8 +49,9 @@ def titled(rel: str, raw: bytes, title: str, lines: list[str], encoding: str,
             marks.append((offset, place))
             last = place
         offset += len(text) + 1
+    meta = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in (metadata or {}).items()}
     return Document(rel, rel, title, "\n".join(text for text, _ in kept), hashlib.sha256(raw).hexdigest(),
-                    encoding, tuple(marks))
+                    encoding, tuple(marks), document_fields(meta, fields.declared))
 
 
 class Outline:

@@ -25,7 +25,8 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     if found is None or not (found.text or "").strip():
         raise Unreadable("no main text found in the page")
     lines = found.text.split("\n")
-    yield titled(rel, raw, found.title or "", lines, encoding, _places(found.body, lines))
+    yield titled(rel, raw, found.title or "", lines, encoding, _places(found.body, lines),
+                 {"author": found.author, "date": found.date}, fields)
 
 
 def _places(body, lines: list[str]) -> list:

@@ -46,4 +46,6 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
                 if any(cells):
                     lines.append(" | ".join(cells))
                     places.append(outline.place())
-    yield titled(rel, raw, word.core_properties.title or heading or "", lines, "docx", places)
+    props = word.core_properties
+    yield titled(rel, raw, props.title or heading or "", lines, "docx", places,
+                 {"author": props.author, "date": props.created}, fields)

@@ -12,7 +12,9 @@ Three inputs:
   * A corpus folder and a JSONL file of {"query": ..., "relevant": [texts]}: a passage
     is relevant when it contains one of the texts or is contained in one.
 Metrics per query language: Recall@1/5/10, MRR@10, nDCG@10 (binary relevance, the
-first hit of a relevant unit counts), and queries/s.
+first hit of a relevant unit counts), queries/s, and ``no_match``: the share of these questions, every one
+answerable, whose best result search would call "none" (:mod:`jisr.answers.match`; None for a model
+without calibrated lines).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jisr.arabic import language
+from jisr.answers import match
 from jisr.answers.query import cut
 from jisr.errors import EvalError
 
@@ -183,13 +186,20 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     report = {}
     for mode in modes:
         ranks: dict[str, list] = {}
+        said_none: dict[str, list] = {}  # per query: whether search called its best result no match
         started = time.perf_counter()
         for q, v, c in zip(chosen, vectors, companion):
-            ids, _, _ = searcher.rank(q.text, mode, lang="any", vector=v, companion=c)
+            ids, scores, _ = searcher.rank(q.text, mode, lang="any", vector=v, companion=c)
             units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[:K * 4])]
             ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
+            lines = searcher.lines.get(mode, {}).get(match.group(q.text))
+            if lines is not None:
+                said_none.setdefault(q.lang, []).append(
+                    not len(scores) or lines.of(float(scores[0]), match.background(scores)) == "none")
         seconds = encode_seconds + time.perf_counter() - started
-        per_lang = {lang: metrics(r, seconds * len(r) / len(chosen)) for lang, r in sorted(ranks.items())}
+        per_lang = {lang: {**metrics(r, seconds * len(r) / len(chosen)),
+                           "no_match": sum(said_none[lang]) / len(r) if lang in said_none else None}
+                    for lang, r in sorted(ranks.items())}
         report[mode] = per_lang
     return report
 
@@ -231,10 +241,11 @@ def run_cli(args, model, build_index) -> int:
         return 0
     print(f"model {out['model']}, {out['passages']} passages")
     print(f"{'split':6s} {'mode':9s} {'lang':4s} {'n':>5s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'MRR@10':>7s} "
-          f"{'nDCG@10':>7s} {'q/s':>6s}")
+          f"{'nDCG@10':>7s} {'q/s':>6s} {'none':>6s}")
     for split, modes in out["results"].items():
         for mode, langs in modes.items():
             for lang, m in langs.items():
                 print(f"{split:6s} {mode:9s} {lang:4s} {m['queries']:5d} {m['recall@1']:6.3f} {m['recall@5']:6.3f} "
-                      f"{m['recall@10']:6.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:7.3f} {m['queries_per_s']:6.1f}")
+                      f"{m['recall@10']:6.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:7.3f} {m['queries_per_s']:6.1f} "
+                      f"{'-' if m['no_match'] is None else format(m['no_match'], '6.3f'):>6s}")
     return 0

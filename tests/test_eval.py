@@ -19,6 +19,8 @@ def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
         assert report[mode]["en"]["queries"] == 2 and report[mode]["ar"]["queries"] == 1
         assert report[mode]["en"]["recall@5"] == 1.0 and report[mode]["en"]["mrr@10"] >= 0.5
         assert report[mode]["ar"]["recall@1"] == 1.0
+        # the shipped lines call none of these answerable questions "no match"
+        assert report[mode]["en"]["no_match"] == report[mode]["ar"]["no_match"] == 0.0
 
 
 def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, tiny_model_path):
@@ -42,6 +44,7 @@ def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, t
             langs = result["results"][split][mode]
             assert langs["ar"]["queries"] == 4 and langs["en"]["queries"] == 4  # 2 articles x 2 paragraphs
             assert all(0 <= m["mrr@10"] <= 1 and m["recall@10"] >= m["recall@1"] for m in langs.values())
+            assert all(m["no_match"] is None for m in langs.values())  # the tiny model has no calibrated lines
     readable = jisr("eval", "--xquad", str(tmp_path / "ar.json"), "--model", str(tiny_model_path), "--mode", "dense")
     assert readable.returncode == 0 and "MRR@10" in readable.stdout
 

@@ -141,3 +141,18 @@ def test_segments_written_before_document_columns_filter_alike(indexes, tiny_mod
             ids(local.search(WORD, k=50, lang="any", filter=where))
     assert all((seg / "documents" / "row_doc.npy").is_file() for seg in (local.path / "segments").iterdir()
                if (seg / "segment.json").is_file())
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_grouped_and_filtered_pages_agree_between_the_local_store_and_milvus(indexes, mode):
+    local, milvus = indexes
+    where = {"collection": "news"}
+    for offset in (0, 3):
+        mine = local.search(WORD, k=3, lang="any", mode=mode, group="document", per_document=2, offset=offset,
+                            filter=where, facets=["collection"])
+        theirs = milvus.search(WORD, k=3, lang="any", mode=mode, group="document", per_document=2, offset=offset,
+                               filter=where, facets=["collection"])
+        assert mine["results"] and all(r["source"].startswith("news/") for r in mine["results"])
+        assert [(r["doc_id"], [m["ordinal"] for m in r["more"]]) for r in mine["results"]] == \
+            [(r["doc_id"], [m["ordinal"] for m in r["more"]]) for r in theirs["results"]]
+        assert mine["next_offset"] == theirs["next_offset"] and mine["facets"] == theirs["facets"]

@@ -114,3 +114,10 @@ def test_jisr_search_pages_and_groups(index, tiny_model_path):
     assert "next page: --offset 6" in grouped.stdout
     bad = subprocess.run(cli + ["--offset", "200"], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert bad.returncode == 1 and "--offset must be from 0 to 199" in bad.stderr
+
+
+def test_the_site_has_an_icon(base):
+    with urllib.request.urlopen(base + "/favicon.ico", timeout=HANG) as r:  # what browsers ask for on their own
+        assert r.status == 200 and r.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in r.read()
+    with urllib.request.urlopen(base + "/", timeout=HANG) as r:
+        assert b'rel="icon"' in r.read()

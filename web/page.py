@@ -1,7 +1,7 @@
 """The search page: a plain HTML form answered on the server, so it works without JavaScript."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from jisr.errors import QueryError
@@ -51,6 +51,12 @@ def index():
         except Overloaded as exc:
             context["error"], status, headers = str(exc), 503, {"Retry-After": str(exc.retry_after)}
     return render_template("index.html", **context), status, headers
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own; the site's icon is an SVG among the static files."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/doc/<path:doc_id>")

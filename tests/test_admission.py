@@ -94,7 +94,7 @@ def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_reques
         status, headers, body = _get(base + "/api/search?q=aircraft+carrier")
         answer = json.loads(body)
         assert status == 503 and answer["error"] == "overloaded" and int(headers["Retry-After"]) >= 1, answer
-        status, headers, body = _get(base + "/?q=aircraft+carrier")
+        status, headers, body = _get(base + "/?q=aircraft+carrier&ui=en")
         assert status == 503 and "busy" in body.decode() and int(headers["Retry-After"]) >= 1
         status, _, body = _get(base + "/api/search?q=carrier&k=0")  # invalid: answered, not queued
         assert status == 400 and b"k must be" in body

@@ -1,7 +1,9 @@
 """The search page in a real browser: Playwright driving Debian's Chromium."""
+import urllib.parse
+
 import pytest
 
-from tests.conftest import ARTIFACTS, CHROMIUM
+from tests.conftest import ARTIFACTS, CHROMIUM, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +55,11 @@ def test_arabic_query_and_escaping_without_javascript(server, browser):
 
 def test_page_reports_bad_input(server, browser):
     page = browser.new_page()
-    response = page.goto(server + "/?q=a&k=500")
-    assert response.status == 400 and "k must be" in page.locator(".notice").inner_text()
+    response = page.goto(server + "/?q=a&k=500&ui=en")  # told as a reader is, not as the API tells a program
+    assert response.status == 400 and "cannot be run with these options" in page.locator(".notice").inner_text()
+    response = page.goto(server + "/?q=" + "ب" * 1001)
+    assert response.status == 400 and "أطول من 1000 حرف" in page.locator(".notice").inner_text()
+    assert page.locator("html").get_attribute("lang") == "ar" and page.locator("html").get_attribute("dir") == "rtl"
 
 
 def test_a_result_opens_its_document_at_the_passage_marked_and_in_view(server, browser):
@@ -90,9 +95,105 @@ def test_an_unknown_document_is_a_404_page_with_the_id_escaped(server, browser):
 def test_a_page_path_that_does_not_exist_is_the_sites_own_404_page(server, browser):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    response = page.goto(server + "/nope")
+    response = page.goto(server + "/nope?ui=en")
     assert response.status == 404 and "text/html" in response.headers["content-type"]
     assert "There is no page at this address." in page.locator(".notice").inner_text()
+    assert page.goto(server + "/nope").status == 404 and "لا توجد صفحة" in page.locator(".notice").inner_text()
     assert page.locator("h1 a[href='/']").count() == 1  # the site's header, a way back to the search
     assert page.locator("link[rel=stylesheet]").count() == 1
     context.close()
+
+
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"  # `npm install --prefix tests` (README)
+SCREENSHOTS = ROOT / "web" / "screenshots"  # committed, shown in the README
+
+
+def _axe(browser, url: str, viewport: dict | None = None) -> list[dict]:
+    """The serious and critical accessibility violations axe-core finds on the page at ``url``."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is not installed at {AXE}: npm install --prefix tests (the README's test command does)")
+    context = browser.new_context(bypass_csp=True, viewport=viewport or {"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                          ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    context.close()
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/?ui=en", "/?q=" + "متى يسافر هولاند إلى واشنطن؟", "/?q=Hollande+trip+to+Washington&ui=en",
+    "/?q=xqzv+plorft", "/?q=xqzv+plorft&ui=en", "/nope", "/nope?ui=en", "/?q=a&k=500",
+    "/doc/000_cafc589f963463b3.txt?q=Hollande&p=7&s=147-275#p7", "/doc/000_cafc589f963463b3.txt?ui=en",
+    "/doc/missing.txt",
+])
+def test_axe_core_finds_no_serious_or_critical_violation(server, browser, path):
+    assert _axe(browser, server + path) == []
+
+
+def test_the_page_is_arabic_first_and_switches_to_english_keeping_the_search(server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server + "/")
+    assert page.locator("html").get_attribute("lang") == "ar" and page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("h1").count() == 1 and page.locator("h1").inner_text() == "جسر"
+    assert page.locator(".home .examples li").count() >= 1  # the collection's own titles, as example searches
+    assert "وثيقة" in page.locator(".home").inner_text()
+    page.fill("#q", "متى يسافر هولاند إلى واشنطن؟")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .result")
+    assert "نتيجة" in page.locator("[role=status]").inner_text()
+    assert page.locator("#results .result h2").count() == page.locator("#results .result").count()
+    page.click("a.switch")
+    page.wait_for_selector("#results .result")
+    assert page.locator("html").get_attribute("lang") == "en" and page.input_value("#q") == "متى يسافر هولاند إلى واشنطن؟"
+    assert "results" in page.locator("[role=status]").inner_text()
+    assert page.locator("button[type=submit]").inner_text() == "Search"
+    page.goto(server + "/?q=Putin&k=30&ui=en")  # a k the menu does not list stays what was asked
+    assert page.locator("select[name=k]").input_value() == "30"
+
+
+def test_a_keyboard_alone_goes_from_the_query_to_a_document_and_back(server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server + "/?ui=en")
+    assert page.evaluate("document.activeElement.id") == "q"  # the home page puts the cursor in the box
+    page.keyboard.type("Hollande trip to Washington")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .result")
+    assert page.evaluate("document.activeElement.id") != "q"  # the results page does not take the focus
+    for _ in range(30):  # Tab through the page to the first result's title
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('#results h2')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the first result's title")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused link shows where the focus is"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/doc/**")
+    assert page.locator(".document mark").count() == 1  # the result's sentence, marked in the document
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('back')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the link back to the results")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .result")
+    assert page.input_value("#q") == "Hollande trip to Washington" and "ui=en" in page.url
+
+
+@pytest.mark.parametrize("ui", ["ar", "en"])
+@pytest.mark.parametrize("device,viewport", [("desktop", {"width": 1366, "height": 900}),
+                                             ("mobile", {"width": 390, "height": 844})])
+def test_screenshots_of_the_results_and_the_document(server, browser, ui, device, viewport):
+    """Written where the README shows them (web/screenshots/): the suite keeps them current."""
+    query = "متى يسافر هولاند إلى واشنطن؟" if ui == "ar" else "When will Hollande travel to Washington?"
+    page = browser.new_page(viewport=viewport)
+    page.goto(server + "/?" + urllib.parse.urlencode({"q": query, "ui": ui, "k": 3}))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"results-{ui}-{device}.png"))
+    page.locator("#results .result h2 a").first.click()
+    page.wait_for_url("**/doc/**")
+    page.screenshot(path=str(SCREENSHOTS / f"document-{ui}-{device}.png"))
+    assert page.locator(".document mark").count() == 1

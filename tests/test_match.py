@@ -147,7 +147,7 @@ def test_the_page_says_plainly_when_nothing_matches_well(base):
     import urllib.request
 
     def page(q: str) -> str:
-        with urllib.request.urlopen(base + "/?" + urllib.parse.urlencode({"q": q, "lang": "any"}),
+        with urllib.request.urlopen(base + "/?" + urllib.parse.urlencode({"q": q, "lang": "any", "ui": "en"}),
                                     timeout=HANG) as r:
             return r.read().decode("utf-8")
     assert "No passage matches this query well" not in page(QUERY)

@@ -11,6 +11,7 @@ from jisr.answers import filters
 from jisr.answers.query import facet_fields, paging, request_params, validate
 from jisr.web.admission import Overloaded
 from jisr.web.openapi import spec
+from jisr.web.words import Words, ui_of
 
 bp = Blueprint("api", __name__)
 
@@ -136,19 +137,17 @@ def _too_large() -> str:
             "a search needs only its query")
 
 
-_PAGE_ERRORS = {  # what a reader is told, in both languages, by status
-    404: ("There is no page at this address.", "لا توجد صفحة بهذا العنوان."),
-    405: ("This page cannot be used that way.", "لا يمكن استخدام هذه الصفحة بهذه الطريقة."),
-}
+_PAGE_ERRORS = {404: "no_page", 405: "wrong_method"}  # what a reader is told, by status (jisr.web.words)
 
 
 def _error_page(exc: HTTPException):
     """A page path that does not exist (or a wrong method) gets the site's own page, not Werkzeug's."""
     if exc.code not in _PAGE_ERRORS:
         return exc
-    english, arabic = _PAGE_ERRORS[exc.code]
+    words = Words(ui_of(request.args))
     headers = {"Allow": ", ".join(exc.valid_methods)} if exc.code == 405 and getattr(exc, "valid_methods", None) else {}
-    return render_template("error.html", title=exc.name, message=english, message_ar=arabic), exc.code, headers
+    return render_template("error.html", words=words, message=getattr(words, _PAGE_ERRORS[exc.code])), \
+        exc.code, headers
 
 
 @bp.app_errorhandler(IndexUnavailable)

@@ -1,13 +1,16 @@
 """The search page: a plain HTML form answered on the server, so it works without JavaScript."""
 from __future__ import annotations
 
+import itertools
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from jisr.errors import QueryError
-from jisr.answers.query import LANGS, MODES, request_params, validate
+from jisr.answers.query import LANGS, MAX_K, MAX_QUERY_CHARS, MODES, is_text, paging, request_params, validate
 from jisr.corpus.readers import describe
 from jisr.web.admission import Overloaded
+from jisr.web.words import Words, ui_of
 
 bp = Blueprint("page", __name__)
 bp.add_app_template_filter(describe, "place")
@@ -30,26 +33,76 @@ def marked(result: dict) -> Markup:
     return words(0, a) + Markup("<mark>") + words(a, b) + Markup("</mark>") + words(b, len(text))
 
 
+def _page_url(**changes) -> str:
+    """This page's address with some parameters changed (None: removed), the others kept."""
+    args = {k: v for k, v in request.args.items()}
+    args.update(changes)
+    return url_for("page.index", **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+def _for_readers(query: str, exc: QueryError, words: Words) -> str:
+    """What a reader is told of a request the search refused (the operator's message goes to the log)."""
+    current_app.logger.info("page search refused: %s", exc)
+    if len(query) > MAX_QUERY_CHARS:
+        return words("too_long", limit=MAX_QUERY_CHARS)
+    if not is_text(query):
+        return words.bad_text
+    return words.bad_request
+
+
+def _collection(state, index) -> dict:
+    """What the home page says of the collection: documents, passages, and three example queries (the titles
+    of its first documents, which every collection has); kept per commit."""
+    manifest = index.manifest
+    key = manifest.get("generation"), manifest.get("built_at")
+    cached = state.get("home")
+    if cached is None or cached[0] != key:
+        titles = []
+        for doc_id in list(itertools.islice(manifest.get("files", {}), 12)):
+            found = index.document(doc_id)
+            if found and found[0].title not in titles:
+                titles.append(found[0].title)
+            if len(titles) == 3:
+                break
+        cached = state["home"] = key, {"documents": manifest["counts"]["documents"],
+                                       "passages": manifest["counts"]["passages"], "examples": titles}
+    return cached[1]
+
+
 @bp.get("/")
 def index():
     state = current_app.extensions["jisr"]
+    words = Words(ui_of(request.args))
     form = request_params(request.args)
     query = form["q"] = form["q"] or ""
     form["k"] = str(form["k"])  # the form's <select> holds strings
-    context = {"form": form, "langs": LANGS, "modes": MODES, "response": None, "error": None,
-               "unavailable": state["unavailable"]}
+    sizes = ["5", "10", "20", "50"]
+    if form["k"] not in sizes and form["k"].isdigit() and 1 <= int(form["k"]) <= MAX_K:
+        sizes = sorted({*sizes, form["k"]}, key=int)  # ?k=30 stays 30 when searched again
+    context = {"form": form, "langs": LANGS, "modes": MODES, "sizes": sizes, "response": None, "notice": None,
+               "words": words, "switch": _page_url(ui=words.other), "home": None, "pages": {}}
     status, headers = 200, {}
     if state["index"] is None:
-        status = 503
+        status, context["notice"] = 503, words.not_ready
+        current_app.logger.warning("page asked before an index is ready: %s", state["unavailable"])
     elif query.strip():
         try:
             q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
+            page = paging(k, form["offset"], "none", form["per_document"])
             with state["admission"].admit():
-                context["response"] = state["index"].search(q, k=k, lang=lang, mode=mode)
+                response = context["response"] = state["index"].search(q, k=k, lang=lang, mode=mode,
+                                                                       offset=page.offset)
+            if response["next_offset"] is not None:
+                context["pages"]["next"] = _page_url(offset=response["next_offset"])
+            if page.offset:
+                context["pages"]["previous"] = _page_url(offset=max(0, page.offset - k) or None)
         except QueryError as exc:
-            context["error"], status = str(exc), 400
+            context["notice"], status = _for_readers(query, exc, words), 400
         except Overloaded as exc:
-            context["error"], status, headers = str(exc), 503, {"Retry-After": str(exc.retry_after)}
+            context["notice"], status = words("busy", seconds=exc.retry_after), 503
+            headers = {"Retry-After": str(exc.retry_after)}
+    else:
+        context["home"] = _collection(state, state["index"])
     return render_template("index.html", **context), status, headers
 
 
@@ -61,10 +114,45 @@ def favicon():
 
 @bp.get("/doc/<path:doc_id>")
 def document(doc_id: str):
-    """The whole document, each passage anchored (#p<ordinal>) so a result's link scrolls to it and marks it."""
+    """The whole document, each passage anchored (#p<ordinal>) so a result's link scrolls to it and marks it;
+    ``s`` (the result's best sentence, "start-end" in its passage) is marked within it, and ``q`` gives a
+    way back to the results."""
     state = current_app.extensions["jisr"]
+    words = Words(ui_of(request.args))
+    ui = words.ui if words.ui != "ar" else None
+    back = url_for("page.index", q=request.args["q"], ui=ui) if request.args.get("q") else None
+    context = {"doc_id": doc_id, "words": words, "back": back, "switch": url_for(
+        "page.document", doc_id=doc_id, **{**request.args, "ui": words.other}), "passages": [], "notice": None,
+        "sentence": _sentence(request.args.get("s"))}
     if state["index"] is None:
-        return render_template("document.html", passages=[], doc_id=doc_id, unavailable=state["unavailable"]), 503
-    passages = state["index"].document(doc_id)
-    return render_template("document.html", passages=passages, doc_id=doc_id, unavailable=None), \
-        200 if passages else 404
+        current_app.logger.warning("document asked before an index is ready: %s", state["unavailable"])
+        return render_template("document.html", **{**context, "notice": words.not_ready}), 503
+    passages = context["passages"] = state["index"].document(doc_id)
+    if not passages:
+        return render_template("document.html", **{**context, "notice": words("no_document", doc_id=doc_id)}), 404
+    return render_template("document.html", **context), 200
+
+
+def _sentence(given: str | None) -> tuple[int, int] | None:
+    """``s`` as (start, end), or None when it is missing or not two offsets."""
+    try:
+        a, b = (int(x) for x in (given or "").split("-"))
+    except ValueError:
+        return None
+    return (a, b) if 0 <= a < b else None
+
+
+@bp.app_template_filter("sentence_marked")
+def sentence_marked(text: str, span: tuple[int, int] | None) -> Markup:
+    """A passage's text with one sentence in ``<mark>`` (the one a result matched), or as it is."""
+    if span is None or span[1] > len(text):
+        return escape(text)
+    a, b = span
+    return escape(text[:a]) + Markup("<mark>") + escape(text[a:b]) + Markup("</mark>") + escape(text[b:])
+
+
+@bp.app_template_filter("heading_repeated")
+def heading_repeated(place: str, text: str) -> bool:
+    """Whether a passage begins with the last heading of its place: then the heading is shown once, in it."""
+    last = place.split(" › ")[-1].strip()
+    return bool(last) and text.lstrip().startswith(last)

@@ -95,7 +95,7 @@ def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]
     return tuple(dict.fromkeys(value))
 
 
-def _is_text(query: str) -> bool:
+def is_text(query: str) -> bool:
     """False for lone surrogates: bytes that were not UTF-8 (a shell argument) or a JSON "\\ud800"."""
     try:
         query.encode("utf-8")
@@ -111,7 +111,7 @@ def validate(query, k, lang, mode, names: Mapping[str, str] = API_NAMES) -> tupl
         raise QueryError(f"the query ({names['q']}) must be text, not {type(query).__name__}")
     if not query or not query.strip():
         raise QueryError(f"the query is empty: give some words to search for in {names['q']}")
-    if not _is_text(query):
+    if not is_text(query):
         raise QueryError("the query is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")

@@ -8,6 +8,7 @@ on the seed article in tests/test_search_default.py.
 from __future__ import annotations
 
 import json
+import urllib.parse
 import shutil
 import subprocess
 import sys
@@ -169,3 +170,26 @@ def test_jisr_search_shows_match_total_and_facets(index_dir, tiny_model_path, li
     bad = subprocess.run([sys.executable, "-m", "jisr.cli", "search", QUERY, "--index", str(index_dir),
                           "--facet", "year"], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert bad.returncode == 2 and "invalid choice: 'year'" in bad.stderr
+
+
+def test_the_page_groups_by_document_and_narrows_to_a_collection(base):
+    import html as html_module
+    import re
+    import urllib.request
+
+    def page(**params) -> str:
+        with urllib.request.urlopen(base + "/?" + urllib.parse.urlencode({"q": QUERY, "lang": "any", **params}),
+                                    timeout=HANG) as r:
+            return r.read().decode("utf-8")
+    grouped = page(k=20)
+    body = get(base, q=QUERY, lang="any", k=20, group="document", facets="collection")[1]
+    assert grouped.count('<li class="result') == len(body["results"])  # one per document
+    links = dict((html_module.unescape(u), name) for u, name in
+                 re.findall(r'<a href="([^"]*)"><span dir="auto">([^<]*)</span>', grouped))
+    assert set(links.values()) == {c["value"] for c in body["facets"]["collection"]} and "books" in links.values()
+    books = next(u for u, name in links.items() if name == "books")
+    with urllib.request.urlopen(base + books, timeout=HANG) as r:
+        narrowed = r.read().decode("utf-8")
+    sources = re.findall(r'class="in-document" href="[^"]*" aria-label="[^"]*">([^<]*) ·', narrowed)
+    assert sources and all(s.startswith("books/") for s in sources)
+    assert 'aria-current="true"' in narrowed and "كل المجموعات" in narrowed  # a way back to every collection

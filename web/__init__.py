@@ -76,6 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
         WRITE_REQUESTS=_setting("JISR_WRITE_REQUESTS", int, documents.WRITE_REQUESTS, low=1),
         COMMIT_INTERVAL=_setting("JISR_COMMIT_INTERVAL", float, intake.INTERVAL, low=0),
         CACHE_BYTES=_setting("JISR_CACHE_BYTES", int, cache.CACHE_BYTES),  # answers of repeated queries; 0: none
+        SEND_FILE_MAX_AGE_DEFAULT=24 * 3600,  # the style sheet and icon: browsers keep them a day
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/json", "image/svg+xml"],
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False
@@ -93,6 +95,9 @@ def create_app(config: dict | None = None) -> Flask:
     from jisr.web import api, metrics, page
 
     metrics.install(app)  # first: its clock starts before any other hook can answer
+    from flask_compress import Compress
+
+    Compress(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(page.bp)

@@ -69,6 +69,20 @@ def _collection(state, index) -> dict:
     return cached[1]
 
 
+def _collections(response: dict, chosen: str | None) -> list[dict]:
+    """Links that narrow the results to one collection (or widen them again), with their counts of matches;
+    none when everything lies in one collection and nothing is chosen."""
+    counted = response.get("facets", {}).get("collection", [])
+    if chosen is None and len(counted) < 2:
+        return []
+    links = [{"value": c["value"], "count": c["count"], "chosen": c["value"] == chosen,
+              "url": _page_url(collection=c["value"] if c["value"] != chosen else None, offset=None)}
+             for c in counted]
+    if chosen is not None:
+        links.insert(0, {"value": None, "count": None, "chosen": False, "url": _page_url(collection=None, offset=None)})
+    return links
+
+
 @bp.get("/")
 def index():
     state = current_app.extensions["jisr"]
@@ -80,7 +94,8 @@ def index():
     if form["k"] not in sizes and form["k"].isdigit() and 1 <= int(form["k"]) <= MAX_K:
         sizes = sorted({*sizes, form["k"]}, key=int)  # ?k=30 stays 30 when searched again
     context = {"form": form, "langs": LANGS, "modes": MODES, "sizes": sizes, "response": None, "notice": None,
-               "words": words, "switch": _page_url(ui=words.other), "home": None, "pages": {}}
+               "words": words, "switch": _page_url(ui=words.other), "home": None, "pages": {},
+               "collections": []}
     status, headers = 200, {}
     if state["index"] is None:
         status, context["notice"] = 503, words.not_ready
@@ -88,10 +103,15 @@ def index():
     elif query.strip():
         try:
             q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
-            page = paging(k, form["offset"], "none", form["per_document"])
+            # the page groups by document unless asked not to: one long document cannot fill it
+            page = paging(k, form["offset"], request.args.get("group", "document"), form["per_document"])
+            collection = request.args.get("collection")
             with state["admission"].admit():
-                response = context["response"] = state["index"].search(q, k=k, lang=lang, mode=mode,
-                                                                       offset=page.offset)
+                response = context["response"] = state["index"].search(
+                    q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
+                    per_document=page.per_document, facets=["collection"],
+                    filter={"collection": collection} if collection is not None else None)
+            context["collections"] = _collections(response, collection)
             if response["next_offset"] is not None:
                 context["pages"]["next"] = _page_url(offset=response["next_offset"])
             if page.offset:

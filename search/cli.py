@@ -153,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
                         "'Authorization: Bearer TOKEN' (or set JISR_API_TOKEN)")
     v.add_argument("--read-token-file", default=None, metavar="FILE",
                    help="searches and pages need this file's token too (default: reads are open)")
+    v.add_argument("--serve-files", action="store_true",
+                   help="let the document view offer each document's original file from the corpus folder, as a "
+                        "download (off by default: the corpus folder is not published)")
     v.add_argument("--watch", action="store_true",
                    help="index files of the corpus folder as they are added, changed or deleted")
     v.add_argument("--commit-interval", type=_seconds(0, 3600), default=None, metavar="SECONDS",
@@ -352,6 +355,7 @@ def _serve(args) -> int:
         config["READ_TOKEN"] = token_from_file(args.read_token_file)
     if args.commit_interval is not None:
         config["COMMIT_INTERVAL"] = args.commit_interval
+    config["SERVE_FILES"] = args.serve_files
     if commit.generation(args.index) is None and (not os.path.exists(args.index) or os.path.isdir(args.index)):
         print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr, flush=True)
         _build(args)

@@ -8,6 +8,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,23 @@ def test_the_site_has_an_icon(base):
         assert r.status == 200 and r.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in r.read()
     with urllib.request.urlopen(base + "/", timeout=HANG) as r:
         assert b'rel="icon"' in r.read()
+
+
+def test_original_files_are_offered_only_when_the_server_is_told_to(index):
+    source = next(iter(index.manifest["sources"]))
+    with serving(create_app({"INDEX": index, "CACHE_BYTES": 0})) as base:  # off by default
+        with urllib.request.urlopen(base + "/doc/" + urllib.parse.quote(source), timeout=HANG) as r:
+            assert b'class="original"' not in r.read()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/file/" + urllib.parse.quote(source), timeout=HANG)
+        assert refused.value.code == 404
+    with serving(create_app({"INDEX": index, "CACHE_BYTES": 0, "SERVE_FILES": True})) as base:
+        with urllib.request.urlopen(base + "/doc/" + urllib.parse.quote(source), timeout=HANG) as r:
+            assert b'class="original"' in r.read()
+        with urllib.request.urlopen(base + "/file/" + urllib.parse.quote(source), timeout=HANG) as r:
+            corpus = Path(index.manifest["corpus"])
+            assert r.read() == (corpus / source).read_bytes() and "attachment" in r.headers["Content-Disposition"]
+        for outside in ("../index/manifest.json", "%2e%2e/%2e%2e/etc/passwd", "not-in-the-index.txt"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + "/file/" + outside, timeout=HANG)
+            assert refused.value.code == 404, outside

@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
     admission (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN (web/access.py),
     MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL for the document API (web/documents.py); CACHE_BYTES
-    (jisr.answers.cache)."""
+    (jisr.answers.cache); SERVE_FILES (web/page.py)."""
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
         WRITE_REQUESTS=_setting("JISR_WRITE_REQUESTS", int, documents.WRITE_REQUESTS, low=1),
         COMMIT_INTERVAL=_setting("JISR_COMMIT_INTERVAL", float, intake.INTERVAL, low=0),
         CACHE_BYTES=_setting("JISR_CACHE_BYTES", int, cache.CACHE_BYTES),  # answers of repeated queries; 0: none
+        SERVE_FILES=False,  # `jisr serve --serve-files`: the document view offers its original file
         SEND_FILE_MAX_AGE_DEFAULT=24 * 3600,  # the style sheet and icon: browsers keep them a day
         COMPRESS_MIMETYPES=["text/html", "text/css", "application/json", "image/svg+xml"],
     )

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup, escape
 
 from jisr.errors import QueryError
@@ -143,14 +144,36 @@ def document(doc_id: str):
     back = url_for("page.index", q=request.args["q"], ui=ui) if request.args.get("q") else None
     context = {"doc_id": doc_id, "words": words, "back": back, "switch": url_for(
         "page.document", doc_id=doc_id, **{**request.args, "ui": words.other}), "passages": [], "notice": None,
-        "sentence": _sentence(request.args.get("s"))}
+        "sentence": _sentence(request.args.get("s")), "original": None}
     if state["index"] is None:
         current_app.logger.warning("document asked before an index is ready: %s", state["unavailable"])
         return render_template("document.html", **{**context, "notice": words.not_ready}), 503
     passages = context["passages"] = state["index"].document(doc_id)
     if not passages:
         return render_template("document.html", **{**context, "notice": words("no_document", doc_id=doc_id)}), 404
+    if _original(state["index"], passages[0].source.split("#", 1)[0]) is not None:
+        context["original"] = url_for("page.original", source=passages[0].source.split("#", 1)[0])
     return render_template("document.html", **context), 200
+
+
+def _original(index, source: str) -> Path | None:
+    """The corpus file ``source`` names, when this server serves files (`jisr serve --serve-files`), the
+    index read it, and it lies inside the corpus folder; else None. Nothing else is ever sent."""
+    if not current_app.config.get("SERVE_FILES") or source not in (index.manifest.get("sources") or {}):
+        return None
+    root = Path(index.manifest["corpus"]).resolve()
+    path = (root / source).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+@bp.get("/file/<path:source>")
+def original(source: str):
+    """A document's original file, as a download (never shown as a page of this site: data is not code)."""
+    state = current_app.extensions["jisr"]
+    path = _original(state["index"], source) if state["index"] is not None else None
+    if path is None:
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=path.name)
 
 
 def _sentence(given: str | None) -> tuple[int, int] | None:

@@ -54,6 +54,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "pages": ("صفحات النتائج", "Result pages"),
     "cut": ("البحث طويل؛ بُحث في أوله فقط: «{read}»", "The search is long; only its beginning was searched: “{read}”"),
     "document_passages": ("{n} مقطعًا", "{n} passages"),
+    "original": ("الملف الأصلي", "The original file"),
     "back": ("العودة إلى النتائج", "Back to the results"),
     "new_search": ("بحث جديد", "New search"),
     "api": ("واجهة JSON للبرامج", "JSON API for programs"),

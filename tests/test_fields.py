@@ -153,3 +153,24 @@ def test_jisr_build_field_and_search_filter(indexes, tiny_model_path, tmp_path):
         [i for i in range(60) if has_year(i) and i % 20 >= 15]
     bad = subprocess.run(build + ["--field", "year:int"], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert bad.returncode != 0 and "the type is one of keyword, number, date" in bad.stderr
+
+
+def test_the_page_narrows_the_results_by_a_declared_field(indexes):
+    import html
+    import re
+    import urllib.parse
+    import urllib.request
+
+    local, _, _ = indexes
+    with serving(create_app({"INDEX": local})) as base:
+        def page(path: str) -> str:
+            with urllib.request.urlopen(base + path, timeout=HANG) as r:
+                return r.read().decode("utf-8")
+        first = page("/?" + urllib.parse.urlencode({"q": WORD, "lang": "any", "k": 50, "group": "none"}))
+        links = {name: html.unescape(url) for url, name in
+                 re.findall(r'<a href="([^"]*)"><span dir="auto">([^<]*)</span>', first)}
+        assert set(AUTHORS) <= set(links), links
+        narrowed = page(links["الطبري"])
+        numbers = [int(n) for n in re.findall(r'>books\.jsonl#(\d+) ·', narrowed)]
+        assert numbers and all(i % 4 == 0 for i in numbers)
+        assert 'aria-current="true"' in narrowed and "f.author=" in links["الطبري"]

@@ -70,18 +70,31 @@ def _collection(state, index) -> dict:
     return cached[1]
 
 
-def _collections(response: dict, chosen: str | None) -> list[dict]:
-    """Links that narrow the results to one collection (or widen them again), with their counts of matches;
-    none when everything lies in one collection and nothing is chosen."""
-    counted = response.get("facets", {}).get("collection", [])
-    if chosen is None and len(counted) < 2:
-        return []
-    links = [{"value": c["value"], "count": c["count"], "chosen": c["value"] == chosen,
-              "url": _page_url(collection=c["value"] if c["value"] != chosen else None, offset=None)}
-             for c in counted]
-    if chosen is not None:
-        links.insert(0, {"value": None, "count": None, "chosen": False, "url": _page_url(collection=None, offset=None)})
-    return links
+def _chosen(declared: dict[str, str]) -> dict[str, str]:
+    """The fields the address narrows the results by: ``collection=NAME``, and ``f.FIELD=VALUE`` for a field
+    declared with `jisr build --field` (prefixed, so that no field name can clash with the page's own)."""
+    chosen = {"collection": request.args["collection"]} if "collection" in request.args else {}
+    chosen.update({name: request.args[f"f.{name}"] for name in declared if f"f.{name}" in request.args})
+    return chosen
+
+
+def _narrowing(response: dict, chosen: dict[str, str]) -> list[dict]:
+    """Per field the results were counted by: links that narrow them to one value (or widen them again),
+    with the count of matches of each; a field with one value and nothing chosen gets none."""
+    out = []
+    for name, counted in response.get("facets", {}).items():
+        param = "collection" if name == "collection" else f"f.{name}"
+        picked = chosen.get(name)
+        if picked is None and len(counted) < 2:
+            continue
+        links = [{"value": str(c["value"]), "count": c["count"], "chosen": str(c["value"]) == picked,
+                  "url": _page_url(**{param: str(c["value"]) if str(c["value"]) != picked else None, "offset": None})}
+                 for c in counted]
+        if picked is not None:
+            links.insert(0, {"value": None, "count": None, "chosen": False,
+                             "url": _page_url(**{param: None, "offset": None})})
+        out.append({"field": name, "links": links})
+    return out
 
 
 @bp.get("/")
@@ -96,7 +109,7 @@ def index():
         sizes = sorted({*sizes, form["k"]}, key=int)  # ?k=30 stays 30 when searched again
     context = {"form": form, "langs": LANGS, "modes": MODES, "sizes": sizes, "response": None, "notice": None,
                "words": words, "switch": _page_url(ui=words.other), "home": None, "pages": {},
-               "collections": []}
+               "narrowing": []}
     status, headers = 200, {}
     if state["index"] is None:
         status, context["notice"] = 503, words.not_ready
@@ -106,13 +119,13 @@ def index():
             q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
             # the page groups by document unless asked not to: one long document cannot fill it
             page = paging(k, form["offset"], request.args.get("group", "document"), form["per_document"])
-            collection = request.args.get("collection")
+            declared = state["index"].searcher.declared
+            chosen = _chosen(declared)
             with state["admission"].admit():
                 response = context["response"] = state["index"].search(
                     q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
-                    per_document=page.per_document, facets=["collection"],
-                    filter={"collection": collection} if collection is not None else None)
-            context["collections"] = _collections(response, collection)
+                    per_document=page.per_document, facets=["collection", *declared], filter=chosen or None)
+            context["narrowing"] = _narrowing(response, chosen)
             if response["next_offset"] is not None:
                 context["pages"]["next"] = _page_url(offset=response["next_offset"])
             if page.offset:

@@ -45,6 +45,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "more": ("المزيد من هذه الوثيقة", "More from this document"),
     "collections": ("المجموعات", "Collections"),
     "all_collections": ("كل المجموعات", "All collections"),
+    "all_values": ("الكل", "All"),
     "top_collection": ("خارج المجلدات", "Outside the folders"),
     "documents_count": ("{n} وثيقة", "{n} documents"),
     "passage_n": ("المقطع {n}", "passage {n}"),

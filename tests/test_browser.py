@@ -144,12 +144,13 @@ def test_the_page_is_arabic_first_and_switches_to_english_keeping_the_search(ser
     page.fill("#q", "متى يسافر هولاند إلى واشنطن؟")
     page.keyboard.press("Enter")
     page.wait_for_selector("#results .result")
-    assert "نتيجة" in page.locator("[role=status]").inner_text()
+    assert "وثيقة" in page.locator("[role=status]").inner_text()  # grouped: it counts documents
     assert page.locator("#results .result h2").count() == page.locator("#results .result").count()
     page.click("a.switch")
     page.wait_for_selector("#results .result")
     assert page.locator("html").get_attribute("lang") == "en" and page.input_value("#q") == "متى يسافر هولاند إلى واشنطن؟"
-    assert "results" in page.locator("[role=status]").inner_text()
+    assert "documents" in page.locator("[role=status]").inner_text()  # grouped: it counts documents
+    assert page.locator("#results h2").first.get_attribute("lang") == "ar"  # an Arabic title says so
     assert page.locator("button[type=submit]").inner_text() == "Search"
     page.goto(server + "/?q=Putin&k=30&ui=en")  # a k the menu does not list stays what was asked
     assert page.locator("select[name=k]").input_value() == "30"

@@ -9,12 +9,14 @@ from markupsafe import Markup, escape
 
 from jisr.errors import QueryError
 from jisr.answers.query import LANGS, MAX_K, MAX_QUERY_CHARS, MODES, is_text, paging, request_params, validate
+from jisr.arabic import language
 from jisr.corpus.readers import describe
 from jisr.web.admission import Overloaded
 from jisr.web.words import Words, ui_of
 
 bp = Blueprint("page", __name__)
 bp.add_app_template_filter(describe, "place")
+bp.add_app_template_filter(language, "language")  # a title's language, for its lang attribute
 
 
 @bp.app_template_filter("marked")

@@ -33,6 +33,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "results": ("النتائج", "Results"),
     "count": ("{n} نتيجة", "{n} results"),
     "count_total": ("{n} نتيجة، {total} منها تطابق", "{n} results; {total} match"),
+    "count_documents": ("{n} وثيقة", "{n} documents"),
+    "count_documents_total": ("{n} وثيقة، {total} منها تطابق", "{n} documents; {total} match"),
     "count_from": ("النتائج من {first} إلى {last}", "Results {first} to {last}"),
     "none_found": ("لم يُعثر على أي مقطع. جرّب كلمات أخرى، أو اختر «أي لغة».",
                    "No passages were found. Try other words, or choose “Any language”."),

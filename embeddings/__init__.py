@@ -12,7 +12,7 @@ import contextlib
 import os
 from typing import TYPE_CHECKING
 
-from jisr.embeddings import normalizer
+from jisr.embeddings import devices, normalizer
 from jisr.embeddings.default_model import NAME as DEFAULT_MODEL, ensure
 from jisr.embeddings.fingerprint import model_fingerprint
 from jisr.errors import ModelError
@@ -56,19 +56,20 @@ def _own_modules() -> dict:
             "embeddings.windowed.WindowedTransformer": WindowedTransformer}
 
 
-def _load(path: str, trust_remote_code: bool) -> SentenceTransformer:
-    """Load a local model folder. Without ``trust_remote_code`` no Python file it names is imported:
-    sentence-transformers refuses module types outside its own (ours are handed over as classes, not
-    imported by name), and transformers ignores a config's ``auto_map``."""
+def _load(path: str, trust_remote_code: bool, device: str = "cpu") -> SentenceTransformer:
+    """Load a local model folder onto ``device`` (a torch device). Without ``trust_remote_code`` no Python
+    file it names is imported: sentence-transformers refuses module types outside its own (ours are handed
+    over as classes, not imported by name), and transformers ignores a config's ``auto_map``."""
     from sentence_transformers import SentenceTransformer
 
     from jisr.embeddings.cpus import cap_torch_threads
     from jisr.embeddings.precision import prepack_linears
 
     cap_torch_threads()  # batch work (build, eval) uses the CPUs a container's quota allows, not the host's
-    model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device="cpu",
+    model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device=device,
                                                           trust_remote_code=trust_remote_code)
-    prepack_linears(model)
+    if device == "cpu":
+        prepack_linears(model)
     return normalizer.apply(model)
 
 
@@ -105,27 +106,29 @@ def _local_copy(name: str) -> str:
 
 
 def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None,
-               trusted_model: str | None = None) -> SentenceTransformer:
-    """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path.
+               trusted_model: str | None = None, device: str | None = None) -> SentenceTransformer:
+    """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path,
+    onto ``device`` (auto, cpu, cuda: :func:`jisr.embeddings.devices.resolve`).
 
     Python code that a model folder names (custom modules, a config's ``auto_map``) runs only when
     ``trusted_model`` (the CLI's ``--trust-remote-code``) is this very ``name``, so trusting one model
     never trusts another, such as one an index names. Raises :class:`ModelError` with an actionable message when the model
     cannot be had.
     """
+    device = devices.resolve(device)
     if name in (None, DEFAULT_MODEL):
         with _quiet_transformers():
             path = ensure(cache_dir)
             try:
-                model = _load(str(path), trust_remote_code=False)
+                model = _load(str(path), trust_remote_code=False, device=device)
             except Exception:  # a damaged cache entry: convert again, once
-                model = _load(str(ensure(cache_dir, rebuild=True)), trust_remote_code=False)
+                model = _load(str(ensure(cache_dir, rebuild=True)), trust_remote_code=False, device=device)
         model.jisr_name = DEFAULT_MODEL
         return model
     path = _local_copy(name)  # before torch is imported: a missing model fails in a second
     try:
         with _quiet_transformers():
-            model = _load(path, trust_remote_code=trusted_model is not None and trusted_model == name)
+            model = _load(path, trust_remote_code=trusted_model is not None and trusted_model == name, device=device)
     except ModelError:
         raise
     except Exception as exc:

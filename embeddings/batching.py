@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-TOKEN_BUDGET = 2048
-MAX_BATCH = 64
+from jisr.embeddings import devices
+
+TOKEN_BUDGET, MAX_BATCH = devices.CPU_TOKENS, devices.CPU_BATCH
 
 
 def token_batches(lengths: Sequence[int], budget: int = TOKEN_BUDGET, max_batch: int = MAX_BATCH) -> list[list[int]]:
@@ -40,8 +41,9 @@ def document_lengths(model: SentenceTransformer, texts: Sequence[str]) -> list[i
 
 
 def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress: bool = False,
-                     label: str = "text", budget: int = TOKEN_BUDGET) -> np.ndarray:
-    """``model.encode_document(texts)`` in token-budget batches; rows are in the order of ``texts``."""
+                     label: str = "text", budget: int | None = None) -> np.ndarray:
+    """``model.encode_document(texts)`` in token-budget batches (``budget``: padded tokens; by default what the
+    model's device holds, :func:`jisr.embeddings.devices.batch_budget`); rows are in the order of ``texts``."""
     vectors = np.zeros((len(texts), model.get_embedding_dimension()), dtype=np.float32)
     if not texts:
         return vectors
@@ -49,7 +51,8 @@ def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress:
 
     with tqdm(total=len(texts), unit=label, desc=f"embedding {label}s", disable=not progress,
               file=sys.stderr, dynamic_ncols=True) as bar:
-        for batch in token_batches(document_lengths(model, texts), budget):
+        tokens, most = devices.batch_budget(model.device.type)
+        for batch in token_batches(document_lengths(model, texts), budget or tokens, most):
             vectors[batch] = model.encode_document([texts[i] for i in batch], batch_size=len(batch))
             bar.update(len(batch))
     return vectors

@@ -46,9 +46,10 @@ def prepacking_works(dtype: torch.dtype) -> bool:
 
 
 @contextlib.contextmanager
-def matmul_precision(device_type: str, bfloat16: bool) -> Iterator[None]:
-    """Run the block's matrix products in bfloat16 (autocast) or leave them in float32."""
-    with torch.autocast(device_type, dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext():
+def matmul_precision(device_type: str, dtype: torch.dtype | None) -> Iterator[None]:
+    """Run the block's matrix products in ``dtype`` (autocast: bfloat16 on a CPU, float16 on a GPU) or, with
+    None, leave them in float32."""
+    with torch.autocast(device_type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
         yield
 
 

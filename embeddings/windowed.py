@@ -62,6 +62,14 @@ class WindowedTransformer(Transformer):
         return self.compute_dtype == "bfloat16"
 
     @property
+    def autocast(self):
+        """The dtype the encoder's matrix products run in (None: float32): bfloat16 as ``bfloat16`` says; on a
+        GPU float16 unless ``compute_dtype`` names another."""
+        if self.model.device.type == "cuda" and self.compute_dtype != "float32":
+            return torch.bfloat16 if self.compute_dtype == "bfloat16" else torch.float16
+        return torch.bfloat16 if self.bfloat16 else None
+
+    @property
     def onnx(self) -> onnx_encoder.OnnxEncoder | None:
         """The encoder's layers on ONNX Runtime for short inputs: with runtime "onnxruntime", or "auto" on a CPU
         without bfloat16, when the folder has them exported and onnxruntime is installed."""
@@ -81,7 +89,7 @@ class WindowedTransformer(Transformer):
                 embeds = self.model.embeddings.word_embeddings(ids)
             features[self.module_output_name] = self.onnx(embeds, features["attention_mask"])
             return features
-        with matmul_precision(self.model.device.type, self.bfloat16):
+        with matmul_precision(self.model.device.type, self.autocast):
             out = super().forward(features, **kwargs)
         out[self.module_output_name] = out[self.module_output_name].float()
         return out

@@ -17,6 +17,8 @@ import textwrap
 import threading
 
 from jisr.embeddings import companion as companions
+from jisr.embeddings import devices
+from jisr.embeddings.devices import DEVICES
 from jisr import errors
 from jisr.errors import DEFAULT_CORPUS, build_command
 from jisr.index.manifest import KINDS
@@ -56,6 +58,8 @@ def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
     p.add_argument("--trust-remote-code", default=None, metavar="MODEL",
                    help="run Python code that this model's folder names (custom modules, auto_map); "
                         "give the same name as the model, so no other model is trusted by mistake")
+    p.add_argument("--device", default="auto", choices=list(DEVICES),
+                   help="where the model runs: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda")
 
 
 def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, corpus_help: str,
@@ -230,7 +234,7 @@ def _load_model(args, name: str | None = None):
     if name in (None, DEFAULT_MODEL) and not converted(args.model_cache):
         print(f"converting the default model ({DEFAULT_MODEL}) once, about 10-40 s; it is kept in "
               f"{model_dir(args.model_cache)}", file=sys.stderr, flush=True)
-    return load_model(name, cache_dir=args.model_cache, trusted_model=args.trust_remote_code)
+    return load_model(name, cache_dir=args.model_cache, trusted_model=args.trust_remote_code, device=args.device)
 
 
 def _build(args) -> int:
@@ -427,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         try:
+            if getattr(args, "device", "auto") == "cuda":  # a GPU asked for and missing: said before anything is written
+                args.device = devices.resolve(args.device)
             return {"build": _build, "search": _search, "serve": _serve, "check": _check,
                     "eval": _eval}[args.command](args)
         except errors.Error as exc:

@@ -27,7 +27,9 @@ def _stored_matches_a_fresh_encoding(index, use) -> None:
     stored = store.load(index)
     ids = stored.ids()
     texts = [p.text for p in stored.passages(ids)]
-    assert np.allclose(stored.companion_vectors(ids), use.encode_document(texts), atol=1e-5)
+    got, want = stored.companion_vectors(ids), use.encode_document(texts)  # stored as int8: close, not equal
+    cosines = (got * want).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1))
+    assert len(got) == len(texts) and cosines.min() >= 0.999
     stored.close()
 
 

@@ -30,7 +30,7 @@ def test_build_writes_a_self_describing_index(corpus, tmp_path, tiny_model):
     assert m["chunking"]["max_tokens"] == 512
     assert set(m["files"]) == {SEEDS.glob("*.txt").__next__().name}
     (segment,) = index.segments
-    assert segment.meta["vector_index"] == {"kind": "flat"} and segment.meta["vector_dtype"] == "float32"
+    assert segment.meta["vector_index"] == {"kind": "flat"} and segment.meta["vector_dtype"] == "int8"
     assert len(segment.sentence_vectors) == segment.sentence_offsets[-1] == m["counts"]["sentences"]
     assert [p.ordinal for p in index.passages(index.ids())] == list(range(10))
 

@@ -57,7 +57,9 @@ def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_pa
     seg = store.load(index).segments[0]
     before = np.array(seg.sentence_vectors)
     seg.expect_queries()
-    raw = np.fromfile(seg.folder / "sentences.bin", np.float32).reshape(before.shape)
+    codes = np.fromfile(seg.folder / "sentences.bin", np.int8).reshape(before.shape)
+    raw = codes * np.fromfile(seg.folder / "sentences.scales.bin", np.float32)[:, None] \
+        + np.load(seg.folder / "sentences.center.npy")
     assert np.array_equal(np.array(seg.sentence_vectors), raw) and np.array_equal(before, raw)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from jisr.index.local import ann, store
-from jisr.index.local.segment import Segment, SegmentWriter
+from jisr.index.local.segment import Segment, SegmentWriter, index_centers
 
 BATCH_ROWS = 8192
 
@@ -22,7 +22,7 @@ def merge(index_dir: Path, segments: Sequence[Segment], deleted: Sequence[np.nda
           header: dict, index_type: str) -> Segment:
     """One new segment holding the live rows of ``segments`` (``deleted``: a bool mask per segment) and
     the documents of ``live_docs`` they hold, sealed and opened."""
-    writer = SegmentWriter(index_dir / "segments" / store.new_segment_name(), header)
+    writer = SegmentWriter(index_dir / "segments" / store.new_segment_name(), header, index_centers(segments))
     for seg, gone in zip(segments, deleted):
         shas = seg.documents()
         with_rows = seg.document_rows()

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from jisr.index.local import ann
+from jisr.index.local import ann, vectors as stored
 
 from jisr.index import lexical
 from jisr.passages import Passage, collection
 
 META = "segment.json"  # written last: a segment folder without it is unfinished
 BUILDING = "building.json"  # what an unfinished segment is being built with
-VECTOR_DTYPE = np.float32  # storage. float16 halves the disk but moved XQuAD held-out en->ar MRR@10 by -0.001 (README)
 LANGS = ("ar", "en")
 COMPANION = "companion.bin"  # a companion encoder's passage vectors (jisr.embeddings.companion), when the build has one
 _SCHEMA = """
@@ -44,7 +43,9 @@ REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets
             *(f"lexical/{name}" for name in lexical.FILES)}
 DOCUMENT_COLUMNS = ("doc_id", "source", "collection")  # what a filter compares per document, kept in documents/
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
-            COMPANION, "documents/row_doc.npy", *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS)}
+            COMPANION, "documents/row_doc.npy", *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS),
+            *(f(name) for name in ("vectors.bin", "sentences.bin", COMPANION)
+              for f in (stored.scales_file, stored.center_file))}  # int8 segments
 _COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator, fields"
 
 
@@ -59,12 +60,16 @@ def _fsync(path: Path) -> None:
 
 
 class SegmentWriter:
-    """Fills one new segment folder; ``add`` is one durable batch, ``finish`` seals the segment."""
+    """Fills one new segment folder; ``add`` is one durable batch, ``finish`` seals the segment.
+    ``centers``: what int8 vectors are stored from (:mod:`jisr.index.local.vectors`), by file, as the
+    index's other segments store them; by default the mean of the segment's first batch."""
 
-    def __init__(self, folder: Path, header: dict):
+    def __init__(self, folder: Path, header: dict, centers: dict[str, np.ndarray] | None = None):
         self.folder, self.header = folder, header
         self.dim = int(header["dimension"])
         self.companion_dim = int(header["companion"]["dimension"]) if header.get("companion") else 0
+        self.kind = header.get("vector_dtype", "float32")
+        self.centers, self._saved = dict(centers or {}), set()
         resumed = (folder / BUILDING).exists()
         folder.mkdir(parents=True, exist_ok=True)
         if not resumed:
@@ -83,8 +88,9 @@ class SegmentWriter:
         for name, count, dim in (("vectors.bin", self.rows, self.dim), ("sentences.bin", self.sentence_rows, self.dim),
                                  (COMPANION, self.rows, self.companion_dim)):
             if dim:
-                with open(folder / name, "ab") as f:
-                    f.truncate(count * dim * np.dtype(VECTOR_DTYPE).itemsize)
+                for file, size in zip(stored.files(name, self.kind), stored.row_bytes(self.kind, dim)):
+                    with open(folder / file, "ab") as f:
+                        f.truncate(count * size)
 
     @staticmethod
     def resumable(folder: Path, header: dict) -> bool:
@@ -107,8 +113,10 @@ class SegmentWriter:
             raise ValueError("a segment with a companion needs one companion vector per passage")
         written = [("vectors.bin", passage_vectors), ("sentences.bin", sentence_vectors)]
         for name, vectors in written + ([(COMPANION, companion_vectors)] if self.companion_dim else []):
-            with open(self.folder / name, "ab") as f:
-                f.write(np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE).tobytes())
+            center = self._center(name, vectors)
+            for file, data in zip(stored.files(name, self.kind), stored.encoded(vectors, self.kind, center)):
+                with open(self.folder / file, "ab") as f:
+                    f.write(data)
         counts: dict[str, int] = {doc: 0 for doc, _ in documents}
         rows = []
         for p in passages:
@@ -123,6 +131,28 @@ class SegmentWriter:
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
                                 [(doc, sha, counts[doc]) for doc, sha in documents])
         self.rows += len(rows)
+
+    def _center(self, name: str, vectors: np.ndarray) -> np.ndarray | None:
+        """The center of ``name``'s int8 rows: the one written with its first rows, else the index's, else the
+        mean of ``vectors``; saved (before any row that depends on it) when first decided."""
+        if self.kind != "int8":
+            return None
+        if name not in self._saved:
+            dim = self.companion_dim if name == COMPANION else self.dim
+            found = stored.load_center(self.folder, name, dim)  # a resumed segment's
+            if found is None and name not in self.centers and not len(vectors):
+                return None
+            if found is None:
+                found = np.asarray(self.centers[name] if name in self.centers else np.mean(vectors, axis=0),
+                                   np.float32).reshape(dim)
+                path = self.folder / stored.center_file(name)
+                tmp = path.with_name(path.name + ".tmp")
+                with open(tmp, "wb") as f:
+                    np.save(f, found)
+                os.replace(tmp, path)
+            self.centers[name] = found
+            self._saved.add(name)
+        return self.centers[name]
 
     def _texts(self) -> Iterable[str]:
         for (text,) in self.db.execute("SELECT text FROM passages ORDER BY id"):
@@ -144,8 +174,8 @@ class SegmentWriter:
         for name in DOCUMENT_COLUMNS:
             np.save(folder / "documents" / f"{name}.npy", columns[name])
         self.db.close()
-        vectors, _ = _map(folder / "vectors.bin", n, self.dim, VECTOR_DTYPE)
-        sentences, _ = _map(folder / "sentences.bin", self.sentence_rows, self.dim, VECTOR_DTYPE)
+        vectors, _ = stored.open_rows(folder, "vectors.bin", n, self.dim, self.kind)
+        sentences, _ = stored.open_rows(folder, "sentences.bin", self.sentence_rows, self.dim, self.kind)
         kind = ann.choose(index_kind, n)
         if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
@@ -168,6 +198,15 @@ class SegmentWriter:
         os.replace(tmp, folder / META)
         (folder / BUILDING).unlink()
         return meta
+
+
+def index_centers(segments: Iterable["Segment"]) -> dict[str, np.ndarray]:
+    """The centers an index's int8 segments store their vectors from (the first found: they share them), so
+    that a new segment stores its vectors as they do and a merge copies rows without changing their codes."""
+    for seg in segments:
+        if found := seg.centers():
+            return found
+    return {}
 
 
 def _documents_columns(db: sqlite3.Connection, n: int, fields_column: str = "fields") \
@@ -205,15 +244,6 @@ def _locator(text: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _map(path: Path, rows: int, dim: int, dtype) -> tuple[np.ndarray, mmap.mmap | None]:
-    """``rows`` x ``dim`` values of ``path``, memory-mapped read-only, and the map (None when empty)."""
-    if rows == 0:
-        return np.zeros((0, dim), dtype), None
-    with open(path, "rb") as f:
-        mapped = mmap.mmap(f.fileno(), rows * dim * np.dtype(dtype).itemsize, access=mmap.ACCESS_READ)
-    return np.frombuffer(mapped, dtype).reshape(rows, dim), mapped
-
-
 class Segment:
     """A sealed segment, opened read-only: passages by row from SQLite, vectors mapped from disk."""
 
@@ -226,14 +256,18 @@ class Segment:
         for name, f in meta["files"].items():  # sizes only: hashing every file would cost minutes at scale
             if (folder / name).stat().st_size != f["bytes"]:
                 raise ValueError(f"{folder / name} is not the size its segment records")
-        dtype = {"float32": np.float32, "float16": np.float16}[meta["vector_dtype"]]
-        self.vectors, _ = _map(folder / "vectors.bin", self.size, dim, dtype)
-        self.companion_vectors, self._companion_map = None, None  # rows of companion.bin, when the segment was built with a companion
+        kind = meta["vector_dtype"]
+        if kind not in stored.KINDS or not set(stored.files("vectors.bin", kind)) <= names:
+            raise ValueError(f"segment {self.name} stores its vectors in a way this jisr does not read")
+        self.vectors, self._vector_files = stored.open_rows(folder, "vectors.bin", self.size, dim, kind)
+        self.companion_vectors, self._companion_files = None, []  # rows of companion.bin, when the segment was built with a companion
         if meta.get("companion"):
             if COMPANION not in names:
                 raise ValueError(f"segment {self.name} names a companion but lists no {COMPANION}")
-            self.companion_vectors, self._companion_map = _map(folder / COMPANION, self.size, int(meta["companion"]["dimension"]), dtype)
-        self.sentence_vectors, self._sentence_map = _map(folder / "sentences.bin", int(meta["sentences"]), dim, dtype)
+            self.companion_vectors, self._companion_files = stored.open_rows(
+                folder, COMPANION, self.size, int(meta["companion"]["dimension"]), kind)
+        self.sentence_vectors, self._sentence_files = stored.open_rows(
+            folder, "sentences.bin", int(meta["sentences"]), dim, kind)
         self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
         self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
         if len(self.sentence_offsets) != self.size + 1 or len(self.lang) != self.size \
@@ -249,6 +283,12 @@ class Segment:
         self._columns = _columns(self._db)
         self._fields: dict[tuple[str, str], np.ndarray] = {}  # a declared field's column per document, by kind
 
+    def centers(self) -> dict[str, np.ndarray]:
+        """The centers its int8 vectors are stored from, by file (none for float32 segments)."""
+        return {name: rows.center for name, rows in (("vectors.bin", self.vectors), ("sentences.bin", self.sentence_vectors),
+                                                    (COMPANION, self.companion_vectors))
+                if isinstance(rows, stored.Quantized) and stored.center_file(name) in self.meta["files"]}
+
     def expect_queries(self) -> tuple[list[tuple[Path, np.ndarray]], list[tuple[Path, np.ndarray]]]:
         """Tell the kernel how queries read this segment; return the files every query reads from, and
         those a query reads a few rows of (the sentence vectors), each with its map, for a warm-up.
@@ -256,13 +296,12 @@ class Segment:
         A query reads a few thousand sentence rows, scattered. On a cold page cache the kernel read
         ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
         here it is told not to. Merges read the same rows in order and keep the read-ahead."""
-        some = [(self.folder / "sentences.bin", self.sentence_vectors)]
-        for scattered in (self._sentence_map, self._companion_map):  # a companion's rows are read as sparsely
-            if scattered is not None:
-                scattered.madvise(mmap.MADV_RANDOM)
-        if self.companion_vectors is not None:
-            some.append((self.folder / COMPANION, self.companion_vectors))
-        every = [(self.folder / "vectors.bin", self.vectors)] + self.postings.maps()
+        some = []
+        for path, array, mapped in self._sentence_files + self._companion_files:  # a companion's rows are read as sparsely
+            if mapped is not None:
+                mapped.madvise(mmap.MADV_RANDOM)
+            some.append((path, array))
+        every = [(path, array) for path, array, _ in self._vector_files] + self.postings.maps()
         return every, some
 
     @classmethod

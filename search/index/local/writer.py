@@ -12,10 +12,10 @@ import shutil
 
 import numpy as np
 
-from jisr.index.local import ann, store
+from jisr.index.local import ann, store, vectors as stored
 from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
-from jisr.index.local.segment import META, VECTOR_DTYPE, Segment, SegmentWriter
+from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
 from jisr.index.stores import BuildSpec, Previous
 
 SEGMENT_PASSAGES = 100_000  # a segment is sealed at this size: it bounds a build's memory and a merge's work
@@ -29,7 +29,7 @@ class LocalStoreWriter:
         self.spec, self.index_dir = spec, spec.index_dir
         self.header = {"fingerprint": spec.info["fingerprint"], "normalizer": spec.info["normalizer"],
                        "dimension": spec.info["dimension"], "chunking": spec.chunking,
-                       "vector_dtype": np.dtype(VECTOR_DTYPE).name, "companion": spec.companion_info}
+                       "vector_dtype": stored.DEFAULT, "companion": spec.companion_info}
         self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
         self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
         self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments
@@ -81,7 +81,7 @@ class LocalStoreWriter:
                 else:
                     seg.close()
             elif SegmentWriter.resumable(path, self.header):
-                self.writer = SegmentWriter(path, self.header)
+                self.writer = SegmentWriter(path, self.header, index_centers(self.segments.values()))
                 self.filling = path  # the newest wins; older ones are cleaned away
         if self.writer is not None:
             self.found[self.writer.folder.name] = self.writer.documents()
@@ -128,7 +128,7 @@ class LocalStoreWriter:
               companion_vectors: np.ndarray | None) -> dict[str, dict]:
         if self.writer is None:
             self.filling = self.index_dir / "segments" / store.new_segment_name()
-            self.writer = SegmentWriter(self.filling, self.header)
+            self.writer = SegmentWriter(self.filling, self.header, index_centers(self.segments.values()))
         self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors, companion_vectors)
         entries = {d.id: {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)}
                    for d, ps in batch}

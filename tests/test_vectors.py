@@ -1,0 +1,103 @@
+"""Vectors stored as int8 with a scale per row: close to the model's, stable when copied, and readable beside
+segments that older builds stored in float32."""
+import shutil
+
+import numpy as np
+import pytest
+
+from jisr.answers.searcher import Searcher
+from jisr.index.build import build
+from jisr.index.local import store, vectors as stored
+from jisr.passages import passage_input
+from tests.conftest import SEEDS, more_passages
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 40.0])
+def test_int8_rows_keep_their_direction_and_requantizing_them_changes_nothing(scale):
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(500, 384)).astype(np.float32) * scale
+    vectors[0] = 0.0  # a row of zeros stays zeros
+    vectors[1, 7] = 30 * scale  # one outlier dimension costs its own row only
+    codes, scales = stored.quantize(vectors)
+    back = stored.Quantized(codes, scales)[:]
+    assert codes.dtype == np.int8 and scales.dtype == np.float32 and not back[0].any()
+    assert _cosines(back[1:], vectors[1:]).min() >= 0.999
+    assert _cosines(back[2:], vectors[2:]).min() >= 0.9999
+    again, again_scales = stored.quantize(back)
+    assert np.array_equal(again, codes) and np.allclose(again_scales, scales, rtol=1e-6)
+    assert np.array_equal(stored.Quantized(codes, scales)[[5, 2]], back[[5, 2]])
+    assert np.array_equal(stored.Quantized(codes, scales)[9], back[9])
+
+
+def test_a_shared_direction_is_taken_out_before_quantizing_and_copies_keep_their_codes():
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=384).astype(np.float32)
+    vectors = 3 * common + rng.normal(size=(400, 384)).astype(np.float32)  # as embeddings share a mean
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:50] + 0.1 * rng.normal(size=(50, 384)).astype(np.float32)
+    center = vectors[:100].mean(axis=0)
+    errors = {}
+    for name, c in (("plain", None), ("centered", center)):
+        codes, scales = stored.quantize(vectors, c)
+        back = stored.Quantized(codes, scales, c)[:]
+        errors[name] = np.abs((back - vectors) @ queries.T).mean()
+        again, _ = stored.quantize(back, c)
+        assert np.array_equal(again, codes)
+    assert errors["centered"] < 0.7 * errors["plain"]
+
+
+def test_a_build_stores_int8_that_agrees_with_the_model(tmp_path, tiny_model):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    more_passages(corpus)
+    build(corpus, tmp_path / "index", tiny_model)
+    index = store.load(tmp_path / "index")
+    (segment,) = index.segments
+    n, dim = segment.size, segment.vectors.shape[1]
+    assert segment.meta["vector_dtype"] == "int8"
+    assert (segment.folder / "vectors.bin").stat().st_size == n * dim  # a byte a value
+    assert (segment.folder / "vectors.scales.bin").stat().st_size == n * 4
+    passages = index.passages(index.ids())
+    model = tiny_model.encode_document([passage_input(p) for p in passages], normalize_embeddings=True)
+    assert _cosines(index.vectors(index.ids()), model).min() >= 0.999
+    counts, sentences = index.sentence_vectors(index.ids())
+    texts = [t for p in passages for t in p.sentence_texts()]
+    assert counts.sum() == len(texts)
+    model = tiny_model.encode_document(texts, normalize_embeddings=True)
+    assert _cosines(sentences, model).min() >= 0.999
+
+
+def test_float32_segments_of_an_older_build_are_served_beside_int8_ones_and_merged_into_int8(
+        tmp_path, tiny_model, monkeypatch):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(SEEDS, corpus)
+    monkeypatch.setattr(stored, "DEFAULT", "float32")  # as builds wrote before int8
+    build(corpus, index, tiny_model)
+    monkeypatch.setattr(stored, "DEFAULT", "int8")
+    more_passages(corpus)
+    build(corpus, index, tiny_model)
+    kinds = [s.meta["vector_dtype"] for s in store.load(index).segments]
+    assert kinds == ["float32", "int8"]
+    searcher = Searcher.open(index, tiny_model)
+    seed = store.load(index).passages([3])[0]
+    for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
+        assert searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found
+    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 1)  # the next build merges both
+    (corpus / "extra0.txt").unlink()
+    int8_segment = store.load(index).segments[1]
+    centers, codes = int8_segment.centers(), np.array(int8_segment.sentence_vectors.codes)
+    assert {"vectors.bin", "sentences.bin"} <= set(centers)
+    assert build(corpus, index, tiny_model).merged == 2
+    (merged,) = store.load(index).segments
+    assert merged.meta["vector_dtype"] == "int8"
+    assert all(np.array_equal(merged.centers()[n], centers[n]) for n in centers)  # the index's centers, kept
+    # the int8 segment's sentence rows (extra0's 8 first, removed; the float32 segment's before them) keep their codes
+    assert np.array_equal(np.array(merged.sentence_vectors.codes)[-len(codes) + 8:], codes[8:])
+    assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[1]
+    merged_searcher = Searcher.open(index, tiny_model)
+    for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
+        assert merged_searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found

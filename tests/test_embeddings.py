@@ -5,7 +5,7 @@ import torch
 
 from jisr.embeddings import ModelError, load_model, model_fingerprint
 from jisr.embeddings.batching import encode_documents, token_batches
-from tests.conftest import build_tiny_model
+from tests.conftest import SEEDS, build_tiny_model
 
 
 def test_encode_query_and_document_are_normalized_float32(tiny_model):
@@ -184,3 +184,13 @@ def test_prepacked_linear_falls_back_to_the_plain_product_where_onednn_cannot_ru
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         assert torch.equal(packed(x), plain(x))
     assert packed[0]._packed is None
+
+
+def test_document_lengths_asked_of_the_fast_tokenizer_are_the_tokenizers_own_counts(tiny_model):
+    from jisr.embeddings.batching import document_lengths
+
+    assert getattr(tiny_model.tokenizer.backend_tokenizer, "encode_batch_fast", None) is not None  # the fast path runs
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")] + ["", "كلمة", "word " * 700, "ﷺ ﻻ Straße"]
+    prompt = tiny_model.prompts.get("document", "")
+    by_tokenizer = [len(ids) for ids in tiny_model.tokenizer([prompt + t for t in texts], verbose=False)["input_ids"]]
+    assert document_lengths(tiny_model, texts) == by_tokenizer and max(by_tokenizer) > 700

@@ -39,10 +39,14 @@ def write(folder: Path, texts: Iterable[str]) -> int:
     """Write the postings of ``texts`` (row i is text i) into ``folder``; return the number of texts."""
     vocabulary: dict[str, int] = {}
     rows, ids, lengths = [], [], []
+    known = vocabulary.get
     for row, text in enumerate(texts):
         found = terms(text) or [""]  # an empty text still has a length, as in bm25s
         lengths.append(len(found))
-        ids.append(np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in found), np.int64, len(found)))
+        numbers = list(map(known, found))  # looked up in C: most terms are known after the first rows
+        if None in numbers:
+            numbers = [vocabulary.setdefault(t, len(vocabulary)) if n is None else n for t, n in zip(found, numbers)]
+        ids.append(np.array(numbers, np.int64))
         rows.append(np.full(len(found), row, np.int64))
     n = len(lengths)
     folder.mkdir(parents=True, exist_ok=True)

@@ -56,19 +56,21 @@ class Index:
     def open(cls, path: str | os.PathLike, model: "SentenceTransformer | str | None" = None, *,
              model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
              milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: "SentenceTransformer | None" = None, follow: bool = False) -> "Index":
+             companion: "SentenceTransformer | None" = None, follow: bool = False,
+             memory_budget: int | None = None) -> "Index":
         """Open the index at ``path``. ``model``: None for the one it was built with (loaded by the same
         rules as any model); ``trusted_model``: the one model whose folder's code may run; ``milvus_uri``:
         the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the folder; ``warm``:
-        read the index into memory in the background, as a server wants; ``follow``: search each new
-        commit of the folder as it is made."""
+        read the index into memory in the background, as a server wants (``memory_budget``: within that many
+        bytes of resident memory, kept to); ``follow``: search each new commit of the folder as it is made."""
         from jisr.index import commit
         from jisr.answers.searcher import Searcher
 
         generation = commit.generation(path)
         name = commit.readable(path)["model"]["name"] if model is None else model  # a bad path fails before a load
         searcher = Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
-                                 milvus_token=milvus_token, warm=warm, companion=companion)
+                                 milvus_token=milvus_token, warm=warm, companion=companion,
+                                 memory_budget=memory_budget)
         if not follow:
             return cls(searcher)
         from jisr.answers.following import Following

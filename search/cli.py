@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
                         "'Authorization: Bearer TOKEN' (or set JISR_API_TOKEN)")
     v.add_argument("--read-token-file", default=None, metavar="FILE",
                    help="searches and pages need this file's token too (default: reads are open)")
+    v.add_argument("--memory-budget", type=_bounded(float, "a number of GB", 0.05, 1e6), default=None, metavar="GB",
+                   help="resident memory the index may hold: warmed within it, what every query reads first, and "
+                        "kept to by letting go of the sentence vectors' pages (default: warm within half the free memory)")
     v.add_argument("--serve-files", action="store_true",
                    help="let the document view offer each document's original file from the corpus folder, as a "
                         "download (off by default: the corpus folder is not published)")
@@ -321,8 +324,9 @@ def _open_index(args, serving: bool = False):
     from jisr.index.commit import readable
 
     model = _load_model(args, readable(args.index)["model"]["name"])
+    budget = getattr(args, "memory_budget", None)
     return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=serving,
-                      follow=serving)
+                      follow=serving, memory_budget=int(budget * 2**30) if serving and budget else None)
 
 
 def _search(args) -> int:

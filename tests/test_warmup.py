@@ -72,3 +72,37 @@ def test_the_web_app_warms_the_index_it_opens(tmp_path, tiny_model, tiny_model_p
     app = create_app({"INDEX": str(index), "MODEL": str(tiny_model_path)})
     searcher = app.extensions["jisr"]["index"].searcher
     assert searcher.warmup is not None and searcher.warmup.wait(timeout=HANG) and searcher.warmup.bytes_read > 0
+
+
+def test_a_memory_budget_lets_go_of_the_droppable_maps_only_while_over_it(tmp_path):
+    import mmap
+
+    path = tmp_path / "rows.bin"
+    path.write_bytes(np.random.default_rng(0).integers(0, 255, 64 << 20, dtype=np.uint8).tobytes())
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    rows = np.frombuffer(mapped, np.uint8)
+    warmup.touch(rows)
+    touched = warmup.resident_bytes()
+    kept = warmup.Warmup([], budget=1 << 30, droppable=[mapped])  # far under its budget: nothing goes
+    assert kept.keep() == 0 and warmup.resident_bytes() >= touched - (8 << 20)
+    kept.stop()
+    over = warmup.Warmup([], budget=1 << 20, droppable=[mapped])
+    over.baseline -= 64 << 20  # as if the map had been touched after the warm-up began
+    assert over.keep() == 1 and warmup.resident_bytes() <= touched - (48 << 20)  # the map's pages let go of
+    over.stop()
+    assert int(rows[::4096].sum()) > 0  # and read again on demand
+
+
+def test_a_searcher_with_a_memory_budget_answers_as_without_one(tmp_path, tiny_model):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 12)
+    build(corpus, index, tiny_model)
+    plain = Searcher.open(index, tiny_model)
+    budgeted = Searcher.open(index, tiny_model, warm=True, memory_budget=1 << 20)
+    assert budgeted.warmup.wait(timeout=HANG) and budgeted.warmup.budget == 1 << 20
+    budgeted.warmup.baseline = 0  # as if the index were all this process holds: over 1 MB, the sentence maps go
+    assert budgeted.warmup.keep() >= 1
+    for q in ("المطر", "Damascus"):
+        assert [r["doc_id"] for r in budgeted.search(q)["results"]] == [r["doc_id"] for r in plain.search(q)["results"]]
+    budgeted.close()

@@ -52,7 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
     admission (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN (web/access.py),
     MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL for the document API (web/documents.py); CACHE_BYTES
-    (jisr.answers.cache); SERVE_FILES (web/page.py)."""
+    (jisr.answers.cache); SERVE_FILES (web/page.py); MEMORY_BUDGET, bytes of resident memory an INDEX folder
+    opened here may hold (jisr.index.local.warmup)."""
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
         MILVUS_URI=os.environ.get("JISR_MILVUS_URI") or None,  # an index on Milvus: see jisr.index.milvus.store
         MILVUS_TOKEN=os.environ.get("MILVUS_TOKEN") or None,
+        MEMORY_BUDGET=_setting("JISR_MEMORY_BUDGET_BYTES", int, 0, low=0) or None,  # see jisr.index.local.warmup
         JSON_AS_ASCII=False,
         # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
         MAX_CONTENT_LENGTH=_setting("JISR_MAX_BODY_BYTES", int, 64 * 1024, low=1),
@@ -134,7 +136,7 @@ def _open(config, state: dict) -> bool:
     try:
         state["index"] = _cached(Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
                                     milvus_uri=config["MILVUS_URI"], milvus_token=config["MILVUS_TOKEN"],
-                                    warm=True, follow=True), config)
+                                    warm=True, follow=True, memory_budget=config["MEMORY_BUDGET"]), config)
     except IndexUnavailable as exc:
         state["unavailable"] = str(exc)
         return False

@@ -67,15 +67,18 @@ class Searcher:
 
     def __init__(self, index, model: SentenceTransformer | None, query_threads: int | None = None,
                  query_tokens: int | None = None, warm: bool = False,
-                 companion: SentenceTransformer | None = None):
+                 companion: SentenceTransformer | None = None, memory_budget: int | None = None):
         """``model``: the index's model, which reads queries; None for a searcher that ranks query vectors
-        it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder."""
+        it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder.
+        ``memory_budget``: with ``warm``, the bytes of resident memory the index may hold (warmed within
+        and kept to: :mod:`jisr.index.local.warmup`)."""
         self.model = model
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
         self.companion = self._companion_encoder = None
         self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        self.memory_budget = memory_budget
         self._attach(index, companion)
 
     def _attach(self, index, companion: SentenceTransformer | None) -> None:
@@ -95,7 +98,8 @@ class Searcher:
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated
         self.declared = RecordFields.recorded(index.manifest).declared  # {field: kind} a filter may name
-        self.warmup = index.expect_queries(self.warm)
+        self.warmup = index.expect_queries(self.warm, self.memory_budget) if self.memory_budget \
+            else index.expect_queries(self.warm)
 
     def on(self, index) -> "Searcher":
         """A searcher of ``index`` (another commit of this one's folder) sharing this one's models and
@@ -111,7 +115,7 @@ class Searcher:
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
              model_cache: str | None = None, trusted_model: str | None = None,
              milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: SentenceTransformer | None = None) -> "Searcher":
+             companion: SentenceTransformer | None = None, memory_budget: int | None = None) -> "Searcher":
         """Open an index; with no model given, load the one it was built with, by the same rules as any
         model (``trusted_model``: see :func:`jisr.embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
         Milvus an index on Milvus is read from (see :mod:`jisr.index.milvus.store`). ``warm``: start reading
@@ -121,7 +125,7 @@ class Searcher:
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)
-        return cls(index, model, warm=warm, companion=companion)
+        return cls(index, model, warm=warm, companion=companion, memory_budget=memory_budget)
 
     @property
     def size(self) -> int:

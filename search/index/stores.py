@@ -111,8 +111,9 @@ class IndexReader(Protocol):
     def verify(self) -> list[str]:
         """Everything the commit names, checked in full (`jisr check`): the problems found."""
 
-    def expect_queries(self, warm: bool = False) -> Warmup | None:
-        """Set up for queries; with ``warm``, start reading what queries touch into memory."""
+    def expect_queries(self, warm: bool = False, budget: int | None = None) -> Warmup | None:
+        """Set up for queries; with ``warm``, start reading what queries touch into memory (within ``budget``
+        bytes of resident memory, kept to, if given)."""
 
     def close(self) -> None: ...
 

@@ -283,6 +283,11 @@ class Segment:
         self._columns = _columns(self._db)
         self._fields: dict[tuple[str, str], np.ndarray] = {}  # a declared field's column per document, by kind
 
+    def droppable(self) -> list[mmap.mmap]:
+        """The maps of the files a query reads a few rows of (sentence and companion vectors, their scales):
+        what a server over its memory budget lets go of first (:mod:`jisr.index.local.warmup`)."""
+        return [mapped for _, _, mapped in self._sentence_files + self._companion_files if mapped is not None]
+
     def centers(self) -> dict[str, np.ndarray]:
         """The centers its int8 vectors are stored from, by file (none for float32 segments)."""
         return {name: rows.center for name, rows in (("vectors.bin", self.vectors), ("sentences.bin", self.sentence_vectors),

@@ -193,16 +193,21 @@ class StoredIndex:
         """Every segment's files hashed against the sha256 its build recorded."""
         return [problem for segment in self.segments for problem in segment.verify()]
 
-    def expect_queries(self, warm: bool = False) -> warmup.Warmup | None:
+    def expect_queries(self, warm: bool = False, budget: int | None = None) -> warmup.Warmup | None:
         """Set the segments up for queries; with ``warm``, start reading their files into the page
-        cache (:mod:`jisr.index.local.warmup`) and return that warm-up. Segments shared with the commit
-        opened before were set up (and warmed) for it already."""
+        cache (:mod:`jisr.index.local.warmup`), within ``budget`` bytes of resident memory if given, kept
+        to while the store is open, and return that warm-up. Segments shared with the commit opened
+        before were set up (and warmed) for it already; a budget keeps to all of them."""
         files = [seg.expect_queries() for seg in self.segments if seg.name not in self.shared]
         if not warm:
             return None
-        return warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some])
+        self._warmup = warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some],
+                                    budget, [m for seg in self.segments for m in seg.droppable()])
+        return self._warmup
 
     def close(self) -> None:
+        if getattr(self, "_warmup", None) is not None:
+            self._warmup.stop()
         for s in self.segments:
             s.close()
 

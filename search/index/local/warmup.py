@@ -10,9 +10,19 @@ this process's maps of them: a page in the page cache still costs a fault the fi
 touches it, and at 1M passages those faults made a process's first queries ~2x slower than later
 ones. Queries are answered meanwhile; they only run slower until it ends. Reading is a hint: a
 file that a build removes meanwhile is skipped.
+
+A server given a memory budget (`jisr serve --memory-budget GB`) warms within it instead, what
+every query reads first, and then keeps to it: every few seconds, while what its resident memory has
+grown by since the index opened is over the budget, it lets go of its pages of the sentence and
+companion vectors (the
+files queries read a few rows of), largest first. The kernel keeps them in its page cache while it
+has room, so a row read again soon costs a page fault, not a disk read; what every query reads
+(postings, passage vectors, the vector indexes) is never dropped.
 """
 from __future__ import annotations
 
+import mmap
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -22,7 +32,17 @@ import numpy as np
 
 CHUNK = 8 << 20  # bytes a read asks for
 PAGE = 4096
+KEEP_EVERY = 5.0  # seconds between checks of the resident memory against a budget
 Region = tuple[Path, np.ndarray]  # a file, and this process's memory map of it
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (RSS), from /proc/self/statm (0 where there is none)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def available_bytes() -> int:
@@ -63,12 +83,47 @@ def touch(array: np.ndarray) -> None:
 
 
 class Warmup:
-    """A daemon thread warming ``regions`` once (file read, then map touched); ``wait`` for it."""
+    """A daemon thread warming ``regions`` once (file read, then map touched); ``wait`` for it. With a
+    ``budget`` (bytes), it then keeps what the process's resident memory has grown by since the warm-up
+    began (the index's pages, mostly) under it by dropping its pages of the ``droppable`` maps, until ``stop``."""
 
-    def __init__(self, regions: Sequence[Region]):
+    def __init__(self, regions: Sequence[Region], budget: int | None = None, droppable: Sequence[mmap.mmap] = ()):
         self.regions, self.bytes_read, self.seconds = list(regions), 0, 0.0
+        self.budget, self.droppable, self.dropped = budget, sorted(droppable, key=len, reverse=True), 0
+        self.baseline = resident_bytes()  # the process before its index: model, libraries
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jisr-warmup", daemon=True)
         self._thread.start()
+        self._keeper = None
+        if budget is not None:
+            self._keeper = threading.Thread(target=self._keep, name="jisr-memory-budget", daemon=True)
+            self._keeper.start()
+
+    def held(self) -> int:
+        """Bytes of resident memory the process has grown by since the warm-up began."""
+        return resident_bytes() - self.baseline
+
+    def keep(self) -> int:
+        """Drop pages of the droppable maps, largest first, while resident memory is over the budget; return
+        how many maps were let go of."""
+        let_go = 0
+        for mapped in self.droppable:
+            if self.budget is None or self.held() <= self.budget:
+                break
+            try:
+                mapped.madvise(mmap.MADV_DONTNEED)
+            except (ValueError, OSError):  # closed meanwhile: its segment left the index
+                continue
+            let_go += 1
+        self.dropped += let_go
+        return let_go
+
+    def _keep(self) -> None:
+        while not self._stopped.wait(KEEP_EVERY):
+            self.keep()
+
+    def stop(self) -> None:
+        self._stopped.set()
 
     @property
     def paths(self) -> list[Path]:
@@ -92,6 +147,11 @@ class Warmup:
         return not self._thread.is_alive()
 
 
-def start(needed: Sequence[Region], wanted: Sequence[Region]) -> Warmup:
-    return Warmup(plan(needed, wanted, available_bytes() // 2 or sum(_size(r) for r in needed)))
+def start(needed: Sequence[Region], wanted: Sequence[Region], budget: int | None = None,
+          droppable: Sequence[mmap.mmap] = ()) -> Warmup:
+    """Warm ``needed``, then ``wanted`` within half the free memory, or within ``budget`` bytes, which the
+    warm-up then keeps to (see the module's docstring)."""
+    if budget is None:
+        return Warmup(plan(needed, wanted, available_bytes() // 2 or sum(_size(r) for r in needed)))
+    return Warmup(plan(needed, wanted, budget), budget, droppable)
 

@@ -430,7 +430,7 @@ class MilvusIndex:
     def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
         raise IndexUnavailable(f"the index at {self.directory} is on Milvus, which holds no companion vectors")
 
-    def expect_queries(self, warm: bool = False) -> None:
+    def expect_queries(self, warm: bool = False, budget: int | None = None) -> None:
         """Nothing to do: Milvus loads a collection into its own memory (``load_collection``)."""
 
     def close(self) -> None:

@@ -151,19 +151,6 @@ for q in queries:  # hybrid's BM25 part alone
     times.append((time.perf_counter() - t) * 1000)
 out["lexical"] = {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
 out["rss_after_queries_mb"] = rss_mb() - base
-searcher.index.close()
-budget = float(sys.argv[3]) * 2**30  # `jisr serve --memory-budget`: warmed within it and kept to
-searcher, _ = opened(warm=False)
-searcher = Searcher(searcher.index, None, warm=True, memory_budget=int(budget))
-searcher.warmup.wait()
-times = [run("hybrid", q, v) for q, v in zip(queries, vectors)]
-searcher.warmup.keep()
-out["budget"] = {"gb": budget / 2**30, "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
-                 "rss_mb": rss_mb() - base, "warmup_mb": searcher.warmup.bytes_read / 2**20}
-searcher.index.close()
-searcher, _ = opened(warm=True)
-searcher.warmup.wait()
-index = searcher.index
 
 # recall@10 of the dense top 10 against exact search over the same segments
 def top10(v):
@@ -176,6 +163,18 @@ exact = [top10(v) for v in vectors[:200]]
 out["recall@10"] = float(np.mean([len(a & e) / 10 for a, e in zip(approx, exact)]))
 out["vector_index"] = [seg.meta["vector_index"] for seg in index.segments]
 print(json.dumps(out))
+'''
+
+BUDGET = OPEN.split("base = rss_mb()")[0] + '''
+base = rss_mb()
+evict(sys.argv[1])
+budget = float(sys.argv[3]) * 2**30  # `jisr serve --memory-budget`: warmed within it and kept to
+searcher = Searcher(store.load(sys.argv[1]), None, warm=True, memory_budget=int(budget))
+searcher.warmup.wait()
+times = [run("hybrid", q, v) for q, v in zip(queries, vectors)]
+searcher.warmup.keep()
+print(json.dumps({"gb": budget / 2**30, "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
+                  "rss_mb": rss_mb() - base, "warmup_mb": searcher.warmup.bytes_read / 2**20}))
 '''
 
 ENCODE = '''
@@ -262,7 +261,8 @@ def measure(size: int, work: Path, pool: list[str], query_file: Path, budget: fl
         print(f"  wrote corpus of {size} passages in {time.perf_counter() - started:.0f} s", flush=True)
     built = child(BUILD, str(corpus), str(index))
     print(f"  build {built['seconds']:.0f} s, peak {built['peak_mb']:.0f} MB", flush=True)
-    opened = child(OPEN, str(index), str(query_file), str(budget))
+    opened = child(OPEN, str(index), str(query_file))
+    opened["budget"] = child(BUDGET, str(index), str(query_file), str(budget))
     extra = corpus / "extra"
     shutil.rmtree(extra, ignore_errors=True)
     write_corpus(extra, PARAGRAPHS_PER_DOC, pool, seed=size)
@@ -371,8 +371,9 @@ def remeasure_queries(args: argparse.Namespace) -> None:
     print(environment, flush=True)
     for row in results["rows"]:
         if row["size"] in args.sizes:
-            row["open"] = child(OPEN, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"),
-                                str(args.budget))
+            row["open"] = child(OPEN, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"))
+            row["open"]["budget"] = child(BUDGET, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"),
+                                          str(args.budget))
             row["queries_remeasured"] = f"{time.strftime('%Y-%m-%d')}, {environment}"
             print(json.dumps(row["open"])[:300], flush=True)
     (args.out / "scale.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -388,7 +389,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/jisr-scale"))
     parser.add_argument("--queries", type=int, default=500, help="XQuAD Arabic questions asked of each size")
     parser.add_argument("--sample", type=int, default=64, help="recombined passages the real encoder is timed on")
-    parser.add_argument("--budget", type=float, default=1.0,
+    parser.add_argument("--budget", type=float, default=2.0,
                         help="GB of resident memory the index may hold in the memory budget run (besides the process's own)")
     parser.add_argument("--queries-only", action="store_true",
                         help="re-measure only opening and querying, on the indexes a full run left in --work, "

@@ -359,10 +359,59 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         "Queries: the XQuAD Arabic questions, encoded by the stand-in. Memory is resident set size (memory-mapped "
         "pages count once touched).",
     ]
+    lines += projection(rows)
+    lines += [f"The {r['size']:,} column was measured in another run ({r['joined']}) and joined with `--join`."
+              for r in rows if "joined" in r]
     lines += [f"Rows from \"open\" to \"vector index\" of the {r['size']:,} column were re-measured with "
               f"`--queries-only` ({r['queries_remeasured']}) on the index this run built (and one file added)."
               for r in rows if "queries_remeasured" in r]
     return "\n".join(lines) + "\n"
+
+
+PROJECTED = [("disk (GB)", lambda r: r["disk_mb"] / 1024),
+             ("disk with the companion (GB)", lambda r: (r["disk_mb"] + r["build"]["passages"] * COMPANION_ROW / 2**20) / 1024),
+             ("build, embedding excluded (min)", lambda r: r["build"]["seconds"] / 60),
+             ("memory after the warm-up and all queries (GB, resident)", lambda r: r["open"]["rss_after_queries_mb"] / 1024),
+             ("server's warm-up read (GB)", lambda r: r["open"]["warmup"]["mb"] / 1024),
+             ("dense p50 (ms)", lambda r: r["open"]["dense"]["p50"]),
+             ("hybrid p50 (ms)", lambda r: r["open"]["hybrid"]["p50"]),
+             ("hybrid p99 (ms)", lambda r: r["open"]["hybrid"]["p99"]),
+             ("add one file (s)", lambda r: r["add_one_file"]["seconds"])]
+
+
+def projection(rows: list[dict], target: int = 10_000_000) -> list[str]:
+    """Each cost at ``target`` passages, carried on from the two largest sizes measured along their own
+    growth (the exponent b of cost ~ size^b between them), as a table; none with fewer than two sizes."""
+    rows = sorted(rows, key=lambda r: r["size"])
+    if len(rows) < 2 or rows[-1]["size"] >= target:
+        return []
+    a, b = rows[-2], rows[-1]
+    out = ["", f"## Projected to {target:,} passages", "",
+           f"From the growth between {a['size']:,} and {b['size']:,} passages (cost ~ size^b, b from those two "
+           "runs): a projection, not a measurement.", "",
+           f"| | {a['size']:,} | {b['size']:,} | growth exponent b | {target:,} (projected) |", "|---|---|---|---|---|"]
+    for label, f in PROJECTED:
+        x, y = f(a), f(b)
+        if x <= 0 or y <= 0:
+            continue
+        exponent = float(np.log(y / x) / np.log(b["size"] / a["size"]))
+        out.append(f"| {label} | {x:.1f} | {y:.1f} | {exponent:.2f} | {y * (target / b['size']) ** exponent:.1f} |")
+    return out
+
+
+def join(args: argparse.Namespace) -> None:
+    """Add the rows of another run (``--join`` its scale.json) to the results in --out, and write them again."""
+    results = json.loads((args.out / "scale.json").read_text(encoding="utf-8"))
+    other = json.loads(args.join.read_text(encoding="utf-8"))
+    joined = {r["size"]: r for r in results["rows"]}
+    for row in other["rows"]:
+        joined[row["size"]] = {**row, "joined": other["environment"]}
+    results["rows"] = [joined[size] for size in sorted(joined)]
+    (args.out / "scale.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (args.out / "scale.md").write_text(markdown(results["rows"], results["encoder"], results["environment"]),
+                                       encoding="utf-8")
+    (args.out / "scale.svg").write_text(svg(results["rows"]), encoding="utf-8")
+    print((args.out / "scale.md").read_text(encoding="utf-8"))
 
 
 def remeasure_queries(args: argparse.Namespace) -> None:
@@ -391,10 +440,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=64, help="recombined passages the real encoder is timed on")
     parser.add_argument("--budget", type=float, default=2.0,
                         help="GB of resident memory the index may hold in the memory budget run (besides the process's own)")
+    parser.add_argument("--join", type=Path, default=None, metavar="SCALE_JSON",
+                        help="add the sizes of another run (its scale.json) to the results in --out, and write them again")
     parser.add_argument("--queries-only", action="store_true",
                         help="re-measure only opening and querying, on the indexes a full run left in --work, "
                              "keeping that run's build figures (after a change to the query path)")
     args = parse(parser, RESULTS, sizes=[500], queries=20, sample=8)
+    if args.join:
+        return join(args)
     if args.queries_only:
         return remeasure_queries(args)
     args.work.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny model the tests build, the real default model, a seed index, a real server."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -254,3 +255,17 @@ def serving(app):
         thread.join(10)
         srv.task_dispatcher.shutdown(timeout=5)
         srv.close()
+
+
+@contextlib.contextmanager
+def float32_vectors():
+    """Local builds inside store their vectors in float32, as builds before int8 did (a store still reads
+    them): for tests that compare the local store with Milvus, which is given float32, rank for rank.
+    What int8 changes is measured by benchmarks/compressed_vectors.py and tested in tests/test_vectors.py."""
+    from jisr.index.local import vectors
+
+    before, vectors.DEFAULT = vectors.DEFAULT, "float32"
+    try:
+        yield
+    finally:
+        vectors.DEFAULT = before

@@ -16,7 +16,7 @@ import jisr
 from jisr.answers import filters
 from jisr.errors import QueryError
 from jisr.web import create_app
-from tests.conftest import HANG, ROOT, SEEDS, serving
+from tests.conftest import HANG, ROOT, SEEDS, float32_vectors, serving
 
 WORD = "الأخبار"
 
@@ -35,7 +35,8 @@ def indexes(tmp_path_factory, tiny_model):
                 encoding="utf-8")
     from jisr.index.milvus.writer import MilvusTarget
 
-    jisr.build(corpus, work / "local", tiny_model, companion="none")
+    with float32_vectors():
+        jisr.build(corpus, work / "local", tiny_model, companion="none")
     jisr.build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget())
     local, milvus = jisr.Index.open(work / "local", tiny_model), jisr.Index.open(work / "milvus", tiny_model)
     yield local, milvus

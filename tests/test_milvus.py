@@ -18,7 +18,7 @@ from jisr.index.milvus.writer import MilvusTarget
 from jisr.index.milvus.store import MilvusWriter
 from jisr.index.stores import open_index
 from jisr.answers.searcher import Searcher
-from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
+from tests.conftest import HANG, ROOT, SEEDS, float32_vectors, free_port, wait_until
 from tests.test_cli import jisr
 from tests.test_default_model import XQUAD
 from tests.test_ray import _listeners, _loopback
@@ -53,7 +53,8 @@ def xquad(tmp_path_factory, tiny_model):
     corpus = work / "corpus"
     corpus.mkdir()
     queries = xquad_corpus([str(XQUAD / "xquad.ar.json"), str(XQUAD / "xquad.en.json")], corpus)
-    build(corpus, work / "local", tiny_model, companion="none")  # Milvus holds no companion
+    with float32_vectors():
+        build(corpus, work / "local", tiny_model, companion="none")  # Milvus holds no companion
     build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget())
     return Searcher.open(work / "local", tiny_model), Searcher.open(work / "milvus", tiny_model), queries
 
@@ -128,7 +129,8 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert checked.returncode == 0 and "on Milvus (collection news)" in checked.stdout, checked.stderr
 
         local_index = tmp_path / "local"
-        build(corpus, local_index, tiny_model, companion="none")
+        with float32_vectors():
+            build(corpus, local_index, tiny_model, companion="none")
         milvus = Searcher.open(index, tiny_model, milvus_uri=uri)
         assert rows_in_milvus(index, uri) == milvus.size == store.load(local_index).size
         assert_same_answers(Searcher.open(local_index, tiny_model), milvus,
@@ -214,7 +216,8 @@ def test_without_the_milvus_extra_the_build_says_how_to_install_it(tmp_path, tin
 
 def test_the_default_model_through_milvus_answers_as_the_local_store(tmp_path, default_model):
     build(SEEDS, tmp_path / "index", default_model, milvus=MilvusTarget())
-    build(SEEDS, tmp_path / "local", default_model, companion="none")  # Milvus holds no companion
+    with float32_vectors():
+        build(SEEDS, tmp_path / "local", default_model, companion="none")  # Milvus holds no companion
     milvus, local = Searcher.open(tmp_path / "index", default_model), Searcher.open(tmp_path / "local", default_model)
     assert milvus.size == local.size and milvus.companion is None
     assert_same_answers(local, milvus, ["What did Putin order?", "ماكرون في موسكو", "Charles de Gaulle"], lang="ar")

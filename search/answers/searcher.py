@@ -98,8 +98,7 @@ class Searcher:
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated
         self.declared = RecordFields.recorded(index.manifest).declared  # {field: kind} a filter may name
-        self.warmup = index.expect_queries(self.warm, self.memory_budget) if self.memory_budget \
-            else index.expect_queries(self.warm)
+        self.warmup = index.expect_queries(self.warm, self.memory_budget)
 
     def on(self, index) -> "Searcher":
         """A searcher of ``index`` (another commit of this one's folder) sharing this one's models and

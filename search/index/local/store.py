@@ -70,6 +70,7 @@ class StoredIndex:
 
     def __post_init__(self) -> None:
         self.bases = np.cumsum([0] + [s.size for s in self.segments]).astype(np.int64)
+        self._warmup: warmup.Warmup | None = None  # the warm-up expect_queries started, stopped at close
 
     @property
     def size(self) -> int:
@@ -206,7 +207,7 @@ class StoredIndex:
         return self._warmup
 
     def close(self) -> None:
-        if getattr(self, "_warmup", None) is not None:
+        if self._warmup is not None:
             self._warmup.stop()
         for s in self.segments:
             s.close()

@@ -77,7 +77,7 @@ def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, c
                    help="a field of each record that searches may filter on, of type keyword (default), number or "
                         "date (ISO: 2015, 2015-03, 2015-03-07); repeat for more")
     p.add_argument("--index-type", default="auto", choices=list(KINDS),
-                   help="auto (default): exact search in segments of up to 50,000 passages, PQ fast-scan "
+                   help="auto (default): exact search in segments of up to 10,000 passages, PQ fast-scan "
                         "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
                         "pq: always PQ; ivf: always IVF with 8-bit codes (on Milvus: its IVF_SQ8)")
     _add_model_options(p, model_help)

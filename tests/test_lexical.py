@@ -154,3 +154,26 @@ def test_common_terms_dense_columns_score_as_their_postings_and_segments_without
     np.save(tmp_path / "new" / "dense.npy", np.zeros((len(with_columns.column), len(texts) - 1), np.float32))
     with pytest.raises(ValueError, match="disagree"):
         lexical.Postings(tmp_path / "new", len(texts))
+
+
+def test_postings_keep_term_counts_and_row_norms_and_segments_with_saturated_weights_answer_the_same(tmp_path):
+    rng = np.random.default_rng(8)
+    words = ["في", "من", "بوتين", "موسكو", "سوريا", "صواريخ", "الطقس", "حاملة", "البحرية"]
+    texts = [" ".join(rng.choice(words, rng.integers(1, 30))) for _ in range(300)] + [" ".join(["موسكو"] * 300)]
+    new = postings(tmp_path, texts, "new")
+    assert new.weights is None and new.tf.dtype == np.uint8 and new.tf.max() == lexical.MAX_TF  # 300 counts as 255
+    assert (tmp_path / "new" / "tf.npy").stat().st_size < (tmp_path / "new" / "rows.npy").stat().st_size / 3
+    postings(tmp_path, texts, "old")  # as a segment written before counts: the saturation, float32
+    old_tf, old_norms = np.load(tmp_path / "old" / "tf.npy"), np.load(tmp_path / "old" / "norms.npy")
+    np.save(tmp_path / "old" / "weights.npy", lexical.saturate(old_tf, old_norms[np.load(tmp_path / "old" / "rows.npy")]))
+    for name in lexical.COUNTS:
+        (tmp_path / "old" / name).unlink()
+    old = lexical.Postings(tmp_path / "old", len(texts))
+    assert old.weights is not None
+    for query in ("في موسكو", "بوتين", "صواريخ سوريا الطقس", "موسكو"):
+        (rows, scores), = lexical.scores([new], query)[0]
+        (same_rows, same_scores), = lexical.scores([old], query)[0]
+        assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores) and scores.any()
+    np.save(tmp_path / "new" / "norms.npy", np.ones(len(texts) - 1, np.float32))
+    with pytest.raises(ValueError, match="disagree"):
+        lexical.Postings(tmp_path / "new", len(texts))

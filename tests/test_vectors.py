@@ -47,6 +47,11 @@ def test_a_shared_direction_is_taken_out_before_quantizing_and_copies_keep_their
         errors[name] = np.abs((back - vectors) @ queries.T).mean()
         again, _ = stored.quantize(back, c)
         assert np.array_equal(again, codes)
+        rows = np.array([3, 17, 250, 399])
+        for q in queries[:5]:  # the products read from the codes are the rows' own
+            np.testing.assert_allclose(stored.dot(stored.Quantized(codes, scales, c), rows, q), back[rows] @ q,
+                                       rtol=1e-5, atol=1e-5)
+            assert np.array_equal(stored.dot(vectors, rows, q), vectors[rows] @ q)
     assert errors["centered"] < 0.7 * errors["plain"]
 
 

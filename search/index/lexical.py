@@ -6,6 +6,11 @@ nothing and a query touches only the postings of its own terms. A posting stores
 term-frequency part; the IDF is applied at query time from the document frequencies of all
 segments together, as Lucene does, so a passage scores the same whichever segment holds it.
 The formula is bm25s's default ("lucene": k1=1.5, b=0.75), and a test checks the two agree.
+As Lucene keeps a term count and a length norm rather than a score, a posting holds its term count
+in a byte (tf.npy; counts above 255 read as 255) and each row its length norm (norms.npy): the
+saturation tf / (tf + norm) is computed when a query reads the posting, in float32, the same way
+everywhere. Segments written before this kept that saturation as a float (weights.npy: 8 bytes a
+posting rather than 5) and are read as they are.
 
 A term in at least 1/DENSE_SHARE of a segment's passages (في, من, على: in nearly every one) also
 gets a dense column of its weights, one float per passage, added in one pass instead of scattering
@@ -24,7 +29,10 @@ from jisr import arabic
 
 K1, B = 1.5, 0.75
 MAX_TERM = 32  # characters kept of a term: longer "words" are junk (URLs, runs of letters), and this bounds the vocabulary's width
-FILES = ("terms.npy", "starts.npy", "rows.npy", "weights.npy")
+FILES = ("terms.npy", "starts.npy", "rows.npy")  # and the postings' weights, in one of two forms:
+COUNTS = ("tf.npy", "norms.npy")  # term counts and row norms
+WEIGHTS = ("weights.npy",)  # their saturation, float32 (segments written before COUNTS)
+MAX_TF = 255
 DENSE_FILES = ("dense_terms.npy", "dense.npy")  # optional: segments written before them lack them
 DENSE_SHARE = 8
 BLOCK = 64  # rows whose maximum bounds a segment's n best (_best_rows)
@@ -58,16 +66,19 @@ def write(folder: Path, texts: Iterable[str]) -> int:
     keys, tf = np.unique(term_rank * max(n, 1) + row_of, return_counts=True)
     term_of, row_of = np.divmod(keys, max(n, 1))
     length = np.asarray(lengths, np.float64)
-    weights = saturation(tf, length[row_of], length.mean() if n else 1.0)
+    norms = norm(length, length.mean() if n else 1.0)
+    tf = np.minimum(tf, MAX_TF).astype(np.uint8)
     starts = np.searchsorted(term_of, np.arange(len(words) + 1)).astype(np.int64)
     np.save(folder / "terms.npy", words)
     np.save(folder / "starts.npy", starts)
     np.save(folder / "rows.npy", row_of.astype(np.int32))
-    np.save(folder / "weights.npy", weights)
+    np.save(folder / "tf.npy", tf)
+    np.save(folder / "norms.npy", norms)
     common = np.flatnonzero(np.diff(starts) * DENSE_SHARE >= max(n, 1))
     dense = np.zeros((len(common), n), np.float32)
     for column, t in enumerate(common):
-        dense[column, row_of[starts[t]:starts[t + 1]]] = weights[starts[t]:starts[t + 1]]
+        s = slice(starts[t], starts[t + 1])
+        dense[column, row_of[s]] = saturate(tf[s], norms[row_of[s]])
     np.save(folder / "dense_terms.npy", common.astype(np.int64))
     np.save(folder / "dense.npy", dense)
     return n
@@ -79,10 +90,17 @@ class Postings:
     def __init__(self, folder: Path, size: int):
         load = lambda name: np.load(folder / name, mmap_mode="r", allow_pickle=False)  # noqa: E731
         self.folder = folder
-        self.terms, self.starts, self.rows, self.weights = (load(f) for f in FILES)
+        self.terms, self.starts, self.rows = (load(f) for f in FILES)
         self.size = size
-        if len(self.starts) != len(self.terms) + 1 or len(self.rows) != len(self.weights) \
-                or self.starts[-1] != len(self.rows):
+        self.files = FILES + (COUNTS if (folder / COUNTS[0]).exists() else WEIGHTS)
+        if self.files[-1] == COUNTS[-1]:
+            self.tf, self.norms = (load(f) for f in COUNTS)
+            self.weights = None
+            agree = len(self.tf) == len(self.rows) and self.tf.dtype == np.uint8 and self.norms.shape == (size,)
+        else:
+            self.weights = load(WEIGHTS[0])
+            agree = len(self.weights) == len(self.rows)
+        if len(self.starts) != len(self.terms) + 1 or not agree or self.starts[-1] != len(self.rows):
             raise ValueError("the lexical index files disagree with each other")
         self.dense, self.column = np.zeros((0, size), np.float32), {}  # term number -> its dense column
         if (folder / DENSE_FILES[0]).exists():
@@ -94,7 +112,8 @@ class Postings:
 
     def maps(self) -> list[tuple[Path, np.ndarray]]:
         """Each file with its memory map (for a warm-up)."""
-        maps = list(zip(FILES, (self.terms, self.starts, self.rows, self.weights)))
+        maps = [(name, load) for name, load in zip(self.files, (self.terms, self.starts, self.rows) + (
+            (self.weights,) if self.weights is not None else (self.tf, self.norms)))]
         maps += [(DENSE_FILES[1], self.dense)] if self.column else []
         return [(self.folder / name, array) for name, array in maps]
 
@@ -106,15 +125,32 @@ class Postings:
         """Where term ``i``'s postings lie in ``rows`` and ``weights``."""
         return slice(int(self.starts[i]), int(self.starts[i + 1]))
 
+    def weights_of(self, s: slice, rows: np.ndarray) -> np.ndarray:
+        """The saturation of postings ``s`` (whose rows are ``rows``), float32."""
+        if self.weights is not None:
+            return np.asarray(self.weights[s])
+        return saturate(self.tf[s], self.norms[rows])
+
     def df(self, i: int) -> int:
         """The passages of this segment that have term ``i``."""
         return int(self.starts[i + 1] - self.starts[i])
 
 
+def norm(length: np.ndarray, mean_length: float) -> np.ndarray:
+    """BM25's length norm of texts of ``length`` terms, float32: what a row keeps (norms.npy)."""
+    return (K1 * ((1 - B) + B * np.asarray(length, np.float64) / mean_length)).astype(np.float32)
+
+
+def saturate(tf: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """BM25's term-frequency part of postings with term counts ``tf`` in rows of length norms ``norms``,
+    in float32: every path (sparse, dense column, Milvus's candidates) computes it this one way."""
+    tf = np.asarray(tf, np.float32)
+    return tf / (tf + norms)
+
+
 def saturation(tf: np.ndarray, length: np.ndarray, mean_length: float) -> np.ndarray:
     """BM25's term-frequency part of each posting (term count ``tf`` in a text of ``length`` terms), float32."""
-    norm = K1 * ((1 - B) + B * length / mean_length)
-    return (tf / (norm + tf)).astype(np.float32)
+    return saturate(np.minimum(tf, MAX_TF), norm(length, mean_length))
 
 
 def coverage(words: Sequence[str], df: Mapping[str, int], n: int) -> float:
@@ -164,9 +200,10 @@ def _add_up(p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | 
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     pieces = [(t, p.postings(t), np.float32(w)) for t, w in pieces]
     if sum(s.stop - s.start for _, s, _ in pieces) * 8 < p.size:  # few postings: add them up sparsely
-        rows, where = np.unique(np.concatenate([p.rows[s] for _, s, _ in pieces]), return_inverse=True)
+        found = [np.asarray(p.rows[s]) for _, s, _ in pieces]
+        rows, where = np.unique(np.concatenate(found), return_inverse=True)
         rows, total = rows.astype(np.int64), np.zeros(len(rows), np.float32)
-        np.add.at(total, where, np.concatenate([p.weights[s] * w for _, s, w in pieces]))
+        np.add.at(total, where, np.concatenate([p.weights_of(s, r) * w for (_, s, w), r in zip(pieces, found)]))
         if deleted is not None:
             rows, total = rows[~deleted[rows]], total[~deleted[rows]]
         return (rows, total) if n is None else top(rows, total, n)
@@ -175,7 +212,8 @@ def _add_up(p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | 
         if t in p.column:
             total += np.asarray(p.dense[p.column[t]]) * w
         else:
-            np.add.at(total, np.asarray(p.rows[s]), np.asarray(p.weights[s]) * w)
+            rows = np.asarray(p.rows[s])
+            np.add.at(total, rows, p.weights_of(s, rows) * w)
     if deleted is not None:
         total[deleted] = 0
     rows = _best_rows(total, n) if n is not None and 0 < n < p.size else np.flatnonzero(total)

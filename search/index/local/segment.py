@@ -43,6 +43,7 @@ REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets
             *(f"lexical/{name}" for name in lexical.FILES)}
 DOCUMENT_COLUMNS = ("doc_id", "source", "collection")  # what a filter compares per document, kept in documents/
 OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
+            *(f"lexical/{name}" for name in lexical.COUNTS + lexical.WEIGHTS),  # one of the two (Postings checks)
             COMPANION, "documents/row_doc.npy", *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS),
             *(f(name) for name in ("vectors.bin", "sentences.bin", COMPANION)
               for f in (stored.scales_file, stored.center_file))}  # int8 segments

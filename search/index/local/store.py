@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jisr.index.local import ann, warmup
+from jisr.index.local import ann, vectors as stored, warmup
 
 from jisr import durable
 from jisr.index import lexical
@@ -163,7 +163,7 @@ class StoredIndex:
                 rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
                 rows = rows[~hidden[rows]]
             ids.append(rows + base)
-            cosines.append(np.asarray(seg.vectors[rows], np.float32) @ q)
+            cosines.append(stored.dot(seg.vectors, rows, q))
         if not ids:
             return np.zeros(0, np.int64)
         ids, cosines = np.concatenate(ids), np.concatenate(cosines)

@@ -87,6 +87,18 @@ class Quantized:
         scales = np.asarray(self.scales[rows], np.float32)
         return codes * scales[..., None] + self.center
 
+    def dot(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The inner products of rows ``rows`` with ``q``, without the float32 rows: half the passes."""
+        return (np.asarray(self.codes[rows], np.float32) @ q) * np.asarray(self.scales[rows], np.float32) \
+            + np.float32(self.center @ q)
+
+
+def dot(values: np.ndarray | Quantized, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` of stored vectors (as :func:`open_rows` gives them) times ``q``, float32."""
+    if isinstance(values, Quantized):
+        return values.dot(rows, q)
+    return np.asarray(values[rows], np.float32) @ q
+
 
 def _map(path: Path, rows: int, width: int, dtype) -> tuple[np.ndarray, mmap.mmap | None]:
     """``rows`` x ``width`` values of ``path``, memory-mapped read-only, and the map (None when empty)."""

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,35 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
     sources = store.load(index).manifest["sources"]
     assert sources["feed.jsonl"][2] == ["feed.jsonl#a"] and "doc006.txt" not in sources  # written just now
 
+
+def test_texts_are_stored_compressed_and_an_index_with_plain_texts_still_reads_them(tmp_path, tiny_model):
+    import json
+    import sqlite3
+
+    from jisr.index.local.segment import META
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 6)
+    build(corpus, index, tiny_model)
+    before = _texts_found(index, tiny_model)
+    for name in live_segments(index):  # rewrite each segment's texts as plain text, as before compression
+        folder = index / "segments" / name
+        with sqlite3.connect(folder / "passages.sqlite") as db:
+            stored = db.execute("SELECT id, text FROM passages").fetchall()
+            assert any(isinstance(t, bytes) for _, t in stored)  # a text too short to gain stays text
+            plain = [(t if isinstance(t, str) else zlib.decompress(t).decode("utf-8"), i) for i, t in stored]
+            assert sum(len(t if isinstance(t, bytes) else t.encode()) for _, t in stored) < sum(len(t.encode("utf-8")) for t, _ in plain)
+            db.executemany("UPDATE passages SET text = ? WHERE id = ?", plain)
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        meta["files"]["passages.sqlite"]["bytes"] = (folder / "passages.sqlite").stat().st_size
+        (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+        with sqlite3.connect(folder / "passages.sqlite") as db:
+            assert {type(t) for (t,) in db.execute("SELECT text FROM passages")} == {str}
+    after = _texts_found(index, tiny_model)
+    assert after == before and all(text.startswith("فقرة") for _, text in after)
+
+
+def _texts_found(index: Path, tiny_model) -> list[tuple[str, str]]:
+    searcher = Searcher.open(index, tiny_model)
+    return [(r["doc_id"], r["text"]) for q in ("المطر", "خبر رقم 3")
+            for r in searcher.search(q, k=10, lang="any", mode="hybrid")["results"]]

@@ -281,7 +281,8 @@ def test_texts_are_stored_compressed_and_an_index_with_plain_texts_still_reads_t
             stored = db.execute("SELECT id, text FROM passages").fetchall()
             assert any(isinstance(t, bytes) for _, t in stored)  # a text too short to gain stays text
             plain = [(t if isinstance(t, str) else zlib.decompress(t).decode("utf-8"), i) for i, t in stored]
-            assert sum(len(t if isinstance(t, bytes) else t.encode()) for _, t in stored) < sum(len(t.encode("utf-8")) for t, _ in plain)
+            stored_bytes = sum(len(t if isinstance(t, bytes) else t.encode("utf-8")) for _, t in stored)
+            assert stored_bytes < sum(len(t.encode("utf-8")) for t, _ in plain)
             db.executemany("UPDATE passages SET text = ? WHERE id = ?", plain)
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         meta["files"]["passages.sqlite"]["bytes"] = (folder / "passages.sqlite").stat().st_size

@@ -92,13 +92,14 @@ class Postings:
         self.folder = folder
         self.terms, self.starts, self.rows = (load(f) for f in FILES)
         self.size = size
-        self.files = FILES + (COUNTS if (folder / COUNTS[0]).exists() else WEIGHTS)
-        if self.files[-1] == COUNTS[-1]:
-            self.tf, self.norms = (load(f) for f in COUNTS)
+        counted = (folder / COUNTS[0]).exists()
+        self._weight_maps = [(name, load(name)) for name in (COUNTS if counted else WEIGHTS)]
+        if counted:
+            (_, self.tf), (_, self.norms) = self._weight_maps
             self.weights = None
             agree = len(self.tf) == len(self.rows) and self.tf.dtype == np.uint8 and self.norms.shape == (size,)
         else:
-            self.weights = load(WEIGHTS[0])
+            ((_, self.weights),) = self._weight_maps
             agree = len(self.weights) == len(self.rows)
         if len(self.starts) != len(self.terms) + 1 or not agree or self.starts[-1] != len(self.rows):
             raise ValueError("the lexical index files disagree with each other")
@@ -112,8 +113,7 @@ class Postings:
 
     def maps(self) -> list[tuple[Path, np.ndarray]]:
         """Each file with its memory map (for a warm-up)."""
-        maps = [(name, load) for name, load in zip(self.files, (self.terms, self.starts, self.rows) + (
-            (self.weights,) if self.weights is not None else (self.tf, self.norms)))]
+        maps = list(zip(FILES, (self.terms, self.starts, self.rows))) + self._weight_maps
         maps += [(DENSE_FILES[1], self.dense)] if self.column else []
         return [(self.folder / name, array) for name, array in maps]
 

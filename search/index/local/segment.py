@@ -6,8 +6,9 @@ the next build truncates the vector files to the rows SQLite holds and goes on w
 ``finish`` writes what is derived from the rows (sentence offsets, languages, postings, the vector
 index) and last ``segment.json``, which names every file with its size and sha256; from then on the
 segment never changes. A passage's text is kept zlib-compressed (0.42x on Arabic news; 9 us to read
-one back, and a query reads tens): segments written before that keep it as text and are read as they are. Opening one reads only small files and maps the rest: its cost does not
-grow with the passages it holds.
+one back, and a query reads tens): segments written before that keep it as text and are read as they
+are. Opening one reads only small files and maps the rest: its cost does not grow with the passages
+it holds.
 """
 from __future__ import annotations
 

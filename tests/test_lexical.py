@@ -143,14 +143,23 @@ def test_common_terms_dense_columns_score_as_their_postings_and_segments_without
         (tmp_path / "old" / name).unlink()
     without = lexical.Postings(tmp_path / "old", len(texts))
     assert not without.column
+    assert with_columns.dense.dtype == np.uint8  # a term count a passage
+    assert (tmp_path / "new" / "dense.npy").stat().st_size < len(with_columns.column) * len(texts) + 200
+    postings(tmp_path, texts, "floats")  # as a segment written when the columns held the saturation as floats
+    counts = np.load(tmp_path / "floats" / "dense.npy")
+    np.save(tmp_path / "floats" / "dense.npy", lexical.saturate(counts, np.load(tmp_path / "floats" / "norms.npy")))
+    floats = lexical.Postings(tmp_path / "floats", len(texts))
+    assert floats.dense.dtype == np.float32 and set(floats.column) == set(with_columns.column)
     deleted = rng.random(len(texts)) < 0.1
     for query in ("في موسكو", "من على في", "فريد في", "صواريخ سوريا", "Putin"):
         (rows, scores), = lexical.scores([with_columns], query)[0]
-        (same_rows, same_scores), = lexical.scores([without], query)[0]
-        assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores)
+        for other in (without, floats):
+            (same_rows, same_scores), = lexical.scores([other], query)[0]
+            assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores)
         (rows, scores), = lexical.best([with_columns], query, 20, [deleted])[0]
-        (same_rows, same_scores), = lexical.best([without], query, 20, [deleted])[0]
-        assert np.array_equal(np.sort(scores), np.sort(same_scores)) and not deleted[rows].any()
+        for other in (without, floats):
+            (same_rows, same_scores), = lexical.best([other], query, 20, [deleted])[0]
+            assert np.array_equal(np.sort(scores), np.sort(same_scores)) and not deleted[rows].any()
     np.save(tmp_path / "new" / "dense.npy", np.zeros((len(with_columns.column), len(texts) - 1), np.float32))
     with pytest.raises(ValueError, match="disagree"):
         lexical.Postings(tmp_path / "new", len(texts))
@@ -166,6 +175,7 @@ def test_postings_keep_term_counts_and_row_norms_and_segments_with_saturated_wei
     postings(tmp_path, texts, "old")  # as a segment written before counts: the saturation, float32
     old_tf, old_norms = np.load(tmp_path / "old" / "tf.npy"), np.load(tmp_path / "old" / "norms.npy")
     np.save(tmp_path / "old" / "weights.npy", lexical.saturate(old_tf, old_norms[np.load(tmp_path / "old" / "rows.npy")]))
+    np.save(tmp_path / "old" / "dense.npy", lexical.saturate(np.load(tmp_path / "old" / "dense.npy"), old_norms))
     for name in lexical.COUNTS:
         (tmp_path / "old" / name).unlink()
     old = lexical.Postings(tmp_path / "old", len(texts))

@@ -1,14 +1,16 @@
-"""What storing vectors as int8 (a scale per row) costs in ranking, against float32, on both labeled sets.
+"""What storing vectors quantized (a scale per row) costs in ranking, against float32, on both labeled sets.
 
 The two labeled indexes (XQuAD, hadith; the default model with its companion, as `jisr build` builds
 them) are built, or brought up to date, under --work with float32 vectors, as builds stored them before
-int8. Each is copied, and the copy's passage, sentence and companion vectors are quantized exactly as an
-int8 build writes them (``jisr.index.local.vectors.encoded`` of the float32 the model gave, from the
-center of a build's first batch). Both are
+quantization. Each is copied, and the copy's passage, sentence and companion vectors are quantized exactly
+as a build writes them (``jisr.index.local.vectors.encoded`` of the float32 the model gave, from the
+center of a build's first batch: passage, sentence and companion vectors as ``vectors.DEFAULT``,
+``SENTENCES`` and ``COMPANIONS``, or as --passages, --sentences, --companion say). Both are
 then asked every question with the same query vectors: held-out and tune MRR@10 per mode, and how many
 of the float32 index's top 10 the int8 index also returns (recall@10 against exact float32 search), and
 the disk of each. Usage:
-    python benchmarks/compressed_vectors.py [--work /tmp/calib] [--out benchmarks/results/compressed_vectors.md]
+    python benchmarks/compressed_vectors.py [--work /tmp/calib] [--passages|--sentences|--companion int4|int6|int8]
+        [--out benchmarks/results/compressed_vectors.md]
 """
 from __future__ import annotations
 
@@ -40,8 +42,8 @@ def float32_index(folder: Path) -> None:
                              "labeled indexes were built with float32 vectors, or an empty one")
 
 
-def quantized_copy(source: Path, target: Path) -> None:
-    """``source`` copied to ``target`` with every segment's vectors stored as an int8 build stores them."""
+def quantized_copy(source: Path, target: Path, kinds: dict[str, str]) -> None:
+    """``source`` copied to ``target`` with every segment's vectors stored as ``kinds`` (by file) say."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     for meta_file in (target / "segments").glob(f"*/{segments.META}"):
@@ -55,12 +57,19 @@ def quantized_copy(source: Path, target: Path) -> None:
             center = values[:first[-1] if name == "sentences.bin" else BATCH_PASSAGES].mean(axis=0).astype(np.float32)
             np.save(folder / stored.center_file(name), center)
             written = {stored.center_file(name): (folder / stored.center_file(name)).read_bytes()}
-            written.update(zip(stored.files(name, "int8"), stored.encoded(values, "int8", center)))
+            written.update(zip(stored.files(name, kinds[name]), stored.encoded(values, kinds[name], center)))
             for file, data in written.items():
                 (folder / file).write_bytes(data)
                 meta["files"][file] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        meta["vector_dtype"] = "int8"
+        meta.update(vector_dtype=kinds["vectors.bin"], sentence_dtype=kinds["sentences.bin"],
+                    companion_dtype=kinds[segments.COMPANION])
         meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def kind_arguments(parser) -> None:
+    for name, default in (("passages", stored.DEFAULT), ("sentences", stored.SENTENCES), ("companion", stored.COMPANIONS)):
+        parser.add_argument(f"--{name}", choices=sorted(stored.LEVELS), default=default,
+                            help=f"how {name} vectors are stored (default: as a build stores them, {default})")
 
 
 def disk(folder: Path) -> int:
@@ -73,19 +82,20 @@ def ranked(searcher: Searcher, queries, vectors: np.ndarray, companion: list, mo
 
 
 def main() -> None:
-    args = labeled.arguments(__doc__, RESULTS / "compressed_vectors.md")
+    args = labeled.arguments(__doc__, RESULTS / "compressed_vectors.md", kind_arguments)
+    kinds = {"vectors.bin": args.passages, "sentences.bin": args.sentences, segments.COMPANION: args.companion}
     print(f"CPU: {cpu()}", flush=True)
     model = load_model(args.model)
-    old_default = stored.DEFAULT
-    stored.DEFAULT = "float32"  # the reference: as builds stored vectors before int8
+    old = stored.DEFAULT, stored.SENTENCES, stored.COMPANIONS
+    stored.DEFAULT = stored.SENTENCES = stored.COMPANIONS = "float32"  # the reference: as builds stored vectors before quantizing
     try:
         with labeled.encoded_sets(args, model) as sets:
             rows, sizes = [], []
             for name, (searcher, queries, vectors) in sets.items():
                 folder = Path(searcher.index.directory)
                 float32_index(folder)
-                copy = folder.with_name(folder.name + "-int8")
-                quantized_copy(folder, copy)
+                copy = folder.with_name(folder.name + "-quantized")
+                quantized_copy(folder, copy, kinds)
                 compressed = Searcher.open(copy, model)
                 sizes.append((name, disk(folder), disk(copy)))
                 companion = searcher.companion_queries([q.text for q in queries])
@@ -97,13 +107,16 @@ def main() -> None:
                                      len(set(e.tolist()) & set(a.tolist())) / max(len(e), 1)))
                     print(f"{name} {mode}: {len(queries)} questions", flush=True)
     finally:
-        stored.DEFAULT = old_default
-    report = ["# int8 vectors against float32, on the labeled sets", "",
-              "Written by `python benchmarks/compressed_vectors.py`; do not edit by hand. The same index stored "
-              "with float32 vectors and with int8 ones (a scale per row), asked the same questions with the same "
-              "query vectors. recall@10: the share of the float32 index's top 10 that the int8 index also returns.",
+        stored.DEFAULT, stored.SENTENCES, stored.COMPANIONS = old
+    named = f"{args.passages} passage, {args.sentences} sentence and {args.companion} companion vectors"
+    report = [f"# {named} against float32, on the labeled sets", "",
+              f"Written by `python benchmarks/compressed_vectors.py --passages {args.passages} --sentences "
+              f"{args.sentences} --companion {args.companion}`; do not edit by "
+              f"hand. The same index stored with float32 vectors and with {named} (a scale per row), asked the same "
+              "questions with the same query vectors. recall@10: the share of the float32 index's top 10 that the "
+              "quantized index also returns.",
               "", f"CPU: {cpu()}", "",
-              "| set | mode | query | half | questions | MRR@10 float32 | MRR@10 int8 | difference | recall@10 |",
+              "| set | mode | query | half | questions | MRR@10 float32 | MRR@10 quantized | difference | recall@10 |",
               "|---|---|---|---|---|---|---|---|---|"]
     worst = 0.0
     groups = sorted({r[:4] for r in rows}, key=lambda g: (g[0], MODES.index(g[1]), g[2], g[3] != "tune"))
@@ -116,7 +129,7 @@ def main() -> None:
                       f"{len(picked)} | {a:.4f} | {b:.4f} | {b - a:+.4f} | {recall:.4f} |")
     report += ["", f"Largest held-out MRR@10 difference: {worst:.4f} (target <= 0.003); lowest recall@10: "
                f"{min(np.mean([r[6] for r in rows if r[:4] == g]) for g in groups):.4f} (target >= 0.95).", "",
-               "| set | index on disk, float32 (MB) | int8 (MB) | ratio |", "|---|---|---|---|",
+               "| set | index on disk, float32 (MB) | quantized (MB) | ratio |", "|---|---|---|---|",
                *(f"| {n} | {a / 1e6:.1f} | {b / 1e6:.1f} | {b / a:.2f} |" for n, a, b in sizes)]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(report) + "\n", encoding="utf-8")

@@ -43,11 +43,13 @@ def set_arguments(parser: argparse.ArgumentParser, hadith: bool = True) -> None:
         parser.add_argument("--hadiths", type=int, default=HADITH_SIZE, help="hadiths in that set")
 
 
-def arguments(doc: str, out: Path) -> argparse.Namespace:
+def arguments(doc: str, out: Path, more=None) -> argparse.Namespace:
     """The labeled sets' arguments, --work, --model, and quick's --out (default ``out``) and --quick, for a
-    script whose docstring is ``doc``."""
+    script whose docstring is ``doc``; ``more``: a function that adds the script's own to the parser."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     set_arguments(parser)
+    if more is not None:
+        more(parser)
     parser.add_argument("--work", default=None, help="where the two evaluation indexes are built (default: temp)")
     model_argument(parser)
     return parse(parser, out, **QUICK)

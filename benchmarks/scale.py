@@ -36,10 +36,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from contention import cpu  # noqa: E402
 from quick import RESULTS, parse  # noqa: E402
+from jisr.index.local import vectors as stored  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
 PARAGRAPHS_PER_DOC = 10
-COMPANION_ROW = 512 + 4  # bytes a passage's companion (USE v3) vector takes as int8 with its scale: not built here
+# bytes a passage's companion (USE v3, 512-d) vector takes as a build stores it, with its scale: not built here
+COMPANION_ROW = sum(stored.row_bytes(stored.COMPANIONS, 512))
 DIM = 384
 BUCKETS = 1 << 16
 
@@ -329,7 +331,7 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         row("disk (MB)", lambda r: f"{r['disk_mb']:.0f}"),
         row("...vectors / text / postings / vector index / other (MB)", lambda r: " / ".join(
             f"{r['disk_parts_mb'][k]:.0f}" for k in [*PARTS, "other"]) if "disk_parts_mb" in r else "-"),
-        row(f"disk with the companion (MB; its int8 vectors, {COMPANION_ROW} bytes a passage, added)",
+        row(f"disk with the companion (MB; its {stored.COMPANIONS} vectors, {COMPANION_ROW} bytes a passage, added)",
             lambda r: f"{r['disk_mb'] + r['build']['passages'] * COMPANION_ROW / 2**20:.0f}"),
         row("open (s)", lambda r: f"{r['open']['open_s']:.2f}"),
         row("memory after open (MB, resident)", lambda r: f"{r['open']['open_rss_mb']:.0f}"),
@@ -357,7 +359,7 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         f"{encoder['texts_per_s']:.1f} texts/s, {encoder['tokens_per_s']:.0f} "
         f"tokens/s on recombined passages; one query {encoder['query_p50_ms']:.1f} ms p50.",
         "Queries: the XQuAD Arabic questions, encoded by the stand-in. Memory is resident set size (memory-mapped "
-        "pages count once touched).",
+        "pages count once touched). MB and GB here are 2^20 and 2^30 bytes.",
     ]
     lines += projection(rows)
     lines += [f"The {r['size']:,} column was measured in another run ({r['joined']}) and joined with `--join`."

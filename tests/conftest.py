@@ -259,13 +259,15 @@ def serving(app):
 
 @contextlib.contextmanager
 def float32_vectors():
-    """Local builds inside store their vectors in float32, as builds before int8 did (a store still reads
-    them): for tests that compare the local store with Milvus, which is given float32, rank for rank.
-    What int8 changes is measured by benchmarks/compressed_vectors.py and tested in tests/test_vectors.py."""
+    """Local builds inside store their vectors (passage, sentence, companion) in float32, as builds before
+    quantization did (a store still reads them): for tests that compare the local store with Milvus, which
+    is given float32, rank for rank. What quantizing changes is measured by
+    benchmarks/compressed_vectors.py and tested in tests/test_vectors.py."""
     from jisr.index.local import vectors
 
-    before, vectors.DEFAULT = vectors.DEFAULT, "float32"
+    before = vectors.DEFAULT, vectors.SENTENCES, vectors.COMPANIONS
+    vectors.DEFAULT = vectors.SENTENCES = vectors.COMPANIONS = "float32"
     try:
         yield
     finally:
-        vectors.DEFAULT = before
+        vectors.DEFAULT, vectors.SENTENCES, vectors.COMPANIONS = before

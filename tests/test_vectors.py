@@ -1,5 +1,6 @@
-"""Vectors stored as int8 with a scale per row: close to the model's, stable when copied, and readable beside
-segments that older builds stored in float32."""
+"""Vectors stored as int8 (sentence and companion vectors as int6) with a scale per row: close to the model's, stable when
+copied, and readable beside segments that older builds stored in float32 or all int8."""
+import json
 import shutil
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from jisr.answers.searcher import Searcher
 from jisr.index.build import build
 from jisr.index.local import store, vectors as stored
+from jisr.index.local.segment import kinds as kinds_of
 from jisr.passages import passage_input
 from tests.conftest import SEEDS, more_passages
 
@@ -31,6 +33,30 @@ def test_int8_rows_keep_their_direction_and_requantizing_them_changes_nothing(sc
     assert np.array_equal(again, codes) and np.allclose(again_scales, scales, rtol=1e-6)
     assert np.array_equal(stored.Quantized(codes, scales)[[5, 2]], back[[5, 2]])
     assert np.array_equal(stored.Quantized(codes, scales)[9], back[9])
+
+
+@pytest.mark.parametrize("kind, dim, least", [("int4", 384, 0.98), ("int4", 7, 0.97), ("int6", 384, 0.998),
+                                              ("int6", 10, 0.995)])
+def test_packed_codes_take_their_bits_and_requantizing_them_changes_nothing(kind, dim, least):
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(300, dim)).astype(np.float32)
+    vectors[0] = 0.0
+    levels, bits = stored.LEVELS[kind], stored.BITS[kind]
+    codes, scales = stored.quantize(vectors, levels=levels)
+    assert codes.min() == -levels and codes.max() == levels
+    packed = stored.pack(codes, bits)
+    assert packed.dtype == np.uint8 and packed.shape == (300, stored.width(kind, dim)) == (300, -(-dim // 4) * 4 * bits // 8)
+    assert np.array_equal(stored.unpack(packed, dim, bits), codes)
+    rows = stored.Quantized(packed, scales, None, dim, bits)
+    back = rows[:]
+    assert rows.shape == (300, dim) and not back[0].any() and rows[[4, 1]].shape == (2, dim)
+    assert np.array_equal(rows[7], back[7])
+    assert _cosines(back[1:], vectors[1:]).min() >= least
+    again, again_scales = stored.quantize(back, levels=levels)
+    assert np.array_equal(again, codes) and np.allclose(again_scales, scales, rtol=1e-6)
+    q = rng.normal(size=dim).astype(np.float32)
+    np.testing.assert_allclose(rows.dot(np.array([2, 9, 299]), q), back[[2, 9, 299]] @ q, rtol=1e-5, atol=1e-5)
+    assert b"".join(stored.encoded(vectors, kind)) == packed.tobytes() + scales.tobytes()
 
 
 def test_a_shared_direction_is_taken_out_before_quantizing_and_copies_keep_their_codes():
@@ -71,38 +97,47 @@ def test_a_build_stores_int8_that_agrees_with_the_model(tmp_path, tiny_model):
     assert _cosines(index.vectors(index.ids()), model).min() >= 0.999
     counts, sentences = index.sentence_vectors(index.ids())
     texts = [t for p in passages for t in p.sentence_texts()]
-    assert counts.sum() == len(texts)
+    assert counts.sum() == len(texts) and segment.meta["sentence_dtype"] == "int6"
+    assert (segment.folder / "sentences.bin").stat().st_size == len(texts) * dim * 6 // 8  # 6 bits a value
     model = tiny_model.encode_document(texts, normalize_embeddings=True)
-    assert _cosines(sentences, model).min() >= 0.999
+    assert _cosines(sentences, model).min() >= 0.998
 
 
-def test_float32_segments_of_an_older_build_are_served_beside_int8_ones_and_merged_into_int8(
-        tmp_path, tiny_model, monkeypatch):
+@pytest.mark.parametrize("older", ["float32", "int8"])
+def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_the_new_kinds(
+        tmp_path, tiny_model, monkeypatch, older):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEEDS, corpus)
-    monkeypatch.setattr(stored, "DEFAULT", "float32")  # as builds wrote before int8
+    monkeypatch.setattr(stored, "DEFAULT", older)  # as builds wrote before int8 (float32), or before int4 sentences
+    monkeypatch.setattr(stored, "SENTENCES", older)
+    monkeypatch.setattr(stored, "COMPANIONS", older)
     build(corpus, index, tiny_model)
-    monkeypatch.setattr(stored, "DEFAULT", "int8")
+    monkeypatch.undo()
+    for seg in store.load(index).segments:  # older builds wrote no sentence_dtype, companion_dtype
+        meta = json.loads((seg.folder / "segment.json").read_text(encoding="utf-8"))
+        del meta["sentence_dtype"], meta["companion_dtype"]
+        (seg.folder / "segment.json").write_text(json.dumps(meta), encoding="utf-8")
     more_passages(corpus)
     build(corpus, index, tiny_model)
-    kinds = [s.meta["vector_dtype"] for s in store.load(index).segments]
-    assert kinds == ["float32", "int8"]
+    kinds = [kinds_of(s.meta) for s in store.load(index).segments]
+    assert kinds == [{"vectors.bin": older, "sentences.bin": older, "companion.bin": older},
+                     {"vectors.bin": "int8", "sentences.bin": "int6", "companion.bin": "int6"}]
     searcher = Searcher.open(index, tiny_model)
     seed = store.load(index).passages([3])[0]
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
         assert searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found
     monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 1)  # the next build merges both
     (corpus / "extra0.txt").unlink()
-    int8_segment = store.load(index).segments[1]
-    centers, codes = int8_segment.centers(), np.array(int8_segment.sentence_vectors.codes)
+    new_segment = store.load(index).segments[1]
+    centers, codes = new_segment.centers(), np.array(new_segment.sentence_vectors.codes)
     assert {"vectors.bin", "sentences.bin"} <= set(centers)
     assert build(corpus, index, tiny_model).merged == 2
     (merged,) = store.load(index).segments
-    assert merged.meta["vector_dtype"] == "int8"
+    assert merged.meta["vector_dtype"] == "int8" and merged.meta["sentence_dtype"] == "int6"
     assert all(np.array_equal(merged.centers()[n], centers[n]) for n in centers)  # the index's centers, kept
-    # the int8 segment's sentence rows (extra0's 8 first, removed; the float32 segment's before them) keep their codes
+    # the new segment's sentence rows (extra0's 8 first, removed; the older segment's before them) keep their codes
     assert np.array_equal(np.array(merged.sentence_vectors.codes)[-len(codes) + 8:], codes[8:])
-    assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[1]
+    assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[1] * 6 // 8
     merged_searcher = Searcher.open(index, tiny_model)
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
         assert merged_searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found

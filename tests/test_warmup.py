@@ -1,7 +1,7 @@
 """The server's warm-up: what queries read is read into the page cache, within a memory budget."""
 import numpy as np
 
-from jisr.index.local import store, warmup
+from jisr.index.local import store, vectors as stored, warmup
 from jisr.index.build import build
 from jisr.answers.searcher import Searcher
 from tests.conftest import HANG, more_passages
@@ -58,7 +58,9 @@ def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_pa
     seg = store.load(index).segments[0]
     before = np.array(seg.sentence_vectors)
     seg.expect_queries()
-    codes = np.fromfile(seg.folder / "sentences.bin", np.int8).reshape(before.shape)
+    kind = seg.meta["sentence_dtype"]
+    packed = np.fromfile(seg.folder / "sentences.bin", np.uint8).reshape(len(before), -1)
+    codes = stored.unpack(packed, before.shape[1], stored.BITS[kind])
     raw = codes * np.fromfile(seg.folder / "sentences.scales.bin", np.float32)[:, None] \
         + np.load(seg.folder / "sentences.center.npy")
     assert np.array_equal(np.array(seg.sentence_vectors), raw) and np.array_equal(before, raw)

@@ -72,7 +72,7 @@ class SegmentWriter:
         self.folder, self.header = folder, header
         self.dim = int(header["dimension"])
         self.companion_dim = int(header["companion"]["dimension"]) if header.get("companion") else 0
-        self.kind = header.get("vector_dtype", "float32")
+        self.kinds = kinds(header)
         self.centers, self._saved = dict(centers or {}), set()
         resumed = (folder / BUILDING).exists()
         folder.mkdir(parents=True, exist_ok=True)
@@ -92,7 +92,8 @@ class SegmentWriter:
         for name, count, dim in (("vectors.bin", self.rows, self.dim), ("sentences.bin", self.sentence_rows, self.dim),
                                  (COMPANION, self.rows, self.companion_dim)):
             if dim:
-                for file, size in zip(stored.files(name, self.kind), stored.row_bytes(self.kind, dim)):
+                kind = self.kinds[name]
+                for file, size in zip(stored.files(name, kind), stored.row_bytes(kind, dim)):
                     with open(folder / file, "ab") as f:
                         f.truncate(count * size)
 
@@ -118,7 +119,8 @@ class SegmentWriter:
         written = [("vectors.bin", passage_vectors), ("sentences.bin", sentence_vectors)]
         for name, vectors in written + ([(COMPANION, companion_vectors)] if self.companion_dim else []):
             center = self._center(name, vectors)
-            for file, data in zip(stored.files(name, self.kind), stored.encoded(vectors, self.kind, center)):
+            kind = self.kinds[name]
+            for file, data in zip(stored.files(name, kind), stored.encoded(vectors, kind, center)):
                 with open(self.folder / file, "ab") as f:
                     f.write(data)
         counts: dict[str, int] = {doc: 0 for doc, _ in documents}
@@ -137,9 +139,9 @@ class SegmentWriter:
         self.rows += len(rows)
 
     def _center(self, name: str, vectors: np.ndarray) -> np.ndarray | None:
-        """The center of ``name``'s int8 rows: the one written with its first rows, else the index's, else the
-        mean of ``vectors``; saved (before any row that depends on it) when first decided."""
-        if self.kind != "int8":
+        """The center of ``name``'s quantized rows: the one written with its first rows, else the index's, else
+        the mean of ``vectors``; saved (before any row that depends on it) when first decided."""
+        if not stored.quantized(self.kinds[name]):
             return None
         if name not in self._saved:
             dim = self.companion_dim if name == COMPANION else self.dim
@@ -178,8 +180,8 @@ class SegmentWriter:
         for name in DOCUMENT_COLUMNS:
             np.save(folder / "documents" / f"{name}.npy", columns[name])
         self.db.close()
-        vectors, _ = stored.open_rows(folder, "vectors.bin", n, self.dim, self.kind)
-        sentences, _ = stored.open_rows(folder, "sentences.bin", self.sentence_rows, self.dim, self.kind)
+        vectors, _ = stored.open_rows(folder, "vectors.bin", n, self.dim, self.kinds["vectors.bin"])
+        sentences, _ = stored.open_rows(folder, "sentences.bin", self.sentence_rows, self.dim, self.kinds["sentences.bin"])
         kind = ann.choose(index_kind, n)
         if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
@@ -202,6 +204,15 @@ class SegmentWriter:
         os.replace(tmp, folder / META)
         (folder / BUILDING).unlink()
         return meta
+
+
+def kinds(meta: dict) -> dict[str, str]:
+    """How a segment (its header or ``segment.json``) stores each vector file: ``vector_dtype``, and sentence
+    and companion vectors as ``sentence_dtype`` and ``companion_dtype`` where given (segments written before
+    them store all alike)."""
+    kind = meta.get("vector_dtype", "float32")
+    return {"vectors.bin": kind, "sentences.bin": meta.get("sentence_dtype", kind),
+            COMPANION: meta.get("companion_dtype", kind)}
 
 
 def index_centers(segments: Iterable["Segment"]) -> dict[str, np.ndarray]:
@@ -273,18 +284,19 @@ class Segment:
         for name, f in meta["files"].items():  # sizes only: hashing every file would cost minutes at scale
             if (folder / name).stat().st_size != f["bytes"]:
                 raise ValueError(f"{folder / name} is not the size its segment records")
-        kind = meta["vector_dtype"]
-        if kind not in stored.KINDS or not set(stored.files("vectors.bin", kind)) <= names:
+        kind = kinds(meta)
+        if any(k not in stored.KINDS or not set(stored.files(name, k)) <= names for name, k in kind.items()
+               if name != COMPANION or meta.get("companion")):
             raise ValueError(f"segment {self.name} stores its vectors in a way this jisr does not read")
-        self.vectors, self._vector_files = stored.open_rows(folder, "vectors.bin", self.size, dim, kind)
+        self.vectors, self._vector_files = stored.open_rows(folder, "vectors.bin", self.size, dim, kind["vectors.bin"])
         self.companion_vectors, self._companion_files = None, []  # rows of companion.bin, when the segment was built with a companion
         if meta.get("companion"):
             if COMPANION not in names:
                 raise ValueError(f"segment {self.name} names a companion but lists no {COMPANION}")
             self.companion_vectors, self._companion_files = stored.open_rows(
-                folder, COMPANION, self.size, int(meta["companion"]["dimension"]), kind)
+                folder, COMPANION, self.size, int(meta["companion"]["dimension"]), kind[COMPANION])
         self.sentence_vectors, self._sentence_files = stored.open_rows(
-            folder, "sentences.bin", int(meta["sentences"]), dim, kind)
+            folder, "sentences.bin", int(meta["sentences"]), dim, kind["sentences.bin"])
         self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
         self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
         if len(self.sentence_offsets) != self.size + 1 or len(self.lang) != self.size \
@@ -306,7 +318,7 @@ class Segment:
         return [mapped for _, _, mapped in self._sentence_files + self._companion_files if mapped is not None]
 
     def centers(self) -> dict[str, np.ndarray]:
-        """The centers its int8 vectors are stored from, by file (none for float32 segments)."""
+        """The centers its quantized vectors are stored from, by file (none for float32 segments)."""
         return {name: rows.center for name, rows in (("vectors.bin", self.vectors), ("sentences.bin", self.sentence_vectors),
                                                     (COMPANION, self.companion_vectors))
                 if isinstance(rows, stored.Quantized) and stored.center_file(name) in self.meta["files"]}

@@ -1,17 +1,21 @@
-"""How a segment stores its vectors: int8 codes with one float32 scale per row, or (segments built before
-int8) float32 or float16.
+"""How a segment stores its vectors: codes with one float32 scale per row (passage vectors int8, sentence
+and companion vectors int6), or (segments built before) int8 throughout, float32 or float16.
 
 A vector is stored as its difference from a center (one per kind of vector and index: the mean of the
-first vectors the index stored), divided by that difference's largest magnitude / 127 and rounded; the
-scale is kept beside the codes, 4 bytes a row. A 384-d vector then takes 388 bytes, not 1,536: at 1M
-passages the sentence vectors shrink from 7.0 to 1.8 GB, and what a query reads of them (a few
-thousand scattered rows) by as much. Sentence-embedding vectors share a large common direction (the
+first vectors the index stored), divided by that difference's largest magnitude / 127 (int6: / 31)
+and rounded; the scale is kept beside the codes, 4 bytes a row. A 384-d vector then takes 388 bytes
+as int8 and 292 as int6, not 1,536. Sentence-embedding vectors share a large common direction (the
 default model's mean vector has norm ~0.9): taking it out first leaves a smaller range to divide into
 steps, and halved the error of a cosine (std 0.0003 -> 0.00012-0.00017 on the labeled sets). A scale
 per row, not one per segment or dimension, fits any model's norms and outlier dimensions. Quantizing
 the values read back, with the same center, gives the same codes: a merge, or a rebuild that reuses
-stored vectors, loses nothing more. What it costs in ranking is measured by
-``benchmarks/compressed_vectors.py`` (held-out MRR@10 and recall@10 against float32).
+stored vectors, loses nothing more.
+
+Every query searches the passage vectors, so they keep 8 bits. Sentence and companion vectors are
+read only for a query's few hundred candidates, and at 1M passages the 4.58M sentence vectors were
+1.8 of 4.2 GB on disk: at 6 bits they are 1.3. On the labeled sets (``benchmarks/compressed_vectors.py``,
+held-out MRR@10 and recall@10 against float32) int6 kept every held-out MRR@10 within 0.0023 and
+recall@10 >= 0.969; int4 lost up to 0.0058 (0.0101 on a tune half) and recall@10 fell to 0.895.
 
 Readers see every kind alike: ``rows[i]`` or ``rows[a:b]`` gives float32 values, as a memory-mapped
 numpy array would.
@@ -23,9 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT = "int8"  # what a build writes
-KINDS = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
-LEVELS = 127
+DEFAULT = "int8"  # what a build writes passage vectors as: every query searches them
+SENTENCES = "int6"  # and sentence vectors as: a query reads only its candidates' sentences
+COMPANIONS = "int6"  # and a companion's passage vectors as: likewise read for the candidates only
+KINDS = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "int6": np.uint8, "int4": np.uint8}
+LEVELS = {"int8": 127, "int6": 31, "int4": 7}  # the codes of a quantized kind: -LEVELS..LEVELS
+BITS = {"int6": 6, "int4": 4}  # the kinds whose codes are packed (:func:`pack`)
 
 
 def scales_file(name: str) -> str:
@@ -38,43 +45,92 @@ def center_file(name: str) -> str:
     return name.removesuffix(".bin") + ".center.npy"
 
 
-def quantize(vectors: np.ndarray, center: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """int8 codes and the float32 scale of each row of ``vectors`` less ``center`` (a row equal to it: scale 1)."""
+def quantized(kind: str) -> bool:
+    return kind in LEVELS
+
+
+def quantize(vectors: np.ndarray, center: np.ndarray | None = None, levels: int = LEVELS["int8"]) \
+        -> tuple[np.ndarray, np.ndarray]:
+    """Codes in -levels..levels (int8) and the float32 scale of each row of ``vectors`` less ``center``
+    (a row equal to it: scale 1)."""
     vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1)
     if center is not None:
         vectors = vectors - center
-    scales = np.abs(vectors).max(axis=1, initial=0.0) / LEVELS
+    scales = np.abs(vectors).max(axis=1, initial=0.0) / levels
     scales[scales == 0] = 1.0
-    codes = np.rint(vectors / scales[:, None]).clip(-LEVELS, LEVELS).astype(np.int8)
+    codes = np.rint(vectors / scales[:, None]).clip(-levels, levels).astype(np.int8)
     return codes, scales.astype(np.float32)
 
 
+def pack(codes: np.ndarray, bits: int) -> np.ndarray:
+    """Codes of ``bits`` (4 or 6: -7..7 or -31..31), offset to be positive, packed in planes: each byte of
+    the first holds the low 4 bits of a value of a row's first half and of its second half; for 6 bits,
+    each byte of the second holds the high 2 bits of a value of each quarter. A row is padded to a multiple
+    of 4 values. Halves and quarters, not neighbours, so that reading rows back (:func:`unpack`) writes
+    whole blocks: 0.5 ms for 3,000 rows of 384 values, where interleaved nibbles took 1.6 and a table
+    look-up a byte 10."""
+    codes = np.asarray(codes, np.int16) + (1 << (bits - 1))
+    codes = np.pad(codes, ((0, 0), (0, -codes.shape[1] % 4)), constant_values=1 << (bits - 1))
+    half, quarter = codes.shape[1] // 2, codes.shape[1] // 4
+    planes = [codes[:, :half] & 15 | (codes[:, half:] & 15) << 4]
+    if bits == 6:
+        high = codes >> 4
+        planes.append(sum(high[:, k * quarter:(k + 1) * quarter] << 2 * k for k in range(4)))
+    return np.concatenate(planes, axis=1).astype(np.uint8)
+
+
+def unpack(packed: np.ndarray, dim: int, bits: int) -> np.ndarray:
+    """The codes of ``packed`` rows (as :func:`pack` wrote them), float32."""
+    packed = np.asarray(packed)
+    padded = -(-dim // 4) * 4
+    half, quarter = padded // 2, padded // 4
+    values = np.empty((*packed.shape[:-1], padded), np.uint8)
+    low = packed[..., :half]
+    np.bitwise_and(low, 15, out=values[..., :half])
+    np.right_shift(low, 4, out=values[..., half:])
+    if bits == 6:
+        high = packed[..., half:]
+        for k in range(4):
+            values[..., k * quarter:(k + 1) * quarter] |= (high >> 2 * k & 3) << 4
+    out = values[..., :dim].astype(np.float32)
+    out -= 1 << (bits - 1)
+    return out
+
+
+def width(kind: str, dim: int) -> int:
+    """Values (packed kinds: bytes) a row takes in the vector file."""
+    return -(-dim // 4) * BITS[kind] // 2 if kind in BITS else dim
+
+
 def encoded(vectors: np.ndarray, kind: str, center: np.ndarray | None = None) -> list[bytes]:
-    """The bytes a batch of ``vectors`` appends to its file, and (int8, from ``center``) to its scales file."""
-    if kind == "int8":
-        codes, scales = quantize(vectors, center)
-        return [codes.tobytes(), scales.tobytes()]
+    """The bytes a batch of ``vectors`` appends to its file, and (quantized, from ``center``) to its scales file."""
+    if quantized(kind):
+        codes, scales = quantize(vectors, center, LEVELS[kind])
+        return [(pack(codes, BITS[kind]) if kind in BITS else codes).tobytes(), scales.tobytes()]
     return [np.ascontiguousarray(vectors, dtype=KINDS[kind]).tobytes()]
 
 
 def row_bytes(kind: str, dim: int) -> list[int]:
-    """Bytes a row takes in the vector file, and (int8) in its scales file."""
-    return [dim, 4] if kind == "int8" else [dim * np.dtype(KINDS[kind]).itemsize]
+    """Bytes a row takes in the vector file, and (quantized) in its scales file."""
+    return [width(kind, dim) * np.dtype(KINDS[kind]).itemsize] + ([4] if quantized(kind) else [])
 
 
 def files(name: str, kind: str) -> list[str]:
-    return [name, scales_file(name)] if kind == "int8" else [name]
+    return [name, scales_file(name)] if quantized(kind) else [name]
 
 
 class Quantized:
-    """int8 rows read back as float32: the codes times their row's scale, plus the center."""
+    """Quantized rows read back as float32: the codes times their row's scale, plus the center. ``bits``:
+    the codes' when they are packed (:func:`pack`; ``dim`` then says how many values a row holds)."""
 
     dtype = np.dtype(np.float32)
 
-    def __init__(self, codes: np.ndarray, scales: np.ndarray, center: np.ndarray | None = None):
-        self.codes, self.scales = codes, scales
-        self.center = np.zeros(codes.shape[1], np.float32) if center is None else np.asarray(center, np.float32)
-        self.shape = codes.shape
+    def __init__(self, codes: np.ndarray, scales: np.ndarray, center: np.ndarray | None = None,
+                 dim: int | None = None, bits: int | None = None):
+        self.codes, self.scales, self.bits = codes, scales, bits
+        dim = codes.shape[1] if dim is None else dim
+        self.center = np.zeros(dim, np.float32) if center is None else np.asarray(center, np.float32)
+        self.shape = (len(codes), dim)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -82,15 +138,21 @@ class Quantized:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         return self[:] if dtype is None else self[:].astype(dtype)
 
+    def _codes(self, rows) -> np.ndarray:
+        """Rows ``rows``' codes as a new float32 array (the caller's to change: every pass over it writes in
+        place, as a temporary of a few MB costs its page faults)."""
+        codes = self.codes[rows]
+        return unpack(codes, self.shape[1], self.bits) if self.bits else np.array(codes, np.float32)
+
     def __getitem__(self, rows) -> np.ndarray:
-        codes = np.asarray(self.codes[rows], np.float32)
-        scales = np.asarray(self.scales[rows], np.float32)
-        return codes * scales[..., None] + self.center
+        values = self._codes(rows)
+        values *= np.asarray(self.scales[rows], np.float32)[..., None]
+        values += self.center
+        return values
 
     def dot(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
         """The inner products of rows ``rows`` with ``q``, without the float32 rows: half the passes."""
-        return (np.asarray(self.codes[rows], np.float32) @ q) * np.asarray(self.scales[rows], np.float32) \
-            + np.float32(self.center @ q)
+        return (self._codes(rows) @ q) * np.asarray(self.scales[rows], np.float32) + np.float32(self.center @ q)
 
 
 def dot(values: np.ndarray | Quantized, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -115,13 +177,13 @@ def open_rows(folder: Path, name: str, rows: int, dim: int, kind: str) \
     and map (for a warm-up, and to tell the kernel how it is read)."""
     if kind not in KINDS:
         raise ValueError(f"unknown vector storage {kind!r}")
-    values, mapped = _map(folder / name, rows, dim, KINDS[kind])
+    values, mapped = _map(folder / name, rows, width(kind, dim), KINDS[kind])
     parts = [(folder / name, values, mapped)]
-    if kind != "int8":
+    if not quantized(kind):
         return values, parts
     scales, scale_map = _map(folder / scales_file(name), rows, 1, np.float32)
     parts.append((folder / scales_file(name), scales, scale_map))
-    return Quantized(values, scales[:, 0], load_center(folder, name, dim)), parts
+    return Quantized(values, scales[:, 0], load_center(folder, name, dim), dim, BITS.get(kind)), parts
 
 
 def load_center(folder: Path, name: str, dim: int) -> np.ndarray | None:

@@ -29,7 +29,8 @@ class LocalStoreWriter:
         self.spec, self.index_dir = spec, spec.index_dir
         self.header = {"fingerprint": spec.info["fingerprint"], "normalizer": spec.info["normalizer"],
                        "dimension": spec.info["dimension"], "chunking": spec.chunking,
-                       "vector_dtype": stored.DEFAULT, "companion": spec.companion_info}
+                       "vector_dtype": stored.DEFAULT, "sentence_dtype": stored.SENTENCES,
+                       "companion_dtype": stored.COMPANIONS, "companion": spec.companion_info}
         self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
         self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
         self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments

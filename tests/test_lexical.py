@@ -81,7 +81,7 @@ def test_a_query_with_no_known_word_scores_nothing(tmp_path, query):
 
 def test_postings_are_memory_mapped_and_files_that_disagree_are_refused(tmp_path):
     segment = postings(tmp_path, TEXTS)
-    assert isinstance(segment.rows, np.memmap)
+    assert isinstance(segment.rows.base, np.memmap) and not segment.rows.flags.writeable  # a view of the file
     np.save(tmp_path / "seg" / "starts.npy", np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="disagree"):
         lexical.Postings(tmp_path / "seg", len(TEXTS))

@@ -205,3 +205,33 @@ def test_each_candidates_best_sentence_is_its_closest_one(corpus, tmp_path, tiny
         sims = np.asarray(seg.sentence_vectors[a:b], np.float32) @ q
         assert rows[i] == (int(np.argmax(sims)) if b > a else -1)
         assert b == a or cos[i] == pytest.approx(float(sims.max()), abs=1e-6)
+
+
+def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after_the_other(corpus, tmp_path,
+                                                                                         tiny_model, monkeypatch):
+    import threading
+
+    build(corpus, tmp_path / "index", tiny_model)
+    searcher = Searcher.open(tmp_path / "index", tiny_model)
+    query, q = "بوتين وحاملة الطائرات", searcher.encode_query("بوتين وحاملة الطائرات")
+    alone = searcher.rank(query, "hybrid", vector=q)
+    index, started = searcher.index, {"dense": threading.Event(), "lexical": threading.Event()}
+    dense, lexical = index.dense_candidates, index.lexical_candidates
+
+    def meet(part, other, call):  # each waits for the other to begin: one after the other, neither would
+        def run(*a, **k):
+            started[part].set()
+            assert started[other].wait(10), f"{other} did not start while {part} ran"
+            return call(*a, **k)
+        return run
+    monkeypatch.setattr(index, "dense_candidates", meet("dense", "lexical", dense))
+    monkeypatch.setattr(index, "lexical_candidates", meet("lexical", "dense", lexical))
+    together = searcher.rank(query, "hybrid", vector=q)
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together)) and len(alone[0])
+
+    def broken(*a, **k):
+        raise RuntimeError("postings unreadable")
+    monkeypatch.setattr(index, "lexical_candidates", broken)
+    with pytest.raises(RuntimeError, match="postings unreadable"):  # BM25's error reaches the caller
+        searcher.rank(query, "hybrid", vector=q)
+    assert len(searcher.rank(query, "dense", vector=q)[0])  # dense mode asks no BM25

@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,21 @@ QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threa
 # 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
 QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
 GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
+# BM25 candidates are found on a thread of their own while the dense index is searched: both spend
+# their time in FAISS and numpy, outside the GIL, so a query takes the longer of the two rather than
+# their sum (at 3M passages hybrid candidates p50 35.6 -> 24.9 ms on 2 idle cores: benchmarks/scale.py).
+# Threads start when queries wait for one, up to this many at once; past it a query's BM25 waits its turn.
+LEXICAL_THREADS = 32
+_beside: dict[int, ThreadPoolExecutor] = {}  # by process: the threads BM25 runs on (see beside())
 
+
+def beside() -> ThreadPoolExecutor:
+    """The process's threads for BM25 beside the dense search, shared by every searcher: a live server's
+    searchers come and go with its commits, its threads need not. A forked child gets its own, as the
+    parent's threads are not copied into it."""
+    pool = _beside.get(os.getpid())
+    return pool if pool is not None else _beside.setdefault(
+        os.getpid(), ThreadPoolExecutor(LEXICAL_THREADS, thread_name_prefix="jisr-bm25"))
 
 
 def _check_model(index, model: SentenceTransformer) -> None:
@@ -158,10 +173,14 @@ class Searcher:
         """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
         ``companion``: its vectors, when they are ready (see :meth:`companion_queries`); ``where``: the
         passages it may find (:mod:`jisr.answers.filters`)."""
-        q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
-        candidates = self.index.dense_candidates(q, CANDIDATES, where)
-        lexical_ids, lexical_scores, coverage = (self.index.lexical_candidates(query, CANDIDATES, where)
-                                                 if mode in ("lexical", "hybrid") else (None, None, 0.0))
+        index = self.index
+        lexical = (beside().submit(index.lexical_candidates, query, CANDIDATES, where)
+                   if mode in ("lexical", "hybrid") else None)
+        try:
+            q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
+            candidates = index.dense_candidates(q, CANDIDATES, where)
+        finally:  # BM25's own error, if it has one, is raised here; else the dense part's, once BM25 is done
+            lexical_ids, lexical_scores, coverage = lexical.result() if lexical else (None, None, 0.0)
         if lexical_ids is not None:
             candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
         candidates = np.unique(np.asarray(candidates, dtype=np.int64))
@@ -182,13 +201,13 @@ class Searcher:
             if self.companion is None:
                 return None
             c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
-            return self.index.companion_vectors(candidates) @ c
+            return index.companion_vectors(candidates) @ c
 
         evidence = ranking.Evidence(
             query=query, arabic=language(query) == "ar", candidates=candidates,
-            passage_cos=lambda: self.index.vectors(candidates) @ q, sentence_cos=sentence_cos,
+            passage_cos=lambda: index.vectors(candidates) @ q, sentence_cos=sentence_cos,
             bm25=lexical_of, coverage=coverage, companion_cos=companion_cos,
-            texts=lambda at: [p.text for p in self.index.passages(candidates[at])], weights=self.weights)
+            texts=lambda at: [p.text for p in index.passages(candidates[at])], weights=self.weights)
         score = ranking.score(mode, evidence)
         evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
         return candidates, score, best_sentence

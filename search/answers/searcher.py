@@ -43,7 +43,7 @@ QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
 GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
 # BM25 candidates are found on a thread of their own while the dense index is searched: both spend
 # their time in FAISS and numpy, outside the GIL, so a query takes the longer of the two rather than
-# their sum (at 3M passages hybrid candidates p50 35.6 -> 24.9 ms on 2 idle cores: benchmarks/scale.py).
+# their sum (at 3M passages hybrid p50 51.9 -> 45.9 ms, vector given, 2 idle cores: benchmarks/scale.py).
 # Threads start when queries wait for one, up to this many at once; past it a query's BM25 waits its turn.
 LEXICAL_THREADS = 32
 _beside: dict[int, ThreadPoolExecutor] = {}  # by process: the threads BM25 runs on (see beside())
@@ -173,12 +173,11 @@ class Searcher:
         """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
         ``companion``: its vectors, when they are ready (see :meth:`companion_queries`); ``where``: the
         passages it may find (:mod:`jisr.answers.filters`)."""
-        index = self.index
-        lexical = (beside().submit(index.lexical_candidates, query, CANDIDATES, where)
+        lexical = (beside().submit(self.index.lexical_candidates, query, CANDIDATES, where)
                    if mode in ("lexical", "hybrid") else None)
         try:
             q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
-            candidates = index.dense_candidates(q, CANDIDATES, where)
+            candidates = self.index.dense_candidates(q, CANDIDATES, where)
         finally:  # BM25's own error, if it has one, is raised here; else the dense part's, once BM25 is done
             lexical_ids, lexical_scores, coverage = lexical.result() if lexical else (None, None, 0.0)
         if lexical_ids is not None:
@@ -201,13 +200,13 @@ class Searcher:
             if self.companion is None:
                 return None
             c = self._companion_encoder.read(query)[0] if companion is None else np.asarray(companion, np.float32)
-            return index.companion_vectors(candidates) @ c
+            return self.index.companion_vectors(candidates) @ c
 
         evidence = ranking.Evidence(
             query=query, arabic=language(query) == "ar", candidates=candidates,
-            passage_cos=lambda: index.vectors(candidates) @ q, sentence_cos=sentence_cos,
+            passage_cos=lambda: self.index.vectors(candidates) @ q, sentence_cos=sentence_cos,
             bm25=lexical_of, coverage=coverage, companion_cos=companion_cos,
-            texts=lambda at: [p.text for p in index.passages(candidates[at])], weights=self.weights)
+            texts=lambda at: [p.text for p in self.index.passages(candidates[at])], weights=self.weights)
         score = ranking.score(mode, evidence)
         evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
         return candidates, score, best_sentence

@@ -21,6 +21,7 @@ of 1,032 MB of postings at 1M) is read as it is.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -122,18 +123,18 @@ class Postings:
         return [(self.folder / name, array) for name, array in maps]
 
     def lookup(self, term: str) -> int | None:
-        i = int(np.searchsorted(self.terms, term))
-        return i if i < len(self.terms) and self.terms[i] == term else None
+        return self.numbers([term])[0]
+
+    def numbers(self, terms_: Sequence[str]) -> list[int | None]:
+        """Each term's number, or None where the segment lacks it: one binary search for them all."""
+        if not terms_ or not len(self.terms):
+            return [None] * len(terms_)
+        at = np.minimum(np.searchsorted(self.terms, terms_), len(self.terms) - 1)
+        return [int(i) if found else None for i, found in zip(at, self.terms[at] == np.asarray(terms_))]
 
     def postings(self, i: int) -> slice:
         """Where term ``i``'s postings lie in ``rows`` and ``weights``."""
         return slice(int(self.starts[i]), int(self.starts[i + 1]))
-
-    def weights_of(self, s: slice, rows: np.ndarray) -> np.ndarray:
-        """The saturation of postings ``s`` (whose rows are ``rows``), float32."""
-        if self.weights is not None:
-            return np.asarray(self.weights[s])
-        return saturate(self.tf[s], self.norms[rows])
 
     def column_weights(self, c: int) -> np.ndarray:
         """The saturation of dense column ``c``'s rows, float32 (0 where a row lacks its term)."""
@@ -185,7 +186,7 @@ def _query(segments: Sequence[Postings], query: str):
     query_terms = terms(query)
     unique = list(dict.fromkeys(query_terms))
     words = [t[:MAX_TERM] for t in arabic.terms(query, stems=False)]
-    found = [[p.lookup(t) for t in unique] for p in segments]  # per segment, per unique term: its number or None
+    found = [p.numbers(unique) for p in segments]  # per segment, per unique term: its number or None
     n = sum(p.size for p in segments)
     df = [sum(p.df(ts[i]) for p, ts in zip(segments, found) if ts[i] is not None) for i in range(len(unique))]
     # a repeated query term counts each time, as in bm25s
@@ -209,24 +210,36 @@ def _add_up(p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | 
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     pieces = [(t, p.postings(t), np.float32(w)) for t, w in pieces]
     if sum(s.stop - s.start for _, s, _ in pieces) * 8 < p.size:  # few postings: add them up sparsely
-        found = [np.asarray(p.rows[s]) for _, s, _ in pieces]
-        rows, where = np.unique(np.concatenate(found), return_inverse=True)
+        found, weights = _weighted(p, pieces)
+        rows, where = np.unique(found, return_inverse=True)
         rows, total = rows.astype(np.int64), np.zeros(len(rows), np.float32)
-        np.add.at(total, where, np.concatenate([p.weights_of(s, r) * w for (_, s, w), r in zip(pieces, found)]))
+        np.add.at(total, where, weights)
         if deleted is not None:
             rows, total = rows[~deleted[rows]], total[~deleted[rows]]
         return (rows, total) if n is None else top(rows, total, n)
     total = np.zeros(p.size, np.float32)
-    for t, s, w in pieces:
-        if t in p.column:
-            total += p.column_weights(p.column[t]) * w
-        else:
-            rows = np.asarray(p.rows[s])
-            np.add.at(total, rows, p.weights_of(s, rows) * w)
+    for is_column, run in itertools.groupby(pieces, key=lambda piece: piece[0] in p.column):
+        if is_column:
+            for t, _, w in run:
+                total += p.column_weights(p.column[t]) * w
+        else:  # a run of terms without a column: their postings scattered in one call, in the query's order
+            np.add.at(total, *_weighted(p, list(run)))
     if deleted is not None:
         total[deleted] = 0
     rows = _best_rows(total, n) if n is not None and 0 < n < p.size else np.flatnonzero(total)
     return rows, total[rows]
+
+
+def _weighted(p: Postings, pieces: list[tuple[int, slice, np.float32]]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``pieces``' postings (term number, postings, weight), one term after another, and each
+    posting's saturation times its term's weight, float32: one numpy call for all of them, where there
+    was one per term and segment."""
+    spans = [s for _, s, _ in pieces]
+    rows = np.concatenate([p.rows[s] for s in spans])
+    weight = np.repeat(np.array([w for _, _, w in pieces], np.float32), [s.stop - s.start for s in spans])
+    if p.weights is not None:
+        return rows, np.concatenate([p.weights[s] for s in spans]) * weight
+    return rows, saturate(np.concatenate([p.tf[s] for s in spans]), p.norms[rows]) * weight
 
 
 def _best_rows(total: np.ndarray, n: int) -> np.ndarray:

@@ -5,7 +5,8 @@ searches ten of them per query: what one costs, ten cost. This builds one segmen
 passage vectors with scale.py's STAND-IN encoder (hashing bag of words over recombined real
 Arabic sentences; see that script), and for the XQuAD Arabic questions (stand-in vectors too)
 measures, one query at a time as the searcher asks: exact search, IVF with 8-bit codes at each
-nprobe, and PQ fast-scan codes scanned in full at each re-scoring depth. Every approximate
+nprobe, PQ fast-scan codes scanned in full at each re-scoring depth, and IVF over PQ fast-scan codes
+at each nprobe (for segments merged past 100k: run with --passages 1000000). Every approximate
 candidate list is re-scored exactly from float32 vectors, as jisr does, before its top 10 are
 compared with the exact top 10. Writes benchmarks/results/ann.md. Usage:
     python benchmarks/ann_choice.py [--passages 100000] [--queries 300] [--out FILE [--quick]]
@@ -86,6 +87,16 @@ def main() -> None:
     for depth in (200, 400, 800):
         rows.append((f"PQ{d // 2}x4 fast-scan, full scan", f"depth {depth}",
                      *timed(pq, vectors, queries, truth, depth), trained, n * d // 4))
+
+    started = time.perf_counter()  # IVF over the same PQ fast-scan codes: a merged segment of 1M or more
+    ivfpq = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(d), d, nlist, d // 2, 4, faiss.METRIC_INNER_PRODUCT)
+    ivfpq.train(vectors[np.sort(np.random.default_rng(0).choice(n, min(n, 64 * nlist), replace=False))])
+    ivfpq.add(vectors)
+    trained = time.perf_counter() - started
+    for nprobe in (64, 256, 512, 1024):
+        ivfpq.nprobe = min(nprobe, nlist)
+        rows.append((f"IVF{nlist}, PQ{d // 2}x4 fast-scan codes", f"nprobe {ivfpq.nprobe}, depth 200",
+                     *timed(ivfpq, vectors, queries, truth, 200), trained, n * d // 4))
 
     lines = ["# The approximate index of one large segment", "",
              "Written by `python benchmarks/ann_choice.py`; do not edit by hand.", "",

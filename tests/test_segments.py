@@ -192,9 +192,13 @@ def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, k
     assert ann.recall_at_10(index, vectors, queries, 10) < params["recall@10"]  # the measure can fail
 
 
-def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch):
+@pytest.mark.parametrize("rescored", [ann.RESCORED, 1])  # 1: only the n best proposals of all segments re-scored
+def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch,
+                                                                                rescored):
     import jisr.index.local.writer
     from jisr.index.local import vectors
+
+    monkeypatch.setattr(ann, "RESCORED", rescored)
 
     # float32: int8 rows are stored from a center each build picks from its first batch, which moves scores by
     # ~1e-3 and swaps near-ties at the cut (measured apart, in benchmarks/compressed_vectors.py)
@@ -207,7 +211,7 @@ def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(
     monkeypatch.setattr(jisr.index.local.writer, "MAX_SMALL_SEGMENTS", 100)
     build(corpus, tmp_path / "many", tiny_model, batch_passages=4)
     one, many = store.load(tmp_path / "one"), store.load(tmp_path / "many")
-    assert len(one.segments) == 1 and len(many.segments) >= 3
+    assert len(one.segments) == 1 and len(many.segments) >= 3  # with rescored 1, proposals are cut
     text = {i: p.text for i, p in zip(one.ids(), one.passages(one.ids()))}
     text_many = {i: p.text for i, p in zip(many.ids(), many.passages(many.ids()))}
     for query in ("بوتين", "Syria", "الرياضة"):

@@ -144,30 +144,44 @@ class StoredIndex:
 
     def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
-        indexes propose, sorted by id: the same ``n`` however the passages are split into segments.
-        ``where``: a filter (:class:`jisr.answers.filters.Filter`), applied before the ``n`` are taken: where
-        it keeps few rows of a segment they are compared exactly, else the vector index is asked for as
-        many more as the filter hides."""
-        ids, cosines = [], []
+        indexes propose, sorted by id. ``where``: a filter (:class:`jisr.answers.filters.Filter`), applied
+        before the ``n`` are taken: where it keeps few rows of a segment they are compared exactly, else
+        the vector index is asked for as many more as the filter hides.
+
+        Of all segments' proposals, the ann.RESCORED x ``n`` best by the vector indexes' own (approximate)
+        scores are re-scored exactly: re-scoring every segment's ``depth`` grew with the segment count
+        (6,200 rows a query at 3M passages, 31 segments). A segment's proposals alone are re-scored as before."""
+        ids, approx, exact, cosines = [], [], [], []
         for base, seg, hidden in zip(self.bases, self.segments, self._hidden(where)):
             hide = int(hidden.sum())
             if seg.size - hide <= 0:
                 continue
             if where is not None and seg.size - hide <= ann.EXACT_UP_TO:
                 rows = np.flatnonzero(~hidden)
-            else:
-                depth = ann.depth(seg.meta["vector_index"], n)
-                if where is not None:  # as many more as it hides, in proportion
-                    depth = int(depth * seg.size / (seg.size - hide)) + 1
-                _, rows = seg.vector_index.search(q[None, :], min(depth + (hide if where is None else 0), seg.size))
-                rows = np.sort(rows[0][rows[0] >= 0])  # memory-mapped rows read in order
-                rows = rows[~hidden[rows]]
-            ids.append(rows + base)
-            cosines.append(stored.dot(seg.vectors, rows, q))
-        if not ids:
+                exact.append(rows + base)
+                cosines.append(stored.dot(seg.vectors, rows, q))
+                continue
+            depth = ann.depth(seg.meta["vector_index"], n)
+            if where is not None:  # as many more as it hides, in proportion
+                depth = int(depth * seg.size / (seg.size - hide)) + 1
+            scores, rows = seg.vector_index.search(q[None, :], min(depth + (hide if where is None else 0), seg.size))
+            keep = rows[0] >= 0
+            keep[keep] = ~hidden[rows[0][keep]]
+            ids.append(rows[0][keep] + base)
+            approx.append(scores[0][keep])
+        if ids:
+            ids, approx = np.concatenate(ids), np.concatenate(approx)
+            if len(ids) > ann.RESCORED * n:
+                ids = ids[np.argpartition(-approx, ann.RESCORED * n - 1)[:ann.RESCORED * n]]
+            ids = np.sort(ids)  # memory-mapped rows read in order
+            cos = np.zeros(len(ids), np.float32)
+            for s, rows, at in self.groups(ids):
+                cos[at] = stored.dot(self.segments[s].vectors, rows, q)
+            exact.append(ids)
+            cosines.append(cos)
+        if not exact:
             return np.zeros(0, np.int64)
-        ids, cosines = np.concatenate(ids), np.concatenate(cosines)
-        return lexical.top(ids, cosines, n)[0]
+        return lexical.top(np.concatenate(exact), np.concatenate(cosines), n)[0]
 
     def lexical_candidates(self, query: str, n: int, where=None) -> tuple[np.ndarray, np.ndarray, float]:
         """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;

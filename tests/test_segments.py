@@ -220,6 +220,31 @@ def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(
         assert found[0] == found[1] and len(found[0]) == 5
 
 
+def test_all_segments_asked_in_one_call_propose_what_each_asked_alone_does_deleted_rows_left_out(
+        tmp_path, tiny_model, monkeypatch):
+    import jisr.index.local.writer
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_docs(corpus, 30)
+    monkeypatch.setattr(jisr.index.local.writer, "SEGMENT_PASSAGES", 12)
+    monkeypatch.setattr(jisr.index.local.writer, "MAX_SMALL_SEGMENTS", 100)
+    build(corpus, index, tiny_model, batch_passages=4)
+    for name in ("doc003.txt", "doc017.txt"):
+        (corpus / name).unlink()
+    build(corpus, index, tiny_model, batch_passages=4)
+    opened = store.load(index)
+    gone = {int(i) for d, base in zip(opened.deleted, opened.bases) for i in np.flatnonzero(d) + base}
+    assert len(opened.segments) >= 3 and 0 < len(gone) <= ann.RESCORED * 5
+    for query in WORDS[:5] + ["خبر رقم 3"]:
+        q = tiny_model.encode_query([query], normalize_embeddings=True)[0]
+        assert opened._proposals(q, 5) is not None  # one call, over every segment
+        together = opened.dense_candidates(q, 5)
+        opened._proposals = lambda q, n: None  # each segment asked alone
+        alone = opened.dense_candidates(q, 5)
+        del opened._proposals
+        assert together.tolist() == alone.tolist() and len(together) == 5 and not gone & set(together.tolist())
+
+
 def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, tiny_model_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEEDS, corpus)

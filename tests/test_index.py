@@ -1,6 +1,9 @@
 """Index build, incremental rebuild, atomic swap, model mismatch: on the tiny model."""
+import json
+import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -235,3 +238,22 @@ def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after
     with pytest.raises(RuntimeError, match="postings unreadable"):  # BM25's error reaches the caller
         searcher.rank(query, "hybrid", vector=q)
     assert len(searcher.rank(query, "dense", vector=q)[0])  # dense mode asks no BM25
+
+
+def test_a_searcher_gives_numpy_one_blas_thread_and_leaves_torch_its_own(corpus, tmp_path, tiny_model):
+    # in a fresh process: another test's searcher would have set it already in this one
+    build(corpus, tmp_path / "index", tiny_model)
+    code = ("import json, sys, threadpoolctl\n"
+            "from jisr.answers.searcher import Searcher\n"
+            "from jisr.index.stores import open_index\n"
+            "def threads():\n"
+            "    return {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info()}\n"
+            "before = threads()\n"
+            "Searcher(open_index(sys.argv[1]), None)\n"
+            "print(json.dumps([before, threads()]))\n")
+    before, after = json.loads(subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")], check=True,
+                                              capture_output=True, text=True).stdout)
+    numpy_blas = [path for path in after if "numpy" in path and "openblas" in path]
+    assert numpy_blas and all(after[p] == 1 and (before[p] > 1 or os.cpu_count() == 1) for p in numpy_blas)
+    torch_omp = [path for path in after if "torch" in path]
+    assert torch_omp and all(after[p] == before[p] for p in torch_omp)

@@ -58,6 +58,25 @@ def beside() -> ThreadPoolExecutor:
         os.getpid(), ThreadPoolExecutor(LEXICAL_THREADS, thread_name_prefix="jisr-bm25"))
 
 
+def one_blas_thread() -> None:
+    """Give numpy's (and scipy's) OpenBLAS one thread in a process that answers queries; FAISS's own
+    OpenBLAS and torch's threads are left as they are (a build's k-means and the encoder use them).
+
+    A query's matrix products are small (a few thousand rows times one vector), and after each one
+    OpenBLAS's second thread spins, waiting for more work, on the core that BM25 or the dense search
+    needed: at 3M passages a hybrid query took 45 ms with it and 27-33 ms without (vector given, 2 cores;
+    benchmarks/scale.py), the dense search beside BM25 33 ms rather than 18."""
+    if _blas_quieted.get(os.getpid()):
+        return
+    import threadpoolctl
+
+    threadpoolctl.ThreadpoolController().select(internal_api="openblas", prefix="libscipy_openblas").limit(limits=1)
+    _blas_quieted[os.getpid()] = True
+
+
+_blas_quieted: dict[int, bool] = {}
+
+
 def _check_model(index, model: SentenceTransformer) -> None:
     """Refuse a model other than the one the index was built with: its vectors would not compare."""
     built_with = index.manifest["model"]
@@ -87,6 +106,7 @@ class Searcher:
         it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder.
         ``memory_budget``: with ``warm``, the bytes of resident memory the index may hold (warmed within
         and kept to: :mod:`jisr.index.local.warmup`)."""
+        one_blas_thread()
         self.model = model
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS

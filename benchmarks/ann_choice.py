@@ -52,6 +52,24 @@ def timed(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, truth: n
     return hits / truth.size, float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
+def filled(index: faiss.Index, vectors: np.ndarray, sample: int) -> float:
+    """Train ``index`` on ``sample`` of ``vectors`` (a fixed draw) and add them all; the seconds it took."""
+    started = time.perf_counter()
+    index.train(vectors[np.sort(np.random.default_rng(0).choice(len(vectors), min(len(vectors), sample), replace=False))])
+    index.add(vectors)
+    return time.perf_counter() - started
+
+
+def probed(name: str, ivf: faiss.Index, seconds: float, vectors: np.ndarray, queries: np.ndarray,
+           truth: np.ndarray, size: int) -> list[tuple]:
+    """Rows of an IVF index asked at each nprobe, the best 200 re-scored."""
+    rows = []
+    for nprobe in (64, 256, 512, 1024):
+        ivf.nprobe = min(nprobe, ivf.nlist)
+        rows.append((name, f"nprobe {ivf.nprobe}, depth 200", *timed(ivf, vectors, queries, truth, 200), seconds, size))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--passages", type=int, default=100_000)
@@ -68,35 +86,20 @@ def main() -> None:
     rows = [("exact (flat, float32)", "-", *timed(exact, vectors, queries, truth, 200), 0.0, n * d * 4)]
 
     nlist = max(1, min(4 * int(math.sqrt(n)), n // 39))  # as jisr.index.local.ann.train_ivf
-    started = time.perf_counter()
     ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit,
                                         faiss.METRIC_INNER_PRODUCT)
-    ivf.train(vectors[np.sort(np.random.default_rng(0).choice(n, min(n, 64 * nlist), replace=False))])
-    ivf.add(vectors)
-    trained = time.perf_counter() - started
-    for nprobe in (64, 256, 512, 1024):
-        ivf.nprobe = min(nprobe, nlist)
-        rows.append((f"IVF{nlist}, 8-bit codes", f"nprobe {ivf.nprobe}, depth 200",
-                     *timed(ivf, vectors, queries, truth, 200), trained, n * d))
+    rows += probed(f"IVF{nlist}, 8-bit codes", ivf, filled(ivf, vectors, 64 * nlist), vectors, queries, truth, n * d)
 
-    started = time.perf_counter()
     pq = faiss.IndexPQFastScan(d, d // 2, 4, faiss.METRIC_INNER_PRODUCT)
-    pq.train(vectors[np.sort(np.random.default_rng(0).choice(n, min(n, 16_384), replace=False))])
-    pq.add(vectors)
-    trained = time.perf_counter() - started
+    seconds = filled(pq, vectors, 16_384)
     for depth in (200, 400, 800):
         rows.append((f"PQ{d // 2}x4 fast-scan, full scan", f"depth {depth}",
-                     *timed(pq, vectors, queries, truth, depth), trained, n * d // 4))
+                     *timed(pq, vectors, queries, truth, depth), seconds, n * d // 4))
 
-    started = time.perf_counter()  # IVF over the same PQ fast-scan codes: a merged segment of 1M or more
+    # IVF over the same PQ fast-scan codes: for segments merged to 1M or more
     ivfpq = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(d), d, nlist, d // 2, 4, faiss.METRIC_INNER_PRODUCT)
-    ivfpq.train(vectors[np.sort(np.random.default_rng(0).choice(n, min(n, 64 * nlist), replace=False))])
-    ivfpq.add(vectors)
-    trained = time.perf_counter() - started
-    for nprobe in (64, 256, 512, 1024):
-        ivfpq.nprobe = min(nprobe, nlist)
-        rows.append((f"IVF{nlist}, PQ{d // 2}x4 fast-scan codes", f"nprobe {ivfpq.nprobe}, depth 200",
-                     *timed(ivfpq, vectors, queries, truth, 200), trained, n * d // 4))
+    rows += probed(f"IVF{nlist}, PQ{d // 2}x4 fast-scan codes", ivfpq, filled(ivfpq, vectors, 64 * nlist), vectors,
+                   queries, truth, n * d // 4)
 
     lines = ["# The approximate index of one large segment", "",
              "Written by `python benchmarks/ann_choice.py`; do not edit by hand.", "",

@@ -70,7 +70,9 @@ def one_blas_thread() -> None:
         return
     import threadpoolctl
 
-    threadpoolctl.ThreadpoolController().select(internal_api="openblas", prefix="libscipy_openblas").limit(limits=1)
+    # by file name alone: select() keeps a library that matches any one of its arguments, and FAISS's
+    # OpenBLAS (an OpenMP build: its thread count is its OpenMP's) would be limited with it
+    threadpoolctl.ThreadpoolController().select(prefix="libscipy_openblas").limit(limits=1)
     _blas_quieted[os.getpid()] = True
 
 

@@ -81,6 +81,35 @@ def test_a_shared_direction_is_taken_out_before_quantizing_and_copies_keep_their
     assert errors["centered"] < 0.7 * errors["plain"]
 
 
+def _stored_sets(rng, dim):
+    """Vector sets as segments hold them: int8 and packed int6 codes from one center and from another,
+    and float32 (an older build's)."""
+    sets = []
+    for kind, center in (("int8", 0), ("int8", 0), ("int8", 1), ("int6", 0), ("int6", 1), ("float32", 0)):
+        vectors = rng.normal(size=(60, dim)).astype(np.float32)
+        c = np.full(dim, 0.5 + center, np.float32)
+        if kind == "float32":
+            sets.append((kind, vectors))
+            continue
+        codes, scales = stored.quantize(vectors, c, stored.LEVELS[kind])
+        packed = stored.pack(codes, stored.BITS[kind]) if kind in stored.BITS else codes
+        sets.append((kind, stored.Quantized(packed, scales, c, dim, stored.BITS.get(kind))))
+    return sets
+
+
+@pytest.mark.parametrize("kinds", [("int8",), ("int6",), ("int8", "int6"), ("int8", "float32")])
+def test_rows_gathered_from_many_sets_are_each_sets_own(kinds):
+    rng = np.random.default_rng(5)
+    dim = 10
+    sets = [v for kind, v in _stored_sets(rng, dim) if kind in kinds]
+    parts = [(v, np.sort(rng.choice(60, size=k, replace=False))) for v, k in zip(sets, (7, 0, 13, 1, 30, 2))]
+    want = np.concatenate([np.asarray(v[rows], np.float32).reshape(-1, dim) for v, rows in parts])
+    np.testing.assert_allclose(stored.gather(parts, dim), want, rtol=1e-6, atol=1e-6)
+    q = rng.normal(size=dim).astype(np.float32)
+    np.testing.assert_allclose(stored.gathered_dot(parts, q), want @ q, rtol=1e-5, atol=1e-5)
+    assert stored.gather([], dim).shape == (0, dim)
+
+
 def test_a_build_stores_int8_that_agrees_with_the_model(tmp_path, tiny_model):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -84,9 +84,10 @@ class StoredIndex:
         """(segment number, rows in it, positions in ``ids``) for the ids of each segment."""
         ids = np.asarray(ids, dtype=np.int64)
         which = np.searchsorted(self.bases, ids, side="right") - 1
-        for s in np.unique(which):
-            where = np.flatnonzero(which == s)
-            yield int(s), ids[where] - self.bases[s], where
+        order = np.argsort(which, kind="stable")  # one sort, not a pass over the ids per segment
+        segments, starts = np.unique(which[order], return_index=True)
+        for s, where in zip(segments.tolist(), np.split(order, starts[1:])):
+            yield s, ids[where] - self.bases[s], where
 
     def ids(self) -> np.ndarray:
         """Every live passage's id, in order."""
@@ -110,33 +111,42 @@ class StoredIndex:
         return sorted(self.passages(ids), key=lambda p: p.ordinal)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(ids), int(self.manifest["model"]["dimension"])), np.float32)
-        for s, rows, where in self.groups(ids):
-            out[where] = self.segments[s].vectors[rows]
-        return out
+        return self._gathered(ids, lambda seg: seg.vectors, int(self.manifest["model"]["dimension"]))
 
     def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
         """The companion encoder's vectors of passages ``ids`` (an index built with a companion only)."""
-        out = np.zeros((len(ids), int(self.manifest["companion"]["dimension"])), np.float32)
-        for s, rows, where in self.groups(ids):
-            out[where] = self.segments[s].companion_vectors[rows]
+        return self._gathered(ids, lambda seg: seg.companion_vectors, int(self.manifest["companion"]["dimension"]))
+
+    def _gathered(self, ids: np.ndarray, stored_in, dim: int) -> np.ndarray:
+        groups = list(self.groups(ids))
+        out = np.zeros((len(ids), dim), np.float32)
+        if groups:
+            out[np.concatenate([where for _, _, where in groups])] = stored.gather(
+                [(stored_in(self.segments[s]), rows) for s, rows, _ in groups], dim)
         return out
 
     def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each passage's sentence count, and their vectors one passage after another, in ``ids``' order."""
         ids = np.asarray(ids, np.int64)
         counts = np.zeros(len(ids), np.int64)
-        for s, rows, where in self.groups(ids):
+        groups = list(self.groups(ids))
+        starts = []
+        for s, rows, where in groups:
             offsets = self.segments[s].sentence_offsets
-            counts[where] = np.asarray(offsets[rows + 1]) - np.asarray(offsets[rows])
-        out = np.zeros((int(counts.sum()), int(self.manifest["model"]["dimension"])), np.float32)
+            first = np.asarray(offsets[rows])
+            counts[where] = np.asarray(offsets[rows + 1]) - first
+            starts.append(first)
+        dim = int(self.manifest["model"]["dimension"])
         bounds = np.cumsum(counts) - counts
-        for s, rows, where in self.groups(ids):
-            seg = self.segments[s]
-            starts = np.asarray(seg.sentence_offsets[rows])
+        parts, positions = [], []
+        for (s, _, where), first in zip(groups, starts):
             n = counts[where]
             within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-            out[np.repeat(bounds[where], n) + within] = seg.sentence_vectors[np.repeat(starts, n) + within]
+            parts.append((self.segments[s].sentence_vectors, np.repeat(first, n) + within))
+            positions.append(np.repeat(bounds[where], n) + within)
+        out = np.zeros((int(counts.sum()), dim), np.float32)
+        if parts:
+            out[np.concatenate(positions)] = stored.gather(parts, dim)
         return counts, out
 
     def _hidden(self, where) -> list[np.ndarray]:
@@ -182,11 +192,9 @@ class StoredIndex:
             if len(ids) > ann.RESCORED * n:
                 ids = ids[np.argpartition(-approx, ann.RESCORED * n - 1)[:ann.RESCORED * n]]
             ids = np.sort(ids)  # memory-mapped rows read in order
-            cos = np.zeros(len(ids), np.float32)
-            for s, rows, at in self.groups(ids):
-                cos[at] = stored.dot(self.segments[s].vectors, rows, q)
+            groups = list(self.groups(ids))  # ids sorted: each segment's rows follow the one before's
             exact.append(ids)
-            cosines.append(cos)
+            cosines.append(stored.gathered_dot([(self.segments[s].vectors, rows) for s, rows, _ in groups], q))
         if not exact:
             return np.zeros(0, np.int64)
         return lexical.top(np.concatenate(exact), np.concatenate(cosines), n)[0]

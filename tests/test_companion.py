@@ -4,6 +4,7 @@ companion (the real one, from its package)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from jisr.embeddings import companion as companions
 from jisr.index.local import store
 from jisr.index.build import build
+from jisr.index.options import BuildOptions, SegmentPolicy
 from jisr.index.milvus.writer import MilvusTarget
 from jisr.index.preflight import BuildError
 from jisr.answers.searcher import Searcher
@@ -36,7 +38,7 @@ def _stored_matches_a_fresh_encoding(index, use) -> None:
 def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_path, tiny_model, use):
     corpus = tmp_path / "corpus"
     write_docs(corpus, 4)
-    build(corpus, tmp_path / "plain", tiny_model, companion="none")
+    build(corpus, tmp_path / "plain", tiny_model, BuildOptions(companion="none"))
     build(corpus, tmp_path / "fused", tiny_model)  # the default: the companion use names
     plain, fused = Searcher.open(tmp_path / "plain", tiny_model), Searcher.open(tmp_path / "fused", tiny_model,
                                                                                 companion=use)
@@ -55,27 +57,28 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
 
 
 def test_merges_and_changed_files_keep_companion_vectors_and_switching_it_reembeds_nothing_else(
-        tmp_path, tiny_model, use, monkeypatch):
-    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 2)
+        tmp_path, tiny_model, use):
+    merging = BuildOptions(segments=SegmentPolicy(max_small=2))
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
-    build(corpus, index, tiny_model, companion=use)
+    build(corpus, index, tiny_model, merging, companion_model=use)
     merged = []
     for i in (2, 3):
         write_docs(corpus, 1, start=i)
-        merged.append(build(corpus, index, tiny_model, companion=use).merged)
+        merged.append(build(corpus, index, tiny_model, merging, companion_model=use).merged)
     assert merged == [0, 3]
     text = (corpus / "doc001.txt").read_text(encoding="utf-8")
     (corpus / "doc001.txt").write_text(text.replace("فقرة أخرى", "فقرة جديدة"), encoding="utf-8")
-    assert build(corpus, index, tiny_model, companion=use).embedded == 2  # the changed paragraph and its sentence
+    # the changed paragraph and its sentence
+    assert build(corpus, index, tiny_model, merging, companion_model=use).embedded == 2
     _stored_matches_a_fresh_encoding(index, use)
 
     # an index is written again without, or with, the companion; the model's vectors all stay
-    without = build(corpus, index, tiny_model, companion=None)
+    without = build(corpus, index, tiny_model, replace(merging, companion="none"))
     assert without.embedded == 0 and without.reused == without.passages + without.sentences
     assert store.load(index).manifest["companion"] is None
     assert not any((index / "segments" / name / COMPANION).exists() for name in live_segments(index))
-    again = build(corpus, index, tiny_model, companion=use)
+    again = build(corpus, index, tiny_model, merging, companion_model=use)
     assert again.embedded == 0 and store.load(index).manifest["companion"] == companions.info(use)
     _stored_matches_a_fresh_encoding(index, use)
 
@@ -97,7 +100,7 @@ def test_a_resumed_segment_drops_companion_rows_no_commit_holds(tmp_path):
 def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_model, use):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
-    build(corpus, index, tiny_model, companion=use)
+    build(corpus, index, tiny_model, companion_model=use)
     with pytest.raises(companions.CompanionUnavailable, match="has other weights"):
         Searcher.open(index, tiny_model, companion=tiny_model)
     commit = store.current_commit(index)
@@ -121,11 +124,13 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
 def test_milvus_builds_refuse_a_companion_before_writing_and_auto_leaves_it_out(tmp_path, tiny_model, use):
     corpus = tmp_path / "corpus"
     write_docs(corpus, 1)
-    for companion in (use, "use"):
-        with pytest.raises(BuildError, match="--companion none"):
-            build(corpus, tmp_path / "index", tiny_model, milvus=MilvusTarget(None, None, "jisr"), companion=companion)
+    milvus = MilvusTarget(None, None, "jisr")
+    with pytest.raises(BuildError, match="--companion none"):
+        build(corpus, tmp_path / "index", tiny_model, BuildOptions(milvus=milvus), companion_model=use)
+    with pytest.raises(BuildError, match="--companion none"):
+        build(corpus, tmp_path / "index", tiny_model, BuildOptions(milvus=milvus, companion="use"))
     with pytest.raises(BuildError, match="unknown companion 'usee'"):
-        build(corpus, tmp_path / "index", tiny_model, companion="usee")
+        build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="usee"))
     assert not store.exists(tmp_path / "index")
     assert companions.resolve("auto", on_milvus=True) == "none" and companions.resolve("auto") == "use"
     assert companions.load("auto") is use  # loaded once per process

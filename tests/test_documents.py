@@ -21,6 +21,7 @@ import pytest
 
 import jisr
 from jisr.web import create_app
+from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, serving, spawn, wait_http, wait_until
 
 TOKEN = "a-test-token-of-32-characters-xx"
@@ -56,7 +57,7 @@ def doc(text: str = f"تقرير قصير عن {WORD} في الأسواق.", tit
 def index_dir(tmp_path, tiny_model):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
-    jisr.build(corpus, tmp_path / "index", tiny_model, companion="none")
+    jisr.build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     return tmp_path / "index"
 
 
@@ -137,7 +138,7 @@ def test_put_replace_get_delete_and_bulk(index_dir, tiny_model, tmp_path):
 
     # a rebuild from the corpus folder keeps what was sent over the API
     manifest = jisr.Index.open(index_dir, tiny_model).manifest
-    jisr.build(manifest["corpus"], index_dir, tiny_model, companion="none")
+    jisr.build(manifest["corpus"], index_dir, tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(index_dir, tiny_model) as index:
         assert sorted(d for d in index.manifest["files"] if d.startswith(("bulk/", "report"))) == \
             ["bulk/0", "bulk/1", "bulk/2", "report"]
@@ -277,7 +278,7 @@ def test_the_document_api_writes_to_milvus_too(tmp_path, tiny_model):
                 return True
             return False
         wait_until(listening, "Milvus Lite listening", milvus)
-        jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget(uri, None, "news"))
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget(uri, None, "news")))
         index = jisr.Index.open(index_dir, tiny_model, milvus_uri=uri, follow=True)
         with serving(create_app({"INDEX": index, "API_TOKEN": TOKEN, "COMMIT_INTERVAL": 0.2,
                                  "MILVUS_URI": uri})) as base:
@@ -323,7 +324,7 @@ def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     index_dir = corpus / "index"  # inside the folder it indexes: its own commits must not start more
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),

@@ -12,6 +12,7 @@ import jisr
 from jisr.corpus.fields import date_number, declaration, typed
 from jisr.corpus.readers import RecordFields
 from jisr.web import create_app
+from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, serving
 from tests.test_pages import get
 
@@ -42,8 +43,8 @@ def indexes(tmp_path_factory, tiny_model):
     from jisr.index.milvus.writer import MilvusTarget
 
     fields = RecordFields(extra=DECLARED)
-    jisr.build(corpus, work / "local", tiny_model, companion="none", fields=fields)
-    jisr.build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget(), fields=fields)
+    jisr.build(corpus, work / "local", tiny_model, BuildOptions(companion="none", fields=fields))
+    jisr.build(corpus, work / "milvus", tiny_model, BuildOptions(milvus=MilvusTarget(), fields=fields))
     local, milvus = jisr.Index.open(work / "local", tiny_model), jisr.Index.open(work / "milvus", tiny_model)
     yield local, milvus, corpus
     local.close(), milvus.close()

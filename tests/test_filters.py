@@ -16,7 +16,8 @@ import jisr
 from jisr.answers import filters
 from jisr.errors import QueryError
 from jisr.web import create_app
-from tests.conftest import HANG, ROOT, SEEDS, float32_vectors, serving
+from jisr.index.options import FLOAT32, BuildOptions
+from tests.conftest import HANG, ROOT, SEEDS, serving
 
 WORD = "الأخبار"
 
@@ -35,9 +36,9 @@ def indexes(tmp_path_factory, tiny_model):
                 encoding="utf-8")
     from jisr.index.milvus.writer import MilvusTarget
 
-    with float32_vectors():
-        jisr.build(corpus, work / "local", tiny_model, companion="none")
-    jisr.build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget())
+    # float32 in the local store too, as Milvus is given: the two compare rank for rank
+    jisr.build(corpus, work / "local", tiny_model, BuildOptions(companion="none", precision=FLOAT32))
+    jisr.build(corpus, work / "milvus", tiny_model, BuildOptions(milvus=MilvusTarget()))
     local, milvus = jisr.Index.open(work / "local", tiny_model), jisr.Index.open(work / "milvus", tiny_model)
     yield local, milvus
     local.close(), milvus.close()

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jisr.index.local import ann, store
+from jisr.index.local import store
 from jisr.index.build import BuildError, build
+from jisr.index.options import BuildOptions, VectorIndexPolicy
 from jisr.answers.searcher import ModelMismatch, Searcher
 from tests.conftest import HANG, ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk, spawn, wait_until
 
@@ -65,11 +66,11 @@ def test_opening_with_a_different_model_is_refused(corpus, tmp_path, tiny_model)
 
 @pytest.mark.parametrize("kind", ["ivf", "pq"])
 def test_an_approximate_index_records_its_parameters_and_finds_the_same_top_passages(corpus, tmp_path, tiny_model,
-                                                                                    kind, monkeypatch):
+                                                                                    kind):
     more_passages(corpus)  # PQ trains 16 centroids a sub-quantizer: more passages than the seeds have
-    monkeypatch.setattr(ann, "PQ_MIN", 16)
-    build(corpus, tmp_path / "flat", tiny_model, index_type="flat")
-    build(corpus, tmp_path / kind, tiny_model, index_type=kind)
+    build(corpus, tmp_path / "flat", tiny_model, BuildOptions(index_type="flat"))
+    build(corpus, tmp_path / kind, tiny_model,
+          BuildOptions(index_type=kind, vector_index=VectorIndexPolicy(pq_min=16)))
     index = store.load(tmp_path / kind)
     assert index.manifest["index"] == {"type": kind, "metric": "inner_product"}
     params = index.segments[0].meta["vector_index"]
@@ -118,7 +119,7 @@ def test_bad_build_requests_leave_the_index_alone(corpus, tmp_path, tiny_model):
     with pytest.raises(BuildError, match="no readable"):
         build(tmp_path / "empty", tmp_path / "index", tiny_model)
     with pytest.raises(BuildError, match="unknown index type"):
-        build(corpus, tmp_path / "index", tiny_model, index_type="ivf-magic")
+        build(corpus, tmp_path / "index", tiny_model, BuildOptions(index_type="ivf-magic"))
     assert (tmp_path / "index" / "CURRENT").read_text() == before
 
 

@@ -16,6 +16,7 @@ import pytest
 
 import jisr
 from jisr.index.local import store
+from jisr.index.options import BuildOptions
 from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, serving, spawn, \
     wait_http, wait_until
 
@@ -40,12 +41,12 @@ def corpus(tmp_path):
 
 def test_an_open_index_follows_the_commits_of_its_folder(tmp_path, corpus, tiny_model_path, tiny_model):
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
         first = index.manifest["generation"]
         assert found(index) == []
         add_document(corpus)
-        jisr.build(corpus, index_dir, tiny_model, companion="none")
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
         wait_until(lambda: found(index) == ["new.txt"], "the new commit searched")
         assert index.manifest["generation"] > first and index.size == 10 + len(index.document("new.txt")) > 10
         # the seeds' segment is shared by both commits: opened once, not again
@@ -53,7 +54,7 @@ def test_an_open_index_follows_the_commits_of_its_folder(tmp_path, corpus, tiny_
         assert seeds_segment.name in index.searcher.index.shared and seeds_segment._readers == 1
 
         (corpus / "new.txt").unlink()
-        jisr.build(corpus, index_dir, tiny_model, companion="none")
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
         wait_until(lambda: found(index) == [], "the document's removal searched")
         assert index.size == 10
 
@@ -61,15 +62,16 @@ def test_an_open_index_follows_the_commits_of_its_folder(tmp_path, corpus, tiny_
 def test_a_search_in_flight_finishes_on_its_commit_and_the_old_files_go_with_its_last_reader(
         tmp_path, corpus, tiny_model_path, tiny_model):
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     add_document(corpus)
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     index = jisr.Index.open(index_dir, tiny_model, follow=True)
     try:
         with index._following.lease() as old:  # a search that began before the next commit
             new_segment = next(s for s in old.index.segments if "new.txt" in s.documents())
             (corpus / "new.txt").unlink()
-            jisr.build(corpus, index_dir, tiny_model, companion="none")  # drops that segment, deletes its files
+            # drops that segment, deletes its files
+            jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
             wait_until(lambda: index.searcher is not old, "the new commit swapped in")
             assert new_segment.name not in segments_on_disk(index_dir)
             # the old commit still answers in full from the files the build removed
@@ -85,7 +87,7 @@ def test_a_search_in_flight_finishes_on_its_commit_and_the_old_files_go_with_its
 def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(tmp_path, corpus, tiny_model_path,
                                                                        tiny_model, caplog):
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
         gen = index.manifest["generation"]
         with caplog.at_level(logging.WARNING, logger="jisr"):
@@ -96,17 +98,17 @@ def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(tmp_path,
 
             other = build_tiny_model(tmp_path / "other")  # the folder rebuilt with another model
             caplog.clear()
-            jisr.build(corpus, index_dir, str(other), companion="none")
+            jisr.build(corpus, index_dir, str(other), BuildOptions(companion="none"))
             wait_until(lambda: "cannot be searched" in caplog.text, "the other model's commit refused")
             assert "built with model" in caplog.text
         assert index.manifest["generation"] == gen and index.search("بوتين")["results"]
-        jisr.build(corpus, index_dir, tiny_model, companion="none")  # the index's own model again
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))  # the index's own model again
         wait_until(lambda: index.manifest["generation"] > gen + 1, "a good commit searched again")
 
 
 def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_path, tiny_model):
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     failures, answers, stop = [], [0], threading.Event()
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
         def client():
@@ -126,7 +128,7 @@ def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_pa
                     add_document(corpus, f"doc{i}.txt", f"{WORD}{i}")
                 else:
                     (corpus / f"doc{i - 1}.txt").unlink()
-                jisr.build(corpus, index_dir, tiny_model, companion="none")
+                jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
                 wait_until(lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
                            "the commit searched")
         finally:
@@ -144,7 +146,7 @@ def test_a_server_started_before_its_index_serves_it_once_built(tmp_path, corpus
     client = app.test_client()
     response = client.get("/api/search?q=test")
     assert response.status_code == 503 and "as soon as a build commits it" in response.json["message"]
-    jisr.build(corpus, index_dir, tiny_model, companion="none")
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     wait_until(lambda: client.get("/healthz").status_code == 200, "the index served")
     assert client.get("/api/search?q=بوتين").json["results"]
 
@@ -210,14 +212,14 @@ def test_an_index_on_milvus_is_followed_too(tmp_path, corpus, tiny_model_path, t
     from jisr.index.milvus.writer import MilvusTarget
 
     index_dir = tmp_path / "index"
-    jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget())  # Milvus Lite inside the folder
+    jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget()))  # Milvus Lite inside the folder
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
         assert index.searcher.index.location.startswith("on Milvus") and found(index) == []
         add_document(corpus)
-        jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget())
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget()))
         wait_until(lambda: found(index) == ["new.txt"], "the new commit searched on Milvus")
         (corpus / "new.txt").unlink()
-        jisr.build(corpus, index_dir, tiny_model, milvus=MilvusTarget())
+        jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget()))
         # (Milvus deletes the replaced rows right after the commit: the old commit's reader stops finding them first)
         wait_until(lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
                    "the removal's commit searched on Milvus")

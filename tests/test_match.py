@@ -20,6 +20,7 @@ import jisr
 from jisr.answers import match
 from jisr.arabic import matching_words
 from jisr.web import create_app
+from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, more_passages, serving
 from tests.test_pages import get, post
 
@@ -38,7 +39,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def index_dir(corpus, tiny_model):
-    jisr.build(corpus, corpus.parent / "index", tiny_model, companion="none")
+    jisr.build(corpus, corpus.parent / "index", tiny_model, BuildOptions(companion="none"))
     return corpus.parent / "index"
 
 

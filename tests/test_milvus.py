@@ -18,7 +18,8 @@ from jisr.index.milvus.writer import MilvusTarget
 from jisr.index.milvus.store import MilvusWriter
 from jisr.index.stores import open_index
 from jisr.answers.searcher import Searcher
-from tests.conftest import HANG, ROOT, SEEDS, float32_vectors, free_port, wait_until
+from jisr.index.options import FLOAT32, BuildOptions
+from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
 from tests.test_cli import jisr
 from tests.test_default_model import XQUAD
 from tests.test_ray import _listeners, _loopback
@@ -53,9 +54,9 @@ def xquad(tmp_path_factory, tiny_model):
     corpus = work / "corpus"
     corpus.mkdir()
     queries = xquad_corpus([str(XQUAD / "xquad.ar.json"), str(XQUAD / "xquad.en.json")], corpus)
-    with float32_vectors():
-        build(corpus, work / "local", tiny_model, companion="none")  # Milvus holds no companion
-    build(corpus, work / "milvus", tiny_model, milvus=MilvusTarget())
+    # float32 as Milvus is given, so the two compare rank for rank; Milvus holds no companion
+    build(corpus, work / "local", tiny_model, BuildOptions(companion="none", precision=FLOAT32))
+    build(corpus, work / "milvus", tiny_model, BuildOptions(milvus=MilvusTarget()))
     return Searcher.open(work / "local", tiny_model), Searcher.open(work / "milvus", tiny_model), queries
 
 
@@ -129,8 +130,7 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert checked.returncode == 0 and "on Milvus (collection news)" in checked.stdout, checked.stderr
 
         local_index = tmp_path / "local"
-        with float32_vectors():
-            build(corpus, local_index, tiny_model, companion="none")
+        build(corpus, local_index, tiny_model, BuildOptions(companion="none", precision=FLOAT32))
         milvus = Searcher.open(index, tiny_model, milvus_uri=uri)
         assert rows_in_milvus(index, uri) == milvus.size == store.load(local_index).size
         assert_same_answers(Searcher.open(local_index, tiny_model), milvus,
@@ -152,7 +152,7 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
     (corpus / "b.txt").write_text("عنوان\nنص أول عن المكتبة.\n", encoding="utf-8")
     index = tmp_path / "index"
     before = _listeners()
-    build(corpus, index, tiny_model, milvus=MilvusTarget())
+    build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))
     first = Searcher.open(index, tiny_model)
     opened = _listeners() - before  # embedded Milvus Lite serves its client over gRPC: on loopback only
     assert opened and all(_loopback(address) for address, _ in opened), opened
@@ -163,7 +163,7 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
     (corpus / "b.txt").write_text("عنوان\nنص ثان عن المكتبة.\n", encoding="utf-8")
     monkeypatch.setattr(store, "write_commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
-        build(corpus, index, tiny_model, milvus=MilvusTarget())
+        build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))
     monkeypatch.undo()
     searcher = Searcher.open(index, tiny_model)
     assert [r["text"] for r in searcher.search("المكتبة", mode="lexical")["results"]] == [r["text"] for r in answer]
@@ -172,13 +172,13 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
 
     # killed after its commit, before deleting the replaced rows: readers see one version of each document
     monkeypatch.setattr(MilvusWriter, "discard_replaced", lambda self, docs, gen: None)
-    build(corpus, index, tiny_model, milvus=MilvusTarget())
+    build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))
     monkeypatch.undo()
     searcher = Searcher.open(index, tiny_model)
     assert [p.text for p in searcher.index.document("b.txt")] == ["نص ثان عن المكتبة."]
     assert rows_in_milvus(index) > searcher.size
     searcher.index.close()
-    build(corpus, index, tiny_model, milvus=MilvusTarget())  # the next build deletes what was left
+    build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))  # the next build deletes what was left
     assert rows_in_milvus(index) == open_index(index).size
 
 
@@ -215,9 +215,9 @@ def test_without_the_milvus_extra_the_build_says_how_to_install_it(tmp_path, tin
 
 
 def test_the_default_model_through_milvus_answers_as_the_local_store(tmp_path, default_model):
-    build(SEEDS, tmp_path / "index", default_model, milvus=MilvusTarget())
-    with float32_vectors():
-        build(SEEDS, tmp_path / "local", default_model, companion="none")  # Milvus holds no companion
+    build(SEEDS, tmp_path / "index", default_model, BuildOptions(milvus=MilvusTarget()))
+    # float32 as Milvus is given; Milvus holds no companion
+    build(SEEDS, tmp_path / "local", default_model, BuildOptions(companion="none", precision=FLOAT32))
     milvus, local = Searcher.open(tmp_path / "index", default_model), Searcher.open(tmp_path / "local", default_model)
     assert milvus.size == local.size and milvus.companion is None
     assert_same_answers(local, milvus, ["What did Putin order?", "ماكرون في موسكو", "Charles de Gaulle"], lang="ar")

@@ -14,6 +14,7 @@ import pytest
 
 import jisr
 from jisr.web import create_app
+from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, more_passages, serving
 
 QUERY = "بوتين والرئيس الفرنسي"
@@ -25,7 +26,7 @@ def index(tmp_path_factory, tiny_model):
     corpus = work / "corpus"
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus, files=8, paragraphs=8)
-    jisr.build(corpus, work / "index", tiny_model, companion="none")
+    jisr.build(corpus, work / "index", tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(work / "index", tiny_model) as opened:
         yield opened
 

@@ -7,6 +7,7 @@ from jisr.answers import phrase
 from jisr.index.build import build
 from jisr.answers.searcher import Searcher
 from jisr.weights import shipped
+from jisr.index.options import BuildOptions
 
 PHRASE = "من ستر مسلما ستره الله يوم القيامة"
 
@@ -34,7 +35,7 @@ def test_hybrid_adds_phrase_evidence_to_arabic_queries_only(tmp_path, tiny_model
         backwards = words[::-1]
         shuffled = words if i == 5 else backwards[i % 4:] + backwards[:i % 4]  # never two words in order
         (corpus / f"d{i}.txt").write_text(f"باب {i}\nقال {' '.join(shuffled)} والحديث رقم {i}.\n", encoding="utf-8")
-    build(corpus, tmp_path / "index", tiny_model, companion="none")
+    build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     searcher = Searcher.open(tmp_path / "index", tiny_model)
     ids, with_phrases, _ = searcher.scores(PHRASE, "hybrid")
     searcher.weights = shipped().but(phrase=0.0)

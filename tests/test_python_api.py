@@ -8,11 +8,12 @@ import pytest
 
 import jisr
 from jisr.errors import IndexUnavailable
+from jisr.index.options import BuildOptions
 from tests.conftest import ROOT, SEEDS
 
 
 def test_build_open_search_and_read_a_document(tmp_path, tiny_model_path):
-    report = jisr.build(SEEDS, tmp_path / "index", str(tiny_model_path), companion="none")
+    report = jisr.build(SEEDS, tmp_path / "index", str(tiny_model_path), BuildOptions(companion="none"))
     assert report.passages == 10
     with jisr.Index.open(tmp_path / "index") as index:  # the model the index names, loaded by itself
         assert index.size == 10 and index.model_name == str(tiny_model_path)

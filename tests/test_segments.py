@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from jisr.index.local import ann, store
 from jisr.index.build import build
+from jisr.index.options import FLOAT32, BuildOptions, CandidatePolicy, SegmentPolicy
 from jisr.answers.searcher import Searcher
 from tests.conftest import ROOT, SEEDS, live_segments, more_passages, segments_on_disk
 from tests.test_cli import jisr
@@ -83,16 +85,16 @@ def _fresh(corpus: Path, tmp_path: Path, tiny_model) -> Path:
     return fresh
 
 
-def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_model, monkeypatch):
-    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 3)
+def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_model):
+    merging = BuildOptions(segments=SegmentPolicy(max_small=3))
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
-    build(corpus, index, tiny_model)
+    build(corpus, index, tiny_model, merging)
     merged = []
     for i in range(2, 6):
         write_docs(corpus, 1, start=i)
         (corpus / "doc000.txt").write_text(f"خبر\nنسخة {i} من الخبر الأول عن النفط.\n", encoding="utf-8")
-        merged.append(build(corpus, index, tiny_model).merged)
+        merged.append(build(corpus, index, tiny_model, merging).merged)
     assert merged == [0, 0, 4, 0]  # the fourth small segment triggers a merge of all four
     assert len(live_segments(index)) == 2 and segments_on_disk(index) == live_segments(index)
     merged_segment = store.load(index).manifest["segments"][0]
@@ -102,10 +104,10 @@ def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_mode
 
 _KILLED_BUILD = """
 import contextlib, os, signal, sys
-import jisr.index.build as b, jisr.index.lexical, jisr.index.local.merge, jisr.index.local.store, jisr.index.local.writer as w
+import jisr.index.build as b, jisr.index.lexical, jisr.index.local.merge, jisr.index.local.store
 from jisr.embeddings import load_model
+from jisr.index.options import BuildOptions, SegmentPolicy
 corpus, index, model, point = sys.argv[1:5]
-b.BATCH_PASSAGES, w.MAX_SMALL_SEGMENTS = 4, 2
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 def at(module, name, on_call=1):
     real, calls = getattr(module, name), [0]
@@ -126,7 +128,8 @@ elif point == "committing":
     commit = lambda: die() or contextlib.nullcontext()
 elif point == "cleaning":
     at(jisr.index.local.store, "clean", on_call=2)  # the first is before the build, the second after its swap
-b.build(corpus, index, load_model(model), commit=commit)
+b.build(corpus, index, load_model(model), BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
+        commit=commit)
 """
 
 
@@ -156,7 +159,7 @@ def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 3)
     build(corpus, index, tiny_model)
-    for i in range(3, 5):  # three small segments: the next build (MAX_SMALL_SEGMENTS=2) merges
+    for i in range(3, 5):  # three small segments: the next build (max_small=2) merges
         write_docs(corpus, 1, start=i)
         build(corpus, index, tiny_model)
     before = everything(index, tiny_model, "hybrid")
@@ -192,25 +195,19 @@ def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, k
     assert ann.recall_at_10(index, vectors, queries, 10) < params["recall@10"]  # the measure can fail
 
 
-@pytest.mark.parametrize("rescored", [ann.RESCORED, 1])  # 1: only the n best proposals of all segments re-scored
-def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, monkeypatch,
-                                                                                rescored):
-    import jisr.index.local.writer
-    from jisr.index.local import vectors
-
-    monkeypatch.setattr(ann, "RESCORED", rescored)
-
+@pytest.mark.parametrize("rescored", [CandidatePolicy().rescored, 1])  # 1: only the n best proposals re-scored
+def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, rescored):
     # float32: int8 rows are stored from a center each build picks from its first batch, which moves scores by
     # ~1e-3 and swaps near-ties at the cut (measured apart, in benchmarks/compressed_vectors.py)
-    monkeypatch.setattr(vectors, "DEFAULT", "float32")
+    passages_float32 = replace(BuildOptions().precision, passages=FLOAT32.passages)
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus)
-    build(corpus, tmp_path / "one", tiny_model)
-    monkeypatch.setattr(jisr.index.local.writer, "SEGMENT_PASSAGES", 12)
-    monkeypatch.setattr(jisr.index.local.writer, "MAX_SMALL_SEGMENTS", 100)
-    build(corpus, tmp_path / "many", tiny_model, batch_passages=4)
-    one, many = store.load(tmp_path / "one"), store.load(tmp_path / "many")
+    build(corpus, tmp_path / "one", tiny_model, BuildOptions(precision=passages_float32))
+    build(corpus, tmp_path / "many", tiny_model, BuildOptions(precision=passages_float32, batch_passages=4,
+                                                              segments=SegmentPolicy(passages=12, max_small=100)))
+    candidates = CandidatePolicy(rescored=rescored)
+    one, many = (store.load(tmp_path / name, candidates=candidates) for name in ("one", "many"))
     assert len(one.segments) == 1 and len(many.segments) >= 3  # with rescored 1, proposals are cut
     text = {i: p.text for i, p in zip(one.ids(), one.passages(one.ids()))}
     text_many = {i: p.text for i, p in zip(many.ids(), many.passages(many.ids()))}
@@ -221,20 +218,17 @@ def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(
 
 
 def test_all_segments_asked_in_one_call_propose_what_each_asked_alone_does_deleted_rows_left_out(
-        tmp_path, tiny_model, monkeypatch):
-    import jisr.index.local.writer
-
+        tmp_path, tiny_model):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 30)
-    monkeypatch.setattr(jisr.index.local.writer, "SEGMENT_PASSAGES", 12)
-    monkeypatch.setattr(jisr.index.local.writer, "MAX_SMALL_SEGMENTS", 100)
-    build(corpus, index, tiny_model, batch_passages=4)
+    small = BuildOptions(batch_passages=4, segments=SegmentPolicy(passages=12, max_small=100))
+    build(corpus, index, tiny_model, small)
     for name in ("doc003.txt", "doc017.txt"):
         (corpus / name).unlink()
-    build(corpus, index, tiny_model, batch_passages=4)
+    build(corpus, index, tiny_model, small)
     opened = store.load(index)
     gone = {int(i) for d, base in zip(opened.deleted, opened.bases) for i in np.flatnonzero(d) + base}
-    assert len(opened.segments) >= 3 and 0 < len(gone) <= ann.RESCORED * 5
+    assert len(opened.segments) >= 3 and 0 < len(gone) <= opened.candidates.rescored * 5
     for query in WORDS[:5] + ["خبر رقم 3"]:
         q = tiny_model.encode_query([query], normalize_embeddings=True)[0]
         assert opened._proposals(q, 5) is not None  # one call, over every segment

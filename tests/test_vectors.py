@@ -8,6 +8,7 @@ import pytest
 
 from jisr.answers.searcher import Searcher
 from jisr.index.build import build
+from jisr.index.options import BuildOptions, SegmentPolicy, VectorPrecision
 from jisr.index.local import store, vectors as stored
 from jisr.index.local.segment import kinds as kinds_of
 from jisr.passages import passage_input
@@ -134,14 +135,11 @@ def test_a_build_stores_int8_that_agrees_with_the_model(tmp_path, tiny_model):
 
 @pytest.mark.parametrize("older", ["float32", "int8"])
 def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_the_new_kinds(
-        tmp_path, tiny_model, monkeypatch, older):
+        tmp_path, tiny_model, older):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEEDS, corpus)
-    monkeypatch.setattr(stored, "DEFAULT", older)  # as builds wrote before int8 (float32), or before int4 sentences
-    monkeypatch.setattr(stored, "SENTENCES", older)
-    monkeypatch.setattr(stored, "COMPANIONS", older)
-    build(corpus, index, tiny_model)
-    monkeypatch.undo()
+    # as builds wrote before int8 (float32), or before int4 sentences
+    build(corpus, index, tiny_model, BuildOptions(precision=VectorPrecision(older, older, older)))
     for seg in store.load(index).segments:  # older builds wrote no sentence_dtype, companion_dtype
         meta = json.loads((seg.folder / "segment.json").read_text(encoding="utf-8"))
         del meta["sentence_dtype"], meta["companion_dtype"]
@@ -155,12 +153,11 @@ def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_t
     seed = store.load(index).passages([3])[0]
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
         assert searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found
-    monkeypatch.setattr("jisr.index.local.writer.MAX_SMALL_SEGMENTS", 1)  # the next build merges both
     (corpus / "extra0.txt").unlink()
     new_segment = store.load(index).segments[1]
     centers, codes = new_segment.centers(), np.array(new_segment.sentence_vectors.codes)
     assert {"vectors.bin", "sentences.bin"} <= set(centers)
-    assert build(corpus, index, tiny_model).merged == 2
+    assert build(corpus, index, tiny_model, BuildOptions(segments=SegmentPolicy(max_small=1))).merged == 2  # both
     (merged,) = store.load(index).segments
     assert merged.meta["vector_dtype"] == "int8" and merged.meta["sentence_dtype"] == "int6"
     assert all(np.array_equal(merged.centers()[n], centers[n]) for n in centers)  # the index's centers, kept

@@ -34,6 +34,7 @@ from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, FACETS, M
 from jisr.errors import ModelMismatch, QueryError
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
+from jisr.index.options import CandidatePolicy
 from jisr.index.stores import open_index
 from jisr.weights import Weights, shipped
 QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
@@ -151,13 +152,15 @@ class Searcher:
     def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
              model_cache: str | None = None, trusted_model: str | None = None,
              milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: SentenceTransformer | None = None, memory_budget: int | None = None) -> "Searcher":
+             companion: SentenceTransformer | None = None, memory_budget: int | None = None,
+             candidates: CandidatePolicy | None = None) -> "Searcher":
         """Open an index; with no model given, load the one it was built with, by the same rules as any
         model (``trusted_model``: see :func:`jisr.embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
         Milvus an index on Milvus is read from (see :mod:`jisr.index.milvus.store`). ``warm``: start reading
         the index into the page cache (:mod:`jisr.index.local.warmup`), as a server should. ``companion``: the
-        index's companion encoder, loaded already (else it is loaded as the manifest names it)."""
-        index = open_index(index_dir, milvus_uri, milvus_token)
+        index's companion encoder, loaded already (else it is loaded as the manifest names it). ``candidates``:
+        how many proposals a dense search re-scores (:class:`jisr.index.options.CandidatePolicy`)."""
+        index = open_index(index_dir, milvus_uri, milvus_token, candidates)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
                                trusted_model=trusted_model)

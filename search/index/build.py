@@ -1,11 +1,12 @@
 """Corpus folder -> index folder: what changed is chunked, embedded and handed to the store's writer.
 
 A build streams the corpus: documents are read, chunked and embedded in batches of
-BATCH_PASSAGES and handed to a :class:`jisr.index.stores.StoreWriter` as they go (jisr's own segments,
-:mod:`jisr.index.local.writer`, or Milvus, :mod:`jisr.index.milvus.writer`), so memory stays flat however
-large the corpus. A file whose size and modification time are those the last commit recorded is
-not read again (as make and rsync judge); one that was touched is read and hashed, and a changed
-file's unchanged paragraphs keep their vectors. The new commit is made current in one atomic step.
+``BuildOptions.batch_passages`` (:mod:`jisr.index.options`) and handed to a
+:class:`jisr.index.stores.StoreWriter` as they go (jisr's own segments, :mod:`jisr.index.local.writer`, or
+Milvus, :mod:`jisr.index.milvus.writer`), so memory stays flat however large the corpus. A file whose
+size and modification time are those the last commit recorded is not read again (as make and rsync
+judge); one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their
+vectors. The new commit is made current in one atomic step.
 """
 from __future__ import annotations
 
@@ -32,11 +33,8 @@ from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
 from jisr.errors import BuildError, StoreError
 from jisr.index.lock import WriterLock
-from jisr.index.manifest import KINDS
-from jisr.corpus.readers import RecordFields
+from jisr.index.options import BuildOptions, companion_refused_on_milvus
 from jisr.index.stores import BuildSpec, StoreWriter
-
-BATCH_PASSAGES = 1024  # embedded and written together: what a killed build can lose
 
 
 @dataclass
@@ -79,49 +77,41 @@ def token_counter(model: SentenceTransformer):
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> rows of model.encode_document(texts)
 
 
-def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer, index_type: str = "auto",
-          settings: ChunkSettings | None = None, progress: bool = False, follow_links: bool = False,
-          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
-          fields: RecordFields = RecordFields(), encoder: Encoder | None = None,
-          batch_passages: int | None = None, milvus=None,
-          companion: SentenceTransformer | str | None = companions.DEFAULT,
+def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
+          options: BuildOptions = BuildOptions(), *, progress: bool = False,
+          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext, encoder: Encoder | None = None,
+          companion_model: SentenceTransformer | None = None,
           submit: Callable[[], Callable[[], None]] | None = None) -> BuildReport:
-    """Build (or update) the index of ``corpus`` at ``index_dir`` and commit it atomically.
+    """Build (or update) the index of ``corpus`` at ``index_dir`` as ``options`` say, and commit it atomically.
 
-    Everything that can be checked before embedding is: the corpus, the index folder, that no
-    other build is writing it, and the free space. ``commit`` wraps the swap (the CLI's refuses
-    it after Ctrl-C); ``follow_links`` lets symlinks lead out of the corpus folder; ``fields`` names
-    the text, title and id fields of JSONL/CSV records. ``encoder`` embeds the texts in place of
-    ``model`` (which still counts tokens and names the index's model), such as
-    :class:`jisr.embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
-    ``milvus``: a :class:`jisr.index.milvus.writer.MilvusTarget` puts the data on Milvus instead of in segments.
-    ``companion``: a second encoder whose passage vectors hybrid search also ranks by
-    (:mod:`jisr.embeddings.companion`), or one of its names (``auto``: USE v3, none on Milvus; ``use``; ``none``
-    or None); it runs here, beside the build, whatever ``encoder`` is. ``submit``: stores the documents sent
-    over the API once the build is the index's one writer (:func:`jisr.corpus.submitted.apply`), and returns
-    what undoes that if the build fails before its commit.
+    Everything that can be checked before embedding is: the options (when they were made), the corpus, the
+    index folder, that no other build is writing it, and the free space. The other arguments are things a
+    build uses rather than settings: ``progress`` draws a progress bar on stderr; ``commit`` wraps the swap
+    (the CLI's refuses it after Ctrl-C); ``encoder`` embeds the texts in place of ``model`` (which still
+    counts tokens and names the index's model), such as :class:`jisr.embeddings.ray_encoding.RayEncoder`;
+    ``companion_model``: a loaded companion encoder (:mod:`jisr.embeddings.companion`), used in place of the
+    one ``options.companion`` names; it runs here, beside the build, whatever ``encoder`` is. ``submit``:
+    stores the documents sent over the API once the build is the index's one writer
+    (:func:`jisr.corpus.submitted.apply`), and returns what undoes that if the build fails before its commit.
 
     Documents sent over the API (``INDEX/documents/``, :mod:`jisr.corpus.submitted`) are read beside the
     corpus folder's, so a rebuild keeps them.
     """
     started = time.perf_counter()
-    if index_type not in KINDS:
-        raise BuildError(f"unknown index type {index_type!r}; choose one of {', '.join(KINDS)}")
-    companion = _companion(companion, on_milvus=milvus is not None)
-    if milvus is not None and index_type == "pq":
-        raise BuildError("index type 'pq' is jisr's own store; on Milvus choose auto, flat or ivf (IVF_SQ8)")
+    if companion_model is not None and options.milvus is not None:
+        raise companion_refused_on_milvus()
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
-    settings = settings or ChunkSettings(max_tokens=model.max_seq_length or 512)
+    companion = companion_model if companion_model is not None else _companion(options.companion_choice)
+    settings = options.chunking or ChunkSettings(max_tokens=model.max_seq_length or 512)
     spec = BuildSpec(index_dir, model_info(model), {**settings.to_dict(), "passage_input": "title\\ntext"},
-                     companions.info(companion) if companion is not None else None, index_type)
+                     companions.info(companion) if companion is not None else None, options.index_type)
     try:
         with WriterLock(index_dir):
             undo = submit() if submit is not None else None
-            writer = _writer(spec, milvus)
-            work = _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
-                          encoder or (lambda texts: encode_documents(model, texts)),
-                          batch_passages or BATCH_PASSAGES, companion)
+            writer = _writer(spec, options)
+            work = _Build(Path(corpus), spec, writer, model, settings, progress, options,
+                          encoder or (lambda texts: encode_documents(model, texts)), companion)
             try:
                 return work.run(commit, started)
             except BaseException:
@@ -139,41 +129,30 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
                          "the previous index is unchanged") from exc
 
 
-def _writer(spec: BuildSpec, milvus) -> StoreWriter:
+def _writer(spec: BuildSpec, options: BuildOptions) -> StoreWriter:
     """The store's writer the build hands its batches to: Milvus's for a ``milvus`` target, else jisr's own."""
-    if milvus is None:
+    if options.milvus is None:
         from jisr.index.local.writer import LocalStoreWriter
 
-        return LocalStoreWriter(spec)
+        return LocalStoreWriter(spec, options)
     from jisr.index.milvus.writer import MilvusStoreWriter
 
-    return MilvusStoreWriter(spec, milvus)
+    return MilvusStoreWriter(spec, options.milvus)
 
 
-def _companion(companion: SentenceTransformer | str | None, on_milvus: bool) -> SentenceTransformer | None:
-    """The companion model a build was given, or the one it names, loaded; refused on Milvus."""
-    if isinstance(companion, str):
-        try:
-            choice = companions.resolve(companion, on_milvus)
-        except ValueError as exc:
-            raise BuildError(str(exc)) from None
-        if not (on_milvus and choice == "use"):
-            return companions.load(choice)
-    if on_milvus and companion is not None:
-        raise BuildError("a companion encoder's vectors are kept in jisr's own store only; "
-                         "on Milvus build with --companion none (or auto)")
-    return companion
+def _companion(choice: str) -> SentenceTransformer | None:
+    """The companion model ``choice`` (``use`` or ``none``, resolved by the options) names, loaded."""
+    return companions.load(choice) if choice != "none" else None
 
 
 class _Build:
     """One build: which documents changed, their passages and vectors, handed to ``writer``; then the commit."""
 
     def __init__(self, corpus: Path, spec: BuildSpec, writer: StoreWriter, model, settings: ChunkSettings,
-                 progress: bool, follow_links: bool, fields: RecordFields, encoder: Encoder, batch_passages: int,
-                 companion: SentenceTransformer | None):
+                 progress: bool, options: BuildOptions, encoder: Encoder, companion: SentenceTransformer | None):
         self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
-        self.progress, self.follow_links, self.fields = progress, follow_links, fields
-        self.encoder, self.batch_passages, self.companion = encoder, batch_passages, companion
+        self.progress, self.follow_links, self.fields = progress, options.follow_links, options.fields
+        self.encoder, self.batch_passages, self.companion = encoder, options.batch_passages, companion
         self.count = token_counter(model)
         self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, where, passages
         self.embedded = self.stored_new = 0

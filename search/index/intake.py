@@ -79,6 +79,7 @@ class Intake:
         from jisr.corpus.readers import RecordFields
         from jisr.index.build import build
         from jisr.index.commit import on_milvus, readable
+        from jisr.index.options import BuildOptions
 
         path = index.path
 
@@ -90,10 +91,10 @@ class Intake:
                 from jisr.index.milvus.writer import MilvusTarget
 
                 milvus = MilvusTarget(milvus_uri, milvus_token, manifest["store"]["collection"])
-            return build(manifest["corpus"], path, searcher.model, index_type=manifest["index"]["type"],
-                         fields=RecordFields.recorded(manifest),
-                         milvus=milvus, companion=searcher.companion if manifest.get("companion") else None,
-                         submit=submit)
+            built_as = BuildOptions(index_type=manifest["index"]["type"], fields=RecordFields.recorded(manifest),
+                                    milvus=milvus, companion="use" if manifest.get("companion") else "none")
+            return build(manifest["corpus"], path, searcher.model, built_as, submit=submit,
+                         companion_model=searcher.companion if manifest.get("companion") else None)
         return cls(path, build_with, index.refresh, **options)
 
     def submit(self, changes: dict[str, dict | None]) -> Receipt:

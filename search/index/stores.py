@@ -18,6 +18,7 @@ from jisr.errors import IndexUnavailable
 if TYPE_CHECKING:
     import numpy as np
 
+    from jisr.index.options import CandidatePolicy
     from jisr.passages import Passage
     from jisr.index.local.warmup import Warmup
 
@@ -158,10 +159,12 @@ class StoreWriter(Protocol):
     def close(self) -> None: ...
 
 
-def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None) -> IndexReader:
+def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None,
+               candidates: CandidatePolicy | None = None) -> IndexReader:
     """Open the live commit of ``index_dir`` with the reader of the store its manifest names.
     ``milvus_uri``/``milvus_token``: the Milvus the user names for an index on Milvus (an address read
-    from an index is not followed: :func:`jisr.index.milvus.store.resolve_uri`)."""
+    from an index is not followed: :func:`jisr.index.milvus.store.resolve_uri`). ``candidates``: how many
+    proposals jisr's own store re-scores (Milvus ranks its own)."""
     manifest = commit.readable(index_dir)
     if commit.on_milvus(manifest):
         from jisr.index.milvus import store as milvus_store
@@ -169,7 +172,7 @@ def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_toke
         return milvus_store.load(Path(index_dir), manifest, milvus_uri, milvus_token)
     from jisr.index.local import store
 
-    return store.load(index_dir)
+    return store.load(index_dir, candidates=candidates)
 
 
 

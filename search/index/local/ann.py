@@ -23,22 +23,19 @@ from jisr.index.manifest import KINDS
 EXACT_UP_TO = 10_000  # "auto": passages in a segment searched exactly. FAISS scans 10k x 384 (float16) in
 # ~0.3 ms, 50k in 2.4 ms, where PQ fast-scan takes 0.5 ms: above 10k the PQ codes are faster
 CANDIDATES = 200  # dense candidates a query keeps, the best by exact cosine of all segments' proposals
-RESCORED = 4  # x CANDIDATES: the proposals of all segments re-scored exactly, the best by the indexes' own
-# scores. At 3M passages (31 segments, stand-in vectors) 4 x 200 kept 99.8% of the dense top 10 and 92% of
-# the 200 that re-scoring every proposal found, and the dense search took 14.6 ms rather than 17.8; 2 x 200
-# kept 99.1% and 79% (benchmarks/results/scale.md measures recall@10 against exact search)
 RECALL_TARGET = 0.97  # recall@10 of the candidates, after exact re-scoring, against exact search
 PROBE_QUERIES = 200
 PQ_TRAINING = 16_384  # vectors a PQ index is trained on: 16 centroids per sub-quantizer need few
-PQ_MIN = 39 * 16  # FAISS wants >= 39 training points a centroid; a smaller segment is searched exactly
 FILE = "ann.faiss"
 
 
-def choose(kind: str, size: int) -> str:
+def choose(kind: str, size: int, pq_min: int) -> str:
+    """The vector index a segment of ``size`` passages gets when ``kind`` is asked for: PQ needs ``pq_min``
+    passages to train on (:class:`jisr.index.options.VectorIndexPolicy`); fewer are searched exactly."""
     if kind not in KINDS:
         raise ValueError(f"unknown index type {kind!r}; choose one of {', '.join(KINDS)}")
     kind = ("pq" if size > EXACT_UP_TO else "flat") if kind == "auto" else kind
-    return "flat" if kind == "pq" and size < PQ_MIN else kind
+    return "flat" if kind == "pq" and size < pq_min else kind
 
 
 def depth(params: dict, n: int) -> int:

@@ -14,12 +14,13 @@ import numpy as np
 
 from jisr.index.local import ann, store
 from jisr.index.local.segment import Segment, SegmentWriter, index_centers
+from jisr.index.options import VectorIndexPolicy
 
 BATCH_ROWS = 8192
 
 
 def merge(index_dir: Path, segments: Sequence[Segment], deleted: Sequence[np.ndarray], live_docs: set[str],
-          header: dict, index_type: str) -> Segment:
+          header: dict, index_type: str, vector_index: VectorIndexPolicy) -> Segment:
     """One new segment holding the live rows of ``segments`` (``deleted``: a bool mask per segment) and
     the documents of ``live_docs`` they hold, sealed and opened."""
     writer = SegmentWriter(index_dir / "segments" / store.new_segment_name(), header, index_centers(segments))
@@ -39,7 +40,7 @@ def merge(index_dir: Path, segments: Sequence[Segment], deleted: Sequence[np.nda
                 batch = []
             if doc:
                 batch.append((doc, first, n))
-    writer.finish(index_type, ann.CANDIDATES)
+    writer.finish(index_type, ann.CANDIDATES, vector_index)
     return Segment.open(writer.folder)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from jisr.index.local import ann, vectors as stored
 
 from jisr.index import lexical
+from jisr.index.options import VectorIndexPolicy
 from jisr.passages import Passage, collection
 
 META = "segment.json"  # written last: a segment folder without it is unfinished
@@ -164,8 +165,9 @@ class SegmentWriter:
         for (text,) in self.db.execute("SELECT text FROM passages ORDER BY id"):
             yield _unpack(text)
 
-    def finish(self, index_kind: str, candidates: int) -> dict:
-        """Write the derived files and seal the segment; return its metadata (``segment.json``)."""
+    def finish(self, index_kind: str, candidates: int, policy: VectorIndexPolicy) -> dict:
+        """Write the derived files and seal the segment; return its metadata (``segment.json``). ``policy``:
+        where the vector index ``index_kind`` gives way to exact search."""
         folder, n = self.folder, self.rows
         first = np.fromiter((r[0] for r in self.db.execute("SELECT first_sentence FROM passages ORDER BY id")),
                             np.int64, n)
@@ -182,7 +184,7 @@ class SegmentWriter:
         self.db.close()
         vectors, _ = stored.open_rows(folder, "vectors.bin", n, self.dim, self.kinds["vectors.bin"])
         sentences, _ = stored.open_rows(folder, "sentences.bin", self.sentence_rows, self.dim, self.kinds["sentences.bin"])
-        kind = ann.choose(index_kind, n)
+        kind = ann.choose(index_kind, n, policy.pq_min)
         if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
             probe = sentences if len(sentences) else vectors

@@ -37,6 +37,7 @@ from jisr.passages import Passage
 from jisr.index.commit import CURRENT, commit_path, current_commit, exists, generation, missing, on_milvus, read_manifest  # noqa: F401
 from jisr.errors import IndexUnavailable, damaged
 from jisr.index.manifest import FORMAT
+from jisr.index.options import CandidatePolicy
 from jisr.index.local.segment import META, Segment
 
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
@@ -68,6 +69,7 @@ class StoredIndex:
     segments: list[Segment]
     deleted: list[np.ndarray]  # per segment, a bool mask of deleted rows
     shared: frozenset[str] = frozenset()  # segments this reader shares with the commit opened before it
+    candidates: CandidatePolicy = CandidatePolicy()  # how many proposals a dense search re-scores
 
     def __post_init__(self) -> None:
         self.bases = np.cumsum([0] + [s.size for s in self.segments]).astype(np.int64)
@@ -161,7 +163,7 @@ class StoredIndex:
         before the ``n`` are taken: where it keeps few rows of a segment they are compared exactly, else
         the vector index is asked for as many more as the filter hides.
 
-        Of all segments' proposals, the ann.RESCORED x ``n`` best by the vector indexes' own (approximate)
+        Of all segments' proposals, the ``candidates.rescored`` x ``n`` best by the vector indexes' own (approximate)
         scores are re-scored exactly: re-scoring every segment's ``depth`` grew with the segment count
         (6,200 rows a query at 3M passages, 31 segments). Unfiltered, all segments are asked in one call
         (:meth:`_proposals`)."""
@@ -189,8 +191,9 @@ class StoredIndex:
             proposed = (np.concatenate(ids), np.concatenate(approx)) if ids else None
         if proposed is not None:
             ids, approx = proposed
-            if len(ids) > ann.RESCORED * n:
-                ids = ids[np.argpartition(-approx, ann.RESCORED * n - 1)[:ann.RESCORED * n]]
+            rescored = self.candidates.rescored * n
+            if len(ids) > rescored:
+                ids = ids[np.argpartition(-approx, rescored - 1)[:rescored]]
             ids = np.sort(ids)  # memory-mapped rows read in order
             groups = list(self.groups(ids))  # ids sorted: each segment's rows follow the one before's
             exact.append(ids)
@@ -202,16 +205,17 @@ class StoredIndex:
     def _proposals(self, q: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(ids, approximate scores) of the live passages every segment's vector index proposes, asked
         of all segments in one FAISS call (an IndexShards over them); None where that does not pay (one
-        segment) or would ask too many (more deleted rows than ann.RESCORED x ``n``: each segment is then
+        segment) or would ask too many (more deleted rows than ``candidates.rescored`` x ``n``: each segment is then
         asked for its own). One call lets go of Python's lock for the whole search: with BM25 on a thread
         beside it (answers.searcher), a search of segment after segment waited for the lock between them,
         and took 25.6 ms at 3M passages where it took 16.7 alone, or beside BM25 in another process."""
         if len(self.segments) < 2:
             return None
         gone, hidden = self._gone()
-        if hidden > ann.RESCORED * n:
+        rescored = self.candidates.rescored * n
+        if hidden > rescored:
             return None
-        k = max([ann.RESCORED * n] + [ann.depth(s.meta["vector_index"], n) for s in self.segments]) + hidden
+        k = max([rescored] + [ann.depth(s.meta["vector_index"], n) for s in self.segments]) + hidden
         key = tuple(id(s.vector_index) for s in self.segments)  # a benchmark may swap a segment's index
         if self._shards is None or self._shards[0] != key:
             shards = faiss.IndexShards(self.segments[0].vector_index.d, False, True)  # ids shifted by each base
@@ -284,7 +288,8 @@ def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
     return mask
 
 
-def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | None = None) -> StoredIndex:
+def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | None,
+                 candidates: CandidatePolicy) -> StoredIndex:
     manifest = read_manifest(index_dir, gen)
     if on_milvus(manifest):
         raise IndexUnavailable(f"the index at {where} lives on Milvus: open it with jisr.index.stores.open_index")
@@ -305,25 +310,30 @@ def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | Non
         for s in segments:
             s.close()
         raise
-    index = StoredIndex(index_dir, manifest, segments, deleted, frozenset(open_already) & {s.name for s in segments})
+    index = StoredIndex(index_dir, manifest, segments, deleted, frozenset(open_already) & {s.name for s in segments},
+                        candidates)
     if index.size != manifest["counts"]["passages"]:
         index.close()
         raise damaged(where, "its segments do not hold the passages its commit counts")
     return index
 
 
-def load(index_dir: str | Path, reuse: StoredIndex | None = None) -> StoredIndex:
+def load(index_dir: str | Path, reuse: StoredIndex | None = None,
+         candidates: CandidatePolicy | None = None) -> StoredIndex:
     """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
     (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
     then the new commit is read instead. ``reuse``: a commit of this folder open already, whose
-    segments the live one keeps are shared rather than opened again (Lucene's openIfChanged)."""
+    segments the live one keeps are shared rather than opened again (Lucene's openIfChanged), and whose
+    ``candidates`` are kept. ``candidates``: how many proposals a dense search re-scores (default: as
+    ``reuse`` does, else :class:`jisr.index.options.CandidatePolicy`'s)."""
     index_dir, where = Path(index_dir), str(index_dir)
+    candidates = candidates or (reuse.candidates if reuse is not None else CandidatePolicy())
     for _ in range(3):
         gen = generation(index_dir)
         if gen is None:
             raise missing(index_dir)
         try:
-            return _read_commit(index_dir, gen, where, reuse)
+            return _read_commit(index_dir, gen, where, reuse, candidates)
         except IndexUnavailable:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:

@@ -17,6 +17,8 @@ read only for a query's few hundred candidates, and at 1M passages the 4.58M sen
 held-out MRR@10 and recall@10 against float32) int6 kept every held-out MRR@10 within 0.0023 and
 recall@10 >= 0.969; int4 lost up to 0.0058 (0.0101 on a tune half) and recall@10 fell to 0.895.
 
+What a build writes each kind of vector as is its :class:`jisr.index.options.VectorPrecision`.
+
 Readers see every kind alike: ``rows[i]`` or ``rows[a:b]`` gives float32 values, as a memory-mapped
 numpy array would.
 """
@@ -28,9 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT = "int8"  # what a build writes passage vectors as: every query searches them
-SENTENCES = "int6"  # and sentence vectors as: a query reads only its candidates' sentences
-COMPANIONS = "int6"  # and a companion's passage vectors as: likewise read for the candidates only
 KINDS = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "int6": np.uint8, "int4": np.uint8}
 LEVELS = {"int8": 127, "int6": 31, "int4": 7}  # the codes of a quantized kind: -LEVELS..LEVELS
 BITS = {"int6": 6, "int4": 4}  # the kinds whose codes are packed (:func:`pack`)

@@ -1,7 +1,7 @@
 """A build's writer for jisr's own store: new segments for what changed, tombstones for the rest.
 
 A build hands this writer each embedded batch; it appends them to the segment being filled
-(sealed at SEGMENT_PASSAGES, so a build's memory stays flat), marks the rows of changed and
+(sealed at ``SegmentPolicy.passages``, so a build's memory stays flat), marks the rows of changed and
 removed documents as deleted as of the new commit, and folds small segments together when too
 many pile up. A killed build loses at most one batch: this writer adopts the segments it finished
 and resumes the one it was filling, when they were made with the same model and chunking.
@@ -12,25 +12,25 @@ import shutil
 
 import numpy as np
 
-from jisr.index.local import ann, store, vectors as stored
+from jisr.index.local import ann, store
 from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
 from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
+from jisr.index.options import BuildOptions
 from jisr.index.stores import BuildSpec, Previous
-
-SEGMENT_PASSAGES = 100_000  # a segment is sealed at this size: it bounds a build's memory and a merge's work
-MAX_SMALL_SEGMENTS = 8  # more segments than this under SEGMENT_PASSAGES / 2 are merged
 
 
 class LocalStoreWriter:
     """One build's segments: where each document's passages live, what is deleted, the segment being filled."""
 
-    def __init__(self, spec: BuildSpec):
+    def __init__(self, spec: BuildSpec, options: BuildOptions = BuildOptions()):
         self.spec, self.index_dir = spec, spec.index_dir
+        self.policy, self.vector_index = options.segments, options.vector_index
+        precision = options.precision
         self.header = {"fingerprint": spec.info["fingerprint"], "normalizer": spec.info["normalizer"],
                        "dimension": spec.info["dimension"], "chunking": spec.chunking,
-                       "vector_dtype": stored.DEFAULT, "sentence_dtype": stored.SENTENCES,
-                       "companion_dtype": stored.COMPANIONS, "companion": spec.companion_info}
+                       "vector_dtype": precision.passages, "sentence_dtype": precision.sentences,
+                       "companion_dtype": precision.companion, "companion": spec.companion_info}
         self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
         self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
         self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments
@@ -133,12 +133,12 @@ class LocalStoreWriter:
         self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors, companion_vectors)
         entries = {d.id: {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)}
                    for d, ps in batch}
-        if self.writer.rows >= SEGMENT_PASSAGES:
+        if self.writer.rows >= self.policy.passages:
             self._seal()
         return entries
 
     def _seal(self) -> None:
-        self.writer.finish(self.spec.index_type, ann.CANDIDATES)
+        self.writer.finish(self.spec.index_type, ann.CANDIDATES, self.vector_index)
         seg = Segment.open(self.writer.folder)
         self.writer = self.filling = None
         self.segments[seg.name] = seg
@@ -208,13 +208,13 @@ class LocalStoreWriter:
 
     def _merge(self, files: dict[str, dict], entries: list[dict]) -> int:
         """Fold the smallest segments into one when there are too many small ones; return how many."""
-        small = sorted((e for e in entries if e["passages"] - e["deleted"] < SEGMENT_PASSAGES // 2),
+        small = sorted((e for e in entries if e["passages"] - e["deleted"] < self.policy.passages // 2),
                        key=lambda e: e["passages"] - e["deleted"])
-        if len(small) <= MAX_SMALL_SEGMENTS:
+        if len(small) <= self.policy.max_small:
             return 0
         chosen, total = [], 0
         for e in small:
-            if total + e["passages"] - e["deleted"] > SEGMENT_PASSAGES and len(chosen) >= 2:
+            if total + e["passages"] - e["deleted"] > self.policy.passages and len(chosen) >= 2:
                 break
             chosen.append(e)
             total += e["passages"] - e["deleted"]
@@ -224,7 +224,7 @@ class LocalStoreWriter:
         masks = [self._deleted(e) for e in chosen]
         live_docs = {doc for doc, f in files.items() if f["segment"] in names}
         merged = merge(self.index_dir, [self.segments[e["name"]] for e in chosen], masks, live_docs,
-                       self.header, self.spec.index_type)
+                       self.header, self.spec.index_type, self.vector_index)
         for e in chosen:
             self.segments.pop(e["name"])
             self.old_deletes.pop(e["name"], None)

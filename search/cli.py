@@ -26,6 +26,7 @@ from jisr.index.manifest import KINDS
 from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS, MAX_DEPTH, MAX_K,
                                 MAX_PER_DOCUMENT, MODES)
 from jisr.corpus.readers import describe
+from jisr.evaluate import SPLITS
 
 if TYPE_CHECKING:
     from jisr.index.options import BuildOptions
@@ -188,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
                         "translations and typed Arabic phrases as queries")
     e.add_argument("--queries", help="JSONL of {\"query\": ..., \"relevant\": [texts]}, with --corpus")
     e.add_argument("--mode", nargs="+", default=[DEFAULT_MODE], choices=MODES, help="ranking modes to measure")
-    e.add_argument("--split", choices=["all", "tune", "test"], default="all",
+    e.add_argument("--split", choices=SPLITS, default="all",
                    help="XQuAD articles or hadith chapters: all, the tuning half, or the held-out half")
     e.add_argument("--work-dir", default=None, help="where the evaluation index is built (default: a temp dir)")
     e.add_argument("--json", action="store_true")

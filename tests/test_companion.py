@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from jisr.embeddings import companion as companions
+from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.index.milvus.writer import MilvusTarget
@@ -100,7 +101,7 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
     build(corpus, index, tiny_model, companion=use)
     with pytest.raises(companions.CompanionUnavailable, match="has other weights"):
         Searcher.open(index, tiny_model, companion=tiny_model)
-    commit = store.current_commit(index)
+    commit = commits.current_commit(index)
     manifest = json.loads(commit.read_text(encoding="utf-8"))
     with pytest.raises(companions.CompanionUnavailable, match="cannot load"):
         companions.for_index({**manifest["companion"], "name": "other==1"}, str(index))
@@ -126,7 +127,7 @@ def test_milvus_builds_refuse_a_companion_before_writing_and_auto_leaves_it_out(
             build(corpus, tmp_path / "index", tiny_model, milvus=MilvusTarget(None, None, "jisr"), companion=companion)
     with pytest.raises(BuildError, match="unknown companion 'usee'"):
         build(corpus, tmp_path / "index", tiny_model, companion="usee")
-    assert not store.exists(tmp_path / "index")
+    assert not commits.exists(tmp_path / "index")
     assert companions.resolve("auto", on_milvus=True) == "none" and companions.resolve("auto") == "use"
     assert companions.load("auto") is use  # loaded once per process
 

@@ -26,7 +26,7 @@ from jisr.embeddings import model_fingerprint, model_name
 from jisr.embeddings.batching import document_lengths, encode_documents
 from jisr.embeddings import companion as companions
 from jisr.index import preflight
-from jisr.index.local import store
+from jisr.index import commit as commits
 from jisr.passages import ChunkSettings, Passage, chunk, passage_input
 from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
@@ -133,9 +133,9 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     except StoreError as exc:  # Milvus could not be reached or used
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and store.why(exc) != "the disk is full":
+        if isinstance(exc, RuntimeError) and commits.why(exc) != "the disk is full":
             raise
-        raise BuildError(f"cannot write the index at {index_dir}: {store.why(exc)}; "
+        raise BuildError(f"cannot write the index at {index_dir}: {commits.why(exc)}; "
                          "the previous index is unchanged") from exc
 
 
@@ -283,7 +283,7 @@ class _Build:
             "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **store_fields,
         }
-        store.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
+        commits.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
         self.committed = True
         self.writer.committed(gen)
         return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,

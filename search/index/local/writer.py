@@ -12,6 +12,7 @@ import shutil
 
 import numpy as np
 
+from jisr.index import commit
 from jisr.index.local import ann, store, vectors as stored
 from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
@@ -46,7 +47,7 @@ class LocalStoreWriter:
         damaged, or lives on Milvus: then everything is written again)."""
         current = self.spec.live_manifest()
         try:
-            old = store.load(self.index_dir) if current is not None and not store.on_milvus(current) else None
+            old = store.load(self.index_dir) if current is not None and not commit.on_milvus(current) else None
         except IndexUnavailable:
             return Previous()
         if old is None:
@@ -86,7 +87,7 @@ class LocalStoreWriter:
                 self.filling = path  # the newest wins; older ones are cleaned away
         if self.writer is not None:
             self.found[self.writer.folder.name] = self.writer.documents()
-        store.clean(self.index_dir, keep=set(self.segments) | ({self.writer.folder.name} if self.writer else set()))
+        commit.clean(self.index_dir, keep=set(self.segments) | ({self.writer.folder.name} if self.writer else set()))
 
     def adopted(self, doc_id: str, sha256: str) -> dict | None:
         home = next((name for name, docs in self.found.items() if docs.get(doc_id) == sha256), None)
@@ -164,7 +165,7 @@ class LocalStoreWriter:
 
     def committed(self, gen: int) -> None:
         self.close()
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def close(self) -> None:
         for seg in self.segments.values():

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jisr.index.local import store
 from jisr.passages import Passage, passage_input
-from jisr.index.commit import on_milvus
+from jisr.index import commit
 from jisr.errors import BuildError, StoreError
 from jisr.index.milvus.store import DEFAULT_COLLECTION, LITE, MilvusWriter, connect, recorded_uri
 from jisr.index.stores import BuildSpec, Previous
@@ -76,7 +75,7 @@ class MilvusStoreWriter:
 
     def previous(self) -> Previous:
         m = self.spec.live_manifest()
-        if m is None or not on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
+        if m is None or not commit.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
                 {k: self.store_spec[k] for k in ("uri", "collection")}:
             return Previous()
         self.old_gen = m["generation"]
@@ -101,7 +100,7 @@ class MilvusStoreWriter:
         claim.write_text(json.dumps(self.store_spec), encoding="utf-8")
         self.milvus.discard_unfinished(self.old_gen)
         self.milvus.discard_replaced(self.old_replaced, self.old_gen)
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def adopted(self, doc_id: str, sha256: str) -> None:
         return None  # a killed build's rows are discarded (start), not adopted
@@ -141,7 +140,7 @@ class MilvusStoreWriter:
 
     def committed(self, gen: int) -> None:
         self.milvus.discard_replaced(self.replaced, gen)
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def close(self) -> None:
         self.client.close()

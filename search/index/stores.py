@@ -18,6 +18,7 @@ from jisr.errors import IndexUnavailable
 if TYPE_CHECKING:
     import numpy as np
 
+    from jisr.index.filtering import Filter
     from jisr.passages import Passage
     from jisr.index.local.warmup import Warmup
 
@@ -56,17 +57,6 @@ class Previous:
     rewrite_all: bool = False
 
 
-class RowFilter(Protocol):
-    """A search's filter as each store applies it (:class:`jisr.answers.filters.Filter` is one): the index
-    knows nothing of how a request spells it."""
-
-    def rows(self, mask) -> np.ndarray:
-        """The rows kept, ``mask(field, test)`` giving the rows whose field passes ``test``: jisr's segments."""
-
-    def expression(self, quote) -> str:
-        """The filter in Milvus's expression language, each value through ``quote``."""
-
-
 class IndexReader(Protocol):
     """One commit, opened: passages addressed by integer ids, their vectors, and candidate search."""
 
@@ -81,11 +71,11 @@ class IndexReader(Protocol):
     def location(self) -> str:
         """Where the data lives, in words (`jisr check`): "in 3 segments", "on Milvus (collection news)"."""
 
-    def dense_candidates(self, q: np.ndarray, n: int, where: "RowFilter | None" = None) -> np.ndarray:
+    def dense_candidates(self, q: np.ndarray, n: int, where: Filter | None = None) -> np.ndarray:
         """The ``n`` live passages closest to ``q`` by exact cosine among those the vector index proposes;
         with ``where``, among those it keeps (applied before the ``n`` are taken)."""
 
-    def lexical_candidates(self, query: str, n: int, where: "RowFilter | None" = None) \
+    def lexical_candidates(self, query: str, n: int, where: Filter | None = None) \
             -> tuple[np.ndarray, np.ndarray, float]:
         """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;
         ``where`` as for dense_candidates."""

@@ -25,7 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from jisr.index.local import ann, vectors as stored, warmup
+from jisr.index.local import ann, masks, vectors as stored, warmup
 
 from jisr.index import lexical
 from jisr.passages import Passage
@@ -132,11 +132,11 @@ class StoredIndex:
         """Per segment, the rows a search must not return: deleted, or (with a filter ``where``) not kept by it."""
         if where is None:
             return self.deleted
-        return [gone | ~where.rows(seg.mask) for seg, gone in zip(self.segments, self.deleted)]
+        return [gone | ~masks.rows(where, seg.mask) for seg, gone in zip(self.segments, self.deleted)]
 
     def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
-        indexes propose, sorted by id. ``where``: a filter (:class:`jisr.answers.filters.Filter`), applied
+        indexes propose, sorted by id. ``where``: a filter (:class:`jisr.index.filtering.Filter`), applied
         before the ``n`` are taken: where it keeps few rows of a segment they are compared exactly, else
         the vector index is asked for as many more as the filter hides.
 

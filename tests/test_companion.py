@@ -12,7 +12,7 @@ from jisr.embeddings import companion as companions
 from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
-from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.contract import MilvusTarget
 from jisr.index.preflight import BuildError
 from jisr.answers.searcher import Searcher
 from jisr.index.local.segment import COMPANION, SegmentWriter

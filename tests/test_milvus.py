@@ -15,7 +15,7 @@ from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.evaluate import evaluate, xquad_corpus
-from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.contract import MilvusTarget
 from jisr.index.milvus.store import MilvusWriter
 from jisr.index.stores import open_index
 from jisr.answers.searcher import Searcher

@@ -1,8 +1,8 @@
 """Corpus folder -> index folder: what changed is chunked, embedded and handed to the store's writer.
 
 A build streams the corpus: documents are read, chunked and embedded in batches of
-BATCH_PASSAGES and handed to a :class:`jisr.index.stores.StoreWriter` as they go (jisr's own segments,
-:mod:`jisr.index.local.writer`, or Milvus, :mod:`jisr.index.milvus.writer`), so memory stays flat however
+BATCH_PASSAGES and handed to a :class:`jisr.index.contract.StoreWriter` as they go (jisr's own segments,
+or Milvus: :func:`jisr.index.stores.writer`), so memory stays flat however
 large the corpus. A file whose size and modification time are those the last commit recorded is
 not read again (as make and rsync judge); one that was touched is read and hashed, and a changed
 file's unchanged paragraphs keep their vectors. The new commit is made current in one atomic step.
@@ -34,7 +34,8 @@ from jisr.errors import BuildError, StoreError
 from jisr.index.lock import WriterLock
 from jisr.index.manifest import KINDS
 from jisr.corpus.readers import RecordFields
-from jisr.index.stores import BuildSpec, StoreWriter
+from jisr.index import stores
+from jisr.index.contract import BuildSpec, StoreWriter
 
 BATCH_PASSAGES = 1024  # embedded and written together: what a killed build can lose
 
@@ -94,7 +95,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     the text, title and id fields of JSONL/CSV records. ``encoder`` embeds the texts in place of
     ``model`` (which still counts tokens and names the index's model), such as
     :class:`jisr.embeddings.ray_encoding.RayEncoder`; ``batch_passages`` are chunked and embedded together.
-    ``milvus``: a :class:`jisr.index.milvus.writer.MilvusTarget` puts the data on Milvus instead of in segments.
+    ``milvus``: a :class:`jisr.index.contract.MilvusTarget` puts the data on Milvus instead of in segments.
     ``companion``: a second encoder whose passage vectors hybrid search also ranks by
     (:mod:`jisr.embeddings.companion`), or one of its names (``auto``: USE v3, none on Milvus; ``use``; ``none``
     or None); it runs here, beside the build, whatever ``encoder`` is. ``submit``: stores the documents sent
@@ -118,7 +119,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     try:
         with WriterLock(index_dir):
             undo = submit() if submit is not None else None
-            writer = _writer(spec, milvus)
+            writer = stores.writer(spec, milvus)
             work = _Build(Path(corpus), spec, writer, model, settings, progress, follow_links, fields,
                           encoder or (lambda texts: encode_documents(model, texts)),
                           batch_passages or BATCH_PASSAGES, companion)
@@ -137,17 +138,6 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
             raise
         raise BuildError(f"cannot write the index at {index_dir}: {commits.why(exc)}; "
                          "the previous index is unchanged") from exc
-
-
-def _writer(spec: BuildSpec, milvus) -> StoreWriter:
-    """The store's writer the build hands its batches to: Milvus's for a ``milvus`` target, else jisr's own."""
-    if milvus is None:
-        from jisr.index.local.writer import LocalStoreWriter
-
-        return LocalStoreWriter(spec)
-    from jisr.index.milvus.writer import MilvusStoreWriter
-
-    return MilvusStoreWriter(spec, milvus)
 
 
 def _companion(companion: SentenceTransformer | str | None, on_milvus: bool) -> SentenceTransformer | None:

@@ -22,7 +22,6 @@ from jisr.index.manifest import KINDS
 
 EXACT_UP_TO = 10_000  # "auto": passages in a segment searched exactly. FAISS scans 10k x 384 (float16) in
 # ~0.3 ms, 50k in 2.4 ms, where PQ fast-scan takes 0.5 ms: above 10k the PQ codes are faster
-CANDIDATES = 200  # dense candidates a query keeps, the best by exact cosine of all segments' proposals
 RESCORED = 4  # x CANDIDATES: the proposals of all segments re-scored exactly, the best by the indexes' own
 # scores. At 3M passages (31 segments, stand-in vectors) 4 x 200 kept 99.8% of the dense top 10 and 92% of
 # the 200 that re-scoring every proposal found, and the dense search took 14.6 ms rather than 17.8; 2 x 200

@@ -13,11 +13,11 @@ import shutil
 import numpy as np
 
 from jisr.index import commit
-from jisr.index.local import ann, store, vectors as stored
+from jisr.index.local import store, vectors as stored
 from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
 from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
-from jisr.index.stores import BuildSpec, Previous
+from jisr.index.contract import CANDIDATES, BuildSpec, Previous
 
 SEGMENT_PASSAGES = 100_000  # a segment is sealed at this size: it bounds a build's memory and a merge's work
 MAX_SMALL_SEGMENTS = 8  # more segments than this under SEGMENT_PASSAGES / 2 are merged
@@ -139,7 +139,7 @@ class LocalStoreWriter:
         return entries
 
     def _seal(self) -> None:
-        self.writer.finish(self.spec.index_type, ann.CANDIDATES)
+        self.writer.finish(self.spec.index_type, CANDIDATES)
         seg = Segment.open(self.writer.folder)
         self.writer = self.filling = None
         self.segments[seg.name] = seg

@@ -36,7 +36,6 @@ from jisr.errors import IndexUnavailable
 from jisr.errors import StoreError
 
 LITE = "milvus.db"  # the default: Milvus Lite, embedded, in this folder inside the index folder
-DEFAULT_COLLECTION = "jisr"
 SENTENCES = "_sentences"  # the sentence collection's name: the passage collection's plus this
 MAX_TEXT = 65_535  # bytes in a Milvus VARCHAR
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")

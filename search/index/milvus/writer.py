@@ -10,26 +10,16 @@ build's encoding is not resumed: its rows are discarded and its documents encode
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 
 from jisr.passages import Passage, passage_input
 from jisr.index import commit
 from jisr.errors import BuildError, StoreError
-from jisr.index.milvus.store import DEFAULT_COLLECTION, LITE, MilvusWriter, connect, recorded_uri
-from jisr.index.stores import BuildSpec, Previous
+from jisr.index.contract import BuildSpec, MilvusTarget, Previous
+from jisr.index.milvus.store import LITE, MilvusWriter, connect, recorded_uri
 
 CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
-
-
-@dataclass(frozen=True)
-class MilvusTarget:
-    """Where a build writes: ``uri`` None is Milvus Lite inside the index folder."""
-
-    uri: str | None = None
-    token: str | None = None
-    collection: str = DEFAULT_COLLECTION
 
 
 def _entry_ok(f) -> bool:
@@ -59,7 +49,7 @@ class _Writing:
 
 
 class MilvusStoreWriter:
-    """A build's writer for the Milvus store (:class:`jisr.index.stores.StoreWriter`)."""
+    """A build's writer for the Milvus store (:class:`jisr.index.contract.StoreWriter`)."""
 
     def __init__(self, spec: BuildSpec, target: MilvusTarget):
         self.spec, self.index_dir, self.target = spec, spec.index_dir, target

@@ -24,7 +24,7 @@ from jisr.embeddings import load_model
 from quick import RESULTS, model_argument, parse
 from jisr.index.build import build
 from jisr.evaluate import K, first_hit
-from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.contract import MilvusTarget
 from jisr.answers.searcher import Searcher
 from jisr.index.options import BuildOptions
 

@@ -306,14 +306,12 @@ def _milvus_target(args):
         if args.command != "serve" and (uri or collection):  # serve's --milvus-uri is where it reads
             raise BuildError("--milvus-uri and --collection need --store milvus")
         return None
-    from jisr.index.milvus.writer import MilvusTarget
-    from jisr.index.milvus.store import DEFAULT_COLLECTION, check_collection
+    from jisr.index.stores import milvus_target
 
     try:
-        check_collection(collection or DEFAULT_COLLECTION)
+        return milvus_target(uri, args.milvus_token, collection)
     except StoreError as exc:
         raise BuildError(str(exc)) from None
-    return MilvusTarget(uri, args.milvus_token, collection or DEFAULT_COLLECTION)
 
 
 def _encoder(args, model):

@@ -222,9 +222,9 @@ def server(seed_index, model_cache):
 
 def live_segments(index: Path) -> list[str]:
     """Names of the segments the index's live commit names."""
-    from jisr.index.local import store
+    from jisr.index import commit as commits
 
-    return sorted(e["name"] for e in json.loads(store.current_commit(index).read_text())["segments"])
+    return sorted(e["name"] for e in json.loads(commits.current_commit(index).read_text())["segments"])
 
 
 def segments_on_disk(index: Path) -> list[str]:

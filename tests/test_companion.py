@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from jisr.embeddings import companion as companions
+from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.index.options import BuildOptions, SegmentPolicy
-from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.contract import MilvusTarget
 from jisr.index.preflight import BuildError
 from jisr.answers.searcher import Searcher
 from jisr.index.local.segment import COMPANION, SegmentWriter
@@ -103,7 +104,7 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
     build(corpus, index, tiny_model, companion_model=use)
     with pytest.raises(companions.CompanionUnavailable, match="has other weights"):
         Searcher.open(index, tiny_model, companion=tiny_model)
-    commit = store.current_commit(index)
+    commit = commits.current_commit(index)
     manifest = json.loads(commit.read_text(encoding="utf-8"))
     with pytest.raises(companions.CompanionUnavailable, match="cannot load"):
         companions.for_index({**manifest["companion"], "name": "other==1"}, str(index))
@@ -131,7 +132,7 @@ def test_milvus_builds_refuse_a_companion_before_writing_and_auto_leaves_it_out(
         build(corpus, tmp_path / "index", tiny_model, BuildOptions(milvus=milvus, companion="use"))
     with pytest.raises(BuildError, match="unknown companion 'usee'"):
         build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="usee"))
-    assert not store.exists(tmp_path / "index")
+    assert not commits.exists(tmp_path / "index")
     assert companions.resolve("auto", on_milvus=True) == "none" and companions.resolve("auto") == "use"
     assert companions.load("auto") is use  # loaded once per process
 

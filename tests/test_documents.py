@@ -263,7 +263,7 @@ def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowle
 
 def test_the_document_api_writes_to_milvus_too(tmp_path, tiny_model):
     """The same writes on an index on Milvus, with Milvus Lite as a server on 127.0.0.1."""
-    from jisr.index.milvus.writer import MilvusTarget
+    from jisr.index.contract import MilvusTarget
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -40,7 +40,7 @@ def indexes(tmp_path_factory, tiny_model):
     corpus = work / "corpus"
     corpus.mkdir()
     (corpus / "books.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS), encoding="utf-8")
-    from jisr.index.milvus.writer import MilvusTarget
+    from jisr.index.contract import MilvusTarget
 
     fields = RecordFields(extra=DECLARED)
     jisr.build(corpus, work / "local", tiny_model, BuildOptions(companion="none", fields=fields))

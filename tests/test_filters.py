@@ -34,7 +34,7 @@ def indexes(tmp_path_factory, tiny_model):
             (corpus / folder / f"{i}.txt").write_text(
                 f"عنوان {i}\n" + "\n\n".join(f"فقرة {j} من {folder} {i} عن {WORD} والسياسة" for j in range(3)),
                 encoding="utf-8")
-    from jisr.index.milvus.writer import MilvusTarget
+    from jisr.index.contract import MilvusTarget
 
     # float32 in the local store too, as Milvus is given: the two compare rank for rank
     jisr.build(corpus, work / "local", tiny_model, BuildOptions(companion="none", precision=FLOAT32))

@@ -245,6 +245,7 @@ def test_a_searcher_gives_numpy_one_blas_thread_and_leaves_faiss_and_torch_their
     # in a fresh process: another test's searcher would have set it already in this one
     build(corpus, tmp_path / "index", tiny_model)
     code = ("import json, sys, threadpoolctl\n"
+            "import faiss  # the local store's: loaded when an index opens, here before the first count\n"
             "from jisr.answers.searcher import Searcher\n"
             "from jisr.index.stores import open_index\n"
             "def threads():\n"

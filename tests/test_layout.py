@@ -89,6 +89,35 @@ def test_no_import_circle():
             visit(node, [node])
 
 
+STORES = ("jisr.index.local", "jisr.index.milvus")  # the two stores
+FACTORY = "jisr.index.stores"  # the one module that picks a store
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def store_leaks(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, store module) for every import of a store's module from outside the stores and the factory."""
+    return sorted((a, b) for a, targets in edges.items() for b in targets
+                  if _within(b, STORES) and not _within(a, STORES + (FACTORY,)))
+
+
+def test_only_the_store_factory_imports_a_store():
+    """The stores are sealed: everything else reaches them through jisr.index.stores and the types of
+    jisr.index.contract, so a third store, or a change inside one, touches no caller."""
+    assert store_leaks(graph()) == []
+
+
+def test_a_store_leak_is_caught(tmp_path):
+    """The check above can fail: a module of the ranking that imports a store inside a function is a leak."""
+    leaky = tmp_path / "leaky.py"
+    leaky.write_text("def f():\n    from jisr.index.milvus.store import LITE\n    return LITE\n", encoding="utf-8")
+    found = modules()
+    edges = {**graph(), "jisr.answers.leaky": imports("jisr.answers.leaky", leaky, set(found))}
+    assert store_leaks(edges) == [("jisr.answers.leaky", "jisr.index.milvus.store")]
+
+
 def test_the_distribution_installs_one_package_with_every_folder_of_code():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     packages = {name for name in modules() if (modules()[name].name == "__init__.py")}

@@ -209,7 +209,7 @@ def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, 
 
 
 def test_an_index_on_milvus_is_followed_too(tmp_path, corpus, tiny_model_path, tiny_model):
-    from jisr.index.milvus.writer import MilvusTarget
+    from jisr.index.contract import MilvusTarget
 
     index_dir = tmp_path / "index"
     jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget()))  # Milvus Lite inside the folder

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.evaluate import evaluate, xquad_corpus
-from jisr.index.milvus.writer import MilvusTarget
+from jisr.index.contract import MilvusTarget
 from jisr.index.milvus.store import MilvusWriter
 from jisr.index.stores import open_index
 from jisr.answers.searcher import Searcher
@@ -161,7 +162,7 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
 
     # killed before its commit: its rows are invisible, and the next build deletes them
     (corpus / "b.txt").write_text("عنوان\nنص ثان عن المكتبة.\n", encoding="utf-8")
-    monkeypatch.setattr(store, "write_commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(commits, "write_commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))
     monkeypatch.undo()
@@ -187,7 +188,7 @@ def test_an_address_written_into_a_manifest_is_not_followed(tmp_path, tiny_model
     built = jisr("build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path),
                  "--store", "milvus")
     assert built.returncode == 0, built.stderr
-    commit = store.current_commit(index)
+    commit = commits.current_commit(index)
     for planted in ("../elsewhere.db", str(tmp_path / "outside.db"), "http://10.1.2.3:19530"):
         manifest = json.loads(commit.read_text(encoding="utf-8"))
         manifest["store"]["uri"] = planted

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from jisr.embeddings import load_model, normalizer
+from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.answers.searcher import Searcher
@@ -70,7 +71,7 @@ def test_passages_keep_their_marks_and_the_index_records_the_rule(tmp_path, tiny
 def test_an_index_read_through_another_rule_is_refused(tmp_path, tiny_model, edit, message):
     shutil.copytree(SEEDS, tmp_path / "corpus")
     build(tmp_path / "corpus", tmp_path / "index", tiny_model)
-    path = store.current_commit(tmp_path / "index")
+    path = commits.current_commit(tmp_path / "index")
     path.write_text(json.dumps(edit(json.loads(path.read_text()))))
     with pytest.raises(store.IndexUnavailable, match=message):
         Searcher.open(tmp_path / "index", tiny_model)

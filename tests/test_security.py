@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from jisr.embeddings.batching import encode_documents
+from jisr.index import commit as commits
 from jisr.index.local import store
 from jisr.index.build import BuildError, build
 from jisr.corpus.files import read_corpus
@@ -140,7 +141,7 @@ def test_a_lock_left_by_a_dead_build_and_its_leftovers_are_taken_over(corpus, tm
     (index / "deletes" / "20250101T000000-abcdef.00000009.npy").write_bytes(b"x")
     assert build(corpus, index, tiny_model).passages == 10
     assert sorted(p.name for p in index.iterdir()) == ["CURRENT", "LOCK", "commits", "deletes", "segments"]
-    assert [p.name for p in (index / "commits").iterdir()] == [store.current_commit(index).name]
+    assert [p.name for p in (index / "commits").iterdir()] == [commits.current_commit(index).name]
     assert segments_on_disk(index) == live_segments(index) and not list((index / "deletes").iterdir())
 
 
@@ -276,7 +277,7 @@ def test_serve_checks_its_port_and_arguments_before_loading_the_model(tmp_path):
 # 5. A hand-edited manifest is refused, and the integrity check cannot be turned off.
 
 def _edit_manifest(index: Path, edit) -> None:
-    path = store.current_commit(index)
+    path = commits.current_commit(index)
     path.write_text(json.dumps(edit(json.loads(path.read_text()))))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jisr.index import commit as commits
 from jisr.index.local import ann, store
 from jisr.index.build import build
 from jisr.index.options import FLOAT32, BuildOptions, CandidatePolicy, SegmentPolicy
@@ -104,7 +105,7 @@ def test_small_segments_are_merged_and_answers_do_not_change(tmp_path, tiny_mode
 
 _KILLED_BUILD = """
 import contextlib, os, signal, sys
-import jisr.index.build as b, jisr.index.lexical, jisr.index.local.merge, jisr.index.local.store
+import jisr.index.build as b, jisr.index.commit, jisr.index.lexical, jisr.index.local.merge
 from jisr.embeddings import load_model
 from jisr.index.options import BuildOptions, SegmentPolicy
 corpus, index, model, point = sys.argv[1:5]
@@ -127,7 +128,7 @@ elif point == "merging":
 elif point == "committing":
     commit = lambda: die() or contextlib.nullcontext()
 elif point == "cleaning":
-    at(jisr.index.local.store, "clean", on_call=2)  # the first is before the build, the second after its swap
+    at(jisr.index.commit, "clean", on_call=2)  # the first is before the build, the second after its swap
 b.build(corpus, index, load_model(model), BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
         commit=commit)
 """
@@ -143,7 +144,7 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_mode
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 40)
     _killed_build(corpus, index, tiny_model_path, "embedding")  # in the sixth batch
-    assert not store.exists(index)  # nothing was committed
+    assert not commits.exists(index)  # nothing was committed
     resumed = build(corpus, index, tiny_model)
     total = resumed.passages + resumed.sentences
     assert resumed.reused == 5 * 2 * (2 + 3)  # five batches of 2 files (2 passages, 3 sentences each) kept

@@ -13,93 +13,21 @@ the top k is taken, so a filter that keeps 1% of the collection still returns k 
 
 An object with several fields means all of them. A declared field is checked against the index's
 declarations (:func:`bind`) when the search meets its index; a document without the field never
-matches a condition on it (and so matches its "not"). Each store evaluates a filter its own way: jisr's
-segments as masks over columns of the passages (:meth:`Filter.rows`), Milvus as a filter expression
-(:meth:`Filter.expression`), so both return the same passages.
+matches a condition on it (and so matches its "not"). The parsed :class:`jisr.index.filtering.Filter` is
+handed to the store, which evaluates it its own way, so both stores return the same passages.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import numpy as np
 
 from jisr.corpus.fields import BUILT_IN, NAME, typed
 from jisr.errors import QueryError
+from jisr.index.filtering import RANGES, Filter
 
 FIELDS = BUILT_IN
-RANGES = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 MAX_VALUES = 1000  # values in one filter, all leaves together: a filter is a request, not a data set
 MAX_DEPTH = 8
 MAX_LIST, MAX_TEXT = 100, 500  # values of one field, characters of one value
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A parsed filter: ``op`` is "eq" (``field`` in ``values``), "prefix", "range" (``values``: pairs of
-    an operator of RANGES and a bound), "any", "all" or "not". ``kind``: a declared field's, once bound."""
-    op: str
-    field: str = ""
-    values: tuple = ()
-    parts: tuple["Filter", ...] = ()
-    text: str = ""  # the filter as given, canonical JSON: for a cache key and messages
-    kind: str | None = None  # None: a built-in field (or a declared one not bound yet)
-
-    def rows(self, mask: Callable[[str, Callable[[np.ndarray], np.ndarray]], np.ndarray]) -> np.ndarray:
-        """The rows (a bool mask) the filter keeps. ``mask(field, test)`` applies ``test`` (values -> bools) to
-        the field's values where they are fewest (a segment's documents, or its languages) and gives the rows."""
-        if self.op in ("any", "all"):
-            masks = [p.rows(mask) for p in self.parts]
-            return np.logical_or.reduce(masks) if self.op == "any" else np.logical_and.reduce(masks)
-        if self.op == "not":
-            return ~self.parts[0].rows(mask)
-        if self.kind is not None:  # a declared field: its column of ``kind`` (NaN or "" where a document lacks it)
-            return mask(self.field, self._test, self.kind)
-        if self.op == "prefix":
-            return mask(self.field, lambda values: np.char.startswith(values, self.values[0]))
-        return mask(self.field, lambda values: np.isin(values, np.array(self.values, dtype=str)))
-
-    def _test(self, values: np.ndarray) -> np.ndarray:
-        if self.op == "range":
-            kept = np.ones(len(values), bool)
-            for op, bound in self.values:
-                kept &= {"gte": np.greater_equal, "gt": np.greater, "lte": np.less_equal, "lt": np.less}[op](values, bound)
-            return kept
-        if self.op == "prefix":
-            return np.char.startswith(values, self.values[0]) & (values != "")
-        return np.isin(values, np.array(self.values, dtype=float if self.kind != "keyword" else str))
-
-    def expression(self, quote: Callable[[str], str]) -> str:
-        """The filter in Milvus's expression language; every value through ``quote`` (data, never syntax)."""
-        if self.op in ("any", "all"):
-            return "(" + (" or " if self.op == "any" else " and ").join(p.expression(quote) for p in self.parts) + ")"
-        if self.op == "not":
-            return f"not {self.parts[0].expression(quote)}"
-        if self.kind is not None:  # a declared field: a key of the passages' JSON field "fields"
-            path = f'fields["{self.field}"]'  # a declared name is letters, digits and _ (jisr.corpus.fields.NAME)
-            value = (lambda v: repr(float(v))) if self.kind != "keyword" else quote
-            if self.op == "range":
-                test = " and ".join(f"{path} {RANGES[op]} {value(b)}" for op, b in self.values)
-            elif self.op == "prefix":
-                test = f"{path} like {quote(_like(self.values[0]) + '%')}"
-            else:
-                test = " or ".join(f"{path} == {value(v)}" for v in self.values)  # Milvus: no "in" on a JSON path
-            # false, not unknown, for a document without the field: so that its "not" keeps it, as jisr's segments do
-            return f"(exists {path} and ({test}))"
-        if self.field == "collection":  # Milvus holds source: a collection is a source's first folder
-            if self.op == "prefix":
-                return f'(source like {quote(_like(self.values[0]) + "%/%")})'
-            return "(" + " or ".join('not (source like "%/%")' if v == "" else f"source like {quote(_like(v) + '/%')}"
-                                     for v in self.values) + ")"
-        if self.op == "prefix":
-            return f"({self.field} like {quote(_like(self.values[0]) + '%')})"
-        return f"({self.field} in [{', '.join(quote(v) for v in self.values)}])"
-
-
-def _like(text: str) -> str:
-    """``text`` matched literally by LIKE: its % and _ escaped."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def parse(given, name: str = "filter") -> Filter | None:

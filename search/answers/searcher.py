@@ -22,7 +22,7 @@ from sentence_transformers import SentenceTransformer
 from jisr.embeddings import load_model, model_fingerprint
 from jisr.embeddings import companion as companions
 from jisr.answers import ranking
-from jisr.index.local.ann import CANDIDATES
+from jisr.index.contract import CANDIDATES
 from jisr.arabic import language, matching_words
 from jisr.passages import collection
 from jisr.answers import match

@@ -2,8 +2,8 @@
 
 A build streams the corpus: documents are read, chunked and embedded in batches of
 ``BuildOptions.batch_passages`` (:mod:`jisr.index.options`) and handed to a
-:class:`jisr.index.stores.StoreWriter` as they go (jisr's own segments, :mod:`jisr.index.local.writer`, or
-Milvus, :mod:`jisr.index.milvus.writer`), so memory stays flat however large the corpus. A file whose
+:class:`jisr.index.contract.StoreWriter` as they go (jisr's own segments, or Milvus:
+:func:`jisr.index.stores.writer`), so memory stays flat however large the corpus. A file whose
 size and modification time are those the last commit recorded is not read again (as make and rsync
 judge); one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their
 vectors. The new commit is made current in one atomic step.
@@ -27,14 +27,15 @@ from jisr.embeddings import model_fingerprint, model_name
 from jisr.embeddings.batching import document_lengths, encode_documents
 from jisr.embeddings import companion as companions
 from jisr.index import preflight
-from jisr.index.local import store
+from jisr.index import commit as commits
 from jisr.passages import ChunkSettings, Passage, chunk, passage_input
 from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
 from jisr.errors import BuildError, StoreError
 from jisr.index.lock import WriterLock
+from jisr.index import stores
+from jisr.index.contract import BuildSpec, StoreWriter
 from jisr.index.options import BuildOptions, companion_refused_on_milvus
-from jisr.index.stores import BuildSpec, StoreWriter
 
 
 @dataclass
@@ -109,7 +110,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     try:
         with WriterLock(index_dir):
             undo = submit() if submit is not None else None
-            writer = _writer(spec, options)
+            writer = stores.writer(spec, options)
             work = _Build(Path(corpus), spec, writer, model, settings, progress, options,
                           encoder or (lambda texts: encode_documents(model, texts)), companion)
             try:
@@ -123,21 +124,10 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     except StoreError as exc:  # Milvus could not be reached or used
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and store.why(exc) != "the disk is full":
+        if isinstance(exc, RuntimeError) and commits.why(exc) != "the disk is full":
             raise
-        raise BuildError(f"cannot write the index at {index_dir}: {store.why(exc)}; "
+        raise BuildError(f"cannot write the index at {index_dir}: {commits.why(exc)}; "
                          "the previous index is unchanged") from exc
-
-
-def _writer(spec: BuildSpec, options: BuildOptions) -> StoreWriter:
-    """The store's writer the build hands its batches to: Milvus's for a ``milvus`` target, else jisr's own."""
-    if options.milvus is None:
-        from jisr.index.local.writer import LocalStoreWriter
-
-        return LocalStoreWriter(spec, options)
-    from jisr.index.milvus.writer import MilvusStoreWriter
-
-    return MilvusStoreWriter(spec, options.milvus)
 
 
 def _companion(choice: str) -> SentenceTransformer | None:
@@ -262,7 +252,7 @@ class _Build:
             "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **store_fields,
         }
-        store.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
+        commits.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
         self.committed = True
         self.writer.committed(gen)
         return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,

@@ -1,16 +1,25 @@
 """The index folder's commit point: CURRENT, the commit it names, and whether a folder holds a readable index.
 
-Light on purpose (no numpy, torch or FAISS): the CLI asks here before it loads a model, so a
-missing, damaged or foreign index costs a fraction of a second, not a model load. What the
-commit names (segments, Milvus) is opened by :mod:`jisr.index.local.store`.
+Commit files are this module's alone, whichever store holds the data (Lucene's SegmentInfos): a build
+writes its commit here (:func:`write_commit`), removes what no commit names (:func:`clean`) and says
+why a write failed (:func:`why`); readers find the live commit here. Light on purpose (no numpy, torch
+or FAISS): the CLI asks here before it loads a model, so a missing, damaged or foreign index costs a
+fraction of a second, not a model load. What the commit names (segments, Milvus) is opened by the
+store its manifest names (:func:`jisr.index.stores.open_index`).
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from jisr import durable
 from jisr.index import manifest as manifests
 from jisr.errors import IndexUnavailable, build_command, damaged
 
@@ -85,3 +94,73 @@ def readable(index_dir: str | os.PathLike) -> dict:
         if generation(index_dir) != gen:  # a build committed meanwhile: its commit is the one to read
             return readable(index_dir)
         raise damaged(index_dir, f"its commit cannot be read: {type(exc).__name__}") from None
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def why(exc: BaseException) -> str:
+    """Why a write to the index failed, in words: a full disk is said so whichever layer (the OS, SQLite,
+    FAISS) reported it, so the build's one line of error names the cause a person can act on."""
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE":  # SQLite's word for EFBIG, EDQUOT, EIO
+        return "the disk is full (or a write to it failed)"
+    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower() \
+            or "database or disk is full" in text:
+        return "the disk is full"
+    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
+
+
+def write_commit(index_dir: Path, gen: int, manifest: dict,
+                 commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
+    """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
+    refuse it by raising). Before the swap, a failure leaves the previous commit current."""
+    path = commit_path(index_dir, gen)
+    pointer = index_dir / f".{CURRENT}.{gen:08d}"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({**manifest, "format": manifests.FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        with open(pointer, "w", encoding="ascii") as f:
+            f.write(f"{gen:08d}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with commit():
+            os.replace(pointer, index_dir / CURRENT)  # the swap
+        durable.fsync_dir(index_dir)  # the swap itself survives a power cut: a write acknowledged after it is kept
+    except BaseException:
+        pointer.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise
+
+
+def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
+    """Remove what no commit names: older commits and deletes, segments of earlier commits and of
+    killed builds (except those in ``keep``, which a build adopts), a format-2 index's builds.
+    Call only while holding the writer lock."""
+    index_dir = Path(index_dir)
+    try:
+        gen = generation(index_dir)
+    except IndexUnavailable:
+        gen = None
+    live = {"segments": set(), "deletes": set()}
+    if gen is not None:
+        try:
+            m = json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8"))
+            live["segments"] = {e["name"] for e in m["segments"]}
+            live["deletes"] = {e["deletes"] for e in m["segments"] if e["deletes"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a damaged commit: leave everything for a person to look at; the build replaces it
+    for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
+        stray.unlink(missing_ok=True)
+    for folder, names in (("commits", {f"{gen:08d}.json"} if gen is not None else set()),
+                          ("deletes", live["deletes"]), ("segments", live["segments"] | set(keep))):
+        if (index_dir / folder).is_dir():
+            for path in (index_dir / folder).iterdir():
+                if path.name not in names:
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    if gen is not None or not (index_dir / CURRENT).exists():
+        shutil.rmtree(index_dir / "builds", ignore_errors=True)  # format 2

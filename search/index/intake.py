@@ -88,7 +88,7 @@ class Intake:
             searcher = index.searcher
             milvus = None
             if on_milvus(manifest):
-                from jisr.index.milvus.writer import MilvusTarget
+                from jisr.index.contract import MilvusTarget
 
                 milvus = MilvusTarget(milvus_uri, milvus_token, manifest["store"]["collection"])
             built_as = BuildOptions(index_type=manifest["index"]["type"], fields=RecordFields.recorded(manifest),

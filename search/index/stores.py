@@ -1,162 +1,40 @@
-"""One interface for both stores: what the build hands its passages to, and what search reads.
+"""The store factory: the one module that imports the stores, and picks one.
 
 jisr's own store (segments in the index folder, :mod:`jisr.index.local.store`) and the Milvus store
-(:mod:`jisr.index.milvus.store`, :mod:`jisr.index.milvus.writer`) each implement both protocols; nothing
-outside a store knows which one it has. Which store a commit lives on is in its manifest, so
-:func:`open_index` picks the reader, and the build picks the writer from its ``milvus`` target.
+(:mod:`jisr.index.milvus.store`, :mod:`jisr.index.milvus.writer`) each implement the protocols of
+:mod:`jisr.index.contract`. Which store a commit lives on is in its manifest, so :func:`open_index` picks
+the reader; a build's writer is picked by its ``milvus`` target (:func:`writer`). Nothing else imports a
+store (tests/test_layout.py checks).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from jisr.index import commit
-from jisr.errors import IndexUnavailable
+from jisr.index.contract import DEFAULT_COLLECTION, BuildSpec, IndexReader, MilvusTarget, StoreWriter
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from jisr.index.options import CandidatePolicy
-    from jisr.passages import Passage
-    from jisr.index.local.warmup import Warmup
+    from jisr.index.options import BuildOptions, CandidatePolicy
 
 
-@dataclass(frozen=True)
-class BuildSpec:
-    """What a build makes, which its writer needs to know: where, with which model, chunking and companion."""
+def milvus_target(uri: str | None, token: str | None, collection: str | None) -> MilvusTarget:
+    """Where a build on Milvus writes, its collection's name checked before anything loads (StoreError if
+    Milvus would not take it); ``collection`` None: the default one."""
+    from jisr.index.milvus.store import check_collection
 
-    index_dir: Path
-    info: dict  # the model's manifest entry (jisr.index.build.model_info)
-    chunking: dict
-    companion_info: dict | None
-    index_type: str
-
-    def made_alike(self, m: dict) -> bool:
-        """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
-        return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
-            and m["model"]["normalizer"] == self.info["normalizer"]
-
-    def live_manifest(self) -> dict | None:
-        """The live commit's manifest, checked, its data not opened; None if there is none or it is damaged."""
-        try:
-            path = commit.current_commit(self.index_dir)
-            return commit.read_manifest(self.index_dir, commit.generation(self.index_dir)) if path else None
-        except (IndexUnavailable, OSError, ValueError):
-            return None
+    return MilvusTarget(uri, token, check_collection(collection or DEFAULT_COLLECTION))
 
 
-@dataclass
-class Previous:
-    """What a writer keeps of the previous commit: its manifest (None: nothing), its documents whose rows
-    can stay, and whether every document must be written again all the same (its vectors reused)."""
+def writer(spec: BuildSpec, options: BuildOptions) -> StoreWriter:
+    """The store's writer a build hands its batches to: Milvus's for a ``options.milvus`` target, else jisr's own."""
+    if options.milvus is None:
+        from jisr.index.local.writer import LocalStoreWriter
 
-    manifest: dict | None = None
-    files: dict[str, dict] = field(default_factory=dict)
-    rewrite_all: bool = False
+        return LocalStoreWriter(spec, options)
+    from jisr.index.milvus.writer import MilvusStoreWriter
 
-
-class RowFilter(Protocol):
-    """A search's filter as each store applies it (:class:`jisr.answers.filters.Filter` is one): the index
-    knows nothing of how a request spells it."""
-
-    def rows(self, mask) -> np.ndarray:
-        """The rows kept, ``mask(field, test)`` giving the rows whose field passes ``test``: jisr's segments."""
-
-    def expression(self, quote) -> str:
-        """The filter in Milvus's expression language, each value through ``quote``."""
-
-
-class IndexReader(Protocol):
-    """One commit, opened: passages addressed by integer ids, their vectors, and candidate search."""
-
-    directory: Path
-    manifest: dict
-
-    @property
-    def size(self) -> int:
-        """Live passages."""
-
-    @property
-    def location(self) -> str:
-        """Where the data lives, in words (`jisr check`): "in 3 segments", "on Milvus (collection news)"."""
-
-    def dense_candidates(self, q: np.ndarray, n: int, where: "RowFilter | None" = None) -> np.ndarray:
-        """The ``n`` live passages closest to ``q`` by exact cosine among those the vector index proposes;
-        with ``where``, among those it keeps (applied before the ``n`` are taken)."""
-
-    def lexical_candidates(self, query: str, n: int, where: "RowFilter | None" = None) \
-            -> tuple[np.ndarray, np.ndarray, float]:
-        """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;
-        ``where`` as for dense_candidates."""
-
-    def vectors(self, ids: np.ndarray) -> np.ndarray: ...
-
-    def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each passage's sentence count, and their vectors one passage after another."""
-
-    def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The companion encoder's vectors (an index built with a companion only)."""
-
-    def languages(self, ids: np.ndarray) -> np.ndarray: ...
-
-    def passages(self, ids: Sequence[int]) -> list[Passage]: ...
-
-    def ids(self) -> np.ndarray:
-        """Every live passage's id."""
-
-    def document(self, doc_id: str) -> list[Passage]:
-        """The live passages of one document in reading order (none for an unknown id)."""
-
-    def verify(self) -> list[str]:
-        """Everything the commit names, checked in full (`jisr check`): the problems found."""
-
-    def expect_queries(self, warm: bool = False, budget: int | None = None) -> Warmup | None:
-        """Set up for queries; with ``warm``, start reading what queries touch into memory (within ``budget``
-        bytes of resident memory, kept to, if given)."""
-
-    def close(self) -> None: ...
-
-
-class StoreWriter(Protocol):
-    """Where a build puts what it embedded (:func:`jisr.index.build.build` drives it).
-
-    The build reads the corpus, decides what changed, chunks and embeds it; the writer keeps what the
-    previous commit and killed builds left that can stay, stores each batch, and says what the new
-    commit names. Its ``files`` entries are the manifest's record of each document."""
-
-    def previous(self) -> Previous:
-        """The previous commit, as far as this writer can build on it."""
-
-    def start(self, gen: int) -> None:
-        """Take over or clean what killed builds left, before anything is written for commit ``gen``."""
-
-    def adopted(self, doc_id: str, sha256: str) -> dict | None:
-        """A ``files`` entry for this version of a document if a killed build stored it already, else None."""
-
-    def settle(self, files: dict[str, dict]) -> list[str]:
-        """Once the corpus is read: the documents in ``files`` whose stored rows cannot stay after all."""
-
-    def reusable(self, docs: list[str], todo: dict[str, dict | None]) -> tuple[dict, dict]:
-        """Vectors of the previous versions of ``docs`` by the text the model read, and companion vectors
-        by passage text."""
-
-    def write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-              companion_vectors: np.ndarray | None) -> dict[str, dict]:
-        """Store one batch of (document, its passages); return the documents' ``files`` entries."""
-
-    def finish(self, files: dict[str, dict], gen: int) -> tuple[int, int, int, dict]:
-        """The last batch is in: (live passages, live sentences, segments merged, what the manifest records
-        of this store). May update ``files`` entries (a merge moves documents)."""
-
-    def failed(self, interrupted: bool) -> None:
-        """The build stops before its commit (``interrupted``: by a stop request, and may resume)."""
-
-    def committed(self, gen: int) -> None:
-        """Commit ``gen`` is current: remove what it no longer names."""
-
-    def close(self) -> None: ...
+    return MilvusStoreWriter(spec, options.milvus)
 
 
 def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None,
@@ -173,8 +51,6 @@ def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_toke
     from jisr.index.local import store
 
     return store.load(index_dir, candidates=candidates)
-
-
 
 
 def open_next(reader: IndexReader, milvus_uri: str | None = None, milvus_token: str | None = None) -> IndexReader:

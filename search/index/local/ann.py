@@ -22,7 +22,6 @@ from jisr.index.manifest import KINDS
 
 EXACT_UP_TO = 10_000  # "auto": passages in a segment searched exactly. FAISS scans 10k x 384 (float16) in
 # ~0.3 ms, 50k in 2.4 ms, where PQ fast-scan takes 0.5 ms: above 10k the PQ codes are faster
-CANDIDATES = 200  # dense candidates a query keeps, the best by exact cosine of all segments' proposals
 RECALL_TARGET = 0.97  # recall@10 of the candidates, after exact re-scoring, against exact search
 PROBE_QUERIES = 200
 PQ_TRAINING = 16_384  # vectors a PQ index is trained on: 16 centroids per sub-quantizer need few

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jisr.index.local import ann, store
+from jisr.index.contract import CANDIDATES
+from jisr.index.local import store
 from jisr.index.local.segment import Segment, SegmentWriter, index_centers
 from jisr.index.options import VectorIndexPolicy
 
@@ -40,7 +41,7 @@ def merge(index_dir: Path, segments: Sequence[Segment], deleted: Sequence[np.nda
                 batch = []
             if doc:
                 batch.append((doc, first, n))
-    writer.finish(index_type, ann.CANDIDATES, vector_index)
+    writer.finish(index_type, CANDIDATES, vector_index)
     return Segment.open(writer.folder)
 
 

@@ -3,10 +3,10 @@
 Lucene is the model. A build writes new segments only for files that are new or changed and
 marks the passages of changed or removed files as deleted (a tombstone file per segment and
 commit); then it writes ``commits/<generation>.json`` (the manifest) and makes it current by
-atomically replacing the small ``CURRENT`` file. Readers see one commit or the next, never half
-of one; whatever a killed build left is either adopted by the next build (finished or
-half-filled segments made with the same model) or removed. Only one build writes a folder at a
-time (:mod:`jisr.index.lock`).
+atomically replacing the small ``CURRENT`` file (both written, and cleaned, by :mod:`jisr.index.commit`).
+Readers see one commit or the next, never half of one; whatever a killed build left is either adopted by the
+next build (finished or half-filled segments made with the same model) or removed. Only one build writes a
+folder at a time (:mod:`jisr.index.lock`).
 
     INDEX/CURRENT                   "00000007": the live commit's generation
     INDEX/commits/00000007.json     the manifest: model, chunking, files, live segments
@@ -15,45 +15,24 @@ time (:mod:`jisr.index.lock`).
 """
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from jisr.index.local import ann, vectors as stored, warmup
+from jisr.index.local import ann, masks, vectors as stored, warmup
 
-from jisr import durable
 from jisr.index import lexical
 from jisr.passages import Passage
-from jisr.index.commit import CURRENT, commit_path, current_commit, exists, generation, missing, on_milvus, read_manifest  # noqa: F401
+from jisr.index.commit import generation, missing, on_milvus, read_manifest
 from jisr.errors import IndexUnavailable, damaged
-from jisr.index.manifest import FORMAT
 from jisr.index.options import CandidatePolicy
 from jisr.index.local.segment import META, Segment
-
-_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-
-
-
-def why(exc: BaseException) -> str:
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE":  # SQLite's word for EFBIG, EDQUOT, EIO
-        return "the disk is full (or a write to it failed)"
-    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower() \
-            or "database or disk is full" in text:
-        return "the disk is full"
-    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
-
 
 def new_segment_name() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
@@ -155,11 +134,11 @@ class StoredIndex:
         """Per segment, the rows a search must not return: deleted, or (with a filter ``where``) not kept by it."""
         if where is None:
             return self.deleted
-        return [gone | ~where.rows(seg.mask) for seg, gone in zip(self.segments, self.deleted)]
+        return [gone | ~masks.rows(where, seg.mask) for seg, gone in zip(self.segments, self.deleted)]
 
     def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         """The ``n`` live passages closest to ``q`` (exact cosine) among those the segments' vector
-        indexes propose, sorted by id. ``where``: a filter (:class:`jisr.answers.filters.Filter`), applied
+        indexes propose, sorted by id. ``where``: a filter (:class:`jisr.index.filtering.Filter`), applied
         before the ``n`` are taken: where it keeps few rows of a segment they are compared exactly, else
         the vector index is asked for as many more as the filter hides.
 
@@ -352,57 +331,3 @@ def write_deletes(index_dir: Path, name: str, gen: int, rows: np.ndarray) -> str
         f.flush()
         os.fsync(f.fileno())
     return file
-
-
-def write_commit(index_dir: Path, gen: int, manifest: dict,
-                 commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
-    """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
-    refuse it by raising). Before the swap, a failure leaves the previous commit current."""
-    path = commit_path(index_dir, gen)
-    pointer = index_dir / f".{CURRENT}.{gen:08d}"
-    try:
-        path.parent.mkdir(exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump({**manifest, "format": FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        with open(pointer, "w", encoding="ascii") as f:
-            f.write(f"{gen:08d}\n")
-            f.flush()
-            os.fsync(f.fileno())
-        with commit():
-            os.replace(pointer, index_dir / CURRENT)  # the swap
-        durable.fsync_dir(index_dir)  # the swap itself survives a power cut: a write acknowledged after it is kept
-    except BaseException:
-        pointer.unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
-        raise
-
-
-def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
-    """Remove what no commit names: older commits and deletes, segments of earlier commits and of
-    killed builds (except those in ``keep``, which a build adopts), a format-2 index's builds.
-    Call only while holding the writer lock."""
-    index_dir = Path(index_dir)
-    try:
-        gen = generation(index_dir)
-    except IndexUnavailable:
-        gen = None
-    live = {"segments": set(), "deletes": set()}
-    if gen is not None:
-        try:
-            m = json.loads(commit_path(index_dir, gen).read_text(encoding="utf-8"))
-            live["segments"] = {e["name"] for e in m["segments"]}
-            live["deletes"] = {e["deletes"] for e in m["segments"] if e["deletes"]}
-        except (OSError, ValueError, KeyError, TypeError):
-            return  # a damaged commit: leave everything for a person to look at; the build replaces it
-    for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
-        stray.unlink(missing_ok=True)
-    for folder, names in (("commits", {f"{gen:08d}.json"} if gen is not None else set()),
-                          ("deletes", live["deletes"]), ("segments", live["segments"] | set(keep))):
-        if (index_dir / folder).is_dir():
-            for path in (index_dir / folder).iterdir():
-                if path.name not in names:
-                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    if gen is not None or not (index_dir / CURRENT).exists():
-        shutil.rmtree(index_dir / "builds", ignore_errors=True)  # format 2

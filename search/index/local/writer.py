@@ -12,12 +12,13 @@ import shutil
 
 import numpy as np
 
-from jisr.index.local import ann, store
+from jisr.index import commit
+from jisr.index.local import store
 from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
 from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
+from jisr.index.contract import CANDIDATES, BuildSpec, Previous
 from jisr.index.options import BuildOptions
-from jisr.index.stores import BuildSpec, Previous
 
 
 class LocalStoreWriter:
@@ -46,7 +47,7 @@ class LocalStoreWriter:
         damaged, or lives on Milvus: then everything is written again)."""
         current = self.spec.live_manifest()
         try:
-            old = store.load(self.index_dir) if current is not None and not store.on_milvus(current) else None
+            old = store.load(self.index_dir) if current is not None and not commit.on_milvus(current) else None
         except IndexUnavailable:
             return Previous()
         if old is None:
@@ -86,7 +87,7 @@ class LocalStoreWriter:
                 self.filling = path  # the newest wins; older ones are cleaned away
         if self.writer is not None:
             self.found[self.writer.folder.name] = self.writer.documents()
-        store.clean(self.index_dir, keep=set(self.segments) | ({self.writer.folder.name} if self.writer else set()))
+        commit.clean(self.index_dir, keep=set(self.segments) | ({self.writer.folder.name} if self.writer else set()))
 
     def adopted(self, doc_id: str, sha256: str) -> dict | None:
         home = next((name for name, docs in self.found.items() if docs.get(doc_id) == sha256), None)
@@ -138,7 +139,7 @@ class LocalStoreWriter:
         return entries
 
     def _seal(self) -> None:
-        self.writer.finish(self.spec.index_type, ann.CANDIDATES, self.vector_index)
+        self.writer.finish(self.spec.index_type, CANDIDATES, self.vector_index)
         seg = Segment.open(self.writer.folder)
         self.writer = self.filling = None
         self.segments[seg.name] = seg
@@ -164,7 +165,7 @@ class LocalStoreWriter:
 
     def committed(self, gen: int) -> None:
         self.close()
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def close(self) -> None:
         for seg in self.segments.values():

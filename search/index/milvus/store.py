@@ -30,12 +30,12 @@ import numpy as np
 from jisr import arabic
 
 from jisr.index import lexical
+from jisr.index.milvus.expression import expression, one_of, quote
 from jisr.passages import Passage
 from jisr.errors import IndexUnavailable
 from jisr.errors import StoreError
 
 LITE = "milvus.db"  # the default: Milvus Lite, embedded, in this folder inside the index folder
-DEFAULT_COLLECTION = "jisr"
 SENTENCES = "_sentences"  # the sentence collection's name: the passage collection's plus this
 MAX_TEXT = 65_535  # bytes in a Milvus VARCHAR
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
@@ -60,12 +60,6 @@ def check_collection(name: str) -> str:
         raise StoreError(f"{name!r} is not a collection name jisr uses: letters, digits and _, starting with a "
                          f"letter or _, not ending in {SENTENCES}")
     return name
-
-
-def quote(text: str) -> str:
-    """``text`` as a string literal of Milvus's filter language (a document id is data, never syntax)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
-        .replace("\t", "\\t") + '"'
 
 
 def is_lite(uri: str) -> bool:
@@ -111,10 +105,6 @@ def connect(uri: str, token: str | None = None):
 
 def _rows(client, collection: str, expr: str, fields: list[str]) -> list[dict]:
     return list(client.query(collection, filter=expr, output_fields=fields))
-
-
-def _in(field: str, values: Sequence) -> str:
-    return f"{field} in [{', '.join(quote(v) if isinstance(v, str) else str(int(v)) for v in values)}]"
 
 
 def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -193,7 +183,7 @@ class MilvusWriter:
     def discard_replaced(self, doc_ids: Sequence[str], gen: int) -> None:
         """Rows that commit ``gen`` no longer names: those of documents it replaced or removed."""
         for chunk in _chunks(list(doc_ids)):
-            self.discard(f"gen < {int(gen)} and {_in('doc_id', chunk)}")
+            self.discard(f"gen < {int(gen)} and {one_of('doc_id', chunk)}")
 
     def stored(self, doc_id: str, gen: int) -> list[tuple[Passage, np.ndarray, np.ndarray]]:
         """A document's passages as build ``gen`` wrote them, with their vectors and sentence vectors."""
@@ -256,7 +246,7 @@ def _sentence_rows(client, collection: str, passage_ids: Sequence[int], dim: int
     """Each passage's sentence vectors, in sentence order."""
     found: dict[int, list] = {}
     for chunk in _chunks(list(passage_ids)):
-        for r in _rows(client, collection, _in("passage", chunk), ["passage", "position", "vector"]):
+        for r in _rows(client, collection, one_of("passage", chunk), ["passage", "position", "vector"]):
             found.setdefault(int(r["passage"]), []).append((int(r["position"]), r["vector"]))
     return {pid: np.asarray([v for _, v in sorted(rows, key=lambda r: r[0])], np.float32).reshape(-1, dim)
             for pid, rows in found.items()}
@@ -316,7 +306,7 @@ class MilvusIndex:
 
     def _where(self, where) -> str:
         """The live rows, kept by ``where`` (a filter, in Milvus's expression language) when there is one."""
-        return self.live if where is None else f"{self.live} and {where.expression(quote)}"
+        return self.live if where is None else f"{self.live} and {expression(where)}"
 
     def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
         hits = self.client.search(self.collection, data=[np.asarray(q, np.float32).tolist()], anns_field="vector",
@@ -371,7 +361,7 @@ class MilvusIndex:
     def _by_id(self, ids: Sequence[int], fields: list[str]) -> dict[int, dict]:
         found: dict[int, dict] = {}
         for chunk in _chunks([int(i) for i in ids]):
-            for r in _rows(self.client, self.collection, _in("id", chunk), ["id"] + fields):
+            for r in _rows(self.client, self.collection, one_of("id", chunk), ["id"] + fields):
                 found[int(r["id"])] = r
         if len(found) < len(set(int(i) for i in ids)):  # a newer build deleted a row this search had found
             raise IndexUnavailable(f"the index at {self.directory} was updated during this search: search again "

@@ -10,27 +10,16 @@ build's encoding is not resumed: its rows are discarded and its documents encode
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 
-from jisr.index.local import store
 from jisr.passages import Passage, passage_input
-from jisr.index.commit import on_milvus
+from jisr.index import commit
 from jisr.errors import BuildError, StoreError
-from jisr.index.milvus.store import DEFAULT_COLLECTION, LITE, MilvusWriter, connect, recorded_uri
-from jisr.index.stores import BuildSpec, Previous
+from jisr.index.contract import BuildSpec, MilvusTarget, Previous
+from jisr.index.milvus.store import LITE, MilvusWriter, connect, recorded_uri
 
 CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
-
-
-@dataclass(frozen=True)
-class MilvusTarget:
-    """Where a build writes: ``uri`` None is Milvus Lite inside the index folder."""
-
-    uri: str | None = None
-    token: str | None = None
-    collection: str = DEFAULT_COLLECTION
 
 
 def _entry_ok(f) -> bool:
@@ -60,7 +49,7 @@ class _Writing:
 
 
 class MilvusStoreWriter:
-    """A build's writer for the Milvus store (:class:`jisr.index.stores.StoreWriter`)."""
+    """A build's writer for the Milvus store (:class:`jisr.index.contract.StoreWriter`)."""
 
     def __init__(self, spec: BuildSpec, target: MilvusTarget):
         self.spec, self.index_dir, self.target = spec, spec.index_dir, target
@@ -76,7 +65,7 @@ class MilvusStoreWriter:
 
     def previous(self) -> Previous:
         m = self.spec.live_manifest()
-        if m is None or not on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
+        if m is None or not commit.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
                 {k: self.store_spec[k] for k in ("uri", "collection")}:
             return Previous()
         self.old_gen = m["generation"]
@@ -101,7 +90,7 @@ class MilvusStoreWriter:
         claim.write_text(json.dumps(self.store_spec), encoding="utf-8")
         self.milvus.discard_unfinished(self.old_gen)
         self.milvus.discard_replaced(self.old_replaced, self.old_gen)
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def adopted(self, doc_id: str, sha256: str) -> None:
         return None  # a killed build's rows are discarded (start), not adopted
@@ -141,7 +130,7 @@ class MilvusStoreWriter:
 
     def committed(self, gen: int) -> None:
         self.milvus.discard_replaced(self.replaced, gen)
-        store.clean(self.index_dir)
+        commit.clean(self.index_dir)
 
     def close(self) -> None:
         self.client.close()

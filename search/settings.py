@@ -212,7 +212,7 @@ def _shown(value: Any, unit: str) -> str:
         for size, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
             if value % size == 0:
                 return f"{value // size} {suffix}"
-    return f"{value:g} {unit}" if isinstance(value, float) else str(value)
+    return f"{value:g} s" if unit == "seconds" else str(value)
 
 
 def _problem(f: dataclasses.Field, value: Any) -> str | None:

@@ -38,10 +38,13 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL (web/documents.py); CACHE_BYTES
     (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
     given = dict(config or {})
-    opened = given.get("INDEX") if not isinstance(given.get("INDEX"), (str, os.PathLike, type(None))) else None
-    if opened is not None:
-        given["INDEX"] = str(opened.path)  # an open Index: the setting shows its folder
     chosen = settings or current()
+    opened = given.get("INDEX") if not isinstance(given.get("INDEX"), (str, os.PathLike, type(None))) else None
+    if opened is not None:  # an open Index: the setting shows its folder, from where the folder was named
+        if os.path.abspath(opened.path) == os.path.abspath(chosen.runtime.index):
+            del given["INDEX"]
+        else:
+            given["INDEX"] = str(opened.path)
     names = {key: name for name, key in app_keys().items()}
     chosen = chosen.but({names[key]: given.pop(key) for key in list(given) if key in names}, "create_app config")
     app = Flask(__name__)

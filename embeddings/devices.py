@@ -8,11 +8,9 @@ the CPU beside it.
 """
 from __future__ import annotations
 
-import os
-
 from jisr.errors import ModelError
+from jisr.settings import DEVICES, current
 
-DEVICES = ("auto", "cpu", "cuda")
 CPU_TOKENS, CPU_BATCH = 2048, 64  # the CPU's budget (jisr.embeddings.batching)
 GPU_BYTES_PER_TOKEN = 256 << 10  # activation memory a token may take in a BERT-base batch, generously
 GPU_SHARE = 0.5  # of the GPU's free memory, for one batch's activations
@@ -21,9 +19,9 @@ GPU_BATCH = 1024
 
 
 def resolve(device: str | None = None) -> str:
-    """The torch device to load a model on: ``device`` (None: $JISR_DEVICE, else "auto"); "auto" is CUDA when
-    torch sees a GPU, else the CPU. "cuda" (or "cuda:N") without one is a :class:`ModelError`."""
-    device = device or os.environ.get("JISR_DEVICE") or "auto"
+    """The torch device to load a model on: ``device`` (None: the device setting, "auto" by default); "auto" is
+    CUDA when torch sees a GPU, else the CPU. "cuda" (or "cuda:N") without one is a :class:`ModelError`."""
+    device = device or current().runtime.device
     if device != "cpu" and device.split(":")[0] not in DEVICES:
         raise ModelError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)} (or cuda:N)")
     if device == "cpu":

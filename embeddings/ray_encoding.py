@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from jisr.errors import ClusterError
+from jisr.settings import tell_child_library
 
 # Ray binds its servers to the machine's network address unless it believes it runs a laptop-only
 # cluster; this switch (read when ray is imported) makes a local cluster use and bind 127.0.0.1.
@@ -101,7 +101,7 @@ class RayEncoder:
     def __enter__(self) -> "RayEncoder":
         host = _reachable(self.address)
         if self.address == LOCAL or host in ("127.0.0.1", "localhost", "::1"):
-            os.environ[_LOOPBACK_ONLY] = "0"  # before ray is imported (it reads this once): stay on loopback
+            tell_child_library(_LOOPBACK_ONLY, "0")  # before ray is imported (it reads this once): stay on loopback
         try:
             import ray
             import ray.data

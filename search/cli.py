@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from jisr.embeddings import companion as companions
 from jisr.embeddings import devices
 from jisr.embeddings.devices import DEVICES
-from jisr import errors
+from jisr import errors, settings
 from jisr.errors import DEFAULT_CORPUS, build_command
 from jisr.index.manifest import KINDS
 from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS, MAX_DEPTH, MAX_K,
@@ -31,17 +31,12 @@ from jisr.evaluate import SPLITS
 if TYPE_CHECKING:
     from jisr.index.options import BuildOptions
 
-DEFAULT_INDEX = os.environ.get("JISR_INDEX", "index")
 _READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
                 "(jisr does not connect to an address read from an index unless you name it)")
 
 
 def _bounded_int(low: int, high: int):
     return _bounded(int, "a whole number", low, high)
-
-
-def _seconds(low: float, high: float):
-    return _bounded(float, "a number of seconds", low, high)
 
 
 def _bounded(kind: type, what: str, low, high):
@@ -58,13 +53,11 @@ def _bounded(kind: type, what: str, low, high):
 
 def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
     p.add_argument("--model", default=None, help=model_help)
-    p.add_argument("--model-cache", default=None, metavar="DIR",
-                   help="where the default model is converted and kept (default $JISR_MODEL_CACHE or ~/.cache/jisr/models)")
+    p.add_argument("--model-cache", default=None, metavar="DIR", help=settings.help_text("model_cache"))
     p.add_argument("--trust-remote-code", default=None, metavar="MODEL",
                    help="run Python code that this model's folder names (custom modules, auto_map); "
                         "give the same name as the model, so no other model is trusted by mistake")
-    p.add_argument("--device", default="auto", choices=list(DEVICES),
-                   help="where the model runs: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda")
+    p.add_argument("--device", default=None, choices=list(DEVICES), help=settings.help_text("device"))
 
 
 def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, corpus_help: str,
@@ -106,12 +99,11 @@ def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, c
 
 def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
     p.add_argument("--milvus-uri", default=None, metavar="URI", help=uri_help)
-    p.add_argument("--milvus-token", default=os.environ.get("MILVUS_TOKEN") or None, metavar="TOKEN",
-                   help="Milvus credentials, user:password or an API key (default: $MILVUS_TOKEN)")
+    p.add_argument("--milvus-token", default=None, metavar="TOKEN", help=settings.help_text("milvus_token"))
 
 
 def _add_index_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: ./index or $JISR_INDEX)")
+    p.add_argument("--index", default=None, help=settings.help_text("index"))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,31 +139,22 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("serve", help="serve the web page and JSON API (building the index first if there is none)")
     _add_index_option(v)
-    v.add_argument("--host", default="127.0.0.1")
-    v.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free one)")
-    v.add_argument("--threads", type=_bounded_int(1, 1024), default=None,
-                   help="request threads of the WSGI server (default: queue depth + running searches + 4)")
-    v.add_argument("--queue-depth", type=_bounded_int(0, 1000), default=None,
-                   help="searches that may wait for the encoder; more are refused with 503 (default 8)")
-    v.add_argument("--queue-wait", type=_seconds(0, 600), default=None,
-                   help="seconds a search may wait for the encoder before a 503 (default 2)")
-    v.add_argument("--request-timeout", type=_seconds(0.1, 3600), default=None,
-                   help="seconds before a silent or incomplete connection is closed (default 10)")
+    for flag, metavar in (("--host", "ADDRESS"), ("--port", "PORT"), ("--threads", "N"), ("--queue-depth", "N"),
+                          ("--queue-wait", "SECONDS"), ("--request-timeout", "SECONDS"),
+                          ("--memory-budget", "SIZE"), ("--commit-interval", "SECONDS")):
+        name = flag[2:].replace("-", "_")
+        v.add_argument(flag, type=settings.cli_type(name), default=None, metavar=metavar,
+                       help=settings.help_text(name) + (" (a number alone: GB)" if name == "memory_budget" else ""))
     v.add_argument("--api-token-file", default=None, metavar="FILE",
                    help="turn on the document API (/api/documents): writes need this file's token as "
                         "'Authorization: Bearer TOKEN' (or set JISR_API_TOKEN)")
     v.add_argument("--read-token-file", default=None, metavar="FILE",
-                   help="searches and pages need this file's token too (default: reads are open)")
-    v.add_argument("--memory-budget", type=_bounded(float, "a number of GB", 0.05, 1e6), default=None, metavar="GB",
-                   help="resident memory the index may hold: warmed within it, what every query reads first, and "
-                        "kept to by letting go of the sentence vectors' pages (default: warm within half the free memory)")
-    v.add_argument("--serve-files", action="store_true",
+                   help="searches and pages need this file's token too (default: reads are open; or JISR_READ_TOKEN)")
+    v.add_argument("--serve-files", action="store_true", default=None,
                    help="let the document view offer each document's original file from the corpus folder, as a "
-                        "download (off by default: the corpus folder is not published)")
-    v.add_argument("--watch", action="store_true",
-                   help="index files of the corpus folder as they are added, changed or deleted")
-    v.add_argument("--commit-interval", type=_seconds(0, 3600), default=None, metavar="SECONDS",
-                   help="writes arriving within this time share one commit (default 1)")
+                        "download (off by default: the corpus folder is not published; or JISR_SERVE_FILES=1)")
+    v.add_argument("--watch", action="store_true", default=None,
+                   help="index files of the corpus folder as they are added, changed or deleted (or JISR_WATCH=1)")
     _add_build_options(v, DEFAULT_CORPUS, "folder indexed first if there is no index yet (default: seeds); "
                                           "the other build options apply to that build",
                        "model to build with (default: multilingual-e5-small); an index is read with its own",
@@ -196,7 +179,48 @@ def _parser() -> argparse.ArgumentParser:
     _add_build_options(e, None, "corpus folder, with --queries", "model to evaluate (default: multilingual-e5-small)",
                        "Milvus to build the evaluation index on, with --store milvus (default: Milvus Lite in "
                        "the work folder)")
+
+    g = sub.add_parser("config", help="print the effective settings: each one's value, unit, source and help")
+    g.add_argument("--json", action="store_true", help="as JSON (what GET /api/settings answers)")
+    for command in sub.choices.values():
+        command.add_argument("--config", default=None, metavar="FILE",
+                             help=f"a TOML file of settings (default: ./{settings.FILE} if there is one; "
+                                  "`jisr config` lists them)")
     return parser
+
+
+# Settings a command's flags may not give: build and eval write to the Milvus --milvus-uri names, which
+# JISR_MILVUS_URI (where an index is read from) must not change.
+_NOT_READ = {"build": {"milvus_uri"}, "eval": {"milvus_uri"}}
+
+
+def _settings(args) -> settings.Settings:
+    """The settings of this command: its flags over the environment over the settings file, each flag's
+    attribute of ``args`` then set to the effective value, so the command reads them from ``args`` as ever."""
+    skipped = _NOT_READ.get(args.command, set())
+    given = {name: getattr(args, dest) for dest, name in settings.flags().items()
+             if hasattr(args, dest) and name not in skipped}
+    sources = {}
+    for name, flag in (("api_token", "api_token_file"), ("read_token", "read_token_file")):
+        if getattr(args, flag, None):  # read before anything loads: a missing file costs a second
+            given[name] = settings.read_token_file(getattr(args, flag))
+            sources[name] = f"command line (--{flag.replace('_', '-')} {getattr(args, flag)})"
+    chosen = settings.load(given, args.config, cli_sources=sources)
+    for dest, name in settings.flags().items():
+        if hasattr(args, dest) and name not in skipped:
+            setattr(args, dest, chosen.value(name))
+    return chosen
+
+
+def _config(args) -> int:
+    described = settings.current().describe()
+    if args.json:
+        print(json.dumps({"settings": described}, ensure_ascii=False, indent=2))
+        return 0
+    for name, s in described.items():
+        value = "(none)" if s["value"] is None else repr(s["value"]) if isinstance(s["value"], str) else s["value"]
+        print(f"{name} = {value} ({s['unit']})  [{s['source']}]\n    {s['help']}; env {', '.join(s['env'])}")
+    return 0
 
 
 def _print_results(response: dict) -> None:
@@ -335,9 +359,9 @@ def _open_index(args, serving: bool = False):
     from jisr.index.commit import readable
 
     model = _load_model(args, readable(args.index)["model"]["name"])
-    budget = getattr(args, "memory_budget", None)
+    budget = getattr(args, "memory_budget", None)  # bytes (the memory_budget setting); 0: none
     return Index.open(args.index, model, milvus_uri=args.milvus_uri, milvus_token=args.milvus_token, warm=serving,
-                      follow=serving, memory_budget=int(budget * 2**30) if serving and budget else None)
+                      follow=serving, memory_budget=budget if serving and budget else None)
 
 
 def _search(args) -> int:
@@ -361,20 +385,9 @@ def _search(args) -> int:
 
 def _serve(args) -> int:
     from jisr.index import commit
-    from jisr.web.server import REQUEST_TIMEOUT, bind, serve
+    from jisr.web.server import bind, serve
 
     sock = bind(args.host, args.port)  # a port in use is reported before the model loads
-    from jisr.web.access import token_from_file
-
-    config = {key: value for key, value in {"MILVUS_URI": args.milvus_uri, "MILVUS_TOKEN": args.milvus_token}.items()
-              if value}
-    if args.api_token_file:  # read before anything loads: a missing file costs a second
-        config["API_TOKEN"] = token_from_file(args.api_token_file)
-    if args.read_token_file:
-        config["READ_TOKEN"] = token_from_file(args.read_token_file)
-    if args.commit_interval is not None:
-        config["COMMIT_INTERVAL"] = args.commit_interval
-    config["SERVE_FILES"] = args.serve_files
     if commit.generation(args.index) is None and (not os.path.exists(args.index) or os.path.isdir(args.index)):
         print(f"no index at {args.index}: building it from {args.corpus} first", file=sys.stderr, flush=True)
         _build(args)
@@ -388,12 +401,8 @@ def _serve(args) -> int:
     logging.getLogger("jisr").addHandler(said)
     logging.getLogger("jisr").setLevel(logging.INFO)
 
-    index = config["INDEX"] = _open_index(args, serving=True)
-    if args.queue_depth is not None:
-        config["QUEUE_DEPTH"] = args.queue_depth
-    if args.queue_wait is not None:
-        config["QUEUE_WAIT"] = args.queue_wait
-    app = create_app(config)
+    index = _open_index(args, serving=True)
+    app = create_app({"INDEX": index})  # every other key from the settings this command installed
     stop = threading.Event()
     if args.watch:
         from jisr.index.watching import watch
@@ -403,7 +412,7 @@ def _serve(args) -> int:
         watch(corpus, index.path, writer(app).rescan, stop)
         print(f"watching {corpus}: its files are indexed as they change", file=sys.stderr, flush=True)
     host, port = sock.getsockname()[:2]
-    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout or REQUEST_TIMEOUT,
+    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout,
           ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
     stop.set()
@@ -450,10 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         try:
-            if getattr(args, "device", "auto") == "cuda":  # a GPU asked for and missing: said before anything is written
-                args.device = devices.resolve(args.device)
-            return {"build": _build, "search": _search, "serve": _serve, "check": _check,
-                    "eval": _eval}[args.command](args)
+            with settings.installed(_settings(args)):
+                if getattr(args, "device", "auto") == "cuda":  # a GPU asked for and missing: said before any write
+                    args.device = devices.resolve(args.device)
+                return {"build": _build, "search": _search, "serve": _serve, "check": _check,
+                        "eval": _eval, "config": _config}[args.command](args)
         except errors.Error as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1

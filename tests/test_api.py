@@ -150,7 +150,7 @@ INCOMPLETE = [
 
 
 def test_incomplete_requests_are_closed_by_the_server(server):
-    """A request that never completes is closed after the server's timeout (web/server.py REQUEST_TIMEOUT,
+    """A request that never completes is closed after the server's timeout (the request_timeout setting,
     10 s, checked every second), not held for waitress's default 120 s; the client here waits up to 60 s."""
     with ThreadPoolExecutor(len(INCOMPLETE)) as pool:
         for received, _ in pool.map(lambda data: _raw(server, data), INCOMPLETE):

@@ -348,3 +348,32 @@ def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny
         proc.terminate()
         _, err = proc.communicate(timeout=HANG)
     assert "watching " in err
+
+
+def test_every_json_answer_writes_arabic_as_utf8_not_escapes(index_dir, tiny_model):
+    """Arabic letters go out as their UTF-8 bytes, as Elasticsearch writes them: a \\u06XX escape is six bytes
+    where the letter is two, and a curl of the API would show no Arabic."""
+    def raw(base: str, method: str, path: str, body: bytes | None = None) -> bytes:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=HANG) as r:
+                return r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.read()
+
+    title = "ميناء طرطوس"
+    with serving(app_for(index_dir, tiny_model)) as base:
+        sent = json.dumps({"title": title, "text": f"تقرير عن {WORD} في {title}."}, ensure_ascii=False).encode()
+        answers = {
+            "write": raw(base, "PUT", "/api/documents/news/tartus", sent),
+            "search": raw(base, "GET", "/api/search?" + urllib.parse.urlencode({"q": WORD, "mode": "lexical"})),
+            "document": raw(base, "GET", "/api/doc/news/tartus"),
+            "documents API": raw(base, "GET", "/api/documents/news/tartus"),
+            "error": raw(base, "PUT", "/api/documents/" + urllib.parse.quote("خبر"), b'{"title": "x"}'),
+        }
+    for what, body in answers.items():
+        assert b"\\u06" not in body, (what, body[:200])
+        assert json.loads(body), what
+    for what in ("search", "document", "documents API"):
+        assert title.encode("utf-8") in answers[what] and WORD.encode("utf-8") in answers[what], what

@@ -1,7 +1,7 @@
 """The house shows the flow: one import package, stages that import only earlier stages, no circle.
 
-Stages in the order data flows: what every stage shares (errors, Arabic text helpers, the weights, durable writes),
-corpus -> passages -> embeddings -> index -> answers, and on top the API, eval, the CLI and the web
+Stages in the order data flows: what every stage shares (errors, settings, Arabic text helpers, the weights,
+durable writes), corpus -> passages -> embeddings -> index -> answers, and on top the API, eval, the CLI and the web
 app. Imports inside functions count as much as those at the top of a file: a lazy import is still a
 dependency."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 FOLDERS = {"jisr": ROOT / "search", "jisr.embeddings": ROOT / "embeddings", "jisr.web": ROOT / "web"}
 STAGES = [  # (stage, module name prefixes), earliest first
-    ("shared", ("jisr.errors", "jisr.arabic", "jisr.weights", "jisr.durable")),
+    ("shared", ("jisr.errors", "jisr.settings", "jisr.arabic", "jisr.weights", "jisr.durable")),
     ("corpus", ("jisr.corpus",)),
     ("passages", ("jisr.passages",)),
     ("embeddings", ("jisr.embeddings",)),

@@ -1,9 +1,9 @@
 """The Flask app: a search page for people and a JSON API for programs.
 
-``create_app`` takes its configuration as an argument (or from JISR_* environment
-variables) and loads the model once, when the app is made, never at import. Requests
-share one :class:`jisr.api.Index` that follows the folder's commits: each request is
-answered from one commit, the newest when it began (:mod:`jisr.answers.following`).
+``create_app`` is configured from the settings (:mod:`jisr.settings`: the command line, JISR_* environment
+variables, jisr.toml), with the keys of its ``config`` argument over them, and loads the model once, when the
+app is made, never at import. Requests share one :class:`jisr.api.Index` that follows the folder's commits:
+each request is answered from one commit, the newest when it began (:mod:`jisr.answers.following`).
 """
 from __future__ import annotations
 
@@ -11,32 +11,15 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
 from jisr.answers import cache
-from jisr.errors import ConfigError
 from jisr.index import intake
+from jisr.settings import Settings, app_keys, current
 from jisr.web import access, admission, documents
-
-
-
-def _setting(name: str, kind: type, default, low: float = 0):
-    text = os.environ.get(name)
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise ConfigError(f"{name}={text!r} is not a {'whole ' if kind is int else ''}number") from None
-    if not value >= low:  # NaN fails this too
-        raise ConfigError(f"{name}={text!r} must be at least {low}")
-    return value
-
-
-def _token(name: str) -> str | None:
-    token = os.environ.get(name, "").strip()
-    return access.check(token, name) if token else None
 
 
 def _read_access():
@@ -47,43 +30,37 @@ def _read_access():
         return error(*refused)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Make the app. Config keys: INDEX (an open :class:`jisr.api.Index`, or the folder of one to open
-    with MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN); RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT for
-    admission (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN (web/access.py),
-    MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL for the document API (web/documents.py); CACHE_BYTES
-    (jisr.answers.cache); SERVE_FILES (web/page.py); MEMORY_BUDGET, bytes of resident memory an INDEX folder
-    opened here may hold (jisr.index.local.warmup)."""
+def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Make the app from ``settings`` (default: this process's, :func:`jisr.settings.current`), with
+    ``config``'s keys over them. Keys that are settings (validated as settings; see ``jisr config``): INDEX
+    (also an open :class:`jisr.api.Index`), MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN, MEMORY_BUDGET;
+    RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN
+    (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL (web/documents.py); CACHE_BYTES
+    (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
+    given = dict(config or {})
+    chosen = settings or current()
+    opened = given.get("INDEX") if not isinstance(given.get("INDEX"), (str, os.PathLike, type(None))) else None
+    if opened is not None:  # an open Index: the setting shows its folder, from where the folder was named
+        if os.path.abspath(opened.path) == os.path.abspath(chosen.runtime.index):
+            del given["INDEX"]
+        else:
+            given["INDEX"] = str(opened.path)
+    names = {key: name for name, key in app_keys().items()}
+    chosen = chosen.but({names[key]: given.pop(key) for key in list(given) if key in names}, "create_app config")
     app = Flask(__name__)
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
     app.url_map.merge_slashes = False
     app.config.update(
-        INDEX=os.environ.get("JISR_INDEX", "index"),
-        MODEL=os.environ.get("JISR_MODEL") or None,
-        MODEL_CACHE=os.environ.get("JISR_MODEL_CACHE") or None,
-        MILVUS_URI=os.environ.get("JISR_MILVUS_URI") or None,  # an index on Milvus: see jisr.index.milvus.store
-        MILVUS_TOKEN=os.environ.get("MILVUS_TOKEN") or None,
-        MEMORY_BUDGET=_setting("JISR_MEMORY_BUDGET_BYTES", int, 0, low=0) or None,  # see jisr.index.local.warmup
-        JSON_AS_ASCII=False,
-        # A search request is a few hundred bytes; larger bodies are refused (413) before they are read.
-        MAX_CONTENT_LENGTH=_setting("JISR_MAX_BODY_BYTES", int, 64 * 1024, low=1),
-        RUNNING_SEARCHES=_setting("JISR_RUNNING_SEARCHES", int, admission.RUNNING, low=1),
-        QUEUE_DEPTH=_setting("JISR_QUEUE_DEPTH", int, admission.DEPTH),
-        QUEUE_WAIT=_setting("JISR_QUEUE_WAIT", float, admission.WAIT_SECONDS),
-        # The document API (web/documents.py): off until a token is set (web/access.py).
-        API_TOKEN=_token("JISR_API_TOKEN"),
-        READ_TOKEN=_token("JISR_READ_TOKEN"),
-        MAX_DOCUMENT_BYTES=_setting("JISR_MAX_DOCUMENT_BYTES", int, documents.MAX_DOCUMENT_BYTES, low=1),
-        WRITE_REQUESTS=_setting("JISR_WRITE_REQUESTS", int, documents.WRITE_REQUESTS, low=1),
-        COMMIT_INTERVAL=_setting("JISR_COMMIT_INTERVAL", float, intake.INTERVAL, low=0),
-        CACHE_BYTES=_setting("JISR_CACHE_BYTES", int, cache.CACHE_BYTES),  # answers of repeated queries; 0: none
-        SERVE_FILES=False,  # `jisr serve --serve-files`: the document view offers its original file
+        chosen.app_config(),
         SEND_FILE_MAX_AGE_DEFAULT=24 * 3600,  # the style sheet and icon: browsers keep them a day
         COMPRESS_MIMETYPES=["text/html", "text/css", "application/json", "image/svg+xml"],
     )
-    app.config.update(config or {})
-    app.json.ensure_ascii = False
+    app.config.update(given)
+    if opened is not None:
+        app.config["INDEX"] = opened
+    app.json.ensure_ascii = False  # Arabic as UTF-8, not six-byte \uXXXX escapes (as Elasticsearch writes it)
+    app.extensions["jisr.settings"] = chosen
 
     from jisr.api import Index
 
@@ -95,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     elif not _open(app.config, state):  # served as soon as a build commits it
         threading.Thread(target=_open_when_built, args=(app.config, state), name="jisr-wait", daemon=True).start()
 
-    from jisr.web import api, metrics, page
+    from jisr.web import api, configuration, metrics, page
 
     metrics.install(app)  # first: its clock starts before any other hook can answer
     from flask_compress import Compress
@@ -103,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     Compress(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(configuration.bp)
     app.register_blueprint(page.bp)
     app.before_request(_read_access)
     app.after_request(_security_headers)
@@ -117,7 +95,8 @@ def writer(app: Flask):
         if state["intake"] is None and state["index"] is not None:
             state["intake"] = intake.Intake.for_index(state["index"], app.config["MILVUS_URI"],
                                                       app.config["MILVUS_TOKEN"],
-                                                      interval=app.config["COMMIT_INTERVAL"])
+                                                      interval=app.config["COMMIT_INTERVAL"],
+                                                      nice=app.extensions["jisr.settings"].serve.writer_nice)
         return state["intake"]
 
 
@@ -136,7 +115,7 @@ def _open(config, state: dict) -> bool:
     try:
         state["index"] = _cached(Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
                                     milvus_uri=config["MILVUS_URI"], milvus_token=config["MILVUS_TOKEN"],
-                                    warm=True, follow=True, memory_budget=config["MEMORY_BUDGET"]), config)
+                                    warm=True, follow=True, memory_budget=config["MEMORY_BUDGET"] or None), config)
     except IndexUnavailable as exc:
         state["unavailable"] = str(exc)
         return False

@@ -1,38 +1,17 @@
 """Who may write and who may read: bearer tokens, compared in constant time.
 
-Writes change what every reader sees, so they are off until a token is configured (JISR_API_TOKEN,
-or ``jisr serve --api-token-file``): a server started without one answers them 403 saying how to turn
-them on. Reads are open, as a search page is, unless a read token is configured
+Writes change what every reader sees, so they are off until a token is configured (the api_token
+setting: JISR_API_TOKEN, or ``jisr serve --api-token-file``): a server started without one answers them 403
+saying how to turn them on. Reads are open, as a search page is, unless a read token is configured
 (``--read-token-file``); the write token reads too. /healthz stays open for load balancers.
 """
 from __future__ import annotations
 
 import hmac
-import os
-from pathlib import Path
 
 from flask import current_app, request
 
-from jisr.errors import ConfigError
-
 OPEN = ("/healthz", "/static/")  # never behind the read token
-
-
-def token_from_file(path: str | os.PathLike) -> str:
-    """The token a file holds (its first line), or ConfigError saying why it cannot be used."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    token = text.strip().splitlines()[0].strip() if text.strip() else ""
-    return check(token, f"the token file {path}")
-
-
-def check(token: str, where: str) -> str:
-    if len(token) < 16:
-        raise ConfigError(f"{where} holds a token of {len(token)} characters; use at least 16, "
-                          "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe())'`")
-    return token
 
 
 def _given() -> str | None:

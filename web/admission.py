@@ -15,9 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-RUNNING = 2  # one search encodes while the other ranks: the encoder thread is never idle
-DEPTH = 8
-WAIT_SECONDS = 2.0
+from jisr.settings import default
 
 
 class Overloaded(Exception):
@@ -31,7 +29,8 @@ class Overloaded(Exception):
 class Admission:
     """Decides whether a search may run now, wait for a slot, or be refused; safe to share between threads."""
 
-    def __init__(self, running: int = RUNNING, depth: int = DEPTH, wait: float = WAIT_SECONDS):
+    def __init__(self, running: int = default("running_searches"), depth: int = default("queue_depth"),
+                 wait: float = default("queue_wait")):
         if running < 1 or depth < 0 or wait < 0:
             raise ValueError("admission needs running >= 1, depth >= 0 and wait >= 0")
         self.running, self.depth, self.wait = running, depth, wait

@@ -16,8 +16,6 @@ from jisr.errors import Error
 from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # a document or a bulk load's body; JISR_MAX_DOCUMENT_BYTES
-WRITE_REQUESTS = 8  # write requests waiting for their commit at once; more are refused (503)
 COMMIT_WAIT = 300.0  # seconds a write request waits for its commit
 
 

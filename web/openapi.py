@@ -81,6 +81,15 @@ def spec() -> dict:
                                  "search and write queues, commits, documents, passages, the result cache",
                                  "responses": {"200": {"description": "Prometheus' text format", "content": {
                                      "text/plain": {"schema": {"type": "string"}}}}}}},
+            "/api/settings": {"get": {
+                "summary": "The server's effective settings, as `jisr config --json` prints them (secrets masked)",
+                "security": [{"bearer": []}], "responses": {
+                    "200": {"description": "every setting by name", "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Settings"}}}},
+                    "401": {"description": "no 'Authorization: Bearer TOKEN' header", "content": {
+                        "application/json": {"schema": error}}},
+                    "403": {"description": "the token is not the server's API token, or the server has none",
+                            "content": {"application/json": {"schema": error}}}}}},
             "/healthz": {"get": {"summary": "Readiness: index size, model and the search queue", "responses": {
                 "200": {"description": "ready", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Health"}}}},
@@ -172,6 +181,13 @@ def spec() -> dict:
                 "loaded": {"type": "integer"}, "failed": {"type": "integer"}, "generation": {"type": "integer"},
                 "errors": {"type": "array", "items": {"type": "object", "properties": {
                     "line": {"type": "integer"}, "message": {"type": "string"}}}}}},
+            "Settings": {"type": "object", "required": ["settings"], "properties": {"settings": {
+                "type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "value": {"description": "in the unit given; a secret is masked"}, "unit": {"type": "string"},
+                    "source": {"type": "string", "description": "default, env NAME, file PATH, command line, or "
+                                                                "create_app config"},
+                    "group": {"type": "string"}, "env": {"type": "array", "items": {"type": "string"}},
+                    "help": {"type": "string"}}}}}},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
                 "error": {"type": "string"}, "message": {"type": "string"}}},
         }, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description":

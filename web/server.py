@@ -17,13 +17,13 @@ import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from jisr.errors import ServeError
+from jisr.settings import default
 
 DRAIN_SECONDS = 30.0
-# A connection that sends nothing for this long is closed: an incomplete request (a Content-Length
-# larger than its body, headers never ended, nothing at all) is not held for waitress's default 120 s.
-# Waitress checks every CLEANUP_SECONDS, so such a connection lasts at most the sum. It bounds idleness,
-# not a client that trickles a byte at a time: put a reverse proxy in front against those.
-REQUEST_TIMEOUT = 10.0
+# A connection that sends nothing for request_timeout seconds (a setting) is closed: an incomplete request
+# (a Content-Length larger than its body, headers never ended, nothing at all) is not held for waitress's
+# default 120 s. Waitress checks every CLEANUP_SECONDS, so such a connection lasts at most the sum. It bounds
+# idleness, not a client that trickles a byte at a time: put a reverse proxy in front against those.
 CLEANUP_SECONDS = 1.0
 SPARE_THREADS = 4  # request threads beyond the admitted searches: bad requests and /healthz never queue
 
@@ -62,7 +62,7 @@ def _busy(server) -> bool:
 
 
 def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: float = DRAIN_SECONDS,
-          request_timeout: float = REQUEST_TIMEOUT, ready: Callable[[], None] | None = None) -> None:
+          request_timeout: float = default("request_timeout"), ready: Callable[[], None] | None = None) -> None:
     """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C; ``ready`` is called once it listens, so
     whatever it announces can be connected to at once."""
     server = waitress.create_server(app, sockets=[sock], threads=threads or threads_for(app), ident="jisr",

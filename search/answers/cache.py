@@ -11,13 +11,13 @@ import json
 import threading
 from collections import OrderedDict
 
-CACHE_BYTES = 32 * 1024 * 1024  # JISR_CACHE_BYTES; 0 turns the cache off
+from jisr.settings import default
 
 
 class ResultCache:
     """Answers by (query, parameters), for one commit at a time; safe to share between threads."""
 
-    def __init__(self, max_bytes: int = CACHE_BYTES):
+    def __init__(self, max_bytes: int = default("cache_bytes")):
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._answers: OrderedDict[tuple, tuple[dict, int]] = OrderedDict()

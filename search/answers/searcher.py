@@ -37,10 +37,7 @@ from jisr.answers.query_encoder import QueryEncoder
 from jisr.index.options import CandidatePolicy
 from jisr.index.stores import open_index
 from jisr.weights import Weights, shipped
-QUERY_THREADS = int(os.environ.get("JISR_QUERY_THREADS") or 1)  # intra-op threads that encode queries
-# A query's encoder cost grows with its tokens (a 1,000-character query cost 15x a normal one). XQuAD's
-# 2,380 English and Arabic questions have at most 65 tokens (p99 32), so past this budget a query is cut.
-QUERY_TOKENS = int(os.environ.get("JISR_MAX_QUERY_TOKENS") or 96)
+from jisr.settings import current
 GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
 # BM25 candidates are found on a thread of their own while the dense index is searched: both spend
 # their time in FAISS and numpy, outside the GIL, so a query takes the longer of the two rather than
@@ -111,8 +108,9 @@ class Searcher:
         and kept to: :mod:`jisr.index.local.warmup`)."""
         one_blas_thread()
         self.model = model
-        self.query_threads = query_threads or QUERY_THREADS
-        self.query_tokens = query_tokens or QUERY_TOKENS
+        limits = current().search  # a query's encoder cost grows with its tokens: past the budget it is cut
+        self.query_threads = query_threads or limits.query_threads
+        self.query_tokens = query_tokens or limits.max_query_tokens
         self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
         self.companion = self._companion_encoder = None
         self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)

@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING
 
 from jisr.corpus import submitted
 from jisr.errors import Error, IndexBusy
+from jisr.settings import current, default
 
 if TYPE_CHECKING:
     from jisr.index.build import BuildReport
 
-INTERVAL = 1.0  # seconds a write waits for others to share its commit
-NICE = int(os.environ.get("JISR_WRITER_NICE") or 10)  # the writer thread's niceness: searches first
 log = logging.getLogger(__name__)
 
 
@@ -58,9 +57,12 @@ class Intake:
     server's :meth:`jisr.api.Index.refresh`, so an acknowledged write is searched at once)."""
 
     def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable], "BuildReport"],
-                 searched: Callable[[], object] = lambda: None, interval: float = INTERVAL, nice: int = NICE):
+                 searched: Callable[[], object] = lambda: None, interval: float = default("commit_interval"),
+                 nice: int | None = None):
+        """``interval``: seconds a write waits for others to share its commit; ``nice``: the writer thread's
+        niceness (None: the writer_nice setting), so searches come first."""
         self.index_dir, self._build, self._searched = Path(index_dir), build, searched
-        self.interval, self.nice = interval, nice
+        self.interval, self.nice = interval, current().serve.writer_nice if nice is None else nice
         self._cond = threading.Condition()
         self._pending: dict[str, dict | None] = {}
         self._receipts: list[Receipt] = []

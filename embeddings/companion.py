@@ -17,13 +17,14 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from jisr import settings
 from jisr.errors import CompanionUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-CHOICES = ("auto", "use", "none")  # `jisr build --companion`; auto: use, except on Milvus (none)
-DEFAULT = "auto"
+CHOICES = settings.COMPANIONS  # `jisr build --companion`; auto: use, except on Milvus (none)
+DEFAULT = settings.default("companion")
 
 
 

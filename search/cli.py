@@ -74,10 +74,7 @@ def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, c
     p.add_argument("--field", action="append", default=[], metavar="NAME[:TYPE]",
                    help="a field of each record that searches may filter on, of type keyword (default), number or "
                         "date (ISO: 2015, 2015-03, 2015-03-07); repeat for more")
-    p.add_argument("--index-type", default="auto", choices=list(KINDS),
-                   help="auto (default): exact search in segments of up to 10,000 passages, PQ fast-scan "
-                        "codes re-scored exactly (recall measured by the build) above; flat: always exact; "
-                        "pq: always PQ; ivf: always IVF with 8-bit codes (on Milvus: its IVF_SQ8)")
+    p.add_argument("--index-type", default=None, choices=list(KINDS), help=settings.help_text("index_type"))
     _add_model_options(p, model_help)
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="encode on a Ray cluster (pip install 'jisr[ray]'): without ADDRESS, a local one on "
@@ -92,9 +89,7 @@ def _add_build_options(p: argparse.ArgumentParser, corpus_default: str | None, c
     _add_milvus_options(p, milvus_help)
     p.add_argument("--collection", default=None, metavar="NAME",
                    help="Milvus collection of the passages (default: jisr; the sentences go to NAME_sentences)")
-    p.add_argument("--companion", choices=companions.CHOICES, default=companions.DEFAULT,
-                   help="a second encoder that hybrid ranks queries not in Arabic by too: use (Google's "
-                        "multilingual USE v3), none, or auto (default: use, except none with --store milvus)")
+    p.add_argument("--companion", choices=companions.CHOICES, default=None, help=settings.help_text("companion"))
 
 
 def _add_milvus_options(p: argparse.ArgumentParser, uri_help: str) -> None:
@@ -285,15 +280,15 @@ def _build_options(args) -> "BuildOptions":
     checked as the Python API checks them."""
     from jisr.corpus import fields
     from jisr.corpus.readers import RecordFields
-    from jisr.index.options import BuildOptions
+    from jisr.index.options import from_settings
 
     try:
         declared = tuple(fields.declaration(text) for text in args.field)
     except ValueError as exc:
         raise errors.BuildError(str(exc)) from None
-    return BuildOptions(index_type=args.index_type, follow_links=args.follow_links,
-                        fields=RecordFields(args.text_field, args.title_field, args.id_field, declared),
-                        milvus=_milvus_target(args), companion=args.companion)
+    return from_settings(settings.current().build, follow_links=args.follow_links,
+                         fields=RecordFields(args.text_field, args.title_field, args.id_field, declared),
+                         milvus=_milvus_target(args))
 
 
 def _build_index(args, corpus, index_dir, model=None):

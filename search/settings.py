@@ -30,6 +30,9 @@ DEFAULT = "default"
 COMMAND_LINE = "command line"
 DEVICES = ("auto", "cpu", "cuda")
 MASK = "********"
+INDEX_TYPES = ("auto", "flat", "pq", "ivf")  # a segment's vector index (jisr.index.local.ann)
+COMPANIONS = ("auto", "use", "none")  # the companion encoder a build adds (jisr.embeddings.companion)
+PRECISIONS = ("float32", "float16", "int8", "int6", "int4")  # how a segment stores vectors (jisr.index.local.vectors)
 TOKEN_CHARACTERS = 16
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "k": 2**10, "m": 2**20, "g": 2**30}
@@ -38,13 +41,15 @@ _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*")
 
 def _setting(default: Any, unit: str, help: str, *, kind: str = "str", env: tuple[str, ...] = (),
              low: float | None = None, high: float | None = None, secret: bool = False, flag: str | None = None,
-             app_key: str | None = None, plain: tuple[int, str] | None = None) -> Any:
+             app_key: str | None = None, plain: tuple[int, str] | None = None,
+             choices: tuple[str, ...] | None = None) -> Any:
     """A dataclass field with what the settings layer needs to know of it: ``env`` names (default
     ``JISR_<NAME>``), ``flag`` (the CLI option's dest), ``app_key`` (the Flask config key), ``plain``
-    (for a size on the command line: what a number without a unit means, e.g. GB)."""
+    (for a size on the command line: what a number without a unit means, e.g. GB), ``choices`` (the values
+    a text setting may take)."""
     return field(default=default, metadata={"unit": unit, "help": help, "kind": kind, "env": env, "low": low,
                                             "high": high, "secret": secret, "flag": flag, "app_key": app_key,
-                                            "plain": plain})
+                                            "plain": plain, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class SearchLimits(_Group):
                                   high=1024)
     max_query_tokens: int = _setting(96, "tokens", "a query is cut at this many tokens (the answer says so)",
                                      kind="int", low=1, high=100_000)
+    rescored: int = _setting(4, "x candidates", "dense proposals of all segments re-scored exactly, as a multiple "
+                             "of the candidates a query keeps", kind="int", low=1, high=1000)
     cache_bytes: int = _setting(32 * 2**20, "bytes", "answers kept for repeated queries; 0 turns the cache off",
                                 kind="size", low=0, app_key="CACHE_BYTES")
     memory_budget: int = _setting(0, "bytes", "resident memory a served index may hold: warmed within it and "
@@ -132,7 +139,33 @@ class ServeSettings(_Group):
                            flag="watch")
 
 
-GROUPS = {"runtime": RuntimeSettings, "search": SearchLimits, "serve": ServeSettings}
+@dataclass(frozen=True)
+class BuildSettings(_Group):
+    """How a build makes an index (:class:`jisr.index.options.BuildOptions`): the knobs a deployment sets once. What
+    belongs to one corpus (its folder, its records' fields, following links out of it) stays the build's arguments."""
+
+    index_type: str = _setting("auto", "kind", "vector index of each segment: auto (exact search in small segments, "
+                               "PQ fast-scan codes re-scored exactly above), flat (always exact), pq, or ivf (8-bit "
+                               "codes; on Milvus its IVF_SQ8)", choices=INDEX_TYPES, flag="index_type")
+    companion: str = _setting("auto", "encoder", "a second encoder hybrid ranks queries not in Arabic by too: use "
+                              "(Google's multilingual USE v3), none, or auto (use, except none on Milvus)",
+                              choices=COMPANIONS, flag="companion")
+    batch_passages: int = _setting(1024, "passages", "passages chunked, embedded and written together: what a "
+                                   "killed build can lose", kind="int", low=1, high=10**7)
+    segment_passages: int = _setting(100_000, "passages", "a segment is sealed at this many passages; those under "
+                                     "half of it count as small", kind="int", low=1, high=10**9)
+    max_small_segments: int = _setting(8, "segments", "more small segments than this are merged into one",
+                                       kind="int", low=0, high=10**6)
+    pq_min: int = _setting(39 * 16, "passages", "a segment with fewer passages is searched exactly rather than with "
+                           "PQ codes (FAISS wants 39 training points for each of a sub-quantizer's 16 centroids)",
+                           kind="int", low=1, high=10**9)
+    passage_precision: str = _setting("int8", "format", "how passage vectors are stored", choices=PRECISIONS)
+    sentence_precision: str = _setting("int6", "format", "how sentence vectors are stored", choices=PRECISIONS)
+    companion_precision: str = _setting("int6", "format", "how a companion's passage vectors are stored",
+                                        choices=PRECISIONS)
+
+
+GROUPS = {"runtime": RuntimeSettings, "search": SearchLimits, "serve": ServeSettings, "build": BuildSettings}
 _FIELDS = {f.name: (group, f) for group, cls in GROUPS.items() for f in dataclasses.fields(cls)}
 
 
@@ -143,6 +176,7 @@ class Settings:
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     search: SearchLimits = field(default_factory=SearchLimits)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    build: BuildSettings = field(default_factory=BuildSettings)
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
@@ -234,6 +268,8 @@ def _problem(f: dataclasses.Field, value: Any) -> str | None:
         return f"{value!r} is not text"
     if kind == "device" and value not in DEVICES and not re.fullmatch(r"cuda:[0-9]+", value):
         return f"{value!r} is not a device: choose one of {', '.join(DEVICES)} (or cuda:N)"
+    if f.metadata["choices"] and value not in f.metadata["choices"]:
+        return f"{value!r} is not one of {', '.join(f.metadata['choices'])}"
     if kind == "token" and len(value) < TOKEN_CHARACTERS:
         return (f"a token of {len(value)} characters; use at least {TOKEN_CHARACTERS}, e.g. from "
                 "`python -c 'import secrets; print(secrets.token_urlsafe())'`")
@@ -317,7 +353,7 @@ def read_file(path: str | os.PathLike) -> dict[str, Any]:
         if key not in _FIELDS:
             near = difflib.get_close_matches(key, list(_FIELDS), n=1)
             raise ConfigError(f"the settings file {path} names an unknown setting {key!r}"
-                              + (f": did you mean {near[0]!r}?" if near else f"; `jisr config` lists them"))
+                              + (f": did you mean {near[0]!r}?" if near else "; `jisr config` lists them"))
     return table
 
 

@@ -112,6 +112,8 @@ def test_every_environment_variable_the_readme_names_is_a_setting():
 @pytest.mark.parametrize("env,fragment", [
     ({"JISR_MEMORY_BUDGET": "4GB", "JISR_MEMORY_BUDGET_BYTES": "100"}, "memory_budget is given twice"),
     ({"JISR_QUEUE_DEPTH": "-1"}, "queue_depth from JISR_QUEUE_DEPTH='-1': -1 is not from 0 to 1000"),
+    ({"JISR_PASSAGE_PRECISION": "int7"}, "passage_precision from JISR_PASSAGE_PRECISION='int7': 'int7' is not one of"),
+    ({"JISR_INDEX_TYPE": "hnsw"}, "index_type from JISR_INDEX_TYPE='hnsw': 'hnsw' is not one of auto, flat, pq, ivf"),
 ])
 def test_the_cli_refuses_bad_settings_in_one_line(tmp_path, env, fragment):
     refused = jisr("config", cwd=tmp_path, env=env)
@@ -170,3 +172,30 @@ def test_the_app_refuses_a_bad_config_value_naming_it(tmp_path):
 
     with pytest.raises(ConfigError, match="queue_depth from create_app config: -1 is not from 0 to 1000"):
         create_app({"INDEX": str(tmp_path / "missing"), "QUEUE_DEPTH": -1})
+
+
+def test_the_build_options_take_their_defaults_and_knobs_from_the_build_settings(tmp_path):
+    from jisr.index.options import BuildOptions, from_settings
+
+    assert from_settings(settings.BuildSettings()) == BuildOptions()  # one default for each, written once
+    path = _file(tmp_path, "segment_passages = 12\nsentence_precision = 'float32'\n")
+    chosen = settings.load({"index_type": "flat"}, path, {"JISR_MAX_SMALL_SEGMENTS": "100", "JISR_RESCORED": "2"})
+    options = from_settings(chosen.build)
+    assert (options.index_type, options.segments.passages, options.segments.max_small) == ("flat", 12, 100)
+    assert options.precision.sentences == "float32" and options.precision.passages == "int8"
+    assert chosen.search.rescored == 2 and chosen.sources["max_small_segments"] == "env JISR_MAX_SMALL_SEGMENTS"
+
+
+def test_a_build_setting_in_the_environment_reaches_jisr_build(tmp_path, tiny_model_path):
+    from tests.conftest import SEEDS, live_segments, more_passages
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "seed.txt").write_text(next(SEEDS.glob("*.txt")).read_text(encoding="utf-8"), encoding="utf-8")
+    more_passages(corpus)
+    built = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path),
+                 env={"JISR_SEGMENT_PASSAGES": "12", "JISR_MAX_SMALL_SEGMENTS": "100", "JISR_BATCH_PASSAGES": "12"})
+    assert built.returncode == 0, built.stderr
+    assert len(live_segments(index)) > 1  # sealed at 12 passages, as the environment asked (default: 100,000)
+    shown = json.loads(jisr("config", "--json", env={"JISR_SEGMENT_PASSAGES": "12"}).stdout)["settings"]
+    assert shown["segment_passages"]["value"] == 12 and shown["segment_passages"]["source"] == "env JISR_SEGMENT_PASSAGES"

@@ -157,7 +157,10 @@ class Searcher:
         Milvus an index on Milvus is read from (see :mod:`jisr.index.milvus.store`). ``warm``: start reading
         the index into the page cache (:mod:`jisr.index.local.warmup`), as a server should. ``companion``: the
         index's companion encoder, loaded already (else it is loaded as the manifest names it). ``candidates``:
-        how many proposals a dense search re-scores (:class:`jisr.index.options.CandidatePolicy`)."""
+        how many proposals a dense search re-scores (:class:`jisr.index.options.CandidatePolicy`; default: the
+        ``rescored`` setting)."""
+        if candidates is None:
+            candidates = CandidatePolicy(current().search.rescored)
         index = open_index(index_dir, milvus_uri, milvus_token, candidates)
         if model is None or isinstance(model, str):
             model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+from jisr import settings
 from jisr.errors import IndexUnavailable, damaged as _damaged
 
 FORMAT = 3  # 2: the model reads text through jisr.embeddings.normalizer; 3: segments (jisr.index.local.store)
-KINDS = ("auto", "flat", "pq", "ivf")  # vector index types (jisr.index.local.ann); auto: exact for small segments, else PQ
+KINDS = settings.INDEX_TYPES  # vector index types (jisr.index.local.ann); auto: exact for small segments, else PQ
 
 _SEGMENT = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")
 _DELETES = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.[0-9]{8}\.npy")

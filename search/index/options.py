@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields as dataclass_fields
 from typing import Protocol
 
+from jisr import settings
 from jisr.corpus import fields as record_fields
 from jisr.corpus.readers import RecordFields
 from jisr.embeddings import companion as companions
@@ -22,8 +23,9 @@ from jisr.errors import BuildError
 from jisr.index.manifest import KINDS
 from jisr.passages import ChunkSettings
 
-BATCH_PASSAGES = 1024  # the default of BuildOptions.batch_passages (a Ray build multiplies it by its workers)
-PRECISIONS = ("float32", "float16", "int8", "int6", "int4")  # how a segment may store vectors (index.local.vectors)
+# Every default below is the setting's (jisr.settings.BuildSettings), written once there.
+BATCH_PASSAGES = settings.default("batch_passages")  # a Ray build multiplies it by its workers
+PRECISIONS = settings.PRECISIONS  # how a segment may store vectors (jisr.index.local.vectors)
 
 
 class MilvusDestination(Protocol):
@@ -51,9 +53,9 @@ class SegmentPolicy:
     """When jisr's own store seals a segment and when it folds small ones together: a segment's size bounds a
     build's memory and a merge's work; merging keeps the count of segments a query visits small."""
 
-    passages: int = field(default=100_000, metadata=_about(
+    passages: int = field(default=settings.default("segment_passages"), metadata=_about(
         "a segment is sealed at this many passages; segments under half of it count as small", "passages"))
-    max_small: int = field(default=8, metadata=_about(
+    max_small: int = field(default=settings.default("max_small_segments"), metadata=_about(
         "more small segments than this are merged into one", "segments"))
 
     def __post_init__(self) -> None:
@@ -65,7 +67,7 @@ class SegmentPolicy:
 class VectorIndexPolicy:
     """Where a segment's vector index gives way to exact search, whatever index type was asked for."""
 
-    pq_min: int = field(default=39 * 16, metadata=_about(
+    pq_min: int = field(default=settings.default("pq_min"), metadata=_about(
         "a segment with fewer passages is searched exactly rather than with PQ codes: FAISS wants 39 training "
         "points for each of a sub-quantizer's 16 centroids", "passages"))
 
@@ -78,9 +80,10 @@ class VectorPrecision:
     """How a build stores each kind of vector (:mod:`jisr.index.local.vectors`): every query scans the passage
     vectors, so they keep more bits than sentence and companion vectors, which are read for candidates only."""
 
-    passages: str = field(default="int8", metadata=_about("stored form of passage vectors"))
-    sentences: str = field(default="int6", metadata=_about("stored form of sentence vectors"))
-    companion: str = field(default="int6", metadata=_about("stored form of a companion's passage vectors"))
+    passages: str = field(default=settings.default("passage_precision"), metadata=_about("stored form of passage vectors"))
+    sentences: str = field(default=settings.default("sentence_precision"), metadata=_about("stored form of sentence vectors"))
+    companion: str = field(default=settings.default("companion_precision"),
+                           metadata=_about("stored form of a companion's passage vectors"))
 
     def __post_init__(self) -> None:
         for f in dataclass_fields(self):
@@ -99,7 +102,7 @@ class CandidatePolicy:
     (re-scoring every segment's proposals grows with the count of segments; the default's trade of recall
     against time is in benchmarks/results/rescoring_depth.md)."""
 
-    rescored: int = field(default=4, metadata=_about(
+    rescored: int = field(default=settings.default("rescored"), metadata=_about(
         "proposals re-scored exactly, as a multiple of the dense candidates a query keeps", "x candidates"))
 
     def __post_init__(self) -> None:
@@ -110,7 +113,7 @@ class CandidatePolicy:
 class BuildOptions:
     """Every option of a build (:func:`jisr.index.build.build`), checked when it is made."""
 
-    index_type: str = field(default="auto", metadata=_about(
+    index_type: str = field(default=settings.default("index_type"), metadata=_about(
         f"vector index of each segment: {', '.join(KINDS)} (auto: exact for small segments, PQ above)"))
     chunking: ChunkSettings | None = field(default=None, metadata=_about(
         "how documents are cut into passages (None: at the model's window)"))
@@ -172,3 +175,14 @@ def _check_fields(given: RecordFields) -> None:
     if len({name for name, _ in declared}) != len(declared):
         raise BuildError("--field: a field is named twice")
 
+
+
+def from_settings(chosen: settings.BuildSettings, **arguments) -> BuildOptions:
+    """The build options that ``chosen`` (the effective build settings: command line, environment, jisr.toml)
+    sets, with ``arguments`` (what belongs to one build: ``fields``, ``follow_links``, ``milvus``, ...)."""
+    return BuildOptions(index_type=chosen.index_type, companion=chosen.companion,
+                        batch_passages=chosen.batch_passages,
+                        segments=SegmentPolicy(chosen.segment_passages, chosen.max_small_segments),
+                        vector_index=VectorIndexPolicy(chosen.pq_min),
+                        precision=VectorPrecision(chosen.passage_precision, chosen.sentence_precision,
+                                                  chosen.companion_precision), **arguments)

@@ -3,8 +3,8 @@
 A batch costs its longest text times its size (padding is computed too), and the
 encoder is fastest while a batch's activations stay in the CPU cache. Texts sorted by
 token count and grouped under a budget of about 2,048 padded tokens encoded XQuAD
-paragraphs about 1.6x faster than batches of 32 texts on a 2-core machine with 32 MiB
-of L3 (``benchmarks/encode_speed.py`` measures both).
+paragraphs faster than batches of 32 texts (``benchmarks/encode_speed.py`` measures both;
+benchmarks/results/encode_speed.md and decisions.md).
 """
 from __future__ import annotations
 

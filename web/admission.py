@@ -1,7 +1,7 @@
 """Admission control: a bounded queue in front of the encoder, so a busy server says "later" at once.
 
 Every search needs the one encoder thread. Without a bound, each extra client adds its wait to
-everyone's latency (16 clients on a busy 2-core machine: p50 4.8 s, p99 12.4 s), and requests that
+everyone's latency (benchmarks/results/decisions.md), and requests that
 need no encoder (a bad query, /healthz) wait for a free request thread behind them. Here at most
 ``running`` searches run and ``depth`` more wait, each for at most ``wait`` seconds; any others are
 refused at once with 503 and a Retry-After estimated from recent search times. The server gives

@@ -7,8 +7,8 @@ therefore adds, for an Arabic query, a weight (search/weights.json) x (the longe
 passage in the query's order, as a share of its words), counting runs of a few words or more,
 to its best RERANK candidates. Words are compared as BM25 reads them, unstemmed
 (:func:`jisr.arabic.terms`). Chosen on the tune halves of both labeled sets
-(benchmarks/fit_phrase_weight.py): the hadith set's typed phrases 0.973 -> 0.986, XQuAD's Arabic
-questions 0.955 -> 0.955.
+(benchmarks/fit_phrase_weight.py): it lifts the hadith set's typed phrases and leaves XQuAD's Arabic
+questions as they were (benchmarks/results/phrase_weight.md).
 """
 from __future__ import annotations
 

@@ -2,15 +2,14 @@
 
 Every query is encoded on this one thread: fast tokenizers are not thread-safe, and each thread
 that calls into torch gets its own OpenMP team, so a web server's request threads would leave
-teams spinning on each other's cores (p50 17.3 ms with 8 threads against 13.2). The thread runs
+teams spinning on each other's cores. The thread runs
 ``threads`` intra-op threads (JISR_QUERY_THREADS, default 1): a short query gains little from a
-second core and loses much when another process wants it (benchmarks/contended_latency.py, on a
-shared 2-core AVX2 machine: quiet 38 ms with 2 threads, 44.5 with 1; beside a build 64 with 2,
-worst round 167, and 50 with 1).
+second core and loses much when another process wants it (benchmarks/contended_latency.py;
+figures in benchmarks/results/contended_latency.md and decisions.md).
 
 Queries that arrive while one is being encoded wait and are then encoded together, up to
-``batch`` at once: one forward pass streams the model's weights once for all of them. On that
-machine, with one thread, 4 queries took 88 ms together against 63 ms for one alone.
+``batch`` at once: one forward pass streams the model's weights once for all of them, so several
+cost less than one each (benchmarks/results/decisions.md).
 
 English (non-Arabic) queries are then centered for the model (:mod:`jisr.answers.centering`).
 """

@@ -175,8 +175,8 @@ class _Build:
         self.writer.start(gen)
 
         # pass 1: which files need work, and room on the disk for it. A file whose size and modification
-        # time are those the previous commit recorded is not read again: at a million passages, reading
-        # and hashing every file twice was 90% of adding one file (31 of 34.5 s)
+        # time are those the previous commit recorded is not read again: reading and hashing every file
+        # twice was most of the time of adding one file (benchmarks/results/decisions.md)
         todo, documents, todo_bytes = {}, 0, 0
         files, skipped = corpus_files(self.corpus, self.follow_links)
         files += submitted.files(self.spec.index_dir)

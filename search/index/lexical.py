@@ -14,10 +14,10 @@ posting rather than 5) and are read as they are.
 
 A term in at least 1/DENSE_SHARE of a segment's passages (في, من, على: in nearly every one) also
 gets a dense column of its term counts, a byte per passage, saturated and added in one pass instead
-of scattering its postings one by one: at 1M passages such terms held 87% of a typical query's
-postings. The columns are a faster copy of those postings; a segment written before them answers the
-same, and one whose columns hold the saturation as floats (dense.npy float32, 4 bytes a passage: 325
-of 1,032 MB of postings at 1M) is read as it is.
+of scattering its postings one by one: such terms hold most of a typical query's postings
+(benchmarks/results/decisions.md). The columns are a faster copy of those postings; a segment written
+before them answers the same, and one whose columns hold the saturation as floats (dense.npy float32,
+4 bytes a passage) is read as it is.
 """
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def write(folder: Path, texts: Iterable[str]) -> int:
     """Write the postings of ``texts`` (row i is text i) into ``folder``; return the number of texts.
 
     A term's postings are its rows in order, so one stable sort of the terms (in 4-byte numbers) gives
-    every term's postings at once, a text's repeats of a term side by side: at 1M passages (158M terms)
-    np.unique over 8-byte (term, row) keys had held 11 GB."""
+    every term's postings at once, a text's repeats of a term side by side, in less memory than np.unique
+    over 8-byte (term, row) keys held (benchmarks/results/decisions.md)."""
     vocabulary: dict[str, int] = {}
     numbered, lengths = array("i"), array("i")  # each term's number in ``vocabulary``; each text's term count
     known = vocabulary.get
@@ -103,7 +103,7 @@ class Postings:
     """One segment's postings, memory-mapped; ``lookup`` finds a term's number by binary search."""
 
     def __init__(self, folder: Path, size: int):
-        # plain views of the maps: indexing a np.memmap costs ~2 us of Python, thousands of times a query
+        # plain views of the maps: indexing a np.memmap runs Python code, thousands of times a query
         load = lambda name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))  # noqa: E731
         self.folder = folder
         self.terms, self.starts, self.rows = (load(f) for f in FILES)
@@ -259,7 +259,7 @@ def _best_rows(total: np.ndarray, n: int) -> np.ndarray:
 
     The n-th largest maximum of blocks of BLOCK rows is a floor: n blocks hold a value at least that
     high, so the n best are all above it. Only the few rows above the floor are partitioned: over
-    all rows, argpartition took 5 of a 1M-passage query's ~14 ms of BM25 (0.5 ms per 100k rows)."""
+    all rows, argpartition was a large share of a query's BM25 time (benchmarks/results/decisions.md)."""
     maxima = np.maximum.reduceat(total, np.arange(0, len(total), BLOCK))
     floor = np.partition(maxima, len(maxima) - n)[len(maxima) - n] if len(maxima) > n else 0
     rows = np.flatnonzero(total >= floor) if floor > 0 else np.flatnonzero(total)

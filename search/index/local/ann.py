@@ -4,8 +4,8 @@ The index only proposes candidates: every candidate is scored exactly from the s
 so an approximate index costs recall, never score accuracy. Above the threshold ("auto"), a
 segment gets PQ fast-scan codes (4 bits per pair of dimensions: a sixteenth of float32) scanned
 in full, and the best ``depth`` of them are re-scored exactly. On a 100k-passage segment this was
-the fastest way past recall@10 0.97 (benchmarks/results/ann.md): 0.6 ms a query, against 3.7 ms
-for IVF with 8-bit codes, whose lists had to be probed by half or more. IVF stays for those who ask.
+the fastest way past recall@10 0.97 (benchmarks/results/ann.md), faster than IVF with 8-bit codes,
+whose lists had to be probed by half or more. IVF stays for those who ask.
 Both are trained on the segment's own vectors; the build measures recall@10 against exact
 search, with the segment's sentence vectors as stand-in queries (short texts, like queries), and
 keeps the smallest ``nprobe`` (IVF) or ``depth`` (PQ) that reaches RECALL_TARGET.
@@ -20,8 +20,8 @@ import numpy as np
 
 from jisr.index.manifest import KINDS
 
-EXACT_UP_TO = 10_000  # "auto": passages in a segment searched exactly. FAISS scans 10k x 384 (float16) in
-# ~0.3 ms, 50k in 2.4 ms, where PQ fast-scan takes 0.5 ms: above 10k the PQ codes are faster
+EXACT_UP_TO = 10_000  # "auto": passages in a segment searched exactly. Above this size PQ fast-scan
+# codes are faster than an exact scan of float16 vectors (benchmarks/results/decisions.md)
 RECALL_TARGET = 0.97  # recall@10 of the candidates, after exact re-scoring, against exact search
 PROBE_QUERIES = 200
 PQ_TRAINING = 16_384  # vectors a PQ index is trained on: 16 centroids per sub-quantizer need few

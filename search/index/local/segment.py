@@ -5,10 +5,10 @@ commits its rows in one SQLite transaction, so a killed build loses at most the 
 the next build truncates the vector files to the rows SQLite holds and goes on where it stopped.
 ``finish`` writes what is derived from the rows (sentence offsets, languages, postings, the vector
 index) and last ``segment.json``, which names every file with its size and sha256; from then on the
-segment never changes. A passage's text is kept zlib-compressed (0.42x on Arabic news; 9 us to read
-one back, and a query reads tens): segments written before that keep it as text and are read as they
-are. Opening one reads only small files and maps the rest: its cost does not grow with the passages
-it holds.
+segment never changes. A passage's text is kept zlib-compressed (less than half the size on Arabic,
+and cheap to read back for the tens a query reads; benchmarks/results/decisions.md): segments written
+before that keep it as text and are read as they are. Opening one reads only small files and maps the
+rest: its cost does not grow with the passages it holds.
 """
 from __future__ import annotations
 

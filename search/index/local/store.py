@@ -144,7 +144,7 @@ class StoredIndex:
 
         Of all segments' proposals, the ``candidates.rescored`` x ``n`` best by the vector indexes' own (approximate)
         scores are re-scored exactly: re-scoring every segment's ``depth`` grew with the segment count
-        (6,200 rows a query at 3M passages, 31 segments). Unfiltered, all segments are asked in one call
+        (benchmarks/results/decisions.md). Unfiltered, all segments are asked in one call
         (:meth:`_proposals`)."""
         exact, cosines = [], []
         proposed = self._proposals(q, n) if where is None else None
@@ -187,7 +187,7 @@ class StoredIndex:
         segment) or would ask too many (more deleted rows than ``candidates.rescored`` x ``n``: each segment is then
         asked for its own). One call lets go of Python's lock for the whole search: with BM25 on a thread
         beside it (answers.searcher), a search of segment after segment waited for the lock between them,
-        and took 25.6 ms at 3M passages where it took 16.7 alone, or beside BM25 in another process."""
+        and took longer than alone or beside BM25 in another process (benchmarks/results/decisions.md)."""
         if len(self.segments) < 2:
             return None
         gone, hidden = self._gone()

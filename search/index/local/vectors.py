@@ -5,17 +5,17 @@ A vector is stored as its difference from a center (one per kind of vector and i
 first vectors the index stored), divided by that difference's largest magnitude / 127 (int6: / 31)
 and rounded; the scale is kept beside the codes, 4 bytes a row. A 384-d vector then takes 388 bytes
 as int8 and 292 as int6, not 1,536. Sentence-embedding vectors share a large common direction (the
-default model's mean vector has norm ~0.9): taking it out first leaves a smaller range to divide into
-steps, and halved the error of a cosine (std 0.0003 -> 0.00012-0.00017 on the labeled sets). A scale
+default model's mean vector is far from zero): taking it out first leaves a smaller range to divide into
+steps, and so a smaller error of a cosine (benchmarks/results/decisions.md). A scale
 per row, not one per segment or dimension, fits any model's norms and outlier dimensions. Quantizing
 the values read back, with the same center, gives the same codes: a merge, or a rebuild that reuses
 stored vectors, loses nothing more.
 
 Every query searches the passage vectors, so they keep 8 bits. Sentence and companion vectors are
-read only for a query's few hundred candidates, and at 1M passages the 4.58M sentence vectors were
-1.8 of 4.2 GB on disk: at 6 bits they are 1.3. On the labeled sets (``benchmarks/compressed_vectors.py``,
-held-out MRR@10 and recall@10 against float32) int6 kept every held-out MRR@10 within 0.0023 and
-recall@10 >= 0.969; int4 lost up to 0.0058 (0.0101 on a tune half) and recall@10 fell to 0.895.
+read only for a query's few hundred candidates, and the sentence vectors are a large part of an
+index on disk: they take 6 bits. On the labeled sets (``benchmarks/compressed_vectors.py``, held-out
+MRR@10 and recall@10 against float32) int6 kept MRR@10 within the target and int4 did not
+(benchmarks/results/compressed_vectors.md and decisions.md).
 
 What a build writes each kind of vector as is its :class:`jisr.index.options.VectorPrecision`.
 
@@ -67,8 +67,7 @@ def pack(codes: np.ndarray, bits: int) -> np.ndarray:
     the first holds the low 4 bits of a value of a row's first half and of its second half; for 6 bits,
     each byte of the second holds the high 2 bits of a value of each quarter. A row is padded to a multiple
     of 4 values. Halves and quarters, not neighbours, so that reading rows back (:func:`unpack`) writes
-    whole blocks: 0.5 ms for 3,000 rows of 384 values, where interleaved nibbles took 1.6 and a table
-    look-up a byte 10."""
+    whole blocks, faster than interleaved nibbles or a table look-up a byte (benchmarks/results/decisions.md)."""
     codes = np.asarray(codes, np.int16) + (1 << (bits - 1))
     codes = np.pad(codes, ((0, 0), (0, -codes.shape[1] % 4)), constant_values=1 << (bits - 1))
     half, quarter = codes.shape[1] // 2, codes.shape[1] // 4

@@ -7,9 +7,9 @@ this warm-up at open: a daemon thread reads the files that every query reads fro
 vectors, postings), then the sentence vectors while they fit in half the memory the machine has
 free, so that page cache is left for everything else. Then it touches one byte of every page of
 this process's maps of them: a page in the page cache still costs a fault the first time a process
-touches it, and at 1M passages those faults made a process's first queries ~2x slower than later
-ones. Queries are answered meanwhile; they only run slower until it ends. Reading is a hint: a
-file that a build removes meanwhile is skipped.
+touches it, and those faults made a process's first queries slower than later ones
+(benchmarks/results/decisions.md). Queries are answered meanwhile; they only run slower until it ends.
+Reading is a hint: a file that a build removes meanwhile is skipped.
 
 A server given a memory budget (`jisr serve --memory-budget GB`) warms within it instead, what
 every query reads first, and then keeps to it: every few seconds, while what its resident memory has

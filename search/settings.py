@@ -289,7 +289,7 @@ def parse_size(text: str, plain: int = 1) -> int:
 def convert(name: str, value: Any, where: str, plain: bool = False) -> Any:
     """``value`` (text from the environment or a flag, or a file's TOML value) as the setting ``name``
     holds it, validated; ConfigError naming the setting and ``where`` it came from. ``plain``: a bare
-    number is in the flag's unit (``--memory-budget 4`` is 4 GB, as it always was)."""
+    number is in the flag's unit (``--memory-budget 4`` is in GB, as it always was)."""
     f = _FIELDS[name][1]
     kind = f.metadata["kind"]
     value = os.fspath(value) if isinstance(value, os.PathLike) else value

@@ -33,8 +33,9 @@ FIGURE = re.compile(
 
 
 def figures(text: str) -> list[str]:
-    """The timings, speed-ups, sizes and before/after pairs that ``text`` holds."""
-    return [m.group(0) for m in FIGURE.finditer(text)]
+    """The timings, speed-ups, sizes and before/after pairs that ``text`` holds, outside ``literals`` (the syntax
+    of a value, such as a size setting's ``4GB``, is not a measurement)."""
+    return [m.group(0) for m in FIGURE.finditer(re.sub(r"``[^`]*``", "", text))]
 
 
 def prose(source: str) -> list[tuple[int, str]]:
@@ -85,3 +86,4 @@ def f(x: float = 0.5) -> str:
     assert sorted(got) == sorted(["49 ms", "23 ms", "1.6x", "0.894 -> 0.910", "0.9 s", "11 GB",
                                   "57x"])
     assert figures_in("WAIT = 120.0  # waitress's default 120 s; 16x128 tokens a batch; in 4 bytes\n") == []
+    assert figures_in('def size(text):\n    """Bytes of a size such as ``4GB`` or ``512MiB``."""\n') == []

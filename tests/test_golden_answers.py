@@ -148,9 +148,8 @@ def answers(index_path, model, model_path, capsys) -> dict:
 
 
 def _plain(answer) -> dict:
-    """The Python API's answer as JSON would carry it (tuples as lists), keys in their order."""
-    answer = answer if isinstance(answer, dict) else answer.to_json()
-    return json.loads(json.dumps(answer, ensure_ascii=False))
+    """The Python API's answer as JSON would carry it, keys in their order."""
+    return json.loads(json.dumps(answer.to_json(), ensure_ascii=False))
 
 
 def same(got, want, at: str = "answer") -> None:

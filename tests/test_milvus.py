@@ -34,7 +34,7 @@ def assert_same_answers(local: Searcher, milvus: Searcher, queries: list[str], l
             a, b = local.search(q, k=10, mode=mode, lang=lang), milvus.search(q, k=10, mode=mode, lang=lang)
             keys = [[(r.doc_id, r.ordinal, r.highlight.start) for r in x.hits] for x in (a, b)]
             assert keys[0] == keys[1], (mode, q)
-            assert np.allclose([r["score"] for r in a["results"]], [r["score"] for r in b["results"]], atol=1e-4)
+            assert np.allclose([r.score for r in a.hits], [r.score for r in b.hits], atol=1e-4)
 
 
 def rows_in_milvus(index: Path, uri: str | None = None) -> int:

@@ -8,6 +8,7 @@ cached under (:mod:`jisr.answers.cache`).
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,7 @@ class SearchRequest:
         return cls.of(**_by_argument(request_params(source, strict=True)))
 
     @classmethod
-    def from_cli(cls, args: Any) -> "SearchRequest":
+    def from_cli(cls, args: argparse.Namespace) -> "SearchRequest":
         """`jisr search`'s request from its parsed arguments, its messages naming the command line's options."""
         return cls.of(args.query, args.k, args.lang, args.mode, args.offset, args.group, args.per_document,
                       args.filter, args.facet, names=CLI_NAMES)

@@ -262,7 +262,7 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
 
-    def search(self, query: "SearchRequest | str", **options) -> Answer:
+    def search(self, query: SearchRequest | str, **options) -> Answer:
         """The answer to a request (:class:`jisr.answers.request.SearchRequest`, or a query and the keyword
         arguments of :meth:`SearchRequest.of <jisr.answers.request.SearchRequest.of>`): the top k passages,
         from the request's page (:class:`jisr.answers.query.Paging`), only those its filter keeps, with its

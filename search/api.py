@@ -10,12 +10,11 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jisr.answers import filters
-from jisr.answers.query import DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT, facet_fields, paging,\
-    validate
+from jisr.answers.request import SearchRequest
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from jisr.index.build import BuildReport
     from jisr.index.options import BuildOptions
     from jisr.passages import Passage
+    from jisr.answers.answer import Answer
     from jisr.answers.cache import ResultCache
     from jisr.answers.following import Following
     from jisr.answers.searcher import Searcher
@@ -95,30 +95,26 @@ class Index:
         """The searcher of the commit searched now."""
         return self._searcher if self._following is None else self._following.current
 
-    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
-               offset: int = 0, group: str = "none", per_document: int = DEFAULT_PER_DOCUMENT,
-               filter: dict | str | None = None, facets: list[str] | str | None = None) -> dict:
-        """The ``k`` best passages for ``query`` (English or Arabic), as the JSON API answers them: from rank
-        ``offset`` + 1 (a next page), or with ``group="document"`` each document's best passage once with up to
+    def search(self, query: SearchRequest | str, **options) -> "Answer":
+        """The answer to ``query`` (English or Arabic), as an :class:`~jisr.answers.answer.Answer`
+        (``answer.hits[0].title``; ``answer.to_json()`` is the JSON API's). ``options``: those of
+        :meth:`SearchRequest.of <jisr.answers.request.SearchRequest.of>`: ``k`` passages, from rank ``offset`` + 1
+        (a next page), or with ``group="document"`` each document's best passage once with up to
         ``per_document`` more of its passages; ``filter``: only passages it keeps, e.g. ``{"collection":
         "hadith"}`` (:mod:`jisr.answers.filters`); ``facets``: fields whose values are counted over the matches,
-        e.g. ``["collection"]``. From :attr:`cache` when it holds this commit's answer (then
-        with ``"cached": true``)."""
-        query, k, lang, mode = validate(query, k, lang, mode)
-        paged = paging(k, offset, group, per_document)
-        where = filters.parse(filter)
-        counted = facet_fields(facets)
+        e.g. ``["collection"]``. Or ``query`` is a :class:`~jisr.answers.request.SearchRequest` made already,
+        without options. From :attr:`cache` when it holds this commit's answer (then ``answer.cached``)."""
+        request = SearchRequest.given(query, options)
         with self._searching() as searcher:
             if self.cache is None:
-                return searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where, facets=counted)
+                return searcher.search(request)
             started = time.perf_counter()
             generation = searcher.index.manifest.get("generation")
-            key = (query, k, lang, mode, paged, filters.describe(where), counted)
-            answer = self.cache.get(generation, key)
+            answer = self.cache.get(generation, request)
             if answer is not None:
-                return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 3), "cached": True}
-            answer = searcher.search(query, k=k, lang=lang, mode=mode, paging=paged, where=where, facets=counted)
-            self.cache.put(generation, key, answer)
+                return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3), cached=True)
+            answer = searcher.search(request)
+            self.cache.put(generation, request, answer)
             return answer
 
     def document(self, doc_id: str) -> "list[Passage]":

@@ -29,6 +29,7 @@ from jisr.corpus.readers import describe
 from jisr.evaluate import SPLITS
 
 if TYPE_CHECKING:
+    from jisr.answers.answer import Answer, Hit
     from jisr.index.options import BuildOptions
 
 _READ_MILVUS = ("the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the index folder "
@@ -218,37 +219,38 @@ def _config(args) -> int:
     return 0
 
 
-def _print_results(response: dict) -> None:
-    if "truncated" in response:
-        print(f"note: {response['truncated']['message']}", file=sys.stderr)
-    results = response["results"]
-    if not results:
+def _print_results(answer: Answer) -> None:
+    if answer.truncated is not None:
+        print(f"note: {answer.truncated.message}", file=sys.stderr)
+    hits = answer.hits
+    if not hits:
         print("no results")
         return
-    if response.get("match") in ("weak", "none"):
-        print("no good match; the nearest passages:" if response["match"] == "none" else
+    if answer.match in ("weak", "none"):
+        print("no good match; the nearest passages:" if answer.match == "none" else
               "only weak matches:")
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("«", "»")
-    def show(r: dict, head: str, indent: str) -> None:
-        place = describe(r["locator"])
-        level = f" {r['match']}" if r.get("match") else ""
-        print(f"{head}[{r['score']:.3f}{level}] {r['title']}  ({r['source']} #{r['ordinal']}{', ' + place if place else ''})")
-        a, b = r["highlight"]["start"], r["highlight"]["end"]
-        text = r["text"][:a] + bold + r["text"][a:b] + plain + r["text"][b:]
+    def show(hit: Hit, head: str, indent: str) -> None:
+        place = describe(hit.locator)
+        level = f" {hit.match}" if hit.match else ""
+        where = f"{hit.source} #{hit.ordinal}{', ' + place if place else ''}"
+        print(f"{head}[{hit.score:.3f}{level}] {hit.title}  ({where})")
+        a, b = hit.highlight.start, hit.highlight.end
+        text = hit.text[:a] + bold + hit.text[a:b] + plain + hit.text[b:]
         print(textwrap.indent(textwrap.fill(" ".join(text.split()), width=100 - len(indent)), indent))
-    for r in results:
-        show(r, f"{r['rank']:>2}. ", "    ")
-        for more in r.get("more", []):  # --group document: more from the same document
+    for hit in hits:
+        show(hit, f"{hit.rank:>2}. ", "    ")
+        for more in hit.more or ():  # --group document: more from the same document
             show(more, "      + ", "        ")
-    for name, counts in response.get("facets", {}).items():
-        print(f"{name}: " + ", ".join(f"{c['value'] or '(top)'} {c['count']}" for c in counts))
-    page = f", from {response['offset'] + 1}" if response.get("offset") else ""
-    total = response.get("total")
+    for name, counts in (answer.facets or {}).items():
+        print(f"{name}: " + ", ".join(f"{c.value or '(top)'} {c.count}" for c in counts))
+    page = f", from {answer.offset + 1}" if answer.offset else ""
+    total = answer.total
     if total:
-        page += f", {'at least ' if total['relation'] == 'gte' else ''}{total['value']} matching"
-    following = f"; next page: --offset {response['next_offset']}" if response.get("next_offset") else ""
-    print(f"({len(results)} {'documents' if response.get('group') == 'document' else 'results'}{page}, "
-          f"{response['took_ms']:.0f} ms, model {response['model']}, mode {response['mode']}{following})")
+        page += f", {'at least ' if total.relation == 'gte' else ''}{total.value} matching"
+    following = f"; next page: --offset {answer.next_offset}" if answer.next_offset else ""
+    print(f"({len(hits)} {'documents' if answer.group == 'document' else 'results'}{page}, "
+          f"{answer.took_ms:.0f} ms, model {answer.model}, mode {answer.mode}{following})")
 
 
 def _load_model(args, name: str | None = None):
@@ -361,20 +363,15 @@ def _open_index(args, serving: bool = False):
 
 def _search(args) -> int:
     from jisr.index.commit import readable
-    from jisr.answers import filters
-    from jisr.answers.query import CLI_NAMES, paging, validate
+    from jisr.answers.request import SearchRequest
 
-    _, k, _, _ = validate(args.query, args.k, args.lang, args.mode, CLI_NAMES)  # before the model loads
-    paging(k, args.offset, args.group, args.per_document, CLI_NAMES)
-    filters.parse(args.filter, "--filter")
+    asked = SearchRequest.from_cli(args)  # checked before the model loads ...
     readable(args.index)  # ... and so is the index folder: missing, a file, damaged, another version
-    response = _open_index(args).search(args.query, k=args.k, lang=args.lang, mode=args.mode, offset=args.offset,
-                                        group=args.group, per_document=args.per_document, filter=args.filter,
-                                        facets=args.facet)
+    answer = _open_index(args).search(asked)
     if args.json:
-        print(json.dumps(response, ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_results(response)
+        _print_results(answer)
     return 0
 
 

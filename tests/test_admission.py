@@ -109,10 +109,10 @@ def test_a_busy_server_answers_503_with_retry_after_and_still_answers_bad_reques
 def test_a_long_query_is_cut_at_the_token_budget_and_says_so(seed_searcher):
     tokenizer = seed_searcher.model.tokenizer
     budget = seed_searcher.query_tokens
-    short = seed_searcher.search("Which French aircraft carrier sailed east?", k=3)
+    short = seed_searcher.search("Which French aircraft carrier sailed east?", k=3).to_json()
     assert "truncated" not in short and 0 < short["query_tokens"] <= budget
     long_query = " ".join(["Which French aircraft carrier did Putin order the navy to contact?"] * 15)[:999]
-    answer = seed_searcher.search(long_query, k=3)
+    answer = seed_searcher.search(long_query, k=3).to_json()
     read = answer["truncated"]["read"]
     assert answer["query_tokens"] > budget and long_query.startswith(read) and len(read) < len(long_query)
     assert len(tokenizer(read, add_special_tokens=False)["input_ids"]) == budget

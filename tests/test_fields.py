@@ -76,24 +76,24 @@ def has_year(i: int) -> bool:
 @pytest.mark.parametrize("mode", ["hybrid", "dense"])
 def test_a_declared_field_filters_before_the_top_k_and_milvus_agrees(indexes, where, keeps, mode):
     local, milvus, _ = indexes
-    answer = local.search(WORD, k=100, lang="any", mode=mode, filter=where)
+    answer = local.search(WORD, k=100, lang="any", mode=mode, filter=where).to_json()
     expected = sorted(f"books.jsonl#{i}" for i in range(60) if keeps(i))
     assert sorted(ids(answer)) == expected, where
-    assert sorted(ids(milvus.search(WORD, k=100, lang="any", mode=mode, filter=where))) == expected, where
+    assert sorted(ids(milvus.search(WORD, k=100, lang="any", mode=mode, filter=where).to_json())) == expected, where
 
 
 def test_not_keeps_the_documents_without_the_field_in_both_stores(indexes):
     local, milvus, _ = indexes
     where = {"not": {"year": {"gte": 2010}}}
     expected = sorted(f"books.jsonl#{i}" for i in range(60) if not (has_year(i) and i % 20 >= 10))
-    assert sorted(ids(local.search(WORD, k=100, lang="any", filter=where))) == expected
-    assert sorted(ids(milvus.search(WORD, k=100, lang="any", filter=where))) == expected
+    assert sorted(ids(local.search(WORD, k=100, lang="any", filter=where).to_json())) == expected
+    assert sorted(ids(milvus.search(WORD, k=100, lang="any", filter=where).to_json())) == expected
 
 
 def test_results_give_their_fields_and_facets_count_them(indexes):
     local, milvus, _ = indexes
     for index in (local, milvus):
-        answer = index.search(WORD, k=100, lang="any", facets=["author", "year"])
+        answer = index.search(WORD, k=100, lang="any", facets=["author", "year"]).to_json()
         first = answer["results"][0]
         i = number(first["doc_id"])
         assert first["fields"]["author"] == AUTHORS[i % 4]

@@ -61,21 +61,21 @@ def ids(answer: dict) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_a_filter_keeps_its_passages_before_the_top_k_and_milvus_agrees(indexes, where, keeps, mode):
     local, milvus = indexes
-    answer = local.search(WORD, k=5, lang="any", mode=mode, filter=where)
+    answer = local.search(WORD, k=5, lang="any", mode=mode, filter=where).to_json()
     assert answer["results"] and all(keeps(r) for r in answer["results"]), answer["results"]
     expected = min(5, sum(keeps({"source": p.source, "doc_id": p.doc_id})
                           for p in local.searcher.index.passages(local.searcher.index.ids())))
     assert len(answer["results"]) == expected  # a filter that keeps 2 documents of 34 still fills the page
     assert answer["filter"] == where
-    assert ids(milvus.search(WORD, k=5, lang="any", mode=mode, filter=where)) == ids(answer)
+    assert ids(milvus.search(WORD, k=5, lang="any", mode=mode, filter=where).to_json()) == ids(answer)
 
 
 def test_a_small_collection_crowded_out_of_the_top_k_fills_it_when_filtered(indexes):
     local, _ = indexes
     query = f"{WORD} 2015"  # "2015" is in news/2015's passages only
-    top = local.search(query, k=5, lang="any", mode="lexical")
+    top = local.search(query, k=5, lang="any", mode="lexical").to_json()
     assert all(r["source"].startswith("news/2015/") for r in top["results"]) and "filter" not in top
-    kept = local.search(query, k=5, lang="any", mode="lexical", filter={"collection": "hadith"})["results"]
+    kept = local.search(query, k=5, lang="any", mode="lexical", filter={"collection": "hadith"}).to_json()["results"]
     assert len(kept) == 5 and all(r["source"].startswith("hadith/") for r in kept)
 
 
@@ -116,7 +116,7 @@ def test_the_api_and_the_cli_filter_alike(indexes, tiny_model_path):
                                      data=json.dumps({"q": WORD, "k": 3, "lang": "any", "filter": where}).encode())
         with urllib.request.urlopen(req, timeout=HANG) as r:
             by_post = json.load(r)
-    assert ids(by_get) == ids(by_post) == ids(local.search(WORD, k=3, lang="any", filter=where))
+    assert ids(by_get) == ids(by_post) == ids(local.search(WORD, k=3, lang="any", filter=where).to_json())
     cli = subprocess.run([sys.executable, "-m", "jisr.cli", "search", WORD, "--index", str(local.path), "--model",
                           str(tiny_model_path), "--lang", "any", "-k", "3", "--filter", json.dumps(where), "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=HANG)
@@ -139,8 +139,8 @@ def test_segments_written_before_document_columns_filter_alike(indexes, tiny_mod
         shutil.rmtree(meta_file.parent / "documents")
     where = {"any": [{"collection": "hadith"}, {"source": {"prefix": "news/2016/"}}]}
     with jisr.Index.open(old, tiny_model) as before:
-        assert ids(before.search(WORD, k=50, lang="any", filter=where)) == \
-            ids(local.search(WORD, k=50, lang="any", filter=where))
+        assert ids(before.search(WORD, k=50, lang="any", filter=where).to_json()) == \
+            ids(local.search(WORD, k=50, lang="any", filter=where).to_json())
     assert all((seg / "documents" / "row_doc.npy").is_file() for seg in (local.path / "segments").iterdir()
                if (seg / "segment.json").is_file())
 
@@ -151,9 +151,9 @@ def test_grouped_and_filtered_pages_agree_between_the_local_store_and_milvus(ind
     where = {"collection": "news"}
     for offset in (0, 3):
         mine = local.search(WORD, k=3, lang="any", mode=mode, group="document", per_document=2, offset=offset,
-                            filter=where, facets=["collection"])
+                            filter=where, facets=["collection"]).to_json()
         theirs = milvus.search(WORD, k=3, lang="any", mode=mode, group="document", per_document=2, offset=offset,
-                               filter=where, facets=["collection"])
+                               filter=where, facets=["collection"]).to_json()
         assert mine["results"] and all(r["source"].startswith("news/") for r in mine["results"])
         assert [(r["doc_id"], [m["ordinal"] for m in r["more"]]) for r in mine["results"]] == \
             [(r["doc_id"], [m["ordinal"] for m in r["more"]]) for r in theirs["results"]]

@@ -78,7 +78,7 @@ def test_an_approximate_index_records_its_parameters_and_finds_the_same_top_pass
     assert 1 <= params["nprobe"] <= params["nlist"] if kind == "ivf" else params["depth"] >= params["candidates"]
     flat, approximate = Searcher.open(tmp_path / "flat", tiny_model), Searcher.open(tmp_path / kind, tiny_model)
     for q in ("بوتين", "Syria", "حاملة الطائرات"):
-        assert flat.search(q, k=3, mode="dense")["results"] == approximate.search(q, k=3, mode="dense")["results"]
+        assert flat.search(q, k=3, mode="dense").hits == approximate.search(q, k=3, mode="dense").hits
 
 
 def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, tiny_model, monkeypatch):
@@ -88,7 +88,7 @@ def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, t
 
     build(corpus, tmp_path / "index", tiny_model)
     searcher = Searcher.open(tmp_path / "index", tiny_model)
-    expected = {q: searcher.search(q, k=3) for q in ("بوتين", "Syria", "حاملة الطائرات")}
+    expected = {q: searcher.search(q, k=3).to_json() for q in ("بوتين", "Syria", "حاملة الطائرات")}
     callers = set()
     encode = tiny_model.encode_query
 
@@ -100,7 +100,7 @@ def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, t
     queries = list(expected) * 8
     passes = searcher._encoder.batches
     with ThreadPoolExecutor(max_workers=6) as pool:
-        got = list(pool.map(lambda q: searcher.search(q, k=3), queries))
+        got = list(pool.map(lambda q: searcher.search(q, k=3).to_json(), queries))
     assert len(callers) == 1 and threading.get_ident() not in callers
     assert searcher._encoder.batches - passes < len(queries)  # queries that waited were encoded together
     for q, answer in zip(queries, got):  # the same answers as one at a time, up to float rounding
@@ -150,7 +150,7 @@ b.build(sys.argv[1], sys.argv[2], model, encoder=slow)
 def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny_model, tiny_model_path, sig):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
-    before = Searcher.open(index, tiny_model).search("بوتين", k=5, lang="any")["results"]
+    before = Searcher.open(index, tiny_model).search("بوتين", k=5, lang="any").to_json()["results"]
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى.\n", encoding="utf-8")
     marker = tmp_path / "marker"
     proc = spawn([sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker), str(tiny_model_path)],
@@ -161,7 +161,7 @@ def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny
     assert proc.returncode != 0
     after = Searcher.open(index, tiny_model)
     assert after.size == 10
-    assert after.search("بوتين", k=5, lang="any")["results"] == before
+    assert after.search("بوتين", k=5, lang="any").to_json()["results"] == before
     assert build(corpus, index, tiny_model).passages == 11  # and the next build goes through
     assert segments_on_disk(index) == live_segments(index)
 

@@ -24,7 +24,7 @@ WORD = "زعفران"  # in no seed passage: found by BM25 only once the documen
 
 
 def found(index: jisr.Index, word: str = WORD) -> list[str]:
-    return [r["doc_id"] for r in index.search(word, k=5, mode="lexical")["results"] if word in r["text"]]
+    return [r["doc_id"] for r in index.search(word, k=5, mode="lexical").to_json()["results"] if word in r["text"]]
 
 
 def add_document(corpus, name: str = "new.txt", word: str = WORD) -> None:
@@ -75,11 +75,11 @@ def test_a_search_in_flight_finishes_on_its_commit_and_the_old_files_go_with_its
             wait_until(lambda: index.searcher is not old, "the new commit swapped in")
             assert new_segment.name not in segments_on_disk(index_dir)
             # the old commit still answers in full from the files the build removed
-            assert [r["doc_id"] for r in old.search(WORD, mode="lexical")["results"]][:1] == ["new.txt"]
+            assert [r["doc_id"] for r in old.search(WORD, mode="lexical").to_json()["results"]][:1] == ["new.txt"]
             assert old.index.document("new.txt") and new_segment._readers == 1
             assert found(index) == []  # while new searches see the new commit
         assert new_segment._readers == 0  # closed with its last reader
-        assert index.search("بوتين", k=3)["results"]
+        assert index.search("بوتين", k=3).to_json()["results"]
     finally:
         index.close()
 
@@ -93,7 +93,7 @@ def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(tmp_path,
         with caplog.at_level(logging.WARNING, logger="jisr"):
             (index_dir / "CURRENT").write_text("garbage\n")  # a damaged pointer
             assert not index.refresh()
-            assert "cannot be searched" in caplog.text and index.search("بوتين")["results"]
+            assert "cannot be searched" in caplog.text and index.search("بوتين").to_json()["results"]
             (index_dir / "CURRENT").write_text(f"{gen:08d}\n")
 
             other = build_tiny_model(tmp_path / "other")  # the folder rebuilt with another model
@@ -101,7 +101,7 @@ def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(tmp_path,
             jisr.build(corpus, index_dir, str(other), BuildOptions(companion="none"))
             wait_until(lambda: "cannot be searched" in caplog.text, "the other model's commit refused")
             assert "built with model" in caplog.text
-        assert index.manifest["generation"] == gen and index.search("بوتين")["results"]
+        assert index.manifest["generation"] == gen and index.search("بوتين").to_json()["results"]
         jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))  # the index's own model again
         wait_until(lambda: index.manifest["generation"] > gen + 1, "a good commit searched again")
 
@@ -114,7 +114,7 @@ def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_pa
         def client():
             while not stop.is_set():
                 try:
-                    docs = {r["doc_id"] for r in index.search("بوتين", k=20, mode="hybrid")["results"]}
+                    docs = {r["doc_id"] for r in index.search("بوتين", k=20, mode="hybrid").to_json()["results"]}
                     assert docs, "no results"
                     answers[0] += 1
                 except Exception as exc:  # noqa: BLE001

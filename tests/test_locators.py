@@ -87,7 +87,7 @@ def test_a_folder_mixing_every_format_builds_one_index_that_shows_where_each_pas
     searcher = Searcher(store.load(tmp_path / "index"), tiny_model)
     found = {}
     for i in range(8):
-        (hit,) = searcher.search(PARAGRAPHS[i][:70], k=1, lang="any")["results"]
+        (hit,) = searcher.search(PARAGRAPHS[i][:70], k=1, lang="any").to_json()["results"]
         assert "".join(hit["text"].split("\n")[-1].split()) == "".join(PARAGRAPHS[i].split())  # PDF: up to spaces
         found[hit["source"]] = found.get(hit["source"], []) + [hit["locator"]]
     assert found == {"plain.txt": [{}], "notes.md": [{"section": ["قسم"]}], "page.html": [{"section": ["فرع"]}],
@@ -119,5 +119,5 @@ def test_an_index_built_before_locators_still_opens_and_answers_without_them(tmp
         with sqlite3.connect(folder / "passages.sqlite") as db:
             assert "locator" not in {row[1] for row in db.execute("PRAGMA table_info(passages)")}
     searcher = Searcher(store.load(tmp_path / "index"), tiny_model)
-    (hit,) = searcher.search(PARAGRAPHS[6][:70], k=1, lang="any")["results"]
+    (hit,) = searcher.search(PARAGRAPHS[6][:70], k=1, lang="any").to_json()["results"]
     assert hit["source"] == "book.pdf" and hit["locator"] == {}

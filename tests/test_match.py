@@ -47,7 +47,7 @@ def index_dir(corpus, tiny_model):
 def lines(index_dir, tiny_model, tmp_path_factory):
     """A table with lines for the tiny index, drawn between the scores of QUERY's ranking; the scores."""
     with jisr.Index.open(index_dir, tiny_model) as opened:
-        scores = [r["score"] for r in opened.search(QUERY, k=100, lang="any")["results"]]
+        scores = [r["score"] for r in opened.search(QUERY, k=100, lang="any").to_json()["results"]]
     def between(at: int) -> float:  # halfway between two different scores from ``at`` on: rounding cannot cross it
         at = next(i for i in range(at, len(scores) - 1) if scores[i] - scores[i + 1] > 1e-4)
         return (scores[at] + scores[at + 1]) / 2

@@ -34,9 +34,9 @@ def assert_same_answers(local: Searcher, milvus: Searcher, queries: list[str], l
     for q in queries:
         for mode in MODES:
             a, b = local.search(q, k=10, mode=mode, lang=lang), milvus.search(q, k=10, mode=mode, lang=lang)
-            keys = [[(r["doc_id"], r["ordinal"], r["highlight"]["start"]) for r in x["results"]] for x in (a, b)]
+            keys = [[(r.doc_id, r.ordinal, r.highlight.start) for r in x.hits] for x in (a, b)]
             assert keys[0] == keys[1], (mode, q)
-            assert np.allclose([r["score"] for r in a["results"]], [r["score"] for r in b["results"]], atol=1e-4)
+            assert np.allclose([r.score for r in a.hits], [r.score for r in b.hits], atol=1e-4)
 
 
 def rows_in_milvus(index: Path, uri: str | None = None) -> int:
@@ -121,7 +121,7 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert " reused" in again.stdout and "0 reused" not in again.stdout
         with pytest.raises(store.IndexUnavailable, match="updated during this search"):
             reader.index.passages(replaced)  # its rows were replaced: a clear error (a 503), not a KeyError
-        assert "library.txt" not in {r["doc_id"] for r in reader.search("مكتبة الإسكندرية", lang="any")["results"]}
+        assert "library.txt" not in {r.doc_id for r in reader.search("مكتبة الإسكندرية", lang="any").hits}
         reader.index.close()
         (corpus / "extra.txt").unlink()
         third = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
@@ -157,7 +157,7 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
     first = Searcher.open(index, tiny_model)
     opened = _listeners() - before  # embedded Milvus Lite serves its client over gRPC: on loopback only
     assert opened and all(_loopback(address) for address, _ in opened), opened
-    answer = first.search("المكتبة", mode="lexical")["results"]
+    answer = first.search("المكتبة", mode="lexical").to_json()["results"]
     first.index.close()
 
     # killed before its commit: its rows are invisible, and the next build deletes them
@@ -167,7 +167,8 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
         build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()))
     monkeypatch.undo()
     searcher = Searcher.open(index, tiny_model)
-    assert [r["text"] for r in searcher.search("المكتبة", mode="lexical")["results"]] == [r["text"] for r in answer]
+    assert [r["text"] for r in searcher.search("المكتبة", mode="lexical").to_json()["results"]] == \
+        [r["text"] for r in answer]
     assert rows_in_milvus(index) > searcher.size  # the killed build's rows are there, unseen
     searcher.index.close()
 

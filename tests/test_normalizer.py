@@ -59,7 +59,7 @@ def test_passages_keep_their_marks_and_the_index_records_the_rule(tmp_path, tiny
     index = store.load(tmp_path / "index")
     assert index.manifest["model"]["normalizer"] == normalizer.NAME
     assert [p.text for p in index.passages(index.ids())] == [t.strip() for t in VOCALIZED]
-    result = Searcher(index, tiny_model).search(PLAIN[1], k=1, lang="any")["results"][0]
+    result = Searcher(index, tiny_model).search(PLAIN[1], k=1, lang="any").to_json()["results"][0]
     assert result["text"] == VOCALIZED[1].strip()  # what people see keeps its marks
     assert result["highlight"]["text"] in result["text"]
 

@@ -46,7 +46,7 @@ def test_hybrid_adds_phrase_evidence_to_arabic_queries_only(tmp_path, tiny_model
     expected = phrase.shares(PHRASE, texts, shipped().phrase_min_run)
     assert np.allclose(added, expected) and np.allclose(added, [PHRASE in t for t in texts])
     searcher.weights = shipped()
-    assert searcher.search(PHRASE, k=1)["results"][0]["doc_id"] == "d5.txt"
+    assert searcher.search(PHRASE, k=1).to_json()["results"][0]["doc_id"] == "d5.txt"
     # more Latin letters than Arabic ones: an English query, though it quotes the phrase
     quoting = f"Whoever covers the faults of a Muslim, Allah will cover his faults: «{PHRASE}»"
     assert phrase.shares(quoting, texts, shipped().phrase_min_run).max() > 0

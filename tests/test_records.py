@@ -65,7 +65,7 @@ def test_records_are_indexed_searched_and_rebuilt_one_record_at_a_time(tmp_path,
     index = store.load(tmp_path / "index")
     assert {p.source for p in index.passages(index.ids())} == {f"news.jsonl#{i}" for i in range(4)}
     assert index.manifest["record_fields"] == {"text": "text", "title": "title", "id": "id", "extra": []}
-    hit = Searcher(index, tiny_model).search(PARAGRAPHS[2][:60], k=1, lang="any")["results"][0]
+    hit = Searcher(index, tiny_model).search(PARAGRAPHS[2][:60], k=1, lang="any").to_json()["results"][0]
     assert hit["source"] == "news.jsonl#2" and hit["text"] == PARAGRAPHS[2]
 
     records[1]["text"] = PARAGRAPHS[5]

@@ -59,7 +59,7 @@ class Ranked(list):
 def everything(index: Path, tiny_model, mode: str = "dense") -> Ranked:
     searcher = Searcher.open(index, tiny_model)
     return Ranked([(r["doc_id"], r["ordinal"], r["score"]) for r in searcher.search(q, k=10, lang="any",
-                                                                                     mode=mode)["results"]]
+                                                                                     mode=mode).to_json()["results"]]
                   for q in WORDS[:4] + ["Damascus rain", "خبر رقم 7"])
 
 
@@ -320,4 +320,4 @@ def test_texts_are_stored_compressed_and_an_index_with_plain_texts_still_reads_t
 def _texts_found(index: Path, tiny_model) -> list[tuple[str, str]]:
     searcher = Searcher.open(index, tiny_model)
     return [(r["doc_id"], r["text"]) for q in ("المطر", "خبر رقم 3")
-            for r in searcher.search(q, k=10, lang="any", mode="hybrid")["results"]]
+            for r in searcher.search(q, k=10, lang="any", mode="hybrid").to_json()["results"]]

@@ -152,7 +152,7 @@ def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_t
     searcher = Searcher.open(index, tiny_model)
     seed = store.load(index).passages([3])[0]
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
-        assert searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found
+        assert searcher.search(query, k=3, lang="any", mode="hybrid").to_json()["results"][0]["doc_id"] == found
     (corpus / "extra0.txt").unlink()
     new_segment = store.load(index).segments[1]
     centers, codes = new_segment.centers(), np.array(new_segment.sentence_vectors.codes)
@@ -166,4 +166,4 @@ def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_t
     assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[1] * 6 // 8
     merged_searcher = Searcher.open(index, tiny_model)
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
-        assert merged_searcher.search(query, k=3, lang="any", mode="hybrid")["results"][0]["doc_id"] == found
+        assert merged_searcher.search(query, k=3, lang="any", mode="hybrid").to_json()["results"][0]["doc_id"] == found

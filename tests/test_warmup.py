@@ -35,8 +35,8 @@ def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_
     assert all(array.size for _, array in warm.warmup.regions)
     assert warm.warmup.bytes_read == sum(p.stat().st_size for p in warm.warmup.paths) > 0
     for q in WORDS[:4] + ["Damascus rain"]:
-        assert [r["doc_id"] for r in warm.search(q, lang="any")["results"]] == \
-               [r["doc_id"] for r in cold.search(q, lang="any")["results"]]
+        assert [r["doc_id"] for r in warm.search(q, lang="any").to_json()["results"]] == \
+               [r["doc_id"] for r in cold.search(q, lang="any").to_json()["results"]]
     assert everything(index, tiny_model) == everything(index, tiny_model)
 
 
@@ -108,5 +108,5 @@ def test_a_searcher_with_a_memory_budget_answers_as_without_one(tmp_path, tiny_m
     budgeted.warmup.baseline = 0  # as if the index were all this process holds: over 1 MB, the sentence maps go
     assert budgeted.warmup.keep() >= 1
     for q in ("المطر", "Damascus"):
-        assert [r["doc_id"] for r in budgeted.search(q)["results"]] == [r["doc_id"] for r in plain.search(q)["results"]]
+        assert [r.doc_id for r in budgeted.search(q).hits] == [r.doc_id for r in plain.search(q).hits]
     budgeted.close()

@@ -6,9 +6,8 @@ import json
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from jisr.answers.request import SearchRequest
 from jisr.errors import IndexUnavailable, QueryError
-from jisr.answers import filters
-from jisr.answers.query import facet_fields, paging, request_params, validate
 from jisr.web.admission import Overloaded
 from jisr.web.openapi import spec
 from jisr.web.words import Words, ui_of
@@ -40,16 +39,17 @@ def json_body():
         raise QueryError("the request body is not valid JSON") from None
 
 
-def _request_params() -> dict:
+def _search_request() -> SearchRequest:
+    """The search asked for, by query string (GET) or JSON body (POST), or QueryError saying what is wrong."""
     if request.method == "GET":
-        return request_params(request.args, strict=True)
+        return SearchRequest.from_params(request.args)
     if not request.is_json:
         raise QueryError("send the search as JSON with Content-Type: application/json, "
                          'e.g. {"q": "French aircraft carrier", "k": 5}')
     body = json_body()
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
-    return request_params(body, strict=True)
+    return SearchRequest.from_params(body)
 
 
 def overloaded(exc: Overloaded):
@@ -61,11 +61,7 @@ def overloaded(exc: Overloaded):
 @bp.route("/api/search", methods=["GET", "POST"])
 def search():
     try:  # checked before admission: a bad request never waits behind searches
-        params = _request_params()
-        q, k, lang, mode = validate(params["q"], params["k"], params["lang"], params["mode"])
-        page = paging(k, params["offset"], params["group"], params["per_document"])
-        filters.parse(params["filter"])  # a bad filter is a 400 before admission too
-        facet_fields(params["facets"])
+        asked = _search_request()
     except QueryError as exc:
         return error(400, "bad_request", str(exc))
     index, unavailable = index_or_503()
@@ -73,9 +69,7 @@ def search():
         return unavailable
     try:
         with current_app.extensions["jisr"]["admission"].admit():
-            return jsonify(index.search(q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
-                                        per_document=page.per_document, filter=params["filter"],
-                                        facets=params["facets"]))
+            return jsonify(index.search(asked).to_json())
     except Overloaded as exc:
         return overloaded(exc)
     except QueryError as exc:  # what only the index can tell: a filter or facet on a field it does not have

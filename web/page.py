@@ -7,8 +7,10 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup, escape
 
+from jisr.answers.answer import Answer, Hit
+from jisr.answers.query import LANGS, MAX_K, MAX_QUERY_CHARS, MODES, is_text, request_params
+from jisr.answers.request import SearchRequest
 from jisr.errors import QueryError
-from jisr.answers.query import LANGS, MAX_K, MAX_QUERY_CHARS, MODES, is_text, paging, request_params, validate
 from jisr.arabic import language
 from jisr.corpus.readers import describe
 from jisr.web.admission import Overloaded
@@ -20,10 +22,10 @@ bp.add_app_template_filter(language, "language")  # a title's language, for its 
 
 
 @bp.app_template_filter("marked")
-def marked(result: dict) -> Markup:
-    """A result's passage as HTML: its best sentence in ``<mark>``, the words that match the query in ``<b>``."""
-    text, a, b = result["text"], result["highlight"]["start"], result["highlight"]["end"]
-    spans = result.get("marks", [])
+def marked(hit: Hit) -> Markup:
+    """A hit's passage as HTML: its best sentence in ``<mark>``, the words that match the query in ``<b>``."""
+    text, a, b = hit.text, hit.highlight.start, hit.highlight.end
+    spans = hit.marks
 
     def words(start: int, end: int) -> Markup:
         out, at = [], start
@@ -80,17 +82,17 @@ def _chosen(declared: dict[str, str]) -> dict[str, str]:
     return chosen
 
 
-def _narrowing(response: dict, chosen: dict[str, str]) -> list[dict]:
+def _narrowing(answer: Answer, chosen: dict[str, str]) -> list[dict]:
     """Per field the results were counted by: links that narrow them to one value (or widen them again),
     with the count of matches of each; a field with one value and nothing chosen gets none."""
     out = []
-    for name, counted in response.get("facets", {}).items():
+    for name, counted in (answer.facets or {}).items():
         param = "collection" if name == "collection" else f"f.{name}"
         picked = chosen.get(name)
         if picked is None and len(counted) < 2:
             continue
-        links = [{"value": str(c["value"]), "count": c["count"], "chosen": str(c["value"]) == picked,
-                  "url": _page_url(**{param: str(c["value"]) if str(c["value"]) != picked else None, "offset": None})}
+        links = [{"value": str(c.value), "count": c.count, "chosen": str(c.value) == picked,
+                  "url": _page_url(**{param: str(c.value) if str(c.value) != picked else None, "offset": None})}
                  for c in counted]
         if picked is not None:
             links.insert(0, {"value": None, "count": None, "chosen": False,
@@ -118,20 +120,20 @@ def index():
         current_app.logger.warning("page asked before an index is ready: %s", state["unavailable"])
     elif query.strip():
         try:
-            q, k, lang, mode = validate(query, form["k"], form["lang"], form["mode"])  # before any wait
-            # the page groups by document unless asked not to: one long document cannot fill it
-            page = paging(k, form["offset"], request.args.get("group", "document"), form["per_document"])
             declared = state["index"].searcher.declared
             chosen = _chosen(declared)
+            # checked before any wait; the page groups by document unless asked not to: one long document
+            # cannot fill it
+            asked = SearchRequest.of(query, form["k"], form["lang"], form["mode"], form["offset"],
+                                     request.args.get("group", "document"), form["per_document"],
+                                     filter=chosen or None, facets=["collection", *declared])
             with state["admission"].admit():
-                response = context["response"] = state["index"].search(
-                    q, k=k, lang=lang, mode=mode, offset=page.offset, group=page.group,
-                    per_document=page.per_document, facets=["collection", *declared], filter=chosen or None)
-            context["narrowing"] = _narrowing(response, chosen)
-            if response["next_offset"] is not None:
-                context["pages"]["next"] = _page_url(offset=response["next_offset"])
-            if page.offset:
-                context["pages"]["previous"] = _page_url(offset=max(0, page.offset - k) or None)
+                answer = context["response"] = state["index"].search(asked)
+            context["narrowing"] = _narrowing(answer, chosen)
+            if answer.next_offset is not None:
+                context["pages"]["next"] = _page_url(offset=answer.next_offset)
+            if asked.paging.offset:
+                context["pages"]["previous"] = _page_url(offset=max(0, asked.paging.offset - asked.k) or None)
         except QueryError as exc:
             context["notice"], status = _for_readers(query, exc, words), 400
         except Overloaded as exc:

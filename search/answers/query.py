@@ -1,8 +1,8 @@
 """What a search request may ask for, and its validation: no numpy, torch or FAISS here.
 
 The CLI builds its help text from these names, so `jisr --help` and argument errors
-answer without loading the model's libraries; the web app and the Searcher check
-requests with the same rules.
+answer without loading the model's libraries. The checks here run in one place,
+:class:`jisr.answers.request.SearchRequest`, whichever way a request comes in.
 """
 from __future__ import annotations
 

@@ -29,8 +29,9 @@ from jisr.answers import match
 from jisr.answers.filters import Filter, bind
 from jisr.corpus.fields import shown
 from jisr.corpus.readers import RecordFields
-from jisr.answers.query import (DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, FACETS, MAX_DEPTH, MAX_FACET_VALUES, Paging,
-                                validate)
+from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
+from jisr.answers.query import FACETS, MAX_DEPTH, MAX_FACET_VALUES
+from jisr.answers.request import SearchRequest
 from jisr.errors import ModelMismatch, QueryError
 from jisr.answers.centering import encode_queries
 from jisr.answers.query_encoder import QueryEncoder
@@ -265,19 +266,20 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
 
-    def search(self, query: str, k: int = DEFAULT_K, lang: str = DEFAULT_LANG, mode: str = DEFAULT_MODE,
-               paging: Paging = Paging(), where: Filter | None = None, facets: tuple[str, ...] = ()) -> dict:
-        """Top-k passages for ``query`` as the JSON the API returns; ``paging``: from which rank, and whether
-        each document's best passage comes once with more from it (:class:`jisr.answers.query.Paging`);
-        ``where``: the passages it may find (:mod:`jisr.answers.filters`); ``facets``: fields whose values
-        are counted over the matches (:data:`jisr.answers.query.FACETS`).
+    def search(self, query: SearchRequest | str, **options) -> Answer:
+        """The answer to a request (:class:`jisr.answers.request.SearchRequest`, or a query and the keyword
+        arguments of :meth:`SearchRequest.of <jisr.answers.request.SearchRequest.of>`): the top k passages,
+        from the request's page (:class:`jisr.answers.query.Paging`), only those its filter keeps, with its
+        facets counted over the matches (:data:`jisr.answers.query.FACETS` and the index's declared fields).
 
-        The answer and each result say how well they match ("strong", "weak", "none": :mod:`jisr.answers.match`),
+        The answer and each hit say how well they match ("strong", "weak", "none": :mod:`jisr.answers.match`),
         and ``total`` counts the matches (results above the weak line: passages, or documents when grouped),
         None for both when the index's models were never calibrated."""
         started = time.perf_counter()
-        query, k, lang, mode = validate(query, k, lang, mode)
-        where = bind(where, self.declared)
+        request = SearchRequest.given(query, options)
+        query, k, lang, mode, paging, facets = (request.query, request.k, request.lang, request.mode, request.paging,
+                                                request.facets)
+        where = bind(request.filter, self.declared)
         unknown = [f for f in facets if f not in FACETS and f not in self.declared]
         if unknown:
             raise QueryError(f"facets: this index has no field {unknown[0]!r} to count by (fields: "
@@ -307,46 +309,35 @@ class Searcher:
         def level(i: int) -> str | None:
             return lines.of(float(scores[i]), behind) if lines is not None else None
 
-        def result(i: int) -> dict:
+        def hit(i: int, rank: int | None = None, more: tuple[Hit, ...] | None = None) -> Hit:
             p, row = passages[i], rows[i]
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
-            return {"score": round(float(scores[i]), 6), "match": level(i), "title": p.title, "source": p.source,
-                    "doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                    "locator": p.locator, "fields": {n: shown(self.declared.get(n, "keyword"), v) for n, v in
-                                                     p.fields.items()},
-                    "text": p.text, "highlight": {"start": a, "end": b, "text": p.text[a:b]},
-                    "marks": [list(span) for span in matching_words(p.text, read)]}
-        results = []
-        for rank, group in enumerate(chosen, start=paging.offset + 1):
-            results.append({"rank": rank, **result(group[0])})
-            if grouped:
-                results[-1]["more"] = [result(i) for i in group[1:]]
+            return Hit(score=round(float(scores[i]), 6), match=level(i), title=p.title, source=p.source,
+                       doc_id=p.doc_id, ordinal=p.ordinal, start=p.start, end=p.end, lang=p.lang, locator=p.locator,
+                       fields={n: shown(self.declared.get(n, "keyword"), v) for n, v in p.fields.items()},
+                       text=p.text, highlight=Highlight(a, b, p.text[a:b]),
+                       marks=tuple(tuple(span) for span in matching_words(p.text, read)), rank=rank, more=more)
+        hits = tuple(hit(group[0], rank, tuple(hit(i) for i in group[1:]) if grouped else None)
+                     for rank, group in enumerate(chosen, start=paging.offset + 1))
         end = paging.offset + len(chosen)
-        paged = {"offset": paging.offset, "next_offset": end if end < min(len(page), MAX_DEPTH) else None}
-        if grouped:
-            paged.update(group="document", per_document=paging.per_document)
-        if where is not None:
-            paged["filter"] = json.loads(where.text)
         # every ranked candidate above the line: passages past the candidates may be too, so "at least"
         exact = matched < len(ids) or len(ids) < CANDIDATES
-        total = None if lines is None else {
-            "value": sum(1 for group in page if group[0] < matched) if grouped else matched,
-            "relation": "eq" if exact else "gte"}
-        answer = {"query": query, "model": self.model_name, "mode": mode, "lang": lang, "k": k,
-                  "query_tokens": tokens, "match": level(0) if len(ids) else ("none" if lines else None),
-                  "total": total, **paged}
-        if facets:
-            answer["facets"] = _facets([passages[i] for i in range(matched)], facets, grouped, self.declared)
-        answer.update(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results)
-        if read != query:
-            answer["truncated"] = {"read": read, "message": f"the query has {tokens} tokens; only its first "
-                                                            f"{self.query_tokens} were searched"}
-        return answer
+        total = None if lines is None else Total(
+            sum(1 for group in page if group[0] < matched) if grouped else matched, "eq" if exact else "gte")
+        counted = _facets([passages[i] for i in range(matched)], facets, grouped, self.declared) if facets else None
+        truncated = None if read == query else Truncated(
+            read, f"the query has {tokens} tokens; only its first {self.query_tokens} were searched")
+        return Answer(query=query, model=self.model_name, mode=mode, lang=lang, k=k, query_tokens=tokens,
+                      match=level(0) if len(ids) else ("none" if lines else None), total=total,
+                      offset=paging.offset, next_offset=end if end < min(len(page), MAX_DEPTH) else None,
+                      took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, group=paging.group,
+                      per_document=paging.per_document, filter=json.loads(where.text) if where is not None else None,
+                      facets=counted, truncated=truncated)
 
 
 def _facets(matches: list, fields: tuple[str, ...], by_document: bool, declared: dict[str, str]) \
-        -> dict[str, list[dict]]:
-    """{field: [{"value", "count"}, ...]}: how many matches (documents, ``by_document``) have each value,
+        -> dict[str, tuple[FacetValue, ...]]:
+    """{field: (value and count, ...)}: how many matches (documents, ``by_document``) have each value,
     the most first (ties by value), at most :data:`MAX_FACET_VALUES` per field."""
     out = {}
     for name in fields:
@@ -364,7 +355,7 @@ def _facets(matches: list, fields: tuple[str, ...], by_document: bool, declared:
                 counted[value] = counted.get(value, 0) + 1
         counts = {v: len(c) if by_document else c for v, c in counted.items()}
         top = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:MAX_FACET_VALUES]
-        out[name] = [{"value": v, "count": c} for v, c in top]
+        out[name] = tuple(FacetValue(v, c) for v, c in top)
     return out
 
 

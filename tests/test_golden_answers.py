@@ -109,8 +109,8 @@ def golden(tmp_path_factory):
     (corpus / "books.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     model_path = golden_model(work / "model")
     model = load_model(str(model_path))
-    jisr.build(corpus, work / "index", model, companion="none",
-               fields=RecordFields(extra=(("author", "keyword"), ("year", "number"))))
+    jisr.build(corpus, work / "index", model, jisr.BuildOptions(
+        companion="none", fields=RecordFields(extra=(("author", "keyword"), ("year", "number")))))
     return work / "index", model_path, model
 
 

@@ -33,7 +33,7 @@ def test_a_request_made_once_is_searched_and_cached_as_it_is(tmp_path, tiny_mode
     from jisr.answers.answer import Answer
     from jisr.answers.cache import ResultCache
 
-    jisr.build(SEEDS, tmp_path / "index", tiny_model, companion="none")
+    jisr.build(SEEDS, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     asked = jisr.SearchRequest.of(" بوتين ", k="2", offset=1, facets="lang,collection", filter='{"lang": "ar"}')
     assert (asked.query, asked.k, asked.paging.offset, asked.facets) == ("بوتين", 2, 1, ("lang", "collection"))
     assert asked == jisr.SearchRequest.of("بوتين", k=2, offset=1, facets=["lang", "collection"],

@@ -255,7 +255,7 @@ def _print_results(answer: Answer) -> None:
 
 def _load_model(args, name: str | None = None):
     """The model ``args`` names (or ``name``: the one an index was built with), said first when the
-    default model is about to be converted: a first run's silent 10-40 s look like a hang."""
+    default model is about to be converted: a first run's silent conversion would look like a hang."""
     from jisr.embeddings import DEFAULT_MODEL, load_model
     from jisr.embeddings.default_model import converted, model_dir
 

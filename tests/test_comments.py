@@ -16,13 +16,6 @@ from tests.conftest import ROOT
 
 FOLDERS = ("search", "embeddings", "web")
 
-# Files being rewritten in parallel for issue 47; their comments are cleaned when those changes merge.
-# The integrator empties this list then.
-NOT_YET = {
-    "search/answers/searcher.py", "web/server.py", "web/__init__.py", "search/cli.py", "search/api.py",
-    "embeddings/__init__.py", "embeddings/normalizer.py", "search/answers/centering.py",
-}
-
 FIGURE = re.compile(
     r"\b\d[\d,]*(\.\d+)? ?(ms|µs|us)\b"  # a time: "17.3 ms", "9 us"
     r"|(?<!default )\b\d[\d,]*(\.\d+)? s\b"  # seconds: "0.9 s", "31 of 34.5 s" (not "bm25s", "default 120 s")
@@ -60,14 +53,8 @@ def package_files() -> list[Path]:
 
 def test_no_package_comment_or_docstring_holds_a_measured_figure():
     found = [(str(p.relative_to(ROOT)), line, figure) for p in package_files()
-             if p.relative_to(ROOT).as_posix() not in NOT_YET
              for line, figure in figures_in(p.read_text(encoding="utf-8"))]
     assert found == [], f"move these figures to benchmarks/results/ and name the file instead: {found}"
-
-
-def test_the_files_not_yet_cleaned_exist():
-    """An entry of NOT_YET that no longer names a file would hide nothing and should go."""
-    assert all((ROOT / name).is_file() for name in NOT_YET), sorted(n for n in NOT_YET if not (ROOT / n).is_file())
 
 
 def test_figures_are_caught_in_comments_and_docstrings_only():

@@ -42,7 +42,7 @@ from jisr.settings import current
 GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
 # BM25 candidates are found on a thread of their own while the dense index is searched: both spend
 # their time in FAISS and numpy, outside the GIL, so a query takes the longer of the two rather than
-# their sum (at 3M passages hybrid p50 51.9 -> 45.9 ms, vector given, 2 idle cores: benchmarks/scale.py).
+# their sum (benchmarks/results/decisions.md, "BM25 beside the dense search").
 # Threads start when queries wait for one, up to this many at once; past it a query's BM25 waits its turn.
 LEXICAL_THREADS = 32
 _beside: dict[int, ThreadPoolExecutor] = {}  # by process: the threads BM25 runs on (see beside())
@@ -63,8 +63,7 @@ def one_blas_thread() -> None:
 
     A query's matrix products are small (a few thousand rows times one vector), and after each one
     OpenBLAS's second thread spins, waiting for more work, on the core that BM25 or the dense search
-    needed: at 3M passages a hybrid query took 45 ms with it and 27-33 ms without (vector given, 2 cores;
-    benchmarks/scale.py), the dense search beside BM25 33 ms rather than 18."""
+    needed (benchmarks/results/decisions.md, "numpy's OpenBLAS on one thread")."""
     if _blas_quieted.get(os.getpid()):
         return
     import threadpoolctl

@@ -61,3 +61,12 @@ def test_importing_the_package_loads_no_model_library():
                           "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_facet_named_twice_is_refused_as_the_schema_says():
+    """The API's schema says each facet once (uniqueItems); a repeated name is refused, not silently merged."""
+    with pytest.raises(QueryError, match="names 'lang' twice"):
+        jisr.SearchRequest.of("بوتين", facets="lang,collection,lang")
+    with pytest.raises(QueryError, match="--facet names 'lang' twice"):
+        jisr.SearchRequest.of("بوتين", facets=["lang", "lang"], names=CLI_NAMES)
+    assert jisr.SearchRequest.of("بوتين", facets="lang, collection").facets == ("lang", "collection")

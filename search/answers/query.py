@@ -92,7 +92,10 @@ def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]
     if unknown:
         raise QueryError(f"{names['facets']}: no field {unknown[0][:40]!r} to count by; "
                          f"facets are {', '.join(FACETS)} and the fields declared with `jisr build --field`")
-    return tuple(dict.fromkeys(value))
+    twice = next((v for i, v in enumerate(value) if v in value[:i]), None)
+    if twice is not None:  # as the API's schema says (uniqueItems): a repeated name is more likely a slip
+        raise QueryError(f"{names['facets']} names {twice[:40]!r} twice; name each field once")
+    return tuple(value)
 
 
 def is_text(query: str) -> bool:

@@ -256,10 +256,9 @@ def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, t
 
 
 def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_one_is(tmp_path, tiny_model,
-                                                                                      monkeypatch):
+                                                                                      caplog):
+    import logging
     import os
-
-    from jisr.index import build as build_module
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 6)
@@ -268,12 +267,14 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
     for path in corpus.iterdir():
         os.utime(path, ns=(past, past))
     first = build(corpus, index, tiny_model)
-    read = []
-    original = build_module.read_corpus_file
-    monkeypatch.setattr(build_module, "read_corpus_file", lambda file, fields: read.append(file.rel) or original(file, fields))
+    caplog.set_level(logging.DEBUG, logger="jisr.index.build")  # the build says each file it reads
+    caplog.clear()
+
+    def read() -> list[str]:
+        return [r.args[0] for r in caplog.records if r.name == "jisr.index.build" and r.msg == "reading %s"]
 
     again = build(corpus, index, tiny_model)
-    assert read == [] and again.embedded == 0  # nothing read, nothing embedded
+    assert read() == [] and again.embedded == 0  # nothing read, nothing embedded
     assert (again.documents, again.passages) == (first.documents, first.passages) == (7, 13)
     assert [s.path for s in again.skipped] == ["feed.jsonl:2"]  # what the unread file skipped is still said
 
@@ -282,7 +283,7 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
     write_docs(corpus, 1, start=6)
     third = build(corpus, index, tiny_model)
     # pass 1 reads the two files whose stat changed; pass 2 reads them again to embed, and nothing else
-    assert sorted(read) == ["doc003.txt", "doc003.txt", "doc006.txt", "doc006.txt"]
+    assert sorted(read()) == ["doc003.txt", "doc003.txt", "doc006.txt", "doc006.txt"]
     assert third.documents == 8 and third.embedded == 2 + 5  # doc003: a paragraph, 1 sentence; doc006: 2 and 3
     assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
     sources = store.load(index).manifest["sources"]

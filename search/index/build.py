@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import sys
 import time
@@ -36,6 +37,8 @@ from jisr.index.lock import WriterLock
 from jisr.index import stores
 from jisr.index.contract import BuildSpec, StoreWriter
 from jisr.index.options import BuildOptions, companion_refused_on_milvus
+
+log = logging.getLogger(__name__)  # at DEBUG, each corpus file a build reads: what it skipped as unchanged is not
 
 
 @dataclass
@@ -260,6 +263,7 @@ class _Build:
 
     def _read(self, file: CorpusFile):
         """The documents of one file: of the corpus folder, or one sent over the API."""
+        log.debug("reading %s", file.rel)
         return submitted.read(file, self.fields) if submitted.owns(file) else read_corpus_file(file, self.fields)
 
     def _index(self, todo: dict[str, dict | None], files: list[CorpusFile]) -> None:

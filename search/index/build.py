@@ -146,6 +146,7 @@ class _Build:
         self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
         self.progress, self.follow_links, self.fields = progress, options.follow_links, options.fields
         self.encoder, self.batch_passages, self.companion = encoder, options.batch_passages, companion
+        self.min_free_disk = options.min_free_disk
         self.count = token_counter(model)
         self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, where, passages
         self.embedded = self.stored_new = 0
@@ -229,7 +230,8 @@ class _Build:
             del self.files[doc]
             todo[doc] = old_files.get(doc)
 
-        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]))
+        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]),
+                             self.min_free_disk)
 
         # pass 2: chunk, embed and write what changed, in batches, reading only the files that hold it
         try:

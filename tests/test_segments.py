@@ -108,19 +108,22 @@ import contextlib, os, signal, sys
 import jisr.index.build as b, jisr.index.commit, jisr.index.lexical, jisr.index.local.merge
 from jisr.embeddings import load_model
 from jisr.index.options import BuildOptions, SegmentPolicy
-corpus, index, model, point = sys.argv[1:5]
+corpus, index, model_path, point = sys.argv[1:5]
+model = load_model(model_path)
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
-def at(module, name, on_call=1):
-    real, calls = getattr(module, name), [0]
+def dying(real, on_call):
+    calls = [0]
     def wrapper(*args, **kwargs):
         calls[0] += 1
         if calls[0] == on_call:
             die()
         return real(*args, **kwargs)
-    setattr(module, name, wrapper)
-commit = contextlib.nullcontext
+    return wrapper
+def at(module, name, on_call=1):  # points build() has no hook for
+    setattr(module, name, dying(getattr(module, name), on_call))
+commit, encoder = contextlib.nullcontext, None  # build()'s hooks: the swap, and what embeds
 if point == "embedding":
-    at(b, "encode_documents", on_call=6)
+    encoder = dying(lambda texts: b.encode_documents(model, texts), on_call=6)
 elif point == "sealing":
     at(jisr.index.lexical, "write")
 elif point == "merging":
@@ -129,8 +132,8 @@ elif point == "committing":
     commit = lambda: die() or contextlib.nullcontext()
 elif point == "cleaning":
     at(jisr.index.commit, "clean", on_call=2)  # the first is before the build, the second after its swap
-b.build(corpus, index, load_model(model), BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
-        commit=commit)
+b.build(corpus, index, model, BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
+        commit=commit, encoder=encoder)
 """
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -57,6 +57,8 @@ class PrepackedLinear(nn.Linear):
     """A Linear that, without gradients on a CPU, multiplies by its weights prepacked in the compute dtype."""
 
     _packed: tuple[tuple, torch.Tensor, torch.Tensor | None] | None = None
+    # whether prepacked products run in a dtype here: the probe, or what prepack_linears was told
+    prepacking_works: Callable[[torch.dtype], bool] = staticmethod(prepacking_works)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = self._compute_dtype(x)
@@ -73,7 +75,7 @@ class PrepackedLinear(nn.Linear):
             dtype = torch.get_autocast_dtype("cpu")
         else:
             dtype = x.dtype
-        if dtype not in (torch.float32, torch.bfloat16) or not prepacking_works(dtype):
+        if dtype not in (torch.float32, torch.bfloat16) or not self.prepacking_works(dtype):
             return None
         return dtype
 
@@ -95,8 +97,13 @@ class PrepackedLinear(nn.Linear):
         return state
 
 
-def prepack_linears(model: nn.Module) -> None:
-    """Make every plain Linear in ``model`` a :class:`PrepackedLinear` (same parameters, same state dict)."""
+def prepack_linears(model: nn.Module, works: Callable[[torch.dtype], bool] = prepacking_works) -> None:
+    """Make every plain Linear in ``model`` a :class:`PrepackedLinear` (same parameters, same state dict).
+
+    ``works`` says whether this machine runs prepacked products in a dtype: the probe by default; a caller that
+    knows better (a test of the fallback on a CPU where oneDNN does run them) passes its own answer."""
     for module in model.modules():
         if type(module) is nn.Linear:
             module.__class__ = PrepackedLinear  # adds behaviour only, no state that needs initializing
+            if works is not prepacking_works:
+                module.prepacking_works = works

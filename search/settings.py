@@ -163,6 +163,8 @@ class BuildSettings(_Group):
     sentence_precision: str = _setting("int6", "format", "how sentence vectors are stored", choices=PRECISIONS)
     companion_precision: str = _setting("int6", "format", "how a companion's passage vectors are stored",
                                         choices=PRECISIONS)
+    min_free_disk: int = _setting(0, "bytes", "disk space a build leaves free beside the index it writes: it refuses "
+                                  "to start with less (0: only the index must fit); e.g. 2GB", kind="size", low=0)
 
 
 GROUPS = {"runtime": RuntimeSettings, "search": SearchLimits, "serve": ServeSettings, "build": BuildSettings}

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from jisr.embeddings.cpus import available_cpus, cap_torch_threads, cgroup_quota
+from tests.conftest import ROOT
 
 
 def _cgroup(root: Path, v2: str | None = None, v1: tuple[int, int] | None = None) -> Path:
@@ -52,17 +55,22 @@ def test_torch_threads_are_lowered_to_the_quota_and_never_raised(tmp_path, monke
         torch.set_num_threads(before)
 
 
-def test_loading_a_model_caps_torch_threads(tiny_model_path, monkeypatch):
-    import torch
+_LOAD_ON_ONE_CPU = """
+import os, sys, torch
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # as taskset -c N would start it
+torch.set_num_threads(4)
+from jisr.embeddings import load_model
+load_model(sys.argv[1])
+print(torch.get_num_threads())
+"""
 
-    from jisr.embeddings import cpus, load_model
 
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.setattr(cpus, "available_cpus", lambda cgroup_root=None: 1)
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(4)
-        load_model(str(tiny_model_path))
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+def test_loading_a_model_caps_torch_threads(tiny_model_path):
+    """A process allowed one CPU (its affinity, the real condition, in a process of its own: pinning this one
+    would pin the threads it starts later too) that asked torch for 4 threads has 1 once it loads a model."""
+    env = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", _LOAD_ON_ONE_CPU, str(tiny_model_path)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "1"

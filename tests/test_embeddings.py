@@ -171,15 +171,14 @@ def test_loaded_models_prepack_their_linears_without_changing_their_fingerprint(
     assert model_fingerprint(model) == before
 
 
-def test_prepacked_linear_falls_back_to_the_plain_product_where_onednn_cannot_run_it(monkeypatch):
+def test_prepacked_linear_falls_back_to_the_plain_product_where_onednn_cannot_run_it():
     from jisr.embeddings import precision
 
-    monkeypatch.setattr(precision, "prepacking_works", lambda dtype: False)
     torch.manual_seed(0)
     plain = torch.nn.Linear(16, 4)
     packed = torch.nn.Sequential(torch.nn.Linear(16, 4))
     packed.load_state_dict({f"0.{k}": v for k, v in plain.state_dict().items()})
-    precision.prepack_linears(packed)
+    precision.prepack_linears(packed, works=lambda dtype: False)  # a CPU where oneDNN cannot
     x = torch.randn(2, 16)
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         assert torch.equal(packed(x), plain(x))

@@ -7,6 +7,9 @@ dependency."""
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
+import inspect
 import tomllib
 from pathlib import Path
 
@@ -147,3 +150,96 @@ def test_no_module_shadows_a_name_the_package_exports():
     import jisr.index.build  # noqa: F401  (the build module, under its stage)
 
     assert callable(jisr.build) and isinstance(jisr.Index, type)
+
+
+# Third-party modules a test may patch: stand-ins for hardware or a toolchain this machine may lack.
+PATCHABLE_MODULES = {"torch.cuda", "torch.onnx"}
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # the parent is a module, not a package: ``name`` is one of its names
+        return False
+
+
+def _bound_modules(tree: ast.AST, names: set[str]) -> dict[str, str]:
+    """Which of ``names`` a file binds to modules: ``import a.b`` binds a, ``import a.b as c`` c, and
+    ``from a import b`` binds b when a.b is a module (imports inside functions count)."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
+                    alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if (alias.asname or alias.name) in names and _is_module(f"{node.module}.{alias.name}"):
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bound
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return inner + [node.attr] if inner else None
+    return None
+
+
+def module_patches(source: str) -> list[str]:
+    """Each ``monkeypatch.setattr``/``delattr`` in ``source`` whose target is a module (a name an import bound,
+    or an attribute of one that is a module, like ``preflight.shutil``) or a dotted path in a string, as
+    ``line: target``: the patch would change that module for all of the process, not an object of the test."""
+    tree = ast.parse(source)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and node.args
+             and isinstance(node.func, ast.Attribute) and node.func.attr in ("setattr", "delattr")
+             and isinstance(node.func.value, ast.Name)]
+    roots = {path[0] for call in calls if (path := _dotted(call.args[0]))}
+    found, bound = [], _bound_modules(tree, roots) if roots else {}
+    for call in calls:
+        target = call.args[0]
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            found.append(f"{call.lineno}: {target.value!r}")
+            continue
+        path = _dotted(target)
+        if not path:
+            continue
+        if path[0] not in bound:
+            continue  # a local object: an instance or a class the test made
+        obj = importlib.import_module(bound[path[0]])
+        for attr in path[1:]:
+            obj = getattr(obj, attr, None)
+        if inspect.ismodule(obj) and obj.__name__ not in PATCHABLE_MODULES:
+            found.append(f"{call.lineno}: {'.'.join(path)} (the module {obj.__name__})")
+    return found
+
+
+def test_no_test_patches_a_module():
+    """A test drives the real condition or passes its stand-in through an injection point of the code (a
+    parameter, a hook, a setting); a patched module global hides a missing one and leaks into other tests."""
+    patches = {path.name: module_patches(path.read_text(encoding="utf-8")) for path in ROOT.glob("tests/*.py")}
+    assert {name: found for name, found in patches.items() if found} == {}
+
+
+def test_a_patched_module_is_caught():
+    """The check above can fail: a module bound by ``import``, by ``from ... import``, one reached through another
+    module, and a dotted path in a string are all caught; an object the test made is not."""
+    planted = """
+import jisr.index.preflight
+from jisr.embeddings import cpus
+from jisr.index import preflight as checks
+import torch
+
+def test(monkeypatch, tmp_path):
+    monkeypatch.setattr(cpus, "available_cpus", lambda: 1)
+    monkeypatch.setattr(checks.shutil, "disk_usage", None)
+    monkeypatch.delattr(jisr.index.preflight, "free_space")
+    monkeypatch.setattr("jisr.index.preflight.free_space", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(tmp_path, "name", "x")
+"""
+    assert module_patches(planted) == [
+        "8: cpus (the module jisr.embeddings.cpus)", "9: checks.shutil (the module shutil)",
+        "10: jisr.index.preflight (the module jisr.index.preflight)", "11: 'jisr.index.preflight.free_space'"]

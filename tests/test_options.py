@@ -33,6 +33,7 @@ def test_a_field_named_twice_is_refused_by_the_python_api_as_by_the_cli(tmp_path
     (lambda: BuildOptions(fields=RecordFields(extra=(("doc_id", "keyword"),))), "every passage has that field"),
     (lambda: BuildOptions(fields=RecordFields(extra=(("year", "decade"),))), "the type is one of"),
     (lambda: BuildOptions(batch_passages=0), "batch_passages must be a whole number of at least 1"),
+    (lambda: BuildOptions(min_free_disk=-1), "min_free_disk must be a whole number of at least 0"),
     (lambda: SegmentPolicy(passages=0), "SegmentPolicy.passages must be"),
     (lambda: SegmentPolicy(max_small=-1), "SegmentPolicy.max_small must be"),
     (lambda: SegmentPolicy(max_small=2.5), "SegmentPolicy.max_small must be"),

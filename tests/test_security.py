@@ -233,13 +233,14 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(corpus, tmp_path, tin
     assert Searcher.open(index, tiny_model).size == 10
 
 
-def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tiny_model, monkeypatch):
-    from jisr.index import preflight
+def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tiny_model):
+    from jisr.index.options import BuildOptions
 
     embedded = []
-    monkeypatch.setattr(preflight.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 1000))
-    with pytest.raises(BuildError, match="not enough free disk space"):
-        build(corpus, tmp_path / "index", tiny_model, encoder=lambda texts: embedded.append(1))
+    whole_disk = shutil.disk_usage(tmp_path).total  # asked to leave the whole disk free: there is never room
+    with pytest.raises(BuildError, match="not enough free disk space.*must stay free \\(min_free_disk\\)"):
+        build(corpus, tmp_path / "index", tiny_model, BuildOptions(min_free_disk=whole_disk),
+              encoder=lambda texts: embedded.append(1))
     assert not embedded
 
 

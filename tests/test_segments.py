@@ -108,19 +108,22 @@ import contextlib, os, signal, sys
 import jisr.index.build as b, jisr.index.commit, jisr.index.lexical, jisr.index.local.merge
 from jisr.embeddings import load_model
 from jisr.index.options import BuildOptions, SegmentPolicy
-corpus, index, model, point = sys.argv[1:5]
+corpus, index, model_path, point = sys.argv[1:5]
+model = load_model(model_path)
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
-def at(module, name, on_call=1):
-    real, calls = getattr(module, name), [0]
+def dying(real, on_call):
+    calls = [0]
     def wrapper(*args, **kwargs):
         calls[0] += 1
         if calls[0] == on_call:
             die()
         return real(*args, **kwargs)
-    setattr(module, name, wrapper)
-commit = contextlib.nullcontext
+    return wrapper
+def at(module, name, on_call=1):  # points build() has no hook for
+    setattr(module, name, dying(getattr(module, name), on_call))
+commit, encoder = contextlib.nullcontext, None  # build()'s hooks: the swap, and what embeds
 if point == "embedding":
-    at(b, "encode_documents", on_call=6)
+    encoder = dying(lambda texts: b.encode_documents(model, texts), on_call=6)
 elif point == "sealing":
     at(jisr.index.lexical, "write")
 elif point == "merging":
@@ -129,8 +132,8 @@ elif point == "committing":
     commit = lambda: die() or contextlib.nullcontext()
 elif point == "cleaning":
     at(jisr.index.commit, "clean", on_call=2)  # the first is before the build, the second after its swap
-b.build(corpus, index, load_model(model), BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
-        commit=commit)
+b.build(corpus, index, model, BuildOptions(batch_passages=4, segments=SegmentPolicy(max_small=2)),
+        commit=commit, encoder=encoder)
 """
 
 
@@ -256,10 +259,9 @@ def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, t
 
 
 def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_one_is(tmp_path, tiny_model,
-                                                                                      monkeypatch):
+                                                                                      caplog):
+    import logging
     import os
-
-    from jisr.index import build as build_module
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 6)
@@ -268,12 +270,14 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
     for path in corpus.iterdir():
         os.utime(path, ns=(past, past))
     first = build(corpus, index, tiny_model)
-    read = []
-    original = build_module.read_corpus_file
-    monkeypatch.setattr(build_module, "read_corpus_file", lambda file, fields: read.append(file.rel) or original(file, fields))
+    caplog.set_level(logging.DEBUG, logger="jisr.index.build")  # the build says each file it reads
+    caplog.clear()
+
+    def read() -> list[str]:
+        return [r.args[0] for r in caplog.records if r.name == "jisr.index.build" and r.msg == "reading %s"]
 
     again = build(corpus, index, tiny_model)
-    assert read == [] and again.embedded == 0  # nothing read, nothing embedded
+    assert read() == [] and again.embedded == 0  # nothing read, nothing embedded
     assert (again.documents, again.passages) == (first.documents, first.passages) == (7, 13)
     assert [s.path for s in again.skipped] == ["feed.jsonl:2"]  # what the unread file skipped is still said
 
@@ -282,7 +286,7 @@ def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_o
     write_docs(corpus, 1, start=6)
     third = build(corpus, index, tiny_model)
     # pass 1 reads the two files whose stat changed; pass 2 reads them again to embed, and nothing else
-    assert sorted(read) == ["doc003.txt", "doc003.txt", "doc006.txt", "doc006.txt"]
+    assert sorted(read()) == ["doc003.txt", "doc003.txt", "doc006.txt", "doc006.txt"]
     assert third.documents == 8 and third.embedded == 2 + 5  # doc003: a paragraph, 1 sentence; doc006: 2 and 3
     assert everything(index, tiny_model) == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model)
     sources = store.load(index).manifest["sources"]

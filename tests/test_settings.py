@@ -179,8 +179,10 @@ def test_the_build_options_take_their_defaults_and_knobs_from_the_build_settings
 
     assert from_settings(settings.BuildSettings()) == BuildOptions()  # one default for each, written once
     path = _file(tmp_path, "segment_passages = 12\nsentence_precision = 'float32'\n")
-    chosen = settings.load({"index_type": "flat"}, path, {"JISR_MAX_SMALL_SEGMENTS": "100", "JISR_RESCORED": "2"})
+    chosen = settings.load({"index_type": "flat"}, path, {"JISR_MAX_SMALL_SEGMENTS": "100", "JISR_RESCORED": "2",
+                                                          "JISR_MIN_FREE_DISK": "2GB"})
     options = from_settings(chosen.build)
+    assert options.min_free_disk == 2 * 10**9 and BuildOptions().min_free_disk == 0
     assert (options.index_type, options.segments.passages, options.segments.max_small) == ("flat", 12, 100)
     assert options.precision.sentences == "float32" and options.precision.passages == "int8"
     assert chosen.search.rescored == 2 and chosen.sources["max_small_segments"] == "env JISR_MAX_SMALL_SEGMENTS"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import sys
 import time
@@ -36,6 +37,8 @@ from jisr.index.lock import WriterLock
 from jisr.index import stores
 from jisr.index.contract import BuildSpec, StoreWriter
 from jisr.index.options import BuildOptions, companion_refused_on_milvus
+
+log = logging.getLogger(__name__)  # at DEBUG, each corpus file a build reads: what it skipped as unchanged is not
 
 
 @dataclass
@@ -143,6 +146,7 @@ class _Build:
         self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
         self.progress, self.follow_links, self.fields = progress, options.follow_links, options.fields
         self.encoder, self.batch_passages, self.companion = encoder, options.batch_passages, companion
+        self.min_free_disk = options.min_free_disk
         self.count = token_counter(model)
         self.files: dict[str, dict] = {}  # the new commit's files: doc id -> sha256, where, passages
         self.embedded = self.stored_new = 0
@@ -226,7 +230,8 @@ class _Build:
             del self.files[doc]
             todo[doc] = old_files.get(doc)
 
-        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]))
+        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]),
+                             self.min_free_disk)
 
         # pass 2: chunk, embed and write what changed, in batches, reading only the files that hold it
         try:
@@ -260,6 +265,7 @@ class _Build:
 
     def _read(self, file: CorpusFile):
         """The documents of one file: of the corpus folder, or one sent over the API."""
+        log.debug("reading %s", file.rel)
         return submitted.read(file, self.fields) if submitted.owns(file) else read_corpus_file(file, self.fields)
 
     def _index(self, todo: dict[str, dict | None], files: list[CorpusFile]) -> None:

@@ -134,6 +134,8 @@ class BuildOptions:
         "where a segment's vector index gives way to exact search"))
     precision: VectorPrecision = field(default=VectorPrecision(), metadata=_about(
         "how each kind of vector is stored"))
+    min_free_disk: int = field(default=settings.default("min_free_disk"), metadata=_about(
+        "disk space a build leaves free beside the index it writes: it refuses to start with less", "bytes"))
 
     def __post_init__(self) -> None:
         if self.index_type not in KINDS:
@@ -149,6 +151,7 @@ class BuildOptions:
         if on_milvus and choice != "none":
             raise BuildError(_COMPANION_ON_MILVUS)
         _whole(self, "batch_passages", 1)
+        _whole(self, "min_free_disk", 0)
         _check_fields(self.fields)
 
     @property
@@ -185,4 +188,5 @@ def from_settings(chosen: settings.BuildSettings, **arguments) -> BuildOptions:
                         segments=SegmentPolicy(chosen.segment_passages, chosen.max_small_segments),
                         vector_index=VectorIndexPolicy(chosen.pq_min),
                         precision=VectorPrecision(chosen.passage_precision, chosen.sentence_precision,
-                                                  chosen.companion_precision), **arguments)
+                                                  chosen.companion_precision),
+                        min_free_disk=chosen.min_free_disk, **arguments)

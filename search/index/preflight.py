@@ -40,12 +40,14 @@ def index_folder(index_dir: str | os.PathLike) -> Path:
     return index_dir
 
 
-def free_space(index_dir: Path, needed: int) -> None:
-    """Refuse to start embedding when the disk cannot hold the index it would write."""
+def free_space(index_dir: Path, needed: int, keep_free: int = 0) -> None:
+    """Refuse to start embedding when the disk cannot hold the index it would write and still have
+    ``keep_free`` bytes left (the ``min_free_disk`` setting: room the system and other programs need)."""
     free = shutil.disk_usage(index_dir).free
-    if free < needed:
+    if free < needed + keep_free:
+        kept = f", {keep_free / 2**20:.0f} MiB must stay free (min_free_disk)," if keep_free else ""
         raise BuildError(f"not enough free disk space at {index_dir}: the index needs about "
-                         f"{needed / 2**20:.0f} MiB and {free / 2**20:.0f} MiB are free")
+                         f"{needed / 2**20:.0f} MiB{kept} and {free / 2**20:.0f} MiB are free")
 
 
 def index_size(text_bytes: int, dimension: int) -> int:

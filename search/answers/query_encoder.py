@@ -36,7 +36,7 @@ class QueryEncoder:
 
     def __init__(self, model: Embedder | SentenceTransformer, threads: int | None, tokens: int, batch: int = BATCH):
         self.model, self.threads, self.tokens, self.batch = wrap(model), threads, tokens, batch
-        shift(model)  # the model's centering is looked up here, not on the first query
+        shift(self.model)  # the model's centering is looked up here, not on the first query
         self._waiting: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
         self.batches = 0  # forward passes run, for tests and benchmarks
         threading.Thread(target=self._run, name="jisr-encoder", daemon=True).start()

@@ -113,7 +113,7 @@ class Searcher:
         self.model = wrap(model) if model is not None else None  # a user's own SentenceTransformer is wrapped once
         self.query_threads = query_threads or QUERY_THREADS
         self.query_tokens = query_tokens or QUERY_TOKENS
-        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
+        self._encoder = None if self.model is None else QueryEncoder(self.model, self.query_threads, self.query_tokens)
         self.companion = self._companion_encoder = None
         self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
         self.memory_budget = memory_budget

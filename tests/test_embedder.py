@@ -3,9 +3,11 @@ SentenceTransformer, whether jisr loaded the model or the user hands over one of
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import jisr
 from jisr.answers.centering import shift
+from jisr.errors import BuildError
 from jisr.embeddings import Embedder, load_model, model_fingerprint, model_name, normalizer, wrap
 from jisr.index.options import BuildOptions
 from tests.conftest import SEEDS
@@ -35,6 +37,9 @@ def test_a_users_own_model_is_wrapped_where_it_enters_and_handed_back_unchanged(
 
     raw = SentenceTransformer(str(tiny_model_path), device="cpu")
     assert wrap(raw).normalizer is None  # loaded without jisr: its tokenizer reads through no rule of ours
+    with pytest.raises(BuildError, match="load_model"):  # said before a build whose index no search would open
+        jisr.build(SEEDS, tmp_path / "refused", raw, BuildOptions(companion="none"))
+    assert not (tmp_path / "refused").exists()
     assert normalizer.apply(raw) == normalizer.NAME == wrap(raw).normalizer  # the tokenizer, not the object, says so
     before = set(vars(raw))
     report = jisr.build(SEEDS, tmp_path / "index", raw, BuildOptions(companion="none"))

@@ -99,6 +99,10 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
     """
     started = time.perf_counter()
     model = wrap(model)  # a user's own SentenceTransformer: wrapped here, once, for everything below
+    if model.normalizer is None:  # its index would be refused by every search (the manifest needs the rule)
+        raise BuildError(f"model {model.name!r} does not read text through jisr's normalizer "
+                         "(jisr.embeddings.normalizer): pass its name or folder, or load it with "
+                         "jisr.embeddings.load_model, which adds the rule")
     if companion_model is not None and options.milvus is not None:
         raise companion_refused_on_milvus()
     preflight.corpus_folder(corpus)

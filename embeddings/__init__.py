@@ -1,10 +1,12 @@
 """Text -> vectors. One entry point, :func:`load_model`, for the default model and any other.
 
-Every model is a sentence-transformers ``SentenceTransformer``; callers embed with
-``model.encode_query(texts)`` and ``model.encode_document(texts)``, which apply the
-model's own prompts (a model without prompts works too) and return L2-normalized
-float32 arrays. On a CPU, every model's Linear layers multiply by weights prepacked for
-oneDNN (see :mod:`jisr.embeddings.precision`).
+Every model is a sentence-transformers ``SentenceTransformer``, handed out inside an
+:class:`~jisr.embeddings.embedder.Embedder` of ours that holds what jisr knows about it (its name, the
+rule it reads text through); callers embed with ``model.encode_query(texts)`` and
+``model.encode_document(texts)``, which apply the model's own prompts (a model without prompts works
+too) and return L2-normalized float32 arrays. A model of the user's own enters through :func:`wrap`.
+On a CPU, every model's Linear layers multiply by weights prepacked for oneDNN (see
+:mod:`jisr.embeddings.precision`).
 """
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ from typing import TYPE_CHECKING
 
 from jisr.embeddings import devices, normalizer
 from jisr.embeddings.default_model import NAME as DEFAULT_MODEL, ensure
+from jisr.embeddings.embedder import Embedder, wrap
 from jisr.embeddings.fingerprint import model_fingerprint
 from jisr.errors import ModelError
 
 if TYPE_CHECKING:  # torch and sentence-transformers load in seconds: only when a model is loaded
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["DEFAULT_MODEL", "load_model", "model_fingerprint", "model_name"]
+__all__ = ["DEFAULT_MODEL", "Embedder", "load_model", "model_fingerprint", "model_name", "wrap"]
 
 
 @contextlib.contextmanager
@@ -70,7 +73,8 @@ def _load(path: str, trust_remote_code: bool, device: str = "cpu") -> SentenceTr
                                                           trust_remote_code=trust_remote_code)
     if device == "cpu":
         prepack_linears(model)
-    return normalizer.apply(model)
+    normalizer.apply(model)
+    return model
 
 
 def _local_copy(name: str) -> str:
@@ -106,14 +110,15 @@ def _local_copy(name: str) -> str:
 
 
 def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None,
-               trusted_model: str | None = None, device: str | None = None) -> SentenceTransformer:
+               trusted_model: str | None = None, device: str | None = None) -> Embedder:
     """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path,
     onto ``device`` (auto, cpu, cuda: :func:`jisr.embeddings.devices.resolve`).
 
     Python code that a model folder names (custom modules, a config's ``auto_map``) runs only when
     ``trusted_model`` (the CLI's ``--trust-remote-code``) is this very ``name``, so trusting one model
-    never trusts another, such as one an index names. Raises :class:`ModelError` with an actionable message when the model
-    cannot be had.
+    never trusts another, such as one an index names. The model comes inside an :class:`Embedder` named
+    ``name`` (what an index records, to load it again). Raises :class:`ModelError` with an actionable
+    message when the model cannot be had.
     """
     device = devices.resolve(device)
     if name in (None, DEFAULT_MODEL):
@@ -123,8 +128,7 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
                 model = _load(str(path), trust_remote_code=False, device=device)
             except Exception:  # a damaged cache entry: convert again, once
                 model = _load(str(ensure(cache_dir, rebuild=True)), trust_remote_code=False, device=device)
-        model.jisr_name = DEFAULT_MODEL
-        return model
+        return Embedder(model, DEFAULT_MODEL)
     path = _local_copy(name)  # before torch is imported: a missing model fails in a second
     try:
         with _quiet_transformers():
@@ -137,10 +141,9 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
         first_line = (str(exc).strip().splitlines() or [""])[0]
         where = "the local directory" if os.path.isdir(name) else "the model hub's copy"
         raise ModelError(f"cannot load model {name!r} from {where}: {type(exc).__name__}: {first_line}{hint}") from exc
-    model.jisr_name = name
-    return _ensure_normalized(model)
+    return Embedder(_ensure_normalized(model), name)
 
 
-def model_name(model: SentenceTransformer) -> str:
+def model_name(model: Embedder | SentenceTransformer) -> str:
     """The name the model was loaded under (what to pass to load_model to get it back)."""
-    return getattr(model, "jisr_name", None) or str(model.model_card_data.base_model or "unknown")
+    return wrap(model).name

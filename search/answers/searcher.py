@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import load_model, model_fingerprint
+from jisr.embeddings import load_model, model_fingerprint, wrap
 from jisr.embeddings import companion as companions
 from jisr.answers import ranking
 from jisr.index.contract import CANDIDATES
@@ -80,7 +80,7 @@ _blas_quieted: dict[int, bool] = {}
 def _check_model(index, model: SentenceTransformer) -> None:
     """Refuse a model other than the one the index was built with: its vectors would not compare."""
     built_with = index.manifest["model"]
-    reads = getattr(model, "jisr_normalizer", None)
+    reads = wrap(model).normalizer
     if built_with["normalizer"] != reads:
         raise ModelMismatch(
             f"the index at {index.directory} was built with the model reading text through "
@@ -107,11 +107,11 @@ class Searcher:
         ``memory_budget``: with ``warm``, the bytes of resident memory the index may hold (warmed within
         and kept to: :mod:`jisr.index.local.warmup`)."""
         one_blas_thread()
-        self.model = model
+        self.model = wrap(model) if model is not None else None  # a user's own SentenceTransformer is wrapped once
         limits = current().search  # a query's encoder cost grows with its tokens: past the budget it is cut
         self.query_threads = query_threads or limits.query_threads
         self.query_tokens = query_tokens or limits.max_query_tokens
-        self._encoder = QueryEncoder(model, self.query_threads, self.query_tokens) if model is not None else None
+        self._encoder = None if self.model is None else QueryEncoder(self.model, self.query_threads, self.query_tokens)
         self.companion = self._companion_encoder = None
         self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
         self.memory_budget = memory_budget
@@ -129,7 +129,7 @@ class Searcher:
             self.companion = self._companion_encoder = None
         elif self.companion is None or model_fingerprint(self.companion) != recorded["fingerprint"]:
             where = str(index.directory)
-            self.companion = companions.check(companion, recorded, where) if companion is not None \
+            self.companion = companions.check(wrap(companion), recorded, where) if companion is not None \
                 else companions.for_index(recorded, where)
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import model_fingerprint, model_name
+from jisr.embeddings import Embedder, model_fingerprint, model_name, wrap
 from jisr.embeddings.batching import document_lengths, encode_documents
 from jisr.embeddings import companion as companions
 from jisr.index import preflight
@@ -66,9 +66,8 @@ def _sources(manifest: dict) -> dict[str, list]:
             and isinstance(entry[2], list) and all(isinstance(d, str) for d in entry[2])}
 
 
-def model_info(model: SentenceTransformer) -> dict:
-    return {"name": model_name(model), "fingerprint": model_fingerprint(model),
-            "normalizer": getattr(model, "jisr_normalizer", None),
+def model_info(model: Embedder | SentenceTransformer) -> dict:
+    return {"name": model_name(model), "fingerprint": model_fingerprint(model), "normalizer": wrap(model).normalizer,
             "dimension": model.get_embedding_dimension(), "prompts": dict(model.prompts),
             "max_seq_length": model.max_seq_length}
 
@@ -81,10 +80,10 @@ def token_counter(model: SentenceTransformer):
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> rows of model.encode_document(texts)
 
 
-def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
+def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceTransformer,
           options: BuildOptions = BuildOptions(), *, progress: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext, encoder: Encoder | None = None,
-          companion_model: SentenceTransformer | None = None,
+          companion_model: Embedder | SentenceTransformer | None = None,
           submit: Callable[[], Callable[[], None]] | None = None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` as ``options`` say, and commit it atomically.
 
@@ -102,11 +101,16 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
     corpus folder's, so a rebuild keeps them.
     """
     started = time.perf_counter()
+    model = wrap(model)  # a user's own SentenceTransformer: wrapped here, once, for everything below
+    if model.normalizer is None:  # its index would be refused by every search (the manifest needs the rule)
+        raise BuildError(f"model {model.name!r} does not read text through jisr's normalizer "
+                         "(jisr.embeddings.normalizer): pass its name or folder, or load it with "
+                         "jisr.embeddings.load_model, which adds the rule")
     if companion_model is not None and options.milvus is not None:
         raise companion_refused_on_milvus()
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
-    companion = companion_model if companion_model is not None else _companion(options.companion_choice)
+    companion = wrap(companion_model) if companion_model is not None else _companion(options.companion_choice)
     settings = options.chunking or ChunkSettings(max_tokens=model.max_seq_length or 512)
     spec = BuildSpec(index_dir, model_info(model), {**settings.to_dict(), "passage_input": "title\\ntext"},
                      companions.info(companion) if companion is not None else None, options.index_type)
@@ -133,7 +137,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: SentenceTransformer,
                          "the previous index is unchanged") from exc
 
 
-def _companion(choice: str) -> SentenceTransformer | None:
+def _companion(choice: str) -> Embedder | None:
     """The companion model ``choice`` (``use`` or ``none``, resolved by the options) names, loaded."""
     return companions.load(choice) if choice != "none" else None
 
@@ -142,7 +146,7 @@ class _Build:
     """One build: which documents changed, their passages and vectors, handed to ``writer``; then the commit."""
 
     def __init__(self, corpus: Path, spec: BuildSpec, writer: StoreWriter, model, settings: ChunkSettings,
-                 progress: bool, options: BuildOptions, encoder: Encoder, companion: SentenceTransformer | None):
+                 progress: bool, options: BuildOptions, encoder: Encoder, companion: Embedder | None):
         self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
         self.progress, self.follow_links, self.fields = progress, options.follow_links, options.fields
         self.encoder, self.batch_passages, self.companion = encoder, options.batch_passages, companion

@@ -14,7 +14,6 @@ from jisr.errors import IndexBusy
 LOCK = "LOCK"
 
 
-
 class WriterLock:
     """``with WriterLock(index_dir):`` the block is the only writer of ``index_dir``."""
 
@@ -34,14 +33,40 @@ class WriterLock:
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            self._write_pid(fd)
+        except BaseException:  # an interrupt: nothing may keep the lock once __enter__ has failed
+            _release(fd)
+            raise
         self._fd = fd
         return self
 
+    @staticmethod
+    def _write_pid(fd: int) -> None:
+        """Best-effort, on purpose: the pid only names the holder in another writer's message; the flock is the
+        lock. A disk with no byte free refuses this write; failing the build for it would say less than the
+        build's own writes do, so the build goes on and fails (or not) writing the index, with the disk's
+        message, and a writer that waits meanwhile reads "pid unknown"."""
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass
+
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            try:
+                os.ftruncate(fd, 0)  # no stale pid in the file; a failure here must not keep the lock
+            except OSError:
+                pass
+            finally:
+                _release(fd)
+
+
+def _release(fd: int) -> None:
+    """Unlock and close ``fd``: closing alone drops the flock, unlocking first says so whatever else shares it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+import jisr
 from jisr.errors import IndexBusy
 from jisr.index.lock import WriterLock
+from jisr.index.options import BuildOptions
+from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http
+from tests.test_documents import TOKEN, WORD, doc, found
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
 
@@ -46,6 +55,17 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+def put(base: str, doc_id: str) -> tuple[int, dict, dict]:
+    """PUT a document: (status, JSON body, headers); a write that gets no answer in a minute fails the test."""
+    request = urllib.request.Request(f"{base}/api/documents/{doc_id}", method="PUT", data=json.dumps(doc()).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, json.load(r), dict(r.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc), dict(exc.headers)
+
+
 def test_a_lock_whose_pid_cannot_be_written_is_still_held_and_then_released(tmp_path):
     with small_disk(tmp_path / "disk", "64k") as disk:
         (disk / "index").mkdir()
@@ -55,3 +75,50 @@ def test_a_lock_whose_pid_cannot_be_written_is_still_held_and_then_released(tmp_
                 WriterLock(disk / "index").__enter__()
         with WriterLock(disk / "index"):  # released: the next writer takes it
             pass
+
+
+def test_a_full_disk_during_an_api_write_fails_it_clearly_and_writes_work_once_space_returns(tmp_path, tiny_model,
+                                                                                          tiny_model_path):
+    """The issue's sequence on `jisr serve`: one PUT, the disk filled, one PUT, the filler removed, one PUT."""
+    with small_disk(tmp_path / "disk", "40m") as disk:
+        corpus = tmp_path / "corpus"
+        shutil.copytree(SEEDS, corpus)
+        index = disk / "index"
+        jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"))
+        (tmp_path / "token").write_text(TOKEN + "\n")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port),
+                        "--model", str(tiny_model_path), "--api-token-file", str(tmp_path / "token"),
+                        "--commit-interval", "0.1"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                       env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_WRITER_LOCK_WAIT": "2"})
+        try:
+            wait_http(base + "/healthz", server)
+            assert put(base, "first")[0] == 201
+            filler = fill(disk)
+            started = time.monotonic()
+            status, body, _ = put(base, "full")
+            assert status == 500 and body["error"] == "not_committed" and "the disk is full" in body["message"]
+            assert time.monotonic() - started < 30
+            filler.unlink()
+            started = time.monotonic()
+            status, body, _ = put(base, "after")
+            assert status == 201, body
+            assert time.monotonic() - started < 30
+            assert found(base, WORD) == ["after", "first"]
+
+            # a lock another writer holds: the write waits a bounded time, then is refused with Retry-After
+            with WriterLock(index):
+                started = time.monotonic()
+                status, body, headers = put(base, "busy")
+                assert status == 503 and body["error"] == "busy", body
+                assert "another build is running" in body["message"] and int(headers["Retry-After"]) > 0
+                assert 2 <= time.monotonic() - started < 30
+            assert put(base, "busy")[0] == 201
+        finally:
+            server.terminate()
+            try:
+                server.communicate(timeout=60)
+            except subprocess.TimeoutExpired:  # a server that cannot stop must not keep the disk mounted
+                server.kill()
+                server.communicate(timeout=HANG)

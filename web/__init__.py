@@ -35,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     ``config``'s keys over them. Keys that are settings (validated as settings; see ``jisr config``): INDEX
     (also an open :class:`jisr.api.Index`), MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN, MEMORY_BUDGET;
     RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN
-    (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL (web/documents.py); CACHE_BYTES
+    (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL, WRITER_LOCK_WAIT (web/documents.py);
+    CACHE_BYTES
     (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
     given = dict(config or {})
     chosen = settings or current()
@@ -96,6 +97,7 @@ def writer(app: Flask):
             state["intake"] = intake.Intake.for_index(state["index"], app.config["MILVUS_URI"],
                                                       app.config["MILVUS_TOKEN"],
                                                       interval=app.config["COMMIT_INTERVAL"],
+                                                      lock_wait=app.config["WRITER_LOCK_WAIT"],
                                                       nice=app.extensions["jisr.settings"].serve.writer_nice)
         return state["intake"]
 

@@ -12,11 +12,12 @@ import threading
 from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
-from jisr.errors import Error
+from jisr.errors import Error, IndexBusy
 from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
 COMMIT_WAIT = 300.0  # seconds a write request waits for its commit
+BUSY_RETRY_AFTER = 10  # seconds a write refused while a `jisr build` holds the index's lock is told to wait
 
 
 @bp.before_request
@@ -66,6 +67,10 @@ def _write(changes: dict[str, dict | None]):
         return receipt.wait(COMMIT_WAIT), None
     except TimeoutError as exc:
         return None, error(503, "not_committed", f"{exc}: GET /api/documents/<id> tells")
+    except IndexBusy as exc:  # another build held the lock longer than the writer_lock_wait setting
+        response = error(503, "busy", str(exc))
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return None, response
     except Error as exc:
         return None, error(500, "not_committed", str(exc))
     finally:

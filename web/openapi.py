@@ -206,7 +206,8 @@ def _write_errors(error: dict, bad: str) -> dict:
                 "content": json_error},
         "413": {"description": "the body is larger than JISR_MAX_DOCUMENT_BYTES", "content": json_error},
         "500": {"description": "the commit failed: nothing of the write was kept", "content": json_error},
-        "503": {"description": "no index yet, too many writes waiting (Retry-After), or the commit did not "
+        "503": {"description": "no index yet, too many writes waiting (Retry-After), another build holding the "
+                               "index's lock past JISR_WRITER_LOCK_WAIT (Retry-After), or the commit did not "
                                "finish in time", "content": json_error},
     }
 

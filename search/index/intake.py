@@ -37,16 +37,17 @@ class Receipt:
         self._done = threading.Event()
         self.generation: int | None = None
         self.error: str | None = None
+        self.busy = False  # it failed because another build held the index's lock: it may be sent again
 
-    def _settle(self, generation: int | None, error: str | None) -> None:
-        self.generation, self.error = generation, error
+    def _settle(self, generation: int | None, error: str | None, busy: bool = False) -> None:
+        self.generation, self.error, self.busy = generation, error, busy
         self._done.set()
 
     def wait(self, timeout: float | None = None) -> int:
         if not self._done.wait(timeout):
             raise TimeoutError("the write was not committed in time; it may still be")
         if self.error is not None:
-            raise Error(self.error)
+            raise IndexBusy(self.error) if self.busy else Error(self.error)
         return self.generation
 
 
@@ -58,10 +59,13 @@ class Intake:
 
     def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable], "BuildReport"],
                  searched: Callable[[], object] = lambda: None, interval: float = default("commit_interval"),
-                 nice: int | None = None):
+                 nice: int | None = None, lock_wait: float = default("writer_lock_wait")):
         """``interval``: seconds a write waits for others to share its commit; ``nice``: the writer thread's
-        niceness (None: the writer_nice setting), so searches come first."""
+        niceness (None: the writer_nice setting), so searches come first; ``lock_wait``: seconds a commit waits
+        for the index's lock while another build holds it, before its writes fail (never a wait without end:
+        a lock that is never released would hang every write)."""
         self.index_dir, self._build, self._searched = Path(index_dir), build, searched
+        self.lock_wait = lock_wait
         self.interval, self.nice = interval, current().serve.writer_nice if nice is None else nice
         self._cond = threading.Condition()
         self._pending: dict[str, dict | None] = {}
@@ -152,26 +156,34 @@ class Intake:
                     continue
                 changes, receipts = self._pending, self._receipts
                 self._pending, self._receipts, self._rescan = {}, [], False
-            generation, error = self._commit(changes)
+            generation, error, busy = self._commit(changes)
             for receipt in receipts:
-                receipt._settle(generation, error)
+                receipt._settle(generation, error, busy)
 
-    def _commit(self, changes: dict[str, dict | None]) -> tuple[int | None, str | None]:
+    def _commit(self, changes: dict[str, dict | None]) -> tuple[int | None, str | None, bool]:
+        """(the generation, None, False) once committed, or (None, why not, whether the index's lock was busy)."""
         from jisr.index.commit import generation
 
+        started = time.monotonic()
         while True:
             try:
                 report = self._build(lambda: submitted.apply(self.index_dir, changes))
                 break
-            except IndexBusy:  # a `jisr build` of the same folder: this commit follows it
+            except IndexBusy as exc:  # a `jisr build` of the same folder: this commit follows it, for a while
+                waited = time.monotonic() - started
+                if waited >= self.lock_wait or self._closed:  # a stopping server waits for no build
+                    self.failures += 1
+                    log.warning("jisr: API writes not committed: %s", exc)
+                    return None, (f"the write was not committed: {exc} (waited {waited:.0f} s for it); "
+                                  "send it again once that build is done"), True
                 time.sleep(0.2)
             except Error as exc:
                 self.failures += 1
-                return None, f"the write was not committed: {exc}"
+                return None, f"the write was not committed: {exc}", False
             except Exception as exc:  # noqa: BLE001  (said to the writer; the server goes on)
                 self.failures += 1
                 log.exception("jisr: a commit of documents sent over the API failed")
-                return None, f"the write was not committed: {type(exc).__name__}: {exc}"
+                return None, f"the write was not committed: {type(exc).__name__}: {exc}", False
         self.commits += 1
         self.documents += len(changes)
         self.embedded += getattr(report, "embedded", 0)
@@ -182,4 +194,4 @@ class Intake:
             log.warning("jisr: commit %s is made but could not be opened yet", gen, exc_info=True)
         log.info("jisr: committed %s as commit %s", f"{len(changes)} documents sent over the API" if changes
                  else "the corpus folder's changes", gen)
-        return gen, None
+        return gen, None, False

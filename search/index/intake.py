@@ -173,9 +173,10 @@ class Intake:
                 waited = time.monotonic() - started
                 if waited >= self.lock_wait or self._closed:  # a stopping server waits for no build
                     self.failures += 1
-                    log.warning("jisr: API writes not committed: %s", exc)
-                    return None, (f"the write was not committed: {exc} (waited {waited:.0f} s for it); "
-                                  "send it again once that build is done"), True
+                    log.warning("jisr: API writes not committed: %s", exc)  # the log names the folder and pid
+                    return None, (f"the write was not committed: another build (a `jisr build` of this index) "
+                                  f"held its lock for the {waited:.0f} s a write waits; send it again once that "
+                                  "build is done"), True
                 time.sleep(0.2)
             except Error as exc:
                 self.failures += 1

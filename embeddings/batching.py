@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import devices
+from jisr.embeddings import devices, reading
 
 TOKEN_BUDGET, MAX_BATCH = devices.CPU_TOKENS, devices.CPU_BATCH
 
@@ -35,15 +35,10 @@ def token_batches(lengths: Sequence[int], budget: int = TOKEN_BUDGET, max_batch:
 
 def document_lengths(model: SentenceTransformer, texts: Sequence[str]) -> list[int]:
     """Tokens the model sees for each text as a document: prompt and special tokens included, nothing cut.
-    A fast tokenizer that neither cuts nor pads is asked directly for the ids alone, without offsets:
-    a third less time, and a build counts every paragraph it chunks."""
+    Counted without offsets (a build counts every paragraph it chunks) and without changing the tokenizer,
+    which a search may be encoding with (:mod:`jisr.embeddings.reading`)."""
     prompt = model.prompts.get("document", "")
-    backend = getattr(model.tokenizer, "backend_tokenizer", None) if getattr(model.tokenizer, "is_fast", False) else None
-    if backend is not None and hasattr(backend, "encode_batch_fast") and backend.truncation is None \
-            and backend.padding is None:
-        return [len(e.ids) for e in backend.encode_batch_fast([prompt + t for t in texts], add_special_tokens=True)]
-    encoded = model.tokenizer([prompt + t for t in texts], verbose=False)["input_ids"]
-    return [len(ids) for ids in encoded]
+    return reading.token_counts(model.tokenizer, [prompt + t for t in texts])
 
 
 def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress: bool = False,

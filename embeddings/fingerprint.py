@@ -11,6 +11,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
+from jisr.embeddings import reading
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -32,7 +34,7 @@ def model_fingerprint(model: "SentenceTransformer | Embedder") -> str:
         "modules": [(type(m).__module__ + "." + type(m).__name__).removeprefix("jisr.") for m in model],
         "prompts": model.prompts,
         "max_seq_length": model.max_seq_length,
-        "probe": model.tokenizer(_PROBE)["input_ids"] if model.tokenizer is not None else None,
+        "probe": reading.tokens(model.tokenizer, _PROBE, special=True)[0] if model.tokenizer is not None else None,
     }
     digest.update(json.dumps(layout, sort_keys=True, default=str).encode())
     for name, tensor in model.state_dict().items():

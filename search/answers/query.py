@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from jisr.embeddings import reading
 from jisr.errors import QueryError
 
 MODES = ("dense", "sentence", "lexical", "hybrid")
@@ -127,15 +128,10 @@ def validate(query, k, lang, mode, names: Mapping[str, str] = API_NAMES) -> tupl
 
 
 def cut(tokenizer, query: str, tokens: int) -> tuple[str, int]:
-    """The query up to its ``tokens``-th token, and how many tokens it had: what search reads of it."""
-    if getattr(tokenizer, "is_fast", False):
-        pieces = tokenizer(query, add_special_tokens=False, return_offsets_mapping=True)
-        count = len(pieces["input_ids"])
-        if count > tokens:
-            query = query[:pieces["offset_mapping"][tokens - 1][1]].strip()
-    else:
-        ids = tokenizer(query, add_special_tokens=False)["input_ids"]
-        count = len(ids)
-        if count > tokens:
-            query = tokenizer.decode(ids[:tokens]).strip()
+    """The query up to its ``tokens``-th token, and how many tokens it had: what search reads of it. The
+    tokenizer is only read, never set (:mod:`jisr.embeddings.reading`): a build may be encoding with it."""
+    ids, spans = reading.tokens(tokenizer, query)
+    count = len(ids)
+    if count > tokens:
+        query = (query[:spans[tokens - 1][1]] if spans is not None else tokenizer.decode(ids[:tokens])).strip()
     return query, count

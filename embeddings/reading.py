@@ -23,7 +23,8 @@ def token_counts(tokenizer: Any, texts: Sequence[str], special: bool = True) -> 
     if backend is None:  # a Python tokenizer pads and cuts per call: it keeps no state between calls
         return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=special, verbose=False)["input_ids"]]
     added = _added(backend, special)
-    return [len(_pieces(e, added, backend)[0]) if e.overflowing else sum(e.attention_mask) for e in backend.encode_batch_fast(list(texts), add_special_tokens=special)]
+    encodings = backend.encode_batch_fast(list(texts), add_special_tokens=special)
+    return [len(_pieces(e, added, backend)[0]) if e.overflowing else sum(e.attention_mask) for e in encodings]
 
 
 def tokens(tokenizer: Any, text: str, special: bool = False) -> tuple[list[int], list[tuple[int, int]] | None]:

@@ -12,6 +12,7 @@ import sys
 import unicodedata
 import urllib.parse
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,24 @@ def blank_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def pdf_bomb() -> bytes:
+    """A PDF of one page whose content stream inflates to 200 MB of blanks."""
+    content = zlib.compress(b"BT /F1 12 Tf 72 712 Td (bomb) Tj ET\n" + b" " * BOMB_BYTES, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
 
 
 def upload(base: str, doc_id: str, name: str, content: bytes) -> tuple[int, dict]:
@@ -126,10 +145,12 @@ def test_a_docx_zip_bomb_is_a_413_naming_the_limit_with_memory_bounded_and_nothi
     ("blank.pdf", "blank", "no text layer"),
     ("empty.docx", "empty docx", "no text in the document"),
     ("blank.txt", b"  \n\t \n", "empty"),
+    ("bomb.pdf", "pdf bomb", "a stream of it inflates past the limit pypdf sets on one stream"),
 ])
 def test_an_upload_with_no_text_is_a_422_naming_why_and_nothing_is_stored(served, name, content, reason):
     base, _, index = served
-    content = {"blank": blank_pdf, "empty docx": lambda: docx("")}[content]() if isinstance(content, str) else content
+    if isinstance(content, str):
+        content = {"blank": blank_pdf, "empty docx": lambda: docx(""), "pdf bomb": pdf_bomb}[content]()
     status, body = upload(base, "nothing/" + name, name, content)
     assert status == 422 and body["error"] == "no_text", body
     assert name in body["message"] and reason in body["message"], body

@@ -149,7 +149,7 @@ def put(doc_id: str):
     try:
         stored = _body(index, doc_id)
     except archives.TooInflated as exc:
-        return error(413, "too_large", f"the uploaded file {exc}; nothing was stored")
+        return error(413, "too_large", f"the uploaded file is refused: {exc}; nothing was stored")
     except submitted.NoText as exc:
         return error(422, "no_text", f"{exc}; nothing was stored")
     except ValueError as exc:

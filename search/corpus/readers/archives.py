@@ -1,8 +1,8 @@
 """Compressed files (a .docx is a zip archive) are measured before a reader inflates them.
 
-A zip bomb is a small file that inflates to gigabytes: a 1 MB .docx whose document.xml is a billion
-repeated bytes. python-docx reads each part of the package whole into memory, so such a file sent to the
-document API or dropped in a corpus folder took the server's memory with it. Before a reader opens an
+A zip bomb is a small file that inflates to gigabytes: a .docx of a few hundred kilobytes whose document.xml
+is a billion repeated bytes. python-docx reads each part of the package whole into memory, so such a file sent
+to the document API or dropped in a corpus folder took the server's memory with it. Before a reader opens an
 archive, :func:`check` inflates every member as a stream, a chunk at a time, keeping nothing: it stops at
 the first member that grows past ``max_inflation_ratio`` times its compressed size (once past a grace size,
 as Apache POI's ZipSecureFile does, so a small run of blanks is not refused) or when the members together

@@ -23,7 +23,7 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
 
     try:
         word = docx.Document(io.BytesIO(raw))
-    # XMLSyntaxError: damaged XML, or a text node past lxml's 10 MB limit, which a build met as a crash
+    # XMLSyntaxError: damaged XML, or a text node past lxml's limit (no XML_PARSE_HUGE), which crashed a build
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise Unreadable(f"not a readable .docx file ({type(exc).__name__})") from None
     lines: list[str] = []

@@ -83,16 +83,20 @@ def _corpus_owned(index, doc_id: str) -> bool:
     return doc_id in index.manifest["files"] and not submitted.holds(index.path, doc_id)
 
 
-def _document_id(doc_id: str) -> str:
-    """The id the URL names, in NFC (:func:`jisr.corpus.submitted.check_id`), or ValueError saying why not.
-    Werkzeug turns bytes of the path that are not UTF-8 into U+FFFD, which would make another id of them:
-    the path as sent is checked first."""
+def _utf8_path() -> None:
+    """Nothing if the request's path is UTF-8, else ValueError naming the first byte that is not. Werkzeug turns
+    such bytes into U+FFFD, which would make another id of them: the path is checked as it was sent."""
     sent = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")  # WSGI: the path's bytes as latin-1
     try:
         sent.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"a document id must be UTF-8: the path holds the byte {sent[exc.start]:#04x} "
                          f"(%{sent[exc.start]:02X}), which is not") from None
+
+
+def _document_id(doc_id: str) -> str:
+    """The id the URL names, in NFC (:func:`jisr.corpus.submitted.check_id`), or ValueError saying why not."""
+    _utf8_path()
     return submitted.check_id(doc_id)
 
 
@@ -133,7 +137,7 @@ def get(doc_id: str):
     from jisr.web.api import document
 
     try:
-        _document_id(doc_id)
+        _utf8_path()  # any other id may be a corpus file's: only a document API write must be one it can store
     except ValueError as exc:
         return error(400, "bad_request", str(exc))
     return document(doc_id)

@@ -145,7 +145,8 @@ class ServeSettings(_Group):
 @dataclass(frozen=True)
 class BuildSettings(_Group):
     """How a build makes an index (:class:`jisr.index.options.BuildOptions`): the knobs a deployment sets once. What
-    belongs to one corpus (its folder, its records' fields, following links out of it) stays the build's arguments."""
+    belongs to one corpus (its folder, its records' fields, following links out of it) stays the build's arguments.
+    The inflation limits are the file readers' (:mod:`jisr.corpus.readers.archives`): builds and uploads share them."""
 
     index_type: str = _setting("auto", "kind", "vector index of each segment: auto (exact search in small segments, "
                                "PQ fast-scan codes re-scored exactly above), flat (always exact), pq, or ivf (8-bit "
@@ -168,6 +169,12 @@ class BuildSettings(_Group):
                                         choices=PRECISIONS)
     min_free_disk: int = _setting(0, "bytes", "disk space a build leaves free beside the index it writes: it refuses "
                                   "to start with less (0: only the index must fit); e.g. 2GB", kind="size", low=0)
+    max_inflated_bytes: int = _setting(128 * 2**20, "bytes", "a compressed file (.docx) read by a build or sent to "
+                                       "the document API may inflate to this much in all, or it is skipped (a 413): "
+                                       "a zip bomb must not take the memory", kind="size", low=1)
+    max_inflation_ratio: int = _setting(100, "x", "a member of a compressed file may inflate to this many times its "
+                                        "compressed size (past its first MiB), or the file is skipped (a 413)",
+                                        kind="int", low=1, high=10**6)
 
 
 GROUPS = {"runtime": RuntimeSettings, "search": SearchLimits, "serve": ServeSettings, "build": BuildSettings}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -78,11 +79,12 @@ def search():
 
 @bp.get("/api/doc/<path:doc_id>")
 def document(doc_id: str):
-    """A whole document as the index holds it: its passages in reading order."""
+    """A whole document as the index holds it: its passages in reading order. An id is found in either Unicode
+    form: the document API stores ids in NFC, a corpus file keeps its name as the file system spells it."""
     index, unavailable = index_or_503()
     if unavailable:
         return unavailable
-    passages = index.document(doc_id)
+    passages = index.document(doc_id) or index.document(unicodedata.normalize("NFC", doc_id))
     if not passages:
         return error(404, "not_found", f"no document {doc_id!r} in the index; a result's doc_id names one")
     first = passages[0]

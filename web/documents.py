@@ -12,6 +12,7 @@ import threading
 from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
+from jisr.corpus.readers import RecordFields, archives
 from jisr.errors import Error, IndexBusy
 from jisr.web.api import error, index_or_503, json_body
 
@@ -82,27 +83,48 @@ def _corpus_owned(index, doc_id: str) -> bool:
     return doc_id in index.manifest["files"] and not submitted.holds(index.path, doc_id)
 
 
-def _checked(doc_id: str):
+def _utf8_path() -> None:
+    """Nothing if the request's path is UTF-8, else ValueError naming the first byte that is not. Werkzeug turns
+    such bytes into U+FFFD, which would make another id of them: the path is checked as it was sent."""
+    sent = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")  # WSGI: the path's bytes as latin-1
     try:
-        submitted.check_id(doc_id)
+        sent.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"a document id must be UTF-8: the path holds the byte {sent[exc.start]:#04x} "
+                         f"(%{sent[exc.start]:02X}), which is not") from None
+
+
+def _document_id(doc_id: str) -> str:
+    """The id the URL names, in NFC (:func:`jisr.corpus.submitted.check_id`), or ValueError saying why not."""
+    _utf8_path()
+    return submitted.check_id(doc_id)
+
+
+def _checked(doc_id: str):
+    """(the id in NFC, None) if ``doc_id`` may be written, else (None, the error response)."""
+    try:
+        doc_id = _document_id(doc_id)
     except ValueError as exc:
-        return error(400, "bad_request", str(exc))
+        return None, error(400, "bad_request", str(exc))
     index, unavailable = index_or_503()
     if unavailable:
-        return unavailable
+        return None, unavailable
     if _corpus_owned(index, doc_id):
-        return error(409, "conflict", f"{doc_id!r} is a file of the corpus folder: change or delete the file "
-                                      "and rebuild, or give this document another id")
-    return None
+        return None, error(409, "conflict", f"{doc_id!r} is a file of the corpus folder: change or delete the file "
+                                            "and rebuild, or give this document another id")
+    return doc_id, None
 
 
-def _body(doc_id: str) -> dict:
-    """The stored form of the PUT's document: a JSON body, or a file uploaded as multipart field ``file``."""
+def _body(index, doc_id: str) -> dict:
+    """The stored form of the PUT's document: a JSON body, or a file uploaded as multipart field ``file``, read
+    now with the index's record fields and the inflation limits of the server's settings."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise ValueError("upload the document as the multipart field 'file'")
-        return submitted.from_upload(doc_id, upload.filename or "", upload.read())
+        limits = archives.InflationLimits.of(current_app.extensions["jisr.settings"])
+        return submitted.from_upload(doc_id, upload.filename or "", upload.read(),
+                                     RecordFields.recorded(index.manifest), limits)
     if not request.is_json:
         raise ValueError('send the document as JSON ({"title": ..., "text": ..., "fields": {...}}) with '
                          "Content-Type: application/json, or upload a file as multipart field 'file'")
@@ -114,20 +136,28 @@ def get(doc_id: str):
     """A whole document as the index holds it (also at /api/doc/<id>, its first address)."""
     from jisr.web.api import document
 
+    try:
+        _utf8_path()  # any other id may be a corpus file's: only a document API write must be one it can store
+    except ValueError as exc:
+        return error(400, "bad_request", str(exc))
     return document(doc_id)
 
 
 @bp.put("/api/documents/<path:doc_id>")
 def put(doc_id: str):
     """Add or replace one document."""
-    conflict = _checked(doc_id)
+    doc_id, conflict = _checked(doc_id)
     if conflict:
         return conflict
+    index, _ = index_or_503()
     try:
-        stored = _body(doc_id)
+        stored = _body(index, doc_id)
+    except archives.TooInflated as exc:
+        return error(413, "too_large", f"the uploaded file is refused: {exc}; nothing was stored")
+    except submitted.NoText as exc:
+        return error(422, "no_text", f"{exc}; nothing was stored")
     except ValueError as exc:
         return error(400, "bad_request", str(exc))
-    index, _ = index_or_503()
     existed = submitted.holds(index.path, doc_id)
     generation, failed = _write({doc_id: stored})
     if failed:
@@ -139,7 +169,7 @@ def put(doc_id: str):
 
 @bp.delete("/api/documents/<path:doc_id>")
 def delete(doc_id: str):
-    conflict = _checked(doc_id)
+    doc_id, conflict = _checked(doc_id)
     if conflict:
         return conflict
     index, _ = index_or_503()
@@ -159,20 +189,23 @@ def bulk():
     if unavailable:
         return unavailable
     changes, errors = {}, []
-    for number, line in enumerate(request.get_data(cache=False).decode("utf-8", "replace").split("\n"), start=1):
-        if not line.strip():
+    for number, sent in enumerate(request.get_data(cache=False).split(b"\n"), start=1):
+        if not sent.strip():
             continue
         try:
+            line = sent.decode("utf-8")  # strictly: bytes made U+FFFD would give another id, or another text
             record = json.loads(line)
             if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                 raise ValueError('each line is a JSON object with an "id" string')
-            doc_id = record.pop("id")
-            submitted.check_id(doc_id)
+            doc_id = submitted.check_id(record.pop("id"))
             if _corpus_owned(index, doc_id):
                 raise ValueError(f"{doc_id!r} is a file of the corpus folder")
             changes[doc_id] = submitted.from_json(doc_id, record)
         except RecursionError:
             errors.append({"line": number, "message": "nested too deeply"})
+        except UnicodeDecodeError as exc:
+            errors.append({"line": number, "message": f"not valid UTF-8: the byte {sent[exc.start]:#04x} at column "
+                                                      f"{exc.start + 1}; ids and text are sent as UTF-8"})
         except ValueError as exc:
             errors.append({"line": number, "message": str(exc) if not isinstance(exc, json.JSONDecodeError)
                            else f"not valid JSON ({exc.msg} at column {exc.colno})"})

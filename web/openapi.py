@@ -70,8 +70,9 @@ def spec() -> dict:
                 "summary": "Add or replace many documents: one JSON object per line (JSONL)",
                 "security": [{"bearer": []}],
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {
-                    "type": "string", "description": 'lines of {"id": ..., "title": ..., "text": ..., "fields": '
-                                                     '{...}}; a line that is not a document is reported'}}}},
+                    "type": "string", "description": 'UTF-8 lines of {"id": ..., "title": ..., "text": ..., '
+                                                     '"fields": {...}}; a line that is not a document (or not '
+                                                     'UTF-8) is reported'}}}},
                 "responses": {
                     "200": {"description": "committed, durable and searched: the documents loaded and the lines "
                                            "that were not", "content": {"application/json": {"schema": {
@@ -215,7 +216,8 @@ def _write_errors(error: dict, bad: str) -> dict:
 def _document_paths(error: dict) -> dict:
     json_error = {"application/json": {"schema": error}}
     doc_id = [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 512},
-               "description": "the document's id, URL-encoded; it may hold '/'"}]
+               "description": "the document's id, URL-encoded UTF-8 (other bytes are a 400); it may hold '/'. "
+                              "Ids are kept in Unicode's NFC: the NFC and NFD spellings of a name are one document"}]
     written = {"application/json": {"schema": {"$ref": "#/components/schemas/WriteResult"}}}
     conflict = {"description": "the id is a file of the corpus folder, which only the folder changes",
                 "content": json_error}
@@ -224,6 +226,7 @@ def _document_paths(error: dict) -> dict:
                 "parameters": doc_id, "responses": {
                     "200": {"description": "the document", "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/DocumentView"}}}},
+                    "400": {"description": "the id is not UTF-8", "content": json_error},
                     "404": {"description": "no such document", "content": json_error}}},
         "put": {"summary": "Add or replace a document; answered once its commit is durable and searched",
                 "parameters": doc_id, "security": [{"bearer": []}],
@@ -234,7 +237,14 @@ def _document_paths(error: dict) -> dict:
                                  "a file of a type the readers know (.txt .md .html .docx .pdf .jsonl .csv .tsv)"}}}}}},
                 "responses": {"201": {"description": "created", "content": written},
                               "200": {"description": "replaced", "content": written},
-                              "409": conflict, **_write_errors(error, "not a document (the message says why)")}},
+                              "409": conflict, **_write_errors(error, "not a document (the message says why)"),
+                              "413": {"description": "the body is larger than JISR_MAX_DOCUMENT_BYTES, or the "
+                                                     "uploaded archive (.docx) inflates past max_inflated_bytes or "
+                                                     "max_inflation_ratio (the message names which): nothing is "
+                                                     "stored", "content": json_error},
+                              "422": {"description": "the uploaded file holds no text to index (an empty, blank or "
+                                                     "damaged file, a PDF without a text layer); the message says "
+                                                     "why and nothing is stored", "content": json_error}}},
         "delete": {"summary": "Delete a document sent over the API", "parameters": doc_id,
                    "security": [{"bearer": []}],
                    "responses": {"200": {"description": "deleted", "content": written},

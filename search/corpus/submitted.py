@@ -15,21 +15,31 @@ import base64
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from jisr import durable
 from jisr.corpus.files import CorpusFile
 from jisr.corpus.fields import document_fields
-from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, read_file
+from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, archives, read_file
 
 FOLDER = "documents"
 PREFIX = "<api>/"  # the corpus-relative name of a submitted document's file: no corpus file is named so
 MAX_ID = 512  # characters
 
 
+class NoText(ValueError):
+    """An uploaded file in which its reader finds nothing to index (an empty or damaged PDF, blank text); the
+    message says why. Acknowledged, it would never be searched: it is refused instead."""
+
+
 def check_id(doc_id: str) -> str:
-    """``doc_id`` if it can name a document, else ValueError saying why."""
+    """``doc_id`` in Unicode's composed form (NFC) if it can name a document, else ValueError saying why.
+    NFC: the same name typed on two systems (أحمد with its hamza as one character or two) is one document."""
+    if any("\ud800" <= c <= "\udfff" for c in doc_id):  # a JSON escape of half a UTF-16 pair: no UTF-8 for it
+        raise ValueError("a document id must be valid UTF-8: it holds half a UTF-16 surrogate pair (\\ud800-\\udfff)")
+    doc_id = unicodedata.normalize("NFC", doc_id)
     if not doc_id or not doc_id.strip():
         raise ValueError("a document id cannot be empty")
     if len(doc_id) > MAX_ID:
@@ -56,13 +66,23 @@ def from_json(doc_id: str, body: object) -> dict:
     return {"id": check_id(doc_id), "title": " ".join(title.split()), "text": text, "fields": fields}
 
 
-def from_upload(doc_id: str, filename: str, raw: bytes) -> dict:
-    """The stored form of an uploaded file, or ValueError when no reader knows its type."""
+def from_upload(doc_id: str, filename: str, raw: bytes, fields: RecordFields = RecordFields(),
+                limits: archives.InflationLimits | None = None) -> dict:
+    """The stored form of an uploaded file, read now by the reader of its type (``fields``: the index's record
+    fields; ``limits``: how far an archive may inflate, default the settings'), so that what the server
+    acknowledges is searched. ValueError when no reader knows its type, TooInflated for an archive over
+    ``limits``, NoText when the reader finds no document in it."""
     name = os.path.basename(filename or "")
     suffix = os.path.splitext(name)[1].lower()
     if suffix not in SUFFIXES:
         raise ValueError(f"cannot read a file named {name!r}: upload one of {', '.join(sorted(SUFFIXES))}")
-    return {"id": check_id(doc_id), "filename": name, "content": base64.b64encode(raw).decode("ascii")}
+    doc_id = check_id(doc_id)
+    archives.check(name, raw, limits)
+    found = list(read_file(name, raw, fields, limits))
+    if not any(isinstance(item, Document) for item in found):
+        reasons = sorted({item.reason for item in found if isinstance(item, Skipped)}) or ["nothing in it"]
+        raise NoText(f"no text to index in {name!r}: {'; '.join(reasons)[:500]}")
+    return {"id": doc_id, "filename": name, "content": base64.b64encode(raw).decode("ascii")}
 
 
 def _path(index_dir: Path, doc_id: str) -> Path:

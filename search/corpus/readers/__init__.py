@@ -11,12 +11,18 @@ met, so a corpus of .txt files never loads an HTML or Word parser.
     .docx              word.py       paragraphs, headings and tables
     .pdf               pdf.py        the text layer, page by page, in reading order
     .jsonl .csv .tsv   records.py    one document per record
+
+An archive (.docx) is measured by archives.py before its reader inflates it: a zip bomb is skipped.
 """
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jisr.corpus.readers.archives import InflationLimits
 
 Locator = dict  # where a passage lies in its file, for people: {"page": 3}, {"section": ["Part", "Chapter"]},
 # {"record": "17"}; empty when the file has no such structure (a .txt file)
@@ -82,11 +88,16 @@ READERS = {".txt": "text", ".md": "markdown", ".html": "web_page", ".htm": "web_
 SUFFIXES = tuple(READERS)
 
 
-def read_file(rel: str, raw: bytes, fields: RecordFields = RecordFields()) -> Iterator[Document | Skipped]:
-    """The documents in one file's bytes, by the reader of its type; a file no reader can use is skipped."""
+def read_file(rel: str, raw: bytes, fields: RecordFields = RecordFields(),
+              limits: "InflationLimits | None" = None) -> Iterator[Document | Skipped]:
+    """The documents in one file's bytes, by the reader of its type; a file no reader can use is skipped, and so
+    is an archive that inflates past ``limits`` (default: the settings'), before its reader holds any of it."""
+    from jisr.corpus.readers import archives
+
     suffix = "." + rel.rsplit(".", 1)[-1].lower() if "." in rel else ""
     reader = importlib.import_module(f".{READERS[suffix]}", __name__)
     try:
+        archives.check(rel, raw, limits)
         yield from reader.read(rel, raw, fields)
     except Unreadable as exc:
         yield Skipped(rel, str(exc))

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jisr.corpus.readers import Document, Locator, RecordFields, Skipped, Unreadable
+from jisr.corpus.readers.archives import TooInflated
 from jisr.corpus.readers.text import titled
 
 _ARABIC = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
@@ -121,6 +122,7 @@ def _metadata(raw: bytes) -> dict:
 def _lines(raw: bytes) -> list[_Line]:
     """Each page's lines, top to bottom: runs of text grouped by baseline."""
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
     try:
         pdf = PdfReader(io.BytesIO(raw))
@@ -148,6 +150,8 @@ def _lines(raw: bytes) -> list[_Line]:
         return found
     except Unreadable:
         raise
+    except LimitReachedError:  # pypdf's own bound on what one stream may inflate to: a bomb, refused as a .docx one
+        raise TooInflated("a stream of it inflates past the limit pypdf sets on one stream") from None
     except Exception as exc:  # a damaged file can fail anywhere in the parser: it is skipped, not fatal
         raise Unreadable(f"not a readable PDF ({type(exc).__name__})") from None
 

@@ -19,10 +19,12 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml import etree
 
     try:
         word = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    # XMLSyntaxError: damaged XML, or a text node past lxml's limit (no XML_PARSE_HUGE), which crashed a build
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise Unreadable(f"not a readable .docx file ({type(exc).__name__})") from None
     lines: list[str] = []
     places = []

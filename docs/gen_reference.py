@@ -20,6 +20,11 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -96,8 +101,8 @@ def _schema_text(schema: dict) -> str:
     kind = schema.get("type", "")
     if "enum" in schema:
         kind += " (" + ", ".join(map(str, schema["enum"])) + ")"
-    bounds = [f"{word} {schema[key]}" for key, word in (("minimum", "≥"), ("maximum", "≤"), ("maxLength", "length ≤"))
-              if key in schema]
+    limits = (("minimum", "≥"), ("maximum", "≤"), ("maxLength", "length ≤"))
+    bounds = [f"{word} {schema[key]}" for key, word in limits if key in schema]
     if "default" in schema:
         bounds.append(f"default {json.dumps(schema['default'])}")
     return kind + (", " + ", ".join(bounds) if bounds else "")
@@ -202,7 +207,8 @@ def results_index() -> str:
                     if re.match(r"(CPU|Machine): ", line)), "(see the file)")
         uri = path.relative_to(RESULTS).as_posix()
         flags = [flag for flag in ("avx512f", "avx512_bf16", "amx_bf16") if f"{flag} yes" in cpu]
-        shown = cpu.split(";")[0] + (f" ({', '.join(flags)})" if flags else (" (AVX2 only)" if "avx2 yes" in cpu else ""))
+        extra = f" ({', '.join(flags)})" if flags else (" (AVX2 only)" if "avx2 yes" in cpu else "")
+        shown = cpu.split(";")[0] + extra
         out.append(f"| [{uri}](results/{uri}) | {_cell(title)} | {_cell(shown)} |\n")
     return "".join(out)
 
@@ -227,7 +233,7 @@ def _result_page(path: Path) -> str:
     return re.sub(r"(?<!!)\[([^\]]*)\]\(([^)]*)\)", keep, text)
 
 
-def on_files(files, config):  # noqa: ANN001, ANN201 (MkDocs' hook signature)
+def on_files(files: Files, config: MkDocsConfig) -> Files:
     """MkDocs calls this with the docs' files: the generated pages and the results files are added to them."""
     from mkdocs.structure.files import File
 

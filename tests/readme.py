@@ -9,6 +9,7 @@ in one command instead of edited by hand:
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -160,7 +161,8 @@ def write_samples() -> int:
     with first_command() as (base, _, _):
         answers = [curl(command, base) for command, _, _ in curl_examples(text)]
     for (_, _, (start, end)), answer in sorted(zip(curl_examples(text), answers), key=lambda x: -x[0][2][0]):
-        text = text[:start] + answer + "\n" + text[end:]
+        shown = json.dumps(json.loads(answer), ensure_ascii=False, indent=2)  # a reader's form, one field a line
+        text = text[:start] + shown + "\n" + text[end:]
     SAMPLES.write_text(text, encoding="utf-8")
     print(f"wrote {len(answers)} sample answers into {SAMPLES}")
     return 0

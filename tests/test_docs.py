@@ -23,8 +23,8 @@ from tests.conftest import ROOT
 
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 # Programs a sample may run besides `jisr` and `curl`: a typo'd command is not one of them.
-OTHER_PROGRAMS = {"python", "python3", "pip", "mkdir", "cp", "apt-get", "command", "npm", "mkdocs", "ray", "milvus-lite",
-                  "systemctl"}
+OTHER_PROGRAMS = {"python", "python3", "pip", "mkdir", "cp", "apt-get", "command", "npm", "mkdocs", "ray",
+                  "milvus-lite", "systemctl"}
 FREE_FORM = {"text", "mermaid"}  # file trees, the synopsis (tests/test_readme.py), diagrams
 
 

@@ -14,6 +14,7 @@ Nothing generated is committed: ``python docs/gen_reference.py DIR`` writes the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import re
@@ -157,6 +158,10 @@ def _documented(title: str, obj: object, members: tuple[str, ...] = ()) -> str:
     if callable(obj) and not inspect.isclass(obj):
         out.append(f"\n```text\n{title}{inspect.signature(obj)}\n```\n")
     out.append(f"\n{inspect.getdoc(obj) or ''}\n")
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
+        out.append("\n| field | type |\n|---|---|\n")
+        out.extend(f"| `{f.name}` | {_cell(f.type)} |\n" for f in dataclasses.fields(obj)
+                   if not f.name.startswith("_"))
     for name in members:
         member = inspect.getattr_static(obj, name)
         func = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
@@ -186,6 +191,11 @@ def python_reference() -> str:
         cls = getattr(jisr, name)
         out.append(_documented(f"jisr.{name}", cls, _public(cls)))
     out.append(_documented("jisr.errors", errors))
+    classes = [cls for _, cls in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(cls, errors.Error) and cls.__module__ == errors.__name__]
+    out.append("\n| error | when |\n|---|---|\n")
+    out.extend(f"| `jisr.errors.{cls.__name__}` | {_cell((inspect.getdoc(cls) or '').split(chr(10) * 2)[0])} |\n"
+               for cls in classes)
     out.append(_documented("jisr.settings", settings))
     for name in ("load", "current", "names", "describe"):
         if hasattr(settings, name):

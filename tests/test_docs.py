@@ -269,5 +269,10 @@ def test_every_metric_the_docs_name_is_one_the_server_exports():
     assert named and named <= exported, named - exported
 
 
+def test_getting_started_gives_the_readmes_two_commands_verbatim():
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    assert all(command in page for command in readme.two_commands())
+
+
 def test_the_readme_stays_short():
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200

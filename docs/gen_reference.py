@@ -83,16 +83,13 @@ def settings_reference() -> str:
            "Sizes take a unit (`4GB`, `512MiB`). Read from `search/settings.py`.\n"]
     for group in settings.GROUPS:
         out.append(f"\n## {group}\n\n{inspect.getdoc(settings.GROUPS[group]) or ''}\n\n")
-        out.append("| setting | default | unit | environment | option | help |\n|---|---|---|---|---|---|\n")
+        out.append("| setting | unit | help, default and environment |\n|---|---|---|\n")
         for name, info in described.items():
             if info["group"] != group:
                 continue
             dest = by_setting.get(name)
-            option = f"`--{dest.replace('_', '-')}`" if dest else ""
-            default = settings.default(name)
-            shown = "" if default is None else f"`{default}`"
-            envs = ", ".join(f"`{e}`" for e in info["env"])
-            out.append(f"| `{name}` | {shown} | {_cell(info['unit'])} | {envs} | {option} | {_cell(info['help'])} |\n")
+            names = [f"`{name}`", *([f"`--{dest.replace('_', '-')}`"] if dest else [])]
+            out.append(f"| {'<br>'.join(names)} | {_cell(info['unit'])} | {_cell(settings.help_text(name))} |\n")
     return "".join(out)
 
 

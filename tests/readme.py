@@ -1,13 +1,15 @@
-"""The README's commands and sample answers, read from the README itself.
+"""The README's commands and the docs' sample answers, read from the README and docs/ themselves.
 
-tests/test_readme.py runs the first command and the curl examples and checks the answers against
-the samples printed under them; this script writes those samples from a real run, so they are
-regenerated in one command instead of edited by hand:
+tests/test_readme.py runs the README's first command and the curl examples of the docs' "JSON API"
+(docs/searching.md; the README's own curl commands are among them) and checks the answers against the
+samples printed under them; this script writes those samples from a real run, so they are regenerated
+in one command instead of edited by hand:
 
-    python tests/readme.py          # rewrite the README's sample answers from a real `jisr serve`
+    python tests/readme.py          # rewrite the docs' sample answers from a real `jisr serve`
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -22,17 +24,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+SAMPLES = DOCS / "searching.md"  # the page whose "JSON API" holds the curl examples with their answers
+COMMAND_LINE = DOCS / "command-line.md"  # the page whose "Synopsis" names every option
 _FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
 _SERVING = re.compile(r"serving \d+ passages .* on (http://[0-9.:]+)/")
 README_URL = "http://127.0.0.1:8000"
 
 
-def section(title: str, text: str | None = None) -> str:
-    """The README's text under the heading ``## title``, up to the next heading of that level."""
-    text = README.read_text(encoding="utf-8") if text is None else text
+def section(title: str, text: str | None = None, path: Path = README) -> str:
+    """The text under the heading ``## title`` of the README (or of ``path``), up to the next heading of
+    that level."""
+    text = path.read_text(encoding="utf-8") if text is None else text
     match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
     if match is None:
-        raise LookupError(f"the README has no section '## {title}'")
+        raise LookupError(f"{path.relative_to(ROOT)} has no section '## {title}'")
     return match.group(1)
 
 
@@ -56,10 +62,10 @@ def jisr_step(command: str) -> list[str]:
 
 
 def curl_examples(text: str | None = None) -> list[tuple[str, str, tuple[int, int]]]:
-    """Each curl example of "JSON API": (the command, the sample answer printed under it, where that
-    sample lies in the README: a span of character offsets)."""
-    full = README.read_text(encoding="utf-8") if text is None else text
-    api = section("JSON API", full)
+    """Each curl example of the docs' "JSON API" (docs/searching.md): (the command, the sample answer
+    printed under it, where that sample lies in the page: a span of character offsets)."""
+    full = SAMPLES.read_text(encoding="utf-8") if text is None else text
+    api = section("JSON API", full, SAMPLES)
     offset = full.index(api)
     found = []
     fences = list(_FENCE.finditer(api))
@@ -68,6 +74,12 @@ def curl_examples(text: str | None = None) -> list[tuple[str, str, tuple[int, in
             found.append((command.group(2).strip(), answer.group(2).strip(),
                           (offset + answer.start(2), offset + answer.end(2))))
     return found
+
+
+def readme_curls() -> list[str]:
+    """The curl commands of the README's "JSON API", one a line."""
+    return [line.strip() for lang, body in blocks(section("JSON API")) if lang == "sh"
+            for line in body.splitlines() if line.strip().startswith("curl")]
 
 
 def curl(command: str, base: str) -> str:
@@ -80,8 +92,9 @@ def curl(command: str, base: str) -> str:
 
 
 def synopsis() -> dict[str, str]:
-    """The "Command line" synopsis: each command's text, with the option groups it names spelled out."""
-    body = next(b for lang, b in blocks(section("Command line")) if lang == "sh")
+    """The docs' synopsis (docs/command-line.md): each command's text, with the option groups it names
+    spelled out."""
+    body = next(b for lang, b in blocks(section("Synopsis", path=COMMAND_LINE)) if lang == "text")
     entries: dict[str, str] = {}
     current = None
     for line in body.splitlines():
@@ -143,14 +156,15 @@ def first_command(model_cache: str | None = None, timeout: float = 900) -> Itera
 
 
 def write_samples() -> int:
-    """Replace each curl example's sample answer in the README with the real one."""
-    text = README.read_text(encoding="utf-8")
+    """Replace each curl example's sample answer in docs/searching.md with the real one."""
+    text = SAMPLES.read_text(encoding="utf-8")
     with first_command() as (base, _, _):
         answers = [curl(command, base) for command, _, _ in curl_examples(text)]
     for (_, _, (start, end)), answer in sorted(zip(curl_examples(text), answers), key=lambda x: -x[0][2][0]):
-        text = text[:start] + answer + "\n" + text[end:]
-    README.write_text(text, encoding="utf-8")
-    print(f"wrote {len(answers)} sample answers into {README}")
+        shown = json.dumps(json.loads(answer), ensure_ascii=False, indent=2)  # a reader's form, one field a line
+        text = text[:start] + shown + "\n" + text[end:]
+    SAMPLES.write_text(text, encoding="utf-8")
+    print(f"wrote {len(answers)} sample answers into {SAMPLES}")
     return 0
 
 

@@ -1,6 +1,7 @@
-"""The README's commands are tests: the first command serves the default corpus from nothing, its curl
-examples answer as the samples printed under them, CI runs its test command, and its synopsis names
-every option the command line knows."""
+"""The README's commands are tests: the first command serves the default corpus from nothing, the curl
+examples (the README's and the docs' JSON API, docs/searching.md) answer as the samples printed under
+them, CI runs its test command, and the synopsis (docs/command-line.md) names every option the command
+line knows."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,12 @@ def test_the_first_command_serves_the_default_corpus_and_answers_the_readmes_exa
             assert page.status == 200 and b"<form" in page.read()
 
 
+def test_the_readmes_curl_commands_are_among_the_examples_run_against_a_server():
+    run = {command for command, _, _ in readme.curl_examples()}
+    curls = readme.readme_curls()
+    assert curls and set(curls) <= run, set(curls) - run
+
+
 def test_ci_runs_the_readmes_test_command():
     _, test = readme.two_commands()
     assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -74,7 +81,7 @@ def test_the_synopsis_names_every_option_of_every_command():
                 continue
             names = action.option_strings or [action.metavar or action.dest.upper()]
             assert any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", synopsis[name]) for n in names), \
-                f"the README's synopsis of `jisr {name}` lacks {names[0]}"
+                f"the docs' synopsis of `jisr {name}` lacks {names[0]}"
 
 
 

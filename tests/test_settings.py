@@ -103,7 +103,8 @@ def test_jisr_config_shows_each_source_and_masks_secrets_without_loading_torch(t
 
 
 def test_every_environment_variable_the_readme_names_is_a_setting():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = "\n".join(path.read_text(encoding="utf-8")
+                       for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])  # and the docs'
     named = set(re.findall(r"\b(?:JISR|MILVUS)_[A-Z_]+\b", readme))
     known = {env for name in settings.names() for env in settings.env_names(name)}
     assert named and named <= known, named - known

@@ -19,6 +19,9 @@ from jisr.index import commit
 from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http, wait_until
 from tests.test_documents import TOKEN, WORD, call, doc, found
+from tests.test_writer_lock import fill, small_disk
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
 
 
 def jisr_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -217,3 +220,28 @@ def test_a_snapshot_of_an_index_on_milvus_holds_its_manifest_and_documents_and_i
     restored = jisr_cli("restore", str(tmp_path / "s"), "--index", str(tmp_path / "new"))
     assert restored.returncode == 1 and "milvus-backup" in restored.stderr and "Traceback" not in restored.stderr
     assert not (tmp_path / "new").exists()
+
+
+@needs_root
+def test_a_snapshot_on_another_file_system_is_a_copy_and_a_full_disk_there_is_said_in_one_line(index_dir, tmp_path):
+    with small_disk(tmp_path / "disk", "64m") as disk:
+        made = jisr_cli("snapshot", "--index", str(index_dir), str(disk / "snap"))
+        assert made.returncode == 0 and "(0 hard links" in made.stdout, made.stderr
+        for path in [p for p in (disk / "snap").rglob("*") if p.is_file() and p.parent.name not in ("commits", "snap")]:
+            twin = index_dir / path.relative_to(disk / "snap")
+            assert os.stat(path).st_dev != os.stat(twin).st_dev and path.read_bytes() == twin.read_bytes(), path
+            assert os.stat(path).st_mtime_ns == os.stat(twin).st_mtime_ns  # a build trusts a file by size and time
+        assert not list(index_dir.glob(".snapshot-*"))  # the links gathered beside the index are gone
+        checked = jisr_cli("check", "--index", str(disk / "snap"))
+        assert checked.returncode == 0 and "all ok" in checked.stdout, checked.stderr
+        restored = jisr_cli("restore", str(disk / "snap"), "--index", str(tmp_path / "new"))
+        assert restored.returncode == 0 and "(0 hard links" in restored.stdout, restored.stderr
+        assert commit.generation(tmp_path / "new") == commit.generation(index_dir)
+
+    with small_disk(tmp_path / "full", "1m") as full:
+        fill(full)
+        result = jisr_cli("snapshot", "--index", str(index_dir), str(full / "snap"))
+        lines = [line for line in result.stderr.splitlines() if line.startswith("jisr: error:")]
+        assert result.returncode == 1 and len(lines) == 1 and "the disk is full" in lines[0], result.stderr
+        assert sorted(p.name for p in full.iterdir()) == ["filler"]  # no half snapshot left
+    assert not list(index_dir.glob(".snapshot-*"))

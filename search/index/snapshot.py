@@ -92,9 +92,11 @@ def take(index_dir: str | os.PathLike, dest: str | os.PathLike,
                 shutil.rmtree(stage, ignore_errors=True)
                 raise
         try:
-            copied += _publish(stage, dest)
+            moved = _publish(stage, dest)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+        if moved is not None:  # copied to another file system: none of DEST's files is a link
+            linked, copied = 0, moved
     return Snapshot(dest, manifest["generation"], count, linked, copied, time.perf_counter() - started,
                     _milvus_note(manifest))
 
@@ -120,7 +122,7 @@ def restore(snapshot: str | os.PathLike, index_dir: str | os.PathLike,
             shutil.rmtree(stage, ignore_errors=True)
             try:
                 linked, copied, count = _gather(source, manifest, stage)
-                copied += _publish(stage, target)
+                copied += _publish(stage, target) or 0
             finally:
                 shutil.rmtree(stage, ignore_errors=True)
             gen = manifest["generation"]
@@ -272,14 +274,14 @@ def _gather(source: Path, manifest: dict, stage: Path) -> tuple[int, int, int]:
     return linked, copied, len(files)
 
 
-def _publish(stage: Path, dest: Path) -> int:
-    """Move the gathered ``stage`` to ``dest`` in one rename, or copy it there (another file system): the bytes
-    copied. Either way ``dest`` appears whole or not at all."""
+def _publish(stage: Path, dest: Path) -> int | None:
+    """Move the gathered ``stage`` to ``dest`` in one rename (None), or copy it there when ``dest`` is on another
+    file system (the bytes copied). Either way ``dest`` appears whole or not at all."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(stage, dest)  # onto a missing or empty folder
         durable.fsync_dir(dest.parent)
-        return 0
+        return None
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise

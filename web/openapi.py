@@ -250,8 +250,7 @@ def _snapshot_paths(error: dict) -> dict:
     kept = {"type": "array", "description": "the snapshots kept, oldest first (the snapshot_keep setting)",
             "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "generation": {"type": "integer"},
-                "taken": {"type": "string", "description": "when, in UTC"},
-                "documents": {"type": "integer"}, "passages": {"type": "integer"}}}}
+                "taken": {"type": "string", "description": "when, in UTC"}}}}
     refused = {"401": {"description": "no 'Authorization: Bearer TOKEN' header", "content": json_error},
                "403": {"description": "writes are turned off (no API token configured), or the token is wrong",
                        "content": json_error},

@@ -41,7 +41,7 @@ from jisr.index.lock import WriterLock
 from jisr.settings import default
 
 SNAPSHOTS = "snapshots"  # INDEX/snapshots/: the snapshots POST /api/snapshots takes and keeps
-_KEPT_NAME = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9]{8}")  # when (UTC) it was taken, and its generation
+_KEPT_NAME = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z")  # when it was taken, in UTC, to the millisecond
 _STAGE = ".snapshot-"  # a snapshot being gathered inside the index folder: .snapshot-<pid>-<random>
 _NO_LINK = (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK)
 
@@ -166,9 +166,8 @@ def take_kept(index_dir: str | os.PathLike, keep: int, lock_wait: float = defaul
     """A snapshot into ``INDEX/snapshots/`` (on the index's file system: hard links only), then all but the
     newest ``keep`` of the snapshots kept there removed (the snapshot_keep setting)."""
     index_dir = Path(index_dir)
-    gen = commit.generation(index_dir)
     now = time.time()
-    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z-{gen or 0:08d}"
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
     (index_dir / SNAPSHOTS).mkdir(exist_ok=True)
     taken = take(index_dir, index_dir / SNAPSHOTS / name, lock_wait)
     for old in [s["name"] for s in kept(index_dir)][:-keep]:
@@ -178,20 +177,22 @@ def take_kept(index_dir: str | os.PathLike, keep: int, lock_wait: float = defaul
 
 
 def kept(index_dir: str | os.PathLike) -> list[dict]:
-    """The snapshots in ``INDEX/snapshots/``, oldest first: name, generation, taken (UTC), documents, passages."""
+    """The snapshots in ``INDEX/snapshots/``, oldest first: name, generation, when taken (UTC). Only their
+    CURRENT is read: a manifest names every document, which is megabytes at a million."""
     folder = Path(index_dir) / SNAPSHOTS
     found = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if not _KEPT_NAME.fullmatch(path.name):
             continue
         try:
-            manifest = commit.readable(path)
+            gen = commit.generation(path)
         except IndexUnavailable:
+            gen = None
+        if gen is None:
             continue  # being removed, or damaged: not one to offer
-        stamp = path.name[:19]
-        found.append({"name": path.name, "generation": manifest["generation"],
-                      "taken": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}Z",
-                      "documents": manifest["counts"]["documents"], "passages": manifest["counts"]["passages"]})
+        stamp = path.name
+        found.append({"name": path.name, "generation": gen,
+                      "taken": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"})
     return found
 
 

@@ -245,3 +245,50 @@ def test_a_snapshot_on_another_file_system_is_a_copy_and_a_full_disk_there_is_sa
         assert result.returncode == 1 and len(lines) == 1 and "the disk is full" in lines[0], result.stderr
         assert sorted(p.name for p in full.iterdir()) == ["filler"]  # no half snapshot left
     assert not list(index_dir.glob(".snapshot-*"))
+
+
+def test_a_snapshot_waits_for_a_build_in_progress_and_holds_none_of_its_uncommitted_documents(index_dir, tmp_path,
+                                                                                               tiny_model):
+    """A write's documents are stored before its commit, under the writer lock: a snapshot taken meanwhile waits for
+    the lock, so it never holds a document its commit lacks; past its wait it is refused (503 busy on a server)."""
+    from jisr.errors import IndexBusy
+    from jisr.index import snapshot
+    from jisr.index.lock import WriterLock
+    from jisr.web import create_app
+    from tests.conftest import serving
+
+    done = threading.Event()
+    with WriterLock(index_dir):  # a build between storing a write's document and its commit
+        undo = submitted.apply(index_dir, {"y": submitted.from_json("y", doc())})
+        waiting = threading.Thread(target=lambda: (snapshot.take(index_dir, tmp_path / "snap", 60), done.set()))
+        waiting.start()
+        assert not done.wait(1.0)  # it waits for the lock ...
+        with pytest.raises(IndexBusy, match="held the index's lock for the 0 s a snapshot waits"):
+            snapshot.take(index_dir, tmp_path / "other", lock_wait=0.2)
+        with serving(create_app({"INDEX": jisr.Index.open(index_dir, tiny_model, follow=True), "API_TOKEN": TOKEN,
+                                 "WRITER_LOCK_WAIT": 0.2})) as base:
+            status, body = call(base, "POST", "/api/snapshots")
+            assert status == 503 and body["error"] == "busy" and str(index_dir) not in body["message"], body
+        undo()  # ... the build fails: its document is taken back before the lock is released
+    waiting.join(HANG)
+    assert done.is_set() and not (tmp_path / "other").exists()
+    assert api_documents(tmp_path / "snap") == (set(), set())
+
+
+def test_a_restore_from_a_copy_replaces_a_damaged_file_of_a_segment_the_index_shares(index_dir, tmp_path):
+    from jisr.index import snapshot
+
+    snapshot.take(index_dir, tmp_path / "snap")
+    shutil.copytree(tmp_path / "snap", tmp_path / "copy")  # a backup of its own: no inode shared with the index
+    vectors = next(index_dir.glob("segments/*/vectors.bin"))
+    with open(vectors, "r+b") as f:  # the disk damages a byte in place
+        first = f.read(1)
+        f.seek(0)
+        f.write(bytes([first[0] ^ 0xFF]))
+    damaged = jisr_cli("check", "--index", str(index_dir))
+    assert damaged.returncode == 1 and "vectors.bin is damaged" in damaged.stderr
+    restored = jisr_cli("restore", str(tmp_path / "copy"), "--index", str(index_dir))
+    assert restored.returncode == 0 and ": 1 files" in restored.stdout, restored.stderr  # that file alone
+    assert os.path.samefile(vectors, tmp_path / "copy" / vectors.relative_to(index_dir))
+    checked = jisr_cli("check", "--index", str(index_dir))
+    assert checked.returncode == 0 and "all ok" in checked.stdout, checked.stderr

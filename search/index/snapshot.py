@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -325,6 +326,29 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _recorded(segment: Path, name: Path) -> dict:
+    """What ``segment``'s segment.json records of its file ``name``: bytes and sha256."""
+    return json.loads((segment / "segment.json").read_text(encoding="utf-8"))["files"][str(name)]
+
+
+def _whole(path: Path, recorded: dict) -> bool:
+    """Whether ``path`` holds what its segment recorded (hashed only when its size is right)."""
+    try:
+        if path.stat().st_size != recorded["bytes"]:
+            return False
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == recorded["sha256"]
+    except OSError:
+        return False
+
+
 def _milvus_note(manifest: dict) -> str | None:
     if not commit.on_milvus(manifest):
         return None
@@ -337,7 +361,8 @@ def _milvus_note(manifest: dict) -> str | None:
 
 def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int, int, int]:
     """The snapshot's commit as a new commit of the index ``target`` (its writer lock held): its segments placed
-    beside the index's own (one the index shares is kept), its deletes under the new generation, its documents
+    beside the index's own (one the index shares is kept, any of its files that is not the snapshot's own and
+    fails its checksum replaced by the snapshot's), its deletes under the new generation, its documents
     in place of the index's, then the commit, then the index's older files cleaned. A restore cut short leaves
     the previous commit live: run it again. (gen, files hard-linked, bytes copied, files placed)."""
     gen = max(commit.next_generation(target), (commit.generation(target) or 0) + 1)
@@ -366,8 +391,15 @@ def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int,
             shutil.rmtree(target / "segments" / entry["name"], ignore_errors=True)  # an unfinished one
     for rel in stores.commit_files(source, manifest):
         parts = Path(rel).parts
-        if parts[0] == "segments" and parts[1] not in shared:
+        if parts[0] != "segments":
+            continue
+        if parts[1] not in shared:
             place(rel, rel)
+        elif parts[-1] != "segment.json" and not _same_file(source / rel, target / rel) \
+                and not _whole(target / rel, _recorded(source / Path(*parts[:2]), Path(*parts[2:]))):
+            partial = target / Path(rel).with_name(f".{parts[-1]}.restoring")  # a damaged file of the index's
+            place(rel, str(partial.relative_to(target)))
+            os.replace(partial, target / rel)
     for entry in new["segments"]:
         if entry["deletes"]:
             renamed = f"{entry['name']}.{gen:08d}.npy"  # this commit's: no file of the index's history is replaced

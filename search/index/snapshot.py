@@ -23,6 +23,7 @@ manifest and the documents sent over the API and says so; the collection is back
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import json
@@ -326,6 +327,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_RENAME_EXCHANGE = 2  # renameat2's flag (Linux 3.15+): swap two names in one step
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap folders ``a`` and ``b`` in one atomic step, so no moment has neither; False where the system or file
+    system has no such step (then the caller renames twice)."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_cwd = -100
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -416,9 +436,13 @@ def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int,
     for rel in _documents(source):
         place(rel, str(Path(staged.name) / Path(rel).relative_to(submitted.FOLDER)))
     _sync_folders(staged)
-    if documents.exists():
+    if not documents.exists():
+        os.rename(staged, documents)
+    elif _exchange(staged, documents):
+        os.rename(staged, old)  # it holds the index's former documents now
+    else:  # a file system without the exchange: two renames, a moment apart
         os.rename(documents, old)
-    os.rename(staged, documents)
+        os.rename(staged, documents)
     durable.fsync_dir(target)
     shutil.rmtree(old, ignore_errors=True)
     commit.write_commit(target, gen, new)

@@ -3,12 +3,12 @@
 An index of ``--passages`` passages is built from a corpus as benchmarks/scale.py writes it (real Arabic
 sentences recombined into documents of 10 passages; XQuAD's Arabic paragraphs, else the seed files), embedded
 by a STAND-IN encoder (random unit vectors seeded by each text: what a snapshot costs does not depend on the
-vectors' meaning), plus 100 documents sent as the API stores them. Then, with jisr.index.snapshot as shipped:
-a snapshot on the index's file system (hard links), and one to another file system when ``--other`` names a
-folder there (a copy); the check a restore makes (every segment file hashed); a restore into a new folder; and,
-after a build that added and removed documents, a restore over the index (a new commit). Extra disk is the
-blocks of the files and folders the operation made that share no inode with the index. Writes
-benchmarks/results/snapshot.md. Usage:
+vectors' meaning), plus 100 documents sent as the API stores them. Then, with jisr.index.snapshot and
+jisr.index.restore as shipped: a snapshot on the index's file system (hard links), and one to another file
+system when ``--other`` names a folder there (a copy); the check a restore makes (every segment file hashed);
+a restore into a new folder; and, after a build that added and removed documents, a restore over the index (a
+new commit). Extra disk is the blocks of the files and folders the operation made that share no inode with the
+index. Writes benchmarks/results/snapshot.md. Usage:
     python benchmarks/snapshot.py [--passages 10000] [--work /tmp/jisr-snapshot] [--other DIR] [--model PATH]
         [--out FILE [--quick]]
 """
@@ -77,7 +77,7 @@ def measure(passages: int, work: Path, other: Path | None, model_path: str | Non
     import jisr
     from jisr.corpus import submitted
     from jisr.embeddings import load_model
-    from jisr.index import commit, snapshot
+    from jisr.index import commit, restore, snapshot
     from jisr.index.options import BuildOptions
 
     shutil.rmtree(work, ignore_errors=True)
@@ -87,8 +87,9 @@ def measure(passages: int, work: Path, other: Path | None, model_path: str | Non
     encoder = stand_in(model.get_embedding_dimension())
     options = BuildOptions(companion="none")
     jisr.build(corpus, index, model, options, encoder=encoder)
-    jisr.build(corpus, index, model, options, encoder=encoder, submit=lambda: submitted.apply(index, {
-        f"api/{i}": submitted.from_json(f"api/{i}", {"title": "خبر", "text": f"نص مرسل رقم {i}"}) for i in range(100)}))
+    sent = {f"api/{i}": submitted.from_json(f"api/{i}", {"title": "خبر", "text": f"نص مرسل رقم {i}"})
+            for i in range(100)}  # as the document API stores them
+    jisr.build(corpus, index, model, options, encoder=encoder, submit=lambda: submitted.apply(index, sent))
     count = commit.readable(index)["counts"]["passages"]
     index_bytes = blocks(index)
     rows = []
@@ -104,10 +105,10 @@ def measure(passages: int, work: Path, other: Path | None, model_path: str | Non
         shutil.rmtree(other / "jisr-snap", ignore_errors=True)
 
     started = time.perf_counter()
-    snapshot.checked(work / "snap")
+    restore.checked(work / "snap")
     rows.append(row("check of the snapshot (every file hashed; part of a restore)", count,
                     time.perf_counter() - started))
-    restored = snapshot.restore(work / "snap", work / "restored")
+    restored = restore.restore(work / "snap", work / "restored")
     rows.append(row("restore into a new folder (check included)", count, restored.seconds, restored,
                     blocks(work / "restored", inodes(work / "snap")), index_bytes))
 
@@ -116,7 +117,7 @@ def measure(passages: int, work: Path, other: Path | None, model_path: str | Non
     (corpus / "added.txt").write_text("عنوان\n" + "\n".join(pool()[:20]) + "\n", encoding="utf-8")
     jisr.build(corpus, index, model, options, encoder=encoder)
     before = inodes(index)
-    over = snapshot.restore(work / "snap", index)
+    over = restore.restore(work / "snap", index)
     rows.append(row("restore over the index, a new commit (check included)", count, over.seconds, over,
                     blocks(index, before | inodes(work / "snap")), index_bytes))
     assert commit.readable(index)["counts"]["passages"] == count

@@ -457,9 +457,9 @@ def _snapshot(args) -> int:
 
 
 def _restore(args) -> int:
-    from jisr.index import snapshot
+    from jisr.index import restore
 
-    made = snapshot.restore(args.snapshot, args.index, settings.current().serve.writer_lock_wait)
+    made = restore.restore(args.snapshot, args.index, settings.current().serve.writer_lock_wait)
     print(f"restored {args.snapshot} as generation {made.generation} of {args.index}: {made.files} files "
           f"({made.linked} hard links, {made.copied_bytes / 2**20:.1f} MiB copied) in {made.seconds:.2f} s")
     return 0

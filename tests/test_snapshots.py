@@ -18,7 +18,7 @@ from jisr.corpus import submitted
 from jisr.index import commit
 from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http, wait_until
-from tests.test_documents import TOKEN, WORD, call, doc, found
+from tests.test_documents import TOKEN, call, doc, found
 from tests.test_writer_lock import fill, small_disk
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")

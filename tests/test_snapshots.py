@@ -194,6 +194,14 @@ def test_bad_snapshots_and_restores_are_refused_with_one_line(index_dir, tmp_pat
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
     refused(jisr_cli("restore", str(tmp_path / "full"), "--index", str(tmp_path / "new")), "is not a snapshot")
 
+    linked = tmp_path / "linked"
+    shutil.copytree(tmp_path / "s", linked)
+    vectors = next(linked.glob("segments/*/vectors.bin"))
+    vectors.unlink()
+    vectors.symlink_to(next((tmp_path / "s").glob("segments/*/vectors.bin")))  # the same bytes, through a link
+    refused(jisr_cli("restore", str(linked), "--index", str(tmp_path / "new")), "is a symbolic link")
+    assert not (tmp_path / "new").exists()
+
     damaged = tmp_path / "damaged"
     shutil.copytree(tmp_path / "s", damaged)  # copies: damaging hard links would damage the index itself
     vectors = next(damaged.glob("segments/*/vectors.bin"))

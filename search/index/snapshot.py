@@ -173,7 +173,10 @@ def failing_as(what: str) -> Iterator[None]:
 
 
 def place(src: Path, dst: Path) -> bool:
-    """``dst`` made ``src``'s file: a hard link where the file system allows one (True), else a synced copy."""
+    """``dst`` made ``src``'s file: a hard link where the file system allows one (True), else a synced copy. A
+    symbolic link is refused: a snapshot holds files, and one restored must not reach outside it."""
+    if src.is_symlink():
+        raise SnapshotError(f"{src} is a symbolic link, not a file an index writes")
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dst)

@@ -145,6 +145,11 @@ def write_commit(index_dir: Path, gen: int, manifest: dict,
         raise
 
 
+def point(index_dir: str | os.PathLike, gen: int) -> None:
+    """Make ``CURRENT`` name commit ``gen``, whose file is in place and synced already (a snapshot links it)."""
+    durable.replace(Path(index_dir) / CURRENT, f"{gen:08d}\n".encode("ascii"))
+
+
 def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
     """Remove what no commit names: older commits and deletes, segments of earlier commits and of
     killed builds (except those in ``keep``, which a build adopts), a format-2 index's builds.

@@ -201,10 +201,11 @@ def documents_of(index_dir: Path) -> list[str]:
 
 
 def gather(source: Path, manifest: dict, stage: Path) -> tuple[int, int, int]:
-    """A snapshot of ``source``'s commit ``manifest`` in the new folder ``stage``, synced, commit last:
-    (files hard-linked, bytes copied, files placed)."""
+    """A snapshot of ``source``'s commit ``manifest`` in the new folder ``stage``, synced, CURRENT last: (files
+    hard-linked, bytes copied, files placed). The commit file is placed as the rest is (it never changes either)."""
     stage.mkdir(parents=True)
-    files = stores.commit_files(source, manifest) + documents_of(source)
+    gen = manifest["generation"]
+    files = [*stores.commit_files(source, manifest), *documents_of(source), str(commit.commit_path("", gen))]
     linked = copied = 0
     for rel in files:
         if place(source / rel, stage / rel):
@@ -212,7 +213,7 @@ def gather(source: Path, manifest: dict, stage: Path) -> tuple[int, int, int]:
         else:
             copied += (stage / rel).stat().st_size
     sync_folders(stage)
-    commit.write_commit(stage, manifest["generation"], manifest)
+    commit.point(stage, gen)
     return linked, copied, len(files)
 
 

@@ -160,6 +160,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_index_option(c)
     _add_milvus_options(c, _READ_MILVUS)
 
+    n = sub.add_parser("snapshot", help="copy the index's live commit into a new folder while it is served and "
+                                        "written to (hard links on the same file system)")
+    n.add_argument("dest", metavar="DEST", help="the snapshot's folder: new, or empty")
+    _add_index_option(n)
+    r = sub.add_parser("restore", help="make a snapshot the live commit of --index: a new folder, or an index "
+                                       "(as a new commit, which a server following it swaps to)")
+    r.add_argument("snapshot", metavar="SNAPSHOT", help="a folder `jisr snapshot` wrote")
+    _add_index_option(r)
+
     e = sub.add_parser("eval", help="measure retrieval quality on a labeled set")
     e.add_argument("--xquad", nargs="+", metavar="FILE", help="SQuAD/XQuAD JSON files: the first one's paragraphs "
                    "are the corpus, each file's questions are queries (ids shared across languages)")
@@ -435,6 +444,27 @@ def _check(args) -> int:
     return 0
 
 
+def _snapshot(args) -> int:
+    """A snapshot, waiting for a commit in progress as a server's writes do (the writer_lock_wait setting)."""
+    from jisr.index import snapshot
+
+    taken = snapshot.take(args.index, args.dest, settings.current().serve.writer_lock_wait)
+    if taken.note:
+        print(f"jisr: note: {taken.note}", file=sys.stderr)
+    print(f"snapshot of generation {taken.generation} of {args.index} at {taken.path}: {taken.files} files "
+          f"({taken.linked} hard links, {taken.copied_bytes / 2**20:.1f} MiB copied) in {taken.seconds:.2f} s")
+    return 0
+
+
+def _restore(args) -> int:
+    from jisr.index import restore
+
+    made = restore.restore(args.snapshot, args.index, settings.current().serve.writer_lock_wait)
+    print(f"restored {args.snapshot} as generation {made.generation} of {args.index}: {made.files} files "
+          f"({made.linked} hard links, {made.copied_bytes / 2**20:.1f} MiB copied) in {made.seconds:.2f} s")
+    return 0
+
+
 def _eval(args) -> int:
     from jisr.evaluate import EvalSpec, hadith_data_file, run_cli
 
@@ -455,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                 if getattr(args, "device", "auto") == "cuda":  # a GPU asked for and missing: said before any write
                     args.device = devices.resolve(args.device)
                 return {"build": _build, "search": _search, "serve": _serve, "check": _check,
-                        "eval": _eval, "config": _config}[args.command](args)
+                        "snapshot": _snapshot, "restore": _restore, "eval": _eval,
+                        "config": _config}[args.command](args)
         except errors.Error as exc:
             print(f"jisr: error: {exc}", file=sys.stderr)
             return 1

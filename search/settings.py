@@ -138,6 +138,9 @@ class ServeSettings(_Group):
                                       app_key="READ_TOKEN")
     serve_files: bool = _setting(False, "on/off", "the document view offers each document's original file",
                                  kind="bool", flag="serve_files", app_key="SERVE_FILES")
+    snapshot_keep: int = _setting(5, "snapshots", "snapshots POST /api/snapshots keeps in INDEX/snapshots/: the "
+                                  "oldest beyond these are removed", kind="int", low=1, high=10_000,
+                                  app_key="SNAPSHOT_KEEP")
     watch: bool = _setting(False, "on/off", "index files of the corpus folder as they change", kind="bool",
                            flag="watch")
 

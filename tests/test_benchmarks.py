@@ -71,6 +71,7 @@ SCRIPTS = [
     Script("ranking_levers", "ranking_levers.md", "| ranking |", tiny=True),
     Script("ray_build", "ray_build.md", "| build | wall s |", tiny=True),
     Script("scale", "scale", "| | ", files=("scale/scale.md",), slow=True, extra=("--work", "{tmp}/work")),
+    Script("snapshot", "snapshot.md", "| operation | passages | seconds |", tiny=True),
     Script("use_fusion", "use_fusion.md", "| USE added to | u |", tiny=True),
 ]
 

@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     (also an open :class:`jisr.api.Index`), MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN, MEMORY_BUDGET;
     RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN
     (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL, WRITER_LOCK_WAIT (web/documents.py);
-    CACHE_BYTES
+    SNAPSHOT_KEEP (web/snapshots.py); CACHE_BYTES
     (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
     given = dict(config or {})
     chosen = settings or current()
@@ -73,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     elif not _open(app.config, state):  # served as soon as a build commits it
         threading.Thread(target=_open_when_built, args=(app.config, state), name="jisr-wait", daemon=True).start()
 
-    from jisr.web import api, configuration, metrics, page
+    from jisr.web import api, configuration, metrics, page, snapshots
 
     metrics.install(app)  # first: its clock starts before any other hook can answer
     from flask_compress import Compress
@@ -82,6 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     app.register_blueprint(api.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(configuration.bp)
+    app.register_blueprint(snapshots.bp)
     app.register_blueprint(page.bp)
     app.before_request(_read_access)
     app.after_request(_security_headers)

@@ -78,6 +78,7 @@ def spec() -> dict:
                                            "that were not", "content": {"application/json": {"schema": {
                                                "$ref": "#/components/schemas/BulkResult"}}}},
                     **_write_errors(error, "no line of the body is a document")}}},
+            "/api/snapshots": _snapshot_paths(error),
             "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by endpoint and status, the "
                                  "search and write queues, commits, documents, passages, the result cache",
                                  "responses": {"200": {"description": "Prometheus' text format", "content": {
@@ -250,6 +251,46 @@ def _document_paths(error: dict) -> dict:
                    "responses": {"200": {"description": "deleted", "content": written},
                                  "404": {"description": "no document of that id was sent", "content": json_error},
                                  "409": conflict, **_write_errors(error, "not a document id")}},
+    }
+
+
+def _snapshot_paths(error: dict) -> dict:
+    """POST takes a snapshot of the live commit into INDEX/snapshots/ (jisr.index.snapshot); GET lists them."""
+    json_error = {"application/json": {"schema": error}}
+    kept = {"type": "array", "description": "the snapshots kept, oldest first (the snapshot_keep setting)",
+            "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "generation": {"type": "integer"},
+                "taken": {"type": "string", "description": "when, in UTC"}}}}
+    refused = {"401": {"description": "no 'Authorization: Bearer TOKEN' header", "content": json_error},
+               "403": {"description": "writes are turned off (no API token configured), or the token is wrong",
+                       "content": json_error},
+               "503": {"description": "no index yet, or another build held the index's lock past "
+                                      "JISR_WRITER_LOCK_WAIT (Retry-After)", "content": json_error}}
+    return {
+        "get": {"summary": "The snapshots the server keeps of its index", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "the snapshots", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"snapshots": kept}}}}}, **refused}},
+        "post": {"summary": "Take a snapshot of the live commit while the index is served and written to; the "
+                            "oldest beyond JISR_SNAPSHOT_KEEP are removed",
+                 "security": [{"bearer": []}],
+                 "responses": {
+                     "201": {"description": "taken and on the disk: `jisr restore INDEX/snapshots/NAME --index "
+                                            "INDEX` makes it the live commit", "content": {"application/json": {
+                                                "schema": {"type": "object", "properties": {
+                                                    "snapshot": {"type": "object", "properties": {
+                                                        "name": {"type": "string"},
+                                                        "generation": {"type": "integer"},
+                                                        "files": {"type": "integer"},
+                                                        "linked": {"type": "integer"},
+                                                        "copied_bytes": {"type": "integer"},
+                                                        "seconds": {"type": "number"},
+                                                        "note": {"type": "string", "description": "what it does "
+                                                                 "not hold (an index on Milvus: its collection)"}}},
+                                                    "snapshots": kept}}}}},
+                     "500": {"description": "the snapshot could not be written; the index is unchanged",
+                             "content": json_error},
+                     "507": {"description": "the disk is full; the index is unchanged", "content": json_error},
+                     **refused}},
     }
 
 

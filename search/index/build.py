@@ -161,9 +161,7 @@ class _Build:
         self.committed = False
 
     def _next_generation(self) -> int:
-        folder = self.spec.index_dir / "commits"
-        gens = [int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit()] if folder.is_dir() else []
-        return max(gens, default=0) + 1
+        return commits.next_generation(self.spec.index_dir)
 
     def _remember(self, m: dict) -> None:
         """The previous commit's corpus files and skips, so unchanged files are not read again."""

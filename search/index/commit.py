@@ -112,6 +112,14 @@ def why(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
 
 
+def next_generation(index_dir: str | os.PathLike) -> int:
+    """The generation a new commit of ``index_dir`` takes: above every commit file there (a killed build's
+    too), so no commit is ever written over another."""
+    folder = Path(index_dir) / "commits"
+    gens = [int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit()] if folder.is_dir() else []
+    return max(gens, default=0) + 1
+
+
 def write_commit(index_dir: Path, gen: int, manifest: dict,
                  commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
     """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
@@ -135,6 +143,11 @@ def write_commit(index_dir: Path, gen: int, manifest: dict,
         pointer.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         raise
+
+
+def point(index_dir: str | os.PathLike, gen: int) -> None:
+    """Make ``CURRENT`` name commit ``gen``, whose file is in place and synced already (a snapshot links it)."""
+    durable.replace(Path(index_dir) / CURRENT, f"{gen:08d}\n".encode("ascii"))
 
 
 def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:

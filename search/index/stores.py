@@ -63,3 +63,13 @@ def open_next(reader: IndexReader, milvus_uri: str | None = None, milvus_token: 
 
         return store.load(reader.directory, reuse=reader)
     return open_index(reader.directory, milvus_uri, milvus_token)
+
+
+def commit_files(index_dir: str | Path, manifest: dict) -> list[str]:
+    """The files of ``index_dir`` that commit ``manifest`` names beside its commit file, relative to the folder
+    (:func:`jisr.index.local.store.commit_files`); none for an index on Milvus, whose data Milvus holds."""
+    if commit.on_milvus(manifest):
+        return []
+    from jisr.index.local import store
+
+    return store.commit_files(Path(index_dir), manifest)

@@ -32,7 +32,7 @@ from jisr.passages import Passage
 from jisr.index.commit import generation, missing, on_milvus, read_manifest
 from jisr.errors import IndexUnavailable, damaged
 from jisr.index.options import CandidatePolicy
-from jisr.index.local.segment import META, Segment
+from jisr.index.local.segment import META, OPTIONAL, REQUIRED, Segment
 
 def new_segment_name() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
@@ -331,3 +331,23 @@ def write_deletes(index_dir: Path, name: str, gen: int, rows: np.ndarray) -> str
         f.flush()
         os.fsync(f.fileno())
     return file
+
+
+def commit_files(index_dir: Path, manifest: dict) -> list[str]:
+    """The files of ``index_dir`` that commit ``manifest`` names beside its commit file, relative to the folder,
+    each segment's ``segment.json`` after the files it lists (a segment folder without it reads as unfinished).
+    None of them changes once written (a segment is sealed; a deletes file is named by its commit), which is
+    why a snapshot may hard-link them. A name a segment.json lists that no segment has is refused: it is data."""
+    found = []
+    for entry in manifest["segments"]:
+        folder = Path("segments") / entry["name"]
+        try:
+            names = json.loads((index_dir / folder / META).read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise damaged(index_dir, f"segment {entry['name']} cannot be read: {type(exc).__name__}") from None
+        if not isinstance(names, dict) or not set(names) <= REQUIRED | OPTIONAL:
+            raise damaged(index_dir, f"segment {entry['name']} does not list the files a segment has")
+        found += [str(folder / name) for name in sorted(names)] + [str(folder / META)]
+        if entry["deletes"]:
+            found.append(str(Path("deletes") / entry["deletes"]))
+    return found

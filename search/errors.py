@@ -41,6 +41,12 @@ class IndexBusy(BuildError):
     """Another process is writing this index."""
 
 
+class DiskFull(BuildError):
+    """The disk holding the index has no room for a write (no byte, inode or quota left): nothing was
+    committed and the last commit is still the one searched, so freeing space and trying again is the way
+    out. The server answers it 507 Insufficient Storage, apart from the other failed builds (500)."""
+
+
 class ModelError(Error, RuntimeError):
     """A model could not be found, built or loaded; the message says what to do."""
 

@@ -12,7 +12,7 @@ import threading
 from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
-from jisr.errors import Error, IndexBusy
+from jisr.errors import DiskFull, Error, IndexBusy
 from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
@@ -71,6 +71,8 @@ def _write(changes: dict[str, dict | None]):
         response = error(503, "busy", str(exc))
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
         return None, response
+    except DiskFull as exc:  # nothing committed, the last commit still searched: a write fits once space is freed
+        return None, error(507, "disk_full", str(exc))
     except Error as exc:
         return None, error(500, "not_committed", str(exc))
     finally:

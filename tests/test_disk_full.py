@@ -7,6 +7,7 @@ small file system (a tmpfs, mounted as root) filled to its last byte: nothing is
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -84,6 +85,9 @@ def test_api_writes_on_a_full_disk_are_507_the_last_commit_is_searched_and_write
             assert status == 200, body
             assert _bulk(base, ["bulk/0", "bulk/1"])[0] == 200
             assert found(base) == ["after", "bulk/0", "bulk/1", "first"]
+            paths = call(base, "GET", "/openapi.json", token=None)[1]["paths"]  # the answer is documented
+            assert all("507" in paths[path][method]["responses"] for path, method in [
+                ("/api/documents/{doc_id}", "put"), ("/api/documents/{doc_id}", "delete"), ("/api/documents", "post")])
         finally:
             server.terminate()
             try:
@@ -100,25 +104,32 @@ def urllib_get(url: str) -> str:
         return r.read().decode()
 
 
+@pytest.mark.parametrize("layer,pages_left", [("os", 0), ("sqlite", 3)])
 def test_a_build_that_fills_the_disk_is_disk_full_leaves_the_last_commit_and_builds_once_space_returns(
-        tmp_path, tiny_model):
-    """The disk fills while the build embeds (the encoder is the build's injection point): the write that
-    follows fails whichever layer meets the full disk first, the commit before stays whole."""
+        tmp_path, tiny_model, layer, pages_left):
+    """The disk fills while the build embeds (the encoder is the build's injection point): with no page left
+    the segment's vector file meets it first (the OS's ENOSPC), with a few left its SQLite file does
+    (SQLITE_FULL); either is DiskFull, and the commit before stays whole."""
     with small_disk(tmp_path / "disk", "40m") as disk:
         corpus, index = tmp_path / "corpus", disk / "index"
         shutil.copytree(SEEDS, corpus)
         jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"))
         before = (index / "CURRENT").read_text()
-        (corpus / "more.txt").write_text(f"عنوان\nفقرة أخرى عن {WORD}.\n", encoding="utf-8")
+        (corpus / "more.txt").write_text("عنوان\n" + f"فقرة أخرى عن {WORD}. " * 50 + "\n", encoding="utf-8")
         filled = []
 
         def encoder(texts):
             if not filled:
-                filled.append(fill(disk))
+                filler = fill(disk)
+                os.truncate(filler, filler.stat().st_size - pages_left * 4096)
+                filled.append(filler)
             return tiny_model.encode_document(texts)
 
-        with pytest.raises(DiskFull, match="the disk is full; the previous index is unchanged"):
+        with pytest.raises(DiskFull, match="the disk is full; the previous index is unchanged") as raised:
             jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"), encoder=encoder)
+        cause = raised.value.__cause__
+        assert (isinstance(cause, sqlite3.OperationalError) and "database or disk is full" in str(cause)) \
+            if layer == "sqlite" else (isinstance(cause, OSError) and cause.errno == errno.ENOSPC), repr(cause)
         assert filled and (index / "CURRENT").read_text() == before
         assert segments_on_disk(index) == live_segments(index)  # nothing half-written left
         filled[0].unlink()
@@ -154,3 +165,43 @@ def test_sqlite_on_a_full_disk_is_said_as_a_full_disk(tmp_path):
     assert "database or disk is full" in str(raised.value)
     assert commits.full(raised.value) and commits.why(raised.value) == "the disk is full"
     assert not commits.full(sqlite3.OperationalError("no such table: t"))
+
+
+def test_an_api_commit_whose_sqlite_write_meets_a_full_disk_fails_its_writers_as_disk_full(tmp_path, tiny_model):
+    """The intake's build is its injection point: SQLite's SQLITE_FULL reaches the writer as DiskFull (the
+    server's 507), and nothing of the write is stored."""
+    from jisr.index.intake import Intake
+
+    with small_disk(tmp_path / "disk", "40m") as disk:
+        corpus, index = tmp_path / "corpus", disk / "index"
+        shutil.copytree(SEEDS, corpus)
+        jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"))
+        before = (index / "CURRENT").read_text()
+        filled = []
+
+        def encoder(texts):
+            if not filled:
+                filler = fill(disk)
+                os.truncate(filler, filler.stat().st_size - 3 * 4096)
+                filled.append(filler)
+            return tiny_model.encode_document(texts)
+
+        causes = []
+
+        def build(submit):
+            try:
+                return jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"), submit=submit,
+                                  encoder=encoder)
+            except DiskFull as exc:
+                causes.append(exc.__cause__)
+                raise
+
+        intake = Intake(index, build, interval=0)
+        try:
+            receipt = intake.submit({"long": submitted.from_json("long", doc(f"فقرة أخرى عن {WORD}. " * 50))})
+            with pytest.raises(DiskFull, match="the disk is full where the index is kept"):
+                receipt.wait(HANG)
+        finally:
+            intake.close()
+        assert isinstance(causes[0], sqlite3.OperationalError) and "database or disk is full" in str(causes[0])
+        assert (index / "CURRENT").read_text() == before and not submitted.holds(index, "long")

@@ -21,7 +21,7 @@ from jisr.embeddings import companion as companions
 from jisr.embeddings import devices
 from jisr.embeddings.devices import DEVICES
 from jisr import errors, settings
-from jisr.errors import DEFAULT_CORPUS, build_command
+from jisr.errors import DEFAULT_CORPUS
 from jisr.index.manifest import KINDS
 from jisr.answers.query import (DEFAULT_MODE, DEFAULT_PER_DOCUMENT, FACETS, GROUPS, LANGS, MAX_DEPTH, MAX_K,
                                 MAX_PER_DOCUMENT, MODES)
@@ -433,12 +433,12 @@ def _check(args) -> int:
         problems = index.verify()
     finally:
         index.close()
-    for problem in problems:
-        print(f"jisr: error: {problem}", file=sys.stderr)
-    if problems:
-        print(f"jisr: error: the index at {args.index} is damaged: rebuild it with {build_command(args.index)}",
-              file=sys.stderr)
-        return 1
+    if problems:  # one line, as every error: the files, then what repairs them
+        # a file damaged in place opens as it was (its size is right): a build would keep its segment
+        first = "" if commit.on_milvus(index.manifest) else \
+            f"remove the folder under {os.path.join(args.index, 'segments')} that holds each damaged file, then "
+        raise errors.IndexUnavailable(f"index at {args.index} is damaged: {'; '.join(problems)}: "
+                                      f"{first}{errors.repair(args.index)}")
     print(f"index at {args.index}: {index.size} passages {index.location}, generation "
           f"{index.manifest['generation']}: checked, all ok")
     return 0

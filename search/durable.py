@@ -22,9 +22,13 @@ def replace(path: Path, data: bytes) -> None:
     """Make ``path`` hold ``data``, all or nothing, synced to the disk with its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: the part written would keep the space that the next write needs
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)

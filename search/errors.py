@@ -41,6 +41,12 @@ class IndexBusy(BuildError):
     """Another process is writing this index."""
 
 
+class DiskFull(BuildError):
+    """The disk holding the index has no room for a write (no byte, inode or quota left): nothing was
+    committed and the last commit is still the one searched, so freeing space and trying again is the way
+    out. The server answers it 507 Insufficient Storage, apart from the other failed builds (500)."""
+
+
 class ModelError(Error, RuntimeError):
     """A model could not be found, built or loaded; the message says what to do."""
 
@@ -73,7 +79,13 @@ def build_command(index_dir: str | os.PathLike) -> str:
         (" (FOLDER: the folder of your documents)" if corpus else "")
 
 
+def repair(where: str | os.PathLike) -> str:
+    """What repairs a damaged index at ``where``: a build (which writes again what it cannot read), or a
+    snapshot taken before the damage (``jisr snapshot``) put back."""
+    return (f"rebuild it with {build_command(where)}, or restore a snapshot of it with "
+            f"`jisr restore SNAPSHOT --index {shlex.quote(str(where))}`")
+
+
 def damaged(where: str | os.PathLike, why: str) -> IndexUnavailable:
-    """The index at ``where`` cannot be read as this version writes indexes; rebuilding it is the way out."""
-    return IndexUnavailable(f"index at {where} is damaged or from another version of jisr ({why}): "
-                            f"rebuild it with {build_command(where)}")
+    """The index at ``where`` cannot be read as this version writes indexes: :func:`repair` says the way out."""
+    return IndexUnavailable(f"index at {where} is damaged or from another version of jisr ({why}): {repair(where)}")

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
 from jisr.corpus.readers import RecordFields, archives
-from jisr.errors import Error, IndexBusy
+from jisr.errors import DiskFull, Error, IndexBusy
 from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
@@ -72,6 +72,8 @@ def _write(changes: dict[str, dict | None]):
         response = error(503, "busy", str(exc))
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
         return None, response
+    except DiskFull as exc:  # nothing committed, the last commit still searched: a write fits once space is freed
+        return None, error(507, "disk_full", str(exc))
     except Error as exc:
         return None, error(500, "not_committed", str(exc))
     finally:

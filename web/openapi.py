@@ -211,6 +211,8 @@ def _write_errors(error: dict, bad: str) -> dict:
         "503": {"description": "no index yet, too many writes waiting (Retry-After), another build holding the "
                                "index's lock past JISR_WRITER_LOCK_WAIT (Retry-After), or the commit did not "
                                "finish in time", "content": json_error},
+        "507": {"description": "the disk that holds the index is full: nothing of the write was kept, the last "
+                               "commit is still searched; send it again once space is freed", "content": json_error},
     }
 
 

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from jisr.corpus.fields import document_fields
 from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, archives, read_file
 
 FOLDER = "documents"
+UNDO = ".undo"  # in FOLDER: the earlier versions of the documents the commit under way changes (apply)
 PREFIX = "<api>/"  # the corpus-relative name of a submitted document's file: no corpus file is named so
 MAX_ID = 512  # characters
 
@@ -95,35 +97,46 @@ def holds(index_dir: str | os.PathLike, doc_id: str) -> bool:
     return _path(Path(index_dir), doc_id).is_file()
 
 
-def _write(path: Path, data: bytes | None) -> None:
-    """Make ``path`` hold ``data`` (None: not exist), atomically and durably."""
-    if data is not None:
-        durable.replace(path, data)
-        return
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return
-    durable.fsync_dir(path.parent)
-
-
 def apply(index_dir: str | os.PathLike, changes: dict[str, dict | None]) -> Callable[[], None]:
-    """Store each document of ``changes`` (id -> stored form, None to delete it), durably; returns what
-    puts the folder back as it was, for a build that fails before it commits."""
+    """Store each document of ``changes`` (id -> stored form, None to delete it), durably and all or none: a
+    failure part-way (a full disk) puts back what was changed before it is raised. Returns what puts the folder
+    back as it was, for a build that fails before it commits. The earlier version of each changed file is kept
+    by a hard link in ``documents/.undo/`` until the next call, so putting it back is a rename, which needs no
+    free space: a full disk cannot leave a write that failed half-applied."""
     index_dir = Path(index_dir)
-    before: dict[Path, bytes | None] = {}
-    for doc_id, stored in changes.items():
-        path = _path(index_dir, doc_id)
-        if path not in before:
-            before[path] = path.read_bytes() if path.is_file() else None
-        _write(path, None if stored is None else json.dumps(stored, ensure_ascii=False).encode("utf-8"))
-    (index_dir / FOLDER).mkdir(exist_ok=True)
-    durable.fsync_dir(index_dir / FOLDER)
-    durable.fsync_dir(index_dir)
+    aside = index_dir / FOLDER / UNDO
+    shutil.rmtree(aside, ignore_errors=True)  # the previous call's: its commit is made, or it was put back
+    changed: list[tuple[Path, Path | None]] = []  # each file changed, with its earlier version (None: none)
 
     def undo() -> None:
-        for path, data in before.items():
-            _write(path, data)
+        for path, before in reversed(changed):
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(before, path)
+        for folder in {path.parent for path, _ in changed}:
+            durable.fsync_dir(folder)
+
+    try:
+        for doc_id, stored in changes.items():
+            path = _path(index_dir, doc_id)
+            before = None
+            if path.is_file():
+                aside.mkdir(parents=True, exist_ok=True)
+                before = aside / path.name
+                os.link(path, before)
+            changed.append((path, before))
+            if stored is not None:
+                durable.replace(path, json.dumps(stored, ensure_ascii=False).encode("utf-8"))
+            elif before is not None:
+                path.unlink()
+                durable.fsync_dir(path.parent)
+        (index_dir / FOLDER).mkdir(exist_ok=True)
+        durable.fsync_dir(index_dir / FOLDER)
+        durable.fsync_dir(index_dir)
+    except BaseException:
+        undo()
+        raise
     return undo
 
 

@@ -32,7 +32,7 @@ from jisr.index import commit as commits
 from jisr.passages import ChunkSettings, Passage, chunk, passage_input
 from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
-from jisr.errors import BuildError, StoreError
+from jisr.errors import BuildError, DiskFull, StoreError
 from jisr.index.lock import WriterLock
 from jisr.index import stores
 from jisr.index.contract import BuildSpec, StoreWriter
@@ -131,7 +131,10 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
     except StoreError as exc:  # Milvus could not be reached or used
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and commits.why(exc) != "the disk is full":
+        if commits.full(exc):
+            raise DiskFull(f"cannot write the index at {index_dir}: the disk is full; the previous index is "
+                           "unchanged: free some space and build again") from exc
+        if isinstance(exc, RuntimeError):
             raise
         raise BuildError(f"cannot write the index at {index_dir}: {commits.why(exc)}; "
                          "the previous index is unchanged") from exc

@@ -99,17 +99,24 @@ def readable(index_dir: str | os.PathLike) -> dict:
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
+def full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk has no room, whichever layer reported it: the OS (ENOSPC, EFBIG,
+    EDQUOT), SQLite (SQLITE_FULL, "database or disk is full") or FAISS (a RuntimeError quoting strerror),
+    so every one of them is answered as the same fault (a 507, the CLI's one line)."""
+    text = str(exc)
+    return getattr(exc, "errno", None) in _DISK_FULL or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" \
+        or "No space left" in text or "File too large" in text or "quota" in text.lower() \
+        or "database or disk is full" in text
+
+
 def why(exc: BaseException) -> str:
     """Why a write to the index failed, in words: a full disk is said so whichever layer (the OS, SQLite,
     FAISS) reported it, so the build's one line of error names the cause a person can act on."""
-    code = getattr(exc, "errno", None)
-    text = str(exc)
     if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE":  # SQLite's word for EFBIG, EDQUOT, EIO
         return "the disk is full (or a write to it failed)"
-    if code in _DISK_FULL or "No space left" in text or "File too large" in text or "quota" in text.lower() \
-            or "database or disk is full" in text:
+    if full(exc):
         return "the disk is full"
-    return getattr(exc, "strerror", None) or text.strip().splitlines()[-1]
+    return getattr(exc, "strerror", None) or str(exc).strip().splitlines()[-1]
 
 
 def next_generation(index_dir: str | os.PathLike) -> int:

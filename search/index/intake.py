@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jisr.corpus import submitted
-from jisr.errors import Error, IndexBusy
+from jisr.errors import DiskFull, Error, IndexBusy
 from jisr.settings import current, default
 
 if TYPE_CHECKING:
@@ -37,17 +37,17 @@ class Receipt:
         self._done = threading.Event()
         self.generation: int | None = None
         self.error: str | None = None
-        self.busy = False  # it failed because another build held the index's lock: it may be sent again
+        self.failure: type[Error] = Error  # what failed it: IndexBusy and DiskFull are answered apart (503, 507)
 
-    def _settle(self, generation: int | None, error: str | None, busy: bool = False) -> None:
-        self.generation, self.error, self.busy = generation, error, busy
+    def _settle(self, generation: int | None, error: str | None, failure: type[Error] = Error) -> None:
+        self.generation, self.error, self.failure = generation, error, failure
         self._done.set()
 
     def wait(self, timeout: float | None = None) -> int:
         if not self._done.wait(timeout):
             raise TimeoutError("the write was not committed in time; it may still be")
         if self.error is not None:
-            raise IndexBusy(self.error) if self.busy else Error(self.error)
+            raise self.failure(self.error)
         return self.generation
 
 
@@ -156,12 +156,13 @@ class Intake:
                     continue
                 changes, receipts = self._pending, self._receipts
                 self._pending, self._receipts, self._rescan = {}, [], False
-            generation, error, busy = self._commit(changes)
+            generation, error, failure = self._commit(changes)
             for receipt in receipts:
-                receipt._settle(generation, error, busy)
+                receipt._settle(generation, error, failure)
 
-    def _commit(self, changes: dict[str, dict | None]) -> tuple[int | None, str | None, bool]:
-        """(the generation, None, False) once committed, or (None, why not, whether the index's lock was busy)."""
+    def _commit(self, changes: dict[str, dict | None]) -> tuple[int | None, str | None, type[Error]]:
+        """(the generation, None, Error) once committed, or (None, why not, the kind of failure: IndexBusy when
+        another build held the index's lock, DiskFull when the disk had no room, else Error)."""
         from jisr.index.commit import generation
 
         started = time.monotonic()
@@ -176,15 +177,20 @@ class Intake:
                     log.warning("jisr: API writes not committed: %s", exc)  # the log names the folder and pid
                     return None, (f"the write was not committed: another build (a `jisr build` of this index) "
                                   f"held its lock for the {waited:.0f} s a write waits; send it again once that "
-                                  "build is done"), True
+                                  "build is done"), IndexBusy
                 time.sleep(0.2)
+            except DiskFull as exc:  # nothing was committed: the last commit is still searched
+                self.failures += 1
+                log.warning("jisr: API writes not committed: %s", exc)  # the log names the folder
+                return None, ("the write was not committed: the disk is full where the index is kept; the last "
+                              "commit is still searched: free some space and send the write again"), DiskFull
             except Error as exc:
                 self.failures += 1
-                return None, f"the write was not committed: {exc}", False
+                return None, f"the write was not committed: {exc}", Error
             except Exception as exc:  # noqa: BLE001  (said to the writer; the server goes on)
                 self.failures += 1
                 log.exception("jisr: a commit of documents sent over the API failed")
-                return None, f"the write was not committed: {type(exc).__name__}: {exc}", False
+                return None, f"the write was not committed: {type(exc).__name__}: {exc}", Error
         self.commits += 1
         self.documents += len(changes)
         self.embedded += getattr(report, "embedded", 0)
@@ -195,4 +201,4 @@ class Intake:
             log.warning("jisr: commit %s is made but could not be opened yet", gen, exc_info=True)
         log.info("jisr: committed %s as commit %s", f"{len(changes)} documents sent over the API" if changes
                  else "the corpus folder's changes", gen)
-        return gen, None, False
+        return gen, None, Error

@@ -6,12 +6,12 @@ checks before it loads the model.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from jisr.errors import BuildError
-
+from jisr.errors import BuildError, DiskFull
 
 
 def corpus_folder(folder: str | os.PathLike) -> Path:
@@ -35,6 +35,9 @@ def index_folder(index_dir: str | os.PathLike) -> Path:
         with tempfile.TemporaryFile(dir=index_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # no inode left: permissions are not the cause
+            raise DiskFull(f"cannot write the index folder {index_dir}: the disk is full; free some space "
+                           "and build again") from exc
         raise BuildError(f"cannot write the index folder {index_dir} ({exc.strerror or exc}): "
                          "choose another --index or fix its permissions") from exc
     return index_dir
@@ -46,8 +49,8 @@ def free_space(index_dir: Path, needed: int, keep_free: int = 0) -> None:
     free = shutil.disk_usage(index_dir).free
     if free < needed + keep_free:
         kept = f", {keep_free / 2**20:.0f} MiB must stay free (min_free_disk)," if keep_free else ""
-        raise BuildError(f"not enough free disk space at {index_dir}: the index needs about "
-                         f"{needed / 2**20:.0f} MiB{kept} and {free / 2**20:.0f} MiB are free")
+        raise DiskFull(f"not enough free disk space at {index_dir}: the index needs about "
+                       f"{needed / 2**20:.0f} MiB{kept} and {free / 2**20:.0f} MiB are free")
 
 
 def index_size(text_bytes: int, dimension: int) -> int:

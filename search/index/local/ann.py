@@ -121,7 +121,10 @@ def train_pq(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates:
 def load(folder: Path, params: dict, vectors: np.ndarray) -> faiss.Index:
     if params["kind"] == "flat":
         return exact(vectors)
-    index = faiss.read_index(str(folder / FILE))
+    try:
+        index = faiss.read_index(str(folder / FILE))
+    except RuntimeError:  # FAISS's message is a C++ location: the file is what a person can act on
+        raise ValueError(f"{folder / FILE} cannot be read as a FAISS index") from None
     if params["kind"] == "ivf":
         index.nprobe = int(params["nprobe"])
     if index.ntotal != len(vectors) or index.d != vectors.shape[1]:

@@ -284,8 +284,13 @@ class Segment:
         if not REQUIRED <= names or not names <= REQUIRED | OPTIONAL:
             raise ValueError(f"segment {self.name} does not list the files a segment has")
         for name, f in meta["files"].items():  # sizes only: hashing every file would cost minutes at scale
-            if (folder / name).stat().st_size != f["bytes"]:
-                raise ValueError(f"{folder / name} is not the size its segment records")
+            try:
+                size = (folder / name).stat().st_size
+            except FileNotFoundError:
+                raise ValueError(f"{folder / name} is missing") from None
+            if size != f["bytes"]:
+                raise ValueError(f"{folder / name} is not the size its segment records ({size} bytes, not "
+                                 f"{f['bytes']})")
         kind = kinds(meta)
         if any(k not in stored.KINDS or not set(stored.files(name, k)) <= names for name, k in kind.items()
                if name != COMPANION or meta.get("companion")):
@@ -308,10 +313,14 @@ class Segment:
         self.vector_index = ann.load(folder, meta["vector_index"], self.vectors)
         uri = (folder / "passages.sqlite").resolve().as_uri() + "?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            self._columns = _columns(self._db)
+        except sqlite3.DatabaseError as exc:  # "file is not a database": named, as a damaged file, not a crash
+            self._db.close()
+            raise ValueError(f"{folder / 'passages.sqlite'} is not a readable SQLite database ({exc})") from None
         self._lock = threading.Lock()
         self._table: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # for filters: see mask()
         self._readers = 1  # the commits open on this segment: a live server's next commit shares it (share)
-        self._columns = _columns(self._db)
         self._fields: dict[tuple[str, str], np.ndarray] = {}  # a declared field's column per document, by kind
 
     def droppable(self) -> list[mmap.mmap]:
@@ -346,8 +355,14 @@ class Segment:
 
     def verify(self) -> list[str]:
         """Every file hashed against segment.json: the problems found (``jisr check``)."""
-        return [f"{self.folder / name} is damaged (its sha256 differs from the one recorded)"
-                for name, f in self.meta["files"].items() if _sha256(self.folder / name) != f["sha256"]]
+        problems = []
+        for name, f in self.meta["files"].items():
+            try:
+                if _sha256(self.folder / name) != f["sha256"]:
+                    problems.append(f"{self.folder / name} is damaged (its sha256 differs from the one recorded)")
+            except FileNotFoundError:  # removed since the segment was opened
+                problems.append(f"{self.folder / name} is missing")
+        return problems
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
         rows = [int(r) for r in rows]

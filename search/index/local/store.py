@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -282,7 +283,7 @@ def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | Non
             if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"] \
                     or meta.get("companion") != manifest.get("companion"):
                 raise ValueError(f"segment {entry['name']} is not the one its commit names")
-            segment = kept.share() if kept is not None else Segment(folder, meta)
+            segment = kept.share() if kept is not None else _opened(folder, meta)
             segments.append(segment)
             deleted.append(_deleted_mask(index_dir, entry, segment.size))
     except BaseException:
@@ -295,6 +296,28 @@ def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | Non
         index.close()
         raise damaged(where, "its segments do not hold the passages its commit counts")
     return index
+
+
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError, sqlite3.Error)  # a damaged file
+
+
+def _opened(folder: Path, meta: dict) -> Segment:
+    """The segment at ``folder``; what cannot be read in it is raised as a ValueError that names the segment's
+    folder where it does not name the file (numpy's and FAISS's own messages name neither)."""
+    try:
+        return Segment(folder, meta)
+    except _UNREADABLE as exc:
+        if isinstance(exc, ValueError) and str(folder) in str(exc):
+            raise
+        raise ValueError(f"a file in {folder} cannot be read ({_why(exc)})") from exc
+
+
+def _why(exc: BaseException) -> str:
+    """What is wrong, in a few words: a missing file as such, our own ValueErrors as they are."""
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} is missing"
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"
 
 
 def load(index_dir: str | Path, reuse: StoredIndex | None = None,
@@ -315,10 +338,10 @@ def load(index_dir: str | Path, reuse: StoredIndex | None = None,
             return _read_commit(index_dir, gen, where, reuse, candidates)
         except IndexUnavailable:
             raise
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
+        except _UNREADABLE as exc:
             if generation(index_dir) != gen:
                 continue  # replaced while we read it: read the new one
-            raise damaged(index_dir, f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            raise damaged(index_dir, _why(exc)) from exc
     raise IndexUnavailable(f"index at {index_dir} kept changing while it was read: try again")
 
 

@@ -126,9 +126,10 @@ class ServeSettings(_Group):
     commit_interval: float = _setting(1.0, "seconds", "writes arriving within this time share one commit",
                                       kind="seconds", low=0, high=3600, flag="commit_interval",
                                       app_key="COMMIT_INTERVAL")
-    writer_lock_wait: float = _setting(120.0, "seconds", "how long a commit of API writes waits for the index's "
-                                       "lock while another build holds it; then its writes get 503", kind="seconds",
-                                       low=0, high=86400, app_key="WRITER_LOCK_WAIT")
+    writer_lock_wait: float = _setting(120.0, "seconds", "how long a commit of API writes, or `jisr build`, waits "
+                                       "for the index's lock while another build holds it; then the writes get "
+                                       "503, the build its one-line error", kind="seconds", low=0, high=86400,
+                                       flag="writer_lock_wait", app_key="WRITER_LOCK_WAIT")
     writer_nice: int = _setting(10, "niceness", "CPU priority of the thread that commits writes: searches first",
                                 kind="int", low=-20, high=19)
     api_token: str | None = _setting(None, "secret", "the token writes need (turns the document API on); "

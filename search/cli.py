@@ -408,12 +408,16 @@ def _serve(args) -> int:
         watch(corpus, index.path, writer(app).rescan, stop)
         print(f"watching {corpus}: its files are indexed as they change", file=sys.stderr, flush=True)
     host, port = sock.getsockname()[:2]
-    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout,
+
+    def stopping() -> None:  # SIGTERM: writes are refused from now on; what is queued is committed
+        if app.extensions["jisr"]["intake"] is not None:
+            app.extensions["jisr"]["intake"].closing()
+    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout, stopping=stopping,
           ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
     stop.set()
     if app.extensions["jisr"]["intake"] is not None:
-        app.extensions["jisr"]["intake"].close()  # what was sent before the stop is committed
+        app.extensions["jisr"]["intake"].close()  # what was queued before the stop is committed, or taken back
     return 0
 
 

@@ -1,23 +1,35 @@
-"""`jisr build` waits for the server's commit (issue 48): the README says a build beside a server committing
-API writes waits for it; it stopped at once with "another build is running".
+"""A bulk load is committed in parts, a stop during one is clean, and `jisr build` waits for the server's
+commit (issue 48): on a real `jisr serve` with the tiny model.
+
+One POST of 20,000 lines made one commit that held the index's writer for over an hour: other writes waited
+for all of it, SIGTERM aborted the process ("terminate called without an active exception"), and the
+documents it had stored blocked the next start's first write. `jisr build` beside a server committing
+writes stopped at once, where the README says it waits.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 import jisr
 from jisr.index.lock import WriterLock
 from jisr.index.options import BuildOptions
-from tests.conftest import HANG, ROOT, SEEDS, spawn
+from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http, wait_until
 from tests.test_cli import jisr as jisr_cli
-from tests.test_documents import WORD
+from tests.test_documents import TOKEN, WORD, call, doc, found
+
+PART = 100  # the bulk_commit_documents these servers run with: a few thousand lines make many commits
 
 
 @pytest.fixture()
@@ -26,6 +38,122 @@ def index_dir(tmp_path, tiny_model):
     shutil.copytree(SEEDS, corpus)
     jisr.build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     return tmp_path / "index"
+
+
+def start(index_dir: Path, model: Path, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    """`jisr serve` with the document API on and small bulk parts; (the process, its URL) once it answers."""
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    port = free_port()
+    server = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
+                    "--model", str(model), "--api-token-file", str(token), "--commit-interval", "0.2"],
+                   cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                   env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_BULK_COMMIT_DOCUMENTS": str(PART)})
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/healthz", server)
+    return server, base
+
+
+def lines(count: int, words: int = 5) -> bytes:
+    return "\n".join(json.dumps({"id": f"bulk/{i}", "title": "عنوان", "text": f"نص {i} " + "كلمات كثيرة " * words},
+                                ensure_ascii=False) for i in range(count)).encode()
+
+
+def generation(base: str) -> int:
+    return call(base, "GET", "/healthz", token=None)[1]["generation"]
+
+
+def stored(index_dir: Path) -> int:
+    """Documents kept in INDEX/documents/, committed or not."""
+    return len(list((index_dir / "documents").glob("??/*.json")))
+
+
+def in_background(target, *args) -> tuple[threading.Thread, list]:
+    """``target(*args)`` in a thread; its result, or the exception it raised, lands in the list."""
+    result: list = []
+
+    def run():
+        try:
+            result.append(target(*args))
+        except Exception as exc:  # noqa: BLE001  (the test looks at it)
+            result.append(exc)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def stop(server: subprocess.Popen) -> str:
+    server.terminate()
+    return server.communicate(timeout=HANG)[1]
+
+
+def test_a_bulk_load_is_committed_in_parts_and_a_put_is_committed_between_them(index_dir, tiny_model_path,
+                                                                               tmp_path):
+    server, base = start(index_dir, tiny_model_path, tmp_path)
+    try:
+        before = generation(base)
+        loading, result = in_background(call, base, "POST", "/api/documents", lines(3000) + b"\n{broken",
+                                        TOKEN, "application/x-ndjson")
+        wait_until(lambda: generation(base) > before or not loading.is_alive(), "the bulk's first commit", server)
+        status, body = call(base, "PUT", "/api/documents/between", doc())
+        assert status == 201, body
+        loading.join(HANG)
+        status, answer = result[0]
+        assert status == 200, {k: v for k, v in answer.items() if k != "items"}
+        # the PUT sent after the load's first commit was committed before its last one: it did not wait for it all
+        assert body["generation"] < answer["generation"]
+        assert answer["loaded"] == 3000 and answer["failed"] == 1 and answer["not_committed"] == 0
+        assert [e["line"] for e in answer["errors"]] == [3001]
+        assert len(answer["commits"]) >= 3000 // PART and answer["generation"] == max(answer["commits"])
+        items = answer["items"]
+        assert [i["line"] for i in items] == list(range(1, 3002))
+        assert all(i["status"] == 201 and i["generation"] in answer["commits"] for i in items[:-1])
+        assert items[-1]["status"] == 400 and "not valid JSON" in items[-1]["message"]
+        assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 1 + 3000 + 1
+        assert stored(index_dir) == 3000 + 1
+    finally:
+        stop(server)
+
+
+def test_sigterm_during_a_bulk_load_exits_cleanly_and_the_next_start_answers_a_put(index_dir, tiny_model_path,
+                                                                                  tmp_path):
+    server, base = start(index_dir, tiny_model_path, tmp_path)
+    try:
+        before = generation(base)
+        loading, result = in_background(call, base, "POST", "/api/documents", lines(20_000, words=20), TOKEN,
+                                        "application/x-ndjson")
+        wait_until(lambda: generation(base) > before, "the bulk's first commit", server)
+        server.send_signal(signal.SIGTERM)
+        said = server.communicate(timeout=HANG)[1]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(HANG)
+    assert server.returncode == 0, said
+    assert "terminate called" not in said and "Traceback" not in said, said
+    loading.join(HANG)
+    # the load was answered before the server stopped: what was committed, and what was not
+    assert not isinstance(result[0], Exception), result
+    status, answer = result[0]
+    assert status == 207, {k: v for k, v in answer.items() if k != "items"}
+    assert 0 < answer["loaded"] < 20_000 and answer["loaded"] + answer["not_committed"] == 20_000
+    committed = [i["id"] for i in answer["items"] if i["status"] == 201]
+    assert len(committed) == answer["loaded"]
+    assert {i["status"] for i in answer["items"] if i["status"] != 201} == {503}
+    assert stored(index_dir) == answer["loaded"]  # nothing stored and left uncommitted
+
+    server, base = start(index_dir, tiny_model_path, tmp_path)
+    try:
+        started = time.monotonic()
+        status, body = call(base, "PUT", "/api/documents/after", doc())
+        assert status == 201, body
+        assert time.monotonic() - started < 60  # one document's commit, not the rest of the load's
+        assert found(base) == ["after"]
+        health = call(base, "GET", "/healthz", token=None)[1]
+        assert health["documents"] == 1 + answer["loaded"] + 1
+    finally:
+        said = stop(server)
+    assert server.returncode == 0, said
 
 
 def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tiny_model_path, tmp_path):

@@ -199,3 +199,40 @@ def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tin
     assert refused.returncode == 1
     assert f"another build is running on {index_dir} (pid {os.getpid()}) (waited 1 s" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_each_line_is_reported_and_only_what_was_committed_is_a_2xx():
+    from jisr.web import bulk
+
+    lines, bad = bulk.read(b'{"id": "a", "text": "x"}\n\n{"id": 1}\n{"id": "b", "text": "y"}\n{"id": "a", "text": "z"}',
+                           corpus_owned=lambda doc_id: False, held=lambda doc_id: doc_id == "b")
+    assert [(line.number, line.id, line.existed) for line in lines] == [(1, "a", False), (4, "b", True), (5, "a", True)]
+    assert bad == [{"line": 3, "status": 400, "message": 'each line is a JSON object with an "id" string'}]
+    busy = {"status": 503, "error": "busy", "message": "another build is running"}
+
+    status, body = bulk.report(lines, bad, {1: {"generation": 7}, 4: {"generation": 7}, 5: {"generation": 8}})
+    assert status == 200 and (body["loaded"], body["failed"], body["not_committed"]) == (2, 1, 0)
+    assert body["commits"] == [7, 8] and body["generation"] == 8
+    assert [(i["line"], i["status"]) for i in body["items"]] == [(1, 201), (3, 400), (4, 200), (5, 200)]
+
+    status, body = bulk.report(lines, bad, {1: {"generation": 7}, 4: busy})  # line 5 was never sent
+    assert status == 207 and (body["loaded"], body["failed"], body["not_committed"]) == (1, 3, 2)
+    assert [(i["line"], i["status"]) for i in body["items"]] == [(1, 201), (3, 400), (4, 503), (5, 503)]
+    assert [e["line"] for e in body["errors"]] == [3, 4, 5]
+
+    status, body = bulk.report(lines, bad, {1: busy, 4: busy, 5: busy})
+    assert status == 503 and body["error"] == "busy" and body["loaded"] == 0 and body["generation"] is None
+
+
+def test_a_load_is_cut_into_parts_paced_to_the_seconds_and_bounded_by_the_documents():
+    from jisr.web import bulk
+
+    pace = bulk.Pace(most=1000, seconds=10.0)
+    parts = pace.parts([bulk.Line(n, str(n), {}, False) for n in range(3000)])
+    sizes = []
+    for part, seconds in zip(parts, [1.0, 1.0, 1.0, 100.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]):
+        sizes.append(len(part))
+        pace.took(len(part), seconds)
+    assert sizes[:4] == [bulk.FIRST_PART, 2 * bulk.FIRST_PART, 4 * bulk.FIRST_PART, 8 * bulk.FIRST_PART]
+    assert sizes[4] == 8 * bulk.FIRST_PART * 10 // 100  # a slow part: the next one takes about 10 s at its pace
+    assert max(sizes) <= 1000 and sum(sizes) == 3000

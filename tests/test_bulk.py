@@ -236,3 +236,32 @@ def test_a_load_is_cut_into_parts_paced_to_the_seconds_and_bounded_by_the_docume
     assert sizes[:4] == [bulk.FIRST_PART, 2 * bulk.FIRST_PART, 4 * bulk.FIRST_PART, 8 * bulk.FIRST_PART]
     assert sizes[4] == 8 * bulk.FIRST_PART * 10 // 100  # a slow part: the next one takes about 10 s at its pace
     assert max(sizes) <= 1000 and sum(sizes) == 3000
+
+
+def test_close_gives_up_a_commit_that_outlasts_it_and_fails_what_is_queued(tmp_path):
+    """The thread that commits has ended when close() returns, whatever it was doing: one left embedding
+    while the interpreter exits aborted the process."""
+    from jisr.errors import Error
+    from jisr.index.intake import Intake, Stopping
+
+    started = threading.Event()
+
+    def endless(submit, stopping: threading.Event):  # a commit that would outlast any drain
+        started.set()
+        while not stopping.wait(0.01):
+            pass
+        raise Stopping("the server is stopping")
+
+    intake = Intake(tmp_path, endless, interval=0.0, nice=0)
+    under_way = intake.submit({"a": None})
+    started.wait(HANG)
+    queued = intake.submit({"b": None})
+    intake.closing()
+    with pytest.raises(Stopping, match="stopping"):
+        intake.submit({"c": None})
+    began = time.monotonic()
+    intake.close(timeout=0.5)
+    assert not intake._thread.is_alive() and time.monotonic() - began < 5
+    for receipt in (under_way, queued):
+        with pytest.raises(Error, match="not committed: the server is stopping"):
+            receipt.wait(0)

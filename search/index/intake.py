@@ -124,6 +124,7 @@ class Intake:
                 if stopping.is_set():
                     raise Stopping("the server is stopping")
                 yield
+
             milvus = None
             if on_milvus(manifest):
                 from jisr.index.contract import MilvusTarget

@@ -201,6 +201,29 @@ def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tin
     assert "Traceback" not in refused.stderr
 
 
+def test_jisr_build_beside_a_server_loading_in_bulk_takes_its_turn_and_both_finish(index_dir, tiny_model_path,
+                                                                                    tmp_path):
+    """The lock passes between the load's parts and the build: neither fails for the other."""
+    corpus = tmp_path / "corpus"
+    server, base = start(index_dir, tiny_model_path, tmp_path)
+    try:
+        loading, result = in_background(call, base, "POST", "/api/documents", lines(4000), TOKEN,
+                                        "application/x-ndjson")
+        wait_until(lambda: stored(index_dir) > 0, "the bulk's first commit under way", server)  # the lock held
+        (corpus / "more.txt").write_text(f"عنوان\nفقرة أخرى عن {WORD}.\n", encoding="utf-8")
+        built = jisr_cli("build", "--corpus", str(corpus), "--index", str(index_dir), "--model", str(tiny_model_path),
+                         "--companion", "none")
+        assert built.returncode == 0, built.stderr
+        loading.join(HANG)
+        status, answer = result[0]
+        assert status == 200 and answer["loaded"] == 4000, {k: v for k, v in answer.items() if k != "items"}
+        wait_until(lambda: found(base) == ["more.txt"], "the build's commit searched", server)
+        assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 2 + 4000
+    finally:
+        said = stop(server)
+    assert server.returncode == 0, said
+
+
 def test_each_line_is_reported_and_only_what_was_committed_is_a_2xx():
     from jisr.web import bulk
 

@@ -25,9 +25,9 @@ import pytest
 import jisr
 from jisr.index.lock import WriterLock
 from jisr.index.options import BuildOptions
-from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http, wait_until
+from tests.conftest import HANG, ROOT, SEEDS, free_port, serving, spawn, wait_http, wait_until
 from tests.test_cli import jisr as jisr_cli
-from tests.test_documents import TOKEN, WORD, call, doc, found
+from tests.test_documents import TOKEN, WORD, app_for, call, doc, found
 
 PART = 100  # the bulk_commit_documents these servers run with: a few thousand lines make many commits
 
@@ -222,6 +222,15 @@ def test_jisr_build_beside_a_server_loading_in_bulk_takes_its_turn_and_both_fini
     finally:
         said = stop(server)
     assert server.returncode == 0, said
+
+
+def test_a_load_of_more_lines_than_bulk_max_lines_is_a_413_and_stores_nothing(index_dir, tiny_model):
+    with serving(app_for(index_dir, tiny_model, BULK_MAX_LINES=3)) as base:
+        status, body = call(base, "POST", "/api/documents", lines(4) + b"\n\n", content_type="application/x-ndjson")
+        assert status == 413 and "at most 3 lines" in body["message"], body
+        status, body = call(base, "POST", "/api/documents", lines(3) + b"\n\n", content_type="application/x-ndjson")
+        assert status == 200 and body["loaded"] == 3, body  # blank lines do not count
+    assert stored(index_dir) == 3
 
 
 def test_each_line_is_reported_and_only_what_was_committed_is_a_2xx():

@@ -108,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build or update the index of a corpus folder")
     _add_index_option(b)
+    b.add_argument("--writer-lock-wait", type=settings.cli_type("writer_lock_wait"), default=None,
+                   metavar="SECONDS", help=settings.help_text("writer_lock_wait"))
     _add_build_options(b, DEFAULT_CORPUS, "folder of documents and .jsonl/.csv/.tsv exports (default: seeds)",
                        "sentence-transformers model id or path (default: multilingual-e5-small, offline)",
                        "Milvus to write to (default: Milvus Lite in INDEX/milvus.db); e.g. http://host:19530")
@@ -137,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_index_option(v)
     for flag, metavar in (("--host", "ADDRESS"), ("--port", "PORT"), ("--threads", "N"), ("--queue-depth", "N"),
                           ("--queue-wait", "SECONDS"), ("--request-timeout", "SECONDS"),
-                          ("--memory-budget", "SIZE"), ("--commit-interval", "SECONDS")):
+                          ("--memory-budget", "SIZE"), ("--commit-interval", "SECONDS"),
+                          ("--writer-lock-wait", "SECONDS")):
         name = flag[2:].replace("-", "_")
         v.add_argument(flag, type=settings.cli_type(name), default=None, metavar=metavar,
                        help=settings.help_text(name) + (" (a number alone: GB)" if name == "memory_budget" else ""))
@@ -324,7 +327,8 @@ def _build_index(args, corpus, index_dir, model=None):
             if encoder is not None:  # a batch for each worker of the cluster
                 options = replace(options, batch_passages=options.batch_passages * encoder.workers)
             return build(corpus, index_dir, model, options, progress=sys.stderr.isatty(), commit=signals.commit,
-                         encoder=encoder)
+                         encoder=encoder, lock_wait=settings.current().serve.writer_lock_wait,
+                         waiting=lambda line: print(f"jisr: {line}", file=sys.stderr, flush=True))
 
 
 def _milvus_target(args):
@@ -413,12 +417,16 @@ def _serve(args) -> int:
         watch(corpus, index.path, writer(app).rescan, stop)
         print(f"watching {corpus}: its files are indexed as they change", file=sys.stderr, flush=True)
     host, port = sock.getsockname()[:2]
-    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout,
+
+    def stopping() -> None:  # SIGTERM: writes are refused from now on; what is queued is committed
+        if app.extensions["jisr"]["intake"] is not None:
+            app.extensions["jisr"]["intake"].closing()
+    serve(app, sock, threads=args.threads, request_timeout=args.request_timeout, stopping=stopping,
           ready=lambda: print(f"serving {index.size} passages with {index.model_name} on "
                               f"http://{host}:{port}/", file=sys.stderr, flush=True))
     stop.set()
     if app.extensions["jisr"]["intake"] is not None:
-        app.extensions["jisr"]["intake"].close()  # what was sent before the stop is committed
+        app.extensions["jisr"]["intake"].close()  # what was queued before the stop is committed, or taken back
     return 0
 
 

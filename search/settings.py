@@ -126,9 +126,18 @@ class ServeSettings(_Group):
     commit_interval: float = _setting(1.0, "seconds", "writes arriving within this time share one commit",
                                       kind="seconds", low=0, high=3600, flag="commit_interval",
                                       app_key="COMMIT_INTERVAL")
-    writer_lock_wait: float = _setting(120.0, "seconds", "how long a commit of API writes waits for the index's "
-                                       "lock while another build holds it; then its writes get 503", kind="seconds",
-                                       low=0, high=86400, app_key="WRITER_LOCK_WAIT")
+    bulk_commit_documents: int = _setting(1000, "documents", "most documents one commit takes: a bulk load is "
+                                          "committed in parts of at most this many, other writes in between",
+                                          kind="int", low=1, high=10**6, app_key="BULK_COMMIT_DOCUMENTS")
+    bulk_commit_seconds: float = _setting(10.0, "seconds", "a bulk load's parts are sized from its last commit's "
+                                          "pace to take about this long each (at most bulk_commit_documents)",
+                                          kind="seconds", low=0.1, high=3600, app_key="BULK_COMMIT_SECONDS")
+    bulk_max_lines: int = _setting(100_000, "lines", "most lines one bulk load (POST /api/documents) may hold; "
+                                   "413 over it", kind="int", low=1, high=10**7, app_key="BULK_MAX_LINES")
+    writer_lock_wait: float = _setting(120.0, "seconds", "how long a commit of API writes, or `jisr build`, waits "
+                                       "for the index's lock while another build holds it; then the writes get "
+                                       "503, the build its one-line error", kind="seconds", low=0, high=86400,
+                                       flag="writer_lock_wait", app_key="WRITER_LOCK_WAIT")
     writer_nice: int = _setting(10, "niceness", "CPU priority of the thread that commits writes: searches first",
                                 kind="int", low=-20, high=19)
     api_token: str | None = _setting(None, "secret", "the token writes need (turns the document API on); "

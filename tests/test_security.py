@@ -117,7 +117,8 @@ def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, 
                    str(tiny_model_path)], cwd=ROOT)
     try:
         wait_until(embedding.exists, "the first build's embedding step", first)
-        second = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path))
+        second = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path),
+                      "--writer-lock-wait", "0")
         assert f"another build is running on {index} (pid {first.pid})" in one_line_error(second)
         with pytest.raises(BuildError, match="another build is running"):
             build(corpus, index, tiny_model)

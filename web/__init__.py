@@ -36,8 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     (also an open :class:`jisr.api.Index`), MODEL, MODEL_CACHE, MILVUS_URI, MILVUS_TOKEN, MEMORY_BUDGET;
     RUNNING_SEARCHES, QUEUE_DEPTH, QUEUE_WAIT (web/admission.py); MAX_CONTENT_LENGTH; API_TOKEN, READ_TOKEN
     (web/access.py), MAX_DOCUMENT_BYTES, WRITE_REQUESTS, COMMIT_INTERVAL, WRITER_LOCK_WAIT (web/documents.py);
-    SNAPSHOT_KEEP (web/snapshots.py); CACHE_BYTES
-    (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
+    SNAPSHOT_KEEP (web/snapshots.py); BULK_COMMIT_DOCUMENTS, BULK_COMMIT_SECONDS, BULK_MAX_LINES (web/bulk.py);
+    CACHE_BYTES (jisr.answers.cache); SERVE_FILES (web/page.py). Any other key is Flask's."""
     given = dict(config or {})
     chosen = settings or current()
     opened = given.get("INDEX") if not isinstance(given.get("INDEX"), (str, os.PathLike, type(None))) else None
@@ -99,6 +99,7 @@ def writer(app: Flask):
                                                       app.config["MILVUS_TOKEN"],
                                                       interval=app.config["COMMIT_INTERVAL"],
                                                       lock_wait=app.config["WRITER_LOCK_WAIT"],
+                                                      max_documents=app.config["BULK_COMMIT_DOCUMENTS"],
                                                       nice=app.extensions["jisr.settings"].serve.writer_nice)
         return state["intake"]
 

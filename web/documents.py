@@ -6,14 +6,15 @@ search finds it. Writes need the server's API token (:mod:`jisr.web.access`).
 """
 from __future__ import annotations
 
-import json
 import threading
+import time
 
 from flask import Blueprint, current_app, jsonify, request
 
 from jisr.corpus import submitted
 from jisr.corpus.readers import RecordFields, archives
 from jisr.errors import DiskFull, Error, IndexBusy
+from jisr.web import bulk as bulks
 from jisr.web.api import error, index_or_503, json_body
 
 bp = Blueprint("documents", __name__)
@@ -47,8 +48,8 @@ def _intake(index):
         return intake, state["writes"]
 
 
-def _write(changes: dict[str, dict | None]):
-    """Commit ``changes``; (generation, None) once durable and searched, or (None, the error response)."""
+def _slot():
+    """(the index's writer, the slot this request holds until it releases it) or (None, the error response)."""
     index, unavailable = index_or_503()
     if unavailable:
         return None, unavailable
@@ -59,10 +60,14 @@ def _write(changes: dict[str, dict | None]):
                                             "at once with POST /api/documents")
         response.headers["Retry-After"] = "1"
         return None, response
+    return (intake, writes), None
+
+
+def _committed(intake, changes: dict[str, dict | None]):
+    """Commit ``changes``; (generation, None) once durable and searched, or (None, the error response)."""
     try:
         receipt = intake.submit(changes)
     except Error as exc:  # stopping
-        writes.release()
         return None, error(503, "unavailable", str(exc))
     try:
         return receipt.wait(COMMIT_WAIT), None
@@ -76,6 +81,16 @@ def _write(changes: dict[str, dict | None]):
         return None, error(507, "disk_full", str(exc))
     except Error as exc:
         return None, error(500, "not_committed", str(exc))
+
+
+def _write(changes: dict[str, dict | None]):
+    """Commit ``changes`` in a slot of the waiting writes; (generation, None), or (None, the error response)."""
+    slot, refused = _slot()
+    if refused:
+        return None, refused
+    intake, writes = slot
+    try:
+        return _committed(intake, changes)
     finally:
         writes.release()
 
@@ -185,38 +200,47 @@ def delete(doc_id: str):
 
 @bp.post("/api/documents")
 def bulk():
-    """Many documents at once, one JSON object per line ({"id", "title", "text", "fields"}): the lines that
-    are documents are loaded, each other line is reported by its number."""
+    """Many documents at once, one JSON object per line ({"id", "title", "text", "fields"}), committed in parts
+    (:mod:`jisr.web.bulk`): each line is reported, and only what was committed is a 2xx."""
     index, unavailable = index_or_503()
     if unavailable:
         return unavailable
-    changes, errors = {}, []
-    for number, sent in enumerate(request.get_data(cache=False).split(b"\n"), start=1):
-        if not sent.strip():
-            continue
-        try:
-            line = sent.decode("utf-8")  # strictly: bytes made U+FFFD would give another id, or another text
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                raise ValueError('each line is a JSON object with an "id" string')
-            doc_id = submitted.check_id(record.pop("id"))
-            if _corpus_owned(index, doc_id):
-                raise ValueError(f"{doc_id!r} is a file of the corpus folder")
-            changes[doc_id] = submitted.from_json(doc_id, record)
-        except RecursionError:
-            errors.append({"line": number, "message": "nested too deeply"})
-        except UnicodeDecodeError as exc:
-            errors.append({"line": number, "message": f"not valid UTF-8: the byte {sent[exc.start]:#04x} at column "
-                                                      f"{exc.start + 1}; ids and text are sent as UTF-8"})
-        except ValueError as exc:
-            errors.append({"line": number, "message": str(exc) if not isinstance(exc, json.JSONDecodeError)
-                           else f"not valid JSON ({exc.msg} at column {exc.colno})"})
-    if not changes:
+    config = current_app.config
+    body = request.get_data(cache=False)
+    if bulks.count(body) > config["BULK_MAX_LINES"]:
+        return error(413, "too_large", f"a bulk load holds at most {config['BULK_MAX_LINES']} lines "
+                                       "(JISR_BULK_MAX_LINES): send the rest in another request")
+    lines, bad = bulks.read(body, lambda doc_id: _corpus_owned(index, doc_id),
+                            lambda doc_id: submitted.holds(index.path, doc_id))
+    del body
+    if not lines:
         response = jsonify(error="bad_request", message="no line of the body is a document "
-                           '({"id": ..., "title": ..., "text": ...} per line)', errors=errors[:100])
+                           '({"id": ..., "title": ..., "text": ...} per line)', errors=bad[:bulks.ERRORS_SHOWN])
         response.status_code = 400
         return response
-    generation, failed = _write(changes)
-    if failed:
-        return failed
-    return jsonify(loaded=len(changes), failed=len(errors), errors=errors[:100], generation=generation)
+    slot, refused = _slot()
+    if refused:
+        return refused
+    intake, writes = slot
+    outcomes: dict[int, dict] = {}
+    retry_after = None
+    pace = bulks.Pace(config["BULK_COMMIT_DOCUMENTS"], config["BULK_COMMIT_SECONDS"])
+    try:
+        for part in pace.parts(lines):
+            started = time.monotonic()
+            changes = {line.id: line.stored for line in part}
+            generation, failed = _committed(intake, changes)
+            if failed:
+                outcomes.update((line.number, {"status": failed.status_code, **failed.get_json()}) for line in part)
+                retry_after = failed.headers.get("Retry-After")
+                break
+            outcomes.update((line.number, {"generation": generation}) for line in part)
+            pace.took(len(changes), time.monotonic() - started)
+    finally:
+        writes.release()
+    status, answer = bulks.report(lines, bad, outcomes)
+    response = jsonify(answer)
+    response.status_code = status
+    if retry_after and status >= 500:
+        response.headers["Retry-After"] = retry_after
+    return response

@@ -74,10 +74,18 @@ def spec() -> dict:
                                                      '"fields": {...}}; a line that is not a document (or not '
                                                      'UTF-8) is reported'}}}},
                 "responses": {
-                    "200": {"description": "committed, durable and searched: the documents loaded and the lines "
-                                           "that were not", "content": {"application/json": {"schema": {
-                                               "$ref": "#/components/schemas/BulkResult"}}}},
-                    **_write_errors(error, "no line of the body is a document")}}},
+                    "200": {"description": "every document committed, durable and searched (in parts of at most "
+                                           "JISR_BULK_COMMIT_DOCUMENTS, other writes in between); the lines that "
+                                           "are not documents reported", "content": {"application/json": {
+                                               "schema": {"$ref": "#/components/schemas/BulkResult"}}}},
+                    "207": {"description": "some documents committed and some not (a commit failed, or the server "
+                                           "is stopping): each line's status under items", "content": {
+                                               "application/json": {"schema": {
+                                                   "$ref": "#/components/schemas/BulkResult"}}}},
+                    **_write_errors(error, "no line of the body is a document"),
+                    "413": {"description": "the body is larger than JISR_MAX_DOCUMENT_BYTES, or holds more lines "
+                                           "than JISR_BULK_MAX_LINES", "content": {"application/json": {
+                                               "schema": error}}}}}},
             "/api/snapshots": _snapshot_paths(error),
             "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by endpoint and status, the "
                                  "search and write queues, commits, documents, passages, the result cache",
@@ -180,9 +188,22 @@ def spec() -> dict:
                 "id": {"type": "string"}, "result": {"type": "string", "enum": ["created", "replaced", "deleted"]},
                 "generation": {"type": "integer", "description": "the commit that holds the write"}}},
             "BulkResult": {"type": "object", "properties": {
-                "loaded": {"type": "integer"}, "failed": {"type": "integer"}, "generation": {"type": "integer"},
-                "errors": {"type": "array", "items": {"type": "object", "properties": {
-                    "line": {"type": "integer"}, "message": {"type": "string"}}}}}},
+                "loaded": {"type": "integer", "description": "documents committed"},
+                "failed": {"type": "integer", "description": "lines not loaded: not documents, or not committed"},
+                "not_committed": {"type": "integer", "description": "documents not committed: send them again"},
+                "generation": {"type": "integer", "nullable": True,
+                               "description": "the last commit that holds some"},
+                "commits": {"type": "array", "items": {"type": "integer"}},
+                "errors": {"type": "array", "description": "the first 100 lines not loaded", "items": {
+                    "type": "object", "properties": {"line": {"type": "integer"}, "message": {"type": "string"}}}},
+                "items": {"type": "array", "description": "every line that holds something, in order", "items": {
+                    "type": "object", "required": ["line", "status"], "properties": {
+                        "line": {"type": "integer"}, "id": {"type": "string"},
+                        "status": {"type": "integer", "description": "201 created, 200 replaced, 400 not a "
+                                                                     "document, 5xx not committed"},
+                        "result": {"type": "string", "enum": ["created", "replaced"]},
+                        "generation": {"type": "integer"}, "error": {"type": "string"},
+                        "message": {"type": "string"}}}}}},
             "Settings": {"type": "object", "required": ["settings"], "properties": {"settings": {
                 "type": "object", "additionalProperties": {"type": "object", "properties": {
                     "value": {"description": "in the unit given; a secret is masked"}, "unit": {"type": "string"},

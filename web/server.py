@@ -62,9 +62,12 @@ def _busy(server) -> bool:
 
 
 def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: float = DRAIN_SECONDS,
-          request_timeout: float = default("request_timeout"), ready: Callable[[], None] | None = None) -> None:
+          request_timeout: float = default("request_timeout"), ready: Callable[[], None] | None = None,
+          stopping: Callable[[], None] | None = None) -> None:
     """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C; ``ready`` is called once it listens, so
-    whatever it announces can be connected to at once."""
+    whatever it announces can be connected to at once; ``stopping`` when SIGTERM comes, in its handler (so
+    quick, taking no lock): the writer refuses new writes then, and a bulk load in flight ends after its
+    part being committed and is answered while the server drains, rather than outlive the drain."""
     server = waitress.create_server(app, sockets=[sock], threads=threads or threads_for(app), ident="jisr",
                                     channel_timeout=request_timeout, cleanup_interval=CLEANUP_SECONDS)
     if ready is not None:
@@ -77,6 +80,8 @@ def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: f
             server.accepting = False
             server.del_channel()
             server.socket.close()
+            if stopping is not None:
+                stopping()
 
     previous = signal.signal(signal.SIGTERM, drain)
     try:

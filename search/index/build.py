@@ -84,7 +84,8 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
           options: BuildOptions = BuildOptions(), *, progress: bool = False,
           commit: Callable[[], AbstractContextManager] = contextlib.nullcontext, encoder: Encoder | None = None,
           companion_model: Embedder | SentenceTransformer | None = None,
-          submit: Callable[[], Callable[[], None]] | None = None) -> BuildReport:
+          submit: Callable[[], Callable[[], None]] | None = None, lock_wait: float = 0.0,
+          waiting: Callable[[str], None] | None = None) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` as ``options`` say, and commit it atomically.
 
     Everything that can be checked before embedding is: the options (when they were made), the corpus, the
@@ -96,6 +97,9 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
     one ``options.companion`` names; it runs here, beside the build, whatever ``encoder`` is. ``submit``:
     stores the documents sent over the API once the build is the index's one writer
     (:func:`jisr.corpus.submitted.apply`), and returns what undoes that if the build fails before its commit.
+    ``lock_wait``: seconds to wait while another writer (a server committing API writes) holds the index's
+    lock, before refusing with :class:`jisr.errors.IndexBusy` (0: at once); ``waiting`` is told when the wait
+    begins, with a line to show.
 
     Documents sent over the API (``INDEX/documents/``, :mod:`jisr.corpus.submitted`) are read beside the
     corpus folder's, so a rebuild keeps them.
@@ -115,7 +119,7 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
     spec = BuildSpec(index_dir, model_info(model), {**settings.to_dict(), "passage_input": "title\\ntext"},
                      companions.info(companion) if companion is not None else None, options.index_type)
     try:
-        with WriterLock(index_dir):
+        with WriterLock(index_dir, lock_wait, waiting):
             undo = submit() if submit is not None else None
             writer = stores.writer(spec, options)
             work = _Build(Path(corpus), spec, writer, model, settings, progress, options,

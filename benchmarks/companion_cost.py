@@ -23,9 +23,8 @@ from benchmarks.contention import STATES, cpu, p50_ms, state
 from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.embeddings import companion as companions
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 LANGS = ("en", "ar")
 
@@ -55,7 +54,7 @@ def builds(name: str, folder: Path, args: argparse.Namespace, model) -> list[Bui
         report = build(folder / "corpus", index, model, BuildOptions(companion=choice))
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
-        out.append(Built(name, choice, report.passages, seconds, size, Searcher.open(index, model), asked))
+        out.append(Built(name, choice, report.passages, seconds, size, Index.open(index, model).searcher, asked))
     return out
 
 

@@ -22,11 +22,9 @@ from benchmarks import labeled
 from benchmarks.contention import cpu
 from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, model_argument, parse
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.evaluate import K, first_hit
 from jisr.index.contract import MilvusTarget
-from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 
 def main() -> None:
@@ -54,7 +52,7 @@ def main() -> None:
             # Milvus holds no companion
             build(corpus, work / name, model, BuildOptions(milvus=target, companion="none"))
             built[name] = time.perf_counter() - started
-        searchers = {name: Searcher.open(work / name, model) for name in built}
+        searchers = {name: Index.open(work / name, model).searcher for name in built}
         vectors = searchers["local"].encode_queries([q.text for q in queries])
         rows = []
         for mode in args.modes:

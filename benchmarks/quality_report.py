@@ -39,13 +39,11 @@ from jisr.embeddings import load_model
 from jisr.embeddings import companion as companions
 from jisr.index import lexical
 from jisr.index.local import store
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.embeddings.precision import native_bfloat16
 from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.evaluate import K, Query, evaluate, first_hit, metrics
 from jisr.answers.query import DEFAULT_MODE, MODES
-from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
@@ -61,7 +59,7 @@ def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | 
         model[0].compute_dtype = compute_dtype
     index = work / f"index-{compute_dtype or 'default'}-{companion}"
     build(corpus, index, model, BuildOptions(companion=companion))
-    searcher = Searcher.open(index, model)
+    searcher = Index.open(index, model).searcher
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
     suffix = (f", {compute_dtype}" if compute_dtype else "") + \
         (", no companion" if companion == "none" else "")

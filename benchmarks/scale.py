@@ -77,8 +77,7 @@ def stand_in(texts):
 BUILD = STAND_IN + '''
 import json, resource, sys, time
 from jisr.embeddings import load_model
-from jisr.index.build import build
-from jisr.index.options import BuildOptions
+from jisr import BuildOptions, build
 model = load_model()
 loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 stand_in_seconds = 0.0

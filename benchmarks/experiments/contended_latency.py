@@ -23,7 +23,7 @@ import torch
 from benchmarks.contention import ROOT, STATES, cpu, p50_ms, state
 from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, parse
-from jisr.index.build import build
+from jisr import build
 from jisr.answers.searcher import Searcher
 from jisr.index.local.store import load
 

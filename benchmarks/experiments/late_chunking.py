@@ -22,7 +22,7 @@ from benchmarks import labeled
 from benchmarks.contention import cpu
 from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS
-from jisr.index.build import build
+from jisr import build
 from jisr.passages import passage_input
 from jisr.answers.searcher import Searcher
 

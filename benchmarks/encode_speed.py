@@ -12,7 +12,7 @@ baseline's and jisr's paragraph throughput and query p50 quiet and beside a CPU-
 (benchmarks/contention.py), each as a ratio to the baseline's quiet figure of the same run; jisr's
 queries run on one thread, as the searcher's encoder thread does. That table, and below it
 everything printed before it, goes to benchmarks/results/encode_speed.md. Usage:
-    python benchmarks/encode_speed.py [--xquad ../shared/data/xquad] [--texts 400] [--queries 200] [--rounds 3]
+    python -m benchmarks.encode_speed [--xquad ../shared/data/xquad] [--texts 400] [--queries 200] [--rounds 3]
         [--gemm-seconds 3] [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -29,11 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from contention import ROOT, STATES, cpu, latencies_ms, state
+from benchmarks.contention import ROOT, STATES, cpu, latencies_ms, state
 from jisr.embeddings import load_model
 from jisr.embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
 from jisr.embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
-from quick import RESULTS, parse
+from benchmarks.quick import RESULTS, parse
 
 # A quick run's sizes: a few texts and queries, one round, GEMM rates taken over a fraction of a second.
 QUICK = {"texts": 8, "queries": 8, "rounds": 1, "gemm_seconds": 0.2}
@@ -122,7 +122,7 @@ def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[st
                 print(f"  {name:9s} {run.name:9s}: {tps:7.0f} tokens/s, query p50 {p50:.1f} ms", flush=True)
     base_tps, base_p50 = got["baseline", "quiet"]
     lines = ["# Encoding speed, quiet and beside a CPU-bound neighbour", "",
-             "Written by `python benchmarks/encode_speed.py`; do not edit by hand.",
+             "Written by `python -m benchmarks.encode_speed`; do not edit by hand.",
              f"CPU: {cpu()}; torch {torch.__version__}, {threads} threads by default.",
              f"Batch: {len(paragraphs)} XQuAD Arabic paragraphs. Query: {len(queries)} English XQuAD questions one "
              f"at a time, median of {rounds} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "

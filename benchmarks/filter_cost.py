@@ -9,25 +9,21 @@ ms and the ratio to the unfiltered p50 of the same run, and whether every answer
 and was full (k results, or all the filter keeps). The first filtered query of a fresh index reads the
 segments' document columns once; that one-off cost is reported apart. Writes
 benchmarks/results/filter_cost.{md,json}. Usage:
-    python benchmarks/filter_cost.py [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 200]
+    python -m benchmarks.filter_cost [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 200]
         [--out DIR [--quick]]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from contention import cpu  # noqa: E402
-from quick import RESULTS, parse  # noqa: E402
-from scale import BUILD, STAND_IN, child, questions, sentences, write_corpus  # noqa: E402
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS, parse
+from benchmarks.scale import BUILD, STAND_IN, child, questions, sentences, write_corpus
 
 _encoder: dict = {}
 exec(STAND_IN, _encoder)  # the stand-in's query vectors: the same as the build's passage vectors

@@ -7,7 +7,7 @@ best mean of those four tune figures; weights within TIE of the best count as ti
 moving one place), and the smallest of them wins, as the one that changes the ranking least. The
 held-out halves are printed, never used to choose. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/fit_lexical_weight.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.fit_lexical_weight [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
-from labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr, record_choice
-from quick import RESULTS
+from benchmarks.labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr, record_choice
+from benchmarks.quick import RESULTS
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 TIE = 0.001
@@ -45,7 +45,7 @@ def main() -> None:
     best = max(mean.values())
     chosen = min(w for w in WEIGHTS if mean[w] >= best - TIE)
     lines = ["# The hybrid mode's lexical weight, chosen on the tune halves", "",
-             "Written by `python benchmarks/fit_lexical_weight.py`; do not edit by hand. MRR@10, hybrid unless "
+             "Written by `python -m benchmarks.fit_lexical_weight`; do not edit by hand. MRR@10, hybrid unless "
              "named; query centering as shipped.", "", f"CPU: {cpu()}", "",
              *header("hybrid weight", last="mean of tune")]
     for key, row in rows.items():

@@ -9,7 +9,7 @@ shortest run, as the ones that change the ranking least. The held-out halves are
 choose. Also timed: what the phrase evidence costs an Arabic query (reading its best candidates and
 their runs), as shipped. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/fit_phrase_weight.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.fit_phrase_weight [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
-from labeled import CELLS, arguments, cells, encoded_sets, header, mrr, record_choice
-from quick import RESULTS
+from benchmarks.labeled import CELLS, arguments, cells, encoded_sets, header, mrr, record_choice
+from benchmarks.quick import RESULTS
 from jisr.answers import phrase
 from jisr.weights import shipped
 
@@ -59,7 +59,7 @@ def main() -> None:
     best = max(mean.values())
     chosen = min((key for key in rows if mean[key] >= best - TIE), key=lambda k: (k[1], -k[0]))
     lines = ["# Hybrid's phrase evidence for Arabic queries, chosen on the tune halves", "",
-             "Written by `python benchmarks/fit_phrase_weight.py`; do not edit by hand. MRR@10, hybrid as shipped "
+             "Written by `python -m benchmarks.fit_phrase_weight`; do not edit by hand. MRR@10, hybrid as shipped "
              "but for the phrase setting.", "", f"CPU: {cpu()}", "",
              f"The phrase evidence of one Arabic query ({len(cost)} queries; reading its {phrase.RERANK} best "
              f"candidates and their runs): p50 {np.percentile(cost, 50):.2f} ms, p99 {np.percentile(cost, 99):.2f} ms.", "",

@@ -6,7 +6,7 @@ set from PyPI), English -> Arabic, hybrid ranking; the chosen alpha is the one w
 over the two sets is largest (it must help both), and the held-out halves are printed beside it,
 never used to choose. Writes search/answers/centering.json (or --out; a quick run writes nothing else). Usage:
     pip install 'jisr[eval]'
-    python benchmarks/fit_query_centering.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.fit_query_centering [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model, model_fingerprint
-from labeled import arguments, labeled_sets, mrr
+from benchmarks.labeled import arguments, labeled_sets, mrr
 from jisr.answers.centering import TABLE, center
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)

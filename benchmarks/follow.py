@@ -10,7 +10,7 @@ writes (benchmarks/results/follow/follow.{md,json}):
 - failed queries (must be 0), resident memory before and after the rounds, and files of removed
   segments still held open once the rounds are over (must be 0).
 Usage:
-    python benchmarks/follow.py [--sizes 10000 100000] [--rounds 6] [--work /tmp/jisr-scale] [--out DIR [--quick]]
+    python -m benchmarks.follow [--sizes 10000 100000] [--rounds 6] [--work /tmp/jisr-scale] [--out DIR [--quick]]
 """
 from __future__ import annotations
 
@@ -18,19 +18,15 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from contention import cpu  # noqa: E402
-from quick import RESULTS, parse  # noqa: E402
-from scale import BUILD, PARAGRAPHS_PER_DOC, STAND_IN, child, questions, sentences, write_corpus  # noqa: E402
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS, parse
+from benchmarks.scale import BUILD, PARAGRAPHS_PER_DOC, STAND_IN, child, questions, sentences, write_corpus
 
 _encoder: dict = {}
 exec(STAND_IN, _encoder)  # the stand-in's query vectors: the same as the build's passage vectors

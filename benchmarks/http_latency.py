@@ -6,7 +6,7 @@ that encodes in a loop (benchmarks/contention.py, what `jisr build` does), and s
 rounds, this process times plain sentence-transformers encoding the same queries (`encode_query`,
 torch's default threads): the baseline every figure is a ratio to. Writes
 benchmarks/results/http_latency.md. Usage:
-    python benchmarks/http_latency.py [--url URL] [--n 200] [--rounds 2] [--xquad ../shared/data/xquad]
+    python -m benchmarks.http_latency [--url URL] [--n 200] [--rounds 2] [--xquad ../shared/data/xquad]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from contention import ROOT, STATES, cpu, state
-from load import seed_server, wait_ready
-from quick import RESULTS, parse
+from benchmarks.contention import ROOT, STATES, cpu, state
+from benchmarks.load import seed_server, wait_ready
+from benchmarks.quick import RESULTS, parse
 
 QUERIES = ["Which French aircraft carrier sailed east?", "phone call between the presidents",
            "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "صواريخ كروز على حلب", "Hollande trip to Washington",
@@ -64,7 +64,7 @@ def main() -> None:
     args = parse(ap, RESULTS / "http_latency.md", n=3, rounds=1)
 
     from jisr.embeddings import load_model
-    from encode_speed import Run
+    from benchmarks.encode_speed import Run
 
     baseline = load_model()  # the default model, run as sentence-transformers runs it: plain Linear, float32
     Run("baseline", "", "float32", prepacked=False, by_tokens=False, runtime="torch").configure(baseline)
@@ -88,7 +88,7 @@ def main() -> None:
 
     base = p50("plain sentence-transformers encode_query", "quiet")
     lines = ["# Query latency over HTTP, quiet and beside a CPU-bound neighbour", "",
-             "Written by `python benchmarks/http_latency.py`; do not edit by hand.",
+             "Written by `python -m benchmarks.http_latency`; do not edit by hand.",
              f"CPU: {cpu()}.",
              f"{args.n} queries a round ({len(QUERIES)} English and Arabic, one at a time), {args.rounds} rounds per "
              "state taking turns; p50 is the median of the rounds' p50s. Contended: beside a process encoding XQuAD "

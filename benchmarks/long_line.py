@@ -4,7 +4,7 @@ A .txt that is one 5 MB line (an export with no line breaks, an OCR dump) used t
 for more than 10 minutes in chunking alone. This times `chunk()` with the default model's real token
 counter on lines of 0.5 to 5 MB and prints seconds, seconds per MB, and the ratio of each size's
 seconds per MB to the smallest's (1.0 everywhere means linear). Writes benchmarks/results/long_line.md. Usage:
-    python benchmarks/long_line.py [--sizes 0.5 1 2 5] [--out FILE [--quick]]
+    python -m benchmarks.long_line [--sizes 0.5 1 2 5] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from contention import cpu
-from quick import RESULTS, parse
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS, parse
 
 from jisr.embeddings import load_model
 from jisr.index.build import token_counter
@@ -42,7 +42,7 @@ def main() -> None:
             first = first or seconds / mb
             rows.append(f"| {kind} | {mb:g} | {len(passages)} | {seconds:.1f} | {seconds / mb:.2f} | {seconds / mb / first:.2f} |")
             print(rows[-1], flush=True)
-    lines = ["# Chunking one huge line", "", f"CPU: {cpu()}", "", f"`python benchmarks/long_line.py --sizes "
+    lines = ["# Chunking one huge line", "", f"CPU: {cpu()}", "", f"`python -m benchmarks.long_line --sizes "
              f"{' '.join(f'{s:g}' for s in args.sizes)}`, the default model's token counter.", "",
              "| line | MB | passages | seconds | s per MB | s per MB / smallest's |", "|---|---|---|---|---|---|", *rows]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

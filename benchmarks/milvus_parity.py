@@ -6,7 +6,7 @@ half is asked of both in the chosen modes with the same query vector. Printed an
 benchmarks/results/milvus_parity.md: MRR@10 per store, mode and query language, the share of
 queries whose top 10 is the same (order and passages), the largest score difference, build
 times, and each store's time per query (the encoder excluded: it is the same for both). Usage:
-    python benchmarks/milvus_parity.py [--xquad ../shared/data/xquad] [--split test] [--modes hybrid ...] [--every N]
+    python -m benchmarks.milvus_parity [--xquad ../shared/data/xquad] [--split test] [--modes hybrid ...] [--every N]
         [--copies N] [--model PATH] [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -18,15 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-import labeled
-from contention import cpu
+from benchmarks import labeled
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
-from quick import RESULTS, model_argument, parse
-from jisr.index.build import build
+from benchmarks.quick import RESULTS, model_argument, parse
+from jisr import BuildOptions, Index, build
 from jisr.evaluate import K, first_hit
 from jisr.index.contract import MilvusTarget
-from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 
 def main() -> None:
@@ -54,7 +52,7 @@ def main() -> None:
             # Milvus holds no companion
             build(corpus, work / name, model, BuildOptions(milvus=target, companion="none"))
             built[name] = time.perf_counter() - started
-        searchers = {name: Searcher.open(work / name, model) for name in built}
+        searchers = {name: Index.open(work / name, model).searcher for name in built}
         vectors = searchers["local"].encode_queries([q.text for q in queries])
         rows = []
         for mode in args.modes:

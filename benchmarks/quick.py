@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from contention import ROOT
+from benchmarks.contention import ROOT
 
 RESULTS = ROOT / "benchmarks" / "results"
 

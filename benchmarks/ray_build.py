@@ -6,7 +6,7 @@ benchmarks/results/ray_build.md: wall time, texts and tokens embedded per second
 model reads: prompt and special tokens included), the ratio of each Ray run to the single
 process, each run's fixed cost (a one-document build's time: the model load, and for Ray the
 cluster's start and each worker's model load), the rate once that is paid, and how far the Ray build's vectors are from the local build's. Usage:
-    python benchmarks/ray_build.py [--xquad ../shared/data/xquad] [--paragraphs 240] [--workers 2] [--model PATH]
+    python -m benchmarks.ray_build [--xquad ../shared/data/xquad] [--paragraphs 240] [--workers 2] [--model PATH]
         [--no-fixed-cost] [--out FILE [--quick]]   # --quick: 4 paragraphs, 1 worker, no fixed-cost builds
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import ROOT, cpu
+from benchmarks.contention import ROOT, cpu
 from jisr.embeddings import load_model
 from jisr.embeddings.batching import document_lengths
-from quick import RESULTS, model_argument, parse
+from benchmarks.quick import RESULTS, model_argument, parse
 from jisr.index.local import store
 from jisr.passages import passage_input
 from jisr.evaluate import xquad_corpus
@@ -103,7 +103,7 @@ def main() -> None:
                                                    f"{(local - local_fixed) / (seconds - fixed):.2f}x")
         lines.append(f"| {name} | {seconds:.1f} | {len(texts) / seconds:.1f} | {tokens / seconds:,.0f} | "
                      f"{local / seconds:.2f}x | {after} | {'-' if gap is None else f'{gap:.1e}'} |")
-    lines += ["", "Command: `python benchmarks/ray_build.py " + " ".join(sys.argv[1:]) + "`", ""]
+    lines += ["", "Command: `python -m benchmarks.ray_build " + " ".join(sys.argv[1:]) + "`", ""]
     text = "\n".join(lines)
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

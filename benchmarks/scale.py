@@ -14,7 +14,7 @@ memory, disk size, open time and memory after open, the first query's time with 
 evicted from the page cache (as after a reboot) and after a server's warm-up, dense and hybrid p50/p99
 with the query vector given, and with the real query encoding added, recall@10 of the dense top
 10 against exact search, and the cost of adding one file. Usage:
-    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 500] [--sample 64]
+    python -m benchmarks.scale [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 500] [--sample 64]
         [--out DIR [--quick]]
 """
 from __future__ import annotations
@@ -31,13 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from contention import cpu  # noqa: E402
-from quick import RESULTS, parse  # noqa: E402
-from jisr.index.local import vectors as stored  # noqa: E402
-from jisr.index.options import VectorPrecision  # noqa: E402
+from benchmarks.contention import ROOT, cpu
+from benchmarks.quick import RESULTS, parse
+from jisr.index.local import vectors as stored
+from jisr.index.options import VectorPrecision
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.ar.json"
 PARAGRAPHS_PER_DOC = 10
@@ -80,8 +77,7 @@ def stand_in(texts):
 BUILD = STAND_IN + '''
 import json, resource, sys, time
 from jisr.embeddings import load_model
-from jisr.index.build import build
-from jisr.index.options import BuildOptions
+from jisr import BuildOptions, build
 model = load_model()
 loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 stand_in_seconds = 0.0
@@ -319,7 +315,7 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
     per_text = lambda r: (r["build"]["passages"] + r["build"]["sentences"]) / encoder["texts_per_s"]  # noqa: E731
     lines = [
         "# jisr at 10k to 1M passages, embedding excluded", "",
-        "Written by `python benchmarks/scale.py`; do not edit by hand. The encoder is a **stand-in** (hashing "
+        "Written by `python -m benchmarks.scale`; do not edit by hand. The encoder is a **stand-in** (hashing "
         "bag of words, see the script) so that the rest of the pipeline is timed; the real encoder's rate, "
         "measured in the same run, gives the real build time below.", "",
         f"Machine: {environment}", "", "![latency and memory against corpus size](scale.svg)", "",

@@ -9,7 +9,7 @@ system when ``--other`` names a folder there (a copy); the check a restore makes
 a restore into a new folder; and, after a build that added and removed documents, a restore over the index (a
 new commit). Extra disk is the blocks of the files and folders the operation made that share no inode with the
 index. Writes benchmarks/results/snapshot.md. Usage:
-    python benchmarks/snapshot.py [--passages 10000] [--work /tmp/jisr-snapshot] [--other DIR] [--model PATH]
+    python -m benchmarks.snapshot [--passages 10000] [--work /tmp/jisr-snapshot] [--other DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -17,19 +17,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS, model_argument, parse
+from benchmarks.scale import XQUAD, sentences, write_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from contention import cpu  # noqa: E402
-from quick import RESULTS, model_argument, parse  # noqa: E402
-from scale import XQUAD, sentences, write_corpus  # noqa: E402
 
 
 def stand_in(dim: int):
@@ -131,7 +129,7 @@ def markdown(rows: list[dict], environment: str, index_mb: float) -> str:
 
     lines = [
         "# Snapshot and restore", "",
-        f"`python benchmarks/snapshot.py` on {environment}. The index: {rows[0]['passages']:,} passages "
+        f"`python -m benchmarks.snapshot` on {environment}. The index: {rows[0]['passages']:,} passages "
         f"({index_mb:.1f} MB on disk), built with a stand-in encoder (the vectors' meaning does not change what "
         "a snapshot costs). Extra disk: blocks of the files and folders made that share no inode with the index "
         "(or, for a restore, with the snapshot).", "",

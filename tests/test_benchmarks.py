@@ -1,13 +1,15 @@
 """Every benchmark script runs in its quick mode and writes its table, so that no benchmark rots unseen.
 
-Each script runs as a person runs it: its own process, from the repository root, with --quick (tiny
-sizes) and --out in a temporary folder. What is checked is what it wrote: the results table holds its
+Each script runs as a person runs it: its own process, from the repository root, as
+``python -m benchmarks.NAME`` (``benchmarks.experiments.NAME`` for an experiment whose decision is made), with
+--quick (tiny sizes) and --out in a temporary folder. What is checked is what it wrote: the results table holds its
 header row and rows of figures, and nothing in benchmarks/results/ (nor the query centering table a
 fit writes) was touched. Scripts whose figure is the default model's speed use it (marked slow); the
 others are given the tiny model the suite builds.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -35,7 +37,7 @@ class Script:
     """A benchmark script's quick run: what --out names and the files holding its table (both under the
     test's temporary folder), how the table's header row begins, and which model it reads."""
 
-    name: str
+    name: str  # the module under benchmarks: "scale", "experiments.ann_choice"
     out: str
     header: str
     files: tuple[str, ...] = ()  # default: (out,)
@@ -45,13 +47,13 @@ class Script:
 
 
 SCRIPTS = [
-    Script("ann_choice", "ann.md", "| index | setting | recall@10 |"),
+    Script("experiments.ann_choice", "ann.md", "| index | setting | recall@10 |"),
     Script("calibrate_match", "match.md", "| mode | query | kind |", tiny=True),
     Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
-    Script("compressed_vectors", "compressed_vectors.md", "| set | mode | query | half |", tiny=True),
-    Script("contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
+    Script("experiments.compressed_vectors", "compressed_vectors.md", "| set | mode | query | half |", tiny=True),
+    Script("experiments.contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
     Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
-    Script("encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),
+    Script("experiments.encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),
     Script("fit_lexical_weight", "lexical_weight.md", "| hybrid weight |", tiny=True),
     Script("fit_phrase_weight", "phrase_weight.md", "| shortest run | weight |", tiny=True),
     Script("fit_query_centering", "query_centering.json", "", tiny=True),
@@ -60,19 +62,19 @@ SCRIPTS = [
     Script("follow", "follow", "| passages | segments | swaps |", files=("follow/follow.md",), slow=True,
            extra=("--work", "{tmp}/work")),
     Script("http_latency", "http_latency.md", "| what | quiet p50 / p99 ms", slow=True),
-    Script("int8_encoder", "int8_encoder.md", "| path | tokens/s (median) |", slow=True),
-    Script("late_chunking", "late_chunking.md", "| ranking |", tiny=True),
+    Script("experiments.int8_encoder", "int8_encoder.md", "| path | tokens/s (median) |", slow=True),
+    Script("experiments.late_chunking", "late_chunking.md", "| ranking |", tiny=True),
     Script("ingest", "ingest.md", "| writer nice | documents/s |", tiny=True),
     Script("load", "load", "| clients | run | req/s |", files=("load.md",), slow=True),
     Script("long_line", "long_line.md", "| line | MB | passages |", slow=True),
     Script("milvus_parity", "milvus_parity.md", "| mode | query language | queries |", tiny=True),
     Script("quality_report", "quality", "| system | en->ar MRR@10 tune |",
            files=("quality/xquad.md", "quality/hadith.md"), tiny=True),
-    Script("ranking_levers", "ranking_levers.md", "| ranking |", tiny=True),
+    Script("experiments.ranking_levers", "ranking_levers.md", "| ranking |", tiny=True),
     Script("ray_build", "ray_build.md", "| build | wall s |", tiny=True),
     Script("scale", "scale", "| | ", files=("scale/scale.md",), slow=True, extra=("--work", "{tmp}/work")),
     Script("snapshot", "snapshot.md", "| operation | passages | seconds |", tiny=True),
-    Script("use_fusion", "use_fusion.md", "| USE added to | u |", tiny=True),
+    Script("experiments.use_fusion", "use_fusion.md", "| USE added to | u |", tiny=True),
 ]
 
 
@@ -118,9 +120,40 @@ def kept() -> dict[Path, int]:
     return {path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING, WEIGHTS, MATCH] if path.is_file()}
 
 
+def module_name(path: Path) -> str:
+    """The module a benchmark file is under the benchmarks package: "scale", "experiments.ann_choice"."""
+    return ".".join(path.relative_to(BENCHMARKS).with_suffix("").parts)
+
+
 def test_every_script_with_a_main_has_a_quick_run_here():
-    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if "\ndef main(" in p.read_text(encoding="utf-8")}
+    scripts = {module_name(p) for p in BENCHMARKS.rglob("*.py")
+               if "\ndef main(" in p.read_text(encoding="utf-8")}
     assert scripts == {s.name for s in SCRIPTS}
+
+
+def test_benchmarks_import_each_other_through_the_package_alone():
+    """A script that edits sys.path or imports a sibling by its bare name runs only from its own folder; through
+    the package, every one runs as ``python -m benchmarks.NAME`` from the repository root."""
+    siblings = {p.stem for p in BENCHMARKS.rglob("*.py")} - {"__init__"}
+    for path in BENCHMARKS.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "sys.path" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not (isinstance(node, ast.ImportFrom) and node.level), (path, "a relative import")
+            assert not any(n.split(".")[0] in siblings for n in names), (path, names)
+
+
+def test_the_experiments_index_names_each_experiment_once_with_its_result_file():
+    """benchmarks/experiments/README.md: one row per experiment (script, what it decided, its result file), and
+    the result file is there."""
+    rows = [cells(line) for line in (BENCHMARKS / "experiments" / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `")]
+    assert sorted(row[0].strip("`") for row in rows) == sorted(
+        p.name for p in (BENCHMARKS / "experiments").glob("*.py") if p.name != "__init__.py")
+    for script, decided, result in rows:
+        assert decided and (RESULTS / result.strip("`")).is_file(), (script, result)
 
 
 @pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.slow else [])
@@ -128,7 +161,8 @@ def test_every_script_with_a_main_has_a_quick_run_here():
 def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     model = request.getfixturevalue("tiny_model_path") if script.tiny else None
     before = kept()
-    run = subprocess.run([sys.executable, f"benchmarks/{script.name}.py", "--quick", "--out", str(tmp_path / script.out),
+    run = subprocess.run([sys.executable, "-m", f"benchmarks.{script.name}", "--quick",
+                          "--out", str(tmp_path / script.out),
                           *(["--model", str(model)] if model else []),
                           *(arg.format(tmp=tmp_path) for arg in script.extra)],
                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
@@ -152,8 +186,7 @@ def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
 
 
 def test_the_10m_projection_of_the_hybrid_p50_from_its_parts_takes_the_longer_scan_plus_the_rest():
-    sys.path.insert(0, str(BENCHMARKS))
-    import scale
+    from benchmarks import scale
 
     def row(size, dense, lexical, hybrid):
         return {"size": size, "open": {"dense": {"p50": dense}, "lexical": {"p50": lexical}, "hybrid": {"p50": hybrid}}}

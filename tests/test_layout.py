@@ -133,7 +133,7 @@ def test_no_code_imports_the_folders_by_their_own_names():
     """search, embeddings and web are folders here, not import names: code that imports them so would load a
     second copy of a module (or someone else's package called embeddings)."""
     for path in [*ROOT.glob("search/**/*.py"), *ROOT.glob("embeddings/*.py"), *ROOT.glob("web/*.py"),
-                 *ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/*.py")]:
+                 *ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []

@@ -202,7 +202,7 @@ def test_approximate_recall_is_measured_and_met_on_clustered_vectors(tmp_path, k
 @pytest.mark.parametrize("rescored", [CandidatePolicy().rescored, 1])  # 1: only the n best proposals re-scored
 def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(tmp_path, tiny_model, rescored):
     # float32: int8 rows are stored from a center each build picks from its first batch, which moves scores by
-    # ~1e-3 and swaps near-ties at the cut (measured apart, in benchmarks/compressed_vectors.py)
+    # ~1e-3 and swaps near-ties at the cut (measured apart, in benchmarks/experiments/compressed_vectors.py)
     passages_float32 = replace(BuildOptions().precision, passages=FLOAT32.passages)
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -49,7 +49,7 @@ def _for_readers(query: str, exc: QueryError, words: Words) -> str:
     """What a reader is told of a request the search refused (the operator's message goes to the log)."""
     current_app.logger.info("page search refused: %s", exc)
     if len(query) > MAX_QUERY_CHARS:
-        return words("too_long", limit=MAX_QUERY_CHARS)
+        return words("too_long", limit=words.counted("characters", MAX_QUERY_CHARS))
     if not is_text(query):
         return words.bad_text
     return words.bad_request
@@ -137,7 +137,7 @@ def index():
         except QueryError as exc:
             context["notice"], status = _for_readers(query, exc, words), 400
         except Overloaded as exc:
-            context["notice"], status = words("busy", seconds=exc.retry_after), 503
+            context["notice"], status = words("busy", seconds=words.counted("seconds", exc.retry_after)), 503
             headers = {"Retry-After": str(exc.retry_after)}
     else:
         context["home"] = _collection(state, state["index"])

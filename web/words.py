@@ -2,9 +2,13 @@
 
 A page is in Arabic unless its address says ``ui=en``; the switch is a link that keeps the rest of the
 address. Messages for readers say what happened and what they can do; what an operator needs (paths,
-commands) goes to the server's log instead.
+commands) goes to the server's log instead. A count is said with its noun in the form the number takes:
+English has two forms, Arabic six (zero, one, two, few, many, other), chosen by CLDR's plural rules through
+Babel rather than by rules of our own.
 """
 from __future__ import annotations
+
+from babel import Locale
 
 UIS = ("ar", "en")
 DEFAULT_UI = "ar"
@@ -28,13 +32,10 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "mode_sentence": ("المعنى مع أقرب جملة", "Meaning, with the closest sentence"),
     "mode_lexical": ("الكلمات نفسها فقط", "The same words only"),
     "collection": ("المجموعة", "Collection"),
-    "about": ("تضم المجموعة {documents} وثيقة في {passages} مقطعًا.", "The collection holds {documents} documents in {passages} passages."),
+    "about": ("في المجموعة {documents}، وفيها {passages}.", "The collection holds {documents} in {passages}."),
     "examples": ("جرّب:", "Try:"),
     "results": ("النتائج", "Results"),
-    "count": ("{n} نتيجة", "{n} results"),
-    "count_total": ("{n} نتيجة، {total} منها تطابق", "{n} results; {total} match"),
-    "count_documents": ("{n} وثيقة", "{n} documents"),
-    "count_documents_total": ("{n} وثيقة، {total} منها تطابق", "{n} documents; {total} match"),
+    "count_total": ("{shown}؛ {matches}", "{shown}; {matches}"),
     "count_from": ("النتائج من {first} إلى {last}", "Results {first} to {last}"),
     "none_found": ("لم يُعثر على أي مقطع. جرّب كلمات أخرى، أو اختر «أي لغة».",
                    "No passages were found. Try other words, or choose “Any language”."),
@@ -49,29 +50,45 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "all_collections": ("كل المجموعات", "All collections"),
     "all_values": ("الكل", "All"),
     "top_collection": ("خارج المجلدات", "Outside the folders"),
-    "documents_count": ("{n} وثيقة", "{n} documents"),
     "passage_n": ("المقطع {n}", "passage {n}"),
     "open": ("افتح الوثيقة عند هذا المقطع", "Open the document at this passage"),
     "next": ("النتائج التالية", "Next results"),
     "previous": ("النتائج السابقة", "Previous results"),
     "pages": ("صفحات النتائج", "Result pages"),
     "cut": ("البحث طويل؛ بُحث في أوله فقط: «{read}»", "The search is long; only its beginning was searched: “{read}”"),
-    "document_passages": ("{n} مقطعًا", "{n} passages"),
     "original": ("الملف الأصلي", "The original file"),
     "back": ("العودة إلى النتائج", "Back to the results"),
     "new_search": ("بحث جديد", "New search"),
     "api": ("واجهة JSON للبرامج", "JSON API for programs"),
     # errors, for readers
-    "too_long": ("البحث أطول من {limit} حرف؛ اختصره.", "The search is longer than {limit} characters; shorten it."),
+    "too_long": ("البحث أطول من {limit}؛ اختصره.", "The search is longer than {limit}; shorten it."),
     "bad_text": ("في البحث رموز لا يمكن قراءتها؛ اكتبه من جديد.", "The search holds characters that cannot be read; type it again."),
     "bad_request": ("لا يمكن إجراء هذا البحث بهذه الخيارات؛ جرّب الخيارات الافتراضية.",
                     "This search cannot be run with these options; try the default ones."),
-    "busy": ("الخادم مشغول الآن؛ أعد المحاولة بعد {seconds} ثانية.", "The server is busy; try again in {seconds} seconds."),
+    "busy": ("الخادم مشغول الآن؛ أعد المحاولة بعد {seconds}.", "The server is busy; try again in {seconds}."),
     "not_ready": ("المجموعة قيد التحضير؛ أعد المحاولة بعد دقيقة.", "The collection is being prepared; try again in a minute."),
     "no_document": ("لا توجد وثيقة بهذا الاسم: «{doc_id}».", "There is no document named “{doc_id}”."),
     "no_page": ("لا توجد صفحة بهذا العنوان.", "There is no page at this address."),
     "wrong_method": ("لا يمكن استخدام هذه الصفحة بهذه الطريقة.", "This page cannot be used that way."),
 }
+
+# noun: (Arabic, English) forms of a count, by CLDR plural category; "{n}" is the number. An Arabic form is the
+# case its one sentence needs: "seconds" and "characters" follow a preposition (genitive: the dual in -ين).
+COUNTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "results": ({"zero": "لا نتائج", "one": "نتيجة واحدة", "two": "نتيجتان", "few": "{n} نتائج", "many": "{n} نتيجة",
+                 "other": "{n} نتيجة"}, {"one": "{n} result", "other": "{n} results"}),
+    "documents": ({"zero": "لا وثائق", "one": "وثيقة واحدة", "two": "وثيقتان", "few": "{n} وثائق", "many": "{n} وثيقة",
+                   "other": "{n} وثيقة"}, {"one": "{n} document", "other": "{n} documents"}),
+    "passages": ({"zero": "لا مقاطع", "one": "مقطع واحد", "two": "مقطعان", "few": "{n} مقاطع", "many": "{n} مقطعًا",
+                  "other": "{n} مقطع"}, {"one": "{n} passage", "other": "{n} passages"}),
+    "matches": ({"zero": "لا مطابقات", "one": "مطابقة واحدة", "two": "مطابقتان", "few": "{n} مطابقات",
+                 "many": "{n} مطابقة", "other": "{n} مطابقة"}, {"one": "{n} match", "other": "{n} matches"}),
+    "seconds": ({"zero": "{n} ثانية", "one": "ثانية واحدة", "two": "ثانيتين", "few": "{n} ثوانٍ", "many": "{n} ثانية",
+                 "other": "{n} ثانية"}, {"one": "{n} second", "other": "{n} seconds"}),
+    "characters": ({"zero": "{n} حرف", "one": "حرف واحد", "two": "حرفين", "few": "{n} أحرف", "many": "{n} حرفًا",
+                    "other": "{n} حرف"}, {"one": "{n} character", "other": "{n} characters"}),
+}
+PLURAL_FORM = {ui: Locale.parse(ui).plural_form for ui in UIS}  # n -> "zero", "one", "two", "few", "many", "other"
 
 
 def ui_of(args) -> str:
@@ -95,3 +112,7 @@ class Words:
 
     def __call__(self, key: str, **values) -> str:
         return WORDS[key][UIS.index(self.ui)].format(**values)
+
+    def counted(self, noun: str, n: int) -> str:
+        """``n`` and ``noun`` as this language says that many: "1 document", "وثيقتان" (two), "3 وثائق"."""
+        return COUNTED[noun][UIS.index(self.ui)][PLURAL_FORM[self.ui](n)].format(n=n)

@@ -4,7 +4,7 @@ Every query is encoded on this one thread: fast tokenizers are not thread-safe, 
 that calls into torch gets its own OpenMP team, so a web server's request threads would leave
 teams spinning on each other's cores. The thread runs
 ``threads`` intra-op threads (JISR_QUERY_THREADS, default 1): a short query gains little from a
-second core and loses much when another process wants it (benchmarks/contended_latency.py;
+second core and loses much when another process wants it (benchmarks/experiments/contended_latency.py;
 figures in benchmarks/results/contended_latency.md and decisions.md).
 
 Queries that arrive while one is being encoded wait and are then encoded together, up to

@@ -13,7 +13,7 @@ stored vectors, loses nothing more.
 
 Every query searches the passage vectors, so they keep 8 bits. Sentence and companion vectors are
 read only for a query's few hundred candidates, and the sentence vectors are a large part of an
-index on disk: they take 6 bits. On the labeled sets (``benchmarks/compressed_vectors.py``, held-out
+index on disk: they take 6 bits. On the labeled sets (``benchmarks/experiments/compressed_vectors.py``, held-out
 MRR@10 and recall@10 against float32) int6 kept MRR@10 within the target and int4 did not
 (benchmarks/results/compressed_vectors.md and decisions.md).
 

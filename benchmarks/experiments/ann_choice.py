@@ -9,26 +9,21 @@ nprobe, PQ fast-scan codes scanned in full at each re-scoring depth, and IVF ove
 at each nprobe (for segments merged past 100k: run with --passages 1000000). Every approximate
 candidate list is re-scored exactly from float32 vectors, as jisr does, before its top 10 are
 compared with the exact top 10. Writes benchmarks/results/ann.md. Usage:
-    python benchmarks/ann_choice.py [--passages 100000] [--queries 300] [--out FILE [--quick]]
+    python -m benchmarks.experiments.ann_choice [--passages 100000] [--queries 300] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
 import argparse
 import math
 import os
-import sys
 import time
-from pathlib import Path
 
 import faiss
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import scale  # noqa: E402
-from contention import cpu  # noqa: E402
-from quick import RESULTS, parse  # noqa: E402
+from benchmarks import scale
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS, parse
 
 _stand_in: dict = {}
 exec(scale.STAND_IN, _stand_in)
@@ -102,7 +97,7 @@ def main() -> None:
                    queries, truth, n * d // 4)
 
     lines = ["# The approximate index of one large segment", "",
-             "Written by `python benchmarks/ann_choice.py`; do not edit by hand.", "",
+             "Written by `python -m benchmarks.experiments.ann_choice`; do not edit by hand.", "",
              f"Machine: {environment}", "",
              f"{n:,} passage vectors ({d}-d) from the benchmark's **stand-in** encoder (hashing bag of words over "
              f"recombined XQuAD Arabic sentences, as in `scale.py`); {len(queries)} XQuAD Arabic questions through "

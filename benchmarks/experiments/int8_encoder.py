@@ -9,8 +9,8 @@ tokens/s in alternating rounds, and the cosine of its paragraph and English ques
 float32's. The issue's bar for keeping a path: mean cosine >= 0.995. Each int8 variant is the default
 model loaded from a folder that links to its files but for encoder.onnx, the quantized graph. Writes
 benchmarks/results/int8_encoder.md. Usage:
-    python benchmarks/int8_encoder.py [--xquad ../shared/data/xquad] [--paragraphs 96] [--questions 200] [--rounds 3]
-        [--threads 2] [--out FILE [--quick]]
+    python -m benchmarks.experiments.int8_encoder [--xquad ../shared/data/xquad] [--paragraphs 96] [--questions 200]
+        [--rounds 3] [--threads 2] [--out FILE [--quick]]
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from contention import ROOT, cpu
+from benchmarks.contention import ROOT, cpu
 from jisr.embeddings import load_model, onnx_encoder
 from jisr.embeddings.batching import document_lengths, encode_documents
-from quick import RESULTS, parse
+from benchmarks.quick import RESULTS, parse
 
 
 def with_graph(model_folder: Path, graph: Path, folder: Path) -> SentenceTransformer:
@@ -95,7 +95,7 @@ def main() -> None:
         cos = [(a * b).sum(1) for a, b in zip(vectors[label], base)]
         lines.append(f"| {label} | {rate:,.0f} | {rate / np.median(rates['float32 (shipped)']):.2f}x | "
                      f"{cos[0].mean():.4f} / {cos[0].min():.4f} | {cos[1].mean():.4f} / {cos[1].min():.4f} |")
-    lines += ["", "Command: `python benchmarks/int8_encoder.py`", ""]
+    lines += ["", "Command: `python -m benchmarks.experiments.int8_encoder`", ""]
     text = "\n".join(lines)
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

@@ -11,7 +11,7 @@ a lexical weight that follows how completely the best passage matches the query.
 Both are chosen by the rule the shipped lexical weight was chosen by (best mean of the four tune
 figures); held-out halves printed beside. The shipped ranking is the first row. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/ranking_levers.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.experiments.ranking_levers [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
-from labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
-from quick import RESULTS
+from benchmarks.labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
+from benchmarks.quick import RESULTS
 from jisr.index import lexical
 from jisr.weights import shipped
 
@@ -74,8 +74,8 @@ def main() -> None:
             print(list(rows)[-1], flush=True)
     mean = {label: float(np.mean([row[n, lang, "tune"] for n, lang in CELLS])) for label, row in rows.items()}
     lines = ["# Two ranking levers measured on the tune halves, not shipped", "",
-             "Written by `python benchmarks/ranking_levers.py`; do not edit by hand. MRR@10, hybrid with the "
-             "shipped query centering and lexical weight unless the row says otherwise.", "", f"CPU: {cpu()}", "",
+             "Written by `python -m benchmarks.experiments.ranking_levers`; do not edit by hand. MRR@10, hybrid with "
+             "the shipped query centering and lexical weight unless the row says otherwise.", "", f"CPU: {cpu()}", "",
              *header("ranking", last="mean of tune")]
     lines += [f"| {label} | {cells(row)} | {mean[label]:.4f} |" for label, row in rows.items()]
     best = max(mean, key=mean.get)

@@ -8,7 +8,7 @@ by late-chunked ones, on both labeled sets' halves (a passage longer than one wi
 stored sentence vectors; their number is printed). The late-chunked index is built by `build` itself,
 given those vectors through its ``encoder``. Usage:
     pip install 'jisr[eval]'
-    python benchmarks/late_chunking.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.experiments.late_chunking [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-import labeled
-from contention import cpu
+from benchmarks import labeled
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
-from quick import RESULTS
-from jisr.index.build import build
+from benchmarks.quick import RESULTS
+from jisr import build
 from jisr.passages import passage_input
 from jisr.answers.searcher import Searcher
 
@@ -83,7 +83,8 @@ def main() -> None:
                     rows.setdefault(f"{mode}, {label}", {}).update(
                         {(name, *k): v for k, v in labeled.mrr(ranker, queries, vectors, mode).items()})
     lines = ["# Late-chunked sentence vectors against sentences embedded alone", "",
-             "Written by `python benchmarks/late_chunking.py`; do not edit by hand. MRR@10.", "", f"CPU: {cpu()}", "",
+             "Written by `python -m benchmarks.experiments.late_chunking`; do not edit by hand. MRR@10.", "",
+             f"CPU: {cpu()}", "",
              *labeled.header("ranking")]
     for label in sorted(rows):
         lines.append(f"| {label} | {labeled.cells(rows[label])} |")

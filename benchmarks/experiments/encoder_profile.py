@@ -8,7 +8,7 @@ forms them, with torch.profiler, and prints per kind of operator its share of th
 Linear layers, their GFLOP/s against the GEMM rate measured in the same run. If the Linear layers
 already run at that rate, the share of time the rest takes bounds the ratio any Linear-side work
 can reach. Writes benchmarks/results/encoder_profile.md. Usage:
-    python benchmarks/encoder_profile.py [--xquad ../shared/data/xquad] [--texts 96] [--gemm-seconds 3]
+    python -m benchmarks.experiments.encoder_profile [--xquad ../shared/data/xquad] [--texts 96] [--gemm-seconds 3]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from contention import ROOT, cpu
+from benchmarks.contention import ROOT, cpu
 from jisr.embeddings import load_model
 from jisr.embeddings.batching import document_lengths, encode_documents
-from encode_speed import QUICK, flops_per_token, gemm_argument, matmul_gflops
-from quick import RESULTS, parse
+from benchmarks.encode_speed import QUICK, flops_per_token, gemm_argument, matmul_gflops
+from benchmarks.quick import RESULTS, parse
 
 KINDS = {"linear": ("linear", "addmm", "mm"), "attention": ("scaled_dot_product", "bmm", "softmax"),
          "gelu": ("gelu",), "layer norm": ("layer_norm",)}
@@ -56,7 +56,7 @@ def main() -> None:
     linear_flops = flops_per_token(model) * tokens
     at_limit = linear_flops / (gflops * 1e9)
     lines = ["# Where the encoder's batch time goes", "",
-             "Written by `python benchmarks/encoder_profile.py`; do not edit by hand.", "",
+             "Written by `python -m benchmarks.experiments.encoder_profile`; do not edit by hand.", "",
              f"CPU: {cpu()}; torch {torch.__version__}, {torch.get_num_threads()} threads.",
              f"{len(texts)} XQuAD Arabic paragraphs, {tokens:,} tokens, token-budget batches as `jisr build` makes "
              f"them, all on PyTorch (the profiler cannot see ONNX Runtime); profiler self time.", "",

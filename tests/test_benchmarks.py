@@ -122,7 +122,8 @@ def test_every_script_with_a_main_has_a_quick_run_here():
     assert scripts == {s.name for s in SCRIPTS}
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.slow else [])
+@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.benchmark,
+                                    *([pytest.mark.default_model] if s.slow else [])])
                                     for s in SCRIPTS])
 def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     model = request.getfixturevalue("tiny_model_path") if script.tiny else None

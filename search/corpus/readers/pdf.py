@@ -44,7 +44,8 @@ _ARABIC = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08
 _LATIN = re.compile(r"[^\W\d_\u0600-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")  # letters of other scripts
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 _LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
-                      r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
+                      r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*"
+                      r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 _WORD = re.compile(r"[\u0621-\u064a\ufb50-\ufdff\ufe70-\ufefc]{2,}")
 _ARABIC_LETTER = "[\u0621-\u063f\u0641-\u064a]"  # not tatweel: "الـ26" is written joined on purpose

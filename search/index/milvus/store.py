@@ -276,7 +276,8 @@ class _Answering:
 
 
 class MilvusIndex:
-    """A commit whose data lives on Milvus: the same reading interface as :class:`jisr.index.local.store.StoredIndex`."""
+    """A commit whose data lives on Milvus: the same reading interface as
+    :class:`jisr.index.local.store.StoredIndex`."""
 
     def __init__(self, directory: Path, manifest: dict, client):
         self.directory, self.manifest, self.client = directory, manifest, client

@@ -150,6 +150,7 @@ def test_a_server_started_before_its_index_serves_it_once_built(tmp_path, corpus
     assert client.get("/api/search?q=بوتين").json["results"]
 
 
+@pytest.mark.slow  # jisr serve and build in child processes
 def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, tiny_model_path):
     """The issue's case: serve, add a file, `jisr build` the same index; the server finds it, no restart,
     while clients search without pause."""
@@ -207,6 +208,7 @@ def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, 
     assert "now searching commit" in err
 
 
+@pytest.mark.milvus
 def test_an_index_on_milvus_is_followed_too(tmp_path, corpus, tiny_model_path, tiny_model):
     from jisr.index.contract import MilvusTarget
 

@@ -70,6 +70,7 @@ def test_default_model_shape_and_prompts(default_model):
     assert v.dtype == np.float32 and abs(float(np.linalg.norm(v)) - 1) < 1e-5
 
 
+@pytest.mark.default_model
 def test_damaged_cache_is_rebuilt(tmp_path, model_cache):
     from jisr.embeddings import load_model
     from jisr.embeddings.default_model import model_dir

@@ -184,6 +184,7 @@ def served(index_dir, tiny_model_path, tmp_path):
         procs[-1].communicate(timeout=HANG)
 
 
+@pytest.mark.slow  # a server process killed mid-write, and searches meanwhile
 def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_nothing(served):
     """The issue's test: 8 clients search without pause while 200 documents are PUT and 50 deleted."""
     base, kill_and_restart = served
@@ -241,6 +242,7 @@ def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_not
     assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 1 + 151
 
 
+@pytest.mark.slow  # a jisr serve process killed mid-commit, then started again
 def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowledged_write(served, index_dir):
     base, kill_and_restart = served
     assert call(base, "PUT", "/api/documents/kept", doc())[0] == 201

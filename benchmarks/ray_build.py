@@ -5,7 +5,8 @@ model (or --model), as the CLI runs them, one after the other on a quiet machine
 benchmarks/results/ray_build.md: wall time, texts and tokens embedded per second (the tokens the
 model reads: prompt and special tokens included), the ratio of each Ray run to the single
 process, each run's fixed cost (a one-document build's time: the model load, and for Ray the
-cluster's start and each worker's model load), the rate once that is paid, and how far the Ray build's vectors are from the local build's. Usage:
+cluster's start and each worker's model load), the rate once that is paid, and how far the Ray
+build's vectors are from the local build's. Usage:
     python -m benchmarks.ray_build [--xquad ../shared/data/xquad] [--paragraphs 240] [--workers 2] [--model PATH]
         [--no-fixed-cost] [--out FILE [--quick]]   # --quick: 4 paragraphs, 1 worker, no fixed-cost builds
 """

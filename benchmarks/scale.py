@@ -95,7 +95,8 @@ report = build(sys.argv[1], sys.argv[2], model, BuildOptions(companion="none"),
                encoder=timed_stand_in)  # the store alone
 print(json.dumps({"seconds": time.perf_counter() - started - stand_in_seconds, "stand_in_seconds": stand_in_seconds,
                   "passages": report.passages,
-                  "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded, "model_loaded_mb": loaded_mb,
+                  "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded,
+                  "model_loaded_mb": loaded_mb,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 

@@ -126,7 +126,7 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
             path = ensure(cache_dir)
             try:
                 model = _load(str(path), trust_remote_code=False, device=device)
-            except Exception:  # a damaged cache entry: convert again, once
+            except Exception:  # noqa: BLE001 - a damaged cache entry: convert again, once
                 model = _load(str(ensure(cache_dir, rebuild=True)), trust_remote_code=False, device=device)
         return Embedder(model, DEFAULT_MODEL)
     path = _local_copy(name)  # before torch is imported: a missing model fails in a second

@@ -65,7 +65,7 @@ def export(bert, folder: str | Path) -> Path | None:
                               dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"},
                                             "last_hidden_state": {0: "batch", 1: "tokens"}})
-    except Exception as exc:  # an exporter that is gone or fails: PyTorch alone, said once
+    except Exception as exc:  # noqa: BLE001 - an exporter that is gone or fails: PyTorch alone, said once
         path.unlink(missing_ok=True)
         warnings.warn(f"the encoder could not be exported for ONNX Runtime ({type(exc).__name__}: {exc}); "
                       "it runs on PyTorch", RuntimeWarning, stacklevel=2)

@@ -80,6 +80,22 @@ def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: in
     return path / "st"
 
 
+# The fixtures that load or serve the default model: a test that asks for one is marked default_model.
+DEFAULT_MODEL_FIXTURES = {"default_model", "seed_index", "seed_searcher", "server"}
+# What each marker of pyproject.toml needs; any of them makes a test slow, so `-m "not slow"` skips them all.
+SLOW_MARKERS = ("browser", "milvus", "ray", "default_model", "benchmark", "root")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark from the fixtures a test asks for, where a mark written by hand could be forgotten: the fast
+    loop (`pytest -m "not slow"`) must not load the default model because one new test forgot its mark."""
+    for item in items:
+        if DEFAULT_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.default_model)
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny"), prompts={"query": "q: ", "document": "d: "},

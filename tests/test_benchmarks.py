@@ -156,7 +156,8 @@ def test_the_experiments_index_names_each_experiment_once_with_its_result_file()
         assert decided and (RESULTS / result.strip("`")).is_file(), (script, result)
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.slow else [])
+@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.benchmark,
+                                    *([pytest.mark.default_model] if s.slow else [])])
                                     for s in SCRIPTS])
 def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     model = request.getfixturevalue("tiny_model_path") if script.tiny else None

@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import ARTIFACTS, CHROMIUM, ROOT
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def browser():

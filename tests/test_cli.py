@@ -15,6 +15,7 @@ def jisr(*args, env=None, cwd=ROOT):
                           cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
 
 
+@pytest.mark.slow  # jisr build and search in child processes
 def test_build_then_search_with_the_tiny_model(tmp_path, tiny_model_path):
     index = tmp_path / "index"
     built = jisr("build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path))
@@ -44,6 +45,7 @@ def test_errors_are_one_line_and_nonzero(tmp_path, tiny_model_path):
     assert usage.returncode == 2 and "usage" in usage.stderr
 
 
+@pytest.mark.slow  # jisr build and search in child processes
 def test_search_with_a_different_model_is_refused(tmp_path, tiny_model_path):
     from tests.conftest import build_tiny_model
 
@@ -102,6 +104,7 @@ def test_a_bad_index_is_said_before_any_model_library_loads(command, kind, says,
         assert "jisr build" not in error[0]  # building at a file's path is refused: it is not suggested
 
 
+@pytest.mark.default_model
 def test_the_suggested_build_command_works(tmp_path, model_cache):
     import shlex
     import shutil

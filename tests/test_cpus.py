@@ -65,6 +65,7 @@ print(torch.get_num_threads())
 """
 
 
+@pytest.mark.slow  # loads the model in a child process
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
 def test_loading_a_model_caps_torch_threads(tiny_model_path):
     """A process allowed one CPU (its affinity, the real condition, in a process of its own: pinning this one

@@ -68,6 +68,7 @@ def test_a_corpus_in_mixed_encodings_is_indexed_with_each_files_encoding(tmp_pat
     assert all(text[p.start:p.end] == p.text for p in cp1256)
 
 
+@pytest.mark.slow  # encodes thousands of passages
 def test_a_5_mb_single_line_file_is_built(tmp_path, tiny_model):
     """Time budget: the chunking of a 5 MB line, with spaces or without, takes seconds and grows linearly
     (benchmarks/long_line.py measures it); before, the build did not finish in 10 minutes. This checks that

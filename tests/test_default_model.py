@@ -12,7 +12,7 @@ SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
 def fidelity_texts() -> tuple[list[str], list[str]]:
     """(queries, passages): short questions, long passages, diacritics, digits, mixed scripts, emoji."""
-    seed_lines = [l for l in SEED.read_text(encoding="utf-8").splitlines() if l.strip()]
+    seed_lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     queries = ["Which French aircraft carrier sailed to the Mediterranean?", "من أمر بالتنسيق مع فرنسا؟",
                "2015", "Putin بوتين", "ما هو ٱلْكِتَابُ؟", "🚢 carrier ✈️", "what is  the   capital?", "Ａｒａｂｉｃ"]
     passages = seed_lines + [
@@ -70,6 +70,7 @@ def test_default_model_shape_and_prompts(default_model):
     assert v.dtype == np.float32 and abs(float(np.linalg.norm(v)) - 1) < 1e-5
 
 
+@pytest.mark.default_model
 def test_damaged_cache_is_rebuilt(tmp_path, model_cache):
     from jisr.embeddings import load_model
     from jisr.embeddings.default_model import model_dir

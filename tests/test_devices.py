@@ -25,6 +25,7 @@ def test_auto_is_the_gpu_when_torch_sees_one_and_the_cpu_otherwise(monkeypatch):
         devices.resolve("tpu")
 
 
+@pytest.mark.slow  # jisr build in a child process
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with a GPU has CUDA: nothing to refuse")
 def test_cuda_without_a_gpu_is_a_clear_error_and_builds_nothing(tmp_path, tiny_model_path):
     with pytest.raises(ModelError, match="sees no CUDA GPU"):

@@ -184,6 +184,7 @@ def served(index_dir, tiny_model_path, tmp_path):
         procs[-1].communicate(timeout=HANG)
 
 
+@pytest.mark.slow  # a server process killed mid-write, and searches meanwhile
 def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_nothing(served):
     """The issue's test: 8 clients search without pause while 200 documents are PUT and 50 deleted."""
     base, kill_and_restart = served
@@ -241,6 +242,7 @@ def test_searches_never_fail_while_documents_come_and_go_and_a_sigkill_loses_not
     assert call(base, "GET", "/healthz", token=None)[1]["documents"] == 1 + 151
 
 
+@pytest.mark.slow  # a jisr serve process killed mid-commit, then started again
 def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowledged_write(served, index_dir):
     base, kill_and_restart = served
     assert call(base, "PUT", "/api/documents/kept", doc())[0] == 201
@@ -261,6 +263,7 @@ def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowle
     assert call(base, "GET", "/healthz", token=None)[1]["generation"] >= before
 
 
+@pytest.mark.milvus
 def test_the_document_api_writes_to_milvus_too(tmp_path, tiny_model):
     """The same writes on an index on Milvus, with Milvus Lite as a server on 127.0.0.1."""
     from jisr.index.contract import MilvusTarget
@@ -320,6 +323,7 @@ def test_repeated_queries_come_from_the_cache_until_the_commit_changes_and_metri
     assert float(lines["jisr_passages"]) > 10 and float(lines["jisr_generation"]) == 2
 
 
+@pytest.mark.slow  # jisr serve in a child process
 def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny_model_path, tiny_model):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -9,6 +9,7 @@ from tests.conftest import SEEDS
 from tests.test_cli import jisr
 
 
+@pytest.mark.default_model
 def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
     queries = tmp_path / "q.jsonl"
     rows = [{"query": "Which French aircraft carrier did Putin order the navy to contact?", "relevant": ["شارل ديغول"]},
@@ -27,6 +28,7 @@ def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
         assert report[mode]["en"]["no_match"] == report[mode]["ar"]["no_match"] == 0.0
 
 
+@pytest.mark.slow  # jisr eval in child processes
 def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, tiny_model_path):
     def squad(questions):
         return {"data": [{"title": f"Article {a}", "paragraphs": [
@@ -75,6 +77,7 @@ def test_the_hadith_set_is_vocalized_text_with_english_and_typed_arabic_queries(
     assert len({q.text for q in queries if q.lang == "en"}) == 60  # one answer per English query
 
 
+@pytest.mark.slow  # jisr eval of the hadith set in a child process
 def test_eval_on_the_hadith_set_runs_both_halves(tiny_model_path):
     out = jisr("eval", "--hadith", "--model", str(tiny_model_path), "--mode", "lexical", "--json")
     assert out.returncode == 0, out.stderr

@@ -34,6 +34,9 @@ def record(i: int) -> dict:
 RECORDS = [record(i) for i in range(60)]
 
 
+pytestmark = pytest.mark.milvus  # every test here reads the indexes fixture, built on Milvus Lite too
+
+
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory, tiny_model):
     work = tmp_path_factory.mktemp("fields")

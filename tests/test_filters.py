@@ -22,6 +22,9 @@ from tests.conftest import HANG, ROOT, SEEDS, serving
 WORD = "الأخبار"
 
 
+pytestmark = pytest.mark.milvus  # every test here reads the indexes fixture, built on Milvus Lite too
+
+
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory, tiny_model):
     """A corpus where the hadith collection is 2 documents of 34: the seeds at the top, news/2015/ and hadith/."""

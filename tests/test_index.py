@@ -146,6 +146,7 @@ b.build(sys.argv[1], sys.argv[2], model, encoder=slow)
 """
 
 
+@pytest.mark.slow  # a jisr build in a child process, killed
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny_model, tiny_model_path, sig):
     index = tmp_path / "index"
@@ -241,6 +242,7 @@ def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after
     assert len(searcher.rank(query, "dense", vector=q)[0])  # dense mode asks no BM25
 
 
+@pytest.mark.slow  # a searcher in a child process
 def test_a_searcher_gives_numpy_one_blas_thread_and_leaves_faiss_and_torch_theirs(corpus, tmp_path, tiny_model):
     # in a fresh process: another test's searcher would have set it already in this one
     build(corpus, tmp_path / "index", tiny_model)

@@ -15,9 +15,8 @@ import urllib.request
 import pytest
 
 import jisr
-from jisr.index.local import store
 from jisr.index.options import BuildOptions
-from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, serving, spawn, \
+from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, spawn, \
     wait_http, wait_until
 
 WORD = "زعفران"  # in no seed passage: found by BM25 only once the document holding it is searched
@@ -151,6 +150,7 @@ def test_a_server_started_before_its_index_serves_it_once_built(tmp_path, corpus
     assert client.get("/api/search?q=بوتين").json["results"]
 
 
+@pytest.mark.slow  # jisr serve and build in child processes
 def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, tiny_model_path):
     """The issue's case: serve, add a file, `jisr build` the same index; the server finds it, no restart,
     while clients search without pause."""
@@ -208,6 +208,7 @@ def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, 
     assert "now searching commit" in err
 
 
+@pytest.mark.milvus
 def test_an_index_on_milvus_is_followed_too(tmp_path, corpus, tiny_model_path, tiny_model):
     from jisr.index.contract import MilvusTarget
 

@@ -7,6 +7,8 @@ import html
 import json
 import sqlite3
 
+import pytest
+
 from jisr.api import Index
 from jisr.index.local import store
 from jisr.index.build import build
@@ -28,6 +30,7 @@ def _places(folder, name):
     return {p.text.split("\n")[-1][:30]: p.locator for p in chunk(document, word_counts)}
 
 
+@pytest.mark.browser
 def test_markdown_html_and_word_give_each_passage_its_heading_path(tmp_path):
     (tmp_path / "a.md").write_text(
         f"# التقرير\n\n{PARAGRAPHS[0]}\n\n## الموقف الروسي\n\n{PARAGRAPHS[1]}\n\n### التفاصيل\n\n{PARAGRAPHS[2]}\n\n"

@@ -8,7 +8,6 @@ on the seed article in tests/test_search_default.py.
 from __future__ import annotations
 
 import json
-import urllib.parse
 import shutil
 import subprocess
 import sys
@@ -159,6 +158,7 @@ def test_the_page_says_plainly_when_nothing_matches_well(base):
     assert "<b>" in page(QUERY)
 
 
+@pytest.mark.slow  # jisr search in a child process
 def test_jisr_search_shows_match_total_and_facets(index_dir, tiny_model_path, lines):
     table = lines[0]
     code = ("import sys, jisr.answers.match as m, pathlib; m.TABLE = pathlib.Path(sys.argv.pop(1)); "

@@ -26,6 +26,8 @@ from tests.test_default_model import XQUAD
 from tests.test_ray import _listeners, _loopback
 from tests.test_security import one_line_error
 
+pytestmark = pytest.mark.milvus
+
 MODES = ("hybrid", "sentence", "dense", "lexical")
 
 

@@ -106,6 +106,7 @@ def test_bad_and_unknown_parameters_are_400s_that_name_them(base, params, fragme
     assert status == 400 and fragment.replace("'lnag'", "'lnag'") in body["message"], body
 
 
+@pytest.mark.slow  # jisr search in child processes
 def test_jisr_search_pages_and_groups(index, tiny_model_path):
     cli = [sys.executable, "-m", "jisr.cli", "search", QUERY, "--index", str(index.path), "--model", str(tiny_model_path),
            "--lang", "any", "-k", "3"]

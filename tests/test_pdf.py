@@ -7,6 +7,8 @@ import html
 import re
 import unicodedata
 
+import pytest
+
 from jisr.passages import chunk
 from jisr.corpus.files import read_corpus
 from jisr.corpus.readers import Document, Skipped, pdf
@@ -26,6 +28,7 @@ def _read(folder) -> tuple[list[Document], list[Skipped]]:
     return read_corpus(folder)
 
 
+@pytest.mark.browser
 def test_the_seed_article_printed_to_pdf_gives_the_passages_of_the_txt_with_their_pages(tmp_path):
     (tmp_path / "txt").mkdir()
     (tmp_path / "txt" / "seed.txt").write_text(SEED, encoding="utf-8")
@@ -132,6 +135,7 @@ def test_backwards_text_is_told_by_common_words_where_there_are_no_presentation_
     assert pdf._reads_backwards([pdf._logical(line(t.runs[0][1][::-1])) for t in forwards])
 
 
+@pytest.mark.browser
 def test_a_scanned_pdf_without_text_and_a_damaged_pdf_are_skipped_with_why(tmp_path):
     print_to_pdf("<!doctype html><html><body><svg width='400' height='300'><rect width='300' height='200' "
                  "fill='#345'/><circle cx='200' cy='150' r='80' fill='#e6c200'/></svg></body></html>",
@@ -148,6 +152,7 @@ def test_a_scanned_pdf_without_text_and_a_damaged_pdf_are_skipped_with_why(tmp_p
     assert reasons["fake.pdf"].startswith("not a readable PDF") and reasons["cut.pdf"].startswith(("not a", "no text"))
 
 
+@pytest.mark.browser
 def test_a_browsers_running_header_and_footer_are_not_indexed(tmp_path):
     """Printed with Chromium's defaults (header: date and title; footer: the page's address and "1/2"), on
     two pages and on one: the title is the document's heading and no passage holds the margins."""

@@ -18,6 +18,8 @@ from tests.conftest import ROOT, SEEDS, cli_imports
 from tests.test_cli import jisr
 from tests.test_security import one_line_error
 
+pytestmark = pytest.mark.ray
+
 def everything(index: Path) -> dict[str, tuple]:
     """Each passage's text with its vector and its sentences' vectors, by document and position, and the
     step of each stored row (0 where a kind is stored as floats)."""

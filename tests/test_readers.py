@@ -113,7 +113,8 @@ def test_web_word_and_pdf_files_give_their_author_and_date_as_declared_fields(tm
 
     from jisr.corpus.readers import RecordFields
 
-    page = f"<html><head><meta charset='utf-8'><title>{html.escape(TITLE)}</title><meta name='author' content='هيئة التحرير'>" \
+    page = f"<html><head><meta charset='utf-8'><title>{html.escape(TITLE)}</title>" \
+           "<meta name='author' content='هيئة التحرير'>" \
            "<meta property='article:published_time' content='2015-11-17'></head><body><article>" + \
            "".join(f"<p>{html.escape(line)}</p>" for line in BODY if line.strip()) + "</article></body></html>"
     (tmp_path / "page.html").write_text(page, encoding="utf-8")

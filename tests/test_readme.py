@@ -28,6 +28,7 @@ def shape(value):
     return type(value).__name__
 
 
+@pytest.mark.default_model
 def test_the_first_command_serves_the_default_corpus_and_answers_the_readmes_examples(model_cache):
     examples = readme.curl_examples()
     assert len(examples) >= 2  # an English and an Arabic query
@@ -85,6 +86,7 @@ def test_the_synopsis_names_every_option_of_every_command():
 
 
 
+@pytest.mark.default_model
 def test_the_python_example_runs_as_written(tmp_path, model_cache):
     """The README's Python API example, run as a program in a folder whose my-docs is the default corpus."""
     (example,) = [body for lang, body in readme.blocks(readme.section("Python API")) if lang == "python"]

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from jisr.index.local import store
 from jisr.index.build import build
 from jisr.corpus.files import read_corpus
@@ -77,6 +79,7 @@ def test_records_are_indexed_searched_and_rebuilt_one_record_at_a_time(tmp_path,
     assert texts["news.jsonl#1"] == PARAGRAPHS[5] and texts["news.jsonl#0"] == PARAGRAPHS[0]
 
 
+@pytest.mark.slow  # jisr build and search in child processes
 def test_the_cli_takes_field_names(tmp_path, tiny_model_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

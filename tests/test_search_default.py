@@ -27,7 +27,7 @@ def test_right_arabic_passage_comes_first(seed_searcher, query, needle):
 
 def test_the_shipped_lines_call_the_seed_questions_strong_and_the_rest_no_match(seed_searcher):
     """The lines benchmarks/calibrate_match.py drew for the default model, on an article they never saw."""
-    for query, needle in CASES:
+    for query, _needle in CASES:
         answer = seed_searcher.search(query, k=3).to_json()
         assert answer["match"] == "strong" == answer["results"][0]["match"], query
         assert answer["total"]["value"] >= 1 and answer["total"]["relation"] == "eq"

@@ -64,6 +64,7 @@ def _plant_remote_code(model_dir: Path, marker: Path) -> None:
         "class EvilModel(BertModel): config_class = EvilConfig\n")
 
 
+@pytest.mark.slow  # jisr build and search in child processes
 def test_a_model_folder_named_by_an_index_runs_no_code(corpus, tmp_path, tiny_model_path):
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_path, model_dir)
@@ -80,6 +81,7 @@ def test_a_model_folder_named_by_an_index_runs_no_code(corpus, tmp_path, tiny_mo
     assert marker.exists(), trusting.stderr  # the planted code is real: it runs once the user trusts it
 
 
+@pytest.mark.slow  # jisr build and search in child processes
 def test_trusting_one_model_does_not_trust_another(corpus, tmp_path, tiny_model_path):
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_path, model_dir)
@@ -108,6 +110,7 @@ b.build(sys.argv[1], sys.argv[2], model, encoder=waiting)
 """
 
 
+@pytest.mark.slow  # jisr builds in child processes
 def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, tiny_model_path):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
@@ -189,6 +192,7 @@ def test_links_do_not_lead_out_of_the_corpus(corpus, tmp_path, tiny_model):
     assert {p.source for p in passages} == {"000_cafc589f963463b3.txt", "alias.txt"}  # no server paths
 
 
+@pytest.mark.slow  # jisr build in a child process
 def test_the_cli_reports_links_it_did_not_follow(corpus, tmp_path, tiny_model_path):
     (corpus / "outside.txt").symlink_to(tmp_path)
     built = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", str(tiny_model_path))
@@ -220,6 +224,7 @@ sys.exit(jisr.cli.main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow  # jisr build in a child process
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(corpus, tmp_path, tiny_model, tiny_model_path):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
@@ -367,6 +372,7 @@ print("drained", flush=True)
 """
 
 
+@pytest.mark.slow  # jisr serve in a child process
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
     import threading
     import urllib.request
@@ -400,6 +406,7 @@ def test_help_and_argument_errors_import_no_model_library(args, tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # jisr build in child processes
 def test_an_unreachable_hub_model_fails_in_one_line(corpus, tmp_path):
     closed = free_port()
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{closed}"}
@@ -445,6 +452,7 @@ sys.exit(jisr.cli.main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow  # jisr builds in child processes
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_after_the_swap_lets_the_build_finish(corpus, tmp_path, tiny_model, tiny_model_path, sig):
     index = tmp_path / "index"
@@ -458,6 +466,7 @@ def test_a_stop_after_the_swap_lets_the_build_finish(corpus, tmp_path, tiny_mode
     assert (index / "CURRENT").read_text() != before
 
 
+@pytest.mark.slow  # jisr build in a child process
 def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(corpus, tmp_path, tiny_model,
                                                                                 tiny_model_path):
     """After main() returns, the interpreter takes seconds to tear torch down and puts Python signal
@@ -477,6 +486,7 @@ def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(c
         assert (index / "CURRENT").read_text() != before
 
 
+@pytest.mark.slow  # jisr builds in child processes
 @pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 0.5), (signal.SIGINT, 4.0), (signal.SIGTERM, 8.0)])
 def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpus, tmp_path, tiny_model,
                                                                            tiny_model_path, sig, delay):

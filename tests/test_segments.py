@@ -143,6 +143,7 @@ def _killed_build(corpus: Path, index: Path, model_path: Path, point: str) -> No
     assert proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow  # jisr builds in child processes, killed
 def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_model_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 40)
@@ -157,6 +158,7 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_mode
                                                                  "hybrid")
 
 
+@pytest.mark.slow  # jisr builds in child processes, killed
 @pytest.mark.parametrize("point", ["embedding", "sealing", "merging", "committing", "cleaning"])
 def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering(tmp_path, tiny_model,
                                                                                    tiny_model_path, point):

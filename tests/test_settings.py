@@ -189,6 +189,7 @@ def test_the_build_options_take_their_defaults_and_knobs_from_the_build_settings
     assert chosen.search.rescored == 2 and chosen.sources["max_small_segments"] == "env JISR_MAX_SMALL_SEGMENTS"
 
 
+@pytest.mark.slow  # jisr build in a child process
 def test_a_build_setting_in_the_environment_reaches_jisr_build(tmp_path, tiny_model_path):
     from tests.conftest import SEEDS, live_segments, more_passages
 

@@ -1,5 +1,5 @@
-"""Vectors stored as int8 (sentence and companion vectors as int6) with a scale per row: close to the model's, stable when
-copied, and readable beside segments that older builds stored in float32 or all int8."""
+"""Vectors stored as int8 (sentence and companion vectors as int6) with a scale per row: close to the model's,
+stable when copied, and readable beside segments that older builds stored in float32 or all int8."""
 import json
 import shutil
 

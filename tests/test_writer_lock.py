@@ -27,7 +27,8 @@ from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http
 from tests.test_documents import TOKEN, WORD, doc, found
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")]
 
 
 @contextlib.contextmanager

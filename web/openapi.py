@@ -214,7 +214,8 @@ def spec() -> dict:
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
                 "error": {"type": "string"}, "message": {"type": "string"}}},
         }, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description":
-            "the server's API token (JISR_API_TOKEN or --api-token-file) for writes; its read token, when it "
+            "the server's API token (JISR_API_TOKEN or --api-token-file) for writes; "
+            "its read token, when it "
             "has one (--read-token-file), for reads"}}},
     }
 
@@ -258,7 +259,8 @@ def _document_paths(error: dict) -> dict:
                     "application/json": {"schema": {"$ref": "#/components/schemas/Document"}},
                     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary", "description":
-                                 "a file of a type the readers know (.txt .md .html .docx .pdf .jsonl .csv .tsv)"}}}}}},
+                                 "a file of a type the readers know "
+                                 "(.txt .md .html .docx .pdf .jsonl .csv .tsv)"}}}}}},
                 "responses": {"201": {"description": "created", "content": written},
                               "200": {"description": "replaced", "content": written},
                               "409": conflict, **_write_errors(error, "not a document (the message says why)"),

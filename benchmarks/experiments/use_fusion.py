@@ -66,7 +66,8 @@ def main() -> None:
                             reciprocal_rank(searcher, q, ids[np.argsort(-score, kind="stable")]))
                 table[scope, u] = {key: float(np.mean(r)) for key, r in found.items()}
                 print(scope, u, flush=True)
-    lines += [f"USE v3 per passage, in batches of 16: {cost['xquad']:.0f} ms (XQuAD), {cost['hadith']:.0f} ms (hadith), 2 threads; "
+    lines += [f"USE v3 per passage, in batches of 16: {cost['xquad']:.0f} ms (XQuAD), "
+              f"{cost['hadith']:.0f} ms (hadith), 2 threads; "
               f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.", "",
               *header("USE added to", "u")]
     for (scope, u), row in table.items():

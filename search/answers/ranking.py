@@ -80,7 +80,8 @@ def _companion(e: Evidence, so_far: np.ndarray) -> np.ndarray:
 
 
 def _phrase(e: Evidence, so_far: np.ndarray) -> np.ndarray:
-    """The phrase shares of the best :data:`jisr.answers.phrase.RERANK` candidates by the score so far (0 for the rest)."""
+    """The phrase shares of the best :data:`jisr.answers.phrase.RERANK` candidates by the score so far
+    (0 for the rest)."""
     out = np.zeros(len(e.candidates))
     if e.arabic:
         best = np.argsort(-so_far, kind="stable")[:phrase.RERANK]

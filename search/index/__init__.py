@@ -1,1 +1,2 @@
-"""Passages and their vectors -> an index folder: the commit that names what is live, the build that writes it, and one store per backend behind one interface."""
+"""Passages and their vectors -> an index folder: the commit that names what is live, the build that
+writes it, and one store per backend behind one interface."""

@@ -284,7 +284,7 @@ class _Build:
         with tqdm(total=len(todo), unit="doc", desc="indexing", disable=not self.progress or not todo,
                   file=sys.stderr, dynamic_ncols=True) as bar:
             passages, begun = 0, time.perf_counter()
-            for file, item in ((file, item) for file in files for item in self._read(file)):
+            for file, item in ((f, item) for f in files for item in self._read(f)):
                 if isinstance(item, Skipped) or item.id not in todo or self.doc_file[item.id] != file.rel:
                     continue
                 batch.append((item, chunk(item, self.count, self.settings)))

@@ -32,7 +32,8 @@ import numpy as np
 from jisr import arabic
 
 K1, B = 1.5, 0.75
-MAX_TERM = 32  # characters kept of a term: longer "words" are junk (URLs, runs of letters), and this bounds the vocabulary's width
+# Characters kept of a term: longer "words" are junk (URLs, runs of letters), and this bounds the vocabulary's width.
+MAX_TERM = 32
 FILES = ("terms.npy", "starts.npy", "rows.npy")  # and the postings' weights, in one of two forms:
 COUNTS = ("tf.npy", "norms.npy")  # term counts and row norms
 WEIGHTS = ("weights.npy",)  # their saturation, float32 (segments written before COUNTS)

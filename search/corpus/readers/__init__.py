@@ -2,8 +2,9 @@
 
 A reader takes a file's path (relative to the corpus folder, as users see it) and its bytes and
 yields documents (title, the text that is indexed, a hash for incremental builds, and where in the
-file each part of the text came from) and, for parts it cannot read, what it skipped and why. Each reader is imported only when a file of its type is
-met, so a corpus of .txt files never loads an HTML or Word parser.
+file each part of the text came from) and, for parts it cannot read, what it skipped and why. Each
+reader is imported only when a file of its type is met, so a corpus of .txt files never loads an HTML
+or Word parser.
 
     .txt               text.py       any text encoding, first line the title
     .md                markdown.py   the text a reader sees, without markup

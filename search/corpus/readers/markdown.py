@@ -4,7 +4,8 @@ A Markdown file indexed as is puts "##", "**", link targets and code into passag
 and a paragraph wrapped over several lines becomes several passages. Here (with markdown-it-py,
 MIT, the CommonMark parser that Jupyter and rich use) each block becomes one line: headings become
 heading lines (the chunker joins a short one to the paragraph under it) and give each passage its
-heading path, links and images keep their text, table rows become "cell | cell", and code blocks, raw HTML and front matter are dropped.
+heading path, links and images keep their text, table rows become "cell | cell", and code blocks,
+raw HTML and front matter are dropped.
 """
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ _ARABIC = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08
 _LATIN = re.compile(r"[^\W\d_\u0600-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")  # letters of other scripts
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 _LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
-                      r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
+                      r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*"
+                      r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 _WORD = re.compile(r"[\u0621-\u064a\ufb50-\ufdff\ufe70-\ufefc]{2,}")
 _ARABIC_LETTER = "[\u0621-\u063f\u0641-\u064a]"  # not tatweel: "الـ26" is written joined on purpose
@@ -115,7 +116,7 @@ def _metadata(raw: bytes) -> dict:
     try:
         info = PdfReader(io.BytesIO(raw)).metadata
         return {"author": info.author, "date": info.creation_date} if info else {}
-    except Exception:  # a damaged information dictionary only loses the metadata, never the text
+    except Exception:  # noqa: BLE001 - a damaged information dictionary only loses the metadata, never the text
         return {}
 
 
@@ -152,7 +153,7 @@ def _lines(raw: bytes) -> list[_Line]:
         raise
     except LimitReachedError:  # pypdf's own bound on what one stream may inflate to: a bomb, refused as a .docx one
         raise TooInflated("a stream of it inflates past the limit pypdf sets on one stream") from None
-    except Exception as exc:  # a damaged file can fail anywhere in the parser: it is skipped, not fatal
+    except Exception as exc:  # noqa: BLE001 - a damaged file can fail anywhere in the parser: it is skipped, not fatal
         raise Unreadable(f"not a readable PDF ({type(exc).__name__})") from None
 
 

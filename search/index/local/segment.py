@@ -233,12 +233,12 @@ def _documents_columns(db: sqlite3.Connection, n: int, fields_column: str = "fie
     row_doc = np.zeros(n, np.int32)
     docs: dict[tuple[str, str], int] = {}
     fields: list[str] = []
-    for row, doc_id, source, stored in db.execute(
+    for row, doc_id, source, as_stored in db.execute(
             f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"):
         at = docs.setdefault((doc_id, source), len(docs))
         row_doc[row] = at
         if at == len(fields):
-            fields.append(stored)
+            fields.append(as_stored)
     keys = list(docs)
     text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, "<U1"))
     return row_doc, {"doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),

@@ -99,7 +99,7 @@ def connect(uri: str, token: str | None = None):
                 f"`milvus-lite server --data-dir {uri} --host 127.0.0.1` and give both --milvus-uri "
                 "http://127.0.0.1:19530") if is_lite(uri) else ""
         raise StoreError(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from None
-    except Exception as exc:  # grpc and the client raise many kinds for an address with nothing behind it
+    except Exception as exc:  # noqa: BLE001 - grpc and the client raise many kinds for an address with no server
         raise StoreError(f"cannot connect to Milvus at {uri}: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
@@ -276,7 +276,8 @@ class _Answering:
 
 
 class MilvusIndex:
-    """A commit whose data lives on Milvus: the same reading interface as :class:`jisr.index.local.store.StoredIndex`."""
+    """A commit whose data lives on Milvus: the same reading interface as
+    :class:`jisr.index.local.store.StoredIndex`."""
 
     def __init__(self, directory: Path, manifest: dict, client):
         self.directory, self.manifest, self.client = directory, manifest, client

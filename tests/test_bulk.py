@@ -29,6 +29,8 @@ from tests.conftest import HANG, ROOT, SEEDS, free_port, serving, spawn, wait_ht
 from tests.test_cli import jisr as jisr_cli
 from tests.test_documents import TOKEN, WORD, app_for, call, doc, found
 
+pytestmark = pytest.mark.slow  # real `jisr serve` processes
+
 PART = 100  # the bulk_commit_documents these servers run with: a few thousand lines make many commits
 
 

@@ -27,6 +27,8 @@ from tests.conftest import HANG, SEEDS, more_passages, serving
 from tests.test_cli import jisr as run_jisr
 from tests.test_security import one_line_error
 
+pytestmark = pytest.mark.slow  # builds and `jisr` commands in child processes
+
 OPTIONS = BuildOptions(index_type="pq", vector_index=VectorIndexPolicy(pq_min=16), companion="none")  # ann.faiss
 QUERIES = ("بوتين", "Syria", "حاملة الطائرات")
 

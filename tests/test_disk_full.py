@@ -29,7 +29,8 @@ from tests.test_documents import TOKEN, WORD, call, doc, found
 from tests.test_security import one_line_error
 from tests.test_writer_lock import fill, put, small_disk
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")]
 
 
 def _bulk(base: str, ids: list[str]) -> tuple[int, dict]:

@@ -21,6 +21,7 @@ from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http, wait_
 from tests.test_documents import TOKEN, call, doc, found
 from tests.test_writer_lock import fill, small_disk
 
+pytestmark = pytest.mark.slow  # real `jisr serve` processes and builds
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
 
 
@@ -230,6 +231,7 @@ def test_a_snapshot_of_an_index_on_milvus_holds_its_manifest_and_documents_and_i
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.root
 @needs_root
 def test_a_snapshot_on_another_file_system_is_a_copy_and_a_full_disk_there_is_said_in_one_line(index_dir, tmp_path):
     with small_disk(tmp_path / "disk", "64m") as disk:

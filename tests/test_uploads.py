@@ -25,6 +25,8 @@ from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http
 from tests.test_documents import TOKEN, WORD, call, doc, found
 
+pytestmark = pytest.mark.slow  # real `jisr serve` processes
+
 BOUNDARY = "jisr-upload-boundary"
 BOMB_BYTES = 200 * 2**20  # what the bomb's document.xml inflates to
 

@@ -189,7 +189,7 @@ def test_an_api_commit_whose_sqlite_write_meets_a_full_disk_fails_its_writers_as
 
         causes = []
 
-        def build(submit):
+        def build(submit, stopping):  # the intake's build: ``stopping`` is set when the server stops
             try:
                 return jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"), submit=submit,
                                   encoder=encoder)

@@ -119,11 +119,12 @@ def write_commit(index_dir: Path, gen: int, manifest: dict,
     path = commit_path(index_dir, gen)
     pointer = index_dir / f".{CURRENT}.{gen:08d}"
     try:
-        path.parent.mkdir(exist_ok=True)
+        durable.make_dirs(path.parent)
         with open(path, "w", encoding="utf-8") as f:
             json.dump({**manifest, "format": manifests.FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
+        durable.fsync_dir(path.parent)  # CURRENT must never name a commit file a power cut can take back
         with open(pointer, "w", encoding="ascii") as f:
             f.write(f"{gen:08d}\n")
             f.flush()

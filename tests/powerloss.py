@@ -61,12 +61,13 @@ class PowerLoss:
             raise RuntimeError(f"the power-loss file system failed {message['cmd']}: {reply['error']}")
         return reply
 
-    def inject_eio(self, path_pattern: str, op: str = "fsync") -> None:
+    def inject_eio(self, path_pattern: str, op: str = "fsync", after: int = 0) -> None:
         """Make ``op`` ("fsync" or "write") fail with EIO on paths (relative to the mount, fnmatch) matching
-        ``path_pattern``, until :meth:`clear_faults`. A failed fsync leaves the synced state as it was."""
+        ``path_pattern``, once ``after`` of them have succeeded, until :meth:`clear_faults`. A failed fsync
+        leaves the synced state as it was."""
         if op not in ("fsync", "write"):
             raise ValueError(f"op is fsync or write, not {op!r}")
-        self._ask({"cmd": "eio", "pattern": path_pattern.lstrip("/"), "op": op})
+        self._ask({"cmd": "eio", "pattern": path_pattern.lstrip("/"), "op": op, "after": after})
 
     def clear_faults(self) -> None:
         self._ask({"cmd": "clear"})
@@ -221,7 +222,7 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
     nodes: dict[int, _Node] = {}
     by_ino: dict[int, int] = {}
     fh_node: dict[int, int] = {}
-    faults: list[tuple[str, str]] = []
+    faults: list[list] = []  # [pattern, op, matching operations still let through]
     counts = {"fsync": 0, "fsyncdir": 0, "write": 0, "rename": 0, "eio": 0}
     frozen = threading.Event()
     keep = threading.Event()
@@ -284,9 +285,13 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
     def check(op: str, path: str | None) -> None:
         if frozen.is_set():
             raise fuse.FuseOSError(errno.EIO)
-        if path is not None and any(o == op and fnmatch.fnmatch(path.lstrip("/"), p) for p, o in faults):
-            counts["eio"] += 1
-            raise fuse.FuseOSError(errno.EIO)
+        for fault in faults if path is not None else ():
+            if fault[1] == op and fnmatch.fnmatch(path.lstrip("/"), fault[0]):
+                if fault[2] > 0:
+                    fault[2] -= 1
+                    continue
+                counts["eio"] += 1
+                raise fuse.FuseOSError(errno.EIO)
 
     def locked(method):
         @functools.wraps(method)
@@ -459,7 +464,7 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
                     elif cmd == "keep":
                         keep.set()
                     elif cmd == "eio":
-                        faults.append((message["pattern"], message["op"]))
+                        faults.append([message["pattern"], message["op"], message.get("after", 0)])
                     elif cmd == "clear":
                         faults.clear()
                     elif cmd == "image":

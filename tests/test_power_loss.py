@@ -268,7 +268,21 @@ def test_crash_an_fsync_error_on_a_commit_is_never_acknowledged_nor_searched(tmp
             pl.clear_faults()
             status, body = call(base, "PUT", "/api/documents/synced", doc("نص عن كلمةباقية فقط."))
             assert status == 201, body
-            assert call(base, "GET", "/healthz", token=None)[1]["generation"] > before
+            committed = call(base, "GET", "/healthz", token=None)[1]["generation"]
+            assert committed > before
+
+            # the index folder's sync after the swap fails (its first sync, of the stored document, passes):
+            # CURRENT is put back, and the commit it named a moment is kept until then, never left dangling
+            pl.inject_eio("index", op="fsync", after=1)
+            status, body = call(base, "PUT", "/api/documents/unswapped", doc("نص عن كلمةمعلقة فقط."))
+            assert 500 <= status < 600 and body.get("message"), (status, body)
+            pl.clear_faults()
+            assert call(base, "GET", "/api/documents/unswapped")[0] == 404
+            assert call(base, "GET", "/healthz", token=None)[1]["generation"] == committed
+            jisr_check(index_dir)
+            status, body = call(base, "PUT", "/api/documents/last", doc("نص أخير عن كلمةأخيرة فقط."))
+            assert status == 201, body
+            assert call(base, "GET", "/api/documents/synced")[0] == 200
         finally:
             proc.terminate()
             proc.wait(HANG)

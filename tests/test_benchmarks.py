@@ -49,6 +49,7 @@ SCRIPTS = [
     Script("calibrate_match", "match.md", "| mode | query | kind |", tiny=True),
     Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
     Script("compressed_vectors", "compressed_vectors.md", "| set | mode | query | half |", tiny=True),
+    Script("crash", "crash.md", "| phase | crash points |", tiny=True),
     Script("contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
     Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
     Script("encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),

@@ -103,12 +103,14 @@ def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_ch
         more_passages(corpus, files=4, paragraphs=20)  # what the second build adds: sealed, merged
         (corpus / "extra0.txt").unlink()
         stop, states = threading.Event(), []
-        proc = spawn([*build, "--index", str(index_dir)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-        taker = take_states(pl, tmp_path / "states", rng, 12, 1.5, stop, states)
-        cut = rng.uniform(2, 12)
-        deadline = time.monotonic() + cut
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        sealed = set(os.listdir(index_dir / "segments"))
+        proc = spawn([*build, "--index", str(index_dir)], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+        wait_until(lambda: proc.poll() is not None or set(os.listdir(index_dir / "segments")) - sealed,
+                   "the build's first new segment")  # from then on it seals, merges and commits
+        taker = take_states(pl, tmp_path / "states", rng, 12, 0.3, stop, states)
+        deadline = time.monotonic() + rng.uniform(0.5, 4)
+        while proc.poll() is None and time.monotonic() < deadline or len(states) < 3:
+            time.sleep(0.05)  # (states after the build's exit are crash points too: its commit must be in them)
         finished = proc.poll() == 0
         stop.set()
         taker.join()
@@ -141,7 +143,7 @@ class Writes:
         self.lock = threading.Lock()
 
     def run(self, worker: int, stop: threading.Event) -> None:
-        n = 0
+        n, live = 0, []  # this worker's documents PUT and not deleted since
         while not stop.is_set():
             n += 1
             kind = self.rng.choice(["put", "put", "bulk", "delete"])
@@ -152,16 +154,16 @@ class Writes:
                     word = f"كلمة{key}"
                     status, body = call(self.base, "PUT", f"/api/documents/p/{key}", doc(f"نص عن {word} وحده."))
                     done = [(f"p/{key}", word)] if status in (200, 201) else []
+                    live += [doc_id for doc_id, _ in done]
                 elif kind == "bulk":
                     lines = [{"id": f"b/{key}/{i}", "text": f"سطر عن كلمة{key}i{i} فقط."} for i in range(5)]
                     status, body = call(self.base, "POST", "/api/documents",
                                         "\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode())
                     done = [(x["id"], x["text"].split()[2]) for x in lines] if status in (200, 201) else []
                 else:
-                    mine = [a for a in self.acked if a[2].startswith("p/") and a[3]]
-                    if not mine:
+                    if not live:
                         continue
-                    victim = self.rng.choice(mine)[2]
+                    victim = live.pop(self.rng.randrange(len(live)))
                     status, body = call(self.base, "DELETE", f"/api/documents/{victim}")
                     done = [(victim, None)] if status == 200 else []
             except (OSError, ValueError):  # the power went while this write waited: never acknowledged
@@ -212,7 +214,7 @@ def test_power_loss_under_api_writes_keeps_every_acknowledged_write(tmp_path, ti
             for w in workers:
                 w.start()
             taker = take_states(pl, tmp_path / f"states{cut}", rng, 10, 1.0, stop, states)
-            wait_until(lambda: len(writes.acked) >= 8, "eight acknowledged writes", proc)
+            wait_until(lambda: len(writes.acked) >= 8 and len(states) >= 5, "eight writes, five states", proc)
             time.sleep(rng.uniform(0, 2))
             stop.set()
             taker.join()

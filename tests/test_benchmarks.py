@@ -44,6 +44,7 @@ class Script:
     tiny: bool = False  # given the suite's tiny model (--model)
     slow: bool = False  # loads the default model (itself, or a contender beside it)
     extra: tuple[str, ...] = ()  # more arguments; "{tmp}" is the temporary folder
+    root: bool = False  # mounts a file system (the power-loss FUSE layer): root, /dev/fuse and fuse3
 
 
 SCRIPTS = [
@@ -52,6 +53,7 @@ SCRIPTS = [
     Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
     Script("experiments.compressed_vectors", "compressed_vectors.md", "| set | mode | query | half |", tiny=True),
     Script("experiments.contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
+    Script("crash", "crash.md", "| phase | crash points |", tiny=True, root=True),
     Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
     Script("experiments.encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),
     Script("fit_lexical_weight", "lexical_weight.md", "| hybrid weight |", tiny=True),
@@ -157,7 +159,8 @@ def test_the_experiments_index_names_each_experiment_once_with_its_result_file()
 
 
 @pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.benchmark,
-                                    *([pytest.mark.default_model] if s.slow else [])])
+                                    *([pytest.mark.default_model] if s.slow else []),
+                                    *([pytest.mark.root] if s.root else [])])
                                     for s in SCRIPTS])
 def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     model = request.getfixturevalue("tiny_model_path") if script.tiny else None

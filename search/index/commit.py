@@ -134,27 +134,49 @@ def write_commit(index_dir: Path, gen: int, manifest: dict,
     path = commit_path(index_dir, gen)
     pointer = index_dir / f".{CURRENT}.{gen:08d}"
     try:
-        path.parent.mkdir(exist_ok=True)
+        previous = generation(index_dir)
+    except IndexUnavailable:
+        previous = None
+    swapped = False
+    try:
+        durable.make_dirs(path.parent)
         with open(path, "w", encoding="utf-8") as f:
             json.dump({**manifest, "format": manifests.FORMAT, "generation": gen}, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
+        durable.fsync_dir(path.parent)  # CURRENT must never name a commit file a power cut can take back
         with open(pointer, "w", encoding="ascii") as f:
             f.write(f"{gen:08d}\n")
             f.flush()
             os.fsync(f.fileno())
         with commit():
             os.replace(pointer, index_dir / CURRENT)  # the swap
+            swapped = True
         durable.fsync_dir(index_dir)  # the swap itself survives a power cut: a write acknowledged after it is kept
     except BaseException:
         pointer.unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
+        if not swapped or _swap_back(index_dir, previous):  # never remove the commit CURRENT names
+            path.unlink(missing_ok=True)
         raise
 
 
 def point(index_dir: str | os.PathLike, gen: int) -> None:
     """Make ``CURRENT`` name commit ``gen``, whose file is in place and synced already (a snapshot links it)."""
     durable.replace(Path(index_dir) / CURRENT, f"{gen:08d}\n".encode("ascii"))
+
+
+def _swap_back(index_dir: Path, previous: int | None) -> bool:
+    """After a swap whose sync failed (EIO: the disk may or may not hold it), make ``previous`` current again,
+    so that no reader starts searching a commit that was never made durable; whether that worked."""
+    try:
+        if previous is None:
+            (index_dir / CURRENT).unlink(missing_ok=True)
+            durable.fsync_dir(index_dir)
+        else:
+            durable.replace(index_dir / CURRENT, f"{previous:08d}\n".encode("ascii"))
+        return True
+    except OSError:
+        return False
 
 
 def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from jisr import durable
 from jisr.errors import BuildError, DiskFull
 
 
@@ -31,7 +32,7 @@ def index_folder(index_dir: str | os.PathLike) -> Path:
     if index_dir.exists() and not index_dir.is_dir():
         raise BuildError(f"the index path {index_dir} is a file, not a folder: choose another --index")
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
+        durable.make_dirs(index_dir)
         with tempfile.TemporaryFile(dir=index_dir, prefix=".write-test-"):
             pass
     except OSError as exc:

@@ -26,6 +26,7 @@ import numpy as np
 
 from jisr.index.local import ann, vectors as stored
 
+from jisr import durable
 from jisr.index import lexical
 from jisr.index.options import VectorIndexPolicy
 from jisr.passages import Passage, collection
@@ -76,7 +77,7 @@ class SegmentWriter:
         self.kinds = kinds(header)
         self.centers, self._saved = dict(centers or {}), set()
         resumed = (folder / BUILDING).exists()
-        folder.mkdir(parents=True, exist_ok=True)
+        durable.make_dirs(folder)
         if not resumed:
             (folder / BUILDING).write_text(json.dumps(header, ensure_ascii=False), encoding="utf-8")
         self.db = sqlite3.connect(folder / "passages.sqlite")
@@ -205,6 +206,7 @@ class SegmentWriter:
         _fsync(tmp)
         os.replace(tmp, folder / META)
         (folder / BUILDING).unlink()
+        durable.sync_tree(folder)  # the files' names (and segment.json's rename), before a commit names them
         return meta
 
 

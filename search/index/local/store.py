@@ -28,6 +28,7 @@ import numpy as np
 
 from jisr.index.local import ann, masks, vectors as stored, warmup
 
+from jisr import durable
 from jisr.index import lexical
 from jisr.passages import Passage
 from jisr.index.commit import generation, missing, on_milvus, read_manifest
@@ -347,12 +348,13 @@ def load(index_dir: str | Path, reuse: StoredIndex | None = None,
 
 def write_deletes(index_dir: Path, name: str, gen: int, rows: np.ndarray) -> str:
     """Save the deleted rows of segment ``name`` as of commit ``gen``; return the file's name."""
-    (index_dir / "deletes").mkdir(exist_ok=True)
+    durable.make_dirs(index_dir / "deletes")
     file = f"{name}.{gen:08d}.npy"
     with open(index_dir / "deletes" / file, "wb") as f:
         np.save(f, np.unique(rows).astype(np.int64), allow_pickle=False)
         f.flush()
         os.fsync(f.fileno())
+    durable.fsync_dir(index_dir / "deletes")  # its name too, before a commit names it
     return file
 
 

@@ -28,6 +28,7 @@ results), where search reads them (:mod:`jisr.answers.match`). Usage:
     python -m benchmarks.calibrate_match [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import random
@@ -37,12 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.contention import cpu
+from benchmarks.labeled import arguments, encoded_sets
+from benchmarks.quick import RESULTS
 from jisr.answers import match
 from jisr.answers.filters import parse
 from jisr.answers.query import MODES
 from jisr.embeddings import load_model
-from benchmarks.labeled import arguments, encoded_sets
-from benchmarks.quick import RESULTS
 
 WEAK_QUANTILE = 0.05  # of answerable questions' best scores: below it, "none"
 STRONG_QUANTILE = 0.90  # of unanswerable questions' best scores: at or above it, "strong"
@@ -59,8 +60,9 @@ def random_strings(n: int, seed: int = 20261203) -> list[str]:
     out = []
     for i in range(n):
         letters = latin if i % 2 == 0 else arabic
-        out.append(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(3, 8)))
-                            for _ in range(rng.randint(1, 4))))
+        out.append(
+            " ".join("".join(rng.choice(letters) for _ in range(rng.randint(3, 8))) for _ in range(rng.randint(1, 4)))
+        )
     return out
 
 
@@ -72,7 +74,7 @@ def best_scores(searcher, texts: list[str], vectors: np.ndarray, companion: list
         tops = []
         for text, v, c, w in zip(texts, vectors, companion, where):
             _, scores, _ = searcher.rank(text, mode, lang="any", vector=v, companion=c, where=w)
-            tops.append(tuple(float(x) for x in scores[:match.NEXT + 1]))
+            tops.append(tuple(float(x) for x in scores[: match.NEXT + 1]))
         out[mode] = tops
     return out
 
@@ -121,7 +123,7 @@ def level(scores: tuple, lines: match.Lines) -> str:
 def auc(good: np.ndarray, bad: np.ndarray) -> float:
     """The chance that an answerable question's best result reads above an unanswerable one's."""
     ranks = np.argsort(np.argsort(np.concatenate([good, bad]))) + 1
-    return float((ranks[:len(good)].sum() - len(good) * (len(good) + 1) / 2) / (len(good) * len(bad)))
+    return float((ranks[: len(good)].sum() - len(good) * (len(good) + 1) / 2) / (len(good) * len(bad)))
 
 
 def bounded_quantile(values: list[float], topics: list[str], q: float, upper: bool, seed: int = 7) -> float:
@@ -132,8 +134,10 @@ def bounded_quantile(values: list[float], topics: list[str], q: float, upper: bo
         by_topic[t].append(v)
     groups = [np.array(v) for v in by_topic.values()]
     rng = np.random.default_rng(seed)
-    estimates = [np.quantile(np.concatenate([groups[i] for i in rng.integers(len(groups), size=len(groups))]), q)
-                 for _ in range(BOOTSTRAP)]
+    estimates = [
+        np.quantile(np.concatenate([groups[i] for i in rng.integers(len(groups), size=len(groups))]), q)
+        for _ in range(BOOTSTRAP)
+    ]
     return float(np.quantile(estimates, 0.95 if upper else 0.05))
 
 
@@ -147,14 +151,20 @@ def lines(rows, half: str = "tune") -> dict[str, dict[str, dict[str, float]]]:
     for (mode, group), (good, bad) in sorted(scores.items()):
         if not good or not bad:
             continue
-        separation = {c: auc(np.array([read(s, c) for s, _ in good]), np.array([read(s, c) for s, _ in bad]))
-                      for c in SPREADS}
+        separation = {
+            c: auc(np.array([read(s, c) for s, _ in good]), np.array([read(s, c) for s, _ in bad])) for c in SPREADS
+        }
         spread = min(c for c in SPREADS if separation[c] >= max(separation.values()) - 1e-4)
         weak = bounded_quantile([read(s, spread) for s, _ in good], [t for _, t in good], WEAK_QUANTILE, False)
-        strong = max(weak, bounded_quantile([read(s, spread) for s, _ in bad], [t for _, t in bad],
-                                            STRONG_QUANTILE, True))
-        out[mode][group] = {"weak": round(weak, 4), "strong": round(strong, 4), "spread": spread,
-                            "auc": round(separation[spread], 4)}
+        strong = max(
+            weak, bounded_quantile([read(s, spread) for s, _ in bad], [t for _, t in bad], STRONG_QUANTILE, True)
+        )
+        out[mode][group] = {
+            "weak": round(weak, 4),
+            "strong": round(strong, 4),
+            "spread": spread,
+            "auc": round(separation[spread], 4),
+        }
     return dict(out)
 
 
@@ -168,15 +178,24 @@ def table(rows, chosen: dict) -> list[str]:
     for mode, group, kind, half, s, _ in rows:
         if group in chosen.get(mode, {}):
             counts[mode, group, kind, half][match.LEVELS.index(level(s, drawn(chosen[mode][group])))] += 1
-    out = ["| mode | query | kind | half | questions | strong | weak | none | target |", "|---|---|---|---|---|---|---|---|---|"]
-    for (mode, group, kind, half), c in sorted(counts.items(), key=lambda kv: (MODES.index(kv[0][0]), kv[0][1],
-                                                                               KINDS.index(kv[0][2]), kv[0][3] != "tune")):
+    out = [
+        "| mode | query | kind | half | questions | strong | weak | none | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (mode, group, kind, half), c in sorted(
+        counts.items(), key=lambda kv: (MODES.index(kv[0][0]), kv[0][1], KINDS.index(kv[0][2]), kv[0][3] != "tune")
+    ):
         n = c.sum()
         share = c / n
-        target = ("none <= 5%: " + ("met" if share[2] <= 0.05 else "missed")) if kind == "answerable" else \
-            ("weak or none >= 90%: " + ("met" if share[1] + share[2] >= 0.90 else "missed"))
-        out.append(f"| {mode} | {group} | {kind} | {'tune' if half == 'tune' else 'held-out'} | {int(n)} | "
-                   f"{share[0]:.1%} | {share[1]:.1%} | {share[2]:.1%} | {target} |")
+        target = (
+            ("none <= 5%: " + ("met" if share[2] <= 0.05 else "missed"))
+            if kind == "answerable"
+            else ("weak or none >= 90%: " + ("met" if share[1] + share[2] >= 0.90 else "missed"))
+        )
+        out.append(
+            f"| {mode} | {group} | {kind} | {'tune' if half == 'tune' else 'held-out'} | {int(n)} | "
+            f"{share[0]:.1%} | {share[1]:.1%} | {share[2]:.1%} | {target} |"
+        )
     return out
 
 
@@ -191,8 +210,10 @@ def pooled(rows, chosen: dict, mode: str = "hybrid") -> list[str]:
             flagged[side][0] += hit
             flagged[side][1] += 1
     a, u = flagged["answerable"], flagged["unanswerable"]
-    return [f"held-out, {mode}: {u[0] / max(u[1], 1):.1%} of {u[1]} unanswerable questions flagged weak or none "
-            f"(target >= 90%); {a[0] / max(a[1], 1):.1%} of {a[1]} answerable ones flagged none (target <= 5%)"]
+    return [
+        f"held-out, {mode}: {u[0] / max(u[1], 1):.1%} of {u[1]} unanswerable questions flagged weak or none "
+        f"(target >= 90%); {a[0] / max(a[1], 1):.1%} of {a[1]} answerable ones flagged none (target <= 5%)"
+    ]
 
 
 def main() -> None:
@@ -204,24 +225,46 @@ def main() -> None:
         searcher = next(iter(sets.values()))[0]
         key = match.key(searcher.index.manifest)
     chosen = lines(rows)
-    report = ["# Strong, weak and no match: the lines, chosen on the tune halves", "",
-              "Written by `python -m benchmarks.calibrate_match`; do not edit by hand. A result is read by its score "
-              "+ spread x how far its ranking's best score stands above the mean of the next "
-              f"{match.NEXT}, and is `strong` at or above the strong line, `none` below the weak line. Weak line: "
-              f"the {WEAK_QUANTILE:.0%} quantile of answerable questions' best results; strong line: the "
-              f"{STRONG_QUANTILE:.0%} quantile of unanswerable questions' best results (XQuAD with the question's "
-              f"article filtered out, each labeled set's questions against the other collection, {RANDOM} random "
-              "strings), each moved to its one-sided 95% bound over resamples of the tune half's topics "
-             "(articles, hadiths), on the tune halves only.", "",
-              f"CPU: {cpu()}", "", f"Model and companion: `{key}`", "", *pooled(rows, chosen), "",
-              "| mode | query | spread | AUC (tune) | weak line | strong line |", "|---|---|---|---|---|---|",
-              *(f"| {mode} | {group} | {v['spread']} | {v['auc']:.4f} | {v['weak']:.4f} | {v['strong']:.4f} |"
-                for mode, groups in chosen.items() for group, v in groups.items()), "", *table(rows, chosen)]
+    report = [
+        "# Strong, weak and no match: the lines, chosen on the tune halves",
+        "",
+        "Written by `python -m benchmarks.calibrate_match`; do not edit by hand. A result is read by its score "
+        "+ spread x how far its ranking's best score stands above the mean of the next "
+        f"{match.NEXT}, and is `strong` at or above the strong line, `none` below the weak line. Weak line: "
+        f"the {WEAK_QUANTILE:.0%} quantile of answerable questions' best results; strong line: the "
+        f"{STRONG_QUANTILE:.0%} quantile of unanswerable questions' best results (XQuAD with the question's "
+        f"article filtered out, each labeled set's questions against the other collection, {RANDOM} random "
+        "strings), each moved to its one-sided 95% bound over resamples of the tune half's topics "
+        "(articles, hadiths), on the tune halves only.",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        f"Model and companion: `{key}`",
+        "",
+        *pooled(rows, chosen),
+        "",
+        "| mode | query | spread | AUC (tune) | weak line | strong line |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {mode} | {group} | {v['spread']} | {v['auc']:.4f} | {v['weak']:.4f} | {v['strong']:.4f} |"
+            for mode, groups in chosen.items()
+            for group, v in groups.items()
+        ),
+        "",
+        *table(rows, chosen),
+    ]
     Path(args.out).write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     file = args.out.with_suffix(".match.json") if args.quick else match.TABLE
-    match.write(file, key, {mode: {g: {n: v[n] for n in ("weak", "strong", "spread")} for g, v in groups.items()}
-                            for mode, groups in chosen.items()}, "benchmarks/calibrate_match.py")
+    match.write(
+        file,
+        key,
+        {
+            mode: {g: {n: v[n] for n in ("weak", "strong", "spread")} for g, v in groups.items()}
+            for mode, groups in chosen.items()
+        },
+        "benchmarks/calibrate_match.py",
+    )
     print(f"wrote the lines of {key} to {file}")
 
 

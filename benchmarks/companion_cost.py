@@ -10,6 +10,7 @@ beside the build without the companion, as a ratio. Usage:
     python -m benchmarks.companion_cost [--xquad ../shared/data/xquad] [--queries 100] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,11 @@ from pathlib import Path
 
 from benchmarks import labeled
 from benchmarks.contention import STATES, cpu, p50_ms, state
-from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, model_argument, parse
-from jisr.embeddings import companion as companions
 from jisr import BuildOptions, Index, build
 from jisr.answers.searcher import Searcher
+from jisr.embeddings import companion as companions
+from jisr.embeddings import load_model
 
 LANGS = ("en", "ar")
 
@@ -46,7 +47,7 @@ def builds(name: str, folder: Path, args: argparse.Namespace, model) -> list[Bui
     """Labeled set ``name`` written into ``folder`` and built there as `jisr build --companion none` and as
     `jisr build` (companion use), in that order."""
     queries = labeled.write_set(name, folder / "corpus", args)
-    asked = {lang: [q.text for q in queries if q.lang == lang][:args.queries] for lang in LANGS}
+    asked = {lang: [q.text for q in queries if q.lang == lang][: args.queries] for lang in LANGS}
     out = []
     for choice in ("none", "use"):
         index = folder / f"index-{choice}"
@@ -73,19 +74,30 @@ def main() -> None:
         for name_of_state in STATES:
             with state(name_of_state, args.xquad):
                 for i, run in enumerate(runs):
-                    p50.update({(i, lang, name_of_state): p50_ms(run.searcher.search, run.asked[lang])
-                                for lang in LANGS})
+                    p50.update(
+                        {(i, lang, name_of_state): p50_ms(run.searcher.search, run.asked[lang]) for lang in LANGS}
+                    )
     base = {run.name: run.seconds for run in runs if run.choice == "none"}
-    lines = [f"CPU: {cpu()}", "",
-             "| set | companion | passages | build s | build ratio | index MB | English query p50 ms, quiet / contended "
-             "| Arabic query p50 ms, quiet / contended |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"CPU: {cpu()}",
+        "",
+        "| set | companion | passages | build s | build ratio | index MB | English query p50 ms, quiet / contended "
+        "| Arabic query p50 ms, quiet / contended |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for i, run in enumerate(runs):
         latency = " | ".join(" / ".join(f"{p50[i, lang, s]:.1f}" for s in STATES) for lang in LANGS)
-        lines.append(f"| {run.name} | {run.choice} | {run.passages} | {run.seconds:.1f} | "
-                     f"{run.seconds / base[run.name]:.2f} | {run.megabytes:.1f} | {latency} |")
-    text = ("# What the companion encoder costs\n\n"
-            "Written by `python -m benchmarks.companion_cost`; do not edit by hand. The companion is loaded before "
-            "the builds are timed; query p50 is `Searcher.search` end to end, one query at a time.\n\n" + "\n".join(lines) + "\n")
+        lines.append(
+            f"| {run.name} | {run.choice} | {run.passages} | {run.seconds:.1f} | "
+            f"{run.seconds / base[run.name]:.2f} | {run.megabytes:.1f} | {latency} |"
+        )
+    text = (
+        "# What the companion encoder costs\n\n"
+        "Written by `python -m benchmarks.companion_cost`; do not edit by hand. The companion is loaded before "
+        "the builds are timed; query p50 is `Searcher.search` end to end, one query at a time.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 

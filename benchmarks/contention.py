@@ -4,6 +4,7 @@ A search server often shares its cores (a rebuild of the index, another service,
 speed benchmarks measure each figure twice, quiet and beside ``busy()``: a process that encodes XQuAD
 paragraphs in a loop with torch's default threads, which is what `jisr build` does.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -57,8 +58,13 @@ def p50_ms(call: Callable[[str], object], queries: list[str]) -> float:
 @contextmanager
 def busy(xquad: str | Path, settle: float = 3.0) -> Iterator[None]:
     """A CPU-bound encoder loop running beside the block; stopped after it."""
-    contender = subprocess.Popen([sys.executable, "-c", CONTENDER, str(Path(xquad) / "xquad.ar.json")], cwd=ROOT,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    contender = subprocess.Popen(
+        [sys.executable, "-c", CONTENDER, str(Path(xquad) / "xquad.ar.json")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         contender.stdout.readline()  # "ready": its model is loaded and it is encoding now
         time.sleep(settle)

@@ -14,6 +14,7 @@ real cut (the processes killed, the mount rolled back) and a restart that must t
 writes benchmarks/results/crash.md. Usage:
     python -m benchmarks.crash [--points 200] [--seed 48] [--model PATH] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def verify(state: Path, present: dict[str, str], absent: tuple[str, ...]) -> dic
     try:
         problems = index.verify()
         seconds = time.perf_counter() - started
-        lost = sum(1 for doc_id, word in present.items()
-                   if word not in " ".join(p.text for p in index.document(doc_id)))
+        lost = sum(
+            1 for doc_id, word in present.items() if word not in " ".join(p.text for p in index.document(doc_id))
+        )
         lost += sum(1 for doc_id in absent if index.document(doc_id))
     finally:
         index.close()
@@ -92,10 +94,28 @@ class States:
 
 
 def serve(index_dir: Path, model: str, port: int, token_file: Path, *more: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port",
-                             str(port), "--model", model, "--api-token-file", str(token_file), "--commit-interval",
-                             "0.2", *more], cwd=ROOT, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **SMALL_SEGMENTS})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--model",
+            model,
+            "--api-token-file",
+            str(token_file),
+            "--commit-interval",
+            "0.2",
+            *more,
+        ],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **SMALL_SEGMENTS},
+    )
 
 
 def phase_build(pl: PowerLoss, work: Path, model: str, rng: random.Random, points: int, merge: bool) -> dict:
@@ -104,8 +124,20 @@ def phase_build(pl: PowerLoss, work: Path, model: str, rng: random.Random, point
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.copytree(ROOT / "seeds", corpus)
     more_passages(corpus, files=12)
-    build = [sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--model", model,
-             "--companion", "none", "--index", str(index_dir)]
+    build = [
+        sys.executable,
+        "-m",
+        "jisr.cli",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--model",
+        model,
+        "--companion",
+        "none",
+        "--index",
+        str(index_dir),
+    ]
     env = {**os.environ, **SMALL_SEGMENTS}
     if merge:
         subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -185,8 +217,12 @@ def phase_api(pl: PowerLoss, work: Path, model: str, rng: random.Random, points:
         proc.terminate()
         proc.wait(60)
     after["lost"] += 0 if status == 201 else 1
-    return {"phase": "API commit" if not watch else "watch", "rows": rows + [after], "restart": reopen,
-            "acknowledged": len(writes.acked)}
+    return {
+        "phase": "API commit" if not watch else "watch",
+        "rows": rows + [after],
+        "restart": reopen,
+        "acknowledged": len(writes.acked),
+    }
 
 
 def watch_files(base: str, corpus: Path, writes: Writes, stop: threading.Event) -> None:
@@ -201,8 +237,12 @@ def watch_files(base: str, corpus: Path, writes: Writes, stop: threading.Event) 
         deadline = sent + 30
         while not stop.is_set() and time.monotonic() < deadline:
             try:
-                status, body = call(base, "GET", "/api/search?" + urllib.parse.urlencode(
-                    {"q": word, "mode": "lexical", "k": 3}), token=None)
+                status, body = call(
+                    base,
+                    "GET",
+                    "/api/search?" + urllib.parse.urlencode({"q": word, "mode": "lexical", "k": 3}),
+                    token=None,
+                )
             except (OSError, ValueError):
                 return
             if status == 200 and any(r["doc_id"] == f"news/f{n}.txt" for r in body["results"]):
@@ -213,21 +253,28 @@ def watch_files(base: str, corpus: Path, writes: Writes, stop: threading.Event) 
 
 
 def markdown(phases: list[dict], environment: str, seed: int, seconds: float, model: str) -> str:
-    lines = ["# Power loss at random moments", "",
-             f"Crash states taken at seeded random moments (seed {seed}) on the power-loss file system of "
-             "tests/powerloss.py, each opened and checked as a restart would; each API phase ends with a real cut "
-             "and a restart. Model: " f"{model} (a small one: what is measured is the commit protocol, not the encoder). "
-             f"`python -m benchmarks.crash`; {environment}; {seconds:.0f} s in all.", "",
-             "| phase | crash points | before the first commit | acknowledged writes lost | commits unopenable "
-             "| reopen p50 ms | reopen max ms | restart after the real cut s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Power loss at random moments",
+        "",
+        f"Crash states taken at seeded random moments (seed {seed}) on the power-loss file system of "
+        "tests/powerloss.py, each opened and checked as a restart would; each API phase ends with a real cut "
+        "and a restart. Model: "
+        f"{model} (a small one: what is measured is the commit protocol, not the encoder). "
+        f"`python -m benchmarks.crash`; {environment}; {seconds:.0f} s in all.",
+        "",
+        "| phase | crash points | before the first commit | acknowledged writes lost | commits unopenable "
+        "| reopen p50 ms | reopen max ms | restart after the real cut s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for p in phases:
         rows = p["rows"]
         opened = [r["seconds"] * 1000 for r in rows if r["opens"]]
         restart = f"{p['restart']:.1f}" if "restart" in p else "-"
-        lines.append(f"| {p['phase']} | {len(rows)} | {sum(r['opens'] is None for r in rows)} "
-                     f"| {sum(r['lost'] for r in rows)} | {sum(r['opens'] is False for r in rows)} "
-                     f"| {statistics.median(opened) if opened else 0:.0f} | {max(opened, default=0):.0f} | {restart} |")
+        lines.append(
+            f"| {p['phase']} | {len(rows)} | {sum(r['opens'] is None for r in rows)} "
+            f"| {sum(r['lost'] for r in rows)} | {sum(r['opens'] is False for r in rows)} "
+            f"| {statistics.median(opened) if opened else 0:.0f} | {max(opened, default=0):.0f} | {restart} |"
+        )
     why = sorted({str(r.get("why")) for p in phases for r in p["rows"] if r.get("why")})
     if why:
         lines += ["", "Unopenable: " + "; ".join(why[:5])]
@@ -249,10 +296,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with PowerLoss(work / "disk", work / "mnt") as pl:
-            for run in (lambda: phase_build(pl, work, args.model, rng, share, merge=False),
-                        lambda: phase_build(pl, work, args.model, rng, share, merge=True),
-                        lambda: phase_api(pl, work, args.model, rng, share, watch=False),
-                        lambda: phase_api(pl, work, args.model, rng, share, watch=True)):
+            for run in (
+                lambda: phase_build(pl, work, args.model, rng, share, merge=False),
+                lambda: phase_build(pl, work, args.model, rng, share, merge=True),
+                lambda: phase_api(pl, work, args.model, rng, share, watch=False),
+                lambda: phase_api(pl, work, args.model, rng, share, watch=True),
+            ):
                 phases.append(run())
                 print(json.dumps({k: v for k, v in phases[-1].items() if k != "rows"}), flush=True)
     environment = f"CPU: {cpu()}; {os.cpu_count()} cores"

@@ -15,6 +15,7 @@ everything printed before it, goes to benchmarks/results/encode_speed.md. Usage:
     python -m benchmarks.encode_speed [--xquad ../shared/data/xquad] [--texts 400] [--queries 200] [--rounds 3]
         [--gemm-seconds 3] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,10 @@ import torch
 from torch import nn
 
 from benchmarks.contention import ROOT, STATES, cpu, latencies_ms, state
+from benchmarks.quick import RESULTS, parse
 from jisr.embeddings import load_model
 from jisr.embeddings.batching import TOKEN_BUDGET, document_lengths, encode_documents
 from jisr.embeddings.precision import PrepackedLinear, native_bfloat16, prepack_linears
-from benchmarks.quick import RESULTS, parse
 
 # A quick run's sizes: a few texts and queries, one round, GEMM rates taken over a fraction of a second.
 QUICK = {"texts": 8, "queries": 8, "rounds": 1, "gemm_seconds": 0.2}
@@ -114,28 +115,36 @@ def side_by_side(model, runs: list[Run], paragraphs: list[str], queries: list[st
                 tps = throughput(model, paragraphs, run.by_tokens)[0]
                 torch.set_num_threads(query_threads.get(run.name, 1))
                 try:
-                    p50 = statistics.median(latency(lambda q: model.encode_query([q]), queries)[0]
-                                            for _ in range(rounds))
+                    p50 = statistics.median(
+                        latency(lambda q: model.encode_query([q]), queries)[0] for _ in range(rounds)
+                    )
                 finally:
                     torch.set_num_threads(threads)
                 got[run.name, name] = tps, p50
                 print(f"  {name:9s} {run.name:9s}: {tps:7.0f} tokens/s, query p50 {p50:.1f} ms", flush=True)
     base_tps, base_p50 = got["baseline", "quiet"]
-    lines = ["# Encoding speed, quiet and beside a CPU-bound neighbour", "",
-             "Written by `python -m benchmarks.encode_speed`; do not edit by hand.",
-             f"CPU: {cpu()}; torch {torch.__version__}, {threads} threads by default.",
-             f"Batch: {len(paragraphs)} XQuAD Arabic paragraphs. Query: {len(queries)} English XQuAD questions one "
-             f"at a time, median of {rounds} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "
-             "in a loop with torch's default threads (what `jisr build` does). Ratios are to the baseline's quiet "
-             "figure of this run (throughput: higher is better; latency: lower is better).", "",
-             "| run | query threads | batch tokens/s quiet | contended | query p50 ms quiet | contended "
-             "| contended / quiet p50 |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Encoding speed, quiet and beside a CPU-bound neighbour",
+        "",
+        "Written by `python -m benchmarks.encode_speed`; do not edit by hand.",
+        f"CPU: {cpu()}; torch {torch.__version__}, {threads} threads by default.",
+        f"Batch: {len(paragraphs)} XQuAD Arabic paragraphs. Query: {len(queries)} English XQuAD questions one "
+        f"at a time, median of {rounds} rounds' p50. Contended: beside a process encoding XQuAD paragraphs "
+        "in a loop with torch's default threads (what `jisr build` does). Ratios are to the baseline's quiet "
+        "figure of this run (throughput: higher is better; latency: lower is better).",
+        "",
+        "| run | query threads | batch tokens/s quiet | contended | query p50 ms quiet | contended "
+        "| contended / quiet p50 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         (q_tps, q_p50), (c_tps, c_p50) = got[run.name, "quiet"], got[run.name, "contended"]
-        lines.append(f"| {run.name}: {run.label} | {query_threads.get(run.name, 1)} "
-                     f"| {q_tps:.0f} ({q_tps / base_tps:.2f}x) | {c_tps:.0f} ({c_tps / base_tps:.2f}x) "
-                     f"| {q_p50:.1f} ({q_p50 / base_p50:.2f}x) | {c_p50:.1f} ({c_p50 / base_p50:.2f}x) "
-                     f"| {c_p50 / q_p50:.2f}x |")
+        lines.append(
+            f"| {run.name}: {run.label} | {query_threads.get(run.name, 1)} "
+            f"| {q_tps:.0f} ({q_tps / base_tps:.2f}x) | {c_tps:.0f} ({c_tps / base_tps:.2f}x) "
+            f"| {q_p50:.1f} ({q_p50 / base_p50:.2f}x) | {c_p50:.1f} ({c_p50 / base_p50:.2f}x) "
+            f"| {c_p50 / q_p50:.2f}x |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -165,21 +174,46 @@ def main() -> None:
     # machine only ever lowers a measurement, and one low one made a "limit" that jisr beat by 1.11x
     gemm = [matmul_gflops(args.gemm_seconds)]
     fpt = flops_per_token(model)
-    say(f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}; "
+    say(
+        f"threads: {torch.get_num_threads()}; bfloat16 in hardware: {native_bfloat16()}; "
         f"bf16 matmul: {matmul_gflops(args.gemm_seconds, torch.bfloat16):.1f} GFLOP/s; "
-        f"model: {fpt / 1e6:.1f} MFLOP/token")
+        f"model: {fpt / 1e6:.1f} MFLOP/token"
+    )
 
     chosen = model[0].compute_dtype
-    runs = [Run("baseline", "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
-                "float32", prepacked=False, by_tokens=False, runtime="torch")]
+    runs = [
+        Run(
+            "baseline",
+            "float32, plain Linear, 32 texts a batch (sentence-transformers as is)",
+            "float32",
+            prepacked=False,
+            by_tokens=False,
+            runtime="torch",
+        )
+    ]
     if native_bfloat16():  # else the next run is what "auto" does anyway
-        runs.append(Run("jisr-fp32", f"float32, prepacked Linear, {TOKEN_BUDGET}-token batches, ONNX Runtime "
-                        "for inputs of at most 128 tokens (a CPU without bfloat16)", "float32", prepacked=True,
-                        by_tokens=True))
+        runs.append(
+            Run(
+                "jisr-fp32",
+                f"float32, prepacked Linear, {TOKEN_BUDGET}-token batches, ONNX Runtime "
+                "for inputs of at most 128 tokens (a CPU without bfloat16)",
+                "float32",
+                prepacked=True,
+                by_tokens=True,
+            )
+        )
     onnx = model[0].onnx is not None
-    runs.append(Run("jisr", f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches"
-                    + (", ONNX Runtime for inputs of at most 128 tokens" if onnx else "") + " (what jisr does here)",
-                    chosen, prepacked=True, by_tokens=True))
+    runs.append(
+        Run(
+            "jisr",
+            f"compute_dtype {chosen!r}, prepacked Linear, {TOKEN_BUDGET}-token batches"
+            + (", ONNX Runtime for inputs of at most 128 tokens" if onnx else "")
+            + " (what jisr does here)",
+            chosen,
+            prepacked=True,
+            by_tokens=True,
+        )
+    )
     vectors, measured = {}, {}  # run name -> (its matmul dtype, [(texts, tokens/s, texts/s, count)])
     for run in runs:
         run.configure(model)
@@ -190,15 +224,19 @@ def main() -> None:
             measured[run.name][1].append((name, tps, xps, len(texts)))
     gemm.append(matmul_gflops(args.gemm_seconds))
     limit = max(gemm) * 1e9 / fpt
-    say("fp32 matmul, measured at the start, before each batch run and at the end: "
+    say(
+        "fp32 matmul, measured at the start, before each batch run and at the end: "
         f"{', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s; "
-        f"the best makes the fp32 limit {limit:.0f} tokens/s")
+        f"the best makes the fp32 limit {limit:.0f} tokens/s"
+    )
     for run in runs:
         dtype, rows = measured[run.name]
         say(f"{run.name}: {run.label}; matmuls in {dtype}")
         for name, tps, xps, count in rows:
-            say(f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
-                f"({count} texts)")
+            say(
+                f"  batch {name:10s}: {tps:7.0f} tokens/s, {xps:6.1f} texts/s, {tps / limit:.2f} x fp32 limit "
+                f"({count} texts)"
+            )
     say(f"single query, {args.rounds} rounds of {len(queries)} queries, the runs taking turns (p50 / p99 ms):")
     rounds = {run.name: [] for run in runs}
     for _ in range(args.rounds):  # taking turns spreads the machine's noise over all runs alike
@@ -228,8 +266,13 @@ def main() -> None:
 
     print("quiet and beside a CPU-bound neighbour:")
     table = side_by_side(model, [runs[0], runs[-1]], paragraphs[:60], queries[:100], args.xquad, args.rounds)
-    Path(args.out).write_text(table + "\n## The same run, quiet: limit, batches, single queries, agreement\n\n```\n"
-                              + "\n".join(printed) + "\n```\n", encoding="utf-8")
+    Path(args.out).write_text(
+        table
+        + "\n## The same run, quiet: limit, batches, single queries, agreement\n\n```\n"
+        + "\n".join(printed)
+        + "\n```\n",
+        encoding="utf-8",
+    )
     print(table)
 
 

@@ -12,6 +12,7 @@ benchmarks/results/filter_cost.{md,json}. Usage:
     python -m benchmarks.filter_cost [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 200]
         [--out DIR [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,35 +77,60 @@ def measure(size: int, work: Path, pool: list[str], queries: list[str]) -> dict:
     rows["first_filtered_query_ms"] = (time.perf_counter() - t) * 1000
     for mode in ("hybrid", "dense"):
         base, _ = timed(searcher, queries, vectors, mode, None)
-        per = {"none": {"p50": float(np.percentile(base, 50)), "p99": float(np.percentile(base, 99)), "ratio": 1.0,
-                        "ok": True}}
+        per = {
+            "none": {
+                "p50": float(np.percentile(base, 50)),
+                "p99": float(np.percentile(base, 99)),
+                "ratio": 1.0,
+                "ok": True,
+            }
+        }
         for name, given in chosen.items():
             where = filters.parse(given)
-            kept_docs = set(given["doc_id"]) if "doc_id" in given else {d for d in docs if d.split("/")[0] in
-                                                                          given["collection"]}
+            kept_docs = (
+                set(given["doc_id"])
+                if "doc_id" in given
+                else {d for d in docs if d.split("/")[0] in given["collection"]}
+            )
             times, answers = timed(searcher, queries, vectors, mode, where)
             kept = sum(index.manifest["files"][d]["passages"] for d in kept_docs)
             full = all(len(a) == min(K, kept) for a in answers)
             only = all(p.doc_id in kept_docs for a in answers[:20] for p in index.passages(a))
-            per[name] = {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
-                         "ratio": float(np.percentile(times, 50)) / per["none"]["p50"], "ok": bool(full and only)}
+            per[name] = {
+                "p50": float(np.percentile(times, 50)),
+                "p99": float(np.percentile(times, 99)),
+                "ratio": float(np.percentile(times, 50)) / per["none"]["p50"],
+                "ok": bool(full and only),
+            }
         rows["modes"][mode] = per
     searcher.close()
     return rows
 
 
 def markdown(rows: list[dict], environment: str) -> str:
-    lines = ["# What a filter costs a query (benchmarks/filter_cost.py)", "", environment, "",
-             f"Top {K} ranked with the query vector given (the stand-in encoder of scale.py), one query at a time. "
-             "ok: every answer held only kept passages and was full.", "",
-             "| passages | mode | filter | p50 ms | p99 ms | p50 / unfiltered | ok |", "|" + "---|" * 7]
+    lines = [
+        "# What a filter costs a query (benchmarks/filter_cost.py)",
+        "",
+        environment,
+        "",
+        f"Top {K} ranked with the query vector given (the stand-in encoder of scale.py), one query at a time. "
+        "ok: every answer held only kept passages and was full.",
+        "",
+        "| passages | mode | filter | p50 ms | p99 ms | p50 / unfiltered | ok |",
+        "|" + "---|" * 7,
+    ]
     for r in rows:
         for mode, per in r["modes"].items():
             for name, f in per.items():
-                lines.append(f"| {r['size']:,} | {mode} | {name} | {f['p50']:.2f} | {f['p99']:.2f} | "
-                             f"{f['ratio']:.2f}x | {'yes' if f['ok'] else 'NO'} |")
-    lines += ["", "First filtered query of a freshly opened index (reads each segment's document columns once): " +
-              ", ".join(f"{r['size']:,}: {r['first_filtered_query_ms']:.0f} ms" for r in rows)]
+                lines.append(
+                    f"| {r['size']:,} | {mode} | {name} | {f['p50']:.2f} | {f['p99']:.2f} | "
+                    f"{f['ratio']:.2f}x | {'yes' if f['ok'] else 'NO'} |"
+                )
+    lines += [
+        "",
+        "First filtered query of a freshly opened index (reads each segment's document columns once): "
+        + ", ".join(f"{r['size']:,}: {r['first_filtered_query_ms']:.0f} ms" for r in rows),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -115,7 +141,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parse(parser, RESULTS / "filter_cost", sizes=[2000], queries=10)
     args.work.mkdir(parents=True, exist_ok=True)
-    pool, queries = sentences(), questions()[:args.queries]
+    pool, queries = sentences(), questions()[: args.queries]
     environment = f"CPU: {cpu()}"
     rows = []
     for size in args.sizes:

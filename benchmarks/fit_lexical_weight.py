@@ -10,6 +10,7 @@ held-out halves are printed, never used to choose. Usage:
     python -m benchmarks.fit_lexical_weight [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
 from benchmarks.labeled import CELLS, HALVES, arguments, cells, encoded_sets, header, mrr, record_choice
 from benchmarks.quick import RESULTS
+from jisr.embeddings import load_model
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 TIE = 0.001
@@ -31,6 +32,7 @@ def main() -> None:
     model = load_model(args.model)
     rows: dict[str, dict] = {}
     with encoded_sets(args, model) as sets:
+
         def measure(mode: str) -> dict:
             got = {name: mrr(searcher, queries, vectors, mode) for name, (searcher, queries, vectors) in sets.items()}
             return {(name, lang, half): got[name][lang, half] for name, lang in CELLS for half in HALVES}
@@ -44,10 +46,16 @@ def main() -> None:
     mean = {w: float(np.mean([rows[w][name, lang, "tune"] for name, lang in CELLS])) for w in WEIGHTS}
     best = max(mean.values())
     chosen = min(w for w in WEIGHTS if mean[w] >= best - TIE)
-    lines = ["# The hybrid mode's lexical weight, chosen on the tune halves", "",
-             "Written by `python -m benchmarks.fit_lexical_weight`; do not edit by hand. MRR@10, hybrid unless "
-             "named; query centering as shipped.", "", f"CPU: {cpu()}", "",
-             *header("hybrid weight", last="mean of tune")]
+    lines = [
+        "# The hybrid mode's lexical weight, chosen on the tune halves",
+        "",
+        "Written by `python -m benchmarks.fit_lexical_weight`; do not edit by hand. MRR@10, hybrid unless "
+        "named; query centering as shipped.",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        *header("hybrid weight", last="mean of tune"),
+    ]
     for key, row in rows.items():
         label = key if isinstance(key, str) else f"{key}{' (chosen)' if key == chosen else ''}"
         lines.append(f"| {label} | {cells(row)} | " + (f"{mean[key]:.4f} |" if key in mean else "|"))

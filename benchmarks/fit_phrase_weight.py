@@ -12,6 +12,7 @@ their runs), as shipped. Usage:
     python -m benchmarks.fit_phrase_weight [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import time
@@ -20,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
 from benchmarks.labeled import CELLS, arguments, cells, encoded_sets, header, mrr, record_choice
 from benchmarks.quick import RESULTS
 from jisr.answers import phrase
+from jisr.embeddings import load_model
 from jisr.weights import shipped
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -41,9 +42,13 @@ def main() -> None:
             for weight in WEIGHTS if run == RUNS[0] else WEIGHTS[1:]:
                 for searcher, _, _ in sets.values():
                     searcher.weights = searcher.weights.but(phrase=weight, phrase_min_run=run)
-                got = {name: mrr(searcher, queries, vectors, "hybrid") for name, (searcher, queries, vectors) in sets.items()}
-                rows[run, weight] = {(name, lang, half): got[name][lang, half]
-                                     for name, lang in CELLS for half in ("tune", "test")}
+                got = {
+                    name: mrr(searcher, queries, vectors, "hybrid")
+                    for name, (searcher, queries, vectors) in sets.items()
+                }
+                rows[run, weight] = {
+                    (name, lang, half): got[name][lang, half] for name, lang in CELLS for half in ("tune", "test")
+                }
                 print(run, weight, flush=True)
         cost = []
         for searcher, queries, vectors in sets.values():
@@ -52,18 +57,28 @@ def main() -> None:
                 if q.lang == "ar":
                     ids, _, _ = searcher.rank(q.text, "hybrid", lang="any", vector=v)
                     started = time.perf_counter()  # what hybrid adds: its best candidates read, their runs found
-                    phrase.shares(q.text, [p.text for p in searcher.index.passages(ids[:phrase.RERANK])],
-                                  searcher.weights.phrase_min_run)
+                    phrase.shares(
+                        q.text,
+                        [p.text for p in searcher.index.passages(ids[: phrase.RERANK])],
+                        searcher.weights.phrase_min_run,
+                    )
                     cost.append((time.perf_counter() - started) * 1000)
     mean = {key: float(np.mean([row[name, lang, "tune"] for name, lang in CELLS])) for key, row in rows.items()}
     best = max(mean.values())
     chosen = min((key for key in rows if mean[key] >= best - TIE), key=lambda k: (k[1], -k[0]))
-    lines = ["# Hybrid's phrase evidence for Arabic queries, chosen on the tune halves", "",
-             "Written by `python -m benchmarks.fit_phrase_weight`; do not edit by hand. MRR@10, hybrid as shipped "
-             "but for the phrase setting.", "", f"CPU: {cpu()}", "",
-             f"The phrase evidence of one Arabic query ({len(cost)} queries; reading its {phrase.RERANK} best "
-             f"candidates and their runs): p50 {np.percentile(cost, 50):.2f} ms, p99 {np.percentile(cost, 99):.2f} ms.", "",
-             *header("shortest run", "weight", last="mean of tune")]
+    lines = [
+        "# Hybrid's phrase evidence for Arabic queries, chosen on the tune halves",
+        "",
+        "Written by `python -m benchmarks.fit_phrase_weight`; do not edit by hand. MRR@10, hybrid as shipped "
+        "but for the phrase setting.",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        f"The phrase evidence of one Arabic query ({len(cost)} queries; reading its {phrase.RERANK} best "
+        f"candidates and their runs): p50 {np.percentile(cost, 50):.2f} ms, p99 {np.percentile(cost, 99):.2f} ms.",
+        "",
+        *header("shortest run", "weight", last="mean of tune"),
+    ]
     for (run, weight), row in rows.items():
         mark = " (chosen)" if (run, weight) == chosen else ""
         lines.append(f"| {'-' if weight == 0 else run} | {weight}{mark} | {cells(row)} | {mean[run, weight]:.4f} |")

@@ -12,6 +12,7 @@ writes (benchmarks/results/follow/follow.{md,json}):
 Usage:
     python -m benchmarks.follow [--sizes 10000 100000] [--rounds 6] [--work /tmp/jisr-scale] [--out DIR [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,24 +117,38 @@ def measure(size: int, rounds: int, work: Path, pool: list[str], queries: list[s
     following.close()
     held = deleted_files_open()
     done = [d for d in delays if d is not None]
-    return {"size": built["passages"], "segments": built["segments"], "rounds": rounds,
-            "swap_delay_s": {"max": max(done) if done else None, "median": float(np.median(done)) if done else None,
-                             "missed": len(delays) - len(done)},
-            "build_s": float(np.median(build_seconds)),
-            "quiet": {"p50": float(np.percentile(quiet, 50)), "p99": float(np.percentile(quiet, 99)), "n": len(quiet)},
-            "during_builds": {"p50": float(np.percentile(busy, 50)), "p99": float(np.percentile(busy, 99)),
-                              "n": len(busy)},
-            "failed_queries": len(failures), "swaps": following.swaps, "rss_mb": [before_mb, after_mb],
-            "removed_files_still_open": held}
+    return {
+        "size": built["passages"],
+        "segments": built["segments"],
+        "rounds": rounds,
+        "swap_delay_s": {
+            "max": max(done) if done else None,
+            "median": float(np.median(done)) if done else None,
+            "missed": len(delays) - len(done),
+        },
+        "build_s": float(np.median(build_seconds)),
+        "quiet": {"p50": float(np.percentile(quiet, 50)), "p99": float(np.percentile(quiet, 99)), "n": len(quiet)},
+        "during_builds": {"p50": float(np.percentile(busy, 50)), "p99": float(np.percentile(busy, 99)), "n": len(busy)},
+        "failed_queries": len(failures),
+        "swaps": following.swaps,
+        "rss_mb": [before_mb, after_mb],
+        "removed_files_still_open": held,
+    }
 
 
 def markdown(rows: list[dict], environment: str) -> str:
-    lines = ["# Following commits while serving (benchmarks/follow.py)", "", environment, "",
-             "A build in another process adds or removes one 10-passage file per round; one thread queries "
-             "(hybrid, the stand-in's query vectors) without pause.", "",
-             "| passages | segments | swaps | commit -> searched, median / max | build | query p50 / p99 quiet | "
-             "during builds | ratio p50 | failed | RSS before -> after | removed files held |",
-             "|" + "---|" * 11]
+    lines = [
+        "# Following commits while serving (benchmarks/follow.py)",
+        "",
+        environment,
+        "",
+        "A build in another process adds or removes one 10-passage file per round; one thread queries "
+        "(hybrid, the stand-in's query vectors) without pause.",
+        "",
+        "| passages | segments | swaps | commit -> searched, median / max | build | query p50 / p99 quiet | "
+        "during builds | ratio p50 | failed | RSS before -> after | removed files held |",
+        "|" + "---|" * 11,
+    ]
     for r in rows:
         d = r["swap_delay_s"]
         delay = "missed" if d["median"] is None else f"{d['median'] * 1000:.0f} / {d['max'] * 1000:.0f} ms"
@@ -143,7 +158,8 @@ def markdown(rows: list[dict], environment: str) -> str:
             f"{r['build_s']:.1f} s | {r['quiet']['p50']:.1f} / {r['quiet']['p99']:.1f} ms | "
             f"{r['during_builds']['p50']:.1f} / {r['during_builds']['p99']:.1f} ms | "
             f"{r['during_builds']['p50'] / r['quiet']['p50']:.2f}x | {r['failed_queries']} | "
-            f"{r['rss_mb'][0]:.0f} -> {r['rss_mb'][1]:.0f} MB | {r['removed_files_still_open']} |")
+            f"{r['rss_mb'][0]:.0f} -> {r['rss_mb'][1]:.0f} MB | {r['removed_files_still_open']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ benchmarks/results/http_latency.md. Usage:
     python -m benchmarks.http_latency [--url URL] [--n 200] [--rounds 2] [--xquad ../shared/data/xquad]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,16 @@ from benchmarks.contention import ROOT, STATES, cpu, state
 from benchmarks.load import seed_server, wait_ready
 from benchmarks.quick import RESULTS, parse
 
-QUERIES = ["Which French aircraft carrier sailed east?", "phone call between the presidents",
-           "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "صواريخ كروز على حلب", "Hollande trip to Washington",
-           "strategic bombers", "وزير الدفاع الروسي", "Kremlin meeting"]
+QUERIES = [
+    "Which French aircraft carrier sailed east?",
+    "phone call between the presidents",
+    "مباحثات هاتفية بين بوتين والرئيس الفرنسي",
+    "صواريخ كروز على حلب",
+    "Hollande trip to Washington",
+    "strategic bombers",
+    "وزير الدفاع الروسي",
+    "Kremlin meeting",
+]
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -59,12 +67,15 @@ def main() -> None:
     ap.add_argument("--url", help="a running jisr serve (default: start one over seeds/)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"),
-                    help="folder with xquad.ar.json, for the neighbour's encoder loop")
+    ap.add_argument(
+        "--xquad",
+        default=str(ROOT.parent / "shared" / "data" / "xquad"),
+        help="folder with xquad.ar.json, for the neighbour's encoder loop",
+    )
     args = parse(ap, RESULTS / "http_latency.md", n=3, rounds=1)
 
-    from jisr.embeddings import load_model
     from benchmarks.encode_speed import Run
+    from jisr.embeddings import load_model
 
     baseline = load_model()  # the default model, run as sentence-transformers runs it: plain Linear, float32
     Run("baseline", "", "float32", prepacked=False, by_tokens=False, runtime="torch").configure(baseline)
@@ -80,27 +91,36 @@ def main() -> None:
             for name in STATES:
                 with state(name, args.xquad):
                     got.setdefault(("jisr serve, HTTP", name), []).append(over_http(url, args.n))
-                    got.setdefault(("plain sentence-transformers encode_query", name), []).append(plain(baseline, args.n))
+                    got.setdefault(("plain sentence-transformers encode_query", name), []).append(
+                        plain(baseline, args.n)
+                    )
                 print(name, {k[0]: v[-1] for k, v in got.items() if k[1] == name}, flush=True)
 
     def p50(what: str, name: str) -> float:
         return statistics.median(p for p, _ in got[what, name])
 
     base = p50("plain sentence-transformers encode_query", "quiet")
-    lines = ["# Query latency over HTTP, quiet and beside a CPU-bound neighbour", "",
-             "Written by `python -m benchmarks.http_latency`; do not edit by hand.",
-             f"CPU: {cpu()}.",
-             f"{args.n} queries a round ({len(QUERIES)} English and Arabic, one at a time), {args.rounds} rounds per "
-             "state taking turns; p50 is the median of the rounds' p50s. Contended: beside a process encoding XQuAD "
-             "paragraphs in a loop with torch's default threads (what `jisr build` does). Ratios are to plain "
-             "sentence-transformers' quiet p50 in this run (the query's encoding alone, in this process).", "",
-             "| what | quiet p50 / p99 ms (each round) | contended p50 / p99 ms (each round) | quiet p50 / baseline "
-             "| contended p50 / baseline | contended / quiet |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Query latency over HTTP, quiet and beside a CPU-bound neighbour",
+        "",
+        "Written by `python -m benchmarks.http_latency`; do not edit by hand.",
+        f"CPU: {cpu()}.",
+        f"{args.n} queries a round ({len(QUERIES)} English and Arabic, one at a time), {args.rounds} rounds per "
+        "state taking turns; p50 is the median of the rounds' p50s. Contended: beside a process encoding XQuAD "
+        "paragraphs in a loop with torch's default threads (what `jisr build` does). Ratios are to plain "
+        "sentence-transformers' quiet p50 in this run (the query's encoding alone, in this process).",
+        "",
+        "| what | quiet p50 / p99 ms (each round) | contended p50 / p99 ms (each round) | quiet p50 / baseline "
+        "| contended p50 / baseline | contended / quiet |",
+        "|---|---|---|---|---|---|",
+    ]
     for what in dict.fromkeys(k[0] for k in got):
         quiet, busy = p50(what, "quiet"), p50(what, "contended")
         each = {name: ", ".join(f"{a:.1f} / {b:.1f}" for a, b in got[what, name]) for name in STATES}
-        lines.append(f"| {what} | {each['quiet']} | {each['contended']} | {quiet / base:.2f}x | {busy / base:.2f}x "
-                     f"| {busy / quiet:.2f}x |")
+        lines.append(
+            f"| {what} | {each['quiet']} | {each['contended']} | {quiet / base:.2f}x | {busy / base:.2f}x "
+            f"| {busy / quiet:.2f}x |"
+        )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

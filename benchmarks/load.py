@@ -10,6 +10,7 @@ the reliability issue and writes benchmarks/results/load.{md,json}. Usage:
     python -m benchmarks.load [--seconds 60] [--levels 1 4 16] [--busy --xquad ../shared/data/xquad]
         [--out STEM [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,33 @@ def pct(values: list[float], q: float) -> float | None:
 
 def run_locust(url: str, users: int, seconds: int, work: Path) -> list[tuple[str, int, float]]:
     samples = work / f"samples-{users}-{time.monotonic_ns()}.json"
-    subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
-                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url, "--only-summary",
-                    "--loglevel", "WARNING", "--stop-timeout", "70"],
-                   env={**os.environ, "JISR_LOAD_SAMPLES": str(samples)}, check=True,
-                   stdout=subprocess.DEVNULL, stderr=(work / "locust.log").open("a"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "benchmarks" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            url,
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--stop-timeout",
+            "70",
+        ],
+        env={**os.environ, "JISR_LOAD_SAMPLES": str(samples)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "locust.log").open("a"),
+    )
     return [tuple(s) for s in json.loads(samples.read_text())]
 
 
@@ -61,15 +84,19 @@ def summarize(samples, seconds: float, wait_s: float) -> dict:
     statuses = [s[1] for s in samples]
     valid = [s for s in samples if s[0] != "invalid"]
     refused = [t for _, status, t in valid if status == 503]
-    row.update({
-        "2xx": sum(200 <= s < 300 for s in statuses), "4xx": sum(400 <= s < 500 for s in statuses),
-        "503": sum(s == 503 for s in statuses), "other_5xx": sum(s >= 500 and s != 503 for s in statuses),
-        "unanswered": sum(s == 0 for s in statuses),
-        "share_503": round(len(refused) / len(valid), 3) if valid else 0.0,
-        "p99_503_ms": pct(refused, 0.99),
-        "invalid_answered_not_400": sum(1 for k, s, _ in samples if k == "invalid" and s != 400 and s != 413),
-        "valid_200_max_ms": round(max((t for k, s, t in valid if s == 200), default=0.0), 1),
-    })
+    row.update(
+        {
+            "2xx": sum(200 <= s < 300 for s in statuses),
+            "4xx": sum(400 <= s < 500 for s in statuses),
+            "503": sum(s == 503 for s in statuses),
+            "other_5xx": sum(s >= 500 and s != 503 for s in statuses),
+            "unanswered": sum(s == 0 for s in statuses),
+            "share_503": round(len(refused) / len(valid), 3) if valid else 0.0,
+            "p99_503_ms": pct(refused, 0.99),
+            "invalid_answered_not_400": sum(1 for k, s, _ in samples if k == "invalid" and s != 400 and s != 413),
+            "valid_200_max_ms": round(max((t for k, s, t in valid if s == 200), default=0.0), 1),
+        }
+    )
     return row
 
 
@@ -78,8 +105,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--busy", action="store_true", help="one more run at the top level beside a CPU-bound process")
-    ap.add_argument("--xquad", default=str(ROOT.parent / "shared" / "data" / "xquad"),
-                    help="folder with xquad.ar.json, for --busy's encoder loop")
+    ap.add_argument(
+        "--xquad",
+        default=str(ROOT.parent / "shared" / "data" / "xquad"),
+        help="folder with xquad.ar.json, for --busy's encoder loop",
+    )
     args = parse(ap, RESULTS / "load", seconds=3, levels=[2])
 
     work = Path(tempfile.mkdtemp(prefix="jisr-load-"))
@@ -96,8 +126,12 @@ def main() -> None:
                 samples = run_locust(url, users, args.seconds, work)
                 elapsed = time.monotonic() - started
             rss.append(rss_mb(server.pid))
-            row = {"clients": users, "run": note, **summarize(samples, min(elapsed, args.seconds), wait_s),
-                   "rss_mb": round(rss[-1], 1)}
+            row = {
+                "clients": users,
+                "run": note,
+                **summarize(samples, min(elapsed, args.seconds), wait_s),
+                "rss_mb": round(rss[-1], 1),
+            }
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
     report(rows, rss, health, args)
@@ -107,11 +141,18 @@ def main() -> None:
 def seed_server(work: Path):
     """`jisr serve` on 127.0.0.1 over an index of seeds/ built into ``work``: (url, process); stopped after."""
     index = work / "index"
-    subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(ROOT / "seeds"), "--index",
-                    str(index)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "jisr.cli", "build", "--corpus", str(ROOT / "seeds"), "--index", str(index)],
+        cwd=ROOT,
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port)],
-                              cwd=ROOT, stderr=(work / "server.log").open("w"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port)],
+        cwd=ROOT,
+        stderr=(work / "server.log").open("w"),
+    )
     try:
         yield f"http://127.0.0.1:{port}", server
     finally:
@@ -145,32 +186,49 @@ def report(rows: list[dict], rss: list[float], health: dict, args) -> None:
         "no 5xx other than 503, at every level": all(r["other_5xx"] == 0 for r in rows),
         "no unanswered request, at every level": all(r["unanswered"] == 0 for r in rows),
         f"invalid p99 <= 50 ms with {args.levels[-1]} clients": all((r["invalid"]["p99_ms"] or 0) <= 50 for r in top),
-        "503s within the queue wait": all((r["p99_503_ms"] or 0) <= 1000 * health["queue"]["wait_s"] + 250
-                                          for r in rows),
+        "503s within the queue wait": all(
+            (r["p99_503_ms"] or 0) <= 1000 * health["queue"]["wait_s"] + 250 for r in rows
+        ),
         "RSS growth over the second top-level run <= 5%": growth <= 0.05,
     }
-    lines = [f"# `jisr serve` under load ({time.strftime('%Y-%m-%d')})", "",
-             f"CPU: {cpu()}; {os.cpu_count()} cores as the OS reports them.", "",
-             f"`python -m benchmarks.load --seconds {args.seconds} --levels {' '.join(map(str, args.levels))}"
-             f"{' --busy' if args.busy else ''}`: seeds index ({health['passages']} passages), queue "
-             f"{json.dumps(health['queue'])}; closed-loop locust clients, each sending its next request when "
-             "answered: 4/11 English, 4/11 Arabic, 1/11 a 999-character query, 2/11 invalid.", "",
-             "| clients | run | req/s | en p50/p99 ms | ar p50/p99 | long p50/p99 | invalid p50/p99 | 2xx | 4xx | 503 "
-             "| other 5xx | unanswered | 503 share of valid | 503 p99 ms | RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# `jisr serve` under load ({time.strftime('%Y-%m-%d')})",
+        "",
+        f"CPU: {cpu()}; {os.cpu_count()} cores as the OS reports them.",
+        "",
+        f"`python -m benchmarks.load --seconds {args.seconds} --levels {' '.join(map(str, args.levels))}"
+        f"{' --busy' if args.busy else ''}`: seeds index ({health['passages']} passages), queue "
+        f"{json.dumps(health['queue'])}; closed-loop locust clients, each sending its next request when "
+        "answered: 4/11 English, 4/11 Arabic, 1/11 a 999-character query, 2/11 invalid.",
+        "",
+        "| clients | run | req/s | en p50/p99 ms | ar p50/p99 | long p50/p99 | invalid p50/p99 | 2xx | 4xx | 503 "
+        "| other 5xx | unanswered | 503 share of valid | 503 p99 ms | RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        k = {kind: f"{r[kind]['p50_ms']}/{r[kind]['p99_ms']}"
-             for kind in ("valid en", "valid ar", "valid long", "invalid")}
-        lines.append(f"| {r['clients']} | {r['run']} | {r['requests_per_s']} | {k['valid en']} | {k['valid ar']} | "
-                     f"{k['valid long']} | {k['invalid']} | {r['2xx']} | {r['4xx']} | {r['503']} | {r['other_5xx']} | "
-                     f"{r['unanswered']} | {r['share_503']:.1%} | {r['p99_503_ms']} | {r['rss_mb']} |")
-    lines += ["", f"RSS: {rss[0]:.1f} MB when ready; growth over the second top-level run: {growth:+.2%}.", "",
-              "Targets:", ""] + [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in targets.items()]
+        k = {
+            kind: f"{r[kind]['p50_ms']}/{r[kind]['p99_ms']}"
+            for kind in ("valid en", "valid ar", "valid long", "invalid")
+        }
+        lines.append(
+            f"| {r['clients']} | {r['run']} | {r['requests_per_s']} | {k['valid en']} | {k['valid ar']} | "
+            f"{k['valid long']} | {k['invalid']} | {r['2xx']} | {r['4xx']} | {r['503']} | {r['other_5xx']} | "
+            f"{r['unanswered']} | {r['share_503']:.1%} | {r['p99_503_ms']} | {r['rss_mb']} |"
+        )
+    lines += [
+        "",
+        f"RSS: {rss[0]:.1f} MB when ready; growth over the second top-level run: {growth:+.2%}.",
+        "",
+        "Targets:",
+        "",
+    ] + [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in targets.items()]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps({"cpu": cpu(), "rows": rows, "rss_mb": rss, "targets": targets},
-                                                   ensure_ascii=False, indent=1), encoding="utf-8")
+    out.with_suffix(".json").write_text(
+        json.dumps({"cpu": cpu(), "rows": rows, "rss_mb": rss, "targets": targets}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
     print("\n".join(lines))
 
 

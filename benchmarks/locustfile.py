@@ -7,6 +7,7 @@ at once (measured with 16 such clients: ~500 503s/s that starved the searches th
 Every request's kind, status and time is written as JSON to the file named by JISR_LOAD_SAMPLES
 when locust quits, so load.py computes its own figures per kind.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,33 @@ import random
 
 from locust import FastHttpUser, events, task
 
-ENGLISH = ["Which French aircraft carrier sailed east?", "phone call between the presidents",
-           "Hollande trip to Washington", "strategic bombers", "Kremlin meeting",
-           "Which city was hit by cruise missiles?", "Russian navy orders"]
-ARABIC = ["مباحثات هاتفية بين بوتين والرئيس الفرنسي", "صواريخ كروز على حلب", "وزير الدفاع الروسي",
-          "متى يسافر هولاند إلى واشنطن؟", "حاملة الطائرات الفرنسية", "القاذفات الاستراتيجية"]
+ENGLISH = [
+    "Which French aircraft carrier sailed east?",
+    "phone call between the presidents",
+    "Hollande trip to Washington",
+    "strategic bombers",
+    "Kremlin meeting",
+    "Which city was hit by cruise missiles?",
+    "Russian navy orders",
+]
+ARABIC = [
+    "مباحثات هاتفية بين بوتين والرئيس الفرنسي",
+    "صواريخ كروز على حلب",
+    "وزير الدفاع الروسي",
+    "متى يسافر هولاند إلى واشنطن؟",
+    "حاملة الطائرات الفرنسية",
+    "القاذفات الاستراتيجية",
+]
 LONG = (" ".join(ENGLISH + ARABIC) * 4)[:999]  # valid, but far over the query token budget
-INVALID = [("GET", "/api/search?q=", None), ("GET", "/api/search?q=carrier&k=0", None),
-           ("GET", "/api/search?q=carrier&mode=fuzzy", None), ("GET", "/api/search?q=" + "a" * 1001, None),
-           ("POST", "/api/search", b'{"q": '), ("POST", "/api/search", b"[" * 5000 + b"]" * 5000),
-           ("POST", "/api/search", b'{"q": "\\ud800"}')]
+INVALID = [
+    ("GET", "/api/search?q=", None),
+    ("GET", "/api/search?q=carrier&k=0", None),
+    ("GET", "/api/search?q=carrier&mode=fuzzy", None),
+    ("GET", "/api/search?q=" + "a" * 1001, None),
+    ("POST", "/api/search", b'{"q": '),
+    ("POST", "/api/search", b"[" * 5000 + b"]" * 5000),
+    ("POST", "/api/search", b'{"q": "\\ud800"}'),
+]
 
 samples: list[tuple[str, int, float]] = []
 
@@ -71,6 +89,7 @@ class Client(FastHttpUser):
     @task(2)
     def invalid(self) -> None:
         method, path, body = random.choice(INVALID)
-        with self.client.request(method, path, data=body, headers={"Content-Type": "application/json"},
-                                 name="invalid", catch_response=True) as r:
+        with self.client.request(
+            method, path, data=body, headers={"Content-Type": "application/json"}, name="invalid", catch_response=True
+        ) as r:
             r.success()

@@ -6,6 +6,7 @@ counter on lines of 0.5 to 5 MB and prints seconds, seconds per MB, and the rati
 seconds per MB to the smallest's (1.0 everywhere means linear). Writes benchmarks/results/long_line.md. Usage:
     python -m benchmarks.long_line [--sizes 0.5 1 2 5] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,11 +15,10 @@ from pathlib import Path
 
 from benchmarks.contention import cpu
 from benchmarks.quick import RESULTS, parse
-
+from jisr.corpus.files import Document
 from jisr.embeddings import load_model
 from jisr.index.build import token_counter
 from jisr.passages import chunk
-from jisr.corpus.files import Document
 
 LINES = {
     "words": lambda n: " ".join(f"كلمة{i % 997}" for i in range(n // 6))[:n],
@@ -28,7 +28,9 @@ LINES = {
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=float, nargs="+", default=[0.5, 1, 2, 5], help="line lengths in MB (millions of characters)")
+    ap.add_argument(
+        "--sizes", type=float, nargs="+", default=[0.5, 1, 2, 5], help="line lengths in MB (millions of characters)"
+    )
     args = parse(ap, RESULTS / "long_line.md", sizes=[0.02, 0.04])
     count = token_counter(load_model())
     rows = []
@@ -40,12 +42,23 @@ def main() -> None:
             passages = chunk(Document("x.txt", "x.txt", "عنوان", text, "-"), count)
             seconds = time.perf_counter() - started
             first = first or seconds / mb
-            rows.append(f"| {kind} | {mb:g} | {len(passages)} | {seconds:.1f} | "
-                        f"{seconds / mb:.2f} | {seconds / mb / first:.2f} |")
+            rows.append(
+                f"| {kind} | {mb:g} | {len(passages)} | {seconds:.1f} | "
+                f"{seconds / mb:.2f} | {seconds / mb / first:.2f} |"
+            )
             print(rows[-1], flush=True)
-    lines = ["# Chunking one huge line", "", f"CPU: {cpu()}", "", f"`python -m benchmarks.long_line --sizes "
-             f"{' '.join(f'{s:g}' for s in args.sizes)}`, the default model's token counter.", "",
-             "| line | MB | passages | seconds | s per MB | s per MB / smallest's |", "|---|---|---|---|---|---|", *rows]
+    lines = [
+        "# Chunking one huge line",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        f"`python -m benchmarks.long_line --sizes "
+        f"{' '.join(f'{s:g}' for s in args.sizes)}`, the default model's token counter.",
+        "",
+        "| line | MB | passages | seconds | s per MB | s per MB / smallest's |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

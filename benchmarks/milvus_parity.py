@@ -9,6 +9,7 @@ times, and each store's time per query (the encoder excluded: it is the same for
     python -m benchmarks.milvus_parity [--xquad ../shared/data/xquad] [--split test] [--modes hybrid ...] [--every N]
         [--copies N] [--model PATH] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,9 @@ import numpy as np
 
 from benchmarks import labeled
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, model_argument, parse
 from jisr import BuildOptions, Index, build
+from jisr.embeddings import load_model
 from jisr.evaluate import K, first_hit
 from jisr.index.contract import MilvusTarget
 
@@ -33,8 +34,12 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["tune", "test", "all"])
     parser.add_argument("--modes", nargs="+", default=["hybrid"])
     parser.add_argument("--every", type=int, default=1, help="ask every Nth question only")
-    parser.add_argument("--copies", type=int, default=1,
-                        help="index the corpus this many times (other file names): how cost grows with size")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="index the corpus this many times (other file names): how cost grows with size",
+    )
     model_argument(parser)
     args = parse(parser, RESULTS / "milvus_parity.md", **labeled.QUICK)
     model = load_model(args.model)
@@ -42,7 +47,7 @@ def main() -> None:
         work = Path(tmp)
         corpus = work / "corpus"
         queries = labeled.write_set("xquad", corpus, args)
-        queries = [q for q in queries if args.split == "all" or q.split == args.split][::args.every]
+        queries = [q for q in queries if args.split == "all" or q.split == args.split][:: args.every]
         for copy in range(1, args.copies):
             for f in sorted(corpus.glob("a*.txt")):
                 (corpus / f"copy{copy}-{f.name}").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
@@ -64,7 +69,7 @@ def main() -> None:
                 for name, s in searchers.items():
                     started = time.perf_counter()
                     ids, scores, _ = s.rank(q.text, mode, lang="any", vector=v)
-                    passages = s.index.passages(ids[:K * 4])
+                    passages = s.index.passages(ids[: K * 4])
                     seconds[name] += time.perf_counter() - started
                     answers[name] = ([(p.doc_id, p.ordinal) for p in passages[:K]], scores[:K])
                     ranks[name][q.lang].append(first_hit([p.doc_id for p in passages], q.relevant, False))
@@ -77,23 +82,33 @@ def main() -> None:
                 rows.append((mode, lang, len(ranks["local"][lang]), mrr["local"], mrr["milvus"]))
             rows.append((mode, "same top 10", same, len(queries), worst))
             rows.append((mode, "ms per query", *(1000 * seconds[n] / len(queries) for n in ("local", "milvus"))))
-    lines = [f"# Milvus store vs local store: XQuAD {args.split} half"
-             f"{f', every {args.every}th question' if args.every > 1 else ''}"
-             f"{f', corpus x{args.copies}' if args.copies > 1 else ''}, {args.model or 'default model'}", "",
-             f"CPU: {cpu()}", f"Passages: {searchers['local'].size} in each store. "
-             f"Build: local {built['local']:.1f} s, Milvus Lite {built['milvus']:.1f} s.", "",
-             "| mode | query language | queries | MRR@10 local | MRR@10 Milvus |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Milvus store vs local store: XQuAD {args.split} half"
+        f"{f', every {args.every}th question' if args.every > 1 else ''}"
+        f"{f', corpus x{args.copies}' if args.copies > 1 else ''}, {args.model or 'default model'}",
+        "",
+        f"CPU: {cpu()}",
+        f"Passages: {searchers['local'].size} in each store. "
+        f"Build: local {built['local']:.1f} s, Milvus Lite {built['milvus']:.1f} s.",
+        "",
+        "| mode | query language | queries | MRR@10 local | MRR@10 Milvus |",
+        "|---|---|---|---|---|",
+    ]
     for row in rows:
         if row[1] in ("en", "ar"):
             lines.append(f"| {row[0]} | {row[1]} | {row[2]} | {row[3]:.4f} | {row[4]:.4f} |")
     lines.append("")
     for row in rows:
         if row[1] == "same top 10":
-            lines.append(f"- {row[0]}: same top 10 for {row[2]} of {row[3]} queries; largest score difference "
-                         f"among them {row[4]:.1e}")
+            lines.append(
+                f"- {row[0]}: same top 10 for {row[2]} of {row[3]} queries; largest score difference "
+                f"among them {row[4]:.1e}"
+            )
         elif row[1] == "ms per query":
-            lines.append(f"- {row[0]}: ranking and reading the passages, encoder excluded: local {row[2]:.1f} ms, "
-                         f"Milvus Lite {row[3]:.1f} ms per query")
+            lines.append(
+                f"- {row[0]}: ranking and reading the passages, encoder excluded: local {row[2]:.1f} ms, "
+                f"Milvus Lite {row[3]:.1f} ms per query"
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

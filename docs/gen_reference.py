@@ -11,6 +11,7 @@ mkdocs.yml names this file under ``hooks:``; ``mkdocs build`` (and ``serve``) ca
 
 Nothing generated is committed: ``python docs/gen_reference.py DIR`` writes the four pages to DIR to read them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,10 +46,13 @@ def cli_reference() -> str:
     parser = _parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {choice.dest: choice.help for choice in sub._choices_actions}
-    out = ["# Command line reference\n", _GENERATED,
-           "Every command and option of `jisr`, read from its argument parser (`search/cli.py`); "
-           "`jisr COMMAND --help` prints the same. Settings that an option gives can also come from the "
-           "environment or `jisr.toml`: see [Settings](settings.md).\n"]
+    out = [
+        "# Command line reference\n",
+        _GENERATED,
+        "Every command and option of `jisr`, read from its argument parser (`search/cli.py`); "
+        "`jisr COMMAND --help` prints the same. Settings that an option gives can also come from the "
+        "environment or `jisr.toml`: see [Settings](settings.md).\n",
+    ]
     for name, command in sub.choices.items():
         out.append(f"\n## jisr {name}\n")
         if helps.get(name):
@@ -75,12 +79,15 @@ def settings_reference() -> str:
 
     by_setting = {name: dest for dest, name in settings.flags().items()}
     described = settings.Settings().describe()
-    out = ["# Settings reference\n", _GENERATED,
-           "Each setting has one name, default and unit. It is taken from the command line, else its environment "
-           "variable, else a TOML file (`--config FILE`, else `./jisr.toml`; the keys are the names below, e.g. "
-           "`queue_depth = 16`), else its default. `jisr config` prints each with its value and where it came "
-           "from (`--json` for a program), secrets masked; `GET /api/settings` shows a running server's. "
-           "Sizes take a unit (`4GB`, `512MiB`). Read from `search/settings.py`.\n"]
+    out = [
+        "# Settings reference\n",
+        _GENERATED,
+        "Each setting has one name, default and unit. It is taken from the command line, else its environment "
+        "variable, else a TOML file (`--config FILE`, else `./jisr.toml`; the keys are the names below, e.g. "
+        "`queue_depth = 16`), else its default. `jisr config` prints each with its value and where it came "
+        "from (`--json` for a program), secrets masked; `GET /api/settings` shows a running server's. "
+        "Sizes take a unit (`4GB`, `512MiB`). Read from `search/settings.py`.\n",
+    ]
     for group in settings.GROUPS:
         out.append(f"\n## {group}\n\n{inspect.getdoc(settings.GROUPS[group]) or ''}\n\n")
         out.append("| setting | unit | help, default and environment |\n|---|---|---|\n")
@@ -111,10 +118,13 @@ def http_reference() -> str:
     from jisr.web.openapi import spec
 
     document = spec()
-    out = ["# HTTP API reference\n", _GENERATED,
-           f"{document['info'].get('title', '')} {document['info'].get('version', '')}: read from the OpenAPI "
-           "document (`web/openapi.py`) that a server gives at `GET /openapi.json`. Errors are JSON "
-           "`{\"error\", \"message\"}`.\n"]
+    out = [
+        "# HTTP API reference\n",
+        _GENERATED,
+        f"{document['info'].get('title', '')} {document['info'].get('version', '')}: read from the OpenAPI "
+        "document (`web/openapi.py`) that a server gives at `GET /openapi.json`. Errors are JSON "
+        '`{"error", "message"}`.\n',
+    ]
     for path, operations in document["paths"].items():
         for method, op in operations.items():
             out.append(f"\n## {method.upper()} `{path}`\n\n{op.get('summary', '')}\n")
@@ -126,8 +136,10 @@ def http_reference() -> str:
                 for p in params:
                     schema = p.get("schema") or next(iter(p.get("content", {}).values()), {}).get("schema", {})
                     required = " (required)" if p.get("required") else ""
-                    out.append(f"| `{p['name']}`{required} | {p['in']} | {_cell(_schema_text(schema))} | "
-                               f"{_cell(p.get('description', ''))} |\n")
+                    out.append(
+                        f"| `{p['name']}`{required} | {p['in']} | {_cell(_schema_text(schema))} | "
+                        f"{_cell(p.get('description', ''))} |\n"
+                    )
             body = op.get("requestBody", {}).get("content", {})
             if body:
                 kinds = ", ".join(f"`{kind}` ({_schema_text(v.get('schema', {}))})" for kind, v in body.items())
@@ -157,24 +169,26 @@ def _documented(title: str, obj: object, members: tuple[str, ...] = ()) -> str:
     out.append(f"\n{inspect.getdoc(obj) or ''}\n")
     if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
         out.append("\n| field | type |\n|---|---|\n")
-        out.extend(f"| `{f.name}` | {_cell(f.type)} |\n" for f in dataclasses.fields(obj)
-                   if not f.name.startswith("_"))
+        out.extend(f"| `{f.name}` | {_cell(f.type)} |\n" for f in dataclasses.fields(obj) if not f.name.startswith("_"))
     for name in members:
         member = inspect.getattr_static(obj, name)
         func = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
         if isinstance(func, property):
             out.append(f"\n### {title}.{name}\n\n{inspect.getdoc(func) or ''}\n")
             continue
-        out.append(f"\n### {title}.{name}\n\n```text\n{name}{inspect.signature(func)}\n```\n\n"
-                   f"{inspect.getdoc(func) or ''}\n")
+        out.append(
+            f"\n### {title}.{name}\n\n```text\n{name}{inspect.signature(func)}\n```\n\n{inspect.getdoc(func) or ''}\n"
+        )
     return "".join(out)
 
 
 def _public(cls: type) -> tuple[str, ...]:
     """The public methods and properties a class defines itself, in the order of its source."""
-    return tuple(name for name, value in vars(cls).items()
-                 if not name.startswith("_") and (callable(value) or isinstance(value, (property, classmethod,
-                                                                                         staticmethod))))
+    return tuple(
+        name
+        for name, value in vars(cls).items()
+        if not name.startswith("_") and (callable(value) or isinstance(value, (property, classmethod, staticmethod)))
+    )
 
 
 def python_reference() -> str:
@@ -188,11 +202,16 @@ def python_reference() -> str:
         cls = getattr(jisr, name)
         out.append(_documented(f"jisr.{name}", cls, _public(cls)))
     out.append(_documented("jisr.errors", errors))
-    classes = [cls for _, cls in inspect.getmembers(errors, inspect.isclass)
-               if issubclass(cls, errors.Error) and cls.__module__ == errors.__name__]
+    classes = [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.Error) and cls.__module__ == errors.__name__
+    ]
     out.append("\n| error | when |\n|---|---|\n")
-    out.extend(f"| `jisr.errors.{cls.__name__}` | {_cell((inspect.getdoc(cls) or '').split(chr(10) * 2)[0])} |\n"
-               for cls in classes)
+    out.extend(
+        f"| `jisr.errors.{cls.__name__}` | {_cell((inspect.getdoc(cls) or '').split(chr(10) * 2)[0])} |\n"
+        for cls in classes
+    )
     out.append(_documented("jisr.settings", settings))
     for name in ("load", "current", "names", "describe"):
         if hasattr(settings, name):
@@ -202,16 +221,21 @@ def python_reference() -> str:
 
 def results_index() -> str:
     """One line per results file: what it measured and the CPU it ran on, read from the file's own header."""
-    out = ["# Benchmark results\n", _GENERATED,
-           "Every figure the docs cite comes from one of these files, written by the script named in it "
-           "(`benchmarks/`); each says the CPU it ran on. Figures move with the machine and its neighbours: "
-           "compare rows of one file, measured in one run, rather than files.\n\n"
-           "| file | what it measured | CPU |\n|---|---|---|\n"]
+    out = [
+        "# Benchmark results\n",
+        _GENERATED,
+        "Every figure the docs cite comes from one of these files, written by the script named in it "
+        "(`benchmarks/`); each says the CPU it ran on. Figures move with the machine and its neighbours: "
+        "compare rows of one file, measured in one run, rather than files.\n\n"
+        "| file | what it measured | CPU |\n|---|---|---|\n",
+    ]
     for path in sorted(RESULTS.rglob("*.md")):
         lines = path.read_text(encoding="utf-8").splitlines()
         title = next((line.lstrip("# ") for line in lines if line.startswith("# ")), path.stem)
-        cpu = next((re.sub(r"^(CPU|Machine): ", "", line) for line in lines
-                    if re.match(r"(CPU|Machine): ", line)), "(see the file)")
+        cpu = next(
+            (re.sub(r"^(CPU|Machine): ", "", line) for line in lines if re.match(r"(CPU|Machine): ", line)),
+            "(see the file)",
+        )
         uri = path.relative_to(RESULTS).as_posix()
         flags = [flag for flag in ("avx512f", "avx512_bf16", "amx_bf16") if f"{flag} yes" in cpu]
         extra = f" ({', '.join(flags)})" if flags else (" (AVX2 only)" if "avx2 yes" in cpu else "")
@@ -220,11 +244,13 @@ def results_index() -> str:
     return "".join(out)
 
 
-PAGES: dict[str, Callable[[], str]] = {"results.md": results_index,
-                                       "reference/cli.md": cli_reference,
-                                       "reference/settings.md": settings_reference,
-                                       "reference/http-api.md": http_reference,
-                                       "reference/python-api.md": python_reference}
+PAGES: dict[str, Callable[[], str]] = {
+    "results.md": results_index,
+    "reference/cli.md": cli_reference,
+    "reference/settings.md": settings_reference,
+    "reference/http-api.md": http_reference,
+    "reference/python-api.md": python_reference,
+}
 
 
 def _result_page(path: Path) -> str:
@@ -233,8 +259,12 @@ def _result_page(path: Path) -> str:
 
     def keep(match: re.Match) -> str:
         target = match.group(2).split("#")[0]
-        inside = target and not re.match(r"[a-z]+:", target) and (path.parent / target).resolve().is_relative_to(
-            RESULTS) and (path.parent / target).exists()
+        inside = (
+            target
+            and not re.match(r"[a-z]+:", target)
+            and (path.parent / target).resolve().is_relative_to(RESULTS)
+            and (path.parent / target).exists()
+        )
         return match.group(0) if inside or re.match(r"https?:", target) else f"{match.group(1)} (`{target}`)"
 
     return re.sub(r"(?<!!)\[([^\]]*)\]\(([^)]*)\)", keep, text)

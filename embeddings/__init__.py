@@ -8,6 +8,7 @@ too) and return L2-normalized float32 arrays. A model of the user's own enters t
 On a CPU, every model's Linear layers multiply by weights prepacked for oneDNN (see
 :mod:`jisr.embeddings.precision`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,8 @@ import os
 from typing import TYPE_CHECKING
 
 from jisr.embeddings import devices, normalizer
-from jisr.embeddings.default_model import NAME as DEFAULT_MODEL, ensure
+from jisr.embeddings.default_model import NAME as DEFAULT_MODEL
+from jisr.embeddings.default_model import ensure
 from jisr.embeddings.embedder import Embedder, wrap
 from jisr.embeddings.fingerprint import model_fingerprint
 from jisr.errors import ModelError
@@ -41,7 +43,7 @@ def _quiet_transformers():
         hf_logging.enable_progress_bar()
 
 
-def _ensure_normalized(model: "SentenceTransformer") -> "SentenceTransformer":
+def _ensure_normalized(model: SentenceTransformer) -> SentenceTransformer:
     from sentence_transformers.base.modules.normalize import Normalize
 
     if not any(isinstance(m, Normalize) for m in model):
@@ -55,8 +57,10 @@ def _own_modules() -> dict:
     and is never imported (another package may be called ``embeddings``)."""
     from jisr.embeddings.windowed import WindowedTransformer
 
-    return {"jisr.embeddings.windowed.WindowedTransformer": WindowedTransformer,
-            "embeddings.windowed.WindowedTransformer": WindowedTransformer}
+    return {
+        "jisr.embeddings.windowed.WindowedTransformer": WindowedTransformer,
+        "embeddings.windowed.WindowedTransformer": WindowedTransformer,
+    }
 
 
 def _load(path: str, trust_remote_code: bool, device: str = "cpu") -> SentenceTransformer:
@@ -69,8 +73,9 @@ def _load(path: str, trust_remote_code: bool, device: str = "cpu") -> SentenceTr
     from jisr.embeddings.precision import prepack_linears
 
     cap_torch_threads()  # batch work (build, eval) uses the CPUs a container's quota allows, not the host's
-    model = SentenceTransformer._load_with_module_classes(path, _own_modules(), device=device,
-                                                          trust_remote_code=trust_remote_code)
+    model = SentenceTransformer._load_with_module_classes(
+        path, _own_modules(), device=device, trust_remote_code=trust_remote_code
+    )
     if device == "cpu":
         prepack_linears(model)
     normalizer.apply(model)
@@ -97,20 +102,28 @@ def _local_copy(name: str) -> str:
     except (ValueError, HfHubHTTPError) as exc:  # not a valid hub id
         raise ModelError(f"{name!r} is neither a model folder nor a model hub id ({exc})") from exc
     if constants.HF_HUB_OFFLINE:
-        raise ModelError(f"model {name!r} is not a local folder nor in the hub cache, and the hub is off "
-                         "(HF_HUB_OFFLINE): copy the model folder to this machine and pass its path")
+        raise ModelError(
+            f"model {name!r} is not a local folder nor in the hub cache, and the hub is off "
+            "(HF_HUB_OFFLINE): copy the model folder to this machine and pass its path"
+        )
     try:
         HfApi().model_info(name, timeout=10)
     except RepositoryNotFoundError as exc:
         raise ModelError(f"no model {name!r} on the model hub (and no local folder of that name)") from exc
     except Exception as exc:  # connection refused, DNS, timeout, proxy: all mean "no hub from here"
-        raise ModelError(f"cannot reach the model hub to fetch {name!r} ({type(exc).__name__}), and it is not "
-                         "in the local hub cache: pass a local model folder, or set HF_HUB_OFFLINE=1") from exc
+        raise ModelError(
+            f"cannot reach the model hub to fetch {name!r} ({type(exc).__name__}), and it is not "
+            "in the local hub cache: pass a local model folder, or set HF_HUB_OFFLINE=1"
+        ) from exc
     return snapshot_download(name)
 
 
-def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = None,
-               trusted_model: str | None = None, device: str | None = None) -> Embedder:
+def load_model(
+    name: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    trusted_model: str | None = None,
+    device: str | None = None,
+) -> Embedder:
     """Load the default model (``name`` None or ``DEFAULT_MODEL``), or any sentence-transformers id or path,
     onto ``device`` (auto, cpu, cuda: :func:`jisr.embeddings.devices.resolve`).
 
@@ -136,8 +149,11 @@ def load_model(name: str | None = None, cache_dir: str | os.PathLike | None = No
     except ModelError:
         raise
     except Exception as exc:
-        hint = ("; if you trust this model's code, pass --trust-remote-code " + name
-                if "trust_remote_code" in str(exc) else "")
+        hint = (
+            "; if you trust this model's code, pass --trust-remote-code " + name
+            if "trust_remote_code" in str(exc)
+            else ""
+        )
         first_line = (str(exc).strip().splitlines() or [""])[0]
         where = "the local directory" if os.path.isdir(name) else "the model hub's copy"
         raise ModelError(f"cannot load model {name!r} from {where}: {type(exc).__name__}: {first_line}{hint}") from exc

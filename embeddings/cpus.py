@@ -6,6 +6,7 @@ each parallel region waits for its slowest, descheduled thread. The count that f
 process's affinity mask (taskset, cpusets), capped by the cgroup's CPU quota (docker --cpus,
 Kubernetes limits), rounded up.
 """
+
 from __future__ import annotations
 
 import math

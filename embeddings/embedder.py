@@ -8,9 +8,11 @@ never as attributes set on the model: a third-party object keeps only what its o
 a user's model is handed back as it was given, and no name of ours can collide with one of a later
 release (txtai's ``vectors`` wrap their models the same way).
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jisr.embeddings import normalizer as rules
 
@@ -33,7 +35,7 @@ class Embedder:
     Embedder (a test replacing ``encode_query``), never on the model.
     """
 
-    def __init__(self, model: "SentenceTransformer", name: str):
+    def __init__(self, model: SentenceTransformer, name: str):
         self.model = model
         self.name = name
         self._centering = _UNSET
@@ -51,15 +53,15 @@ class Embedder:
             self._centering = lookup(self)  # two threads at once: the same value twice
         return self._centering
 
-    def encode_query(self, sentences: str | list[str], **kwargs: Any) -> "np.ndarray":
+    def encode_query(self, sentences: str | list[str], **kwargs: Any) -> np.ndarray:
         """The model's ``encode_query``: its query prompt applied, L2-normalized float32 rows."""
         return self.model.encode_query(sentences, **kwargs)
 
-    def encode_document(self, sentences: str | list[str], **kwargs: Any) -> "np.ndarray":
+    def encode_document(self, sentences: str | list[str], **kwargs: Any) -> np.ndarray:
         """The model's ``encode_document``: its document prompt applied."""
         return self.model.encode_document(sentences, **kwargs)
 
-    def encode(self, sentences: str | list[str], **kwargs: Any) -> "np.ndarray":
+    def encode(self, sentences: str | list[str], **kwargs: Any) -> np.ndarray:
         """The model's ``encode``: no prompt unless one is passed."""
         return self.model.encode(sentences, **kwargs)
 
@@ -80,13 +82,13 @@ class Embedder:
         return self.model.max_seq_length
 
     @property
-    def device(self) -> "torch.device":
+    def device(self) -> torch.device:
         return self.model.device
 
-    def __getitem__(self, i: int) -> "torch.nn.Module":
+    def __getitem__(self, i: int) -> torch.nn.Module:
         return self.model[i]
 
-    def __iter__(self) -> Iterator["torch.nn.Module"]:
+    def __iter__(self) -> Iterator[torch.nn.Module]:
         return iter(self.model)
 
     def __len__(self) -> int:
@@ -102,7 +104,7 @@ class Embedder:
         return f"Embedder({self.name!r})"
 
 
-def wrap(model: "SentenceTransformer | Embedder") -> Embedder:
+def wrap(model: SentenceTransformer | Embedder) -> Embedder:
     """``model`` as jisr holds it; an Embedder is returned as it is. A SentenceTransformer of the user's own
     (handed to ``jisr.build``, ``jisr.Index.open``, a Searcher) is named by its model card's base model, as
     an index records it; its tokenizer is left as it is (:func:`jisr.embeddings.load_model` adds the rule)."""

@@ -5,6 +5,7 @@ every weight costs a second per start. This hashes what changes whenever the
 model's output can change: module layout, prompts, how the tokenizer splits a fixed
 probe, and the exact bytes at both ends of every parameter tensor.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _PROBE = "passage: Jisr جسر 2015 — «شارل ديغول» café وَالْعَمَلُ\u200f"  # marks: see jisr.embeddings.normalizer
 
 
-def model_fingerprint(model: "SentenceTransformer | Embedder") -> str:
+def model_fingerprint(model: SentenceTransformer | Embedder) -> str:
     """The fingerprint of the SentenceTransformer's own weights and layout (an Embedder's model): wrapping a
     model changes nothing of it, so an index built before the wrapper opens with the same model."""
     from jisr.embeddings.embedder import wrap

@@ -5,6 +5,7 @@ can install that model without a model hub. This module reads the file exactly a
 ``e5_parse`` in the package's own ``e5.c`` does, and hands back plain numpy arrays
 so that :mod:`jisr.embeddings.convert` can rebuild a standard model from them.
 """
+
 from __future__ import annotations
 
 import struct
@@ -62,7 +63,7 @@ class _Cursor:
         return values
 
     def take(self, n: int) -> memoryview:
-        chunk = self.data[self.pos:self.pos + n]
+        chunk = self.data[self.pos : self.pos + n]
         if len(chunk) != n:
             raise FormatError("model file is truncated")
         self.pos += n
@@ -116,7 +117,7 @@ def _parse(data: memoryview) -> PackedModel:
     offsets = np.frombuffer(c.take(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(c.take(4 * n_pieces), dtype="<f4").copy()
     blob = bytes(c.take(blob_len))
-    pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     n_norm, norm_bytes = c.read("iI")
     normalization = _read_normalization(c.take(norm_bytes), n_norm)
     vocabulary = Vocabulary(pieces, scores, bos, eos, pad, unk, normalization)
@@ -129,7 +130,7 @@ def _parse(data: memoryview) -> PackedModel:
         (dtype,) = c.read("B")
         (count,) = c.read("I")
         offset, nbytes = c.read("QQ")
-        raw = data[offset:offset + nbytes]
+        raw = data[offset : offset + nbytes]
         if len(raw) != nbytes:
             raise FormatError(f"tensor {name} is truncated")
         if dtype == 0:

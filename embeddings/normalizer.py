@@ -15,6 +15,7 @@ any model reads goes through it (queries, passages, token counts for chunking), 
 search, serve and eval alike; an index records it (``NAME``) and one built without it is
 refused with a "rebuild" message.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,13 +51,13 @@ def _rule() -> list:
     return [normalizers.Replace(Regex(f"[{MARKS}]"), ""), normalizers.Replace(ALEF_WASLA, ALEF)]
 
 
-def _backend(model: "SentenceTransformer"):
+def _backend(model: SentenceTransformer):
     """The Rust tokenizer ``model`` (or an :class:`~jisr.embeddings.embedder.Embedder`) reads text through, or
     None (a slow tokenizer, or none: USE)."""
     return getattr(getattr(model, "tokenizer", None), "backend_tokenizer", None)
 
 
-def rule(model: "SentenceTransformer") -> str | None:
+def rule(model: SentenceTransformer) -> str | None:
     """``NAME`` when ``model``'s tokenizer drops the marks first (:func:`apply` made it so), else None: the
     tokenizer is asked, so the answer holds however the model was loaded."""
     from tokenizers import normalizers
@@ -66,13 +67,14 @@ def rule(model: "SentenceTransformer") -> str | None:
     if not isinstance(steps, normalizers.Sequence):
         return None
     try:
-        return NAME if [steps[0].__getstate__(), steps[1].__getstate__()] == [r.__getstate__() for r in _rule()] \
-            else None
+        return (
+            NAME if [steps[0].__getstate__(), steps[1].__getstate__()] == [r.__getstate__() for r in _rule()] else None
+        )
     except IndexError:  # a sequence of fewer than two steps
         return None
 
 
-def apply(model: "SentenceTransformer") -> str:
+def apply(model: SentenceTransformer) -> str:
     """Make ``model``'s tokenizer drop the marks before anything else it does; idempotent. Returns the
     rule's name (``NAME``), which an index records."""
     from tokenizers import normalizers

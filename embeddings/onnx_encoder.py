@@ -15,6 +15,7 @@ The window, pooling and normalization stay sentence-transformers modules: this r
 what runs inside the Transformer module. A session is made per intra-op thread count, so the
 searcher's one-thread query encoder and a build's batches each get the count they ask torch for.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,15 +61,27 @@ def export(bert, folder: str | Path) -> Path | None:
         mask = torch.ones(1, 8, dtype=torch.int64)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on BERT's mask code, which a test checks instead
-            torch.onnx.export(layers, (embeds, mask), str(path), input_names=["inputs_embeds", "attention_mask"],
-                              output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                              dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
-                                            "attention_mask": {0: "batch", 1: "tokens"},
-                                            "last_hidden_state": {0: "batch", 1: "tokens"}})
+            torch.onnx.export(
+                layers,
+                (embeds, mask),
+                str(path),
+                input_names=["inputs_embeds", "attention_mask"],
+                output_names=["last_hidden_state"],
+                opset_version=17,
+                dynamo=False,
+                dynamic_axes={
+                    "inputs_embeds": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "last_hidden_state": {0: "batch", 1: "tokens"},
+                },
+            )
     except Exception as exc:  # noqa: BLE001 - an exporter that is gone or fails: PyTorch alone, said once
         path.unlink(missing_ok=True)
-        warnings.warn(f"the encoder could not be exported for ONNX Runtime ({type(exc).__name__}: {exc}); "
-                      "it runs on PyTorch", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"the encoder could not be exported for ONNX Runtime ({type(exc).__name__}: {exc}); it runs on PyTorch",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     finally:
         for m in packed:
@@ -94,12 +107,16 @@ class OnnxEncoder:
                 options.inter_op_num_threads = 1
                 # idle threads sleep instead of spinning on cores another process may need
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                self._sessions[threads] = ort.InferenceSession(self.path, options,
-                                                               providers=["CPUExecutionProvider"])
+                self._sessions[threads] = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
             return self._sessions[threads]
 
     def __call__(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         session = self._session(torch.get_num_threads())
-        (hidden,) = session.run(None, {"inputs_embeds": inputs_embeds.detach().float().numpy(),
-                                       "attention_mask": attention_mask.to(torch.int64).numpy()})
+        (hidden,) = session.run(
+            None,
+            {
+                "inputs_embeds": inputs_embeds.detach().float().numpy(),
+                "attention_mask": attention_mask.to(torch.int64).numpy(),
+            },
+        )
         return torch.from_numpy(np.asarray(hidden))

@@ -12,6 +12,7 @@ model for CPU inference), and made again whenever the float32 master changes. Th
 weights, and so the model's fingerprint, stay float32. Training (gradients on) uses the
 plain path.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,9 @@ from torch import nn
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (so autocast to it is a speed-up, not an emulation)."""
     cpu = torch.cpu
-    return any(getattr(cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(
+        getattr(cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    )
 
 
 @functools.cache

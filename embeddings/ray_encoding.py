@@ -11,6 +11,7 @@ fingerprint), so a node with other weights fails the build instead of mixing vec
 Nothing here is imported unless the build asks for Ray (``jisr build --ray``). A local cluster
 that this module starts binds 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from jisr.errors import ClusterError
 from jisr.settings import tell_child_library
 
@@ -28,7 +30,6 @@ from jisr.settings import tell_child_library
 _LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 LOCAL = "local"
 ROWS_PER_TASK = 256  # texts in one Ray Data batch: a worker that dies re-encodes at most these
-
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ class _Worker:
         torch.set_num_threads(threads)  # the CPUs Ray reserved for this worker, not the host's
         found = model_fingerprint(self.model)
         if found != fingerprint:
-            raise ModelError(f"a Ray worker loaded model {spec.name or 'default'!r} with fingerprint {found}, "
-                             f"but the build's model has {fingerprint}: install the same model on every node")
+            raise ModelError(
+                f"a Ray worker loaded model {spec.name or 'default'!r} with fingerprint {found}, "
+                f"but the build's model has {fingerprint}: install the same model on every node"
+            )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from jisr.embeddings.batching import encode_documents
@@ -77,8 +80,10 @@ def _reachable(address: str) -> str | None:
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except (OSError, ValueError) as exc:
-        raise ClusterError(f"cannot reach a Ray cluster at {address!r} ({exc}): start one with `ray start --head`, "
-                           "or pass --ray alone for a local one") from None
+        raise ClusterError(
+            f"cannot reach a Ray cluster at {address!r} ({exc}): start one with `ray start --head`, "
+            "or pass --ray alone for a local one"
+        ) from None
     return host
 
 
@@ -91,14 +96,21 @@ class RayEncoder:
     CPUs otherwise, divided by ``threads`` (torch threads per worker).
     """
 
-    def __init__(self, spec: ModelSpec, fingerprint: str, dimension: int, address: str = LOCAL,
-                 workers: int | None = None, threads: int = 1):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        fingerprint: str,
+        dimension: int,
+        address: str = LOCAL,
+        workers: int | None = None,
+        threads: int = 1,
+    ):
         self.spec, self.fingerprint, self.dimension = spec, fingerprint, dimension
         self.address, self.threads = address, threads
         self.workers = workers
         self._ray = None
 
-    def __enter__(self) -> "RayEncoder":
+    def __enter__(self) -> RayEncoder:
         host = _reachable(self.address)
         if self.address == LOCAL or host in ("127.0.0.1", "localhost", "::1"):
             tell_child_library(_LOOPBACK_ONLY, "0")  # before ray is imported (it reads this once): stay on loopback
@@ -145,15 +157,19 @@ class RayEncoder:
         per_task = max(1, min(ROWS_PER_TASK, math.ceil(len(rows) / (2 * self.workers))))
         dataset = ray.data.from_items(rows, override_num_blocks=math.ceil(len(rows) / per_task))
         encoded = dataset.map_batches(
-            _Worker, fn_constructor_kwargs={"spec": self.spec, "fingerprint": self.fingerprint,
-                                            "threads": self.threads},
-            batch_size=per_task, batch_format="numpy", num_cpus=self.threads,
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, math.ceil(len(rows) / per_task))))
+            _Worker,
+            fn_constructor_kwargs={"spec": self.spec, "fingerprint": self.fingerprint, "threads": self.threads},
+            batch_size=per_task,
+            batch_format="numpy",
+            num_cpus=self.threads,
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers, math.ceil(len(rows) / per_task))),
+        )
         try:
             for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
                 vectors[batch["row"]] = batch["vector"]
         except ray.exceptions.RayError as exc:  # a worker that raised (not one that died: Ray retries those)
             last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]  # the worker's own error
-            raise ClusterError(f"the Ray workers could not encode: {last.rpartition('.')[2] if ': ' in last else last}") \
-                from exc
+            raise ClusterError(
+                f"the Ray workers could not encode: {last.rpartition('.')[2] if ': ' in last else last}"
+            ) from exc
         return vectors

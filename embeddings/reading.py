@@ -12,9 +12,11 @@ is then the only caller that sets the state, always to the same values, and tran
 when the state already holds them. A copy of the tokenizer for reading would avoid the question too, at
 the size of a vocabulary (hundreds of MB for a multilingual model), once per loaded model.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def token_counts(tokenizer: Any, texts: Sequence[str], special: bool = True) -> list[int]:
@@ -55,15 +57,15 @@ def _pieces(encoding, added: int, backend) -> tuple[list[int], list[tuple[int, i
     # with special tokens, each piece is [CLS] body [SEP]: the whole text is [CLS] bodies [SEP]
     head = 1 if added else 0
     tail = added - head
-    ids, spans = ids[:len(ids) - tail], spans[:len(spans) - tail]
+    ids, spans = ids[: len(ids) - tail], spans[: len(spans) - tail]
     for piece in encoding.overflowing:
         more, more_spans = _unpadded(piece)
-        ids += more[head + stride:len(more) - tail]
-        spans += more_spans[head + stride:len(more_spans) - tail]
+        ids += more[head + stride : len(more) - tail]
+        spans += more_spans[head + stride : len(more_spans) - tail]
     if tail:
         last, last_spans = _unpadded(encoding.overflowing[-1])
-        ids += last[len(last) - tail:]
-        spans += last_spans[len(last_spans) - tail:]
+        ids += last[len(last) - tail :]
+        spans += last_spans[len(last_spans) - tail :]
     return ids, spans
 
 

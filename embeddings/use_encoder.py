@@ -12,6 +12,7 @@ vectors, and it reads text as the default model does, without Arabic's optional 
 The weights' digest is kept as a buffer, so :func:`jisr.embeddings.model_fingerprint` changes when the
 installed package's weights do.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,12 +71,12 @@ class UniversalSentenceEncoder(InputModule):
         self.save_config(output_path)
 
     @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", **kwargs) -> "UniversalSentenceEncoder":
+    def load(cls, model_name_or_path: str, subfolder: str = "", **kwargs) -> UniversalSentenceEncoder:
         config = cls.load_config(model_name_or_path, subfolder=subfolder, local_files_only=True)
         return cls(**{key: value for key, value in config.items() if key in cls.config_keys})
 
 
-def load_use(threads: int = 1) -> "Embedder":
+def load_use(threads: int = 1) -> Embedder:
     """USE v3 from the installed package, as a sentence-transformers model named by the package's version
     (``threads``: BLAS threads)."""
     from sentence_transformers import SentenceTransformer

@@ -15,6 +15,7 @@ slower, so "auto" stays float32 there, and the encoder's layers run on ONNX Runt
 the model folder has them exported (:mod:`jisr.embeddings.onnx_encoder`) and onnxruntime is
 installed. ``runtime`` ("auto", "torch", "onnxruntime") is saved with the module's config.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,6 @@ from sentence_transformers.base.modules.transformer import Transformer
 
 from jisr.embeddings import onnx_encoder
 from jisr.embeddings.precision import matmul_precision, native_bfloat16
-
 
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16")
 RUNTIMES = ("auto", "torch", "onnxruntime")
@@ -41,14 +41,22 @@ class WindowedTransformer(Transformer):
 
     config_keys = [*Transformer.config_keys, "compute_dtype", "runtime"]
 
-    def __init__(self, model_name_or_path: str, *, model_kwargs: dict[str, Any] | None = None,
-                 compute_dtype: str = "auto", runtime: str = "auto", **kwargs) -> None:
+    def __init__(
+        self,
+        model_name_or_path: str,
+        *,
+        model_kwargs: dict[str, Any] | None = None,
+        compute_dtype: str = "auto",
+        runtime: str = "auto",
+        **kwargs,
+    ) -> None:
         if compute_dtype not in COMPUTE_DTYPES:
             raise ValueError(f"compute_dtype must be one of {', '.join(COMPUTE_DTYPES)}, not {compute_dtype!r}")
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
-        super().__init__(model_name_or_path, model_kwargs={"add_pooling_layer": False, **(model_kwargs or {})},
-                         **kwargs)
+        super().__init__(
+            model_name_or_path, model_kwargs={"add_pooling_layer": False, **(model_kwargs or {})}, **kwargs
+        )
         self.compute_dtype, self.runtime = compute_dtype, runtime
         self.exported = Path(model_name_or_path) / onnx_encoder.FILE
         if runtime == "onnxruntime" and not (self.exported.is_file() and onnx_encoder.available()):
@@ -77,14 +85,22 @@ class WindowedTransformer(Transformer):
             return None
         engine = self.__dict__.get("_onnx")
         if engine is None:  # looked for once: False when there is none
-            engine = self.__dict__["_onnx"] = onnx_encoder.OnnxEncoder(self.exported) \
-                if self.exported.is_file() and onnx_encoder.available() else False
+            engine = self.__dict__["_onnx"] = (
+                onnx_encoder.OnnxEncoder(self.exported)
+                if self.exported.is_file() and onnx_encoder.available()
+                else False
+            )
         return engine or None
 
     def _encoder(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
         ids = features.get("input_ids")
-        if ids is not None and ids.shape[1] <= onnx_encoder.SHORT and features.get("modality", "text") == "text" \
-                and not kwargs and self.onnx is not None:
+        if (
+            ids is not None
+            and ids.shape[1] <= onnx_encoder.SHORT
+            and features.get("modality", "text") == "text"
+            and not kwargs
+            and self.onnx is not None
+        ):
             with torch.inference_mode():
                 embeds = self.model.embeddings.word_embeddings(ids)
             features[self.module_output_name] = self.onnx(embeds, features["attention_mask"])
@@ -113,14 +129,15 @@ class WindowedTransformer(Transformer):
         rows, owner = [], []
         for b, n in enumerate(lengths):
             ids = input_ids[b, :n]
-            start, inner, end = ids[:1], ids[1:n - 1], ids[n - 1:n]
+            start, inner, end = ids[:1], ids[1 : n - 1], ids[n - 1 : n]
             for a in range(0, max(len(inner), 1), body):
-                rows.append(torch.cat([start, inner[a:a + body], end]))
+                rows.append(torch.cat([start, inner[a : a + body], end]))
                 owner.append(b)
 
         win_ids = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=self.tokenizer.pad_token_id)
         win_mask = torch.nn.utils.rnn.pad_sequence(
-            [torch.ones(len(r), dtype=mask.dtype) for r in rows], batch_first=True)
+            [torch.ones(len(r), dtype=mask.dtype) for r in rows], batch_first=True
+        )
         win_features = {"input_ids": win_ids, "attention_mask": win_mask, "modality": features.get("modality", "text")}
         if "token_type_ids" in features:
             win_features["token_type_ids"] = torch.zeros_like(win_ids)
@@ -128,11 +145,12 @@ class WindowedTransformer(Transformer):
 
         per_text: list[list[torch.Tensor]] = [[] for _ in lengths]
         for w, b in enumerate(owner):
-            per_text[b].append(tokens[w, :len(rows[w])])
+            per_text[b].append(tokens[w, : len(rows[w])])
         joined = [torch.cat(parts) for parts in per_text]
         features[self.module_output_name] = torch.nn.utils.rnn.pad_sequence(joined, batch_first=True)
         features["attention_mask"] = torch.nn.utils.rnn.pad_sequence(
-            [torch.ones(len(j), dtype=mask.dtype) for j in joined], batch_first=True)
+            [torch.ones(len(j), dtype=mask.dtype) for j in joined], batch_first=True
+        )
         for key in ("input_ids", "token_type_ids"):
             features.pop(key, None)
         return features

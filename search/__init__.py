@@ -15,6 +15,7 @@ The stages, in the order data flows: ``jisr.corpus`` (folders -> documents), ``j
 index folder), ``jisr.answers`` (queries -> ranked passages); ``jisr.web`` and ``jisr.cli`` on top.
 Errors are in ``jisr.errors``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -29,8 +30,13 @@ if TYPE_CHECKING:
 
 
 # What ``import jisr`` offers, by the module that defines it: loaded on first use.
-_LAZY = {"Index": "jisr.api", "build": "jisr.api", "Answer": "jisr.answers.answer",
-         "SearchRequest": "jisr.answers.request", "BuildOptions": "jisr.index.options"}
+_LAZY = {
+    "Index": "jisr.api",
+    "build": "jisr.api",
+    "Answer": "jisr.answers.answer",
+    "SearchRequest": "jisr.answers.request",
+    "BuildOptions": "jisr.index.options",
+}
 
 
 def __getattr__(name: str):

@@ -4,6 +4,7 @@ The one entry point for programs, and the one the command line and the web app u
 as txtai's ``Embeddings`` is: :func:`build` for the common case with every build option behind it,
 :class:`Index` for reading.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,18 +20,25 @@ from jisr.answers.request import SearchRequest
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from jisr.index.build import BuildReport
-    from jisr.index.options import BuildOptions
-    from jisr.passages import Passage
     from jisr.answers.answer import Answer
     from jisr.answers.cache import ResultCache
     from jisr.answers.following import Following
     from jisr.answers.searcher import Searcher
+    from jisr.index.build import BuildReport
+    from jisr.index.options import BuildOptions
+    from jisr.passages import Passage
 
 
-def build(corpus: str | os.PathLike, index: str | os.PathLike, model: "SentenceTransformer | str | None" = None,
-          options: "BuildOptions | None" = None, *, model_cache: str | os.PathLike | None = None,
-          trusted_model: str | None = None, **using) -> "BuildReport":
+def build(
+    corpus: str | os.PathLike,
+    index: str | os.PathLike,
+    model: SentenceTransformer | str | None = None,
+    options: BuildOptions | None = None,
+    *,
+    model_cache: str | os.PathLike | None = None,
+    trusted_model: str | None = None,
+    **using,
+) -> BuildReport:
     """Build (or update) the index of the documents under ``corpus`` at ``index``, and commit it.
 
     ``model``: a loaded sentence-transformers model, a model id or folder, or None for the default
@@ -51,30 +59,44 @@ class Index:
     open (``jisr build``, another process) is searched within a second, without a restart
     (:mod:`jisr.answers.following`)."""
 
-    def __init__(self, searcher: "Searcher", following: "Following | None" = None,
-                 cache: "ResultCache | None" = None):
+    def __init__(self, searcher: Searcher, following: Following | None = None, cache: ResultCache | None = None):
         self._searcher, self._following = searcher, following
         self.cache = cache  # answers of repeated queries (:mod:`jisr.answers.cache`); a server sets one
 
     @classmethod
-    def open(cls, path: str | os.PathLike, model: "SentenceTransformer | str | None" = None, *,
-             model_cache: str | os.PathLike | None = None, trusted_model: str | None = None,
-             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: "SentenceTransformer | None" = None, follow: bool = False,
-             memory_budget: int | None = None) -> "Index":
+    def open(
+        cls,
+        path: str | os.PathLike,
+        model: SentenceTransformer | str | None = None,
+        *,
+        model_cache: str | os.PathLike | None = None,
+        trusted_model: str | None = None,
+        milvus_uri: str | None = None,
+        milvus_token: str | None = None,
+        warm: bool = False,
+        companion: SentenceTransformer | None = None,
+        follow: bool = False,
+        memory_budget: int | None = None,
+    ) -> Index:
         """Open the index at ``path``. ``model``: None for the one it was built with (loaded by the same
         rules as any model); ``trusted_model``: the one model whose folder's code may run; ``milvus_uri``:
         the Milvus an index on Milvus lives on, when it is not Milvus Lite inside the folder; ``warm``:
         read the index into memory in the background, as a server wants (``memory_budget``: within that many
         bytes of resident memory, kept to); ``follow``: search each new commit of the folder as it is made."""
-        from jisr.index import commit
         from jisr.answers.searcher import Searcher
+        from jisr.index import commit
 
         generation = commit.generation(path)
         name = commit.readable(path)["model"]["name"] if model is None else model  # a bad path fails before a load
-        searcher = Searcher.open(path, _model(name, model_cache, trusted_model), milvus_uri=milvus_uri,
-                                 milvus_token=milvus_token, warm=warm, companion=companion,
-                                 memory_budget=memory_budget)
+        searcher = Searcher.open(
+            path,
+            _model(name, model_cache, trusted_model),
+            milvus_uri=milvus_uri,
+            milvus_token=milvus_token,
+            warm=warm,
+            companion=companion,
+            memory_budget=memory_budget,
+        )
         if not follow:
             return cls(searcher)
         from jisr.answers.following import Following
@@ -82,7 +104,7 @@ class Index:
         return cls(searcher, Following(searcher, generation, milvus_uri, milvus_token))
 
     @contextmanager
-    def _searching(self) -> "Iterator[Searcher]":
+    def _searching(self) -> Iterator[Searcher]:
         """The searcher of one commit, for the whole of one call."""
         if self._following is None:
             yield self._searcher
@@ -91,11 +113,11 @@ class Index:
                 yield searcher
 
     @property
-    def searcher(self) -> "Searcher":
+    def searcher(self) -> Searcher:
         """The searcher of the commit searched now."""
         return self._searcher if self._following is None else self._following.current
 
-    def search(self, query: SearchRequest | str, **options) -> "Answer":
+    def search(self, query: SearchRequest | str, **options) -> Answer:
         """The answer to ``query`` (English or Arabic), as an :class:`~jisr.answers.answer.Answer`
         (``answer.hits[0].title``; ``answer.to_json()`` is the JSON API's). ``options``: those of
         :meth:`SearchRequest.of <jisr.answers.request.SearchRequest.of>`: ``k`` passages, from rank ``offset`` + 1
@@ -117,7 +139,7 @@ class Index:
             self.cache.put(generation, request, answer)
             return answer
 
-    def document(self, doc_id: str) -> "list[Passage]":
+    def document(self, doc_id: str) -> list[Passage]:
         """A document's passages in reading order, as the index holds them (empty for an unknown id)."""
         with self._searching() as searcher:
             return searcher.index.document(doc_id)
@@ -151,7 +173,7 @@ class Index:
         else:
             self._searcher.close()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,6 +4,7 @@ Arabic spelling varies in ways that do not change meaning: optional diacritics,
 tatweel (kashida) stretching, the hamza forms of alef, ta marbuta written as ha,
 alef maqsura written as ya. Matching on a normalized form finds "أحمد" for "احمد".
 """
+
 from __future__ import annotations
 
 import re
@@ -12,13 +13,18 @@ import unicodedata
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
-_FOLD = str.maketrans({
-    "\u0622": "\u0627", "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",  # آ أ إ ٱ -> ا
-    "\u0629": "\u0647",  # ة -> ه
-    "\u0649": "\u064a",  # ى -> ي
-    "\u0624": "\u0648",  # ؤ -> و
-    "\u0626": "\u064a",  # ئ -> ي
-})
+_FOLD = str.maketrans(
+    {
+        "\u0622": "\u0627",
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+        "\u0671": "\u0627",  # آ أ إ ٱ -> ا
+        "\u0629": "\u0647",  # ة -> ه
+        "\u0649": "\u064a",  # ى -> ي
+        "\u0624": "\u0648",  # ؤ -> و
+        "\u0626": "\u064a",  # ئ -> ي
+    }
+)
 _FOLD_PAIRS = tuple((chr(a), b) for a, b in _FOLD.items())
 
 
@@ -91,13 +97,16 @@ def language(text: str) -> str:
 _MARKED_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")  # a word with its marks
 # Words nearly every passage has (particles, pronouns, question words), folded: marked, they would mark
 # nothing. They still count in BM25, where their IDF weighs them down.
-_COMMON = frozenset(_fold(w) for w in """
+_COMMON = frozenset(
+    _fold(w)
+    for w in """
 في من على الى عن ان او ام ثم و ف ب ل ما ماذا لا لم لن قد هل كيف متي اين لماذا من كم اي هذا هذه ذلك تلك هولاء
 التي الذي الذين اللذين اللتين اللواتي هو هي هم هن انت انا نحن كان كانت يكون مع بين كل بعض بعد قبل عند حتي اذا
 ايضا غير دون لدي منذ حيث لكن بل وفي ومن وعلي والي وعن وان فان بان لان كما مما عما فيه فيها منه منها عليه عليها
 the a an of in on at to for from by with and or is are was were be been what who whom whose which when where why
 how did does do has have had it its this that these those as
-""".split())
+""".split()
+)
 
 
 def matching_words(text: str, query: str) -> list[tuple[int, int]]:

@@ -4,6 +4,7 @@ A rename is atomic, but it reaches the disk only when its folder is synced; a fi
 when the file is. Both stages that write (documents sent over the API, the index's commits) use
 these two.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ The CLI prints any of these as one line and exits 1; the web app answers them as
 a status. Light on purpose (nothing beyond the standard library): every stage raises them, and
 the CLI catches them before it has imported anything heavy.
 """
+
 from __future__ import annotations
 
 import os
@@ -75,15 +76,18 @@ def build_command(index_dir: str | os.PathLike) -> str:
     """The `jisr build` that writes an index at ``index_dir`` from the current folder: with the default
     corpus when there is one here, else with the user's folder to fill in."""
     corpus = "" if Path(DEFAULT_CORPUS).is_dir() else "--corpus FOLDER "
-    return f"`jisr build {corpus}--index {shlex.quote(str(index_dir))}`" + \
-        (" (FOLDER: the folder of your documents)" if corpus else "")
+    return f"`jisr build {corpus}--index {shlex.quote(str(index_dir))}`" + (
+        " (FOLDER: the folder of your documents)" if corpus else ""
+    )
 
 
 def repair(where: str | os.PathLike) -> str:
     """What repairs a damaged index at ``where``: a build (which writes again what it cannot read), or a
     snapshot taken before the damage (``jisr snapshot``) put back."""
-    return (f"rebuild it with {build_command(where)}, or restore a snapshot of it with "
-            f"`jisr restore SNAPSHOT --index {shlex.quote(str(where))}`")
+    return (
+        f"rebuild it with {build_command(where)}, or restore a snapshot of it with "
+        f"`jisr restore SNAPSHOT --index {shlex.quote(str(where))}`"
+    )
 
 
 def damaged(where: str | os.PathLike, why: str) -> IndexUnavailable:

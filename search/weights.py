@@ -5,6 +5,7 @@ in ``weights.json`` beside this file (:func:`write`); search reads it from there
 The companion's weight is the one exception at search time: an index records the weight it was
 built with, and is ranked with that one.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,7 +23,7 @@ class Weights:
     phrase_min_run: int  # the fewest words in order that count as a phrase
     companion: float  # of the companion encoder's cosine, for queries not in Arabic (jisr.embeddings.companion)
 
-    def but(self, **changes) -> "Weights":
+    def but(self, **changes) -> Weights:
         """These weights with some changed: what a fit tries, one searcher at a time."""
         return replace(self, **changes)
 

@@ -8,6 +8,7 @@ test that waits for the event it needs passes on both. This runs pytest ``--runs
     python tests/beside_load.py [--runs 5] [--hogs 2] [pytest arguments, default: the kill,
                                 interrupt and security tests]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,13 +41,20 @@ def main() -> int:
     try:
         for run in range(1, args.runs + 1):
             started = time.monotonic()
-            out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                  *(pytest_args or DEFAULT)], cwd=ROOT, capture_output=True, text=True,
-                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            out = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(pytest_args or DEFAULT)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            )
             summary = (out.stdout.strip().splitlines() or ["(no output)"])[-1]
             failed_runs += out.returncode != 0
-            print(f"run {run}: exit {out.returncode}, {summary} ({time.monotonic() - started:.0f} s, "
-                  f"load {os.getloadavg()[0]:.1f})", flush=True)
+            print(
+                f"run {run}: exit {out.returncode}, {summary} ({time.monotonic() - started:.0f} s, "
+                f"load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
             if out.returncode != 0:
                 print("\n".join(line for line in out.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))))
     finally:

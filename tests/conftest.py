@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny model the tests build, the real default model, a seed index, a real server."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,23 @@ def print_to_pdf(page: str, pdf: Path, header_footer: bool = False) -> Path:
         pytest.fail("Chromium is not installed: apt-get install -y chromium (the README's test command does)")
     source = pdf.with_suffix(".source.html")
     source.write_text(page, encoding="utf-8")
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    *([] if header_footer else ["--no-pdf-header-footer"]), "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                    f"--print-to-pdf={pdf}", source.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            *([] if header_footer else ["--no-pdf-header-footer"]),
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--print-to-pdf={pdf}",
+            source.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     source.unlink()
     return pdf
 
@@ -44,9 +59,10 @@ def word_counts(texts: list[str]) -> list[int]:
 def more_passages(corpus: Path, files: int = 6, paragraphs: int = 8) -> None:
     """Add ``files`` short Arabic documents of ``paragraphs`` passages each: a corpus past the seeds' 10 passages."""
     for i in range(files):
-        (corpus / f"extra{i}.txt").write_text("\n\n".join(
-            f"فقرة رقم {i} {j} عن موضوع مختلف في الأخبار والسياسة والرياضة" for j in range(paragraphs)),
-            encoding="utf-8")
+        (corpus / f"extra{i}.txt").write_text(
+            "\n\n".join(f"فقرة رقم {i} {j} عن موضوع مختلف في الأخبار والسياسة والرياضة" for j in range(paragraphs)),
+            encoding="utf-8",
+        )
 
 
 def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: int = 64, windowed: bool = False):
@@ -67,15 +83,29 @@ def build_tiny_model(path: Path, prompts: dict | None = None, max_seq_length: in
     tok.train_from_iterator(lines, trainers.UnigramTrainer(vocab_size=400, special_tokens=specials, unk_token="<unk>"))
     tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
     hf_dir = path / "hf"
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                            pad_token="<pad>", model_max_length=max_seq_length).save_pretrained(hf_dir)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        model_max_length=max_seq_length,
+    ).save_pretrained(hf_dir)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=max_seq_length, pad_token_id=1)
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_seq_length,
+        pad_token_id=1,
+    )
     BertModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
     first = WindowedTransformer(str(hf_dir)) if windowed else Transformer(str(hf_dir))
-    model = SentenceTransformer(modules=[first, Pooling(32, pooling_mode="mean"), Normalize()],
-                                prompts=prompts or {}, device="cpu")
+    model = SentenceTransformer(
+        modules=[first, Pooling(32, pooling_mode="mean"), Normalize()], prompts=prompts or {}, device="cpu"
+    )
     model.save(str(path / "st"))
     return path / "st"
 
@@ -98,8 +128,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"), prompts={"query": "q: ", "document": "d: "},
-                            max_seq_length=512)
+    return build_tiny_model(
+        tmp_path_factory.mktemp("tiny"), prompts={"query": "q: ", "document": "d: "}, max_seq_length=512
+    )
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +195,14 @@ print("HEAVY", ",".join(heavy), "CODE", code, file=sys.stderr)
 def cli_imports(args: list[str], cwd: Path = ROOT, env: dict | None = None):
     """Run `jisr ARGS` in this interpreter's environment; return (the process, the heavy libraries it had
     imported by the end: torch, sentence-transformers, transformers, FAISS, Ray; and its exit code)."""
-    out = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, *args], capture_output=True, text=True, cwd=cwd,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AFTER, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
     last = out.stderr.strip().splitlines()[-1].split()
     assert last[0] == "HEAVY", out.stderr
     heavy = last[1].split(",") if last[1] != "CODE" else []
@@ -225,8 +262,13 @@ def server(seed_index, model_cache):
     """`jisr serve` in its own process, on a free loopback port, over the seed index."""
     port = free_port()
     env = {**os.environ, "JISR_MODEL_CACHE": model_cache}
-    proc = subprocess.Popen([sys.executable, "-m", "jisr.cli", "serve", "--index", str(seed_index),
-                             "--port", str(port)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jisr.cli", "serve", "--index", str(seed_index), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/healthz", proc)
@@ -270,5 +312,3 @@ def serving(app):
         thread.join(10)
         srv.task_dispatcher.shutdown(timeout=5)
         srv.close()
-
-

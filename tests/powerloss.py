@@ -12,6 +12,7 @@ counts as synced. :meth:`PowerLoss.inject_eio` makes fsync or write on matching 
 The FUSE loop runs in its own process (this file run as a script) so that a test process that reads the
 mount cannot deadlock against it; the two talk by JSON lines on its stdin and stdout. Root runs it.
 """
+
 from __future__ import annotations
 
 import errno
@@ -38,13 +39,18 @@ class PowerLoss:
         self.proc: subprocess.Popen | None = None
         self.crashes = 0
 
-    def mount(self) -> "PowerLoss":
+    def mount(self) -> PowerLoss:
         """Start the FUSE process; returns once the mount answers. Everything in ``backing`` counts as synced."""
         self.backing.mkdir(parents=True, exist_ok=True)
         self.mountpoint.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, __file__, str(self.backing), str(self.mountpoint),
-                                      str(self.state)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, str(self.backing), str(self.mountpoint), str(self.state)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while not os.path.ismount(self.mountpoint):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -131,7 +137,7 @@ class PowerLoss:
         if not last or json.loads(last).get("event") != "done":
             raise RuntimeError(f"the power-loss file system ended without restoring its state: {last!r}")
 
-    def __enter__(self) -> "PowerLoss":
+    def __enter__(self) -> PowerLoss:
         return self.mount() if self.proc is None else self
 
     def __exit__(self, *exc) -> None:
@@ -147,6 +153,7 @@ class PowerLoss:
 def _uses(proc: Path, where: str) -> bool:
     def under(target: str) -> bool:
         return target == where or target.startswith(where + "/")
+
     try:
         for link in ("cwd", "root"):
             if under(os.readlink(proc / link)):
@@ -185,6 +192,7 @@ def _reap(pid: int) -> None:
 class _Node:
     """One file or directory as the disk would hold it after a power cut: ``synced`` is a directory's entries
     (name -> node id) or a file's content (a path under the state folder, or None: empty) as last fsynced."""
+
     __slots__ = ("id", "kind", "synced", "mode", "target")
 
     def __init__(self, node_id: int, kind: str, synced, mode: int, target: str = ""):
@@ -210,6 +218,7 @@ def _lay(nodes: dict[int, _Node], root: _Node, dest: str) -> None:
             shutil.copyfile(node.synced, path) if node.synced else open(path, "wb").close()
             os.chmod(path, node.mode)
         made[node.id] = path
+
     lay(root, dest)
 
 
@@ -248,6 +257,7 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
         if nid is not None and not fresh:
             return nodes[nid]
         import stat as stat_module
+
         if stat_module.S_ISDIR(st.st_mode):
             node = _Node(len(nodes) + 1, "dir", {}, st.st_mode & 0o7777)
         elif stat_module.S_ISLNK(st.st_mode):
@@ -279,6 +289,7 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
             node.synced = entries(path)
         elif node.kind == "file":
             copy_synced(node, real(path))
+
     adopt("/")
     root = node_of("/")
 
@@ -305,9 +316,10 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
                     if isinstance(exc, fuse.FuseOSError):
                         raise
                     raise fuse.FuseOSError(exc.errno or errno.EIO) from None
-                except Exception as exc:  # a bug here: say it, and fail the operation rather than the mount
+                except Exception as exc:  # noqa: BLE001 - a bug here: say it, and fail the operation rather than the mount
                     print(f"powerloss: {method.__name__}{args}: {exc!r}", file=sys.stderr, flush=True)
                     raise fuse.FuseOSError(errno.EIO) from None
+
         return run
 
     class Ops(fuse.Operations):
@@ -316,9 +328,19 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
         @locked
         def getattr(self, path, fh=None):
             st = os.fstat(fh) if fh is not None and path is None else os.lstat(real(path))
-            return {key: getattr(st, key) for key in ("st_mode", "st_nlink", "st_size", "st_uid", "st_gid",
-                                                       "st_atime_ns", "st_mtime_ns", "st_ctime_ns")} \
-                | {"st_atime": st.st_atime_ns, "st_mtime": st.st_mtime_ns, "st_ctime": st.st_ctime_ns}
+            return {
+                key: getattr(st, key)
+                for key in (
+                    "st_mode",
+                    "st_nlink",
+                    "st_size",
+                    "st_uid",
+                    "st_gid",
+                    "st_atime_ns",
+                    "st_mtime_ns",
+                    "st_ctime_ns",
+                )
+            } | {"st_atime": st.st_atime_ns, "st_mtime": st.st_mtime_ns, "st_ctime": st.st_ctime_ns}
 
         @locked
         def access(self, path, amode):
@@ -450,8 +472,21 @@ def _serve(backing: str, mountpoint: str, state: str) -> None:
         @locked
         def statfs(self, path):
             sv = os.statvfs(real(path))
-            return {key: getattr(sv, key) for key in ("f_bavail", "f_bfree", "f_blocks", "f_bsize", "f_favail",
-                                                       "f_ffree", "f_files", "f_flag", "f_frsize", "f_namemax")}
+            return {
+                key: getattr(sv, key)
+                for key in (
+                    "f_bavail",
+                    "f_bfree",
+                    "f_blocks",
+                    "f_bsize",
+                    "f_favail",
+                    "f_ffree",
+                    "f_files",
+                    "f_flag",
+                    "f_frsize",
+                    "f_namemax",
+                )
+            }
 
     def control() -> None:
         for line in sys.stdin:

@@ -7,6 +7,7 @@ in one command instead of edited by hand:
 
     python tests/readme.py          # rewrite the docs' sample answers from a real `jisr serve`
 """
+
 from __future__ import annotations
 
 import json
@@ -71,15 +72,21 @@ def curl_examples(text: str | None = None) -> list[tuple[str, str, tuple[int, in
     fences = list(_FENCE.finditer(api))
     for command, answer in zip(fences, fences[1:]):
         if command.group(1) == "sh" and command.group(2).lstrip().startswith("curl") and answer.group(1) == "json":
-            found.append((command.group(2).strip(), answer.group(2).strip(),
-                          (offset + answer.start(2), offset + answer.end(2))))
+            found.append(
+                (command.group(2).strip(), answer.group(2).strip(), (offset + answer.start(2), offset + answer.end(2)))
+            )
     return found
 
 
 def readme_curls() -> list[str]:
     """The curl commands of the README's "JSON API", one a line."""
-    return [line.strip() for lang, body in blocks(section("JSON API")) if lang == "sh"
-            for line in body.splitlines() if line.strip().startswith("curl")]
+    return [
+        line.strip()
+        for lang, body in blocks(section("JSON API"))
+        if lang == "sh"
+        for line in body.splitlines()
+        if line.strip().startswith("curl")
+    ]
 
 
 def curl(command: str, base: str) -> str:
@@ -101,7 +108,7 @@ def synopsis() -> dict[str, str]:
         head = re.match(r"(jisr \w+|[A-Z]+ OPTIONS):", line) or re.match(r"(jisr \w+)\b", line)
         if head:
             current = head.group(1)
-            entries[current] = line[head.end():]
+            entries[current] = line[head.end() :]
         elif current and line.strip():
             entries[current] += " " + line.strip()
     groups = {name: text for name, text in entries.items() if name.endswith("OPTIONS")}
@@ -132,8 +139,14 @@ def first_command(model_cache: str | None = None, timeout: float = 900) -> Itera
         shutil.copytree(ROOT / "seeds", folder / "seeds")
         env = {**os.environ, **({"JISR_MODEL_CACHE": model_cache} if model_cache else {})}
         env.pop("JISR_INDEX", None)
-        proc = subprocess.Popen([jisr_command(), *jisr_step(two_commands()[0]), "--port", "0"], cwd=folder,
-                                env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [jisr_command(), *jisr_step(two_commands()[0]), "--port", "0"],
+            cwd=folder,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
         printed: list[str] = []
         try:
             for line in proc.stderr:  # waits for the line that says it serves, however long the build takes
@@ -143,8 +156,9 @@ def first_command(model_cache: str | None = None, timeout: float = 900) -> Itera
                     break
             else:
                 raise RuntimeError(f"`jisr serve` exited ({proc.wait()}) before serving:\n" + "\n".join(printed))
-            threading.Thread(target=lambda: printed.extend(line.rstrip("\n") for line in proc.stderr),
-                             daemon=True).start()  # a full pipe would stop the server
+            threading.Thread(
+                target=lambda: printed.extend(line.rstrip("\n") for line in proc.stderr), daemon=True
+            ).start()  # a full pipe would stop the server
             yield served.group(1), folder, printed
         finally:
             proc.terminate()

@@ -1,4 +1,5 @@
 """Admission control and query budgets: a busy server refuses at once with 503, cheap requests never wait."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import serving
 from jisr.web.admission import Admission, Overloaded
+from tests.conftest import serving
 
 
 def _hold(gate: Admission) -> tuple[threading.Thread, threading.Event]:
@@ -48,8 +49,14 @@ def test_a_full_queue_refuses_at_once_and_a_waiter_runs_when_a_slot_frees():
     waiting = threading.Thread(target=waiter)
     waiting.start()
     _until(lambda: gate.state()["waiting"] == 1)
-    assert gate.state() | {"refused": 0} == {"running": 1, "waiting": 1, "max_running": 1, "depth": 1,
-                                             "wait_s": 60, "refused": 0}
+    assert gate.state() | {"refused": 0} == {
+        "running": 1,
+        "waiting": 1,
+        "max_running": 1,
+        "depth": 1,
+        "wait_s": 60,
+        "refused": 0,
+    }
     with pytest.raises(Overloaded) as refused:
         with gate.admit():
             pytest.fail("a third search ran past a full queue")

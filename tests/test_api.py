@@ -1,4 +1,5 @@
 """The JSON API over real HTTP: `jisr serve` in its own process on 127.0.0.1."""
+
 import json
 import socket
 import time
@@ -37,36 +38,52 @@ def test_get_search_english_and_arabic(server):
 
 def test_post_returns_the_same_json_as_get(server):
     _, _, by_get = get(server, "/api/search", q="Hollande Washington", k=4, lang="any")
-    status, _, by_post = call(server + "/api/search", "POST",
-                              json.dumps({"q": "Hollande Washington", "k": 4, "lang": "any"}).encode(),
-                              "application/json")
+    status, _, by_post = call(
+        server + "/api/search",
+        "POST",
+        json.dumps({"q": "Hollande Washington", "k": 4, "lang": "any"}).encode(),
+        "application/json",
+    )
     assert status == 200
     by_get.pop("took_ms"), by_post.pop("took_ms")
     by_get.pop("cached", None), by_post.pop("cached", None)  # the second may be the first's, from the cache
     assert by_get == by_post
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ({}, "empty"), ({"q": ""}, "empty"), ({"q": "   "}, "empty"), ({"q": "x" * 1001}, "1000"),
-    ({"q": "a", "k": "ten"}, "whole number"), ({"q": "a", "k": "0"}, "1 to 100"), ({"q": "a", "k": "101"}, "1 to 100"),
-    ({"q": "a", "k": "2.5"}, "whole number"), ({"q": "a", "lang": "fr"}, "lang"), ({"q": "a", "mode": "x"}, "mode"),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ({}, "empty"),
+        ({"q": ""}, "empty"),
+        ({"q": "   "}, "empty"),
+        ({"q": "x" * 1001}, "1000"),
+        ({"q": "a", "k": "ten"}, "whole number"),
+        ({"q": "a", "k": "0"}, "1 to 100"),
+        ({"q": "a", "k": "101"}, "1 to 100"),
+        ({"q": "a", "k": "2.5"}, "whole number"),
+        ({"q": "a", "lang": "fr"}, "lang"),
+        ({"q": "a", "mode": "x"}, "mode"),
+    ],
+)
 def test_get_errors_are_400_json(server, params, fragment):
     status, _, body = get(server, "/api/search", **params)
     assert status == 400 and body["error"] == "bad_request" and fragment in body["message"]
 
 
-@pytest.mark.parametrize("body,content_type,fragment", [
-    (b'{"q": "a"', "application/json", "not valid JSON"),
-    (b"q=a", "application/x-www-form-urlencoded", "Content-Type: application/json"),
-    (b'{"q": "a"}', "text/plain", "Content-Type: application/json"),
-    (b'["a"]', "application/json", "must be an object"),
-    (b'{"k": 3}', "application/json", "empty"),
-    (b'{"q": 42}', "application/json", "must be text, not int"),
-    (b'{"q": ["a", "b"]}', "application/json", "must be text, not list"),
-    (b'{"q": "a", "k": true}', "application/json", "whole number"),
-    (b'{"q": "a", "k": 1000}', "application/json", "1 to 100"),
-])
+@pytest.mark.parametrize(
+    "body,content_type,fragment",
+    [
+        (b'{"q": "a"', "application/json", "not valid JSON"),
+        (b"q=a", "application/x-www-form-urlencoded", "Content-Type: application/json"),
+        (b'{"q": "a"}', "text/plain", "Content-Type: application/json"),
+        (b'["a"]', "application/json", "must be an object"),
+        (b'{"k": 3}', "application/json", "empty"),
+        (b'{"q": 42}', "application/json", "must be text, not int"),
+        (b'{"q": ["a", "b"]}', "application/json", "must be text, not list"),
+        (b'{"q": "a", "k": true}', "application/json", "whole number"),
+        (b'{"q": "a", "k": 1000}', "application/json", "1 to 100"),
+    ],
+)
 def test_post_errors_are_400_json(server, body, content_type, fragment):
     status, _, answer = call(server + "/api/search", "POST", body, content_type)
     assert status == 400 and fragment in answer["message"], answer
@@ -101,8 +118,8 @@ def test_concurrent_requests_from_several_threads(server):
 
 
 def test_no_index_gives_503_with_instructions(tmp_path, default_model):
-    from tests.conftest import serving
     from jisr.web import create_app
+    from tests.conftest import serving
 
     app = create_app({"INDEX": str(tmp_path / "missing"), "MODEL": None})
     with serving(app) as base:
@@ -114,12 +131,15 @@ def test_no_index_gives_503_with_instructions(tmp_path, default_model):
         assert status == 503 and body["error"] == "no_index"
 
 
-@pytest.mark.parametrize("body,fragment", [
-    (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),  # under the body limit, far over any sane depth
-    (b'{"q":' * 10_000, "nested too deeply"),  # unclosed objects
-    (b'{"q": "\xff\xfe"}', "not valid JSON"),  # bytes that are not UTF-8
-    (b'{"q": "\\ud800"}', "not valid text"),  # a lone surrogate
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),  # under the body limit, far over any sane depth
+        (b'{"q":' * 10_000, "nested too deeply"),  # unclosed objects
+        (b'{"q": "\xff\xfe"}', "not valid JSON"),  # bytes that are not UTF-8
+        (b'{"q": "\\ud800"}', "not valid text"),  # a lone surrogate
+    ],
+)
 def test_hostile_json_bodies_are_400_json(server, body, fragment):
     status, _, answer = call(server + "/api/search", "POST", body, "application/json")
     assert status == 400 and fragment in answer["message"], answer

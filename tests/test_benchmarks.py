@@ -7,6 +7,7 @@ header row and rows of figures, and nothing in benchmarks/results/ (nor the quer
 fit writes) was touched. Scripts whose figure is the default model's speed use it (marked slow); the
 others are given the tiny model the suite builds.
 """
+
 from __future__ import annotations
 
 import ast
@@ -59,10 +60,21 @@ SCRIPTS = [
     Script("fit_lexical_weight", "lexical_weight.md", "| hybrid weight |", tiny=True),
     Script("fit_phrase_weight", "phrase_weight.md", "| shortest run | weight |", tiny=True),
     Script("fit_query_centering", "query_centering.json", "", tiny=True),
-    Script("filter_cost", "filter_cost", "| passages | mode | filter |", files=("filter_cost/filter_cost.md",),
-           extra=("--work", "{tmp}/work")),
-    Script("follow", "follow", "| passages | segments | swaps |", files=("follow/follow.md",), slow=True,
-           extra=("--work", "{tmp}/work")),
+    Script(
+        "filter_cost",
+        "filter_cost",
+        "| passages | mode | filter |",
+        files=("filter_cost/filter_cost.md",),
+        extra=("--work", "{tmp}/work"),
+    ),
+    Script(
+        "follow",
+        "follow",
+        "| passages | segments | swaps |",
+        files=("follow/follow.md",),
+        slow=True,
+        extra=("--work", "{tmp}/work"),
+    ),
     Script("http_latency", "http_latency.md", "| what | quiet p50 / p99 ms", slow=True),
     Script("experiments.int8_encoder", "int8_encoder.md", "| path | tokens/s (median) |", slow=True),
     Script("experiments.late_chunking", "late_chunking.md", "| ranking |", tiny=True),
@@ -70,8 +82,13 @@ SCRIPTS = [
     Script("load", "load", "| clients | run | req/s |", files=("load.md",), slow=True),
     Script("long_line", "long_line.md", "| line | MB | passages |", slow=True),
     Script("milvus_parity", "milvus_parity.md", "| mode | query language | queries |", tiny=True),
-    Script("quality_report", "quality", "| system | en->ar MRR@10 tune |",
-           files=("quality/xquad.md", "quality/hadith.md"), tiny=True),
+    Script(
+        "quality_report",
+        "quality",
+        "| system | en->ar MRR@10 tune |",
+        files=("quality/xquad.md", "quality/hadith.md"),
+        tiny=True,
+    ),
     Script("experiments.ranking_levers", "ranking_levers.md", "| ranking |", tiny=True),
     Script("ray_build", "ray_build.md", "| build | wall s |", tiny=True),
     Script("scale", "scale", "| | ", files=("scale/scale.md",), slow=True, extra=("--work", "{tmp}/work")),
@@ -91,7 +108,7 @@ def table(text: str, header: str) -> tuple[list[str], list[list[str]]]:
     assert start is not None, f"no table headed {header!r} in:\n{text}"
     assert re.fullmatch(r"\|(-+\|)+", lines[start + 1]), lines[start + 1]
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append(cells(line))
@@ -119,7 +136,9 @@ def check_centering(path: Path, model: Path) -> None:
 
 def kept() -> dict[Path, int]:
     """When each file a quick run must leave alone was last written: the committed results, the fitted table."""
-    return {path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING, WEIGHTS, MATCH] if path.is_file()}
+    return {
+        path: path.stat().st_mtime_ns for path in [*RESULTS.rglob("*"), CENTERING, WEIGHTS, MATCH] if path.is_file()
+    }
 
 
 def module_name(path: Path) -> str:
@@ -128,8 +147,7 @@ def module_name(path: Path) -> str:
 
 
 def test_every_script_with_a_main_has_a_quick_run_here():
-    scripts = {module_name(p) for p in BENCHMARKS.rglob("*.py")
-               if "\ndef main(" in p.read_text(encoding="utf-8")}
+    scripts = {module_name(p) for p in BENCHMARKS.rglob("*.py") if "\ndef main(" in p.read_text(encoding="utf-8")}
     assert scripts == {s.name for s in SCRIPTS}
 
 
@@ -141,8 +159,13 @@ def test_benchmarks_import_each_other_through_the_package_alone():
         text = path.read_text(encoding="utf-8")
         assert "sys.path" not in text, path
         for node in ast.walk(ast.parse(text)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not (isinstance(node, ast.ImportFrom) and node.level), (path, "a relative import")
             assert not any(n.split(".")[0] in siblings for n in names), (path, names)
 
@@ -150,26 +173,53 @@ def test_benchmarks_import_each_other_through_the_package_alone():
 def test_the_experiments_index_names_each_experiment_once_with_its_result_file():
     """benchmarks/experiments/README.md: one row per experiment (script, what it decided, its result file), and
     the result file is there."""
-    rows = [cells(line) for line in (BENCHMARKS / "experiments" / "README.md").read_text(encoding="utf-8").splitlines()
-            if line.startswith("| `")]
+    rows = [
+        cells(line)
+        for line in (BENCHMARKS / "experiments" / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    ]
     assert sorted(row[0].strip("`") for row in rows) == sorted(
-        p.name for p in (BENCHMARKS / "experiments").glob("*.py") if p.name != "__init__.py")
+        p.name for p in (BENCHMARKS / "experiments").glob("*.py") if p.name != "__init__.py"
+    )
     for script, decided, result in rows:
         assert decided and (RESULTS / result.strip("`")).is_file(), (script, result)
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=[pytest.mark.benchmark,
-                                    *([pytest.mark.default_model] if s.slow else []),
-                                    *([pytest.mark.root] if s.root else [])])
-                                    for s in SCRIPTS])
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param(
+            s,
+            id=s.name,
+            marks=[
+                pytest.mark.benchmark,
+                *([pytest.mark.default_model] if s.slow else []),
+                *([pytest.mark.root] if s.root else []),
+            ],
+        )
+        for s in SCRIPTS
+    ],
+)
 def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
     model = request.getfixturevalue("tiny_model_path") if script.tiny else None
     before = kept()
-    run = subprocess.run([sys.executable, "-m", f"benchmarks.{script.name}", "--quick",
-                          "--out", str(tmp_path / script.out),
-                          *(["--model", str(model)] if model else []),
-                          *(arg.format(tmp=tmp_path) for arg in script.extra)],
-                         check=False, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            f"benchmarks.{script.name}",
+            "--quick",
+            "--out",
+            str(tmp_path / script.out),
+            *(["--model", str(model)] if model else []),
+            *(arg.format(tmp=tmp_path) for arg in script.extra),
+        ],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     assert kept() == before, "a quick run wrote over committed results"
     if script.name == "fit_query_centering":
@@ -179,7 +229,8 @@ def test_quick_run_writes_its_table(script: Script, tmp_path: Path, request):
             check_table(tmp_path / name, script.header)
     if script.name == "calibrate_match":  # the lines go beside the quick run's table, never to match.json
         (entry,) = json.loads((tmp_path / script.out).with_suffix(".match.json").read_text(encoding="utf-8"))[
-            "models"].values()
+            "models"
+        ].values()
         hybrid = entry["modes"]["hybrid"]["ar"]
         assert hybrid["weak"] <= hybrid["strong"] and hybrid["spread"] >= 0, hybrid
     if script.name in CHOSEN:  # a fit records its choice where search reads weights (a quick run: beside it)

@@ -1,4 +1,5 @@
 """The search page in a real browser: Playwright driving Debian's Chromium."""
+
 import re
 import urllib.parse
 
@@ -16,9 +17,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -121,18 +131,31 @@ def _axe(browser, url: str, viewport: dict | None = None) -> list[dict]:
     page = context.new_page()
     page.goto(url)
     page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                          ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
     context.close()
     return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
-@pytest.mark.parametrize("path", [
-    "/", "/?ui=en", "/?q=" + "متى يسافر هولاند إلى واشنطن؟", "/?q=Hollande+trip+to+Washington&ui=en",
-    "/?q=xqzv+plorft", "/?q=xqzv+plorft&ui=en", "/nope", "/nope?ui=en", "/?q=a&k=500",
-    "/doc/000_cafc589f963463b3.txt?q=Hollande&p=7&s=147-275#p7", "/doc/000_cafc589f963463b3.txt?ui=en",
-    "/doc/missing.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?ui=en",
+        "/?q=" + "متى يسافر هولاند إلى واشنطن؟",
+        "/?q=Hollande+trip+to+Washington&ui=en",
+        "/?q=xqzv+plorft",
+        "/?q=xqzv+plorft&ui=en",
+        "/nope",
+        "/nope?ui=en",
+        "/?q=a&k=500",
+        "/doc/000_cafc589f963463b3.txt?q=Hollande&p=7&s=147-275#p7",
+        "/doc/000_cafc589f963463b3.txt?ui=en",
+        "/doc/missing.txt",
+    ],
+)
 def test_axe_core_finds_no_serious_or_critical_violation(server, browser, path):
     assert _axe(browser, server + path) == []
 
@@ -151,7 +174,9 @@ def test_the_page_is_arabic_first_and_switches_to_english_keeping_the_search(ser
     assert page.locator("#results .result h2").count() == page.locator("#results .result").count()
     page.click("a.switch")
     page.wait_for_selector("#results .result")
-    assert page.locator("html").get_attribute("lang") == "en" and page.input_value("#q") == "متى يسافر هولاند إلى واشنطن؟"
+    assert (
+        page.locator("html").get_attribute("lang") == "en" and page.input_value("#q") == "متى يسافر هولاند إلى واشنطن؟"
+    )
     assert re.search(r"\b1 document\b", page.locator("[role=status]").inner_text())  # grouped: counts the 1 document
     assert page.locator("#results h2").first.get_attribute("lang") == "ar"  # an Arabic title says so
     assert page.locator("button[type=submit]").inner_text() == "Search"
@@ -190,8 +215,9 @@ def test_a_keyboard_alone_goes_from_the_query_to_a_document_and_back(server, bro
 
 
 @pytest.mark.parametrize("ui", ["ar", "en"])
-@pytest.mark.parametrize("device,viewport", [("desktop", {"width": 1366, "height": 900}),
-                                             ("mobile", {"width": 390, "height": 844})])
+@pytest.mark.parametrize(
+    "device,viewport", [("desktop", {"width": 1366, "height": 900}), ("mobile", {"width": 390, "height": 844})]
+)
 def test_screenshots_of_the_results_and_the_document(server, browser, ui, device, viewport):
     """Written where the README shows them (web/screenshots/): the suite keeps them current."""
     query = "متى يسافر هولاند إلى واشنطن؟" if ui == "ar" else "When will Hollande travel to Washington?"

@@ -6,6 +6,7 @@ for all of it, SIGTERM aborted the process ("terminate called without an active 
 documents it had stored blocked the next start's first write. `jisr build` beside a server committing
 writes stopped at once, where the README says it waits.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -47,18 +46,40 @@ def start(index_dir: Path, model: Path, tmp_path: Path) -> tuple[subprocess.Pope
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
     port = free_port()
-    server = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
-                    "--model", str(model), "--api-token-file", str(token), "--commit-interval", "0.2"],
-                   cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                   env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_BULK_COMMIT_DOCUMENTS": str(PART)})
+    server = spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--model",
+            str(model),
+            "--api-token-file",
+            str(token),
+            "--commit-interval",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_BULK_COMMIT_DOCUMENTS": str(PART)},
+    )
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz", server)
     return server, base
 
 
 def lines(count: int, words: int = 5) -> bytes:
-    return "\n".join(json.dumps({"id": f"bulk/{i}", "title": "عنوان", "text": f"نص {i} " + "كلمات كثيرة " * words},
-                                ensure_ascii=False) for i in range(count)).encode()
+    return "\n".join(
+        json.dumps(
+            {"id": f"bulk/{i}", "title": "عنوان", "text": f"نص {i} " + "كلمات كثيرة " * words}, ensure_ascii=False
+        )
+        for i in range(count)
+    ).encode()
 
 
 def generation(base: str) -> int:
@@ -79,6 +100,7 @@ def in_background(target, *args) -> tuple[threading.Thread, list]:
             result.append(target(*args))
         except Exception as exc:  # noqa: BLE001  (the test looks at it)
             result.append(exc)
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, result
@@ -89,13 +111,13 @@ def stop(server: subprocess.Popen) -> str:
     return server.communicate(timeout=HANG)[1]
 
 
-def test_a_bulk_load_is_committed_in_parts_and_a_put_is_committed_between_them(index_dir, tiny_model_path,
-                                                                               tmp_path):
+def test_a_bulk_load_is_committed_in_parts_and_a_put_is_committed_between_them(index_dir, tiny_model_path, tmp_path):
     server, base = start(index_dir, tiny_model_path, tmp_path)
     try:
         before = generation(base)
-        loading, result = in_background(call, base, "POST", "/api/documents", lines(3000) + b"\n{broken",
-                                        TOKEN, "application/x-ndjson")
+        loading, result = in_background(
+            call, base, "POST", "/api/documents", lines(3000) + b"\n{broken", TOKEN, "application/x-ndjson"
+        )
         wait_until(lambda: generation(base) > before or not loading.is_alive(), "the bulk's first commit", server)
         status, body = call(base, "PUT", "/api/documents/between", doc())
         assert status == 201, body
@@ -117,13 +139,15 @@ def test_a_bulk_load_is_committed_in_parts_and_a_put_is_committed_between_them(i
         stop(server)
 
 
-def test_sigterm_during_a_bulk_load_exits_cleanly_and_the_next_start_answers_a_put(index_dir, tiny_model_path,
-                                                                                  tmp_path):
+def test_sigterm_during_a_bulk_load_exits_cleanly_and_the_next_start_answers_a_put(
+    index_dir, tiny_model_path, tmp_path
+):
     server, base = start(index_dir, tiny_model_path, tmp_path)
     try:
         before = generation(base)
-        loading, result = in_background(call, base, "POST", "/api/documents", lines(20_000, words=20), TOKEN,
-                                        "application/x-ndjson")
+        loading, result = in_background(
+            call, base, "POST", "/api/documents", lines(20_000, words=20), TOKEN, "application/x-ndjson"
+        )
         wait_until(lambda: generation(base) > before, "the bulk's first commit", server)
         server.send_signal(signal.SIGTERM)
         said = server.communicate(timeout=HANG)[1]
@@ -171,9 +195,26 @@ def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tin
     holder = threading.Thread(target=hold)
     holder.start()
     held.wait(HANG)
-    build = spawn([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index", str(index_dir),
-                   "--model", str(tiny_model_path), "--writer-lock-wait", "300"], cwd=ROOT,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    build = spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index_dir),
+            "--model",
+            str(tiny_model_path),
+            "--writer-lock-wait",
+            "300",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         said = next((line for line in build.stderr if "another build" in line), "")  # it says it waits ...
         assert f"another build is writing {index_dir} (pid {os.getpid()}" in said and "up to 300 s" in said, said
@@ -193,8 +234,17 @@ def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tin
     holder.start()
     held.wait(HANG)
     try:
-        refused = jisr_cli("build", "--corpus", str(corpus), "--index", str(index_dir), "--model",
-                           str(tiny_model_path), "--writer-lock-wait", "1")
+        refused = jisr_cli(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index_dir),
+            "--model",
+            str(tiny_model_path),
+            "--writer-lock-wait",
+            "1",
+        )
     finally:
         release.set()
         holder.join()
@@ -203,18 +253,29 @@ def test_jisr_build_waits_for_the_lock_a_server_holds_then_builds(index_dir, tin
     assert "Traceback" not in refused.stderr
 
 
-def test_jisr_build_beside_a_server_loading_in_bulk_takes_its_turn_and_both_finish(index_dir, tiny_model_path,
-                                                                                    tmp_path):
+def test_jisr_build_beside_a_server_loading_in_bulk_takes_its_turn_and_both_finish(
+    index_dir, tiny_model_path, tmp_path
+):
     """The lock passes between the load's parts and the build: neither fails for the other."""
     corpus = tmp_path / "corpus"
     server, base = start(index_dir, tiny_model_path, tmp_path)
     try:
-        loading, result = in_background(call, base, "POST", "/api/documents", lines(4000), TOKEN,
-                                        "application/x-ndjson")
+        loading, result = in_background(
+            call, base, "POST", "/api/documents", lines(4000), TOKEN, "application/x-ndjson"
+        )
         wait_until(lambda: stored(index_dir) > 0, "the bulk's first commit under way", server)  # the lock held
         (corpus / "more.txt").write_text(f"عنوان\nفقرة أخرى عن {WORD}.\n", encoding="utf-8")
-        built = jisr_cli("build", "--corpus", str(corpus), "--index", str(index_dir), "--model", str(tiny_model_path),
-                         "--companion", "none")
+        built = jisr_cli(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index_dir),
+            "--model",
+            str(tiny_model_path),
+            "--companion",
+            "none",
+        )
         assert built.returncode == 0, built.stderr
         loading.join(HANG)
         status, answer = result[0]
@@ -238,8 +299,11 @@ def test_a_load_of_more_lines_than_bulk_max_lines_is_a_413_and_stores_nothing(in
 def test_each_line_is_reported_and_only_what_was_committed_is_a_2xx():
     from jisr.web import bulk
 
-    lines, bad = bulk.read(b'{"id": "a", "text": "x"}\n\n{"id": 1}\n{"id": "b", "text": "y"}\n{"id": "a", "text": "z"}',
-                           corpus_owned=lambda doc_id: False, held=lambda doc_id: doc_id == "b")
+    lines, bad = bulk.read(
+        b'{"id": "a", "text": "x"}\n\n{"id": 1}\n{"id": "b", "text": "y"}\n{"id": "a", "text": "z"}',
+        corpus_owned=lambda doc_id: False,
+        held=lambda doc_id: doc_id == "b",
+    )
     assert [(line.number, line.id, line.existed) for line in lines] == [(1, "a", False), (4, "b", True), (5, "a", True)]
     assert bad == [{"line": 3, "status": 400, "message": 'each line is a JSON object with an "id" string'}]
     busy = {"status": 503, "error": "busy", "message": "another build is running"}

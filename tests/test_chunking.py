@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from jisr.passages import ChunkSettings, chunk, is_boilerplate, sentence_spans
 from jisr.corpus.files import Document, read_corpus
+from jisr.passages import ChunkSettings, chunk, is_boilerplate, sentence_spans
 from tests.conftest import word_counts
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
@@ -18,8 +18,18 @@ def test_seed_article_passages_as_a_careful_reader_splits_it():
     lines = text.split("\n")
     # 1-based line numbers of the source: line 1 is the title; 14 repeats the photo caption
     # of 13; 16 is a heading over 17; 23 is the source credit and 25 an advertisement marker.
-    expected = [lines[2], lines[3], lines[4], lines[6], lines[8], lines[10], lines[12],
-                lines[15] + "\n" + lines[16], lines[18], lines[20]]
+    expected = [
+        lines[2],
+        lines[3],
+        lines[4],
+        lines[6],
+        lines[8],
+        lines[10],
+        lines[12],
+        lines[15] + "\n" + lines[16],
+        lines[18],
+        lines[20],
+    ]
     documents, skipped = read_corpus(SEED.parent)
     assert skipped == []
     passages = chunk(documents[0], word_counts)
@@ -29,7 +39,7 @@ def test_seed_article_passages_as_a_careful_reader_splits_it():
     assert [p.lang for p in passages] == ["en"] + ["ar"] * 9
     assert [p.ordinal for p in passages] == list(range(10))
     for p in passages:
-        assert text[p.start:p.end] == p.text
+        assert text[p.start : p.end] == p.text
         assert p.title == documents[0].title and p.doc_id == SEED.name
     assert all("إعلان" != p.text and not p.text.startswith("المصدر") for p in passages)
 
@@ -38,7 +48,7 @@ def test_sentences_of_a_passage():
     passages = chunk(doc(SEED.read_text(encoding="utf-8")), word_counts)
     assert passages[4].sentence_texts() == [
         "ودعا بوتين إلى التنسيق مع الفرنسيين، والعمل معهم كحليفيْن.",
-        'وقال إن العمليات العسكرية الروسية في سوريا ضد تنظيم الدولة ستستمر وتتكثف '
+        "وقال إن العمليات العسكرية الروسية في سوريا ضد تنظيم الدولة ستستمر وتتكثف "
         '"ليدرك المجرمون أنه لا مفر من العقاب".',
     ]
     assert passages[7].sentence_texts()[0] == "تنسيق مشترك"
@@ -55,7 +65,7 @@ def test_long_paragraph_split_at_sentence_ends_under_the_window_losing_nothing(l
     assert " ".join(p.text for p in passages) == paragraph  # every character kept, in order
     assert all(p.text.endswith((".", "!", "?")) for p in passages)  # cut at sentence ends
     for p in passages:
-        assert text[p.start:p.end] == p.text
+        assert text[p.start : p.end] == p.text
 
 
 def test_a_sentence_longer_than_the_window_is_split_at_spaces():
@@ -68,13 +78,27 @@ def test_a_sentence_longer_than_the_window_is_split_at_spaces():
 def test_sentence_ends_arabic_and_latin():
     text = "هل جاء؟ نعم جاء؛ ثم ذهب. Really? Yes! The value is 3.5 today."
     spans = sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == ["هل جاء؟", "نعم جاء؛", "ثم ذهب.", "Really?", "Yes!", "The value is 3.5 today."]
+    assert [text[a:b] for a, b in spans] == [
+        "هل جاء؟",
+        "نعم جاء؛",
+        "ثم ذهب.",
+        "Really?",
+        "Yes!",
+        "The value is 3.5 today.",
+    ]
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("إعلان", True), ("Advertisement", True), ("المصدر : الجزيرة + وكالات", True), ("Source: Reuters", True),
-    ("المصدر الرئيسي للطاقة هو الشمس.", False), ("تنسيق مشترك", False),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("إعلان", True),
+        ("Advertisement", True),
+        ("المصدر : الجزيرة + وكالات", True),
+        ("Source: Reuters", True),
+        ("المصدر الرئيسي للطاقة هو الشمس.", False),
+        ("تنسيق مشترك", False),
+    ],
+)
 def test_boilerplate(line, expected):
     assert is_boilerplate(line) is expected
 
@@ -126,10 +150,13 @@ class Counting:
         return [len(t.split()) + len(t) // 40 + 2 for t in texts]  # long words cost tokens too
 
 
-@pytest.mark.parametrize("make", [
-    lambda n: " ".join(f"كلمة{i % 97}" for i in range(n // 7)),  # one huge line of words, no sentence end
-    lambda n: "ب" * n,  # one huge line with no space at all
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: " ".join(f"كلمة{i % 97}" for i in range(n // 7)),  # one huge line of words, no sentence end
+        lambda n: "ب" * n,  # one huge line with no space at all
+    ],
+)
 def test_a_huge_single_line_costs_token_counts_linear_in_its_length(make):
     """Chunking work, counted in characters handed to the tokenizer, stays about 4-6x the line at any
     length. The old packing re-counted a growing piece for every word (or character): 57x (2,500x with
@@ -149,13 +176,20 @@ def test_markdown_is_indexed_as_the_text_a_reader_sees(tmp_path):
     (tmp_path / "guide.md").write_text(
         "---\nlayout: post\n---\n# دليل القراءة\n\nفقرة فيها [رابط](http://example.com/x) و**نص عريض**\n"
         "تكمل على سطر ثان.\n\n## خلفية\n\n- بند أول فيه ![صورة الخريطة](map.png)\n\n```python\nprint('code')\n```\n\n"
-        "<div>html</div>\n\n| المدينة | السكان |\n|---|---|\n| حلب | كثير |\n", encoding="utf-8")
+        "<div>html</div>\n\n| المدينة | السكان |\n|---|---|\n| حلب | كثير |\n",
+        encoding="utf-8",
+    )
     (tmp_path / "only-code.md").write_text("```\nx = 1\n```\n", encoding="utf-8")
     documents, skipped = read_corpus(tmp_path)
     assert [(d.id, d.title) for d in documents] == [("guide.md", "دليل القراءة")]
     assert documents[0].text.split("\n") == [
-        "دليل القراءة", "فقرة فيها رابط ونص عريض تكمل على سطر ثان.", "خلفية", "بند أول فيه صورة الخريطة",
-        "المدينة | السكان", "حلب | كثير"]
+        "دليل القراءة",
+        "فقرة فيها رابط ونص عريض تكمل على سطر ثان.",
+        "خلفية",
+        "بند أول فيه صورة الخريطة",
+        "المدينة | السكان",
+        "حلب | كثير",
+    ]
     assert [(s.path, "no text" in s.reason) for s in skipped] == [("only-code.md", True)]
     passages = chunk(documents[0], word_counts)
     assert all("http" not in p.text and "**" not in p.text and "print" not in p.text for p in passages)

@@ -1,4 +1,5 @@
 """The `jisr` command as a user runs it."""
+
 import json
 import os
 import re
@@ -11,8 +12,14 @@ from tests.conftest import ROOT, SEEDS, cli_imports
 
 
 def jisr(*args, env=None, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "jisr.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "jisr.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
 @pytest.mark.slow  # jisr build and search in child processes
@@ -35,8 +42,9 @@ def test_build_then_search_with_the_tiny_model(tmp_path, tiny_model_path):
 def test_errors_are_one_line_and_nonzero(tmp_path, tiny_model_path):
     missing = jisr("search", "x", "--index", str(tmp_path / "none"))
     assert missing.returncode == 1 and "no index" in missing.stderr and "Traceback" not in missing.stderr
-    bad_corpus = jisr("build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"),
-                      "--model", str(tiny_model_path))
+    bad_corpus = jisr(
+        "build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "--model", str(tiny_model_path)
+    )
     assert bad_corpus.returncode == 1 and "corpus folder not found" in bad_corpus.stderr
     bad_model = jisr("build", "--index", str(tmp_path / "i"), "--model", str(tmp_path / "no-model"))
     assert bad_model.returncode == 1 and "cannot load model" in bad_model.stderr
@@ -81,19 +89,30 @@ def _bad_index(kind: str, tmp_path, tiny_index):
 @pytest.fixture(scope="module")
 def tiny_index(tmp_path_factory, tiny_model_path):
     index = tmp_path_factory.mktemp("tiny-index") / "index"
-    built = jisr("build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path),
-                 "--companion", "none")
+    built = jisr(
+        "build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path), "--companion", "none"
+    )
     assert built.returncode == 0, built.stderr
     return index
 
 
-_BAD = [("missing", "no index at"), ("a-file", "is a file, not an index folder"), ("damaged-current", "damaged"),
-        ("another-version", "format 99")]
+_BAD = [
+    ("missing", "no index at"),
+    ("a-file", "is a file, not an index folder"),
+    ("damaged-current", "damaged"),
+    ("another-version", "format 99"),
+]
 
 
-@pytest.mark.parametrize("command,kind,says", [
-    (command, kind, says) for command in (["search", "Putin"], ["serve", "--port", "0"], ["check"])
-    for kind, says in _BAD if not (kind == "missing" and command[0] == "serve")])  # serve builds a missing one
+@pytest.mark.parametrize(
+    "command,kind,says",
+    [
+        (command, kind, says)
+        for command in (["search", "Putin"], ["serve", "--port", "0"], ["check"])
+        for kind, says in _BAD
+        if not (kind == "missing" and command[0] == "serve")
+    ],
+)  # serve builds a missing one
 def test_a_bad_index_is_said_before_any_model_library_loads(command, kind, says, tmp_path, tiny_index):
     index = _bad_index(kind, tmp_path, tiny_index)
     out, heavy, code = cli_imports([*command, "--index", str(index)], cwd=tmp_path)

@@ -4,6 +4,7 @@ A timing or speed-up written in a package comment or docstring ("51.9 -> 45.9 ms
 stale with the next change and nobody reruns it there. Comments name the results file instead
 (benchmarks/results/decisions.md for figures that no benchmark table holds). Comments are read with
 ``tokenize`` and docstrings with ``ast``, so a figure in code (a limit, a default) is never flagged."""
+
 from __future__ import annotations
 
 import ast
@@ -33,8 +34,11 @@ def figures(text: str) -> list[str]:
 
 def prose(source: str) -> list[tuple[int, str]]:
     """(line, text) of every comment and docstring of a module's ``source``."""
-    out = [(tok.start[0], tok.string) for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-           if tok.type == tokenize.COMMENT]
+    out = [
+        (tok.start[0], tok.string)
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    ]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             doc = ast.get_docstring(node, clean=False)
@@ -52,8 +56,11 @@ def package_files() -> list[Path]:
 
 
 def test_no_package_comment_or_docstring_holds_a_measured_figure():
-    found = [(str(p.relative_to(ROOT)), line, figure) for p in package_files()
-             for line, figure in figures_in(p.read_text(encoding="utf-8"))]
+    found = [
+        (str(p.relative_to(ROOT)), line, figure)
+        for p in package_files()
+        for line, figure in figures_in(p.read_text(encoding="utf-8"))
+    ]
     assert found == [], f"move these figures to benchmarks/results/ and name the file instead: {found}"
 
 
@@ -70,7 +77,6 @@ def f(x: float = 0.5) -> str:
     return "12 ms"  # a string in code, not a comment: 57x the text
 '''
     got = [figure for _, figure in figures_in(source)]
-    assert sorted(got) == sorted(["49 ms", "23 ms", "1.6x", "0.894 -> 0.910", "0.9 s", "11 GB",
-                                  "57x"])
+    assert sorted(got) == sorted(["49 ms", "23 ms", "1.6x", "0.894 -> 0.910", "0.9 s", "11 GB", "57x"])
     assert figures_in("WAIT = 120.0  # waitress's default 120 s; 16x128 tokens a batch; in 4 bytes\n") == []
     assert figures_in('def size(text):\n    """Bytes of a size such as ``4GB`` or ``512MiB``."""\n') == []

@@ -1,6 +1,7 @@
 """A companion encoder in the index: stored per passage, kept through merges and changes, checked on
 open, and added to hybrid's score for queries not in Arabic only. The tiny model reads, USE v3 is the
 companion (the real one, from its package)."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from jisr.answers.searcher import Searcher
 from jisr.embeddings import companion as companions
 from jisr.index import commit as commits
-from jisr.index.local import store
 from jisr.index.build import build
-from jisr.index.options import BuildOptions, SegmentPolicy
 from jisr.index.contract import MilvusTarget
-from jisr.index.preflight import BuildError
-from jisr.answers.searcher import Searcher
+from jisr.index.local import store
 from jisr.index.local.segment import COMPANION, SegmentWriter
+from jisr.index.options import BuildOptions, SegmentPolicy
+from jisr.index.preflight import BuildError
 from jisr.passages import Passage
 from jisr.weights import shipped
 from tests.conftest import live_segments
@@ -41,8 +42,10 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
     write_docs(corpus, 4)
     build(corpus, tmp_path / "plain", tiny_model, BuildOptions(companion="none"))
     build(corpus, tmp_path / "fused", tiny_model)  # the default: the companion use names
-    plain, fused = Searcher.open(tmp_path / "plain", tiny_model), Searcher.open(tmp_path / "fused", tiny_model,
-                                                                                companion=use)
+    plain, fused = (
+        Searcher.open(tmp_path / "plain", tiny_model),
+        Searcher.open(tmp_path / "fused", tiny_model, companion=use),
+    )
     assert fused.index.manifest["companion"] == companions.info(use) and plain.index.manifest["companion"] is None
     assert fused.index.manifest["companion"]["weight"] == shipped().companion
     _stored_matches_a_fresh_encoding(tmp_path / "fused", use)
@@ -58,7 +61,8 @@ def test_hybrid_adds_the_companions_cosine_for_queries_not_in_arabic_only(tmp_pa
 
 
 def test_merges_and_changed_files_keep_companion_vectors_and_switching_it_reembeds_nothing_else(
-        tmp_path, tiny_model, use):
+    tmp_path, tiny_model, use
+):
     merging = BuildOptions(segments=SegmentPolicy(max_small=2))
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 2)
@@ -109,12 +113,14 @@ def test_an_index_refuses_another_companion_and_a_damaged_entry(tmp_path, tiny_m
     with pytest.raises(companions.CompanionUnavailable, match="cannot load"):
         companions.for_index({**manifest["companion"], "name": "other==1"}, str(index))
     for name in ("other==1", None):  # a commit naming another companion than its segments hold is damaged
-        commit.write_text(json.dumps({**manifest, "companion": name and {**manifest["companion"], "name": name}}),
-                          encoding="utf-8")
+        commit.write_text(
+            json.dumps({**manifest, "companion": name and {**manifest["companion"], "name": name}}), encoding="utf-8"
+        )
         with pytest.raises(store.IndexUnavailable, match="is damaged"):
             Searcher.open(index, tiny_model)
-    commit.write_text(json.dumps({**manifest, "companion": {**manifest["companion"], "weight": "0.25"}}),
-                      encoding="utf-8")
+    commit.write_text(
+        json.dumps({**manifest, "companion": {**manifest["companion"], "weight": "0.25"}}), encoding="utf-8"
+    )
     with pytest.raises(store.IndexUnavailable, match="'companion' is not one a build writes"):
         Searcher.open(index, tiny_model)
     commit.write_text(json.dumps({**manifest, "store": {"kind": "milvus"}}), encoding="utf-8")

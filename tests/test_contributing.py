@@ -1,5 +1,6 @@
 """CONTRIBUTING.md says what the checkout does: its markers are the registered ones, its folder map is the one
 pyproject.toml installs, its setup pins the torch the README pins, and every marker but slow implies slow."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,7 +19,7 @@ REGISTERED = {line.split(":")[0] for line in PYTEST["markers"]}
 
 def table(header: str) -> list[list[str]]:
     """The rows of the guide's table whose first header cell is ``header``, as cells without their backticks."""
-    lines = GUIDE[GUIDE.index(f"| {header} "):].split("\n\n")[0].splitlines()[2:]
+    lines = GUIDE[GUIDE.index(f"| {header} ") :].split("\n\n")[0].splitlines()[2:]
     return [[cell.strip().strip("`") for cell in line.strip("|").split("|")] for line in lines]
 
 
@@ -53,6 +54,8 @@ def test_the_folder_map_is_where_each_import_name_is_installed_from(row):
 
 
 def test_the_setup_pins_the_torch_the_readme_and_ci_pin():
-    pins = [set(re.findall(r"torch==[\d.]+", (ROOT / path).read_text(encoding="utf-8")))
-            for path in ("CONTRIBUTING.md", "README.md", ".ci/run")]
+    pins = [
+        set(re.findall(r"torch==[\d.]+", (ROOT / path).read_text(encoding="utf-8")))
+        for path in ("CONTRIBUTING.md", "README.md", ".ci/run")
+    ]
     assert len(pins[0]) == 1 and pins[0] == pins[1] == pins[2], pins

@@ -1,4 +1,5 @@
 """Batch thread counts follow the CPUs a process may use (affinity, cgroup quota), not the host's cores."""
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,17 @@ def _cgroup(root: Path, v2: str | None = None, v1: tuple[int, int] | None = None
     return root
 
 
-@pytest.mark.parametrize("v2,v1,expected", [
-    ("150000 100000", None, 1.5), ("max 100000", None, None), (None, (200000, 100000), 2.0),
-    (None, (-1, 100000), None), (None, None, None), ("garbage", None, None),
-])
+@pytest.mark.parametrize(
+    "v2,v1,expected",
+    [
+        ("150000 100000", None, 1.5),
+        ("max 100000", None, None),
+        (None, (200000, 100000), 2.0),
+        (None, (-1, 100000), None),
+        (None, None, None),
+        ("garbage", None, None),
+    ],
+)
 def test_cgroup_quota_is_read_from_v2_or_v1(tmp_path, v2, v1, expected):
     assert cgroup_quota(_cgroup(tmp_path / "cg", v2, v1)) == expected
 
@@ -71,7 +79,13 @@ def test_loading_a_model_caps_torch_threads(tiny_model_path):
     """A process allowed one CPU (its affinity, the real condition, in a process of its own: pinning this one
     would pin the threads it starts later too) that asked torch for 4 threads has 1 once it loads a model."""
     env = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", _LOAD_ON_ONE_CPU, str(tiny_model_path)], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_ON_ONE_CPU, str(tiny_model_path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "1"

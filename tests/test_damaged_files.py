@@ -7,6 +7,7 @@ from /healthz) and the message names the file and the commands that repair it; t
 names does repair it. A file damaged in place (its size right) is found by `jisr check` only, and
 its advice repairs it too.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,7 +79,8 @@ def _says_the_file_and_the_repair(message: str, path: Path, index: Path) -> None
 
 @pytest.mark.parametrize("kind", ["truncated vectors", "random faiss", "deleted file", "random sqlite"])
 def test_a_damaged_segment_file_is_named_with_its_repair_and_the_build_it_names_repairs_it(
-        kind, built, tmp_path, tiny_model, tiny_model_path):
+    kind, built, tmp_path, tiny_model, tiny_model_path
+):
     corpus, clean = built
     index = tmp_path / "index"
     shutil.copytree(clean, index)
@@ -88,8 +90,9 @@ def test_a_damaged_segment_file_is_named_with_its_repair_and_the_build_it_names_
         message = one_line_error(run_jisr(*command, "--index", str(index), cwd=tmp_path))
         _says_the_file_and_the_repair(message, path, index)
     if kind == "random sqlite":
-        message = one_line_error(run_jisr("serve", "--port", "0", "--index", str(index), "--model",
-                                          str(tiny_model_path), cwd=tmp_path))
+        message = one_line_error(
+            run_jisr("serve", "--port", "0", "--index", str(index), "--model", str(tiny_model_path), cwd=tmp_path)
+        )
         _says_the_file_and_the_repair(message, path, index)
 
     with serving(create_app({"INDEX": str(index), "MODEL": str(tiny_model_path)})) as base:  # a WSGI deployment
@@ -103,8 +106,9 @@ def test_a_damaged_segment_file_is_named_with_its_repair_and_the_build_it_names_
     assert _results(index, tiny_model) == _results(clean, tiny_model)
 
 
-def test_a_file_damaged_in_place_is_found_by_check_whose_advice_repairs_it(built, tmp_path, tiny_model,
-                                                                          tiny_model_path):
+def test_a_file_damaged_in_place_is_found_by_check_whose_advice_repairs_it(
+    built, tmp_path, tiny_model, tiny_model_path
+):
     corpus, clean = built
     index = tmp_path / "index"
     shutil.copytree(clean, index)

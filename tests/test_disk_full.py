@@ -5,6 +5,7 @@ reported it (the OS, SQLite); the last commit is still searched meanwhile, nothi
 kept, and writes work again once space is freed. A build gets the CLI's one line. The disk is a real
 small file system (a tmpfs, mounted as root) filled to its last byte: nothing is patched.
 """
+
 from __future__ import annotations
 
 import errno
@@ -29,18 +30,22 @@ from tests.test_documents import TOKEN, WORD, call, doc, found
 from tests.test_security import one_line_error
 from tests.test_writer_lock import fill, put, small_disk
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")]
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root"),
+]
 
 
 def _bulk(base: str, ids: list[str]) -> tuple[int, dict]:
-    lines = "\n".join(json.dumps({"id": i, "title": "عنوان", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False)
-                      for i in ids)
+    lines = "\n".join(
+        json.dumps({"id": i, "title": "عنوان", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False) for i in ids
+    )
     return call(base, "POST", "/api/documents", lines.encode(), content_type="application/x-ndjson")
 
 
 def test_api_writes_on_a_full_disk_are_507_the_last_commit_is_searched_and_writes_work_once_space_returns(
-        tmp_path, tiny_model, tiny_model_path):
+    tmp_path, tiny_model, tiny_model_path
+):
     with small_disk(tmp_path / "disk", "40m") as disk:
         corpus = tmp_path / "corpus"
         shutil.copytree(SEEDS, corpus)
@@ -49,10 +54,28 @@ def test_api_writes_on_a_full_disk_are_507_the_last_commit_is_searched_and_write
         (tmp_path / "token").write_text(TOKEN + "\n")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port),
-                        "--model", str(tiny_model_path), "--api-token-file", str(tmp_path / "token"),
-                        "--commit-interval", "0.1"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        server = spawn(
+            [
+                sys.executable,
+                "-m",
+                "jisr.cli",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(port),
+                "--model",
+                str(tiny_model_path),
+                "--api-token-file",
+                str(tmp_path / "token"),
+                "--commit-interval",
+                "0.1",
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             wait_http(base + "/healthz", server)
             assert put(base, "first")[0] == 201
@@ -87,8 +110,14 @@ def test_api_writes_on_a_full_disk_are_507_the_last_commit_is_searched_and_write
             assert _bulk(base, ["bulk/0", "bulk/1"])[0] == 200
             assert found(base) == ["after", "bulk/0", "bulk/1", "first"]
             paths = call(base, "GET", "/openapi.json", token=None)[1]["paths"]  # the answer is documented
-            assert all("507" in paths[path][method]["responses"] for path, method in [
-                ("/api/documents/{doc_id}", "put"), ("/api/documents/{doc_id}", "delete"), ("/api/documents", "post")])
+            assert all(
+                "507" in paths[path][method]["responses"]
+                for path, method in [
+                    ("/api/documents/{doc_id}", "put"),
+                    ("/api/documents/{doc_id}", "delete"),
+                    ("/api/documents", "post"),
+                ]
+            )
         finally:
             server.terminate()
             try:
@@ -107,7 +136,8 @@ def urllib_get(url: str) -> str:
 
 @pytest.mark.parametrize("layer,pages_left", [("os", 0), ("sqlite", 3)])
 def test_a_build_that_fills_the_disk_is_disk_full_leaves_the_last_commit_and_builds_once_space_returns(
-        tmp_path, tiny_model, layer, pages_left):
+    tmp_path, tiny_model, layer, pages_left
+):
     """The disk fills while the build embeds (the encoder is the build's injection point): with no page left
     the segment's vector file meets it first (the OS's ENOSPC), with a few left its SQLite file does
     (SQLITE_FULL); either is DiskFull, and the commit before stays whole."""
@@ -129,8 +159,11 @@ def test_a_build_that_fills_the_disk_is_disk_full_leaves_the_last_commit_and_bui
         with pytest.raises(DiskFull, match="the disk is full; the previous index is unchanged") as raised:
             jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"), encoder=encoder)
         cause = raised.value.__cause__
-        assert (isinstance(cause, sqlite3.OperationalError) and "database or disk is full" in str(cause)) \
-            if layer == "sqlite" else (isinstance(cause, OSError) and cause.errno == errno.ENOSPC), repr(cause)
+        assert (
+            (isinstance(cause, sqlite3.OperationalError) and "database or disk is full" in str(cause))
+            if layer == "sqlite"
+            else (isinstance(cause, OSError) and cause.errno == errno.ENOSPC)
+        ), repr(cause)
         assert filled and (index / "CURRENT").read_text() == before
         assert segments_on_disk(index) == live_segments(index)  # nothing half-written left
         filled[0].unlink()
@@ -146,8 +179,17 @@ def test_jisr_build_on_a_full_disk_is_one_line(tmp_path, tiny_model, tiny_model_
         before = (index / "CURRENT").read_text()
         (corpus / "more.txt").write_text(f"عنوان\nفقرة أخرى عن {WORD}.\n", encoding="utf-8")
         fill(disk)
-        full = run_jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path),
-                        "--companion", "none")
+        full = run_jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            str(tiny_model_path),
+            "--companion",
+            "none",
+        )
         assert "not enough free disk space" in one_line_error(full)
         assert (index / "CURRENT").read_text() == before
 
@@ -191,8 +233,9 @@ def test_an_api_commit_whose_sqlite_write_meets_a_full_disk_fails_its_writers_as
 
         def build(submit, stopping):  # the intake's build: ``stopping`` is set when the server stops
             try:
-                return jisr.build(corpus, index, tiny_model, BuildOptions(companion="none"), submit=submit,
-                                  encoder=encoder)
+                return jisr.build(
+                    corpus, index, tiny_model, BuildOptions(companion="none"), submit=submit, encoder=encoder
+                )
             except DiskFull as exc:
                 causes.append(exc.__cause__)
                 raise

@@ -2,6 +2,7 @@
 docs/ and the README is checked: `jisr` commands by the real argument parser, curl commands and their
 answers by the server's OpenAPI document, JSON, TOML, YAML, systemd and nginx samples by what reads them.
 The JSON API's curl examples are also run against a real server (tests/test_readme.py)."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,33 @@ from tests.conftest import ROOT
 
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 # Programs a sample may run besides `jisr` and `curl`: a typo'd command is not one of them.
-OTHER_PROGRAMS = {"python", "python3", "pip", "mkdir", "cp", "apt-get", "command", "npm", "mkdocs", "ray",
-                  "milvus-lite", "systemctl"}
+OTHER_PROGRAMS = {
+    "python",
+    "python3",
+    "pip",
+    "mkdir",
+    "cp",
+    "apt-get",
+    "command",
+    "npm",
+    "mkdocs",
+    "ray",
+    "milvus-lite",
+    "systemctl",
+}
 FREE_FORM = {"text", "mermaid"}  # file trees, the synopsis (tests/test_readme.py), diagrams
 
 
 def _mkdocs(*args: str) -> subprocess.CompletedProcess:
     if shutil.which("mkdocs", path=str(Path(sys.executable).parent)) is None:
         pytest.fail("mkdocs is not installed: pip install -e '.[docs]' (the README's test command does)")
-    return subprocess.run([sys.executable, "-m", "mkdocs", *args], capture_output=True, text=True, timeout=600,
-                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent)})
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent)},
+    )
 
 
 def test_the_docs_build_strict_with_reference_pages_written_from_the_code(tmp_path):
@@ -154,6 +172,7 @@ def _json_schema(schema: object) -> object:
 def _check_answer(operation: dict, answer: str) -> None:
     """The sample answer is JSON that one of the operation's documented answers allows."""
     import jsonschema
+
     from jisr.web.openapi import spec
 
     value = json.loads(answer)
@@ -264,8 +283,11 @@ def test_the_checks_refuse_a_command_jisr_would_refuse():
 
 def test_every_metric_the_docs_name_is_one_the_server_exports():
     exported = set(re.findall(r'"(jisr_\w+)"', (ROOT / "web" / "metrics.py").read_text(encoding="utf-8")))
-    named = {re.sub(r"_(total|bucket|count|sum)$", "", name)
-             for path in PAGES for name in re.findall(r"\bjisr_[a-z_]+\b", path.read_text(encoding="utf-8"))}
+    named = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for path in PAGES
+        for name in re.findall(r"\bjisr_[a-z_]+\b", path.read_text(encoding="utf-8"))
+    }
     assert named and named <= exported, named - exported
 
 

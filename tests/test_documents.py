@@ -1,5 +1,6 @@
 """The document API on a real server: writes need a token, are searched once acknowledged, survive a
 SIGKILL right after their 2xx and a rebuild from the corpus folder, and never fail a search meanwhile."""
+
 from __future__ import annotations
 
 import contextlib
@@ -20,16 +21,22 @@ from pathlib import Path
 import pytest
 
 import jisr
-from jisr.web import create_app
 from jisr.index.options import BuildOptions
+from jisr.web import create_app
 from tests.conftest import HANG, ROOT, SEEDS, free_port, serving, spawn, wait_http, wait_until
 
 TOKEN = "a-test-token-of-32-characters-xx"
 WORD = "زعفران"  # in no seed passage
 
 
-def call(base: str, method: str, path: str, body: bytes | dict | None = None, token: str | None = TOKEN,
-         content_type: str = "application/json") -> tuple[int, dict]:
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body: bytes | dict | None = None,
+    token: str | None = TOKEN,
+    content_type: str = "application/json",
+) -> tuple[int, dict]:
     data = json.dumps(body, ensure_ascii=False).encode() if isinstance(body, dict) else body
     headers = {"Content-Type": content_type} if data is not None else {}
     if token:
@@ -43,8 +50,9 @@ def call(base: str, method: str, path: str, body: bytes | dict | None = None, to
 
 
 def found(base: str, word: str = WORD, token: str | None = None) -> list[str]:
-    status, body = call(base, "GET", "/api/search?" + urllib.parse.urlencode({"q": word, "mode": "lexical", "k": 10}),
-                        token=token)
+    status, body = call(
+        base, "GET", "/api/search?" + urllib.parse.urlencode({"q": word, "mode": "lexical", "k": 10}), token=token
+    )
     assert status == 200, body
     return sorted(r["doc_id"] for r in body["results"] if word in r["text"])
 
@@ -62,8 +70,14 @@ def index_dir(tmp_path, tiny_model):
 
 
 def app_for(index_dir, tiny_model, **config):
-    return create_app({"INDEX": jisr.Index.open(index_dir, tiny_model, follow=True), "API_TOKEN": TOKEN,
-                       "COMMIT_INTERVAL": 0.2, **config})
+    return create_app(
+        {
+            "INDEX": jisr.Index.open(index_dir, tiny_model, follow=True),
+            "API_TOKEN": TOKEN,
+            "COMMIT_INTERVAL": 0.2,
+            **config,
+        }
+    )
 
 
 def test_writes_need_the_servers_token_and_reads_may(index_dir, tiny_model):
@@ -99,12 +113,13 @@ def test_put_replace_get_delete_and_bulk(index_dir, tiny_model, tmp_path):
         # bad writes are 4xx with a message and change nothing
         corpus_id = sorted(jisr.Index.open(index_dir, tiny_model).manifest["files"])[0]
         for path, body, content_type, expected in [
-                ("/api/documents/" + corpus_id, doc(), "application/json", 409),
-                ("/api/documents/x", b"{not json", "application/json", 400),
-                ("/api/documents/x", {"text": "ok", "tilte": "typo"}, "application/json", 400),
-                ("/api/documents/x", {"title": "no text"}, "application/json", 400),
-                ("/api/documents/x", b"plain text", "text/plain", 400),
-                ("/api/documents/x", {"text": "x" * 5000}, "application/json", 413)]:
+            ("/api/documents/" + corpus_id, doc(), "application/json", 409),
+            ("/api/documents/x", b"{not json", "application/json", 400),
+            ("/api/documents/x", {"text": "ok", "tilte": "typo"}, "application/json", 400),
+            ("/api/documents/x", {"title": "no text"}, "application/json", 400),
+            ("/api/documents/x", b"plain text", "text/plain", 400),
+            ("/api/documents/x", {"text": "x" * 5000}, "application/json", 413),
+        ]:
             status, answer = call(base, "PUT", path, body, content_type=content_type)
             assert status == expected and answer["message"], (path, body, answer)
         assert call(base, "DELETE", "/api/documents/nothing-here")[0] == 404
@@ -112,22 +127,47 @@ def test_put_replace_get_delete_and_bulk(index_dir, tiny_model, tmp_path):
 
         # a file upload, read by the reader of its type; a type no reader knows is refused
         boundary = "jisr-test-boundary"
+
         def upload(name: str, content: bytes) -> bytes:
-            return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-                    f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-        status, body = call(base, "PUT", "/api/documents/report", upload("report.md", f"# تقرير\n\nعن {WORD} والسوق.".encode()),
-                            content_type=f"multipart/form-data; boundary={boundary}")
+            return (
+                (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                    f"Content-Type: application/octet-stream\r\n\r\n"
+                ).encode()
+                + content
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+
+        status, body = call(
+            base,
+            "PUT",
+            "/api/documents/report",
+            upload("report.md", f"# تقرير\n\nعن {WORD} والسوق.".encode()),
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
         assert status == 201, body
-        assert call(base, "PUT", "/api/documents/prog", upload("prog.exe", b"MZ"),
-                    content_type=f"multipart/form-data; boundary={boundary}")[0] == 400
+        assert (
+            call(
+                base,
+                "PUT",
+                "/api/documents/prog",
+                upload("prog.exe", b"MZ"),
+                content_type=f"multipart/form-data; boundary={boundary}",
+            )[0]
+            == 400
+        )
         assert found(base) == ["news/1", "report"]
 
         # bulk: a malformed line is reported by its number, the rest are loaded
-        lines = [json.dumps({"id": f"bulk/{i}", "title": "عنوان", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False)
-                 for i in range(3)]
+        lines = [
+            json.dumps({"id": f"bulk/{i}", "title": "عنوان", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False)
+            for i in range(3)
+        ]
         lines.insert(1, "{broken")
         lines.insert(3, json.dumps({"title": "no id"}))
-        status, body = call(base, "POST", "/api/documents", "\n".join(lines).encode(), content_type="application/x-ndjson")
+        status, body = call(
+            base, "POST", "/api/documents", "\n".join(lines).encode(), content_type="application/x-ndjson"
+        )
         assert status == 200 and body["loaded"] == 3 and [e["line"] for e in body["errors"]] == [2, 4], body
         assert found(base) == ["bulk/0", "bulk/1", "bulk/2", "news/1", "report"]
         assert call(base, "POST", "/api/documents", b"{broken\n")[0] == 400
@@ -140,8 +180,12 @@ def test_put_replace_get_delete_and_bulk(index_dir, tiny_model, tmp_path):
     manifest = jisr.Index.open(index_dir, tiny_model).manifest
     jisr.build(manifest["corpus"], index_dir, tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(index_dir, tiny_model) as index:
-        assert sorted(d for d in index.manifest["files"] if d.startswith(("bulk/", "report"))) == \
-            ["bulk/0", "bulk/1", "bulk/2", "report"]
+        assert sorted(d for d in index.manifest["files"] if d.startswith(("bulk/", "report"))) == [
+            "bulk/0",
+            "bulk/1",
+            "bulk/2",
+            "report",
+        ]
 
 
 def test_the_openapi_document_describes_the_document_api(index_dir, tiny_model):
@@ -150,15 +194,36 @@ def test_the_openapi_document_describes_the_document_api(index_dir, tiny_model):
     paths = spec["paths"]
     assert set(paths["/api/documents/{doc_id}"]) == {"get", "put", "delete"} and "post" in paths["/api/documents"]
     for method in ("put", "delete"):
-        assert {"200", "400", "401", "403", "404", "409", "413"} & set(paths["/api/documents/{doc_id}"][method]["responses"]) \
-            >= {"401", "403"}
+        assert {"200", "400", "401", "403", "404", "409", "413"} & set(
+            paths["/api/documents/{doc_id}"][method]["responses"]
+        ) >= {"401", "403"}
 
 
 def _serve(index_dir: Path, model: Path, port: int, token_file: Path) -> subprocess.Popen:
-    return spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
-                  "--model", str(model), "--api-token-file", str(token_file), "--commit-interval", "0.5",
-                  "--queue-depth", "16"],  # 8 clients and 4 writers' checks search at once: none is refused
-                 cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--model",
+            str(model),
+            "--api-token-file",
+            str(token_file),
+            "--commit-interval",
+            "0.5",
+            "--queue-depth",
+            "16",
+        ],  # 8 clients and 4 writers' checks search at once: none is refused
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 @pytest.fixture()
@@ -176,6 +241,7 @@ def served(index_dir, tiny_model_path, tmp_path):
         procs[-1].wait(HANG)
         procs.append(_serve(index_dir, tiny_model_path, port, token_file))
         wait_http(base + "/healthz", procs[-1])
+
     try:
         wait_http(base + "/healthz", procs[-1])
         yield base, kill_and_restart
@@ -248,12 +314,15 @@ def test_a_server_killed_mid_commit_keeps_the_previous_commit_and_every_acknowle
     assert call(base, "PUT", "/api/documents/kept", doc())[0] == 201
     before = call(base, "GET", "/healthz", token=None)[1]["generation"]
     # a bulk load large enough to be mid-commit when the server is killed
-    lines = "\n".join(json.dumps({"id": f"bulk/{i}", "text": f"نص طويل رقم {i} " + "كلمات كثيرة " * 200},
-                                 ensure_ascii=False) for i in range(400)).encode()
+    lines = "\n".join(
+        json.dumps({"id": f"bulk/{i}", "text": f"نص طويل رقم {i} " + "كلمات كثيرة " * 200}, ensure_ascii=False)
+        for i in range(400)
+    ).encode()
 
     def load():
         with contextlib.suppress(OSError):  # the server is killed before it answers
             call(base, "POST", "/api/documents", lines)
+
     threading.Thread(target=load, daemon=True).start()
     # the bulk's documents stored: its commit is under way (the writer holds the lock, embeds, writes)
     wait_until(lambda: len(list((index_dir / "documents").glob("??/*.json"))) > 1, "the commit under way")
@@ -272,27 +341,43 @@ def test_the_document_api_writes_to_milvus_too(tmp_path, tiny_model):
     shutil.copytree(SEEDS, corpus)
     index_dir = tmp_path / "index"
     port = free_port()
-    milvus = spawn([str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(tmp_path / "data"),
-                    "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    milvus = spawn(
+        [
+            str(Path(sys.executable).parent / "milvus-lite"),
+            "server",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     uri = f"http://127.0.0.1:{port}"
     try:
+
         def listening() -> bool:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 return True
             return False
+
         wait_until(listening, "Milvus Lite listening", milvus)
         jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget(uri, None, "news")))
         index = jisr.Index.open(index_dir, tiny_model, milvus_uri=uri, follow=True)
-        with serving(create_app({"INDEX": index, "API_TOKEN": TOKEN, "COMMIT_INTERVAL": 0.2,
-                                 "MILVUS_URI": uri})) as base:
+        with serving(
+            create_app({"INDEX": index, "API_TOKEN": TOKEN, "COMMIT_INTERVAL": 0.2, "MILVUS_URI": uri})
+        ) as base:
             assert index.searcher.index.location.startswith("on Milvus")
             assert call(base, "PUT", "/api/documents/m/1", doc())[0] == 201
             assert call(base, "PUT", "/api/documents/m/2", doc(f"خبر ثان عن {WORD}."))[0] == 201
             assert found(base) == ["m/1", "m/2"]
             assert call(base, "DELETE", "/api/documents/m/1")[0] == 200
             assert found(base) == ["m/2"]
-            lines = "\n".join(json.dumps({"id": f"b/{i}", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False)
-                              for i in range(3))
+            lines = "\n".join(
+                json.dumps({"id": f"b/{i}", "text": f"نص {i} عن {WORD}."}, ensure_ascii=False) for i in range(3)
+            )
             assert call(base, "POST", "/api/documents", lines.encode())[1]["loaded"] == 3
             assert found(base) == ["b/0", "b/1", "b/2", "m/2"]
         index.close()
@@ -331,9 +416,25 @@ def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny
     jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
-                  "--model", str(tiny_model_path), "--watch"],
-                 cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_model_path),
+            "--watch",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         wait_http(base + "/healthz", proc)
         (corpus / "news").mkdir()
@@ -357,6 +458,7 @@ def test_jisr_serve_watch_indexes_the_corpus_folder_as_it_changes(tmp_path, tiny
 def test_every_json_answer_writes_arabic_as_utf8_not_escapes(index_dir, tiny_model):
     """Arabic letters go out as their UTF-8 bytes, as Elasticsearch writes them: a \\u06XX escape is six bytes
     where the letter is two, and a curl of the API would show no Arabic."""
+
     def raw(base: str, method: str, path: str, body: bytes | None = None) -> bytes:
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
         req = urllib.request.Request(base + path, data=body, method=method, headers=headers)

@@ -1,5 +1,6 @@
 """The model is wrapped, never patched: what jisr knows of a model lives on its Embedder, not on the
 SentenceTransformer, whether jisr loaded the model or the user hands over one of their own."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,8 @@ import pytest
 
 import jisr
 from jisr.answers.centering import shift
-from jisr.errors import BuildError
 from jisr.embeddings import Embedder, load_model, model_fingerprint, model_name, normalizer, wrap
+from jisr.errors import BuildError
 from jisr.index.options import BuildOptions
 from tests.conftest import SEEDS
 

@@ -1,4 +1,5 @@
 """The generic model path, on a tiny model the tests build themselves."""
+
 import numpy as np
 import pytest
 import torch
@@ -64,7 +65,7 @@ def test_windowed_transformer_reads_past_the_window(tmp_path):
     got = model.encode_document([text])[0]
 
     body = ids[1:-1]
-    windows = [[ids[0]] + body[i:i + 14] + [ids[-1]] for i in range(0, len(body), 14)]
+    windows = [[ids[0]] + body[i : i + 14] + [ids[-1]] for i in range(0, len(body), 14)]
     bert = model[0].auto_model
     with torch.no_grad():
         tokens = torch.cat([bert(input_ids=torch.tensor([w])).last_hidden_state[0] for w in windows])

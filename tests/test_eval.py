@@ -1,4 +1,5 @@
 """`jisr eval` on both input formats."""
+
 import json
 
 import pytest
@@ -12,12 +13,24 @@ from tests.test_cli import jisr
 @pytest.mark.default_model
 def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
     queries = tmp_path / "q.jsonl"
-    rows = [{"query": "Which French aircraft carrier did Putin order the navy to contact?", "relevant": ["شارل ديغول"]},
-            {"query": "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "relevant": ["عبر الهاتف"]},
-            {"query": "When will Hollande travel to Washington?", "relevant": ["واشنطن"]}]
+    rows = [
+        {"query": "Which French aircraft carrier did Putin order the navy to contact?", "relevant": ["شارل ديغول"]},
+        {"query": "مباحثات هاتفية بين بوتين والرئيس الفرنسي", "relevant": ["عبر الهاتف"]},
+        {"query": "When will Hollande travel to Washington?", "relevant": ["واشنطن"]},
+    ]
     queries.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    out = jisr("eval", "--corpus", str(SEEDS), "--queries", str(queries), "--mode", "dense", "hybrid", "--json",
-               env={"JISR_MODEL_CACHE": model_cache})
+    out = jisr(
+        "eval",
+        "--corpus",
+        str(SEEDS),
+        "--queries",
+        str(queries),
+        "--mode",
+        "dense",
+        "hybrid",
+        "--json",
+        env={"JISR_MODEL_CACHE": model_cache},
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)["results"]["all"]
     for mode in ("dense", "hybrid"):
@@ -31,17 +44,38 @@ def test_eval_jsonl_on_the_seeds_with_the_default_model(tmp_path, model_cache):
 @pytest.mark.slow  # jisr eval in child processes
 def test_eval_squad_format_splits_articles_and_counts_paragraph_hits(tmp_path, tiny_model_path):
     def squad(questions):
-        return {"data": [{"title": f"Article {a}", "paragraphs": [
-            {"context": f"الفقرة {a}-{p}: " + " ".join(["نص"] * (3 + a + p)) + ".",
-             "qas": [{"id": f"{a}-{p}", "question": questions(a, p), "answers": []}]} for p in range(2)]}
-            for a in range(4)]}
+        return {
+            "data": [
+                {
+                    "title": f"Article {a}",
+                    "paragraphs": [
+                        {
+                            "context": f"الفقرة {a}-{p}: " + " ".join(["نص"] * (3 + a + p)) + ".",
+                            "qas": [{"id": f"{a}-{p}", "question": questions(a, p), "answers": []}],
+                        }
+                        for p in range(2)
+                    ],
+                }
+                for a in range(4)
+            ]
+        }
 
     (tmp_path / "ar.json").write_text(json.dumps(squad(lambda a, p: f"سؤال {a} {p}")), encoding="utf-8")
     # as in XQuAD, one question of the English file is written in Arabic script: it still counts as English
     english = squad(lambda a, p: "سؤال بوتين" if (a, p) == (0, 0) else f"question {a} {p}")
     (tmp_path / "en.json").write_text(json.dumps(english), encoding="utf-8")
-    out = jisr("eval", "--xquad", str(tmp_path / "ar.json"), str(tmp_path / "en.json"), "--model",
-               str(tiny_model_path), "--mode", "lexical", "dense", "--json")
+    out = jisr(
+        "eval",
+        "--xquad",
+        str(tmp_path / "ar.json"),
+        str(tmp_path / "en.json"),
+        "--model",
+        str(tiny_model_path),
+        "--mode",
+        "lexical",
+        "dense",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["passages"] == 8

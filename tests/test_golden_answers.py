@@ -5,6 +5,7 @@ tests/golden_answers.json was recorded on this test's index before the answer be
 their order must match, strings and whole numbers exactly, scores to 1e-4; ``took_ms`` is not compared.
 Run with JISR_RECORD_GOLDEN=1 to record it again, only for a change meant to alter answers.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ CASES: dict[str, dict] = {
     "filter": {"query": WORD, "k": 3, "lang": "any", "filter": {"collection": "hadith"}},
     "filter_declared": {"query": WORD, "k": 3, "lang": "any", "filter": {"year": {"gte": 2005}}},
     "facets": {"query": WORD, "k": 3, "lang": "any", "facets": ["collection", "lang", "author", "year"]},
-    "grouped_facets": {"query": WORD, "k": 2, "lang": "any", "group": "document", "facets": ["collection"],
-                       "filter": {"any": [{"collection": "hadith"}, {"author": AUTHORS[0]}]}},
+    "grouped_facets": {
+        "query": WORD,
+        "k": 2,
+        "lang": "any",
+        "group": "document",
+        "facets": ["collection"],
+        "filter": {"any": [{"collection": "hadith"}, {"author": AUTHORS[0]}]},
+    },
     "no_match": {"query": WORD, "k": 3, "filter": {"doc_id": "no-such-document.txt"}},
     "truncated": {"query": LONG, "k": 2, "lang": "any", "mode": "lexical"},
     "cached_repeat": {"query": "بوتين", "k": 3},  # "plain" again: answered from the result cache
@@ -50,14 +57,38 @@ CASES: dict[str, dict] = {
 # the JSON API by query string: its values are text
 GETS: dict[str, dict] = {
     "get_plain": {"q": "بوتين", "k": "3"},
-    "get_facets_filter": {"q": WORD, "k": "2", "lang": "any", "facets": "collection,author",
-                          "filter": json.dumps({"collection": "news"})},
+    "get_facets_filter": {
+        "q": WORD,
+        "k": "2",
+        "lang": "any",
+        "facets": "collection,author",
+        "filter": json.dumps({"collection": "news"}),
+    },
 }
-LINES = {mode: {group: Lines(weak=low, strong=high, spread=0.5) for group in ("ar", "other")}
-         for mode, (low, high) in {"dense": (0.2, 0.6), "sentence": (0.2, 0.6), "lexical": (0.1, 4.0),
-                                   "hybrid": (1.7, 1.88)}.items()}
-CLI = ["search", WORD, "-k", "2", "--lang", "any", "--group", "document", "--facet", "collection",
-       "--filter", '{"collection": "hadith"}', "--json"]
+LINES = {
+    mode: {group: Lines(weak=low, strong=high, spread=0.5) for group in ("ar", "other")}
+    for mode, (low, high) in {
+        "dense": (0.2, 0.6),
+        "sentence": (0.2, 0.6),
+        "lexical": (0.1, 4.0),
+        "hybrid": (1.7, 1.88),
+    }.items()
+}
+CLI = [
+    "search",
+    WORD,
+    "-k",
+    "2",
+    "--lang",
+    "any",
+    "--group",
+    "document",
+    "--facet",
+    "collection",
+    "--filter",
+    '{"collection": "hadith"}',
+    "--json",
+]
 
 
 def golden_model(path: Path) -> Path:
@@ -78,14 +109,28 @@ def golden_model(path: Path) -> Path:
     tok.pre_tokenizer = split
     tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
     hf_dir = path / "hf"
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                            pad_token="<pad>", model_max_length=512).save_pretrained(hf_dir)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        model_max_length=512,
+    ).save_pretrained(hf_dir)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=512, pad_token_id=1)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        pad_token_id=1,
+    )
     BertModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
-    model = SentenceTransformer(modules=[Transformer(str(hf_dir)), Pooling(32, pooling_mode="mean"), Normalize()],
-                                device="cpu")
+    model = SentenceTransformer(
+        modules=[Transformer(str(hf_dir)), Pooling(32, pooling_mode="mean"), Normalize()], device="cpu"
+    )
     model.save(str(path / "st"))
     return path / "st"
 
@@ -102,15 +147,31 @@ def golden(tmp_path_factory):
         (corpus / folder).mkdir()
         for i in range(count):
             (corpus / folder / f"{i}.txt").write_text(
-                f"عنوان {i}\n" + "\n\n".join(f"فقرة {j} من {folder} {i} عن {WORD} والسياسة. جملة ثانية عن "
-                                            f"التاريخ {j}." for j in range(3)), encoding="utf-8")
-    rows = [{"id": i, "title": f"خبر {i}", "text": f"فقرة {i} عن {WORD} والتاريخ في عام {2000 + i}",
-             "author": AUTHORS[i % 3], "year": 2000 + i} for i in range(12)]
+                f"عنوان {i}\n"
+                + "\n\n".join(
+                    f"فقرة {j} من {folder} {i} عن {WORD} والسياسة. جملة ثانية عن التاريخ {j}." for j in range(3)
+                ),
+                encoding="utf-8",
+            )
+    rows = [
+        {
+            "id": i,
+            "title": f"خبر {i}",
+            "text": f"فقرة {i} عن {WORD} والتاريخ في عام {2000 + i}",
+            "author": AUTHORS[i % 3],
+            "year": 2000 + i,
+        }
+        for i in range(12)
+    ]
     (corpus / "books.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     model_path = golden_model(work / "model")
     model = load_model(str(model_path))
-    jisr.build(corpus, work / "index", model, jisr.BuildOptions(
-        companion="none", fields=RecordFields(extra=(("author", "keyword"), ("year", "number")))))
+    jisr.build(
+        corpus,
+        work / "index",
+        model,
+        jisr.BuildOptions(companion="none", fields=RecordFields(extra=(("author", "keyword"), ("year", "number")))),
+    )
     return work / "index", model_path, model
 
 
@@ -166,8 +227,9 @@ def same(got, want, at: str = "answer") -> None:
         for i, (g, w) in enumerate(zip(got, want)):
             same(g, w, f"{at}[{i}]")
     elif isinstance(want, float):
-        assert isinstance(got, (int, float)) and not isinstance(got, bool) and abs(got - want) <= 1e-4, \
+        assert isinstance(got, (int, float)) and not isinstance(got, bool) and abs(got - want) <= 1e-4, (
             f"{at}: {got!r} != {want!r}"
+        )
     else:
         assert type(got) is type(want) and got == want, f"{at}: {got!r} != {want!r}"
 

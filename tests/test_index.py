@@ -1,4 +1,5 @@
 """Index build, incremental rebuild, atomic swap, model mismatch: on the tiny model."""
+
 import json
 import os
 import shutil
@@ -10,11 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jisr.index.local import store
-from jisr.index.build import BuildError, build
-from jisr.index.options import BuildOptions, VectorIndexPolicy
 from jisr.answers.searcher import ModelMismatch, Searcher
-from tests.conftest import HANG, ROOT, SEEDS, build_tiny_model, live_segments, more_passages, segments_on_disk, spawn, wait_until
+from jisr.index.build import BuildError, build
+from jisr.index.local import store
+from jisr.index.options import BuildOptions, VectorIndexPolicy
+from tests.conftest import (
+    HANG,
+    ROOT,
+    SEEDS,
+    build_tiny_model,
+    live_segments,
+    more_passages,
+    segments_on_disk,
+    spawn,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -65,12 +76,12 @@ def test_opening_with_a_different_model_is_refused(corpus, tmp_path, tiny_model)
 
 
 @pytest.mark.parametrize("kind", ["ivf", "pq"])
-def test_an_approximate_index_records_its_parameters_and_finds_the_same_top_passages(corpus, tmp_path, tiny_model,
-                                                                                    kind):
+def test_an_approximate_index_records_its_parameters_and_finds_the_same_top_passages(
+    corpus, tmp_path, tiny_model, kind
+):
     more_passages(corpus)  # PQ trains 16 centroids a sub-quantizer: more passages than the seeds have
     build(corpus, tmp_path / "flat", tiny_model, BuildOptions(index_type="flat"))
-    build(corpus, tmp_path / kind, tiny_model,
-          BuildOptions(index_type=kind, vector_index=VectorIndexPolicy(pq_min=16)))
+    build(corpus, tmp_path / kind, tiny_model, BuildOptions(index_type=kind, vector_index=VectorIndexPolicy(pq_min=16)))
     index = store.load(tmp_path / kind)
     assert index.manifest["index"] == {"type": kind, "metric": "inner_product"}
     params = index.segments[0].meta["vector_index"]
@@ -104,10 +115,12 @@ def test_queries_from_many_threads_are_encoded_on_one_thread(corpus, tmp_path, t
     assert len(callers) == 1 and threading.get_ident() not in callers
     assert searcher._encoder.batches - passes < len(queries)  # queries that waited were encoded together
     for q, answer in zip(queries, got):  # the same answers as one at a time, up to float rounding
-        assert [r["doc_id"] + str(r["ordinal"]) for r in answer["results"]] == \
-               [r["doc_id"] + str(r["ordinal"]) for r in expected[q]["results"]]
-        assert [r["score"] for r in answer["results"]] == pytest.approx([r["score"] for r in expected[q]["results"]],
-                                                                        abs=1e-5)
+        assert [r["doc_id"] + str(r["ordinal"]) for r in answer["results"]] == [
+            r["doc_id"] + str(r["ordinal"]) for r in expected[q]["results"]
+        ]
+        assert [r["score"] for r in answer["results"]] == pytest.approx(
+            [r["score"] for r in expected[q]["results"]], abs=1e-5
+        )
 
 
 def test_bad_build_requests_leave_the_index_alone(corpus, tmp_path, tiny_model):
@@ -154,8 +167,9 @@ def test_build_killed_midway_leaves_the_old_index_working(corpus, tmp_path, tiny
     before = Searcher.open(index, tiny_model).search("بوتين", k=5, lang="any").to_json()["results"]
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى.\n", encoding="utf-8")
     marker = tmp_path / "marker"
-    proc = spawn([sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker), str(tiny_model_path)],
-                 cwd=ROOT)
+    proc = spawn(
+        [sys.executable, "-c", _SLOW_BUILD, str(corpus), str(index), str(marker), str(tiny_model_path)], cwd=ROOT
+    )
     wait_until(marker.exists, "the build's embedding step", proc)
     proc.send_signal(sig)
     proc.wait(timeout=HANG)
@@ -172,7 +186,7 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_p
 
     name = os.fsencode(str(corpus)) + b"/news-\xff.txt"
     with open(name, "wb") as f:
-        f.write("خبر\nفقرة عن الطقس في دمشق.\n".encode("utf-8"))
+        f.write("خبر\nفقرة عن الطقس في دمشق.\n".encode())
     report = build(corpus, tmp_path / "index", tiny_model)
     assert report.documents == 2 and not report.skipped
     stored = store.load(tmp_path / "index")
@@ -180,15 +194,18 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_shown_escaped(corpus, tmp_p
     assert "news-\\xff.txt" in sources  # printable, and writable into the index's UTF-8 files
 
 
-def test_queries_are_encoded_with_the_query_thread_count_and_the_callers_count_is_kept(corpus, tmp_path, tiny_model,
-                                                                                        monkeypatch):
+def test_queries_are_encoded_with_the_query_thread_count_and_the_callers_count_is_kept(
+    corpus, tmp_path, tiny_model, monkeypatch
+):
     import torch
 
     build(corpus, tmp_path / "index", tiny_model)
     before = torch.get_num_threads()
     seen = []
     encode = tiny_model.encode_query
-    monkeypatch.setattr(tiny_model, "encode_query", lambda *a, **k: seen.append(torch.get_num_threads()) or encode(*a, **k))
+    monkeypatch.setattr(
+        tiny_model, "encode_query", lambda *a, **k: seen.append(torch.get_num_threads()) or encode(*a, **k)
+    )
     for threads in (1, 2):
         seen.clear()
         searcher = Searcher(store.load(tmp_path / "index"), tiny_model, query_threads=threads)
@@ -212,8 +229,9 @@ def test_each_candidates_best_sentence_is_its_closest_one(corpus, tmp_path, tiny
         assert b == a or cos[i] == pytest.approx(float(sims.max()), abs=1e-6)
 
 
-def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after_the_other(corpus, tmp_path,
-                                                                                         tiny_model, monkeypatch):
+def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after_the_other(
+    corpus, tmp_path, tiny_model, monkeypatch
+):
     import threading
 
     build(corpus, tmp_path / "index", tiny_model)
@@ -228,7 +246,9 @@ def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after
             started[part].set()
             assert started[other].wait(10), f"{other} did not start while {part} ran"
             return call(*a, **k)
+
         return run
+
     monkeypatch.setattr(index, "dense_candidates", meet("dense", "lexical", dense))
     monkeypatch.setattr(index, "lexical_candidates", meet("lexical", "dense", lexical))
     together = searcher.rank(query, "hybrid", vector=q)
@@ -236,6 +256,7 @@ def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after
 
     def broken(*a, **k):
         raise RuntimeError("postings unreadable")
+
     monkeypatch.setattr(index, "lexical_candidates", broken)
     with pytest.raises(RuntimeError, match="postings unreadable"):  # BM25's error reaches the caller
         searcher.rank(query, "hybrid", vector=q)
@@ -246,17 +267,22 @@ def test_bm25_candidates_are_found_beside_the_dense_search_and_rank_as_one_after
 def test_a_searcher_gives_numpy_one_blas_thread_and_leaves_faiss_and_torch_theirs(corpus, tmp_path, tiny_model):
     # in a fresh process: another test's searcher would have set it already in this one
     build(corpus, tmp_path / "index", tiny_model)
-    code = ("import json, sys, threadpoolctl\n"
-            "import faiss  # the local store's: loaded when an index opens, here before the first count\n"
-            "from jisr.answers.searcher import Searcher\n"
-            "from jisr.index.stores import open_index\n"
-            "def threads():\n"
-            "    return {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info()}\n"
-            "before = threads()\n"
-            "Searcher(open_index(sys.argv[1]), None)\n"
-            "print(json.dumps([before, threads()]))\n")
-    before, after = json.loads(subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")], check=True,
-                                              capture_output=True, text=True).stdout)
+    code = (
+        "import json, sys, threadpoolctl\n"
+        "import faiss  # the local store's: loaded when an index opens, here before the first count\n"
+        "from jisr.answers.searcher import Searcher\n"
+        "from jisr.index.stores import open_index\n"
+        "def threads():\n"
+        "    return {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info()}\n"
+        "before = threads()\n"
+        "Searcher(open_index(sys.argv[1]), None)\n"
+        "print(json.dumps([before, threads()]))\n"
+    )
+    before, after = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "index")], check=True, capture_output=True, text=True
+        ).stdout
+    )
     numpy_blas = [path for path in after if "numpy" in path and "openblas" in path]
     assert numpy_blas and all(after[p] == 1 and (before[p] > 1 or os.cpu_count() == 1) for p in numpy_blas)
     others = [path for path in after if "torch" in path or "faiss" in path]  # FAISS's OpenBLAS and OpenMP too

@@ -4,6 +4,7 @@ Stages in the order data flows: what every stage shares (errors, settings, Arabi
 durable writes), corpus -> passages -> embeddings -> index -> answers, and on top the API, eval, the CLI and the web
 app. Imports inside functions count as much as those at the top of a file: a lazy import is still a
 dependency."""
+
 from __future__ import annotations
 
 import ast
@@ -59,8 +60,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 
 def stage(name: str) -> int:
-    return next(i for i, (_, prefixes) in enumerate(STAGES)
-                if any(name == p or name.startswith(p + ".") for p in prefixes))
+    return next(
+        i for i, (_, prefixes) in enumerate(STAGES) if any(name == p or name.startswith(p + ".") for p in prefixes)
+    )
 
 
 def graph() -> dict[str, set[str]]:
@@ -69,8 +71,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_no_module_imports_a_later_stage():
-    later = [(a, b) for a, targets in graph().items() for b in targets
-             if b != "jisr" and stage(b) > stage(a)]
+    later = [(a, b) for a, targets in graph().items() for b in targets if b != "jisr" and stage(b) > stage(a)]
     assert later == [], later
 
 
@@ -82,7 +83,7 @@ def test_no_import_circle():
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                raise AssertionError(" -> ".join(path[path.index(nxt):] + [nxt]) if nxt in path else nxt)
+                raise AssertionError(" -> ".join(path[path.index(nxt) :] + [nxt]) if nxt in path else nxt)
             if nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -102,8 +103,12 @@ def _within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 def store_leaks(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
     """(importer, store module) for every import of a store's module from outside the stores and the factory."""
-    return sorted((a, b) for a, targets in edges.items() for b in targets
-                  if _within(b, STORES) and not _within(a, STORES + (FACTORY,)))
+    return sorted(
+        (a, b)
+        for a, targets in edges.items()
+        for b in targets
+        if _within(b, STORES) and not _within(a, STORES + (FACTORY,))
+    )
 
 
 def test_only_the_store_factory_imports_a_store():
@@ -132,11 +137,21 @@ def test_the_distribution_installs_one_package_with_every_folder_of_code():
 def test_no_code_imports_the_folders_by_their_own_names():
     """search, embeddings and web are folders here, not import names: code that imports them so would load a
     second copy of a module (or someone else's package called embeddings)."""
-    for path in [*ROOT.glob("search/**/*.py"), *ROOT.glob("embeddings/*.py"), *ROOT.glob("web/*.py"),
-                 *ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/**/*.py")]:
+    for path in [
+        *ROOT.glob("search/**/*.py"),
+        *ROOT.glob("embeddings/*.py"),
+        *ROOT.glob("web/*.py"),
+        *ROOT.glob("tests/*.py"),
+        *ROOT.glob("benchmarks/**/*.py"),
+    ]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                else []
+            )
             assert not any(n.split(".")[0] in ("search", "embeddings", "web") for n in names), (path, names)
 
 
@@ -170,8 +185,9 @@ def _bound_modules(tree: ast.AST, names: set[str]) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
-                    alias.name.split(".")[0]
+                bound[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
                 if (alias.asname or alias.name) in names and _is_module(f"{node.module}.{alias.name}"):
@@ -193,9 +209,15 @@ def module_patches(source: str) -> list[str]:
     or an attribute of one that is a module, like ``preflight.shutil``) or a dotted path in a string, as
     ``line: target``: the patch would change that module for all of the process, not an object of the test."""
     tree = ast.parse(source)
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and node.args
-             and isinstance(node.func, ast.Attribute) and node.func.attr in ("setattr", "delattr")
-             and isinstance(node.func.value, ast.Name)]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("setattr", "delattr")
+        and isinstance(node.func.value, ast.Name)
+    ]
     roots = {path[0] for call in calls if (path := _dotted(call.args[0]))}
     found, bound = [], _bound_modules(tree, roots) if roots else {}
     for call in calls:
@@ -241,5 +263,8 @@ def test(monkeypatch, tmp_path):
     monkeypatch.setattr(tmp_path, "name", "x")
 """
     assert module_patches(planted) == [
-        "8: cpus (the module jisr.embeddings.cpus)", "9: checks.shutil (the module shutil)",
-        "10: jisr.index.preflight (the module jisr.index.preflight)", "11: 'jisr.index.preflight.free_space'"]
+        "8: cpus (the module jisr.embeddings.cpus)",
+        "9: checks.shutil (the module shutil)",
+        "10: jisr.index.preflight (the module jisr.index.preflight)",
+        "11: 'jisr.index.preflight.free_space'",
+    ]

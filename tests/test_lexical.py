@@ -1,4 +1,5 @@
 """BM25 over normalized Arabic words: saved postings, global IDF across segments, agreement with bm25s."""
+
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def postings(tmp_path, texts, name="seg"):
 
 
 def dense(result, size):
-    (rows, scores), = result
+    ((rows, scores),) = result
     out = np.zeros(size, np.float32)
     out[rows] = scores
     return out
@@ -49,8 +50,10 @@ def test_a_passage_scores_the_same_whichever_segment_holds_it(tmp_path):
         split[two[0][0]] = two[0][1]
         split[two[1][0] + 2] = two[1][1]
         # the IDF is shared; only the average length differs per segment, so the order of passages holds
-        assert np.argsort(-dense(one, len(TEXTS)), kind="stable")[:2].tolist() == \
-            np.argsort(-split, kind="stable")[:2].tolist()
+        assert (
+            np.argsort(-dense(one, len(TEXTS)), kind="stable")[:2].tolist()
+            == np.argsort(-split, kind="stable")[:2].tolist()
+        )
         assert (split > 0).tolist() == (dense(one, len(TEXTS)) > 0).tolist()
 
 
@@ -110,7 +113,6 @@ def test_best_keeps_each_segments_n_best_live_passages_and_they_hold_the_n_best_
         np.testing.assert_allclose(np.sort(lexical.top(found_ids, found_scores, 15)[1]), expected, rtol=1e-6)
 
 
-
 @pytest.mark.parametrize("words", [3, 40])  # few words: thousands of passages tie; many: few do
 def test_best_of_a_large_segment_holds_its_n_best_scores_ties_and_deletes_included(tmp_path, words):
     rng = np.random.default_rng(words)
@@ -119,10 +121,10 @@ def test_best_of_a_large_segment_holds_its_n_best_scores_ties_and_deletes_includ
     segment = postings(tmp_path, texts)
     deleted = rng.random(len(texts)) < 0.3
     for query in (vocabulary[0], " ".join(vocabulary[:3]), vocabulary[-1] + " " + vocabulary[1]):
-        (all_rows, all_scores), = lexical.scores([segment], query)[0]
+        ((all_rows, all_scores),) = lexical.scores([segment], query)[0]
         live = ~deleted[all_rows]
         for n in (1, 15, 200, 4000):
-            (rows, scores), = lexical.best([segment], query, n, [deleted])[0]
+            ((rows, scores),) = lexical.best([segment], query, n, [deleted])[0]
             assert len(rows) == min(n, live.sum()) and np.all(np.diff(rows) > 0) and not deleted[rows].any()
             expected = np.sort(all_scores[live])[::-1][:n]
             np.testing.assert_array_equal(np.sort(scores)[::-1], expected)
@@ -152,13 +154,13 @@ def test_common_terms_dense_columns_score_as_their_postings_and_segments_without
     assert floats.dense.dtype == np.float32 and set(floats.column) == set(with_columns.column)
     deleted = rng.random(len(texts)) < 0.1
     for query in ("في موسكو", "من على في", "فريد في", "صواريخ سوريا", "Putin"):
-        (rows, scores), = lexical.scores([with_columns], query)[0]
+        ((rows, scores),) = lexical.scores([with_columns], query)[0]
         for other in (without, floats):
-            (same_rows, same_scores), = lexical.scores([other], query)[0]
+            ((same_rows, same_scores),) = lexical.scores([other], query)[0]
             assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores)
-        (rows, scores), = lexical.best([with_columns], query, 20, [deleted])[0]
+        ((rows, scores),) = lexical.best([with_columns], query, 20, [deleted])[0]
         for other in (without, floats):
-            (same_rows, same_scores), = lexical.best([other], query, 20, [deleted])[0]
+            ((same_rows, same_scores),) = lexical.best([other], query, 20, [deleted])[0]
             assert np.array_equal(np.sort(scores), np.sort(same_scores)) and not deleted[rows].any()
     np.save(tmp_path / "new" / "dense.npy", np.zeros((len(with_columns.column), len(texts) - 1), np.float32))
     with pytest.raises(ValueError, match="disagree"):
@@ -174,15 +176,17 @@ def test_postings_keep_term_counts_and_row_norms_and_segments_with_saturated_wei
     assert (tmp_path / "new" / "tf.npy").stat().st_size < (tmp_path / "new" / "rows.npy").stat().st_size / 3
     postings(tmp_path, texts, "old")  # as a segment written before counts: the saturation, float32
     old_tf, old_norms = np.load(tmp_path / "old" / "tf.npy"), np.load(tmp_path / "old" / "norms.npy")
-    np.save(tmp_path / "old" / "weights.npy", lexical.saturate(old_tf, old_norms[np.load(tmp_path / "old" / "rows.npy")]))
+    np.save(
+        tmp_path / "old" / "weights.npy", lexical.saturate(old_tf, old_norms[np.load(tmp_path / "old" / "rows.npy")])
+    )
     np.save(tmp_path / "old" / "dense.npy", lexical.saturate(np.load(tmp_path / "old" / "dense.npy"), old_norms))
     for name in lexical.COUNTS:
         (tmp_path / "old" / name).unlink()
     old = lexical.Postings(tmp_path / "old", len(texts))
     assert old.weights is not None
     for query in ("في موسكو", "بوتين", "صواريخ سوريا الطقس", "موسكو"):
-        (rows, scores), = lexical.scores([new], query)[0]
-        (same_rows, same_scores), = lexical.scores([old], query)[0]
+        ((rows, scores),) = lexical.scores([new], query)[0]
+        ((same_rows, same_scores),) = lexical.scores([old], query)[0]
         assert np.array_equal(rows, same_rows) and np.array_equal(scores, same_scores) and scores.any()
     np.save(tmp_path / "new" / "norms.npy", np.ones(len(texts) - 1, np.float32))
     with pytest.raises(ValueError, match="disagree"):

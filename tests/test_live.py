@@ -1,5 +1,6 @@
 """A live index: a server (or an Index opened with follow) searches each new commit of its folder
 without a restart; searches in flight finish on the commit they began on; a bad commit changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ import pytest
 
 import jisr
 from jisr.index.options import BuildOptions
-from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, spawn, \
-    wait_http, wait_until
+from tests.conftest import ROOT, SEEDS, build_tiny_model, free_port, segments_on_disk, spawn, wait_http, wait_until
 
 WORD = "زعفران"  # in no seed passage: found by BM25 only once the document holding it is searched
 
@@ -27,8 +27,7 @@ def found(index: jisr.Index, word: str = WORD) -> list[str]:
 
 
 def add_document(corpus, name: str = "new.txt", word: str = WORD) -> None:
-    (corpus / name).write_text(f"تقرير قصير عن {word} في الأسواق.\n\nفقرة ثانية عن {word} والتجارة.",
-                               encoding="utf-8")
+    (corpus / name).write_text(f"تقرير قصير عن {word} في الأسواق.\n\nفقرة ثانية عن {word} والتجارة.", encoding="utf-8")
 
 
 @pytest.fixture()
@@ -59,7 +58,8 @@ def test_an_open_index_follows_the_commits_of_its_folder(tmp_path, corpus, tiny_
 
 
 def test_a_search_in_flight_finishes_on_its_commit_and_the_old_files_go_with_its_last_reader(
-        tmp_path, corpus, tiny_model_path, tiny_model):
+    tmp_path, corpus, tiny_model_path, tiny_model
+):
     index_dir = tmp_path / "index"
     jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     add_document(corpus)
@@ -83,8 +83,9 @@ def test_a_search_in_flight_finishes_on_its_commit_and_the_old_files_go_with_its
         index.close()
 
 
-def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(tmp_path, corpus, tiny_model_path,
-                                                                       tiny_model, caplog):
+def test_a_commit_that_cannot_be_searched_leaves_the_old_one_answering(
+    tmp_path, corpus, tiny_model_path, tiny_model, caplog
+):
     index_dir = tmp_path / "index"
     jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
@@ -110,6 +111,7 @@ def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_pa
     jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
     failures, answers, stop = [], [0], threading.Event()
     with jisr.Index.open(index_dir, tiny_model, follow=True) as index:
+
         def client():
             while not stop.is_set():
                 try:
@@ -118,6 +120,7 @@ def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_pa
                     answers[0] += 1
                 except Exception as exc:  # noqa: BLE001
                     failures.append(repr(exc))
+
         clients = [threading.Thread(target=client) for _ in range(4)]
         for c in clients:
             c.start()
@@ -128,8 +131,10 @@ def test_searches_never_fail_while_builds_commit(tmp_path, corpus, tiny_model_pa
                 else:
                     (corpus / f"doc{i - 1}.txt").unlink()
                 jisr.build(corpus, index_dir, tiny_model, BuildOptions(companion="none"))
-                wait_until(lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
-                           "the commit searched")
+                wait_until(
+                    lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
+                    "the commit searched",
+                )
         finally:
             stop.set()
             for c in clients:
@@ -156,13 +161,27 @@ def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, 
     while clients search without pause."""
     index_dir = tmp_path / "index"
     cli = [sys.executable, "-m", "jisr.cli"]
-    build = cli + ["build", "--corpus", str(corpus), "--index", str(index_dir), "--model", str(tiny_model_path),
-                   "--companion", "none"]
+    build = cli + [
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index_dir),
+        "--model",
+        str(tiny_model_path),
+        "--companion",
+        "none",
+    ]
     subprocess.run(build, check=True, cwd=ROOT, capture_output=True, timeout=600)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = spawn(cli + ["serve", "--index", str(index_dir), "--port", str(port)], cwd=ROOT,
-                 stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = spawn(
+        cli + ["serve", "--index", str(index_dir), "--port", str(port)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
     def get(path: str):
         try:
@@ -186,6 +205,7 @@ def test_jisr_serve_answers_from_a_build_made_while_it_serves(tmp_path, corpus, 
                     failures.append((status, body))
             except Exception as exc:  # noqa: BLE001
                 failures.append(repr(exc))
+
     try:
         wait_http(base + "/healthz", proc)
         gen = get("/healthz")[1]["generation"]
@@ -222,6 +242,8 @@ def test_an_index_on_milvus_is_followed_too(tmp_path, corpus, tiny_model_path, t
         (corpus / "new.txt").unlink()
         jisr.build(corpus, index_dir, tiny_model, BuildOptions(milvus=MilvusTarget()))
         # (Milvus deletes the replaced rows right after the commit: the old commit's reader stops finding them first)
-        wait_until(lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
-                   "the removal's commit searched on Milvus")
+        wait_until(
+            lambda: index.manifest["generation"] == int((index_dir / "CURRENT").read_text()),
+            "the removal's commit searched on Milvus",
+        )
         assert found(index) == [] and index.size == 10

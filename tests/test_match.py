@@ -5,6 +5,7 @@ The tiny model has no calibrated lines, so these tests draw lines of their own b
 total and facet follows from the lines and the ranking. The default model's shipped lines are checked
 on the seed article in tests/test_search_default.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ import pytest
 import jisr
 from jisr.answers import match
 from jisr.arabic import matching_words
-from jisr.web import create_app
 from jisr.index.options import BuildOptions
+from jisr.web import create_app
 from tests.conftest import HANG, ROOT, SEEDS, more_passages, serving
 from tests.test_pages import get, post
 
@@ -47,9 +48,11 @@ def lines(index_dir, tiny_model, tmp_path_factory):
     """A table with lines for the tiny index, drawn between the scores of QUERY's ranking; the scores."""
     with jisr.Index.open(index_dir, tiny_model) as opened:
         scores = [r["score"] for r in opened.search(QUERY, k=100, lang="any").to_json()["results"]]
+
     def between(at: int) -> float:  # halfway between two different scores from ``at`` on: rounding cannot cross it
         at = next(i for i in range(at, len(scores) - 1) if scores[i] - scores[i + 1] > 1e-4)
         return (scores[at] + scores[at + 1]) / 2
+
     weak, strong = between(len(scores) * 2 // 3), between(len(scores) // 6)
     table = tmp_path_factory.mktemp("table") / "match.json"
     with jisr.Index.open(index_dir, tiny_model) as opened:
@@ -64,8 +67,10 @@ def base(index_dir, tiny_model, lines):
     table = lines[0]
     saved, match.TABLE = match.TABLE, table
     try:
-        with jisr.Index.open(index_dir, tiny_model) as opened, \
-                serving(create_app({"INDEX": opened, "CACHE_BYTES": 0})) as url:
+        with (
+            jisr.Index.open(index_dir, tiny_model) as opened,
+            serving(create_app({"INDEX": opened, "CACHE_BYTES": 0})) as url,
+        ):
             yield url
     finally:
         match.TABLE = saved
@@ -116,10 +121,13 @@ def test_facets_count_the_matches_by_field(base):
     assert sum(c["count"] for c in grouped["facets"]["collection"]) == grouped["total"]["value"]
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ({"facets": "colection"}, "no field 'colection' to count by"),
-    ({"facets": "collection,year"}, "no field 'year'"),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ({"facets": "colection"}, "no field 'colection' to count by"),
+        ({"facets": "collection,year"}, "no field 'year'"),
+    ],
+)
 def test_bad_facets_are_400s(base, params, fragment):
     status, body = get(base, q=QUERY, **params)
     assert status == 400 and fragment in body["message"], body
@@ -148,9 +156,11 @@ def test_the_page_says_plainly_when_nothing_matches_well(base):
     import urllib.request
 
     def page(q: str) -> str:
-        with urllib.request.urlopen(base + "/?" + urllib.parse.urlencode({"q": q, "lang": "any", "ui": "en"}),
-                                    timeout=HANG) as r:
+        with urllib.request.urlopen(
+            base + "/?" + urllib.parse.urlencode({"q": q, "lang": "any", "ui": "en"}), timeout=HANG
+        ) as r:
             return r.read().decode("utf-8")
+
     assert "No passage matches this query well" not in page(QUERY)
     html = page("zzzz qqqq")
     body = get(base, q="zzzz qqqq", lang="any")[1]
@@ -161,15 +171,41 @@ def test_the_page_says_plainly_when_nothing_matches_well(base):
 @pytest.mark.slow  # jisr search in a child process
 def test_jisr_search_shows_match_total_and_facets(index_dir, tiny_model_path, lines):
     table = lines[0]
-    code = ("import sys, jisr.answers.match as m, pathlib; m.TABLE = pathlib.Path(sys.argv.pop(1)); "
-            "from jisr.cli import main; sys.exit(main())")
-    run = subprocess.run([sys.executable, "-c", code, str(table), "search", QUERY, "--index", str(index_dir),
-                          "--model", str(tiny_model_path), "--lang", "any", "--facet", "collection"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=HANG)
+    code = (
+        "import sys, jisr.answers.match as m, pathlib; m.TABLE = pathlib.Path(sys.argv.pop(1)); "
+        "from jisr.cli import main; sys.exit(main())"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(table),
+            "search",
+            QUERY,
+            "--index",
+            str(index_dir),
+            "--model",
+            str(tiny_model_path),
+            "--lang",
+            "any",
+            "--facet",
+            "collection",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
     assert run.returncode == 0, run.stderr
     assert " strong] " in run.stdout and "collection: " in run.stdout and " matching" in run.stdout, run.stdout
-    bad = subprocess.run([sys.executable, "-m", "jisr.cli", "search", QUERY, "--index", str(index_dir),
-                          "--facet", "year"], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
+    bad = subprocess.run(
+        [sys.executable, "-m", "jisr.cli", "search", QUERY, "--index", str(index_dir), "--facet", "year"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
     assert bad.returncode == 2 and "invalid choice: 'year'" in bad.stderr
 
 
@@ -179,14 +215,18 @@ def test_the_page_groups_by_document_and_narrows_to_a_collection(base):
     import urllib.request
 
     def page(**params) -> str:
-        with urllib.request.urlopen(base + "/?" + urllib.parse.urlencode({"q": QUERY, "lang": "any", **params}),
-                                    timeout=HANG) as r:
+        with urllib.request.urlopen(
+            base + "/?" + urllib.parse.urlencode({"q": QUERY, "lang": "any", **params}), timeout=HANG
+        ) as r:
             return r.read().decode("utf-8")
+
     grouped = page(k=20)
     body = get(base, q=QUERY, lang="any", k=20, group="document", facets="collection")[1]
     assert grouped.count('<li class="result') == len(body["results"])  # one per document
-    links = dict((html_module.unescape(u), name) for u, name in
-                 re.findall(r'<a href="([^"]*)"><span dir="auto">([^<]*)</span>', grouped))
+    links = dict(
+        (html_module.unescape(u), name)
+        for u, name in re.findall(r'<a href="([^"]*)"><span dir="auto">([^<]*)</span>', grouped)
+    )
     assert set(links.values()) == {c["value"] for c in body["facets"]["collection"]} and "books" in links.values()
     books = next(u for u, name in links.items() if name == "books")
     with urllib.request.urlopen(base + books, timeout=HANG) as r:

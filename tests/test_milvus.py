@@ -1,5 +1,6 @@
 """The Milvus store (`jisr build --store milvus`): a real Milvus Lite, embedded and as a server on 127.0.0.1,
 ranking exactly as the local store does."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jisr.index import commit as commits
-from jisr.index.local import store
-from jisr.index.build import build
-from jisr.evaluate import evaluate, xquad_corpus
-from jisr.index.contract import MilvusTarget
-from jisr.index.milvus.store import MilvusWriter
-from jisr.index.stores import open_index
 from jisr.answers.searcher import Searcher
+from jisr.evaluate import evaluate, xquad_corpus
+from jisr.index import commit as commits
+from jisr.index.build import build
+from jisr.index.contract import MilvusTarget
+from jisr.index.local import store
+from jisr.index.milvus.store import MilvusWriter
 from jisr.index.options import FLOAT32, BuildOptions
+from jisr.index.stores import open_index
 from tests.conftest import HANG, ROOT, SEEDS, free_port, wait_until
 from tests.test_cli import jisr
 from tests.test_default_model import XQUAD
@@ -86,19 +87,46 @@ def test_a_document_reads_back_whole_from_milvus(xquad):
 def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_path, tiny_model, tiny_model_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
-    (corpus / "library.txt").write_text("مكتبة الإسكندرية\nمكتبة الإسكندرية مكتبة عامة كبيرة في مصر.\n\n"
-                                        "فيها ملايين الكتب والمخطوطات.\n", encoding="utf-8")
+    (corpus / "library.txt").write_text(
+        "مكتبة الإسكندرية\nمكتبة الإسكندرية مكتبة عامة كبيرة في مصر.\n\nفيها ملايين الكتب والمخطوطات.\n",
+        encoding="utf-8",
+    )
     before = _listeners()
     port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir",
-                               str(tmp_path / "milvus-data"), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "milvus-lite"),
+            "server",
+            "--data-dir",
+            str(tmp_path / "milvus-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         uri = f"http://127.0.0.1:{port}"
         wait_until(lambda: port in {p for _, p in _listeners()}, "Milvus Lite listening", server)
         index, model = tmp_path / "index", str(tiny_model_path)
-        built = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
-                     "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
+        built = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            model,
+            "--store",
+            "milvus",
+            "--milvus-uri",
+            uri,
+            "--collection",
+            "news",
+        )
         assert built.returncode == 0, built.stderr
         new = _listeners() - before
         assert any(p == port for _, p in new) and all(_loopback(a) for a, _ in new), new
@@ -112,13 +140,30 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
 
         # change one file and remove another: the update reuses vectors, and Milvus keeps only the live rows
         reader = Searcher.open(index, tiny_model, milvus_uri=uri)  # a reader of the first commit, kept open
-        replaced = [pid for pid, p in zip(reader.index.ids(), reader.index.passages(reader.index.ids()))
-                    if p.doc_id == "library.txt"]
-        (corpus / "library.txt").write_text("مكتبة الإسكندرية\nمكتبة الإسكندرية مكتبة عامة كبيرة في مصر.\n\n"
-                                            "افتتحت عام ٢٠٠٢.\n", encoding="utf-8")
+        replaced = [
+            pid
+            for pid, p in zip(reader.index.ids(), reader.index.passages(reader.index.ids()))
+            if p.doc_id == "library.txt"
+        ]
+        (corpus / "library.txt").write_text(
+            "مكتبة الإسكندرية\nمكتبة الإسكندرية مكتبة عامة كبيرة في مصر.\n\nافتتحت عام ٢٠٠٢.\n", encoding="utf-8"
+        )
         (corpus / "extra.txt").write_text("خبر\nخبر قصير عن الطقس.\n", encoding="utf-8")
-        again = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
-                     "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
+        again = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            model,
+            "--store",
+            "milvus",
+            "--milvus-uri",
+            uri,
+            "--collection",
+            "news",
+        )
         assert again.returncode == 0, again.stderr
         assert " reused" in again.stdout and "0 reused" not in again.stdout
         with pytest.raises(store.IndexUnavailable, match="updated during this search"):
@@ -126,8 +171,21 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         assert "library.txt" not in {r.doc_id for r in reader.search("مكتبة الإسكندرية", lang="any").hits}
         reader.index.close()
         (corpus / "extra.txt").unlink()
-        third = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", model,
-                     "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
+        third = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            model,
+            "--store",
+            "milvus",
+            "--milvus-uri",
+            uri,
+            "--collection",
+            "news",
+        )
         assert third.returncode == 0, third.stderr
         checked = jisr("check", "--index", str(index), "--milvus-uri", uri)
         assert checked.returncode == 0 and "on Milvus (collection news)" in checked.stdout, checked.stderr
@@ -136,13 +194,29 @@ def test_lite_as_a_server_on_loopback_builds_updates_and_answers_like_local(tmp_
         build(corpus, local_index, tiny_model, BuildOptions(companion="none", precision=FLOAT32))
         milvus = Searcher.open(index, tiny_model, milvus_uri=uri)
         assert rows_in_milvus(index, uri) == milvus.size == store.load(local_index).size
-        assert_same_answers(Searcher.open(local_index, tiny_model), milvus,
-                            ["مكتبة الإسكندرية", "Macron in Moscow", "افتتحت", "خبر الطقس"])
+        assert_same_answers(
+            Searcher.open(local_index, tiny_model),
+            milvus,
+            ["مكتبة الإسكندرية", "Macron in Moscow", "افتتحت", "خبر الطقس"],
+        )
         assert "extra.txt" not in {p.doc_id for p in milvus.index.passages(milvus.index.ids())}
 
         # a second index may not take over a collection it did not write
-        other = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "other"), "--model", model,
-                     "--store", "milvus", "--milvus-uri", uri, "--collection", "news")
+        other = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "other"),
+            "--model",
+            model,
+            "--store",
+            "milvus",
+            "--milvus-uri",
+            uri,
+            "--collection",
+            "news",
+        )
         assert "did not write" in one_line_error(other)
     finally:
         server.terminate()
@@ -164,13 +238,16 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
 
     # killed before its commit: its rows are invisible, and the next build deletes them
     (corpus / "b.txt").write_text("عنوان\nنص ثان عن المكتبة.\n", encoding="utf-8")
+
     def interrupted_at_the_commit():  # the build's commit hook, as the CLI's refuses a commit after Ctrl-C
         raise KeyboardInterrupt()
+
     with pytest.raises(KeyboardInterrupt):
         build(corpus, index, tiny_model, BuildOptions(milvus=MilvusTarget()), commit=interrupted_at_the_commit)
     searcher = Searcher.open(index, tiny_model)
-    assert [r["text"] for r in searcher.search("المكتبة", mode="lexical").to_json()["results"]] == \
-        [r["text"] for r in answer]
+    assert [r["text"] for r in searcher.search("المكتبة", mode="lexical").to_json()["results"]] == [
+        r["text"] for r in answer
+    ]
     assert rows_in_milvus(index) > searcher.size  # the killed build's rows are there, unseen
     searcher.index.close()
 
@@ -188,8 +265,9 @@ def test_builds_killed_before_or_after_their_commit_leave_a_consistent_index(tmp
 
 def test_an_address_written_into_a_manifest_is_not_followed(tmp_path, tiny_model_path):
     index = tmp_path / "index"
-    built = jisr("build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path),
-                 "--store", "milvus")
+    built = jisr(
+        "build", "--corpus", str(SEEDS), "--index", str(index), "--model", str(tiny_model_path), "--store", "milvus"
+    )
     assert built.returncode == 0, built.stderr
     commit = commits.current_commit(index)
     for planted in ("../elsewhere.db", str(tmp_path / "outside.db"), "http://10.1.2.3:19530"):
@@ -211,9 +289,11 @@ def test_milvus_options_without_the_milvus_store_and_bad_names_are_errors(tmp_pa
 
 
 def test_without_the_milvus_extra_the_build_says_how_to_install_it(tmp_path, tiny_model_path):
-    script = ("import sys; sys.modules['pymilvus'] = None; from jisr import cli; "  # as if it were not installed
-              f"sys.exit(cli.main(['build', '--corpus', {str(SEEDS)!r}, '--index', {str(tmp_path / 'i')!r}, "
-              f"'--model', {str(tiny_model_path)!r}, '--store', 'milvus']))")
+    script = (
+        "import sys; sys.modules['pymilvus'] = None; from jisr import cli; "  # as if it were not installed
+        f"sys.exit(cli.main(['build', '--corpus', {str(SEEDS)!r}, '--index', {str(tmp_path / 'i')!r}, "
+        f"'--model', {str(tiny_model_path)!r}, '--store', 'milvus']))"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert "pip install 'jisr[milvus]'" in one_line_error(result)
 

@@ -1,23 +1,30 @@
 """What the model reads: Arabic without its marks, for every model; what people see keeps them."""
+
 import json
 import shutil
 
 import numpy as np
 import pytest
 
+from jisr.answers.searcher import Searcher
 from jisr.embeddings import load_model, normalizer
 from jisr.index import commit as commits
-from jisr.index.local import store
 from jisr.index.build import build
-from jisr.answers.searcher import Searcher
+from jisr.index.local import store
 from tests.conftest import SEEDS
 
-VOCALIZED = ["أَخْبَرَنَا قُتَيْبَةُ بْنُ سَعِيدٍ، قَالَ حَدَّثَنَا سُفْيَانُ، عَنِ الزُّهْرِيِّ",
-             "\u200f\"\u200f إِذَا اسْتَيْقَظَ أَحَدُكُمْ مِنْ نَوْمِهِ فَلاَ يَغْمِسْ يَدَهُ فِي وَضُوئِهِ \u200f\"\u200f",
-             "قُلْ هُوَ ٱللَّهُ أَحَدٌ ۝ ٱللَّهُ ٱلصَّمَدُ ۝", "إِنَّ هَٰذَا ٱلْقُرْءَانَ يَهْدِى لِلَّتِى هِىَ أَقْوَمُ"]
-PLAIN = ["أخبرنا قتيبة بن سعيد، قال حدثنا سفيان، عن الزهري",
-         "\" إذا استيقظ أحدكم من نومه فلا يغمس يده في وضوئه \"",
-         "قل هو الله أحد ۝ الله الصمد ۝", "إن هذا القرءان يهدى للتى هى أقوم"]
+VOCALIZED = [
+    "أَخْبَرَنَا قُتَيْبَةُ بْنُ سَعِيدٍ، قَالَ حَدَّثَنَا سُفْيَانُ، عَنِ الزُّهْرِيِّ",
+    '\u200f"\u200f إِذَا اسْتَيْقَظَ أَحَدُكُمْ مِنْ نَوْمِهِ فَلاَ يَغْمِسْ يَدَهُ فِي وَضُوئِهِ \u200f"\u200f',
+    "قُلْ هُوَ ٱللَّهُ أَحَدٌ ۝ ٱللَّهُ ٱلصَّمَدُ ۝",
+    "إِنَّ هَٰذَا ٱلْقُرْءَانَ يَهْدِى لِلَّتِى هِىَ أَقْوَمُ",
+]
+PLAIN = [
+    "أخبرنا قتيبة بن سعيد، قال حدثنا سفيان، عن الزهري",
+    '" إذا استيقظ أحدكم من نومه فلا يغمس يده في وضوئه "',
+    "قل هو الله أحد ۝ الله الصمد ۝",
+    "إن هذا القرءان يهدى للتى هى أقوم",
+]
 
 
 def test_strip_marks_removes_marks_and_format_characters_only():
@@ -42,7 +49,7 @@ def test_the_default_model_reads_vocalized_text_as_plain_text_for_a_third_of_the
     from tokenizers import Tokenizer
 
     vectors = default_model.encode_document(VOCALIZED + PLAIN)
-    cos = (vectors[: len(PLAIN)] * vectors[len(PLAIN):]).sum(1)
+    cos = (vectors[: len(PLAIN)] * vectors[len(PLAIN) :]).sum(1)
     assert cos.min() > 0.9999, cos
     raw = Tokenizer.from_str(default_model.tokenizer.backend_tokenizer.to_str())
     raw.normalizer = raw.normalizer[2]  # the tokenizer as it was, without the marks rule
@@ -64,10 +71,13 @@ def test_passages_keep_their_marks_and_the_index_records_the_rule(tmp_path, tiny
     assert result["highlight"]["text"] in result["text"]
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda m: {**m, "model": {**m["model"], "normalizer": "none"}}, "rebuild the index"),
-    (lambda m: {**m, "format": 1}, "format 1"),  # an index from before the rule
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: {**m, "model": {**m["model"], "normalizer": "none"}}, "rebuild the index"),
+        (lambda m: {**m, "format": 1}, "format 1"),  # an index from before the rule
+    ],
+)
 def test_an_index_read_through_another_rule_is_refused(tmp_path, tiny_model, edit, message):
     shutil.copytree(SEEDS, tmp_path / "corpus")
     build(tmp_path / "corpus", tmp_path / "index", tiny_model)

@@ -1,4 +1,5 @@
 """The encoder's layers on ONNX Runtime: the same vectors as PyTorch, for the inputs it is chosen for."""
+
 from __future__ import annotations
 
 import json

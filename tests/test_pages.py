@@ -1,4 +1,5 @@
 """Pages, grouping by document and unknown parameters, on a real server over a folder of many documents."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import jisr
-from jisr.web import create_app
 from jisr.index.options import BuildOptions
+from jisr.web import create_app
 from tests.conftest import HANG, ROOT, SEEDS, more_passages, serving
 
 QUERY = "بوتين والرئيس الفرنسي"
@@ -46,8 +47,12 @@ def get(base: str, **params) -> tuple[int, dict]:
 
 
 def post(base: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(base + "/api/search", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        base + "/api/search",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=HANG) as r:
             return r.status, json.load(r)
@@ -91,14 +96,17 @@ def test_grouped_results_give_each_document_once_with_more_from_it(base):
     assert [r["doc_id"] for r in next_docs["results"]] == first_seen[5:10]
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ({"q": "a", "lnag": "ar"}, "unknown parameter 'lnag': did you mean 'lang'?"),
-    ({"q": "a", "fliter": "{}"}, "unknown parameter 'fliter': did you mean 'filter'?"),
-    ({"q": "a", "offset": "-1"}, "offset must be from 0 to 199"),
-    ({"q": "a", "offset": "two"}, "offset must be a whole number"),
-    ({"q": "a", "group": "site"}, "group must be one of none, document"),
-    ({"q": "a", "group": "document", "per_document": "11"}, "per_document must be from 0 to 10"),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ({"q": "a", "lnag": "ar"}, "unknown parameter 'lnag': did you mean 'lang'?"),
+        ({"q": "a", "fliter": "{}"}, "unknown parameter 'fliter': did you mean 'filter'?"),
+        ({"q": "a", "offset": "-1"}, "offset must be from 0 to 199"),
+        ({"q": "a", "offset": "two"}, "offset must be a whole number"),
+        ({"q": "a", "group": "site"}, "group must be one of none, document"),
+        ({"q": "a", "group": "document", "per_document": "11"}, "per_document must be from 0 to 10"),
+    ],
+)
 def test_bad_and_unknown_parameters_are_400s_that_name_them(base, params, fragment):
     status, body = get(base, **params)
     assert status == 400 and fragment in body["message"], body
@@ -108,10 +116,24 @@ def test_bad_and_unknown_parameters_are_400s_that_name_them(base, params, fragme
 
 @pytest.mark.slow  # jisr search in child processes
 def test_jisr_search_pages_and_groups(index, tiny_model_path):
-    cli = [sys.executable, "-m", "jisr.cli", "search", QUERY, "--index", str(index.path), "--model", str(tiny_model_path),
-           "--lang", "any", "-k", "3"]
-    grouped = subprocess.run(cli + ["--group", "document", "--offset", "3"], cwd=ROOT, capture_output=True,
-                             text=True, timeout=HANG)
+    cli = [
+        sys.executable,
+        "-m",
+        "jisr.cli",
+        "search",
+        QUERY,
+        "--index",
+        str(index.path),
+        "--model",
+        str(tiny_model_path),
+        "--lang",
+        "any",
+        "-k",
+        "3",
+    ]
+    grouped = subprocess.run(
+        cli + ["--group", "document", "--offset", "3"], cwd=ROOT, capture_output=True, text=True, timeout=HANG
+    )
     assert grouped.returncode == 0, grouped.stderr
     assert " 4. " in grouped.stdout and "      + " in grouped.stdout and "3 documents, from 4" in grouped.stdout
     assert "next page: --offset 6" in grouped.stdout

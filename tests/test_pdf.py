@@ -1,6 +1,7 @@
 """PDF files as users have them: printed by a browser (logical order, presentation forms), from old
 producers (visual order), scanned (no text layer) and damaged. Every PDF here is printed by headless
 Chromium from HTML the test writes."""
+
 from __future__ import annotations
 
 import html
@@ -9,15 +10,14 @@ import unicodedata
 
 import pytest
 
-from jisr.passages import chunk
 from jisr.corpus.files import read_corpus
 from jisr.corpus.readers import Document, Skipped, pdf
+from jisr.passages import chunk
 from tests.conftest import SEEDS, print_to_pdf, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 TITLE, *BODY = [line for line in SEED.split("\n") if line.strip()]
-STYLE = ("<style>body{font-family:'Noto Naskh Arabic','Noto Sans Arabic',serif;font-size:14pt}"
-         "p{margin:1.5em 0}</style>")
+STYLE = "<style>body{font-family:'Noto Naskh Arabic','Noto Sans Arabic',serif;font-size:14pt}p{margin:1.5em 0}</style>"
 
 
 def squeezed(text: str) -> str:
@@ -34,9 +34,11 @@ def test_the_seed_article_printed_to_pdf_gives_the_passages_of_the_txt_with_thei
     (tmp_path / "txt" / "seed.txt").write_text(SEED, encoding="utf-8")
     (tmp_path / "pdf").mkdir()
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in BODY)
-    print_to_pdf(f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>{html.escape(TITLE)}"
-                 f"</title>{STYLE}</head><body><h1>{html.escape(TITLE)}</h1>{paragraphs}</body></html>",
-                 tmp_path / "pdf" / "seed.pdf")
+    print_to_pdf(
+        f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>{html.escape(TITLE)}"
+        f"</title>{STYLE}</head><body><h1>{html.escape(TITLE)}</h1>{paragraphs}</body></html>",
+        tmp_path / "pdf" / "seed.pdf",
+    )
     (reference,), _ = _read(tmp_path / "txt")
     (document,), skipped = _read(tmp_path / "pdf")
     assert not skipped
@@ -72,7 +74,8 @@ def shaped(text: str) -> str:
         joins_before = "initial" in FORMS.get(before, {})
         joins_after = after in FORMS and "initial" in forms
         form = {(True, True): "medial", (True, False): "final", (False, True): "initial"}.get(
-            (joins_before, joins_after), "isolated")
+            (joins_before, joins_after), "isolated"
+        )
         out.append(forms.get(form, forms["isolated"]))
     return "".join(out)
 
@@ -81,8 +84,9 @@ def visual(*runs: str) -> str:
     """A right-to-left line as a visual-order producer stores it: runs from left to right, Arabic runs
     shaped and reversed (brackets drawn mirrored), runs of numbers and Latin as they are."""
     mirror = str.maketrans("()", ")(")
-    return "".join(run if re.fullmatch(r"[0-9A-Za-z ]+", run) else shaped(run)[::-1].translate(mirror)
-                   for run in reversed(runs))
+    return "".join(
+        run if re.fullmatch(r"[0-9A-Za-z ]+", run) else shaped(run)[::-1].translate(mirror) for run in reversed(runs)
+    )
 
 
 def _draw(path, lines: list[str]):
@@ -101,9 +105,11 @@ def _draw(path, lines: list[str]):
 
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian's fonts-dejavu-core
-MIXED = [("زار الرئيس الفرنسي موسكو يوم ", "24", " من الشهر الحالي (الأوروبية)"),
-         ("قال وزير الدفاع إن الطائرات أطلقت صواريخ على أهداف في سوريا",),
-         ("وصل الوفد إلى مطار ", "Le Bourget", " في باريس بعد رحلة طويلة")]
+MIXED = [
+    ("زار الرئيس الفرنسي موسكو يوم ", "24", " من الشهر الحالي (الأوروبية)"),
+    ("قال وزير الدفاع إن الطائرات أطلقت صواريخ على أهداف في سوريا",),
+    ("وصل الوفد إلى مطار ", "Le Bourget", " في باريس بعد رحلة طويلة"),
+]
 
 
 def test_a_pdf_in_visual_order_from_an_old_producer_is_read_in_reading_order(tmp_path):
@@ -115,9 +121,11 @@ def test_a_pdf_in_visual_order_from_an_old_producer_is_read_in_reading_order(tmp
 
 
 def test_a_text_layer_that_reads_backwards_is_detected_and_turned_around(tmp_path):
-    lines = ["قال وزير الدفاع إن الطائرات أطلقت صواريخ على أهداف في سوريا",
-             "وصل الوفد إلى المطار في باريس بعد رحلة طويلة (الأوروبية)",
-             "وأعلنت الرئاسة أن الرئيس سيسافر إلى واشنطن"]
+    lines = [
+        "قال وزير الدفاع إن الطائرات أطلقت صواريخ على أهداف في سوريا",
+        "وصل الوفد إلى المطار في باريس بعد رحلة طويلة (الأوروبية)",
+        "وأعلنت الرئاسة أن الرئيس سيسافر إلى واشنطن",
+    ]
     # glyphs stored in reading order but drawn left to right: extracted as PDFs are read, the text comes out
     # reversed, each word's shapes (final form first) saying so
     _draw(tmp_path / "backwards.pdf", [shaped(line) for line in lines])
@@ -137,11 +145,16 @@ def test_backwards_text_is_told_by_common_words_where_there_are_no_presentation_
 
 @pytest.mark.browser
 def test_a_scanned_pdf_without_text_and_a_damaged_pdf_are_skipped_with_why(tmp_path):
-    print_to_pdf("<!doctype html><html><body><svg width='400' height='300'><rect width='300' height='200' "
-                 "fill='#345'/><circle cx='200' cy='150' r='80' fill='#e6c200'/></svg></body></html>",
-                 tmp_path / "scan.pdf")
-    good = print_to_pdf(f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'></head><body>"
-                        f"<p>{html.escape(BODY[2])}</p></body></html>", tmp_path / "good.pdf")
+    print_to_pdf(
+        "<!doctype html><html><body><svg width='400' height='300'><rect width='300' height='200' "
+        "fill='#345'/><circle cx='200' cy='150' r='80' fill='#e6c200'/></svg></body></html>",
+        tmp_path / "scan.pdf",
+    )
+    good = print_to_pdf(
+        f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'></head><body>"
+        f"<p>{html.escape(BODY[2])}</p></body></html>",
+        tmp_path / "good.pdf",
+    )
     (tmp_path / "cut.pdf").write_bytes(good.read_bytes()[:300])
     (tmp_path / "fake.pdf").write_text("not a PDF at all", encoding="utf-8")
     documents, skipped = _read(tmp_path)
@@ -160,9 +173,13 @@ def test_a_browsers_running_header_and_footer_are_not_indexed(tmp_path):
         folder = tmp_path / name
         folder.mkdir()
         paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in body)
-        print_to_pdf(f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>"
-                     f"{html.escape(TITLE)}</title>{STYLE}</head><body><h1>{html.escape(TITLE)}</h1>{paragraphs}"
-                     "</body></html>", folder / "page.pdf", header_footer=True)
+        print_to_pdf(
+            f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>"
+            f"{html.escape(TITLE)}</title>{STYLE}</head><body><h1>{html.escape(TITLE)}</h1>{paragraphs}"
+            "</body></html>",
+            folder / "page.pdf",
+            header_footer=True,
+        )
         (document,), skipped = _read(folder)
         assert not skipped
         assert document.title == TITLE, name

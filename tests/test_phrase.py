@@ -1,13 +1,14 @@
 """Phrase evidence: runs of an Arabic query's words in order, added to hybrid for Arabic queries only."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from jisr.answers import phrase
-from jisr.index.build import build
 from jisr.answers.searcher import Searcher
-from jisr.weights import shipped
+from jisr.index.build import build
 from jisr.index.options import BuildOptions
+from jisr.weights import shipped
 
 PHRASE = "من ستر مسلما ستره الله يوم القيامة"
 
@@ -33,7 +34,7 @@ def test_hybrid_adds_phrase_evidence_to_arabic_queries_only(tmp_path, tiny_model
     words = PHRASE.split()
     for i in range(8):  # the phrase's words in every document, in order in one only
         backwards = words[::-1]
-        shuffled = words if i == 5 else backwards[i % 4:] + backwards[:i % 4]  # never two words in order
+        shuffled = words if i == 5 else backwards[i % 4 :] + backwards[: i % 4]  # never two words in order
         (corpus / f"d{i}.txt").write_text(f"باب {i}\nقال {' '.join(shuffled)} والحديث رقم {i}.\n", encoding="utf-8")
     build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     searcher = Searcher.open(tmp_path / "index", tiny_model)

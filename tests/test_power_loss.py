@@ -7,6 +7,7 @@ each state: the index opens at a commit, `jisr check` passes, every write acknow
 is there, whole, and after a real cut the next write succeeds. An fsync that fails (EIO) is never
 acknowledged and never searched.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,13 @@ import pytest
 from tests.conftest import HANG, ROOT, SEEDS, free_port, more_passages, spawn, wait_http, wait_until
 from tests.test_documents import TOKEN, call, doc
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("fusermount3") or not os.path.exists("/dev/fuse"),
-                                 reason="the power-loss file system needs root, /dev/fuse and fusermount3 (apt fuse3)")]
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or not shutil.which("fusermount3") or not os.path.exists("/dev/fuse"),
+        reason="the power-loss file system needs root, /dev/fuse and fusermount3 (apt fuse3)",
+    ),
+]
 
 SMALL_SEGMENTS = {"JISR_SEGMENT_PASSAGES": "8", "JISR_MAX_SMALL_SEGMENTS": "2"}  # a build that seals and merges
 
@@ -37,10 +42,11 @@ def powerloss(tmp_path: Path):
     return PowerLoss(tmp_path / "disk", tmp_path / "mnt")
 
 
-def check_state(state: Path, present: dict[str, str] = {}, absent: tuple[str, ...] = ()) -> int | None:
+def check_state(state: Path, present: dict[str, str] | None = None, absent: tuple[str, ...] = ()) -> int | None:
     """The checks of one crash state's index: None if it has no commit yet, else its generation, after asserting
     that it opens, verifies (what `jisr check` runs), and holds each of ``present`` (id -> a word of its text)
     whole and none of ``absent``."""
+    present = present or {}
     from jisr.index import commit
     from jisr.index.stores import open_index
 
@@ -63,15 +69,28 @@ def check_state(state: Path, present: dict[str, str] = {}, absent: tuple[str, ..
 
 
 def jisr_check(index_dir: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "jisr.cli", "check", "--index", str(index_dir)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=HANG)
+    out = subprocess.run(
+        [sys.executable, "-m", "jisr.cli", "check", "--index", str(index_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
     assert out.returncode == 0 and "all ok" in out.stdout, out.stderr
 
 
-def take_states(pl, folder: Path, rng: random.Random, count: int, spread: float, stop: threading.Event,
-                taken: list[tuple[float, Path]]) -> threading.Thread:
+def take_states(
+    pl,
+    folder: Path,
+    rng: random.Random,
+    count: int,
+    spread: float,
+    stop: threading.Event,
+    taken: list[tuple[float, Path]],
+) -> threading.Thread:
     """A thread that takes up to ``count`` crash states, at random gaps of up to ``spread`` seconds, until
     ``stop``: each recorded as (the moment before it was taken, its folder)."""
+
     def run():
         for i in range(count):
             if stop.wait(rng.uniform(0, spread)):
@@ -80,13 +99,15 @@ def take_states(pl, folder: Path, rng: random.Random, count: int, spread: float,
             at = time.monotonic()
             pl.image(dest)
             taken.append((at, dest))
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
 
 
-def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_checks(tmp_path, tiny_model_path,
-                                                                                      tiny_model):
+def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_checks(
+    tmp_path, tiny_model_path, tiny_model
+):
     import jisr
     from jisr.index.options import BuildOptions, SegmentPolicy
 
@@ -96,8 +117,18 @@ def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_ch
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus, files=12)
     env = {**os.environ, **SMALL_SEGMENTS}
-    build = [sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--model", str(tiny_model_path),
-             "--companion", "none"]
+    build = [
+        sys.executable,
+        "-m",
+        "jisr.cli",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--model",
+        str(tiny_model_path),
+        "--companion",
+        "none",
+    ]
     with powerloss(tmp_path) as pl:
         index_dir = pl.mountpoint / "index"
         jisr.build(corpus, index_dir, tiny_model, options)
@@ -106,8 +137,10 @@ def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_ch
         stop, states = threading.Event(), []
         sealed = set(os.listdir(index_dir / "segments"))
         proc = spawn([*build, "--index", str(index_dir)], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-        wait_until(lambda: proc.poll() is not None or set(os.listdir(index_dir / "segments")) - sealed,
-                   "the build's first new segment")  # from then on it seals, merges and commits
+        wait_until(
+            lambda: proc.poll() is not None or set(os.listdir(index_dir / "segments")) - sealed,
+            "the build's first new segment",
+        )  # from then on it seals, merges and commits
         taker = take_states(pl, tmp_path / "states", rng, 12, 0.3, stop, states)
         deadline = time.monotonic() + rng.uniform(0.5, 4)
         while proc.poll() is None and time.monotonic() < deadline or len(states) < 3:
@@ -128,9 +161,27 @@ def test_power_loss_during_a_build_with_merges_leaves_an_index_that_opens_and_ch
 
 
 def _serve(index_dir: Path, model: Path, port: int, token_file: Path) -> subprocess.Popen:
-    return spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index_dir), "--port", str(port),
-                  "--model", str(model), "--api-token-file", str(token_file), "--commit-interval", "0.2"],
-                 cwd=ROOT, stderr=subprocess.DEVNULL, env={**os.environ, **SMALL_SEGMENTS, "PYTHONUNBUFFERED": "1"})
+    return spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--model",
+            str(model),
+            "--api-token-file",
+            str(token_file),
+            "--commit-interval",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **SMALL_SEGMENTS, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 class Writes:
@@ -158,8 +209,12 @@ class Writes:
                     live += [doc_id for doc_id, _ in done]
                 elif kind == "bulk":
                     lines = [{"id": f"b/{key}/{i}", "text": f"سطر عن كلمة{key}i{i} فقط."} for i in range(5)]
-                    status, body = call(self.base, "POST", "/api/documents",
-                                        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode())
+                    status, body = call(
+                        self.base,
+                        "POST",
+                        "/api/documents",
+                        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode(),
+                    )
                     done = [(x["id"], x["text"].split()[2]) for x in lines] if status in (200, 201) else []
                 else:
                     if not live:
@@ -215,7 +270,7 @@ def test_power_loss_under_api_writes_keeps_every_acknowledged_write(tmp_path, ti
             for w in workers:
                 w.start()
             taker = take_states(pl, tmp_path / f"states{cut}", rng, 10, 1.0, stop, states)
-            wait_until(lambda: len(writes.acked) >= 8 and len(states) >= 5, "eight writes, five states", proc)
+            wait_until(lambda w=writes, s=states: len(w.acked) >= 8 and len(s) >= 5, "eight writes, five states", proc)
             time.sleep(rng.uniform(0, 2))
             stop.set()
             taker.join()

@@ -1,4 +1,5 @@
 """The Python API as a program uses it: build a folder, open the index, search it, read a document."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,8 +37,10 @@ def test_a_request_made_once_is_searched_and_cached_as_it_is(tmp_path, tiny_mode
     jisr.build(SEEDS, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     asked = jisr.SearchRequest.of(" بوتين ", k="2", offset=1, facets="lang,collection", filter='{"lang": "ar"}')
     assert (asked.query, asked.k, asked.paging.offset, asked.facets) == ("بوتين", 2, 1, ("lang", "collection"))
-    assert asked == jisr.SearchRequest.of("بوتين", k=2, offset=1, facets=["lang", "collection"],
-                                          filter={"lang": "ar"}) and len({asked, asked}) == 1
+    assert (
+        asked == jisr.SearchRequest.of("بوتين", k=2, offset=1, facets=["lang", "collection"], filter={"lang": "ar"})
+        and len({asked, asked}) == 1
+    )
     with pytest.raises(QueryError, match="--per-document must be from 0 to 10"):
         jisr.SearchRequest.of("بوتين", per_document=11, names=CLI_NAMES)
     with jisr.Index.open(tmp_path / "index", tiny_model) as index:
@@ -57,9 +60,18 @@ def test_a_missing_index_is_said_before_a_model_loads(tmp_path):
 
 
 def test_importing_the_package_loads_no_model_library():
-    out = subprocess.run([sys.executable, "-c", "import sys, jisr; jisr.Index; "
-                          "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, jisr; jisr.Index; "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 
 

@@ -1,4 +1,5 @@
 """English queries are centered by the default model's shipped mean; Arabic queries and other models are not."""
+
 import numpy as np
 import pytest
 
@@ -40,11 +41,21 @@ def test_the_default_model_centers_english_queries_in_search_and_eval(default_mo
     assert np.allclose(seed_searcher.encode_query(english), center([english], plain[:1], moved)[0], atol=1e-5)
     assert np.allclose(seed_searcher.encode_query(arabic), plain[1], atol=1e-5)
     seen, texts, rank = [], [], seed_searcher.rank  # eval ranks with the texts and vectors search would use
-    monkeypatch.setattr(seed_searcher, "rank", lambda text, *a, vector=None, **k:
-                        seen.append(vector) or texts.append(text) or rank(text, *a, vector=vector, **k))
+    monkeypatch.setattr(
+        seed_searcher,
+        "rank",
+        lambda text, *a, vector=None, **k: (
+            seen.append(vector) or texts.append(text) or rank(text, *a, vector=vector, **k)
+        ),
+    )
     long = " ".join([english] * 12)  # past the query token budget: search reads only its beginning
-    evaluate(seed_searcher, [Query(english, "en", "tune", {"x"}), Query(arabic, "ar", "tune", {"x"}),
-                             Query(long, "en", "tune", {"x"})], ["hybrid"], by_text=False, split="tune")
+    evaluate(
+        seed_searcher,
+        [Query(english, "en", "tune", {"x"}), Query(arabic, "ar", "tune", {"x"}), Query(long, "en", "tune", {"x"})],
+        ["hybrid"],
+        by_text=False,
+        split="tune",
+    )
     # eval encodes its queries in padded batches: under bfloat16 that moves a vector by ~1e-3 (cosine
     # > 0.9999), far less than centering moves it (cosine 0.990)
     assert seen[0] @ seed_searcher.encode_query(english) > 0.9999 > 0.995 > seen[0] @ plain[0]

@@ -1,4 +1,5 @@
 """The query encoder: queries that wait are encoded together, and one failing query fails alone."""
+
 from __future__ import annotations
 
 from concurrent.futures import Future

@@ -1,4 +1,5 @@
 """`jisr build --ray`: the encoder on a real local Ray cluster (two workers on 127.0.0.1), same vectors."""
+
 from __future__ import annotations
 
 import os
@@ -12,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jisr.index.local import store
 from jisr.index.build import build
+from jisr.index.local import store
 from tests.conftest import ROOT, SEEDS, cli_imports
 from tests.test_cli import jisr
 from tests.test_security import one_line_error
 
 pytestmark = pytest.mark.ray
+
 
 def everything(index: Path) -> dict[str, tuple]:
     """Each passage's text with its vector and its sentences' vectors, by document and position, and the
@@ -27,10 +29,12 @@ def everything(index: Path) -> dict[str, tuple]:
     for seg in store.load(index).segments:
         for row, p in enumerate(seg.passages(np.arange(seg.size))):
             a, b = seg.sentence_offsets[row], seg.sentence_offsets[row + 1]
-            found[(p.doc_id, p.text)] = (np.asarray(seg.vectors[row], np.float32),
-                                         np.asarray(seg.sentence_vectors[a:b], np.float32),
-                                         _steps(seg.vectors, slice(row, row + 1)),
-                                         _steps(seg.sentence_vectors, slice(a, b)))
+            found[(p.doc_id, p.text)] = (
+                np.asarray(seg.vectors[row], np.float32),
+                np.asarray(seg.sentence_vectors[a:b], np.float32),
+                _steps(seg.vectors, slice(row, row + 1)),
+                _steps(seg.sentence_vectors, slice(a, b)),
+            )
     return found
 
 
@@ -76,15 +80,13 @@ def _loopback(address: str) -> bool:
     return address in ("00000000000000000000000001000000", "0000000000000000FFFF00000100007F")
 
 
-def test_a_ray_build_gives_the_vectors_of_a_local_build_and_binds_only_loopback(tmp_path, tiny_model,
-                                                                                 tiny_model_path):
+def test_a_ray_build_gives_the_vectors_of_a_local_build_and_binds_only_loopback(tmp_path, tiny_model, tiny_model_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
         text = path.read_text(encoding="utf-8")
         for n in range(6):  # several documents, so both workers get batches
-            (corpus / f"{i}-{n}.txt").write_text(text.replace("\n\n", f"\n\nنسخة {n}.\n\n", n + 1),
-                                                 encoding="utf-8")
+            (corpus / f"{i}-{n}.txt").write_text(text.replace("\n\n", f"\n\nنسخة {n}.\n\n", n + 1), encoding="utf-8")
     before = _listeners()
     seen, done = set(), threading.Event()
 
@@ -95,8 +97,18 @@ def test_a_ray_build_gives_the_vectors_of_a_local_build_and_binds_only_loopback(
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        built = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "ray"),
-                     "--model", str(tiny_model_path), "--ray", "--ray-workers", "2")
+        built = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "ray"),
+            "--model",
+            str(tiny_model_path),
+            "--ray",
+            "--ray-workers",
+            "2",
+        )
     finally:
         done.set()
         watcher.join()
@@ -131,8 +143,18 @@ def test_the_default_model_through_ray_survives_a_dying_worker(tmp_path, seed_in
     killer = threading.Thread(target=_kill_first_worker, args=(killed, stop))
     killer.start()
     try:
-        built = jisr("build", "--corpus", str(SEEDS), "--index", str(tmp_path / "ray"), "--ray",
-                     "--ray-workers", "2", "--model-cache", model_cache)
+        built = jisr(
+            "build",
+            "--corpus",
+            str(SEEDS),
+            "--index",
+            str(tmp_path / "ray"),
+            "--ray",
+            "--ray-workers",
+            "2",
+            "--model-cache",
+            model_cache,
+        )
     finally:
         stop.set()
         killer.join()
@@ -145,8 +167,19 @@ def test_an_unreachable_cluster_is_one_clear_error_in_seconds(tmp_path, tiny_mod
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    result, heavy, code = cli_imports(["build", "--corpus", str(SEEDS), "--index", str(tmp_path / "index"),
-                                       "--model", str(tiny_model_path), "--ray", f"127.0.0.1:{port}"])
+    result, heavy, code = cli_imports(
+        [
+            "build",
+            "--corpus",
+            str(SEEDS),
+            "--index",
+            str(tmp_path / "index"),
+            "--model",
+            str(tiny_model_path),
+            "--ray",
+            f"127.0.0.1:{port}",
+        ]
+    )
     errors = [line for line in result.stderr.splitlines() if line.startswith("jisr: error:")]
     assert code == 1 and len(errors) == 1 and "cannot reach a Ray cluster" in errors[0], result.stderr
     assert "ray" not in heavy  # refused before Ray was imported: Ray's own retries would take minutes
@@ -167,25 +200,44 @@ except ClusterError as exc:
 
 
 def test_a_worker_with_another_model_fails_the_build(tiny_model_path):
-    result = subprocess.run([sys.executable, "-c", _WRONG_MODEL, str(tiny_model_path)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _WRONG_MODEL, str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert "ModelError" in result.stdout and "fingerprint" in result.stdout, result.stdout + result.stderr
 
 
 def test_a_build_without_ray_imports_nothing_of_ray(tmp_path, tiny_model_path):
-    script = ("import sys; from jisr import cli; "
-              "assert cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3]]) == 0; "
-              "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')], 'ray was imported'")
-    result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    script = (
+        "import sys; from jisr import cli; "
+        "assert cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3]]) == 0; "
+        "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')], 'ray was imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_without_the_ray_extra_the_build_says_how_to_install_it(tmp_path, tiny_model_path):
-    script = ("import sys; sys.modules['ray'] = None; from jisr import cli; "  # as if ray were not installed
-              "sys.exit(cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3], "
-              "'--ray']))")
-    result = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    script = (
+        "import sys; sys.modules['ray'] = None; from jisr import cli; "  # as if ray were not installed
+        "sys.exit(cli.main(['build', '--corpus', sys.argv[1], '--index', sys.argv[2], '--model', sys.argv[3], "
+        "'--ray']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(SEEDS), str(tmp_path / "index"), str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 1 and "pip install 'jisr[ray]'" in one_line_error(result)
     assert not (tmp_path / "index" / "CURRENT").exists()

@@ -1,4 +1,5 @@
 """Readers by file type: the seed article as .md, .html, .docx, .jsonl and .csv gives the .txt's passages."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,8 @@ import json
 
 import pytest
 
-from jisr.passages import chunk
 from jisr.corpus.files import read_corpus
+from jisr.passages import chunk
 from tests.conftest import SEEDS, word_counts
 
 SEED = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
@@ -24,12 +25,21 @@ def _passages(folder, name):
 
 def _write_page(path, navigation=True):
     paragraphs = "\n".join(f"<p>{html.escape(line)}</p>" for line in BODY if line.strip())
-    chrome = ('<nav><a href="/">الرئيسية</a> <a href="/world">العالم</a> <a href="/sport">رياضة</a></nav>'
-              '<header><div class="logo">موقع الأخبار العربية</div></header>') if navigation else ""
+    chrome = (
+        (
+            '<nav><a href="/">الرئيسية</a> <a href="/world">العالم</a> <a href="/sport">رياضة</a></nav>'
+            '<header><div class="logo">موقع الأخبار العربية</div></header>'
+        )
+        if navigation
+        else ""
+    )
     footer = "<footer><p>جميع الحقوق محفوظة · اتصل بنا · سياسة الخصوصية</p></footer>" if navigation else ""
-    path.write_text(f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>{html.escape(TITLE)}"
-                    f"</title></head><body>{chrome}<main><article><h1>{html.escape(TITLE)}</h1>{paragraphs}</article>"
-                    f"</main>{footer}</body></html>", encoding="utf-8")
+    path.write_text(
+        f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'><title>{html.escape(TITLE)}"
+        f"</title></head><body>{chrome}<main><article><h1>{html.escape(TITLE)}</h1>{paragraphs}</article>"
+        f"</main>{footer}</body></html>",
+        encoding="utf-8",
+    )
 
 
 def _write_docx(path):
@@ -49,8 +59,9 @@ def _write_markdown(path):
 
 
 def _write_jsonl(path):
-    path.write_text(json.dumps({"id": "seed", "title": TITLE, "text": "\n".join(BODY)}, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "seed", "title": TITLE, "text": "\n".join(BODY)}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def _write_csv(path):
@@ -58,9 +69,16 @@ def _write_csv(path):
         csv.writer(f).writerows([["id", "title", "text"], ["seed", TITLE, "\n".join(BODY)]])
 
 
-@pytest.mark.parametrize("name,write", [("seed.md", _write_markdown), ("seed.html", _write_page),
-                                        ("seed.docx", _write_docx), ("seed.jsonl", _write_jsonl),
-                                        ("seed.csv", _write_csv)])
+@pytest.mark.parametrize(
+    "name,write",
+    [
+        ("seed.md", _write_markdown),
+        ("seed.html", _write_page),
+        ("seed.docx", _write_docx),
+        ("seed.jsonl", _write_jsonl),
+        ("seed.csv", _write_csv),
+    ],
+)
 def test_the_seed_article_in_each_format_gives_the_passages_of_the_txt(tmp_path, name, write):
     (tmp_path / "txt").mkdir()
     (tmp_path / "txt" / "seed.txt").write_text(SEED, encoding="utf-8")
@@ -93,14 +111,17 @@ def test_a_word_document_keeps_its_tables_and_a_damaged_one_is_skipped(tmp_path)
     (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
     documents, skipped = read_corpus(tmp_path)
     assert [d.text.split("\n") for d in documents] == [
-        ["جدول السكان", "فقرة قبل الجدول عن المدن السورية.", "المدينة | السكان", "حلب | مليونان"]]
+        ["جدول السكان", "فقرة قبل الجدول عن المدن السورية.", "المدينة | السكان", "حلب | مليونان"]
+    ]
     assert [(s.path, "not a readable .docx" in s.reason) for s in skipped] == [("broken.docx", True)]
 
 
 def test_a_short_page_keeps_its_one_paragraph_without_the_menu(tmp_path):
     (tmp_path / "short.html").write_text(
         "<html><head><title>صفحة</title></head><body><nav>الرئيسية</nav><article><p>افتتاح مكتبة عامة جديدة "
-        "في حلب تضم آلاف الكتب العربية.</p></article><footer>حقوق</footer></body></html>", encoding="utf-8")
+        "في حلب تضم آلاف الكتب العربية.</p></article><footer>حقوق</footer></body></html>",
+        encoding="utf-8",
+    )
     (document,), _ = read_corpus(tmp_path)
     assert document.text.split("\n") == ["صفحة", "افتتاح مكتبة عامة جديدة في حلب تضم آلاف الكتب العربية."]
 
@@ -113,10 +134,13 @@ def test_web_word_and_pdf_files_give_their_author_and_date_as_declared_fields(tm
 
     from jisr.corpus.readers import RecordFields
 
-    page = f"<html><head><meta charset='utf-8'><title>{html.escape(TITLE)}</title>" \
-           "<meta name='author' content='هيئة التحرير'>" \
-           "<meta property='article:published_time' content='2015-11-17'></head><body><article>" + \
-           "".join(f"<p>{html.escape(line)}</p>" for line in BODY if line.strip()) + "</article></body></html>"
+    page = (
+        f"<html><head><meta charset='utf-8'><title>{html.escape(TITLE)}</title>"
+        "<meta name='author' content='هيئة التحرير'>"
+        "<meta property='article:published_time' content='2015-11-17'></head><body><article>"
+        + "".join(f"<p>{html.escape(line)}</p>" for line in BODY if line.strip())
+        + "</article></body></html>"
+    )
     (tmp_path / "page.html").write_text(page, encoding="utf-8")
     word = docx.Document()
     word.core_properties.author, word.core_properties.created = "مراسل", datetime.datetime(2016, 2, 3, 10, 0)

@@ -1,4 +1,5 @@
 """jisr reads a text's tokens without changing the tokenizer that encoding sets (jisr.embeddings.reading)."""
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,9 @@ TEXTS = [TEXT * k for k in (1, 3, 9)] + ["بوتين", "x"]
 def short_model(request, tmp_path_factory):
     """A model whose encode cuts at 16 tokens (plain) or reads 16-token windows (windowed): both leave padding
     and, for the plain one, truncation set on the tokenizer after an encode."""
-    path = build_tiny_model(tmp_path_factory.mktemp("short"), prompts={"document": "d: "}, max_seq_length=16,
-                            windowed=request.param)
+    path = build_tiny_model(
+        tmp_path_factory.mktemp("short"), prompts={"document": "d: "}, max_seq_length=16, windowed=request.param
+    )
     return load_model(str(path)), AutoTokenizer.from_pretrained(str(path.parent / "hf"))
 
 
@@ -33,8 +35,9 @@ def test_counts_and_spans_are_the_whole_texts_and_leave_the_state_as_encode_set_
     assert state[0] is not None  # the encode padded its batch: what a count must neither undo nor count
 
     assert document_lengths(model, TEXTS) == [len(fresh("d: " + t)["input_ids"]) for t in TEXTS]
-    assert reading.token_counts(model.tokenizer, TEXTS, special=False) == \
-        [len(fresh(t, add_special_tokens=False)["input_ids"]) for t in TEXTS]
+    assert reading.token_counts(model.tokenizer, TEXTS, special=False) == [
+        len(fresh(t, add_special_tokens=False)["input_ids"]) for t in TEXTS
+    ]
     for text in TEXTS:
         want = fresh(text, add_special_tokens=False, return_offsets_mapping=True)
         ids, spans = reading.tokens(model.tokenizer, text)
@@ -44,7 +47,7 @@ def test_counts_and_spans_are_the_whole_texts_and_leave_the_state_as_encode_set_
     read, count = cut(model.tokenizer, long, 20)
     whole = fresh(long, add_special_tokens=False, return_offsets_mapping=True)
     assert count == len(whole["input_ids"]) > 20
-    assert read == long[:whole["offset_mapping"][19][1]].strip()
+    assert read == long[: whole["offset_mapping"][19][1]].strip()
     assert (backend.padding, backend.truncation) == state
 
 
@@ -69,8 +72,11 @@ def test_a_search_reading_a_query_while_a_build_encodes_breaks_neither(short_mod
             except Exception as exc:  # noqa: BLE001
                 failures.append(repr(exc))
 
-    threads = [threading.Thread(target=encoding), threading.Thread(target=reading_queries),
-               threading.Thread(target=reading_queries)]
+    threads = [
+        threading.Thread(target=encoding),
+        threading.Thread(target=reading_queries),
+        threading.Thread(target=reading_queries),
+    ]
     for t in threads:
         t.start()
     time.sleep(3)

@@ -2,6 +2,7 @@
 examples (the README's and the docs' JSON API, docs/searching.md) answer as the samples printed under
 them, CI runs its test command, and the synopsis (docs/command-line.md) names every option the command
 line knows."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def test_the_first_command_serves_the_default_corpus_and_answers_the_readmes_exa
             real, expected = json.loads(readme.curl(command, base)), json.loads(sample)
             assert shape(real) == shape(expected), f"the fields of {command} drifted from the README's sample"
             assert real["query"] == expected["query"] and real["model"] == expected["model"]
-            assert [(r["doc_id"], r["ordinal"]) for r in real["results"]] == \
-                [(r["doc_id"], r["ordinal"]) for r in expected["results"]], f"the top results of {command} drifted"
+            assert [(r["doc_id"], r["ordinal"]) for r in real["results"]] == [
+                (r["doc_id"], r["ordinal"]) for r in expected["results"]
+            ], f"the top results of {command} drifted"
             for got, want in zip(real["results"], expected["results"]):  # bfloat16 and float32 CPUs agree to ~1e-3
                 assert got["score"] == pytest.approx(want["score"], abs=0.02), command
                 assert got["text"] == want["text"] and got["highlight"] == want["highlight"]
@@ -81,9 +83,9 @@ def test_the_synopsis_names_every_option_of_every_command():
             if isinstance(action, argparse._HelpAction):
                 continue
             names = action.option_strings or [action.metavar or action.dest.upper()]
-            assert any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", synopsis[name]) for n in names), \
+            assert any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", synopsis[name]) for n in names), (
                 f"the docs' synopsis of `jisr {name}` lacks {names[0]}"
-
+            )
 
 
 @pytest.mark.default_model
@@ -91,8 +93,14 @@ def test_the_python_example_runs_as_written(tmp_path, model_cache):
     """The README's Python API example, run as a program in a folder whose my-docs is the default corpus."""
     (example,) = [body for lang, body in readme.blocks(readme.section("Python API")) if lang == "python"]
     shutil.copytree(ROOT / "seeds", tmp_path / "my-docs")
-    out = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "JISR_MODEL_CACHE": model_cache})
+    out = subprocess.run(
+        [sys.executable, "-c", example],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "JISR_MODEL_CACHE": model_cache},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "بوتين" in out.stdout  # the top result's title, then its document's first passage
     assert (tmp_path / "my-index" / "CURRENT").is_file()

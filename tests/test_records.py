@@ -1,4 +1,5 @@
 """JSONL and CSV exports: one document per record, bad records skipped by line number, the rest kept."""
+
 from __future__ import annotations
 
 import csv
@@ -8,30 +9,35 @@ import sys
 
 import pytest
 
-from jisr.index.local import store
-from jisr.index.build import build
+from jisr.answers.searcher import Searcher
 from jisr.corpus.files import read_corpus
 from jisr.corpus.readers import RecordFields
-from jisr.answers.searcher import Searcher
+from jisr.index.build import build
+from jisr.index.local import store
 from tests.conftest import ROOT, SEEDS
 
 PARAGRAPHS = [line for line in next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").split("\n") if len(line) > 80]
 
 
 def _jsonl(path, lines) -> None:
-    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
+        encoding="utf-8",
+    )
 
 
 def test_a_jsonl_file_gives_a_document_per_record_and_skips_bad_lines_by_number(tmp_path):
-    _jsonl(tmp_path / "news.jsonl", [
-        {"id": 7, "title": "بوتين وفرنسا", "text": PARAGRAPHS[0]},
-        '{"id": 8, "title": "broken", "text": "unterminated',  # line 2
-        {"id": 9, "title": "no text"},  # line 3
-        [1, 2, 3],  # line 4
-        {"title": "بلا رقم", "text": PARAGRAPHS[1] + "\n" + PARAGRAPHS[2]},  # line 5: no id, so its line
-        {"id": 7, "text": "a repeated id"},  # line 6
-    ])
+    _jsonl(
+        tmp_path / "news.jsonl",
+        [
+            {"id": 7, "title": "بوتين وفرنسا", "text": PARAGRAPHS[0]},
+            '{"id": 8, "title": "broken", "text": "unterminated',  # line 2
+            {"id": 9, "title": "no text"},  # line 3
+            [1, 2, 3],  # line 4
+            {"title": "بلا رقم", "text": PARAGRAPHS[1] + "\n" + PARAGRAPHS[2]},  # line 5: no id, so its line
+            {"id": 7, "text": "a repeated id"},  # line 6
+        ],
+    )
     documents, skipped = read_corpus(tmp_path)
     assert [(d.id, d.title) for d in documents] == [("news.jsonl#7", "بوتين وفرنسا"), ("news.jsonl#5", "بلا رقم")]
     assert documents[1].text == "بلا رقم\n" + PARAGRAPHS[1] + "\n" + PARAGRAPHS[2]
@@ -50,7 +56,9 @@ def test_a_csv_with_quoted_fields_and_arabic_commas_and_other_field_names(tmp_pa
         writer.writerow(["a3", "فارغ", ""])
     documents, skipped = read_corpus(tmp_path, fields=RecordFields(text="body", title="headline", id="nid"))
     assert [(d.id, d.title, d.encoding) for d in documents] == [
-        ("articles.csv#a1", 'بوتين، "فرنسا"، وسوريا', "cp1256"), ("articles.csv#a2", "الطقس, اليوم", "cp1256")]
+        ("articles.csv#a1", 'بوتين، "فرنسا"، وسوريا', "cp1256"),
+        ("articles.csv#a2", "الطقس, اليوم", "cp1256"),
+    ]
     assert documents[0].text.split("\n")[1:] == PARAGRAPHS[:2]
     assert [(s.path, "no text" in s.reason) for s in skipped] == [("articles.csv:5", True)]
     _, skipped = read_corpus(tmp_path)  # the default field names are not there: said once, for the file
@@ -84,9 +92,28 @@ def test_the_cli_takes_field_names(tmp_path, tiny_model_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     _jsonl(corpus / "a.jsonl", [{"key": "x", "body": PARAGRAPHS[0]}])
-    out = subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
-                          str(tmp_path / "index"), "--model", str(tiny_model_path), "--text-field", "body",
-                          "--id-field", "key"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "index"),
+            "--model",
+            str(tiny_model_path),
+            "--text-field",
+            "body",
+            "--id-field",
+            "key",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "indexed 1 documents" in out.stdout + out.stderr
     index = store.load(tmp_path / "index")

@@ -1,4 +1,5 @@
 """English and Arabic questions over the seed article, with the real default model."""
+
 import pytest
 
 from jisr.answers.query import MODES, QueryError
@@ -31,8 +32,12 @@ def test_the_shipped_lines_call_the_seed_questions_strong_and_the_rest_no_match(
         answer = seed_searcher.search(query, k=3).to_json()
         assert answer["match"] == "strong" == answer["results"][0]["match"], query
         assert answer["total"]["value"] >= 1 and answer["total"]["relation"] == "eq"
-    for query in ("How do I replace the brake pads on a Toyota Corolla?", "xqzv plorft",
-                  "كيف أطبخ الكبسة باللحم؟", "Who founded the city of Baghdad?"):
+    for query in (
+        "How do I replace the brake pads on a Toyota Corolla?",
+        "xqzv plorft",
+        "كيف أطبخ الكبسة باللحم؟",
+        "Who founded the city of Baghdad?",
+    ):
         answer = seed_searcher.search(query, k=3).to_json()
         assert answer["match"] == "none" and answer["total"]["value"] == 0, query
         assert {r["match"] for r in answer["results"]} == {"none"}, "the nearest passages are still shown"
@@ -48,8 +53,9 @@ def test_near_tie_putin_orders_the_navy_to_contact_the_carrier_stays_in_the_top_
     """Two paragraphs name the carrier and Putin's words to the navy: the one with the order to make contact
     ("شارل ديغول") and the one where he tells the navy the French ships are coming ("ديغول"). Their scores
     differ by 0.0004 (of 1.57): float32 put the order first, bfloat16 matmuls put it second."""
-    results = seed_searcher.search("Which French aircraft carrier did Putin order the Russian navy to contact?",
-                                   k=2).to_json()["results"]
+    results = seed_searcher.search(
+        "Which French aircraft carrier did Putin order the Russian navy to contact?", k=2
+    ).to_json()["results"]
     assert any("شارل ديغول" in r["text"] for r in results)
     assert all("ديغول" in r["text"] and r["lang"] == "ar" for r in results)
 
@@ -74,15 +80,22 @@ def test_results_shape_and_lang_filter(seed_searcher):
     r = arabic_only[0]
     assert set(r) >= {"rank", "score", "title", "source", "ordinal", "text", "highlight", "start", "end", "doc_id"}
     h = r["highlight"]
-    assert r["text"][h["start"]:h["end"]] == h["text"]
+    assert r["text"][h["start"] : h["end"]] == h["text"]
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"query": ""}, "empty"), ({"query": "   "}, "empty"), ({"query": "x" * 1001}, "1000"),
-    ({"query": "a", "k": 0}, "from 1 to 100"), ({"query": "a", "k": 101}, "from 1 to 100"),
-    ({"query": "a", "k": "ten"}, "whole number"), ({"query": "a", "lang": "fr"}, "lang"),
-    ({"query": "a", "mode": "magic"}, "mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"query": ""}, "empty"),
+        ({"query": "   "}, "empty"),
+        ({"query": "x" * 1001}, "1000"),
+        ({"query": "a", "k": 0}, "from 1 to 100"),
+        ({"query": "a", "k": 101}, "from 1 to 100"),
+        ({"query": "a", "k": "ten"}, "whole number"),
+        ({"query": "a", "lang": "fr"}, "lang"),
+        ({"query": "a", "mode": "magic"}, "mode"),
+    ],
+)
 def test_bad_requests_raise_query_error(seed_searcher, kwargs, message):
     with pytest.raises(QueryError, match=message):
         seed_searcher.search(**kwargs)

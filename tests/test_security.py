@@ -5,6 +5,7 @@ out of the corpus, mistakes fail before the work, a hand-edited manifest is refu
 server builds no redirect from the Host header and drains on SIGTERM, and the CLI answers help
 and argument errors without loading torch.
 """
+
 import http.client
 import json
 import os
@@ -17,15 +18,25 @@ from pathlib import Path
 
 import pytest
 
+from jisr.answers.searcher import Searcher
+from jisr.corpus.files import read_corpus
 from jisr.embeddings.batching import encode_documents
 from jisr.index import commit as commits
-from jisr.index.local import store
 from jisr.index.build import BuildError, build
-from jisr.corpus.files import read_corpus
 from jisr.index.interrupt import BuildSignals
-from jisr.answers.searcher import Searcher
-from tests.conftest import (HANG, ROOT, SEEDS, cli_imports, free_port, live_segments, segments_on_disk, spawn,
-                            wait_http, wait_until)
+from jisr.index.local import store
+from tests.conftest import (
+    HANG,
+    ROOT,
+    SEEDS,
+    cli_imports,
+    free_port,
+    live_segments,
+    segments_on_disk,
+    spawn,
+    wait_http,
+    wait_until,
+)
 from tests.test_cli import jisr
 
 
@@ -53,6 +64,7 @@ def dead_pid() -> int:
 
 # 1. No code runs from an index or a model folder it names.
 
+
 def _plant_remote_code(model_dir: Path, marker: Path) -> None:
     config = json.loads((model_dir / "config.json").read_text())
     config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}
@@ -61,7 +73,8 @@ def _plant_remote_code(model_dir: Path, marker: Path) -> None:
         f"open({str(marker)!r}, 'w').write('ran')\n"
         "from transformers import BertConfig, BertModel\n"
         "class EvilConfig(BertConfig): pass\n"
-        "class EvilModel(BertModel): config_class = EvilConfig\n")
+        "class EvilModel(BertModel): config_class = EvilConfig\n"
+    )
 
 
 @pytest.mark.slow  # jisr build and search in child processes
@@ -87,8 +100,17 @@ def test_trusting_one_model_does_not_trust_another(corpus, tmp_path, tiny_model_
     shutil.copytree(tiny_model_path, model_dir)
     marker = tmp_path / "marker"
     _plant_remote_code(model_dir, marker)
-    built = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", str(model_dir),
-                 "--trust-remote-code", str(tiny_model_path))
+    built = jisr(
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(tmp_path / "index"),
+        "--model",
+        str(model_dir),
+        "--trust-remote-code",
+        str(tiny_model_path),
+    )
     assert built.returncode == 0, built.stderr
     assert not marker.exists()
 
@@ -116,12 +138,23 @@ def test_a_second_build_is_refused_while_one_runs(corpus, tmp_path, tiny_model, 
     build(corpus, index, tiny_model)
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
     embedding, go = tmp_path / "embedding", tmp_path / "go"
-    first = spawn([sys.executable, "-c", _WAITING_BUILD, str(corpus), str(index), str(embedding), str(go),
-                   str(tiny_model_path)], cwd=ROOT)
+    first = spawn(
+        [sys.executable, "-c", _WAITING_BUILD, str(corpus), str(index), str(embedding), str(go), str(tiny_model_path)],
+        cwd=ROOT,
+    )
     try:
         wait_until(embedding.exists, "the first build's embedding step", first)
-        second = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path),
-                      "--writer-lock-wait", "0")
+        second = jisr(
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            str(tiny_model_path),
+            "--writer-lock-wait",
+            "0",
+        )
         assert f"another build is running on {index} (pid {first.pid})" in one_line_error(second)
         with pytest.raises(BuildError, match="another build is running"):
             build(corpus, index, tiny_model)
@@ -167,6 +200,7 @@ def test_an_abandoned_model_conversion_is_removed_but_a_live_one_is_not(model_ca
 
 # 3. The corpus boundary.
 
+
 def test_links_do_not_lead_out_of_the_corpus(corpus, tmp_path, tiny_model):
     secret = tmp_path / "secret.txt"
     secret.write_text("سر\nكلمة المرور هي 1234.\n", encoding="utf-8")
@@ -201,6 +235,7 @@ def test_the_cli_reports_links_it_did_not_follow(corpus, tmp_path, tiny_model_pa
 
 # 4. Fail before the work.
 
+
 def test_bad_paths_fail_before_the_model_loads(corpus, tmp_path):
     missing_model = str(tmp_path / "no-model")  # were the model loaded first, this would be the error
     (tmp_path / "a-file").write_text("x")
@@ -230,9 +265,25 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(corpus, tmp_path, tin
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
-    full = subprocess.run([sys.executable, "-c", _FULL_DISK, "3000", "build", "--corpus", str(corpus),
-                           "--index", str(index), "--model", str(tiny_model_path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    full = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _FULL_DISK,
+            "3000",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            str(tiny_model_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert "the disk is full" in one_line_error(full) and "previous index is unchanged" in full.stderr
     assert (index / "CURRENT").read_text() == before
     assert segments_on_disk(index) == live_segments(index)  # nothing half-written left
@@ -245,23 +296,41 @@ def test_too_little_free_space_is_refused_before_embedding(corpus, tmp_path, tin
     embedded = []
     whole_disk = shutil.disk_usage(tmp_path).total  # asked to leave the whole disk free: there is never room
     with pytest.raises(BuildError, match="not enough free disk space.*must stay free \\(min_free_disk\\)"):
-        build(corpus, tmp_path / "index", tiny_model, BuildOptions(min_free_disk=whole_disk),
-              encoder=lambda texts: embedded.append(1))
+        build(
+            corpus,
+            tmp_path / "index",
+            tiny_model,
+            BuildOptions(min_free_disk=whole_disk),
+            encoder=lambda texts: embedded.append(1),
+        )
     assert not embedded
 
 
 def test_a_read_only_index_folder_is_refused_before_the_model_loads(corpus, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
-    command = [sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index", str(index),
-               "--model", str(tmp_path / "no-model")]
+    command = [
+        sys.executable,
+        "-m",
+        "jisr.cli",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index),
+        "--model",
+        str(tmp_path / "no-model"),
+    ]
     if os.geteuid() == 0:  # root writes through permission bits: mount a read-only filesystem there, privately
         command = ["unshare", "-m", "sh", "-c", f'mount -t tmpfs -o ro tmpfs "{index}" && exec "$@"', "sh", *command]
     else:
         os.chmod(index, 0o555)
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert "cannot write the index folder" in one_line_error(out) and "Read-only file system" in out.stderr \
+    assert (
+        "cannot write the index folder" in one_line_error(out)
+        and "Read-only file system" in out.stderr
         or os.geteuid() != 0
+    )
 
 
 def test_serve_checks_its_port_and_arguments_before_loading_the_model(tmp_path):
@@ -273,15 +342,18 @@ def test_serve_checks_its_port_and_arguments_before_loading_the_model(tmp_path):
         port = taken.getsockname()[1]
         busy = jisr("serve", "--index", str(tmp_path / "i"), "--port", str(port), "--model", str(tmp_path / "none"))
         assert f"port {port} on 127.0.0.1 is in use" in one_line_error(busy)
-    for args, message in ((["--port", "99999"], "--port: 99999 is not from 0 to 65535"),
-                          (["--threads", "0"], "--threads: 0 is not from 1 to 1024"),
-                          (["--queue-wait", "nan"], "--queue-wait: nan is not from 0 to 600"),
-                          (["--request-timeout", "x"], "--request-timeout: 'x' is not a number of seconds")):
+    for args, message in (
+        (["--port", "99999"], "--port: 99999 is not from 0 to 65535"),
+        (["--threads", "0"], "--threads: 0 is not from 1 to 1024"),
+        (["--queue-wait", "nan"], "--queue-wait: nan is not from 0 to 600"),
+        (["--request-timeout", "x"], "--request-timeout: 'x' is not a number of seconds"),
+    ):
         refused = jisr("serve", "--index", str(tmp_path / "i"), *args)
         assert refused.returncode == 2 and message in refused.stderr
 
 
 # 5. A hand-edited manifest is refused, and the integrity check cannot be turned off.
+
 
 def _edit_manifest(index: Path, edit) -> None:
     path = commits.current_commit(index)
@@ -294,8 +366,20 @@ def _shorten_vectors(index: Path, manifest: dict) -> dict:
     return manifest
 
 
-@pytest.mark.parametrize("case", ["list", "no index", "no model", "no segments", "wrong type", "shortened vectors",
-                                  "segment names a path", "current names a path", "format 2"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "list",
+        "no index",
+        "no model",
+        "no segments",
+        "wrong type",
+        "shortened vectors",
+        "segment names a path",
+        "current names a path",
+        "format 2",
+    ],
+)
 def test_a_hand_edited_index_is_refused_with_a_rebuild_message(corpus, tmp_path, tiny_model, case):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
@@ -322,6 +406,7 @@ def test_a_hand_edited_index_is_refused_with_a_rebuild_message(corpus, tmp_path,
 
 
 # 6. HTTP hygiene.
+
 
 def _raw_get(base: str, path: str, host: str):
     address = base.removeprefix("http://")
@@ -382,8 +467,11 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
         port = int(proc.stdout.readline())
         wait_http(f"http://127.0.0.1:{port}/fast", proc)
         answer = {}
-        client = threading.Thread(target=lambda: answer.update(
-            body=urllib.request.urlopen(f"http://127.0.0.1:{port}/slow", timeout=HANG).read()))
+        client = threading.Thread(
+            target=lambda: answer.update(
+                body=urllib.request.urlopen(f"http://127.0.0.1:{port}/slow", timeout=HANG).read()
+            )
+        )
         client.start()
         assert proc.stdout.readline().strip() == "started"  # the request is in flight
         proc.send_signal(signal.SIGTERM)
@@ -398,8 +486,17 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
 
 # 7. A fast CLI.
 
-@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["serve", "--port", "x"],
-                                  ["build", "--corpus", "/no/such/folder"], ["search", "x", "-k", "0"]])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["build", "--help"],
+        ["serve", "--port", "x"],
+        ["build", "--corpus", "/no/such/folder"],
+        ["search", "x", "-k", "0"],
+    ],
+)
 def test_help_and_argument_errors_import_no_model_library(args, tmp_path):
     out, heavy, _ = cli_imports(args, env={"JISR_INDEX": str(tmp_path / "i")})
     assert heavy == [], out.stderr  # nothing heavy was imported
@@ -410,15 +507,25 @@ def test_help_and_argument_errors_import_no_model_library(args, tmp_path):
 def test_an_unreachable_hub_model_fails_in_one_line(corpus, tmp_path):
     closed = free_port()
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{closed}"}
-    no_hub = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--model", "someorg/some-model",
-                  env=env)
+    no_hub = jisr(
+        "build", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--model", "someorg/some-model", env=env
+    )
     assert "cannot reach the model hub" in one_line_error(no_hub)
-    offline = jisr("build", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--model", "someorg/some-model",
-                   env={**env, "HF_HUB_OFFLINE": "1"})
+    offline = jisr(
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(tmp_path / "i"),
+        "--model",
+        "someorg/some-model",
+        env={**env, "HF_HUB_OFFLINE": "1"},
+    )
     assert "HF_HUB_OFFLINE" in one_line_error(offline)
 
 
 # 8. Interrupts and bytes that are not text.
+
 
 def test_a_stop_request_that_was_swallowed_still_prevents_the_swap(corpus, tmp_path, tiny_model):
     index = tmp_path / "index"
@@ -459,16 +566,33 @@ def test_a_stop_after_the_swap_lets_the_build_finish(corpus, tmp_path, tiny_mode
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-c", _STOP_AFTER_SWAP, str(int(sig)), "build", "--corpus", str(corpus),
-                          "--index", str(index), "--model", str(tiny_model_path)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _STOP_AFTER_SWAP,
+            str(int(sig)),
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            str(tiny_model_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0 and "indexed 2 documents" in out.stdout, out.stderr
     assert (index / "CURRENT").read_text() != before
 
 
 @pytest.mark.slow  # jisr build in a child process
-def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(corpus, tmp_path, tiny_model,
-                                                                                tiny_model_path):
+def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(
+    corpus, tmp_path, tiny_model, tiny_model_path
+):
     """After main() returns, the interpreter takes seconds to tear torch down and puts Python signal
     handlers back to the default meanwhile: a SIGTERM then killed a build that had succeeded (-15)."""
     index = tmp_path / "index"
@@ -476,9 +600,24 @@ def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(c
     for n, delay in enumerate((0.3, 1.0)):
         before = (index / "CURRENT").read_text()
         (corpus / "more.txt").write_text(f"عنوان\nفقرة رقم {n} عن الطقس.\n", encoding="utf-8")
-        proc = spawn([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
-                                 str(index), "--model", str(tiny_model_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        proc = spawn(
+            [
+                sys.executable,
+                "-m",
+                "jisr.cli",
+                "build",
+                "--corpus",
+                str(corpus),
+                "--index",
+                str(index),
+                "--model",
+                str(tiny_model_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert proc.stdout.readline().startswith("indexed")  # the summary: main() is about to return
         time.sleep(delay)
         proc.send_signal(signal.SIGTERM)
@@ -488,14 +627,30 @@ def test_a_sigterm_while_the_process_shuts_down_after_a_build_does_not_fail_it(c
 
 @pytest.mark.slow  # jisr builds in child processes
 @pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 0.5), (signal.SIGINT, 4.0), (signal.SIGTERM, 8.0)])
-def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpus, tmp_path, tiny_model,
-                                                                           tiny_model_path, sig, delay):
+def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(
+    corpus, tmp_path, tiny_model, tiny_model_path, sig, delay
+):
     index = tmp_path / "index"
     build(corpus, index, tiny_model)
     before = (index / "CURRENT").read_text()
     (corpus / "more.txt").write_text("عنوان\nفقرة أخرى عن الطقس.\n", encoding="utf-8")
-    proc = spawn([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
-                             str(index), "--model", str(tiny_model_path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            "--model",
+            str(tiny_model_path),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(delay)
     proc.send_signal(sig)
     stderr = proc.communicate(timeout=HANG)[1]
@@ -512,9 +667,13 @@ def test_an_interrupted_build_either_swaps_and_succeeds_or_changes_nothing(corpu
 
 
 def test_bytes_that_are_not_utf8_are_refused_as_such(seed_index, model_cache, server):
-    out = subprocess.run([sys.executable, "-m", "jisr.cli", "search", b"\xff\xfe caf\xe9", "--index",
-                          str(seed_index)], capture_output=True, cwd=ROOT, timeout=120,
-                         env={**os.environ, "JISR_MODEL_CACHE": model_cache})
+    out = subprocess.run(
+        [sys.executable, "-m", "jisr.cli", "search", b"\xff\xfe caf\xe9", "--index", str(seed_index)],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "JISR_MODEL_CACHE": model_cache},
+    )
     assert out.returncode == 1 and b"not valid text" in out.stderr and b"Traceback" not in out.stderr
     conn = http.client.HTTPConnection(server.removeprefix("http://"), timeout=30)
     conn.request("POST", "/api/search", body=b'{"q": "\\ud800"}', headers={"Content-Type": "application/json"})

@@ -1,4 +1,5 @@
 """Segments, tombstones, resume and merge: an index that grows by files, on the tiny model."""
+
 import shutil
 import signal
 import subprocess
@@ -11,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jisr.index import commit as commits
-from jisr.index.local import ann, store
-from jisr.index.build import build
-from jisr.index.options import FLOAT32, BuildOptions, CandidatePolicy, SegmentPolicy
 from jisr.answers.searcher import Searcher
+from jisr.index import commit as commits
+from jisr.index.build import build
+from jisr.index.local import ann, store
+from jisr.index.options import FLOAT32, BuildOptions, CandidatePolicy, SegmentPolicy
 from tests.conftest import ROOT, SEEDS, live_segments, more_passages, segments_on_disk
 from tests.test_cli import jisr
 
@@ -28,7 +29,8 @@ def write_docs(folder: Path, count: int, start: int = 0) -> None:
         a, b = WORDS[i % len(WORDS)], WORDS[(i * 3 + 1) % len(WORDS)]
         (folder / f"doc{i:03d}.txt").write_text(
             f"خبر رقم {i}\nفقرة عن {a} في اليوم {i}. وجملة ثانية عن {b}.\nفقرة أخرى عن {b} والعدد {i * 7}.\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
 
 class Ranked(list):
@@ -51,16 +53,21 @@ class Ranked(list):
         last = b[-1][2] if b else 0.0
         return all(abs(x[2] - y[2]) <= cls.TOLERANCE for x, y in zip(a, b)) and all(
             abs(s - scores_b[d, o]) <= cls.TOLERANCE if (d, o) in scores_b else abs(s - last) <= cls.TOLERANCE
-            for d, o, s in a)
+            for d, o, s in a
+        )
 
     __hash__ = None
 
 
 def everything(index: Path, tiny_model, mode: str = "dense") -> Ranked:
     searcher = Searcher.open(index, tiny_model)
-    return Ranked([(r["doc_id"], r["ordinal"], r["score"]) for r in searcher.search(q, k=10, lang="any",
-                                                                                     mode=mode).to_json()["results"]]
-                  for q in WORDS[:4] + ["Damascus rain", "خبر رقم 7"])
+    return Ranked(
+        [
+            (r["doc_id"], r["ordinal"], r["score"])
+            for r in searcher.search(q, k=10, lang="any", mode=mode).to_json()["results"]
+        ]
+        for q in WORDS[:4] + ["Damascus rain", "خبر رقم 7"]
+    )
 
 
 def test_a_removed_file_is_deleted_by_tombstone_and_a_changed_one_reembeds_only_what_changed(tmp_path, tiny_model):
@@ -138,8 +145,9 @@ b.build(corpus, index, model, BuildOptions(batch_passages=4, segments=SegmentPol
 
 
 def _killed_build(corpus: Path, index: Path, model_path: Path, point: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", _KILLED_BUILD, str(corpus), str(index), str(model_path), point],
-                          cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(corpus), str(index), str(model_path), point], cwd=ROOT, timeout=300
+    )
     assert proc.returncode == -signal.SIGKILL
 
 
@@ -154,14 +162,16 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path, tiny_model, tiny_mode
     assert resumed.reused == 5 * 2 * (2 + 3)  # five batches of 2 files (2 passages, 3 sentences each) kept
     assert 0 < resumed.embedded <= total - resumed.reused  # repeated sentences are embedded once
     assert segments_on_disk(index) == live_segments(index)
-    assert everything(index, tiny_model, "hybrid") == everything(_fresh(corpus, tmp_path, tiny_model), tiny_model,
-                                                                 "hybrid")
+    assert everything(index, tiny_model, "hybrid") == everything(
+        _fresh(corpus, tmp_path, tiny_model), tiny_model, "hybrid"
+    )
 
 
 @pytest.mark.slow  # jisr builds in child processes, killed
 @pytest.mark.parametrize("point", ["embedding", "sealing", "merging", "committing", "cleaning"])
-def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering(tmp_path, tiny_model,
-                                                                                   tiny_model_path, point):
+def test_a_sigkill_during_build_merge_or_commit_leaves_the_last_commit_answering(
+    tmp_path, tiny_model, tiny_model_path, point
+):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 3)
     build(corpus, index, tiny_model)
@@ -210,8 +220,12 @@ def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(
     shutil.copytree(SEEDS, corpus)
     more_passages(corpus)
     build(corpus, tmp_path / "one", tiny_model, BuildOptions(precision=passages_float32))
-    build(corpus, tmp_path / "many", tiny_model, BuildOptions(precision=passages_float32, batch_passages=4,
-                                                              segments=SegmentPolicy(passages=12, max_small=100)))
+    build(
+        corpus,
+        tmp_path / "many",
+        tiny_model,
+        BuildOptions(precision=passages_float32, batch_passages=4, segments=SegmentPolicy(passages=12, max_small=100)),
+    )
     candidates = CandidatePolicy(rescored=rescored)
     one, many = (store.load(tmp_path / name, candidates=candidates) for name in ("one", "many"))
     assert len(one.segments) == 1 and len(many.segments) >= 3  # with rescored 1, proposals are cut
@@ -223,8 +237,7 @@ def test_dense_candidates_do_not_depend_on_how_passages_are_split_into_segments(
         assert found[0] == found[1] and len(found[0]) == 5
 
 
-def test_all_segments_asked_in_one_call_propose_what_each_asked_alone_does_deleted_rows_left_out(
-        tmp_path, tiny_model):
+def test_all_segments_asked_in_one_call_propose_what_each_asked_alone_does_deleted_rows_left_out(tmp_path, tiny_model):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_docs(corpus, 30)
     small = BuildOptions(batch_passages=4, segments=SegmentPolicy(passages=12, max_small=100))
@@ -260,8 +273,7 @@ def test_check_hashes_every_file_that_open_only_measures(tmp_path, tiny_model, t
     assert bad.returncode == 1 and "vectors.bin is damaged" in bad.stderr and "rebuild" in bad.stderr
 
 
-def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_one_is(tmp_path, tiny_model,
-                                                                                      caplog):
+def test_files_unchanged_since_the_last_build_are_not_read_again_and_a_changed_one_is(tmp_path, tiny_model, caplog):
     import logging
     import os
 
@@ -325,5 +337,8 @@ def test_texts_are_stored_compressed_and_an_index_with_plain_texts_still_reads_t
 
 def _texts_found(index: Path, tiny_model) -> list[tuple[str, str]]:
     searcher = Searcher.open(index, tiny_model)
-    return [(r["doc_id"], r["text"]) for q in ("المطر", "خبر رقم 3")
-            for r in searcher.search(q, k=10, lang="any", mode="hybrid").to_json()["results"]]
+    return [
+        (r["doc_id"], r["text"])
+        for q in ("المطر", "خبر رقم 3")
+        for r in searcher.search(q, k=10, lang="any", mode="hybrid").to_json()["results"]
+    ]

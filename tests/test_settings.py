@@ -1,5 +1,6 @@
 """One settings layer: each setting read in one order (command line, JISR_* environment, TOML file, default),
 validated with a message that says where the value came from, shown by `jisr config` and GET /api/settings."""
+
 from __future__ import annotations
 
 import json
@@ -51,19 +52,23 @@ def test_the_cli_fills_its_options_from_the_settings(tmp_path):
 def test_sizes_take_units_and_one_setting_in_two_units_is_refused():
     assert settings.load(environ={"JISR_MEMORY_BUDGET": "4GB"}).search.memory_budget == 4 * 10**9
     assert settings.load(environ={"JISR_MEMORY_BUDGET_BYTES": "1048576"}).search.memory_budget == 2**20
-    with pytest.raises(ConfigError, match="memory_budget is given twice.*JISR_MEMORY_BUDGET='4GB'.*"
-                                          "JISR_MEMORY_BUDGET_BYTES='1048576'"):
+    with pytest.raises(
+        ConfigError, match="memory_budget is given twice.*JISR_MEMORY_BUDGET='4GB'.*JISR_MEMORY_BUDGET_BYTES='1048576'"
+    ):
         settings.load(environ={"JISR_MEMORY_BUDGET": "4GB", "JISR_MEMORY_BUDGET_BYTES": "1048576"})
 
 
-@pytest.mark.parametrize("env,fragment", [
-    ({"JISR_QUEUE_DEPTH": "many"}, "queue_depth from JISR_QUEUE_DEPTH='many': 'many' is not a whole number"),
-    ({"JISR_RUNNING_SEARCHES": "0"}, "running_searches from JISR_RUNNING_SEARCHES='0': 0 is not from 1"),
-    ({"JISR_QUEUE_WAIT": "nan"}, "queue_wait from JISR_QUEUE_WAIT='nan': nan is not from 0 to 600"),
-    ({"JISR_CACHE_BYTES": "4 parsecs"}, "'4 parsecs' is not a size"),
-    ({"JISR_DEVICE": "tpu"}, "'tpu' is not a device"),
-    ({"JISR_API_TOKEN": "short-secret"}, "api_token from JISR_API_TOKEN: a token of 12 characters"),
-])
+@pytest.mark.parametrize(
+    "env,fragment",
+    [
+        ({"JISR_QUEUE_DEPTH": "many"}, "queue_depth from JISR_QUEUE_DEPTH='many': 'many' is not a whole number"),
+        ({"JISR_RUNNING_SEARCHES": "0"}, "running_searches from JISR_RUNNING_SEARCHES='0': 0 is not from 1"),
+        ({"JISR_QUEUE_WAIT": "nan"}, "queue_wait from JISR_QUEUE_WAIT='nan': nan is not from 0 to 600"),
+        ({"JISR_CACHE_BYTES": "4 parsecs"}, "'4 parsecs' is not a size"),
+        ({"JISR_DEVICE": "tpu"}, "'tpu' is not a device"),
+        ({"JISR_API_TOKEN": "short-secret"}, "api_token from JISR_API_TOKEN: a token of 12 characters"),
+    ],
+)
 def test_a_bad_value_in_the_environment_is_refused_naming_it(env, fragment):
     with pytest.raises(ConfigError) as refused:
         settings.load(environ=env)
@@ -71,12 +76,15 @@ def test_a_bad_value_in_the_environment_is_refused_naming_it(env, fragment):
     assert "short-secret" not in str(refused.value)  # a secret is never repeated
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("queue_dept = 3\n", "unknown setting 'queue_dept': did you mean 'queue_depth'?"),
-    ("queue_depth = 'eight'\n", "queue_depth in {path}: 'eight' is not a whole number"),
-    ("port = 70000\n", "port in {path}: 70000 is not from 0 to 65535"),
-    ("queue_depth = \n", "is not TOML"),
-])
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("queue_dept = 3\n", "unknown setting 'queue_dept': did you mean 'queue_depth'?"),
+        ("queue_depth = 'eight'\n", "queue_depth in {path}: 'eight' is not a whole number"),
+        ("port = 70000\n", "port in {path}: 70000 is not from 0 to 65535"),
+        ("queue_depth = \n", "is not TOML"),
+    ],
+)
 def test_a_bad_settings_file_is_refused_naming_the_file(tmp_path, text, fragment):
     path = _file(tmp_path, text)
     with pytest.raises(ConfigError) as refused:
@@ -92,8 +100,14 @@ def test_jisr_config_shows_each_source_and_masks_secrets_without_loading_torch(t
     shown = json.loads(out.stdout)["settings"]
     assert shown["queue_depth"]["value"] == 3 and shown["queue_depth"]["source"] == f"file {settings.FILE}"
     assert shown["queue_wait"]["value"] == 6.0 and shown["queue_wait"]["source"] == "env JISR_QUEUE_WAIT"
-    assert shown["running_searches"] == {"value": 2, "unit": "searches", "source": "default", "group": "serve",
-                                         "env": ["JISR_RUNNING_SEARCHES"], "help": shown["running_searches"]["help"]}
+    assert shown["running_searches"] == {
+        "value": 2,
+        "unit": "searches",
+        "source": "default",
+        "group": "serve",
+        "env": ["JISR_RUNNING_SEARCHES"],
+        "help": shown["running_searches"]["help"],
+    }
     assert shown["milvus_token"]["value"] == shown["api_token"]["value"] == settings.MASK
     assert shown["read_token"]["value"] is None
     assert "hunter2" not in out.stdout and TOKEN not in out.stdout
@@ -103,19 +117,29 @@ def test_jisr_config_shows_each_source_and_masks_secrets_without_loading_torch(t
 
 
 def test_every_environment_variable_the_readme_names_is_a_setting():
-    readme = "\n".join(path.read_text(encoding="utf-8")
-                       for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])  # and the docs'
+    readme = "\n".join(
+        path.read_text(encoding="utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    )  # and the docs'
     named = set(re.findall(r"\b(?:JISR|MILVUS)_[A-Z_]+\b", readme))
     known = {env for name in settings.names() for env in settings.env_names(name)}
     assert named and named <= known, named - known
 
 
-@pytest.mark.parametrize("env,fragment", [
-    ({"JISR_MEMORY_BUDGET": "4GB", "JISR_MEMORY_BUDGET_BYTES": "100"}, "memory_budget is given twice"),
-    ({"JISR_QUEUE_DEPTH": "-1"}, "queue_depth from JISR_QUEUE_DEPTH='-1': -1 is not from 0 to 1000"),
-    ({"JISR_PASSAGE_PRECISION": "int7"}, "passage_precision from JISR_PASSAGE_PRECISION='int7': 'int7' is not one of"),
-    ({"JISR_INDEX_TYPE": "hnsw"}, "index_type from JISR_INDEX_TYPE='hnsw': 'hnsw' is not one of auto, flat, pq, ivf"),
-])
+@pytest.mark.parametrize(
+    "env,fragment",
+    [
+        ({"JISR_MEMORY_BUDGET": "4GB", "JISR_MEMORY_BUDGET_BYTES": "100"}, "memory_budget is given twice"),
+        ({"JISR_QUEUE_DEPTH": "-1"}, "queue_depth from JISR_QUEUE_DEPTH='-1': -1 is not from 0 to 1000"),
+        (
+            {"JISR_PASSAGE_PRECISION": "int7"},
+            "passage_precision from JISR_PASSAGE_PRECISION='int7': 'int7' is not one of",
+        ),
+        (
+            {"JISR_INDEX_TYPE": "hnsw"},
+            "index_type from JISR_INDEX_TYPE='hnsw': 'hnsw' is not one of auto, flat, pq, ivf",
+        ),
+    ],
+)
 def test_the_cli_refuses_bad_settings_in_one_line(tmp_path, env, fragment):
     refused = jisr("config", cwd=tmp_path, env=env)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
@@ -129,10 +153,14 @@ def test_the_cli_refuses_a_bad_flag_as_argparse_does(tmp_path):
 
 
 def test_no_module_but_the_settings_reads_the_environment():
-    found = [f"{path.relative_to(ROOT)}:{n}" for folder in ("search", "embeddings", "web")
-             for path in (ROOT / folder).rglob("*.py") if path != ROOT / "search" / "settings.py"
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if "os.environ" in line or "getenv" in line]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("search", "embeddings", "web")
+        for path in (ROOT / folder).rglob("*.py")
+        if path != ROOT / "search" / "settings.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "os.environ" in line or "getenv" in line
+    ]
     assert found == []
 
 
@@ -180,8 +208,11 @@ def test_the_build_options_take_their_defaults_and_knobs_from_the_build_settings
 
     assert from_settings(settings.BuildSettings()) == BuildOptions()  # one default for each, written once
     path = _file(tmp_path, "segment_passages = 12\nsentence_precision = 'float32'\n")
-    chosen = settings.load({"index_type": "flat"}, path, {"JISR_MAX_SMALL_SEGMENTS": "100", "JISR_RESCORED": "2",
-                                                          "JISR_MIN_FREE_DISK": "2GB"})
+    chosen = settings.load(
+        {"index_type": "flat"},
+        path,
+        {"JISR_MAX_SMALL_SEGMENTS": "100", "JISR_RESCORED": "2", "JISR_MIN_FREE_DISK": "2GB"},
+    )
     options = from_settings(chosen.build)
     assert options.min_free_disk == 2 * 10**9 and BuildOptions().min_free_disk == 0
     assert (options.index_type, options.segments.passages, options.segments.max_small) == ("flat", 12, 100)
@@ -197,9 +228,19 @@ def test_a_build_setting_in_the_environment_reaches_jisr_build(tmp_path, tiny_mo
     corpus.mkdir()
     (corpus / "seed.txt").write_text(next(SEEDS.glob("*.txt")).read_text(encoding="utf-8"), encoding="utf-8")
     more_passages(corpus)
-    built = jisr("build", "--corpus", str(corpus), "--index", str(index), "--model", str(tiny_model_path),
-                 env={"JISR_SEGMENT_PASSAGES": "12", "JISR_MAX_SMALL_SEGMENTS": "100", "JISR_BATCH_PASSAGES": "12"})
+    built = jisr(
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index),
+        "--model",
+        str(tiny_model_path),
+        env={"JISR_SEGMENT_PASSAGES": "12", "JISR_MAX_SMALL_SEGMENTS": "100", "JISR_BATCH_PASSAGES": "12"},
+    )
     assert built.returncode == 0, built.stderr
     assert len(live_segments(index)) > 1  # sealed at 12 passages, as the environment asked (default: 100,000)
     shown = json.loads(jisr("config", "--json", env={"JISR_SEGMENT_PASSAGES": "12"}).stdout)["settings"]
-    assert shown["segment_passages"]["value"] == 12 and shown["segment_passages"]["source"] == "env JISR_SEGMENT_PASSAGES"
+    assert (
+        shown["segment_passages"]["value"] == 12 and shown["segment_passages"]["source"] == "env JISR_SEGMENT_PASSAGES"
+    )

@@ -1,6 +1,7 @@
 """Snapshots and restore (issue 48, item 2) on a real `jisr serve`: a snapshot taken while writes are committed
 holds exactly the acknowledged ones, is hard links on the index's file system, passes `jisr check`; a restore
 over a served index is what the server answers from next; retention keeps N; bad requests are refused."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), 
 
 
 def jisr_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jisr.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})}, timeout=HANG)
+    return subprocess.run(
+        [sys.executable, "-m", "jisr.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=HANG,
+    )
 
 
 @pytest.fixture()
@@ -45,12 +52,30 @@ class Server:
         token_file.write_text(TOKEN + "\n")
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.proc = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port),
-                           "--model", str(model_path), "--api-token-file", str(token_file),
-                           "--commit-interval", "0.1"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+        self.proc = spawn(
+            [
+                sys.executable,
+                "-m",
+                "jisr.cli",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(port),
+                "--model",
+                str(model_path),
+                "--api-token-file",
+                str(token_file),
+                "--commit-interval",
+                "0.1",
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         wait_http(self.base + "/healthz", self.proc)
         return self
 
@@ -71,7 +96,8 @@ def api_documents(snapshot: Path) -> tuple[set[str], set[str]]:
 
 
 def test_a_snapshot_taken_while_a_server_commits_writes_holds_exactly_the_acknowledged_ones(
-        index_dir, tmp_path, tiny_model_path):
+    index_dir, tmp_path, tiny_model_path
+):
     acknowledged: dict[str, int] = {}  # document id -> the generation its 2xx named
     failures: list = []
     with Server(index_dir, tiny_model_path, tmp_path / "token", env={"JISR_SNAPSHOT_KEEP": "2"}) as server:
@@ -119,8 +145,10 @@ def test_a_snapshot_taken_while_a_server_commits_writes_holds_exactly_the_acknow
         assert api_documents(snap) == (expected, expected), snap  # the commit and its documents agree
         checked = jisr_cli("check", "--index", str(snap))
         assert checked.returncode == 0 and "all ok" in checked.stdout, checked.stderr
-    assert any(0 < len([g for g in acknowledged.values() if g <= gen]) < 24 for gen in generations), \
-        (generations, acknowledged)  # one at least was taken between writes, not before or after them all
+    assert any(0 < len([g for g in acknowledged.values() if g <= gen]) < 24 for gen in generations), (
+        generations,
+        acknowledged,
+    )  # one at least was taken between writes, not before or after them all
 
     snap = tmp_path / "by-cli"
     opened = jisr.Index.open(snap, str(tiny_model_path))
@@ -219,8 +247,16 @@ def test_a_snapshot_of_an_index_on_milvus_holds_its_manifest_and_documents_and_i
     manifest = commit.readable(index_dir)
     on_milvus = tmp_path / "on-milvus"
     on_milvus.mkdir()
-    commit.write_commit(on_milvus, 1, {**manifest, "segments": [], "companion": None,
-                                       "store": {"kind": "milvus", "uri": "http://milvus:19530", "collection": "jisr"}})
+    commit.write_commit(
+        on_milvus,
+        1,
+        {
+            **manifest,
+            "segments": [],
+            "companion": None,
+            "store": {"kind": "milvus", "uri": "http://milvus:19530", "collection": "jisr"},
+        },
+    )
     submitted.apply(on_milvus, {"x": submitted.from_json("x", doc())})
     taken = jisr_cli("snapshot", "--index", str(on_milvus), str(tmp_path / "s"))
     assert taken.returncode == 0, taken.stderr
@@ -257,8 +293,9 @@ def test_a_snapshot_on_another_file_system_is_a_copy_and_a_full_disk_there_is_sa
     assert not list(index_dir.glob(".snapshot-*"))
 
 
-def test_a_snapshot_waits_for_a_build_in_progress_and_holds_none_of_its_uncommitted_documents(index_dir, tmp_path,
-                                                                                               tiny_model):
+def test_a_snapshot_waits_for_a_build_in_progress_and_holds_none_of_its_uncommitted_documents(
+    index_dir, tmp_path, tiny_model
+):
     """A write's documents are stored before its commit, under the writer lock: a snapshot taken meanwhile waits for
     the lock, so it never holds a document its commit lacks; past its wait it is refused (503 busy on a server)."""
     from jisr.errors import IndexBusy
@@ -275,8 +312,15 @@ def test_a_snapshot_waits_for_a_build_in_progress_and_holds_none_of_its_uncommit
         assert not done.wait(1.0)  # it waits for the lock ...
         with pytest.raises(IndexBusy, match="held the index's lock for the 0 s a snapshot waits"):
             snapshot.take(index_dir, tmp_path / "other", lock_wait=0.2)
-        with serving(create_app({"INDEX": jisr.Index.open(index_dir, tiny_model, follow=True), "API_TOKEN": TOKEN,
-                                 "WRITER_LOCK_WAIT": 0.2})) as base:
+        with serving(
+            create_app(
+                {
+                    "INDEX": jisr.Index.open(index_dir, tiny_model, follow=True),
+                    "API_TOKEN": TOKEN,
+                    "WRITER_LOCK_WAIT": 0.2,
+                }
+            )
+        ) as base:
             status, body = call(base, "POST", "/api/snapshots")
             assert status == 503 and body["error"] == "busy" and str(index_dir) not in body["message"], body
         undo()  # ... the build fails: its document is taken back before the lock is released

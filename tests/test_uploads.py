@@ -1,5 +1,6 @@
 """Uploads and ids on a real `jisr serve` (issue 48): a zip bomb is refused with memory bounded, an upload
 with no text is a 422 and never a 201, and a document id is one name in NFC and NFD, never a U+FFFD."""
+
 from __future__ import annotations
 
 import base64
@@ -67,11 +68,14 @@ def blank_pdf() -> bytes:
 def pdf_bomb() -> bytes:
     """A PDF of one page whose content stream inflates to 200 MB of blanks."""
     content = zlib.compress(b"BT /F1 12 Tf 72 712 Td (bomb) Tj ET\n" + b" " * BOMB_BYTES, 9)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = b"%PDF-1.4\n", []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -83,10 +87,21 @@ def pdf_bomb() -> bytes:
 
 
 def upload(base: str, doc_id: str, name: str, content: bytes) -> tuple[int, dict]:
-    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
-    return call(base, "PUT", "/api/documents/" + urllib.parse.quote(doc_id), body,
-                content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    return call(
+        base,
+        "PUT",
+        "/api/documents/" + urllib.parse.quote(doc_id),
+        body,
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+    )
 
 
 def stored(index: Path) -> list[str]:
@@ -102,9 +117,27 @@ def served(tmp_path_factory, tiny_model, tiny_model_path):
     jisr.build(folder / "corpus", folder / "index", tiny_model, BuildOptions(companion="none"))
     (folder / "token").write_text(TOKEN + "\n")
     port = free_port()
-    proc = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(folder / "index"), "--port", str(port),
-                  "--model", str(tiny_model_path), "--api-token-file", str(folder / "token"),
-                  "--commit-interval", "0.2"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "serve",
+            "--index",
+            str(folder / "index"),
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_model_path),
+            "--api-token-file",
+            str(folder / "token"),
+            "--commit-interval",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/healthz", proc)
@@ -141,14 +174,17 @@ def test_a_docx_zip_bomb_is_a_413_naming_the_limit_with_memory_bounded_and_nothi
     assert "word/report" in found(base)
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("empty.pdf", b"", "not a readable PDF"),
-    ("damaged.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF", "not a readable PDF"),
-    ("blank.pdf", "blank", "no text layer"),
-    ("empty.docx", "empty docx", "no text in the document"),
-    ("blank.txt", b"  \n\t \n", "empty"),
-    ("bomb.pdf", "pdf bomb", "a stream of it inflates past the limit pypdf sets on one stream"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.pdf", b"", "not a readable PDF"),
+        ("damaged.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF", "not a readable PDF"),
+        ("blank.pdf", "blank", "no text layer"),
+        ("empty.docx", "empty docx", "no text in the document"),
+        ("blank.txt", b"  \n\t \n", "empty"),
+        ("bomb.pdf", "pdf bomb", "a stream of it inflates past the limit pypdf sets on one stream"),
+    ],
+)
 def test_an_upload_with_no_text_is_a_422_naming_why_and_nothing_is_stored(served, name, content, reason):
     base, _, index = served
     if isinstance(content, str):
@@ -188,8 +224,11 @@ def test_an_id_that_is_not_utf8_is_a_400_never_a_replacement_character(served):
     for method, body in (("PUT", doc()), ("DELETE", None), ("GET", None)):
         status, answer = call(base, method, "/api/documents/bad%FFid", body)
         assert status == 400 and "UTF-8" in answer["message"] and "0xff" in answer["message"], (method, answer)
-    lines = [b'{"id": "bulk/bad\xff", "text": "x"}', b'{"id": "bulk/half\\ud800", "text": "x"}',
-             json.dumps({"id": "bulk/good", "text": f"نص عن {WORD}"}, ensure_ascii=False).encode()]
+    lines = [
+        b'{"id": "bulk/bad\xff", "text": "x"}',
+        b'{"id": "bulk/half\\ud800", "text": "x"}',
+        json.dumps({"id": "bulk/good", "text": f"نص عن {WORD}"}, ensure_ascii=False).encode(),
+    ]
     status, body = call(base, "POST", "/api/documents", b"\n".join(lines), content_type="application/x-ndjson")
     assert status == 200 and body["loaded"] == 1, body
     assert [e["line"] for e in body["errors"]] == [1, 2] and all("UTF-8" in e["message"] for e in body["errors"])
@@ -220,10 +259,27 @@ def test_jisr_build_skips_an_archive_over_the_limit_with_one_line_naming_it(tmp_
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     (corpus / "bomb.docx").write_bytes(docx("x", padding=16 * 2**20))
-    result = subprocess.run([sys.executable, "-m", "jisr.cli", "build", "--corpus", str(corpus), "--index",
-                             str(tmp_path / "ix"), "--model", str(tiny_model_path), "--companion", "none"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=HANG,
-                            env={**os.environ, "JISR_MAX_INFLATION_RATIO": "50"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jisr.cli",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "ix"),
+            "--model",
+            str(tiny_model_path),
+            "--companion",
+            "none",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        env={**os.environ, "JISR_MAX_INFLATION_RATIO": "50"},
+    )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "bomb.docx" in line]
     assert len(lines) == 1 and lines[0].startswith("skipped bomb.docx: word/document.xml inflates past 50 times")

@@ -1,4 +1,5 @@
 """USE v3 behind sentence-transformers' API: the real weights from the installed package."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,8 @@ def test_marks_are_read_as_the_default_model_reads_them(use):
 def test_a_saved_model_folder_loads_back_with_the_same_fingerprint(use, tmp_path):
     use.save(str(tmp_path))
     again = SentenceTransformer._load_with_module_classes(
-        str(tmp_path), {"jisr.embeddings.use_encoder.UniversalSentenceEncoder": UniversalSentenceEncoder}, device="cpu")
+        str(tmp_path), {"jisr.embeddings.use_encoder.UniversalSentenceEncoder": UniversalSentenceEncoder}, device="cpu"
+    )
     assert model_fingerprint(again) == model_fingerprint(use)
     assert np.allclose(again.encode_query([ENGLISH]), use.encode_query([ENGLISH]))
     again[0].weights_digest[0] ^= 1  # as if the package shipped other weights

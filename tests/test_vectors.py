@@ -1,5 +1,6 @@
 """Vectors stored as int8 (sentence and companion vectors as int6) with a scale per row: close to the model's,
 stable when copied, and readable beside segments that older builds stored in float32 or all int8."""
+
 import json
 import shutil
 
@@ -8,9 +9,10 @@ import pytest
 
 from jisr.answers.searcher import Searcher
 from jisr.index.build import build
-from jisr.index.options import BuildOptions, SegmentPolicy, VectorPrecision
-from jisr.index.local import store, vectors as stored
+from jisr.index.local import store
+from jisr.index.local import vectors as stored
 from jisr.index.local.segment import kinds as kinds_of
+from jisr.index.options import BuildOptions, SegmentPolicy, VectorPrecision
 from jisr.passages import passage_input
 from tests.conftest import SEEDS, more_passages
 
@@ -36,8 +38,9 @@ def test_int8_rows_keep_their_direction_and_requantizing_them_changes_nothing(sc
     assert np.array_equal(stored.Quantized(codes, scales)[9], back[9])
 
 
-@pytest.mark.parametrize("kind, dim, least", [("int4", 384, 0.98), ("int4", 7, 0.97), ("int6", 384, 0.998),
-                                              ("int6", 10, 0.995)])
+@pytest.mark.parametrize(
+    "kind, dim, least", [("int4", 384, 0.98), ("int4", 7, 0.97), ("int6", 384, 0.998), ("int6", 10, 0.995)]
+)
 def test_packed_codes_take_their_bits_and_requantizing_them_changes_nothing(kind, dim, least):
     rng = np.random.default_rng(5)
     vectors = rng.normal(size=(300, dim)).astype(np.float32)
@@ -46,7 +49,10 @@ def test_packed_codes_take_their_bits_and_requantizing_them_changes_nothing(kind
     codes, scales = stored.quantize(vectors, levels=levels)
     assert codes.min() == -levels and codes.max() == levels
     packed = stored.pack(codes, bits)
-    assert packed.dtype == np.uint8 and packed.shape == (300, stored.width(kind, dim)) == (300, -(-dim // 4) * 4 * bits // 8)
+    assert packed.dtype == np.uint8 and packed.shape == (300, stored.width(kind, dim)) == (
+        300,
+        -(-dim // 4) * 4 * bits // 8,
+    )
     assert np.array_equal(stored.unpack(packed, dim, bits), codes)
     rows = stored.Quantized(packed, scales, None, dim, bits)
     back = rows[:]
@@ -76,8 +82,9 @@ def test_a_shared_direction_is_taken_out_before_quantizing_and_copies_keep_their
         assert np.array_equal(again, codes)
         rows = np.array([3, 17, 250, 399])
         for q in queries[:5]:  # the products read from the codes are the rows' own
-            np.testing.assert_allclose(stored.dot(stored.Quantized(codes, scales, c), rows, q), back[rows] @ q,
-                                       rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                stored.dot(stored.Quantized(codes, scales, c), rows, q), back[rows] @ q, rtol=1e-5, atol=1e-5
+            )
             assert np.array_equal(stored.dot(vectors, rows, q), vectors[rows] @ q)
     assert errors["centered"] < 0.7 * errors["plain"]
 
@@ -135,7 +142,8 @@ def test_a_build_stores_int8_that_agrees_with_the_model(tmp_path, tiny_model):
 
 @pytest.mark.parametrize("older", ["float32", "int8"])
 def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_the_new_kinds(
-        tmp_path, tiny_model, older):
+    tmp_path, tiny_model, older
+):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEEDS, corpus)
     # as builds wrote before int8 (float32), or before int4 sentences
@@ -147,8 +155,10 @@ def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_t
     more_passages(corpus)
     build(corpus, index, tiny_model)
     kinds = [kinds_of(s.meta) for s in store.load(index).segments]
-    assert kinds == [{"vectors.bin": older, "sentences.bin": older, "companion.bin": older},
-                     {"vectors.bin": "int8", "sentences.bin": "int6", "companion.bin": "int6"}]
+    assert kinds == [
+        {"vectors.bin": older, "sentences.bin": older, "companion.bin": older},
+        {"vectors.bin": "int8", "sentences.bin": "int6", "companion.bin": "int6"},
+    ]
     searcher = Searcher.open(index, tiny_model)
     seed = store.load(index).passages([3])[0]
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
@@ -162,8 +172,10 @@ def test_segments_of_an_older_build_are_served_beside_new_ones_and_merged_into_t
     assert merged.meta["vector_dtype"] == "int8" and merged.meta["sentence_dtype"] == "int6"
     assert all(np.array_equal(merged.centers()[n], centers[n]) for n in centers)  # the index's centers, kept
     # the new segment's sentence rows (extra0's 8 first, removed; the older segment's before them) keep their codes
-    assert np.array_equal(np.array(merged.sentence_vectors.codes)[-len(codes) + 8:], codes[8:])
-    assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[1] * 6 // 8
+    assert np.array_equal(np.array(merged.sentence_vectors.codes)[-len(codes) + 8 :], codes[8:])
+    assert (merged.folder / "sentences.bin").stat().st_size == merged.meta["sentences"] * merged.vectors.shape[
+        1
+    ] * 6 // 8
     merged_searcher = Searcher.open(index, tiny_model)
     for query, found in ((seed.text, seed.doc_id), ("فقرة رقم 4 5 عن موضوع مختلف", "extra4.txt")):
         assert merged_searcher.search(query, k=3, lang="any", mode="hybrid").to_json()["results"][0]["doc_id"] == found

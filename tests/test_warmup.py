@@ -1,9 +1,11 @@
 """The server's warm-up: what queries read is read into the page cache, within a memory budget."""
+
 import numpy as np
 
-from jisr.index.local import store, vectors as stored, warmup
-from jisr.index.build import build
 from jisr.answers.searcher import Searcher
+from jisr.index.build import build
+from jisr.index.local import store, warmup
+from jisr.index.local import vectors as stored
 from tests.conftest import HANG, more_passages
 from tests.test_segments import WORDS, everything, write_docs
 
@@ -30,13 +32,20 @@ def test_a_warm_searcher_reads_its_segments_files_and_answers_as_a_cold_one(tmp_
     assert warm.warmup.wait(timeout=HANG)
     segment = warm.index.segments[0].folder
     read = {p.relative_to(segment).as_posix() for p in warm.warmup.paths}
-    assert {"vectors.bin", "lexical/rows.npy", "lexical/tf.npy", "lexical/norms.npy",
-            "lexical/dense.npy", "sentences.bin"} <= read
+    assert {
+        "vectors.bin",
+        "lexical/rows.npy",
+        "lexical/tf.npy",
+        "lexical/norms.npy",
+        "lexical/dense.npy",
+        "sentences.bin",
+    } <= read
     assert all(array.size for _, array in warm.warmup.regions)
     assert warm.warmup.bytes_read == sum(p.stat().st_size for p in warm.warmup.paths) > 0
     for q in WORDS[:4] + ["Damascus rain"]:
-        assert [r["doc_id"] for r in warm.search(q, lang="any").to_json()["results"]] == \
-               [r["doc_id"] for r in cold.search(q, lang="any").to_json()["results"]]
+        assert [r["doc_id"] for r in warm.search(q, lang="any").to_json()["results"]] == [
+            r["doc_id"] for r in cold.search(q, lang="any").to_json()["results"]
+        ]
     assert everything(index, tiny_model) == everything(index, tiny_model)
 
 
@@ -61,8 +70,9 @@ def test_sentence_rows_read_through_the_scattered_map_are_the_stored_ones(tmp_pa
     kind = seg.meta["sentence_dtype"]
     packed = np.fromfile(seg.folder / "sentences.bin", np.uint8).reshape(len(before), -1)
     codes = stored.unpack(packed, before.shape[1], stored.BITS[kind])
-    raw = codes * np.fromfile(seg.folder / "sentences.scales.bin", np.float32)[:, None] \
-        + np.load(seg.folder / "sentences.center.npy")
+    raw = codes * np.fromfile(seg.folder / "sentences.scales.bin", np.float32)[:, None] + np.load(
+        seg.folder / "sentences.center.npy"
+    )
     assert np.array_equal(np.array(seg.sentence_vectors), raw) and np.array_equal(before, raw)
 
 

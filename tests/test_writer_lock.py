@@ -4,6 +4,7 @@ A disk with no byte free made the lock's pid write fail after ``flock`` had succ
 was never closed, so the server's every later write waited for a lock its own process held. These
 tests fill a real small file system (a tmpfs; root mounts it) rather than patch anything.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,10 @@ from jisr.index.options import BuildOptions
 from tests.conftest import HANG, ROOT, SEEDS, free_port, spawn, wait_http
 from tests.test_documents import TOKEN, WORD, doc, found
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")]
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root"),
+]
 
 
 @contextlib.contextmanager
@@ -58,8 +61,12 @@ def fill(disk: Path) -> Path:
 
 def put(base: str, doc_id: str) -> tuple[int, dict, dict]:
     """PUT a document: (status, JSON body, headers); a write that gets no answer in a minute fails the test."""
-    request = urllib.request.Request(f"{base}/api/documents/{doc_id}", method="PUT", data=json.dumps(doc()).encode(),
-                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    request = urllib.request.Request(
+        f"{base}/api/documents/{doc_id}",
+        method="PUT",
+        data=json.dumps(doc()).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as r:
             return r.status, json.load(r), dict(r.headers)
@@ -78,8 +85,9 @@ def test_a_lock_whose_pid_cannot_be_written_is_still_held_and_then_released(tmp_
             pass
 
 
-def test_a_full_disk_during_an_api_write_fails_it_clearly_and_writes_work_once_space_returns(tmp_path, tiny_model,
-                                                                                          tiny_model_path):
+def test_a_full_disk_during_an_api_write_fails_it_clearly_and_writes_work_once_space_returns(
+    tmp_path, tiny_model, tiny_model_path
+):
     """The issue's sequence on `jisr serve`: one PUT, the disk filled, one PUT, the filler removed, one PUT."""
     with small_disk(tmp_path / "disk", "40m") as disk:
         corpus = tmp_path / "corpus"
@@ -89,10 +97,28 @@ def test_a_full_disk_during_an_api_write_fails_it_clearly_and_writes_work_once_s
         (tmp_path / "token").write_text(TOKEN + "\n")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = spawn([sys.executable, "-m", "jisr.cli", "serve", "--index", str(index), "--port", str(port),
-                        "--model", str(tiny_model_path), "--api-token-file", str(tmp_path / "token"),
-                        "--commit-interval", "0.1"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                       env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_WRITER_LOCK_WAIT": "2"})
+        server = spawn(
+            [
+                sys.executable,
+                "-m",
+                "jisr.cli",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(port),
+                "--model",
+                str(tiny_model_path),
+                "--api-token-file",
+                str(tmp_path / "token"),
+                "--commit-interval",
+                "0.1",
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "JISR_WRITER_LOCK_WAIT": "2"},
+        )
         try:
             wait_http(base + "/healthz", server)
             assert put(base, "first")[0] == 201

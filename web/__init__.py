@@ -5,6 +5,7 @@ variables, jisr.toml), with the keys of its ``config`` argument over them, and l
 app is made, never at import. Requests share one :class:`jisr.api.Index` that follows the folder's commits:
 each request is answered from one commit, the newest when it began (:mod:`jisr.answers.following`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,13 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     from jisr.api import Index
 
     gate = admission.Admission(app.config["RUNNING_SEARCHES"], app.config["QUEUE_DEPTH"], app.config["QUEUE_WAIT"])
-    state = app.extensions["jisr"] = {"index": None, "unavailable": None, "admission": gate,
-                                      "intake": None, "lock": threading.Lock()}
+    state = app.extensions["jisr"] = {
+        "index": None,
+        "unavailable": None,
+        "admission": gate,
+        "intake": None,
+        "lock": threading.Lock(),
+    }
     if isinstance(app.config["INDEX"], Index):
         state["index"] = _cached(app.config["INDEX"], app.config)
     elif not _open(app.config, state):  # served as soon as a build commits it
@@ -95,12 +101,15 @@ def writer(app: Flask):
     state = app.extensions["jisr"]
     with state["lock"]:
         if state["intake"] is None and state["index"] is not None:
-            state["intake"] = intake.Intake.for_index(state["index"], app.config["MILVUS_URI"],
-                                                      app.config["MILVUS_TOKEN"],
-                                                      interval=app.config["COMMIT_INTERVAL"],
-                                                      lock_wait=app.config["WRITER_LOCK_WAIT"],
-                                                      max_documents=app.config["BULK_COMMIT_DOCUMENTS"],
-                                                      nice=app.extensions["jisr.settings"].serve.writer_nice)
+            state["intake"] = intake.Intake.for_index(
+                state["index"],
+                app.config["MILVUS_URI"],
+                app.config["MILVUS_TOKEN"],
+                interval=app.config["COMMIT_INTERVAL"],
+                lock_wait=app.config["WRITER_LOCK_WAIT"],
+                max_documents=app.config["BULK_COMMIT_DOCUMENTS"],
+                nice=app.extensions["jisr.settings"].serve.writer_nice,
+            )
         return state["intake"]
 
 
@@ -117,9 +126,19 @@ def _open(config, state: dict) -> bool:
     from jisr.errors import IndexUnavailable
 
     try:
-        state["index"] = _cached(Index.open(config["INDEX"], config["MODEL"], model_cache=config["MODEL_CACHE"],
-                                    milvus_uri=config["MILVUS_URI"], milvus_token=config["MILVUS_TOKEN"],
-                                    warm=True, follow=True, memory_budget=config["MEMORY_BUDGET"] or None), config)
+        state["index"] = _cached(
+            Index.open(
+                config["INDEX"],
+                config["MODEL"],
+                model_cache=config["MODEL_CACHE"],
+                milvus_uri=config["MILVUS_URI"],
+                milvus_token=config["MILVUS_TOKEN"],
+                warm=True,
+                follow=True,
+                memory_budget=config["MEMORY_BUDGET"] or None,
+            ),
+            config,
+        )
     except IndexUnavailable as exc:
         state["unavailable"] = str(exc)
         return False
@@ -153,7 +172,7 @@ def _open_when_built(config, state: dict) -> None:
 SECURITY_HEADERS = {
     # The page has no script at all and its style is a file: nothing inline may run or apply.
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "base-uri 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

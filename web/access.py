@@ -5,6 +5,7 @@ setting: JISR_API_TOKEN, or ``jisr serve --api-token-file``): a server started w
 saying how to turn them on. Reads are open, as a search page is, unless a read token is configured
 (``--read-token-file``); the write token reads too. /healthz stays open for load balancers.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -32,9 +33,15 @@ def write_refusal() -> tuple[int, str, str] | None:
     """(status, code, message) when this request may not write, else None."""
     token = current_app.config.get("API_TOKEN")
     if not token:
-        return 403, "writes_disabled", ("writes are turned off on this server: start it with JISR_API_TOKEN set "
-                                        "(or `jisr serve --api-token-file FILE`) and send the token as "
-                                        "'Authorization: Bearer TOKEN'")
+        return (
+            403,
+            "writes_disabled",
+            (
+                "writes are turned off on this server: start it with JISR_API_TOKEN set "
+                "(or `jisr serve --api-token-file FILE`) and send the token as "
+                "'Authorization: Bearer TOKEN'"
+            ),
+        )
     given = _given()
     if given is None:
         return 401, "unauthorized", "a write needs the header 'Authorization: Bearer TOKEN' (the server's API token)"

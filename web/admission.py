@@ -7,6 +7,7 @@ need no encoder (a bad query, /healthz) wait for a free request thread behind th
 refused at once with 503 and a Retry-After estimated from recent search times. The server gives
 itself more request threads than ``running + depth``, so the rest are always free for cheap requests.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,12 @@ class Overloaded(Exception):
 class Admission:
     """Decides whether a search may run now, wait for a slot, or be refused; safe to share between threads."""
 
-    def __init__(self, running: int = default("running_searches"), depth: int = default("queue_depth"),
-                 wait: float = default("queue_wait")):
+    def __init__(
+        self,
+        running: int = default("running_searches"),
+        depth: int = default("queue_depth"),
+        wait: float = default("queue_wait"),
+    ):
         if running < 1 or depth < 0 or wait < 0:
             raise ValueError("admission needs running >= 1, depth >= 0 and wait >= 0")
         self.running, self.depth, self.wait = running, depth, wait
@@ -46,8 +51,10 @@ class Admission:
             admitted = self._slots.acquire(blocking=False)
             if not admitted and self._waiting >= self.depth:
                 self._refused += 1
-                raise Overloaded(f"the server is busy ({self._active} searches running, {self._waiting} "
-                                 "waiting): try again shortly", self._retry_after())
+                raise Overloaded(
+                    f"the server is busy ({self._active} searches running, {self._waiting} waiting): try again shortly",
+                    self._retry_after(),
+                )
             self._waiting += not admitted
         if not admitted:
             admitted = self._slots.acquire(timeout=self.wait)
@@ -55,8 +62,10 @@ class Admission:
                 self._waiting -= 1
                 if not admitted:
                     self._refused += 1
-                    raise Overloaded(f"the server is busy: this search waited {self.wait:g} s without "
-                                     "starting; try again shortly", self._retry_after())
+                    raise Overloaded(
+                        f"the server is busy: this search waited {self.wait:g} s without starting; try again shortly",
+                        self._retry_after(),
+                    )
         with self._lock:
             self._active += 1
         started = time.monotonic()
@@ -76,5 +85,11 @@ class Admission:
     def state(self) -> dict:
         """What /healthz reports: searches running and waiting, the limits, and how many were refused."""
         with self._lock:
-            return {"running": self._active, "waiting": self._waiting, "max_running": self.running,
-                    "depth": self.depth, "wait_s": self.wait, "refused": self._refused}
+            return {
+                "running": self._active,
+                "waiting": self._waiting,
+                "max_running": self.running,
+                "depth": self.depth,
+                "wait_s": self.wait,
+                "refused": self._refused,
+            }

@@ -1,4 +1,5 @@
 """JSON endpoints: /api/search, /healthz, /openapi.json. Every error is JSON with a message."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,12 @@ def error(status: int, code: str, message: str):
 def index_or_503():
     state = current_app.extensions["jisr"]
     if state["index"] is None:
-        return None, error(503, "no_index", f"{state['unavailable']}; the server searches the index as soon as "
-                                           "a build commits it (`jisr serve` builds it itself when there is none)")
+        return None, error(
+            503,
+            "no_index",
+            f"{state['unavailable']}; the server searches the index as soon as "
+            "a build commits it (`jisr serve` builds it itself when there is none)",
+        )
     return state["index"], None
 
 
@@ -45,8 +50,9 @@ def _search_request() -> SearchRequest:
     if request.method == "GET":
         return SearchRequest.from_params(request.args)
     if not request.is_json:
-        raise QueryError("send the search as JSON with Content-Type: application/json, "
-                         'e.g. {"q": "French aircraft carrier", "k": 5}')
+        raise QueryError(
+            'send the search as JSON with Content-Type: application/json, e.g. {"q": "French aircraft carrier", "k": 5}'
+        )
     body = json_body()
     if not isinstance(body, dict):
         raise QueryError('the JSON body must be an object, e.g. {"q": "...", "k": 5}')
@@ -88,9 +94,15 @@ def document(doc_id: str):
     if not passages:
         return error(404, "not_found", f"no document {doc_id!r} in the index; a result's doc_id names one")
     first = passages[0]
-    return jsonify(doc_id=doc_id, title=first.title, source=first.source, passages=[
-        {"ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang, "locator": p.locator, "text": p.text}
-        for p in passages])
+    return jsonify(
+        doc_id=doc_id,
+        title=first.title,
+        source=first.source,
+        passages=[
+            {"ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang, "locator": p.locator, "text": p.text}
+            for p in passages
+        ],
+    )
 
 
 @bp.get("/healthz")
@@ -101,9 +113,17 @@ def healthz():
         return unavailable
     searcher = index.searcher  # one commit for every figure
     manifest = searcher.index.manifest
-    return jsonify(status="ok", ready=True, passages=searcher.size, documents=manifest["counts"]["documents"],
-                   model=searcher.model_name, index_type=manifest["index"]["type"], built_at=manifest["built_at"],
-                   generation=manifest.get("generation"), queue=current_app.extensions["jisr"]["admission"].state())
+    return jsonify(
+        status="ok",
+        ready=True,
+        passages=searcher.size,
+        documents=manifest["counts"]["documents"],
+        model=searcher.model_name,
+        index_type=manifest["index"]["type"],
+        built_at=manifest["built_at"],
+        generation=manifest.get("generation"),
+        queue=current_app.extensions["jisr"]["admission"].state(),
+    )
 
 
 @bp.get("/openapi.json")
@@ -115,9 +135,11 @@ def openapi():
 def http_error(exc: HTTPException):
     if request.path.startswith("/api/") or request.path in ("/healthz", "/openapi.json"):
         code = (exc.name or "error").lower().replace(" ", "_")
-        message = {404: f"no API endpoint at {request.path}; see /openapi.json",
-                   405: f"{request.method} is not allowed on {request.path}",
-                   413: _too_large()}.get(exc.code, exc.description)
+        message = {
+            404: f"no API endpoint at {request.path}; see /openapi.json",
+            405: f"{request.method} is not allowed on {request.path}",
+            413: _too_large(),
+        }.get(exc.code, exc.description)
         response = error(exc.code or 500, code, message)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -127,10 +149,14 @@ def http_error(exc: HTTPException):
 
 def _too_large() -> str:
     if request.path.startswith("/api/documents"):
-        return (f"the request body is larger than {current_app.config['MAX_DOCUMENT_BYTES']} bytes, this server's "
-                "limit for documents (JISR_MAX_DOCUMENT_BYTES); send a bulk load in several parts")
-    return (f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
-            "a search needs only its query")
+        return (
+            f"the request body is larger than {current_app.config['MAX_DOCUMENT_BYTES']} bytes, this server's "
+            "limit for documents (JISR_MAX_DOCUMENT_BYTES); send a bulk load in several parts"
+        )
+    return (
+        f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
+        "a search needs only its query"
+    )
 
 
 _PAGE_ERRORS = {404: "no_page", 405: "wrong_method"}  # what a reader is told, by status (jisr.web.words)
@@ -142,8 +168,7 @@ def _error_page(exc: HTTPException):
         return exc
     words = Words(ui_of(request.args))
     headers = {"Allow": ", ".join(exc.valid_methods)} if exc.code == 405 and getattr(exc, "valid_methods", None) else {}
-    return render_template("error.html", words=words, message=getattr(words, _PAGE_ERRORS[exc.code])), \
-        exc.code, headers
+    return render_template("error.html", words=words, message=getattr(words, _PAGE_ERRORS[exc.code])), exc.code, headers
 
 
 @bp.app_errorhandler(IndexUnavailable)

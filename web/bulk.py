@@ -9,6 +9,7 @@ about ``bulk_commit_seconds``, so a write sent meanwhile waits for one part, not
 reported (:func:`report`): 201 created or 200 replaced with the commit that holds it, 400 when it is not a
 document, or the status of the commit that failed; a part that fails, or a server stopping, ends the load.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def count(body: bytes) -> int:
     return sum(1 for line in body.split(b"\n") if line.strip())
 
 
-def read(body: bytes, corpus_owned: Callable[[str], bool],
-         held: Callable[[str], bool]) -> tuple[list[Line], list[dict]]:
+def read(
+    body: bytes, corpus_owned: Callable[[str], bool], held: Callable[[str], bool]
+) -> tuple[list[Line], list[dict]]:
     """The documents of ``body`` and its other lines, each ``{"line", "status": 400, "message"}``: why it is
     not one. ``corpus_owned(id)``: the id is a file of the corpus folder's; ``held(id)``: it was sent before."""
     lines, bad, seen = [], [], set()
@@ -58,11 +60,24 @@ def read(body: bytes, corpus_owned: Callable[[str], bool],
         except RecursionError:
             bad.append({"line": number, "status": 400, "message": "nested too deeply"})
         except UnicodeDecodeError as exc:
-            bad.append({"line": number, "status": 400, "message": f"not valid UTF-8: the byte {sent[exc.start]:#04x} "
-                        f"at column {exc.start + 1}; ids and text are sent as UTF-8"})
+            bad.append(
+                {
+                    "line": number,
+                    "status": 400,
+                    "message": f"not valid UTF-8: the byte {sent[exc.start]:#04x} "
+                    f"at column {exc.start + 1}; ids and text are sent as UTF-8",
+                }
+            )
         except ValueError as exc:
-            bad.append({"line": number, "status": 400, "message": str(exc) if not isinstance(
-                exc, json.JSONDecodeError) else f"not valid JSON ({exc.msg} at column {exc.colno})"})
+            bad.append(
+                {
+                    "line": number,
+                    "status": 400,
+                    "message": str(exc)
+                    if not isinstance(exc, json.JSONDecodeError)
+                    else f"not valid JSON ({exc.msg} at column {exc.colno})",
+                }
+            )
     return lines, bad
 
 
@@ -78,7 +93,7 @@ class Pace:
         """``lines`` in consecutive parts, each as large as :attr:`size` is when it is taken."""
         start = 0
         while start < len(lines):
-            part = lines[start:start + self.size]
+            part = lines[start : start + self.size]
             start += len(part)
             yield part
 
@@ -94,21 +109,38 @@ def report(lines: list[Line], bad: list[dict], outcomes: dict[int, dict]) -> tup
     200 when every document was committed, 207 when some were, else the first failure's status."""
     items = list(bad)
     for line in lines:
-        outcome = outcomes.get(line.number, {"status": 503, "error": "not_committed", "message": "the load ended "
-                                             "before this line was committed; send it again"})
+        outcome = outcomes.get(
+            line.number,
+            {
+                "status": 503,
+                "error": "not_committed",
+                "message": "the load ended before this line was committed; send it again",
+            },
+        )
         if "generation" in outcome:
-            items.append({"line": line.number, "id": line.id, "status": 200 if line.existed else 201,
-                          "result": "replaced" if line.existed else "created", "generation": outcome["generation"]})
+            items.append(
+                {
+                    "line": line.number,
+                    "id": line.id,
+                    "status": 200 if line.existed else 201,
+                    "result": "replaced" if line.existed else "created",
+                    "generation": outcome["generation"],
+                }
+            )
         else:
             items.append({"line": line.number, "id": line.id, **outcome})
     items.sort(key=lambda item: item["line"])
     committed = [item for item in items if "generation" in item]
     failed = [item for item in items if "generation" not in item]
-    body = {"loaded": len({item["id"] for item in committed}), "failed": len(failed),
-            "not_committed": len(failed) - len(bad),
-            "errors": [{"line": item["line"], "message": item["message"]} for item in failed[:ERRORS_SHOWN]],
-            "generation": max((item["generation"] for item in committed), default=None),
-            "commits": sorted({item["generation"] for item in committed}), "items": items}
+    body = {
+        "loaded": len({item["id"] for item in committed}),
+        "failed": len(failed),
+        "not_committed": len(failed) - len(bad),
+        "errors": [{"line": item["line"], "message": item["message"]} for item in failed[:ERRORS_SHOWN]],
+        "generation": max((item["generation"] for item in committed), default=None),
+        "commits": sorted({item["generation"] for item in committed}),
+        "items": items,
+    }
     if len(failed) == len(bad):
         return 200, body
     if committed:

@@ -4,6 +4,7 @@ An operator asks a live server what it runs with (as Elasticsearch's ``GET _clus
 reading its environment and files by hand. Settings tell a caller about the server's limits and files, so
 the endpoint needs the write token (:mod:`jisr.web.access`); secrets are masked in any case.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

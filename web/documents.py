@@ -4,6 +4,7 @@ Each write is answered once the commit that holds it is on the disk and searched
 (:mod:`jisr.index.intake`): a 2xx means a killed server loses nothing of it, and a following
 search finds it. Writes need the server's API token (:mod:`jisr.web.access`).
 """
+
 from __future__ import annotations
 
 import threading
@@ -55,9 +56,13 @@ def _slot():
         return None, unavailable
     intake, writes = _intake(index)
     if not writes.acquire(blocking=False):
-        response = error(503, "overloaded", f"{current_app.config['WRITE_REQUESTS']} writes are waiting for their "
-                                            "commit already: send this one again shortly, or many documents "
-                                            "at once with POST /api/documents")
+        response = error(
+            503,
+            "overloaded",
+            f"{current_app.config['WRITE_REQUESTS']} writes are waiting for their "
+            "commit already: send this one again shortly, or many documents "
+            "at once with POST /api/documents",
+        )
         response.headers["Retry-After"] = "1"
         return None, response
     return (intake, writes), None
@@ -107,8 +112,10 @@ def _utf8_path() -> None:
     try:
         sent.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"a document id must be UTF-8: the path holds the byte {sent[exc.start]:#04x} "
-                         f"(%{sent[exc.start]:02X}), which is not") from None
+        raise ValueError(
+            f"a document id must be UTF-8: the path holds the byte {sent[exc.start]:#04x} "
+            f"(%{sent[exc.start]:02X}), which is not"
+        ) from None
 
 
 def _document_id(doc_id: str) -> str:
@@ -127,8 +134,12 @@ def _checked(doc_id: str):
     if unavailable:
         return None, unavailable
     if _corpus_owned(index, doc_id):
-        return None, error(409, "conflict", f"{doc_id!r} is a file of the corpus folder: change or delete the file "
-                                            "and rebuild, or give this document another id")
+        return None, error(
+            409,
+            "conflict",
+            f"{doc_id!r} is a file of the corpus folder: change or delete the file "
+            "and rebuild, or give this document another id",
+        )
     return doc_id, None
 
 
@@ -140,11 +151,14 @@ def _body(index, doc_id: str) -> dict:
         if upload is None:
             raise ValueError("upload the document as the multipart field 'file'")
         limits = archives.InflationLimits.of(current_app.extensions["jisr.settings"])
-        return submitted.from_upload(doc_id, upload.filename or "", upload.read(),
-                                     RecordFields.recorded(index.manifest), limits)
+        return submitted.from_upload(
+            doc_id, upload.filename or "", upload.read(), RecordFields.recorded(index.manifest), limits
+        )
     if not request.is_json:
-        raise ValueError('send the document as JSON ({"title": ..., "text": ..., "fields": {...}}) with '
-                         "Content-Type: application/json, or upload a file as multipart field 'file'")
+        raise ValueError(
+            'send the document as JSON ({"title": ..., "text": ..., "fields": {...}}) with '
+            "Content-Type: application/json, or upload a file as multipart field 'file'"
+        )
     return submitted.from_json(doc_id, json_body())  # its QueryError is a ValueError
 
 
@@ -208,14 +222,22 @@ def bulk():
     config = current_app.config
     body = request.get_data(cache=False)
     if bulks.count(body) > config["BULK_MAX_LINES"]:
-        return error(413, "too_large", f"a bulk load holds at most {config['BULK_MAX_LINES']} lines "
-                                       "(JISR_BULK_MAX_LINES): send the rest in another request")
-    lines, bad = bulks.read(body, lambda doc_id: _corpus_owned(index, doc_id),
-                            lambda doc_id: submitted.holds(index.path, doc_id))
+        return error(
+            413,
+            "too_large",
+            f"a bulk load holds at most {config['BULK_MAX_LINES']} lines "
+            "(JISR_BULK_MAX_LINES): send the rest in another request",
+        )
+    lines, bad = bulks.read(
+        body, lambda doc_id: _corpus_owned(index, doc_id), lambda doc_id: submitted.holds(index.path, doc_id)
+    )
     del body
     if not lines:
-        response = jsonify(error="bad_request", message="no line of the body is a document "
-                           '({"id": ..., "title": ..., "text": ...} per line)', errors=bad[:bulks.ERRORS_SHOWN])
+        response = jsonify(
+            error="bad_request",
+            message='no line of the body is a document ({"id": ..., "title": ..., "text": ...} per line)',
+            errors=bad[: bulks.ERRORS_SHOWN],
+        )
         response.status_code = 400
         return response
     slot, refused = _slot()

@@ -1,4 +1,5 @@
 """The search page: a plain HTML form answered on the server, so it works without JavaScript."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,9 +11,9 @@ from markupsafe import Markup, escape
 from jisr.answers.answer import Answer, Hit
 from jisr.answers.query import LANGS, MAX_K, MAX_QUERY_CHARS, MODES, is_text, request_params
 from jisr.answers.request import SearchRequest
-from jisr.errors import QueryError
 from jisr.arabic import language
 from jisr.corpus.readers import describe
+from jisr.errors import QueryError
 from jisr.web.admission import Overloaded
 from jisr.web.words import Words, ui_of
 
@@ -35,6 +36,7 @@ def marked(hit: Hit) -> Markup:
                 out += [escape(text[at:s]), Markup("<b>"), escape(text[s:e]), Markup("</b>")]
                 at = e
         return Markup("").join([*out, escape(text[at:end])])
+
     return words(0, a) + Markup("<mark>") + words(a, b) + Markup("</mark>") + words(b, len(text))
 
 
@@ -69,8 +71,14 @@ def _collection(state, index) -> dict:
                 titles.append(found[0].title)
             if len(titles) == 3:
                 break
-        cached = state["home"] = key, {"documents": manifest["counts"]["documents"],
-                                       "passages": manifest["counts"]["passages"], "examples": titles}
+        cached = state["home"] = (
+            key,
+            {
+                "documents": manifest["counts"]["documents"],
+                "passages": manifest["counts"]["passages"],
+                "examples": titles,
+            },
+        )
     return cached[1]
 
 
@@ -91,12 +99,19 @@ def _narrowing(answer: Answer, chosen: dict[str, str]) -> list[dict]:
         picked = chosen.get(name)
         if picked is None and len(counted) < 2:
             continue
-        links = [{"value": str(c.value), "count": c.count, "chosen": str(c.value) == picked,
-                  "url": _page_url(**{param: str(c.value) if str(c.value) != picked else None, "offset": None})}
-                 for c in counted]
+        links = [
+            {
+                "value": str(c.value),
+                "count": c.count,
+                "chosen": str(c.value) == picked,
+                "url": _page_url(**{param: str(c.value) if str(c.value) != picked else None, "offset": None}),
+            }
+            for c in counted
+        ]
         if picked is not None:
-            links.insert(0, {"value": None, "count": None, "chosen": False,
-                             "url": _page_url(**{param: None, "offset": None})})
+            links.insert(
+                0, {"value": None, "count": None, "chosen": False, "url": _page_url(**{param: None, "offset": None})}
+            )
         out.append({"field": name, "links": links})
     return out
 
@@ -111,9 +126,19 @@ def index():
     sizes = ["5", "10", "20", "50"]
     if form["k"] not in sizes and form["k"].isdigit() and 1 <= int(form["k"]) <= MAX_K:
         sizes = sorted({*sizes, form["k"]}, key=int)  # ?k=30 stays 30 when searched again
-    context = {"form": form, "langs": LANGS, "modes": MODES, "sizes": sizes, "response": None, "notice": None,
-               "words": words, "switch": _page_url(ui=words.other), "home": None, "pages": {},
-               "narrowing": []}
+    context = {
+        "form": form,
+        "langs": LANGS,
+        "modes": MODES,
+        "sizes": sizes,
+        "response": None,
+        "notice": None,
+        "words": words,
+        "switch": _page_url(ui=words.other),
+        "home": None,
+        "pages": {},
+        "narrowing": [],
+    }
     status, headers = 200, {}
     if state["index"] is None:
         status, context["notice"] = 503, words.not_ready
@@ -124,9 +149,17 @@ def index():
             chosen = _chosen(declared)
             # checked before any wait; the page groups by document unless asked not to: one long document
             # cannot fill it
-            asked = SearchRequest.of(query, form["k"], form["lang"], form["mode"], form["offset"],
-                                     request.args.get("group", "document"), form["per_document"],
-                                     filter=chosen or None, facets=["collection", *declared])
+            asked = SearchRequest.of(
+                query,
+                form["k"],
+                form["lang"],
+                form["mode"],
+                form["offset"],
+                request.args.get("group", "document"),
+                form["per_document"],
+                filter=chosen or None,
+                facets=["collection", *declared],
+            )
             with state["admission"].admit():
                 answer = context["response"] = state["index"].search(asked)
             context["narrowing"] = _narrowing(answer, chosen)
@@ -159,9 +192,16 @@ def document(doc_id: str):
     words = Words(ui_of(request.args))
     ui = words.ui if words.ui != "ar" else None
     back = url_for("page.index", q=request.args["q"], ui=ui) if request.args.get("q") else None
-    context = {"doc_id": doc_id, "words": words, "back": back, "switch": url_for(
-        "page.document", doc_id=doc_id, **{**request.args, "ui": words.other}), "passages": [], "notice": None,
-        "sentence": _sentence(request.args.get("s")), "original": None}
+    context = {
+        "doc_id": doc_id,
+        "words": words,
+        "back": back,
+        "switch": url_for("page.document", doc_id=doc_id, **{**request.args, "ui": words.other}),
+        "passages": [],
+        "notice": None,
+        "sentence": _sentence(request.args.get("s")),
+        "original": None,
+    }
     if state["index"] is None:
         current_app.logger.warning("document asked before an index is ready: %s", state["unavailable"])
         return render_template("document.html", **{**context, "notice": words.not_ready}), 503

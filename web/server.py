@@ -5,6 +5,7 @@ flight. Here SIGTERM closes the listening socket (new connections are refused, s
 balancer moves on), lets every request already received finish and its answer be sent, for
 up to ``drain_seconds``, and then returns.
 """
+
 from __future__ import annotations
 
 import errno
@@ -16,6 +17,7 @@ from collections.abc import Callable
 import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
+
 from jisr.errors import ServeError
 from jisr.settings import default
 
@@ -32,7 +34,6 @@ def threads_for(app) -> int:
     """Request threads for ``app``: one per search it admits (running or waiting), one per write waiting for
     its commit, plus spares."""
     return app.config["RUNNING_SEARCHES"] + app.config["QUEUE_DEPTH"] + app.config["WRITE_REQUESTS"] + SPARE_THREADS
-
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -57,19 +58,32 @@ def _busy(server) -> bool:
     """Whether a request is queued, running, or has an answer not yet sent."""
     if server.task_dispatcher.queue:
         return True
-    return any(isinstance(ch, HTTPChannel) and (ch.requests or ch.total_outbufs_len)
-               for ch in list(server._map.values()))
+    return any(
+        isinstance(ch, HTTPChannel) and (ch.requests or ch.total_outbufs_len) for ch in list(server._map.values())
+    )
 
 
-def serve(app, sock: socket.socket, threads: int | None = None, drain_seconds: float = DRAIN_SECONDS,
-          request_timeout: float = default("request_timeout"), ready: Callable[[], None] | None = None,
-          stopping: Callable[[], None] | None = None) -> None:
+def serve(
+    app,
+    sock: socket.socket,
+    threads: int | None = None,
+    drain_seconds: float = DRAIN_SECONDS,
+    request_timeout: float = default("request_timeout"),
+    ready: Callable[[], None] | None = None,
+    stopping: Callable[[], None] | None = None,
+) -> None:
     """Answer on ``sock`` until SIGTERM (drained) or Ctrl-C; ``ready`` is called once it listens, so
     whatever it announces can be connected to at once; ``stopping`` when SIGTERM comes, in its handler (so
     quick, taking no lock): the writer refuses new writes then, and a bulk load in flight ends after its
     part being committed and is answered while the server drains, rather than outlive the drain."""
-    server = waitress.create_server(app, sockets=[sock], threads=threads or threads_for(app), ident="jisr",
-                                    channel_timeout=request_timeout, cleanup_interval=CLEANUP_SECONDS)
+    server = waitress.create_server(
+        app,
+        sockets=[sock],
+        threads=threads or threads_for(app),
+        ident="jisr",
+        channel_timeout=request_timeout,
+        cleanup_interval=CLEANUP_SECONDS,
+    )
     if ready is not None:
         ready()
     deadline: list[float] = []

@@ -5,6 +5,7 @@ as a `jisr build` would), into ``INDEX/snapshots/`` on the index's own file syst
 takes about no time; the oldest beyond the snapshot_keep setting are removed. Both routes need the write token:
 a snapshot writes, and the list says what a server holds. Answers name snapshots, never paths on the server.
 """
+
 from __future__ import annotations
 
 import threading
@@ -46,8 +47,9 @@ def take():
         return unavailable
     try:
         with _ONE_AT_A_TIME:
-            taken = snapshot.take_kept(index.path, current_app.config["SNAPSHOT_KEEP"],
-                                       current_app.config["WRITER_LOCK_WAIT"])
+            taken = snapshot.take_kept(
+                index.path, current_app.config["SNAPSHOT_KEEP"], current_app.config["WRITER_LOCK_WAIT"]
+            )
     except IndexBusy as exc:
         response = error(503, "busy", str(exc))
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
@@ -55,12 +57,16 @@ def take():
     except snapshot.SnapshotError as exc:
         current_app.logger.warning("jisr: a snapshot failed: %s", exc)  # the log has the paths; the answer does not
         message = "the disk is full" if exc.disk_full else "it could not be written"
-        return error(507 if exc.disk_full else 500, "not_taken", f"the snapshot was not taken: {message}; "
-                                                                 "the index is unchanged")
+        return error(
+            507 if exc.disk_full else 500, "not_taken", f"the snapshot was not taken: {message}; the index is unchanged"
+        )
     except Error as exc:  # the index cannot be read (damaged): said as `jisr check` would, without its path
         current_app.logger.warning("jisr: a snapshot failed: %s", exc)
-        return error(500, "not_taken", "the snapshot was not taken: the index's live commit cannot be read; "
-                                       "`jisr check` on the server says why")
+        return error(
+            500,
+            "not_taken",
+            "the snapshot was not taken: the index's live commit cannot be read; `jisr check` on the server says why",
+        )
     response = jsonify(snapshot=taken.to_json(), snapshots=snapshot.kept(index.path))
     response.status_code = 201
     return response

@@ -6,6 +6,7 @@ commands) goes to the server's log instead. A count is said with its noun in the
 English has two forms, Arabic six (zero, one, two, few, many, other), chosen by CLDR's plural rules through
 Babel rather than by rules of our own.
 """
+
 from __future__ import annotations
 
 from babel import Locale
@@ -15,8 +16,10 @@ DEFAULT_UI = "ar"
 
 WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "site": ("جسر", "jisr"),
-    "tagline": ("اسأل بالعربية أو بالإنجليزية، واعثر على المقاطع العربية التي تجيب.",
-                "Ask in Arabic or English; find the Arabic passages that answer."),
+    "tagline": (
+        "اسأل بالعربية أو بالإنجليزية، واعثر على المقاطع العربية التي تجيب.",
+        "Ask in Arabic or English; find the Arabic passages that answer.",
+    ),
     "switch": ("English", "العربية"),
     "query": ("ابحث في المجموعة", "Search the collection"),
     "placeholder": ("مثال: ما اسم حاملة الطائرات الفرنسية؟", "e.g. Which French aircraft carrier sailed east?"),
@@ -37,10 +40,14 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "results": ("النتائج", "Results"),
     "count_total": ("{shown}؛ {matches}", "{shown}; {matches}"),
     "count_from": ("النتائج من {first} إلى {last}", "Results {first} to {last}"),
-    "none_found": ("لم يُعثر على أي مقطع. جرّب كلمات أخرى، أو اختر «أي لغة».",
-                   "No passages were found. Try other words, or choose “Any language”."),
-    "no_match": ("لا يوجد مقطع يطابق هذا البحث جيدًا؛ هذه أقرب المقاطع.",
-                 "No passage matches this query well; these are the nearest."),
+    "none_found": (
+        "لم يُعثر على أي مقطع. جرّب كلمات أخرى، أو اختر «أي لغة».",
+        "No passages were found. Try other words, or choose “Any language”.",
+    ),
+    "no_match": (
+        "لا يوجد مقطع يطابق هذا البحث جيدًا؛ هذه أقرب المقاطع.",
+        "No passage matches this query well; these are the nearest.",
+    ),
     "weak_match": ("لا توجد إلا مطابقات ضعيفة لهذا البحث.", "Only weak matches for this query."),
     "match_strong": ("مطابقة قوية", "strong match"),
     "match_weak": ("مطابقة ضعيفة", "weak match"),
@@ -62,11 +69,19 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "api": ("واجهة JSON للبرامج", "JSON API for programs"),
     # errors, for readers
     "too_long": ("البحث أطول من {limit}؛ اختصره.", "The search is longer than {limit}; shorten it."),
-    "bad_text": ("في البحث رموز لا يمكن قراءتها؛ اكتبه من جديد.", "The search holds characters that cannot be read; type it again."),
-    "bad_request": ("لا يمكن إجراء هذا البحث بهذه الخيارات؛ جرّب الخيارات الافتراضية.",
-                    "This search cannot be run with these options; try the default ones."),
+    "bad_text": (
+        "في البحث رموز لا يمكن قراءتها؛ اكتبه من جديد.",
+        "The search holds characters that cannot be read; type it again.",
+    ),
+    "bad_request": (
+        "لا يمكن إجراء هذا البحث بهذه الخيارات؛ جرّب الخيارات الافتراضية.",
+        "This search cannot be run with these options; try the default ones.",
+    ),
     "busy": ("الخادم مشغول الآن؛ أعد المحاولة بعد {seconds}.", "The server is busy; try again in {seconds}."),
-    "not_ready": ("المجموعة قيد التحضير؛ أعد المحاولة بعد دقيقة.", "The collection is being prepared; try again in a minute."),
+    "not_ready": (
+        "المجموعة قيد التحضير؛ أعد المحاولة بعد دقيقة.",
+        "The collection is being prepared; try again in a minute.",
+    ),
     "no_document": ("لا توجد وثيقة بهذا الاسم: «{doc_id}».", "There is no document named “{doc_id}”."),
     "no_page": ("لا توجد صفحة بهذا العنوان.", "There is no page at this address."),
     "wrong_method": ("لا يمكن استخدام هذه الصفحة بهذه الطريقة.", "This page cannot be used that way."),
@@ -75,18 +90,72 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
 # noun: (Arabic, English) forms of a count, by CLDR plural category; "{n}" is the number. An Arabic form is the
 # case its one sentence needs: "seconds" and "characters" follow a preposition (genitive: the dual in -ين).
 COUNTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "results": ({"zero": "لا نتائج", "one": "نتيجة واحدة", "two": "نتيجتان", "few": "{n} نتائج", "many": "{n} نتيجة",
-                 "other": "{n} نتيجة"}, {"one": "{n} result", "other": "{n} results"}),
-    "documents": ({"zero": "لا وثائق", "one": "وثيقة واحدة", "two": "وثيقتان", "few": "{n} وثائق", "many": "{n} وثيقة",
-                   "other": "{n} وثيقة"}, {"one": "{n} document", "other": "{n} documents"}),
-    "passages": ({"zero": "لا مقاطع", "one": "مقطع واحد", "two": "مقطعان", "few": "{n} مقاطع", "many": "{n} مقطعًا",
-                  "other": "{n} مقطع"}, {"one": "{n} passage", "other": "{n} passages"}),
-    "matches": ({"zero": "لا مطابقات", "one": "مطابقة واحدة", "two": "مطابقتان", "few": "{n} مطابقات",
-                 "many": "{n} مطابقة", "other": "{n} مطابقة"}, {"one": "{n} match", "other": "{n} matches"}),
-    "seconds": ({"zero": "{n} ثانية", "one": "ثانية واحدة", "two": "ثانيتين", "few": "{n} ثوانٍ", "many": "{n} ثانية",
-                 "other": "{n} ثانية"}, {"one": "{n} second", "other": "{n} seconds"}),
-    "characters": ({"zero": "{n} حرف", "one": "حرف واحد", "two": "حرفين", "few": "{n} أحرف", "many": "{n} حرفًا",
-                    "other": "{n} حرف"}, {"one": "{n} character", "other": "{n} characters"}),
+    "results": (
+        {
+            "zero": "لا نتائج",
+            "one": "نتيجة واحدة",
+            "two": "نتيجتان",
+            "few": "{n} نتائج",
+            "many": "{n} نتيجة",
+            "other": "{n} نتيجة",
+        },
+        {"one": "{n} result", "other": "{n} results"},
+    ),
+    "documents": (
+        {
+            "zero": "لا وثائق",
+            "one": "وثيقة واحدة",
+            "two": "وثيقتان",
+            "few": "{n} وثائق",
+            "many": "{n} وثيقة",
+            "other": "{n} وثيقة",
+        },
+        {"one": "{n} document", "other": "{n} documents"},
+    ),
+    "passages": (
+        {
+            "zero": "لا مقاطع",
+            "one": "مقطع واحد",
+            "two": "مقطعان",
+            "few": "{n} مقاطع",
+            "many": "{n} مقطعًا",
+            "other": "{n} مقطع",
+        },
+        {"one": "{n} passage", "other": "{n} passages"},
+    ),
+    "matches": (
+        {
+            "zero": "لا مطابقات",
+            "one": "مطابقة واحدة",
+            "two": "مطابقتان",
+            "few": "{n} مطابقات",
+            "many": "{n} مطابقة",
+            "other": "{n} مطابقة",
+        },
+        {"one": "{n} match", "other": "{n} matches"},
+    ),
+    "seconds": (
+        {
+            "zero": "{n} ثانية",
+            "one": "ثانية واحدة",
+            "two": "ثانيتين",
+            "few": "{n} ثوانٍ",
+            "many": "{n} ثانية",
+            "other": "{n} ثانية",
+        },
+        {"one": "{n} second", "other": "{n} seconds"},
+    ),
+    "characters": (
+        {
+            "zero": "{n} حرف",
+            "one": "حرف واحد",
+            "two": "حرفين",
+            "few": "{n} أحرف",
+            "many": "{n} حرفًا",
+            "other": "{n} حرف",
+        },
+        {"one": "{n} character", "other": "{n} characters"},
+    ),
 }
 PLURAL_FORM = {ui: Locale.parse(ui).plural_form for ui in UIS}  # n -> "zero", "one", "two", "few", "many", "other"
 

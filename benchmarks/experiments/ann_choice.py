@@ -11,6 +11,7 @@ candidate list is re-scored exactly from float32 vectors, as jisr does, before i
 compared with the exact top 10. Writes benchmarks/results/ann.md. Usage:
     python -m benchmarks.experiments.ann_choice [--passages 100000] [--queries 300] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,13 +51,16 @@ def timed(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, truth: n
 def filled(index: faiss.Index, vectors: np.ndarray, sample: int) -> float:
     """Train ``index`` on ``sample`` of ``vectors`` (a fixed draw) and add them all; the seconds it took."""
     started = time.perf_counter()
-    index.train(vectors[np.sort(np.random.default_rng(0).choice(len(vectors), min(len(vectors), sample), replace=False))])
+    index.train(
+        vectors[np.sort(np.random.default_rng(0).choice(len(vectors), min(len(vectors), sample), replace=False))]
+    )
     index.add(vectors)
     return time.perf_counter() - started
 
 
-def probed(name: str, ivf: faiss.Index, seconds: float, vectors: np.ndarray, queries: np.ndarray,
-           truth: np.ndarray, size: int) -> list[tuple]:
+def probed(
+    name: str, ivf: faiss.Index, seconds: float, vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, size: int
+) -> list[tuple]:
     """Rows of an IVF index asked at each nprobe, the best 200 re-scored."""
     rows = []
     for nprobe in (64, 256, 512, 1024):
@@ -73,7 +77,7 @@ def main() -> None:
     environment = f"{cpu()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start"
     print(environment, flush=True)
     vectors = np.ascontiguousarray(stand_in(passages(args.passages, scale.sentences())))
-    queries = np.ascontiguousarray(stand_in(scale.questions()[:args.queries]))
+    queries = np.ascontiguousarray(stand_in(scale.questions()[: args.queries]))
     n, d = vectors.shape
     exact = faiss.IndexFlatIP(d)
     exact.add(vectors)
@@ -81,32 +85,55 @@ def main() -> None:
     rows = [("exact (flat, float32)", "-", *timed(exact, vectors, queries, truth, 200), 0.0, n * d * 4)]
 
     nlist = max(1, min(4 * int(math.sqrt(n)), n // 39))  # as jisr.index.local.ann.train_ivf
-    ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                        faiss.METRIC_INNER_PRODUCT)
+    ivf = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
     rows += probed(f"IVF{nlist}, 8-bit codes", ivf, filled(ivf, vectors, 64 * nlist), vectors, queries, truth, n * d)
 
     pq = faiss.IndexPQFastScan(d, d // 2, 4, faiss.METRIC_INNER_PRODUCT)
     seconds = filled(pq, vectors, 16_384)
     for depth in (200, 400, 800):
-        rows.append((f"PQ{d // 2}x4 fast-scan, full scan", f"depth {depth}",
-                     *timed(pq, vectors, queries, truth, depth), seconds, n * d // 4))
+        rows.append(
+            (
+                f"PQ{d // 2}x4 fast-scan, full scan",
+                f"depth {depth}",
+                *timed(pq, vectors, queries, truth, depth),
+                seconds,
+                n * d // 4,
+            )
+        )
 
     # IVF over the same PQ fast-scan codes: for segments merged to 1M or more
     ivfpq = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(d), d, nlist, d // 2, 4, faiss.METRIC_INNER_PRODUCT)
-    rows += probed(f"IVF{nlist}, PQ{d // 2}x4 fast-scan codes", ivfpq, filled(ivfpq, vectors, 64 * nlist), vectors,
-                   queries, truth, n * d // 4)
+    rows += probed(
+        f"IVF{nlist}, PQ{d // 2}x4 fast-scan codes",
+        ivfpq,
+        filled(ivfpq, vectors, 64 * nlist),
+        vectors,
+        queries,
+        truth,
+        n * d // 4,
+    )
 
-    lines = ["# The approximate index of one large segment", "",
-             "Written by `python -m benchmarks.experiments.ann_choice`; do not edit by hand.", "",
-             f"Machine: {environment}", "",
-             f"{n:,} passage vectors ({d}-d) from the benchmark's **stand-in** encoder (hashing bag of words over "
-             f"recombined XQuAD Arabic sentences, as in `scale.py`); {len(queries)} XQuAD Arabic questions through "
-             "the same stand-in, searched one at a time. Every candidate list is re-scored exactly from float32 "
-             "vectors before its top 10 are compared with exact search's.", "",
-             "| index | setting | recall@10 | p50 ms | p99 ms | train + fill s | codes MB |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {name} | {setting} | {recall:.3f} | {p50:.2f} | {p99:.2f} | {train:.1f} | {size / 2**20:.0f} |"
-              for name, setting, recall, p50, p99, train, size in rows]
+    lines = [
+        "# The approximate index of one large segment",
+        "",
+        "Written by `python -m benchmarks.experiments.ann_choice`; do not edit by hand.",
+        "",
+        f"Machine: {environment}",
+        "",
+        f"{n:,} passage vectors ({d}-d) from the benchmark's **stand-in** encoder (hashing bag of words over "
+        f"recombined XQuAD Arabic sentences, as in `scale.py`); {len(queries)} XQuAD Arabic questions through "
+        "the same stand-in, searched one at a time. Every candidate list is re-scored exactly from float32 "
+        "vectors before its top 10 are compared with exact search's.",
+        "",
+        "| index | setting | recall@10 | p50 ms | p99 ms | train + fill s | codes MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {setting} | {recall:.3f} | {p50:.2f} | {p99:.2f} | {train:.1f} | {size / 2**20:.0f} |"
+        for name, setting, recall, p50, p99, train, size in rows
+    ]
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)

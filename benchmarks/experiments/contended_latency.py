@@ -10,6 +10,7 @@ benchmarks/results/contended_latency.md. Usage:
     python -m benchmarks.experiments.contended_latency [--xquad ../shared/data/xquad] [--rounds 2] [--queries 120]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,12 @@ from pathlib import Path
 import torch
 
 from benchmarks.contention import ROOT, STATES, cpu, p50_ms, state
-from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS, parse
 from jisr import build
 from jisr.answers.searcher import Searcher
+from jisr.embeddings import load_model
 from jisr.index.local.store import load
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,18 +51,24 @@ def main() -> None:
                 for name, searcher in searchers.items():
                     results.setdefault((name, name_of_state), []).append(p50_ms(searcher.encode_query, queries))
 
-    lines = ["# One query's encode latency, quiet and beside a build", "",
-             "Written by `python -m benchmarks.experiments.contended_latency`; do not edit by hand.",
-             f"CPU: {cpu()}; torch {torch.__version__}, {default} threads by default.",
-             f"{len(queries)} English XQuAD questions per round, encoded one at a time on the searcher's encoder "
-             "thread; the contender encodes XQuAD paragraphs in a loop with torch's default threads.", "",
-             "| query threads | quiet p50 ms (each round) | contended p50 ms (each round) | contended / quiet |",
-             "|---|---|---|---|"]
+    lines = [
+        "# One query's encode latency, quiet and beside a build",
+        "",
+        "Written by `python -m benchmarks.experiments.contended_latency`; do not edit by hand.",
+        f"CPU: {cpu()}; torch {torch.__version__}, {default} threads by default.",
+        f"{len(queries)} English XQuAD questions per round, encoded one at a time on the searcher's encoder "
+        "thread; the contender encodes XQuAD paragraphs in a loop with torch's default threads.",
+        "",
+        "| query threads | quiet p50 ms (each round) | contended p50 ms (each round) | contended / quiet |",
+        "|---|---|---|---|",
+    ]
     for name in settings:
         quiet, busy = results[name, "quiet"], results[name, "contended"]
         ratio = statistics.median(busy) / statistics.median(quiet)
-        lines.append(f"| {name} | {', '.join(f'{x:.1f}' for x in quiet)} | {', '.join(f'{x:.1f}' for x in busy)} "
-                     f"| {ratio:.2f}x |")
+        lines.append(
+            f"| {name} | {', '.join(f'{x:.1f}' for x in quiet)} | {', '.join(f'{x:.1f}' for x in busy)} "
+            f"| {ratio:.2f}x |"
+        )
     text = "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")

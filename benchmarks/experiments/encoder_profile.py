@@ -11,6 +11,7 @@ can reach. Writes benchmarks/results/encoder_profile.md. Usage:
     python -m benchmarks.experiments.encoder_profile [--xquad ../shared/data/xquad] [--texts 96] [--gemm-seconds 3]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,17 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from benchmarks.contention import ROOT, cpu
-from jisr.embeddings import load_model
-from jisr.embeddings.batching import document_lengths, encode_documents
 from benchmarks.encode_speed import QUICK, flops_per_token, gemm_argument, matmul_gflops
 from benchmarks.quick import RESULTS, parse
+from jisr.embeddings import load_model
+from jisr.embeddings.batching import document_lengths, encode_documents
 
-KINDS = {"linear": ("linear", "addmm", "mm"), "attention": ("scaled_dot_product", "bmm", "softmax"),
-         "gelu": ("gelu",), "layer norm": ("layer_norm",)}
+KINDS = {
+    "linear": ("linear", "addmm", "mm"),
+    "attention": ("scaled_dot_product", "bmm", "softmax"),
+    "gelu": ("gelu",),
+    "layer norm": ("layer_norm",),
+}
 
 
 def kind(op: str) -> str:
@@ -55,20 +60,29 @@ def main() -> None:
     total = sum(by_kind.values())
     linear_flops = flops_per_token(model) * tokens
     at_limit = linear_flops / (gflops * 1e9)
-    lines = ["# Where the encoder's batch time goes", "",
-             "Written by `python -m benchmarks.experiments.encoder_profile`; do not edit by hand.", "",
-             f"CPU: {cpu()}; torch {torch.__version__}, {torch.get_num_threads()} threads.",
-             f"{len(texts)} XQuAD Arabic paragraphs, {tokens:,} tokens, token-budget batches as `jisr build` makes "
-             f"them, all on PyTorch (the profiler cannot see ONNX Runtime); profiler self time.", "",
-             "| operators | seconds | share |", "|---|---|---|"]
+    lines = [
+        "# Where the encoder's batch time goes",
+        "",
+        "Written by `python -m benchmarks.experiments.encoder_profile`; do not edit by hand.",
+        "",
+        f"CPU: {cpu()}; torch {torch.__version__}, {torch.get_num_threads()} threads.",
+        f"{len(texts)} XQuAD Arabic paragraphs, {tokens:,} tokens, token-budget batches as `jisr build` makes "
+        f"them, all on PyTorch (the profiler cannot see ONNX Runtime); profiler self time.",
+        "",
+        "| operators | seconds | share |",
+        "|---|---|---|",
+    ]
     for name, seconds in sorted(by_kind.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {name} | {seconds:.2f} | {seconds / total:.1%} |")
-    lines += ["", f"- GEMM rate measured in this run: {gflops:.1f} GFLOP/s; the Linear layers ran at "
-              f"{linear_flops / by_kind.get('linear', float('nan')) / 1e9:.1f} GFLOP/s.",
-              f"- Tokens/s against the fp32 matmul limit, in this profile: {at_limit / total:.2f} "
-              f"(profiling adds a little time).",
-              f"- Even with the Linear layers at the GEMM rate and nothing else changed, the ratio would be "
-              f"{at_limit / (at_limit + total - by_kind.get('linear', 0.0)):.2f}."]
+    lines += [
+        "",
+        f"- GEMM rate measured in this run: {gflops:.1f} GFLOP/s; the Linear layers ran at "
+        f"{linear_flops / by_kind.get('linear', float('nan')) / 1e9:.1f} GFLOP/s.",
+        f"- Tokens/s against the fp32 matmul limit, in this profile: {at_limit / total:.2f} "
+        f"(profiling adds a little time).",
+        f"- Even with the Linear layers at the GEMM rate and nothing else changed, the ratio would be "
+        f"{at_limit / (at_limit + total - by_kind.get('linear', 0.0)):.2f}.",
+    ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

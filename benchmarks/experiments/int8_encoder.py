@@ -12,6 +12,7 @@ benchmarks/results/int8_encoder.md. Usage:
     python -m benchmarks.experiments.int8_encoder [--xquad ../shared/data/xquad] [--paragraphs 96] [--questions 200]
         [--rounds 3] [--threads 2] [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,9 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from benchmarks.contention import ROOT, cpu
+from benchmarks.quick import RESULTS, parse
 from jisr.embeddings import load_model, onnx_encoder
 from jisr.embeddings.batching import document_lengths, encode_documents
-from benchmarks.quick import RESULTS, parse
 
 
 def with_graph(model_folder: Path, graph: Path, folder: Path) -> SentenceTransformer:
@@ -57,19 +58,24 @@ def main() -> None:
     model[0].compute_dtype = "float32"  # the path of a CPU without bfloat16, whatever this one has
     exported = model[0].exported
     data = json.loads((Path(args.xquad) / "xquad.ar.json").read_text(encoding="utf-8"))
-    paragraphs = [f"{a['title']}\n{p['context']}" for a in data["data"] for p in a["paragraphs"]][:args.paragraphs]
+    paragraphs = [f"{a['title']}\n{p['context']}" for a in data["data"] for p in a["paragraphs"]][: args.paragraphs]
     english = json.loads((Path(args.xquad) / "xquad.en.json").read_text(encoding="utf-8"))
-    questions = [qa["question"] for a in english["data"] for p in a["paragraphs"] for qa in p["qas"]][:args.questions]
+    questions = [qa["question"] for a in english["data"] for p in a["paragraphs"] for qa in p["qas"]][: args.questions]
     tokens = sum(document_lengths(model, paragraphs))
     names = [n.name for n in onnx.load(str(exported)).graph.node if n.op_type == "MatMul"]
-    keep_float = [n for n in names if n.endswith(("self/MatMul", "self/MatMul_1"))
-                  or (n.endswith("/output/dense/MatMul") and "attention" not in n)]
+    keep_float = [
+        n
+        for n in names
+        if n.endswith(("self/MatMul", "self/MatMul_1")) or (n.endswith("/output/dense/MatMul") and "attention" not in n)
+    ]
     shipped_short = onnx_encoder.SHORT
 
     with tempfile.TemporaryDirectory() as tmp:
         variants = {"float32 (shipped)": model}
-        for label, exclude in (("int8, every MatMul", []),
-                               ("int8, attention scores and FFN down-projection in float32", keep_float)):
+        for label, exclude in (
+            ("int8, every MatMul", []),
+            ("int8, attention scores and FFN down-projection in float32", keep_float),
+        ):
             graph = Path(tmp) / f"{len(variants)}.onnx"
             quantize_dynamic(exported, graph, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=exclude)
             variants[label] = with_graph(exported.parent, graph, Path(tmp) / f"model-{len(variants)}")
@@ -84,17 +90,24 @@ def main() -> None:
                 vectors[label] = (documents, encoder.encode_query(questions, batch_size=32))
         onnx_encoder.SHORT = shipped_short
     base = vectors["float32 (shipped)"]
-    lines = ["# int8 encoder weights (ONNX Runtime dynamic quantization) against float32", "",
-             f"CPU: {cpu()}; {args.threads} threads", "",
-             f"{len(paragraphs)} XQuAD Arabic paragraphs ({tokens:,} tokens), {args.rounds} alternating rounds; cosine "
-             f"to float32 over those paragraphs and {len(questions)} English questions.", "",
-             "| path | tokens/s (median) | vs float32 | paragraph cosine mean / min | question cosine mean / min |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "# int8 encoder weights (ONNX Runtime dynamic quantization) against float32",
+        "",
+        f"CPU: {cpu()}; {args.threads} threads",
+        "",
+        f"{len(paragraphs)} XQuAD Arabic paragraphs ({tokens:,} tokens), {args.rounds} alternating rounds; cosine "
+        f"to float32 over those paragraphs and {len(questions)} English questions.",
+        "",
+        "| path | tokens/s (median) | vs float32 | paragraph cosine mean / min | question cosine mean / min |",
+        "|---|---|---|---|---|",
+    ]
     for label in variants:
         rate = float(np.median(rates[label]))
         cos = [(a * b).sum(1) for a, b in zip(vectors[label], base)]
-        lines.append(f"| {label} | {rate:,.0f} | {rate / np.median(rates['float32 (shipped)']):.2f}x | "
-                     f"{cos[0].mean():.4f} / {cos[0].min():.4f} | {cos[1].mean():.4f} / {cos[1].min():.4f} |")
+        lines.append(
+            f"| {label} | {rate:,.0f} | {rate / np.median(rates['float32 (shipped)']):.2f}x | "
+            f"{cos[0].mean():.4f} / {cos[0].min():.4f} | {cos[1].mean():.4f} / {cos[1].min():.4f} |"
+        )
     lines += ["", "Command: `python -m benchmarks.experiments.int8_encoder`", ""]
     text = "\n".join(lines)
     print(text)

@@ -11,6 +11,7 @@ given those vectors through its ``encoder``. Usage:
     python -m benchmarks.experiments.late_chunking [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import shutil
@@ -20,11 +21,11 @@ import numpy as np
 
 from benchmarks import labeled
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
 from benchmarks.quick import RESULTS
 from jisr import build
-from jisr.passages import passage_input
 from jisr.answers.searcher import Searcher
+from jisr.embeddings import load_model
+from jisr.passages import passage_input
 
 
 def late_chunked(model, index) -> tuple[list[np.ndarray], int]:
@@ -38,7 +39,7 @@ def late_chunked(model, index) -> tuple[list[np.ndarray], int]:
     for i, p in enumerate(passages):
         tokens = model.encode_document([p.text], output_value="token_embeddings")[0].float().numpy()
         offsets = model.tokenizer(prompt + p.text, return_offsets_mapping=True)["offset_mapping"]
-        own = stored[bounds[i]:bounds[i + 1]]
+        own = stored[bounds[i] : bounds[i + 1]]
         if len(offsets) != len(tokens) or len(p.sentences) != len(own):
             out.append(own)
             kept += 1
@@ -77,15 +78,23 @@ def main() -> None:
         for name, (searcher, queries, vectors) in sets.items():
             late, kept = late_chunked(model, searcher.index)
             print(f"{name}: {len(late)} passages, {kept} kept their stored sentence vectors", flush=True)
-            for label, ranker in (("sentences embedded alone (shipped)", searcher),
-                                  ("late-chunked sentences", late_searcher(model, searcher, late))):
+            for label, ranker in (
+                ("sentences embedded alone (shipped)", searcher),
+                ("late-chunked sentences", late_searcher(model, searcher, late)),
+            ):
                 for mode in ("sentence", "hybrid"):
                     rows.setdefault(f"{mode}, {label}", {}).update(
-                        {(name, *k): v for k, v in labeled.mrr(ranker, queries, vectors, mode).items()})
-    lines = ["# Late-chunked sentence vectors against sentences embedded alone", "",
-             "Written by `python -m benchmarks.experiments.late_chunking`; do not edit by hand. MRR@10.", "",
-             f"CPU: {cpu()}", "",
-             *labeled.header("ranking")]
+                        {(name, *k): v for k, v in labeled.mrr(ranker, queries, vectors, mode).items()}
+                    )
+    lines = [
+        "# Late-chunked sentence vectors against sentences embedded alone",
+        "",
+        "Written by `python -m benchmarks.experiments.late_chunking`; do not edit by hand. MRR@10.",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        *labeled.header("ranking"),
+    ]
     for label in sorted(rows):
         lines.append(f"| {label} | {labeled.cells(rows[label])} |")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ figures); held-out halves printed beside. The shipped ranking is the first row. 
     python -m benchmarks.experiments.ranking_levers [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
 from benchmarks.labeled import CELLS, arguments, cells, encoded_sets, header, reciprocal_rank
 from benchmarks.quick import RESULTS
+from jisr.embeddings import load_model
 from jisr.index import lexical
 from jisr.weights import shipped
 
@@ -49,8 +50,9 @@ def measure(sets: dict, feedback: tuple[int, float] | None = None, match: tuple[
             if feedback and q.lang != "ar":
                 m, beta = feedback
                 moved = v + beta * searcher.index.vectors(ids[:m]).mean(0)
-                ids, _, _ = searcher.rank(q.text, "hybrid", lang="any",
-                                          vector=(moved / np.linalg.norm(moved)).astype(np.float32))
+                ids, _, _ = searcher.rank(
+                    q.text, "hybrid", lang="any", vector=(moved / np.linalg.norm(moved)).astype(np.float32)
+                )
             found.setdefault((name, q.lang, q.split), []).append(reciprocal_rank(searcher, q, ids))
     for searcher, *_ in sets.values():
         searcher.weights = searcher.weights.but(lexical=shipped().lexical)
@@ -63,8 +65,10 @@ def main() -> None:
     model = load_model(args.model)
     rows: dict[str, dict] = {}
     with encoded_sets(args, model) as encoded:
-        sets = {name: (searcher, queries, vectors, [match_ratio(searcher, q.text) for q in queries])
-                for name, (searcher, queries, vectors) in encoded.items()}
+        sets = {
+            name: (searcher, queries, vectors, [match_ratio(searcher, q.text) for q in queries])
+            for name, (searcher, queries, vectors) in encoded.items()
+        }
         rows["shipped hybrid"] = measure(sets)
         for m, beta in FEEDBACK:
             rows[f"feedback, m {m}, beta {beta}"] = measure(sets, feedback=(m, beta))
@@ -73,10 +77,16 @@ def main() -> None:
             rows[f"lexical weight {a} + {b} x match"] = measure(sets, match=(a, b))
             print(list(rows)[-1], flush=True)
     mean = {label: float(np.mean([row[n, lang, "tune"] for n, lang in CELLS])) for label, row in rows.items()}
-    lines = ["# Two ranking levers measured on the tune halves, not shipped", "",
-             "Written by `python -m benchmarks.experiments.ranking_levers`; do not edit by hand. MRR@10, hybrid with "
-             "the shipped query centering and lexical weight unless the row says otherwise.", "", f"CPU: {cpu()}", "",
-             *header("ranking", last="mean of tune")]
+    lines = [
+        "# Two ranking levers measured on the tune halves, not shipped",
+        "",
+        "Written by `python -m benchmarks.experiments.ranking_levers`; do not edit by hand. MRR@10, hybrid with "
+        "the shipped query centering and lexical weight unless the row says otherwise.",
+        "",
+        f"CPU: {cpu()}",
+        "",
+        *header("ranking", last="mean of tune"),
+    ]
     lines += [f"| {label} | {cells(row)} | {mean[label]:.4f} |" for label, row in rows.items()]
     best = max(mean, key=mean.get)
     lines += ["", f"best tune mean: {best} ({mean[best]:.4f}, shipped {mean['shipped hybrid']:.4f})"]

@@ -13,6 +13,7 @@ ranking jisr ships adds USE at the u chosen here (embeddings/companion.py). Usag
     python -m benchmarks.experiments.use_fusion [--xquad ../shared/data/xquad] [--work DIR] [--model PATH]
         [--out FILE [--quick]]
 """
+
 from __future__ import annotations
 
 import statistics
@@ -22,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.contention import cpu
-from jisr.embeddings import load_model
-from jisr.embeddings.use_encoder import load_use
 from benchmarks.labeled import arguments, cells, encoded_sets, header, reciprocal_rank
 from benchmarks.quick import RESULTS
+from jisr.embeddings import load_model
+from jisr.embeddings.use_encoder import load_use
 
 SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4)
 
@@ -63,18 +64,25 @@ def main() -> None:
                         if scope == "all" or q.lang != "ar":
                             score = score + u * (passages[ids] @ a)
                         found.setdefault((name, q.lang, q.split), []).append(
-                            reciprocal_rank(searcher, q, ids[np.argsort(-score, kind="stable")]))
+                            reciprocal_rank(searcher, q, ids[np.argsort(-score, kind="stable")])
+                        )
                 table[scope, u] = {key: float(np.mean(r)) for key, r in found.items()}
                 print(scope, u, flush=True)
-    lines += [f"USE v3 per passage, in batches of 16: {cost['xquad']:.0f} ms (XQuAD), "
-              f"{cost['hadith']:.0f} ms (hadith), 2 threads; "
-              f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.", "",
-              *header("USE added to", "u")]
+    lines += [
+        f"USE v3 per passage, in batches of 16: {cost['xquad']:.0f} ms (XQuAD), "
+        f"{cost['hadith']:.0f} ms (hadith), 2 threads; "
+        f"one query p50 {statistics.median(single):.1f} ms. The default model's hybrid as shipped is u = 0.",
+        "",
+        *header("USE added to", "u"),
+    ]
     for (scope, u), row in table.items():
         lines.append(f"| {'-' if u == 0 else scope} | {u} | {cells(row)} |")
-    text = ("# Fusing USE v3 into hybrid (the companion jisr ships: embeddings/companion.py)\n\n"
-            "Written by `python -m benchmarks.experiments.use_fusion`; do not edit by hand. MRR@10.\n\n"
-            + "\n".join(lines) + "\n")
+    text = (
+        "# Fusing USE v3 into hybrid (the companion jisr ships: embeddings/companion.py)\n\n"
+        "Written by `python -m benchmarks.experiments.use_fusion`; do not edit by hand. MRR@10.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 

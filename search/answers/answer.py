@@ -4,6 +4,7 @@ A program, the page and the command line read the attributes (``answer.hits[0].t
 `jisr search --json` print :meth:`Answer.to_json`, whose fields, their order and which of them appear are
 the API's contract (web/openapi.py describes them; tests/test_golden_answers.py holds them to a recording).
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,6 +17,7 @@ from jisr.answers.query import DEFAULT_PER_DOCUMENT
 @dataclass(frozen=True)
 class Highlight:
     """A passage's best sentence: its characters ``start``-``end`` in the passage's text."""
+
     start: int
     end: int
     text: str
@@ -30,6 +32,7 @@ class Hit:
     one of a document's passages shown under its best, in ``more``); ``more``: with ``group="document"``,
     those passages (None when not grouped); ``match``: "strong", "weak" or "none" (None when the index's
     models were never calibrated: :mod:`jisr.answers.match`); ``marks``: the spans of the query's words."""
+
     score: float
     match: str | None
     title: str
@@ -45,14 +48,26 @@ class Hit:
     highlight: Highlight
     marks: tuple[tuple[int, int], ...] = ()
     rank: int | None = None
-    more: "tuple[Hit, ...] | None" = None
+    more: tuple[Hit, ...] | None = None
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {} if self.rank is None else {"rank": self.rank}
-        out.update(score=self.score, match=self.match, title=self.title, source=self.source, doc_id=self.doc_id,
-                   ordinal=self.ordinal, start=self.start, end=self.end, lang=self.lang,
-                   locator=copy.deepcopy(self.locator), fields=dict(self.fields), text=self.text,
-                   highlight=self.highlight.to_json(), marks=[list(span) for span in self.marks])
+        out.update(
+            score=self.score,
+            match=self.match,
+            title=self.title,
+            source=self.source,
+            doc_id=self.doc_id,
+            ordinal=self.ordinal,
+            start=self.start,
+            end=self.end,
+            lang=self.lang,
+            locator=copy.deepcopy(self.locator),
+            fields=dict(self.fields),
+            text=self.text,
+            highlight=self.highlight.to_json(),
+            marks=[list(span) for span in self.marks],
+        )
         if self.more is not None:
             out["more"] = [hit.to_json() for hit in self.more]
         return out
@@ -62,6 +77,7 @@ class Hit:
 class Total:
     """How many results match (above the weak line): ``relation`` "eq" when counted exactly, "gte" when at
     least ``value`` (passages past the ranked candidates may match too)."""
+
     value: int
     relation: str
 
@@ -72,6 +88,7 @@ class Total:
 @dataclass(frozen=True)
 class FacetValue:
     """How many matches (documents, when grouped) have this ``value`` of a field."""
+
     value: Any
     count: int
 
@@ -82,6 +99,7 @@ class FacetValue:
 @dataclass(frozen=True)
 class Truncated:
     """A query longer than the token budget: the part of it that was searched, and a message saying so."""
+
     read: str
     message: str
 
@@ -97,6 +115,7 @@ class Answer:
     given (None: none); ``facets``: per field counted, its values (None: no facets asked for);
     ``truncated``: set when only part of the query was searched; ``cached``: the answer came from the
     result cache, and ``took_ms`` is the lookup's time."""
+
     query: str
     model: str
     mode: str
@@ -119,10 +138,17 @@ class Answer:
     def to_json(self) -> dict:
         """The answer as the JSON API gives it: keys in the API's order, optional ones only when they apply."""
         out: dict[str, Any] = {
-            "query": self.query, "model": self.model, "mode": self.mode, "lang": self.lang, "k": self.k,
-            "query_tokens": self.query_tokens, "match": self.match,
+            "query": self.query,
+            "model": self.model,
+            "mode": self.mode,
+            "lang": self.lang,
+            "k": self.k,
+            "query_tokens": self.query_tokens,
+            "match": self.match,
             "total": self.total.to_json() if self.total is not None else None,
-            "offset": self.offset, "next_offset": self.next_offset}
+            "offset": self.offset,
+            "next_offset": self.next_offset,
+        }
         if self.group == "document":
             out.update(group=self.group, per_document=self.per_document)
         if self.filter is not None:

@@ -6,6 +6,7 @@ the query and its parameters) and the commit that gave it, in least-recently-use
 bytes (the answer's JSON size), and everything is dropped when the commit searched changes: an answer is
 never older than the commit it is served with.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ class ResultCache:
     def __init__(self, max_bytes: int = default("cache_bytes")):
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._answers: OrderedDict["SearchRequest", tuple["Answer", int]] = OrderedDict()
+        self._answers: OrderedDict[SearchRequest, tuple[Answer, int]] = OrderedDict()
         self._generation: int | None = None
         self.bytes = self.hits = self.misses = self.drops = 0
 

@@ -14,6 +14,7 @@ move: the index is the same with or without it. The entry for the default model 
 so the file is under CC BY-SA 4.0 too), with ``alpha`` chosen on the tune halves of both labeled
 sets; the held-out halves are only reported.
 """
+
 from __future__ import annotations
 
 import functools
@@ -41,14 +42,14 @@ def _table() -> dict:
         return {}
 
 
-def _lookup(model: "Embedder") -> np.ndarray | None:
+def _lookup(model: Embedder) -> np.ndarray | None:
     from jisr.embeddings import model_fingerprint
 
     entry = _table().get(model_fingerprint(model))
     return None if entry is None else np.float32(entry["alpha"]) * np.asarray(entry["mean"], np.float32)
 
 
-def shift(model: "Embedder | SentenceTransformer") -> np.ndarray | None:
+def shift(model: Embedder | SentenceTransformer) -> np.ndarray | None:
     """``alpha`` x the mean English question vector for this model, or None when it has no entry; looked
     up once per model and kept on its :class:`~jisr.embeddings.Embedder`."""
     from jisr.embeddings import wrap
@@ -69,6 +70,6 @@ def center(queries: list[str], vectors: np.ndarray, moved: np.ndarray | None) ->
     return out
 
 
-def encode_queries(model: "Embedder", queries: list[str], **kwargs) -> np.ndarray:
+def encode_queries(model: Embedder, queries: list[str], **kwargs) -> np.ndarray:
     """``model.encode_query(queries, **kwargs)``, centered: the vectors search ranks with."""
     return center(queries, model.encode_query(queries, **kwargs), shift(model))

@@ -16,6 +16,7 @@ declarations (:func:`bind`) when the search meets its index; a document without 
 matches a condition on it (and so matches its "not"). The parsed :class:`jisr.index.filtering.Filter` is
 handed to the store, which evaluates it its own way, so both stores return the same passages.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,13 @@ def parse(given, name: str = "filter") -> Filter | None:
             raise QueryError(f'{name} must be a JSON object, e.g. {{"collection": "hadith"}}') from None
     counted = [0]
     parsed = _parse(given, name, counted, 0)
-    return Filter(parsed.op, parsed.field, parsed.values, parsed.parts,
-                  json.dumps(given, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    return Filter(
+        parsed.op,
+        parsed.field,
+        parsed.values,
+        parsed.parts,
+        json.dumps(given, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+    )
 
 
 def describe(where: Filter | None) -> str:
@@ -62,8 +68,9 @@ def _parse(node, where: str, counted: list[int], depth: int) -> Filter:
         if key in ("any", "all"):
             if not isinstance(value, list) or not value:
                 raise QueryError(f"{at} must be a non-empty list of filters")
-            parts.append(Filter(key, parts=tuple(_parse(v, f"{at}[{i}]", counted, depth + 1)
-                                                 for i, v in enumerate(value))))
+            parts.append(
+                Filter(key, parts=tuple(_parse(v, f"{at}[{i}]", counted, depth + 1) for i, v in enumerate(value)))
+            )
         elif key == "not":
             parts.append(Filter("not", parts=(_parse(value, at, counted, depth + 1),)))
         elif key in FIELDS:
@@ -71,8 +78,10 @@ def _parse(node, where: str, counted: list[int], depth: int) -> Filter:
         elif isinstance(key, str) and NAME.fullmatch(key):
             parts.append(_declared_leaf(key, value, at, counted))
         else:
-            raise QueryError(f"{where} has no field {str(key)[:40]!r}; filter on {', '.join(FIELDS)} or a field "
-                             "declared with `jisr build --field` (or combine with any, all, not)")
+            raise QueryError(
+                f"{where} has no field {str(key)[:40]!r}; filter on {', '.join(FIELDS)} or a field "
+                "declared with `jisr build --field` (or combine with any, all, not)"
+            )
     return parts[0] if len(parts) == 1 else Filter("all", parts=tuple(parts))
 
 
@@ -83,8 +92,10 @@ def _declared_leaf(field: str, value, where: str, counted: list[int]) -> Filter:
         if set(value) == {"prefix"}:
             return _leaf(field, value, where, counted)
         if not value or not set(value) <= set(RANGES):
-            raise QueryError(f'{where} takes a value, a list of values, {{"prefix": "..."}} or a range of '
-                             f'{", ".join(RANGES)}, e.g. {{"gte": 2015, "lt": 2016}}')
+            raise QueryError(
+                f'{where} takes a value, a list of values, {{"prefix": "..."}} or a range of '
+                f'{", ".join(RANGES)}, e.g. {{"gte": 2015, "lt": 2016}}'
+            )
         if not all(isinstance(v, scalar) and not isinstance(v, bool) for v in value.values()):
             raise QueryError(f"{where}: a range's bounds are numbers or dates")
         counted[0] += len(value)
@@ -120,15 +131,20 @@ def _bind(node: Filter, declared: dict[str, str], at: str) -> Filter:
     kind = declared.get(node.field)
     if kind is None:
         have = ", ".join(declared) or "none"
-        raise QueryError(f"{at}.{node.field}: this index has no field {node.field!r} (fields declared with "
-                         f"`jisr build --field`: {have}; every passage has {', '.join(FIELDS)})")
+        raise QueryError(
+            f"{at}.{node.field}: this index has no field {node.field!r} (fields declared with "
+            f"`jisr build --field`: {have}; every passage has {', '.join(FIELDS)})"
+        )
     where = f"{at}.{node.field}"
 
     def value(v):
         kept = typed(kind, v)
         if kept is None:
-            raise QueryError(f"{where}: {v!r} is not a {'date (YYYY, YYYY-MM or YYYY-MM-DD)' if kind == 'date' else kind}")
+            raise QueryError(
+                f"{where}: {v!r} is not a {'date (YYYY, YYYY-MM or YYYY-MM-DD)' if kind == 'date' else kind}"
+            )
         return kept
+
     if node.op == "prefix" and kind != "keyword":
         raise QueryError(f"{where}: a prefix applies to keyword fields; {node.field} is a {kind}")
     if node.op == "range":

@@ -8,6 +8,7 @@ sees half of two commits; the old commit is closed when its last lease ends, whi
 of segments the build removed meanwhile. A commit that cannot be opened (damaged, another model)
 is logged and the old one goes on answering until the folder's next commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,14 @@ class Following:
     ``generation``: the commit ``searcher`` was opened on, as read before it was opened (a commit made
     meanwhile is then opened once more, never missed)."""
 
-    def __init__(self, searcher: Searcher, generation: int | None, milvus_uri: str | None = None,
-                 milvus_token: str | None = None, poll: float = POLL_SECONDS):
+    def __init__(
+        self,
+        searcher: Searcher,
+        generation: int | None,
+        milvus_uri: str | None = None,
+        milvus_token: str | None = None,
+        poll: float = POLL_SECONDS,
+    ):
         self._held = _Held(searcher, generation)
         self._tried = generation  # the last generation opened or found unopenable
         self._milvus = (milvus_uri, milvus_token)
@@ -95,8 +102,13 @@ class Following:
             except Exception as exc:  # noqa: BLE001  (a bad commit must not stop the server answering)
                 if reader is not None:
                     reader.close()
-                log.warning("jisr: the index at %s changed, and its new commit cannot be searched (%s); "
-                            "still answering from commit %s", current.index.directory, exc, self._held.generation)
+                log.warning(
+                    "jisr: the index at %s changed, and its new commit cannot be searched (%s); "
+                    "still answering from commit %s",
+                    current.index.directory,
+                    exc,
+                    self._held.generation,
+                )
                 return False
             with self._lock:
                 old, self._held = self._held, _Held(searcher, searcher.index.manifest.get("generation", gen))

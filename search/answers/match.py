@@ -10,6 +10,7 @@ Scores are a property of the model, the companion and the ranking's weights, so 
 model and companion fingerprint in ``match.json`` beside this file; an index whose models have no
 entry gets no match (``None``) rather than a guess.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,6 +33,7 @@ class Lines:
     score stands above its ranking's :func:`background`: a question the collection answers tends to have
     a passage ahead of the rest, while random letters, or a question about something else, meet a flat row
     of near misses, however high their cosines (a multilingual encoder gives gibberish high ones)."""
+
     weak: float  # below it: "none"
     strong: float  # at or above it: "strong"
     spread: float = 0.0
@@ -48,7 +50,7 @@ class Lines:
 def background(scores) -> float | None:
     """The mean of the :data:`NEXT` scores after a ranking's best (``scores`` in ranked order), or None
     when it has no other result."""
-    after = [float(s) for s in scores[1:NEXT + 1]]
+    after = [float(s) for s in scores[1 : NEXT + 1]]
     return sum(after) / len(after) if after else None
 
 
@@ -81,9 +83,11 @@ def for_index(manifest: dict, file: Path | None = None) -> dict[str, dict[str, L
 def write(file: Path, entry_key: str, modes: dict, chosen_by: str) -> None:
     """Record the lines of one model and companion in ``file``, leaving the other entries as they are."""
     table = json.loads(file.read_text(encoding="utf-8")) if file.exists() else {"models": {}}
-    table["about"] = ("Where search calls a result strong, weak or no match, per model+companion fingerprint, mode "
-                      "and query group (ar: Arabic queries, other: the rest); chosen on the tune halves by the "
-                      "script named in chosen_by (search/answers/match.py).")
+    table["about"] = (
+        "Where search calls a result strong, weak or no match, per model+companion fingerprint, mode "
+        "and query group (ar: Arabic queries, other: the rest); chosen on the tune halves by the "
+        "script named in chosen_by (search/answers/match.py)."
+    )
     table["chosen_by"] = chosen_by
     table["models"][entry_key] = {"modes": modes}
     file.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

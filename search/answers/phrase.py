@@ -10,6 +10,7 @@ to its best RERANK candidates. Words are compared as BM25 reads them, unstemmed
 (benchmarks/fit_phrase_weight.py): it lifts the hadith set's typed phrases and leaves XQuAD's Arabic
 questions as they were (benchmarks/results/phrase_weight.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -4,6 +4,7 @@ The CLI builds its help text from these names, so `jisr --help` and argument err
 answer without loading the model's libraries. The checks here run in one place,
 :class:`jisr.answers.request.SearchRequest`, whichever way a request comes in.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -29,15 +30,34 @@ FACETS = ("collection", "source", "doc_id", "lang")  # fields a search counts it
 MAX_FACET_VALUES = 20  # values listed per facet, the most frequent first
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a declared field's name (jisr.corpus.fields.NAME)
 # How a message names each parameter: the API's fields, or the command line's arguments.
-API_NAMES = {"q": "q", "k": "k", "lang": "lang", "mode": "mode", "offset": "offset", "group": "group",
-             "per_document": "per_document", "filter": "filter", "facets": "facets"}
-CLI_NAMES = {"q": "the QUERY argument", "k": "-k", "lang": "--lang", "mode": "--mode", "offset": "--offset",
-             "group": "--group", "per_document": "--per-document", "filter": "--filter", "facets": "--facet"}
+API_NAMES = {
+    "q": "q",
+    "k": "k",
+    "lang": "lang",
+    "mode": "mode",
+    "offset": "offset",
+    "group": "group",
+    "per_document": "per_document",
+    "filter": "filter",
+    "facets": "facets",
+}
+CLI_NAMES = {
+    "q": "the QUERY argument",
+    "k": "-k",
+    "lang": "--lang",
+    "mode": "--mode",
+    "offset": "--offset",
+    "group": "--group",
+    "per_document": "--per-document",
+    "filter": "--filter",
+    "facets": "--facet",
+}
 
 
 @dataclass(frozen=True)
 class Paging:
     """Which part of the ranking a request wants: a page from ``offset``, passages or grouped documents."""
+
     offset: int = 0
     group: str = "none"
     per_document: int = DEFAULT_PER_DOCUMENT
@@ -51,13 +71,21 @@ def request_params(source: Mapping, strict: bool = False) -> dict:
         for name in source:
             if name not in API_NAMES:
                 close = difflib.get_close_matches(str(name), API_NAMES, n=1)
-                raise QueryError(f"unknown parameter {str(name)[:40]!r}" + (f": did you mean {close[0]!r}?" if close
-                                 else f"; a search takes {', '.join(API_NAMES)}"))
-    return {"q": source.get("q"), "k": source.get("k", DEFAULT_K),
-            "lang": source.get("lang", DEFAULT_LANG), "mode": source.get("mode", DEFAULT_MODE),
-            "offset": source.get("offset", 0), "group": source.get("group", "none"),
-            "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT), "filter": source.get("filter"),
-            "facets": source.get("facets")}
+                raise QueryError(
+                    f"unknown parameter {str(name)[:40]!r}"
+                    + (f": did you mean {close[0]!r}?" if close else f"; a search takes {', '.join(API_NAMES)}")
+                )
+    return {
+        "q": source.get("q"),
+        "k": source.get("k", DEFAULT_K),
+        "lang": source.get("lang", DEFAULT_LANG),
+        "mode": source.get("mode", DEFAULT_MODE),
+        "offset": source.get("offset", 0),
+        "group": source.get("group", "none"),
+        "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT),
+        "filter": source.get("filter"),
+        "facets": source.get("facets"),
+    }
 
 
 def _whole(value, name: str, low: int, high: int) -> int:
@@ -91,8 +119,10 @@ def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]
         raise QueryError(f"{names['facets']} must be a list of field names from {', '.join(FACETS)}")
     unknown = [v for v in value if v not in FACETS and not _NAME.fullmatch(v)]
     if unknown:
-        raise QueryError(f"{names['facets']}: no field {unknown[0][:40]!r} to count by; "
-                         f"facets are {', '.join(FACETS)} and the fields declared with `jisr build --field`")
+        raise QueryError(
+            f"{names['facets']}: no field {unknown[0][:40]!r} to count by; "
+            f"facets are {', '.join(FACETS)} and the fields declared with `jisr build --field`"
+        )
     twice = next((v for i, v in enumerate(value) if v in value[:i]), None)
     if twice is not None:  # as the API's schema says (uniqueItems): a repeated name is more likely a slip
         raise QueryError(f"{names['facets']} names {twice[:40]!r} twice; name each field once")
@@ -133,5 +163,5 @@ def cut(tokenizer, query: str, tokens: int) -> tuple[str, int]:
     ids, spans = reading.tokens(tokenizer, query)
     count = len(ids)
     if count > tokens:
-        query = (query[:spans[tokens - 1][1]] if spans is not None else tokenizer.decode(ids[:tokens])).strip()
+        query = (query[: spans[tokens - 1][1]] if spans is not None else tokenizer.decode(ids[:tokens])).strip()
     return query, count

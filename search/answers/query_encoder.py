@@ -13,6 +13,7 @@ cost less than one each (benchmarks/results/decisions.md).
 
 English (non-Arabic) queries are then centered for the model (:mod:`jisr.answers.centering`).
 """
+
 from __future__ import annotations
 
 import queue
@@ -23,9 +24,9 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import Embedder, wrap
-from jisr.answers.query import cut
 from jisr.answers.centering import encode_queries, shift
+from jisr.answers.query import cut
+from jisr.embeddings import Embedder, wrap
 
 BATCH = 8
 
@@ -61,8 +62,10 @@ class QueryEncoder:
 
     def _encode(self, work: list[tuple[str, Future]]) -> None:
         try:
-            read = [cut(self.model.tokenizer, query, self.tokens) if self.model.tokenizer is not None
-                    else (query, 0) for query, _ in work]  # a model without a tokenizer (USE) is not cut
+            read = [
+                cut(self.model.tokenizer, query, self.tokens) if self.model.tokenizer is not None else (query, 0)
+                for query, _ in work
+            ]  # a model without a tokenizer (USE) is not cut
             vectors = encode_queries(self.model, [text for text, _ in read])
             self.batches += 1
         except Exception as exc:  # noqa: BLE001 - the callers get it; this thread goes on

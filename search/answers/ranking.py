@@ -15,6 +15,7 @@ A mode's score for a candidate passage is the sum of its signals, each times its
   phrase     the phrase evidence of an Arabic query for the best candidates so far
              (:mod:`jisr.answers.phrase`)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,13 @@ MODES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "dense": (("passage", None),),
     "sentence": (("passage", None), ("sentence", None)),
     "lexical": (("bm25", None),),
-    "hybrid": (("passage", None), ("sentence", None), ("bm25_share", "lexical"), ("companion", "companion"),
-               ("phrase", "phrase")),
+    "hybrid": (
+        ("passage", None),
+        ("sentence", None),
+        ("bm25_share", "lexical"),
+        ("companion", "companion"),
+        ("phrase", "phrase"),
+    ),
 }
 
 
@@ -84,14 +90,18 @@ def _phrase(e: Evidence, so_far: np.ndarray) -> np.ndarray:
     (0 for the rest)."""
     out = np.zeros(len(e.candidates))
     if e.arabic:
-        best = np.argsort(-so_far, kind="stable")[:phrase.RERANK]
+        best = np.argsort(-so_far, kind="stable")[: phrase.RERANK]
         out[best] = phrase.shares(e.query, e.texts(best), e.weights.phrase_min_run)
     return out
 
 
 SIGNALS: dict[str, Callable[[Evidence, np.ndarray], np.ndarray]] = {
-    "passage": _passage, "sentence": _sentence, "bm25": _bm25, "bm25_share": _bm25_share,
-    "companion": _companion, "phrase": _phrase,
+    "passage": _passage,
+    "sentence": _sentence,
+    "bm25": _bm25,
+    "bm25_share": _bm25_share,
+    "companion": _companion,
+    "phrase": _phrase,
 }
 
 

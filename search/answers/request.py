@@ -6,6 +6,7 @@ the index is what only it knows (a filter or facet on a field it does not declar
 :meth:`jisr.answers.searcher.Searcher.search`). A request is hashable, and is the key an answer is
 cached under (:mod:`jisr.answers.cache`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,19 @@ from typing import Any
 
 from jisr.answers import filters
 from jisr.answers.filters import Filter
-from jisr.answers.query import (API_NAMES, CLI_NAMES, DEFAULT_K, DEFAULT_LANG, DEFAULT_MODE, DEFAULT_PER_DOCUMENT,
-                                Paging, facet_fields, paging, request_params, validate)
+from jisr.answers.query import (
+    API_NAMES,
+    CLI_NAMES,
+    DEFAULT_K,
+    DEFAULT_LANG,
+    DEFAULT_MODE,
+    DEFAULT_PER_DOCUMENT,
+    Paging,
+    facet_fields,
+    paging,
+    request_params,
+    validate,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class SearchRequest:
 
     ``filter``: parsed, not yet bound to an index's declared fields (:func:`jisr.answers.filters.bind`);
     ``facets``: the fields whose values are counted over the matches, each once."""
+
     query: str
     k: int = DEFAULT_K
     lang: str = DEFAULT_LANG
@@ -35,9 +48,20 @@ class SearchRequest:
     facets: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, query: Any, k: Any = DEFAULT_K, lang: Any = DEFAULT_LANG, mode: Any = DEFAULT_MODE, offset: Any = 0,
-           group: Any = "none", per_document: Any = DEFAULT_PER_DOCUMENT, filter: Any = None, facets: Any = None,
-           *, names: Mapping[str, str] = API_NAMES) -> "SearchRequest":
+    def of(
+        cls,
+        query: Any,
+        k: Any = DEFAULT_K,
+        lang: Any = DEFAULT_LANG,
+        mode: Any = DEFAULT_MODE,
+        offset: Any = 0,
+        group: Any = "none",
+        per_document: Any = DEFAULT_PER_DOCUMENT,
+        filter: Any = None,
+        facets: Any = None,
+        *,
+        names: Mapping[str, str] = API_NAMES,
+    ) -> SearchRequest:
         """The request these parameters ask for, or QueryError saying what is wrong, each parameter called by
         its ``names`` (:data:`jisr.answers.query.API_NAMES`, :data:`~jisr.answers.query.CLI_NAMES`). Numbers
         may come as text (a query string's); ``filter`` as JSON text or an object; ``facets`` as a list of
@@ -47,19 +71,29 @@ class SearchRequest:
         return cls(query, k, lang, mode, page, filters.parse(filter, names["filter"]), facet_fields(facets, names))
 
     @classmethod
-    def from_params(cls, source: Mapping) -> "SearchRequest":
+    def from_params(cls, source: Mapping) -> SearchRequest:
         """The JSON API's request (its query string, or its JSON object): a parameter it does not know is
         refused by name, so that a typo (``lnag``) is not silently ignored."""
         return cls.of(**_by_argument(request_params(source, strict=True)))
 
     @classmethod
-    def from_cli(cls, args: argparse.Namespace) -> "SearchRequest":
+    def from_cli(cls, args: argparse.Namespace) -> SearchRequest:
         """`jisr search`'s request from its parsed arguments, its messages naming the command line's options."""
-        return cls.of(args.query, args.k, args.lang, args.mode, args.offset, args.group, args.per_document,
-                      args.filter, args.facet, names=CLI_NAMES)
+        return cls.of(
+            args.query,
+            args.k,
+            args.lang,
+            args.mode,
+            args.offset,
+            args.group,
+            args.per_document,
+            args.filter,
+            args.facet,
+            names=CLI_NAMES,
+        )
 
     @classmethod
-    def given(cls, query: "SearchRequest | str", options: Mapping[str, Any]) -> "SearchRequest":
+    def given(cls, query: SearchRequest | str, options: Mapping[str, Any]) -> SearchRequest:
         """A search call's request: ``query`` when it is one already, else the one :meth:`of` makes of ``query``
         and the keyword ``options`` (TypeError for a request and options both: one of them would be ignored)."""
         if isinstance(query, cls):

@@ -7,6 +7,7 @@ BM25), gathers what the ranking reads about them, and ranks them in the chosen m
 in Arabic, centered (:mod:`jisr.answers.centering`): :meth:`Searcher.encode_queries` is the one way
 to encode many at once.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,26 +20,26 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import load_model, model_fingerprint, wrap
-from jisr.embeddings import companion as companions
-from jisr.answers import ranking
-from jisr.index.contract import CANDIDATES
-from jisr.arabic import language, matching_words
-from jisr.passages import collection
-from jisr.answers import match
+from jisr.answers import match, ranking
+from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
+from jisr.answers.centering import encode_queries
 from jisr.answers.filters import Filter, bind
+from jisr.answers.query import FACETS, MAX_DEPTH, MAX_FACET_VALUES
+from jisr.answers.query_encoder import QueryEncoder
+from jisr.answers.request import SearchRequest
+from jisr.arabic import language, matching_words
 from jisr.corpus.fields import shown
 from jisr.corpus.readers import RecordFields
-from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
-from jisr.answers.query import FACETS, MAX_DEPTH, MAX_FACET_VALUES
-from jisr.answers.request import SearchRequest
+from jisr.embeddings import companion as companions
+from jisr.embeddings import load_model, model_fingerprint, wrap
 from jisr.errors import ModelMismatch, QueryError
-from jisr.answers.centering import encode_queries
-from jisr.answers.query_encoder import QueryEncoder
+from jisr.index.contract import CANDIDATES
 from jisr.index.options import CandidatePolicy
 from jisr.index.stores import open_index
-from jisr.weights import Weights, shipped
+from jisr.passages import collection
 from jisr.settings import current
+from jisr.weights import Weights, shipped
+
 GROUPED = 2 * CANDIDATES  # ranked passages read to group by document: every candidate a query ranks
 # BM25 candidates are found on a thread of their own while the dense index is searched: both spend
 # their time in FAISS and numpy, outside the GIL, so a query takes the longer of the two rather than
@@ -53,8 +54,11 @@ def beside() -> ThreadPoolExecutor:
     searchers come and go with its commits, its threads need not. A forked child gets its own, as the
     parent's threads are not copied into it."""
     pool = _beside.get(os.getpid())
-    return pool if pool is not None else _beside.setdefault(
-        os.getpid(), ThreadPoolExecutor(LEXICAL_THREADS, thread_name_prefix="jisr-bm25"))
+    return (
+        pool
+        if pool is not None
+        else _beside.setdefault(os.getpid(), ThreadPoolExecutor(LEXICAL_THREADS, thread_name_prefix="jisr-bm25"))
+    )
 
 
 def one_blas_thread() -> None:
@@ -85,12 +89,14 @@ def _check_model(index, model: SentenceTransformer) -> None:
         raise ModelMismatch(
             f"the index at {index.directory} was built with the model reading text through "
             f"{built_with['normalizer']!r}, and this model reads it through {reads!r}: rebuild the index "
-            "with `jisr build`")
+            "with `jisr build`"
+        )
     if model_fingerprint(model) != built_with["fingerprint"]:
         raise ModelMismatch(
             f"the index at {index.directory} was built with model {built_with['name']!r} "
             f"(fingerprint {built_with['fingerprint']}), not with the model given; search it with that "
-            f"model, or rebuild it with `jisr build --model ...`")
+            f"model, or rebuild it with `jisr build --model ...`"
+        )
 
 
 class Searcher:
@@ -99,9 +105,16 @@ class Searcher:
     ``weights``: the ranking's (:func:`jisr.weights.shipped`, the companion's as the index records it);
     a fit tries others by setting them on its searcher (``searcher.weights = searcher.weights.but(...)``)."""
 
-    def __init__(self, index, model: SentenceTransformer | None, query_threads: int | None = None,
-                 query_tokens: int | None = None, warm: bool = False,
-                 companion: SentenceTransformer | None = None, memory_budget: int | None = None):
+    def __init__(
+        self,
+        index,
+        model: SentenceTransformer | None,
+        query_threads: int | None = None,
+        query_tokens: int | None = None,
+        warm: bool = False,
+        companion: SentenceTransformer | None = None,
+        memory_budget: int | None = None,
+    ):
         """``model``: the index's model, which reads queries; None for a searcher that ranks query vectors
         it is given (``rank(vector=...)``) and encodes none, such as a benchmark's with a stand-in encoder.
         ``memory_budget``: with ``warm``, the bytes of resident memory the index may hold (warmed within
@@ -113,7 +126,9 @@ class Searcher:
         self.query_tokens = query_tokens or limits.max_query_tokens
         self._encoder = None if self.model is None else QueryEncoder(self.model, self.query_threads, self.query_tokens)
         self.companion = self._companion_encoder = None
-        self.warm = warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        self.warm = (
+            warm  # with ``warm``, the index's files are read into the page cache meanwhile (a server wants that)
+        )
         self.memory_budget = memory_budget
         self._attach(index, companion)
 
@@ -129,14 +144,17 @@ class Searcher:
             self.companion = self._companion_encoder = None
         elif self.companion is None or model_fingerprint(self.companion) != recorded["fingerprint"]:
             where = str(index.directory)
-            self.companion = companions.check(wrap(companion), recorded, where) if companion is not None \
+            self.companion = (
+                companions.check(wrap(companion), recorded, where)
+                if companion is not None
                 else companions.for_index(recorded, where)
+            )
             self._companion_encoder = QueryEncoder(self.companion, None, self.query_tokens)
         self.lines = match.for_index(index.manifest)  # {mode: {query group: Lines}}; {} when never calibrated
         self.declared = RecordFields.recorded(index.manifest).declared  # {field: kind} a filter may name
         self.warmup = index.expect_queries(self.warm, self.memory_budget)
 
-    def on(self, index) -> "Searcher":
+    def on(self, index) -> Searcher:
         """A searcher of ``index`` (another commit of this one's folder) sharing this one's models and
         their encoder threads: a live server's next commit, searched without loading anything again."""
         other = copy.copy(self)
@@ -147,11 +165,19 @@ class Searcher:
         self.index.close()
 
     @classmethod
-    def open(cls, index_dir: str | Path, model: SentenceTransformer | str | None = None,
-             model_cache: str | None = None, trusted_model: str | None = None,
-             milvus_uri: str | None = None, milvus_token: str | None = None, warm: bool = False,
-             companion: SentenceTransformer | None = None, memory_budget: int | None = None,
-             candidates: CandidatePolicy | None = None) -> "Searcher":
+    def open(
+        cls,
+        index_dir: str | Path,
+        model: SentenceTransformer | str | None = None,
+        model_cache: str | None = None,
+        trusted_model: str | None = None,
+        milvus_uri: str | None = None,
+        milvus_token: str | None = None,
+        warm: bool = False,
+        companion: SentenceTransformer | None = None,
+        memory_budget: int | None = None,
+        candidates: CandidatePolicy | None = None,
+    ) -> Searcher:
         """Open an index; with no model given, load the one it was built with, by the same rules as any
         model (``trusted_model``: see :func:`jisr.embeddings.load_model`). ``milvus_uri``/``milvus_token``: the
         Milvus an index on Milvus is read from (see :mod:`jisr.index.milvus.store`). ``warm``: start reading
@@ -163,8 +189,9 @@ class Searcher:
             candidates = CandidatePolicy(current().search.rescored)
         index = open_index(index_dir, milvus_uri, milvus_token, candidates)
         if model is None or isinstance(model, str):
-            model = load_model(model or index.manifest["model"]["name"], cache_dir=model_cache,
-                               trusted_model=trusted_model)
+            model = load_model(
+                model or index.manifest["model"]["name"], cache_dir=model_cache, trusted_model=trusted_model
+            )
         return cls(index, model, warm=warm, companion=companion, memory_budget=memory_budget)
 
     @property
@@ -193,14 +220,22 @@ class Searcher:
         found = iter(self.companion.encode_query(cross, batch_size=64) if cross else [])
         return [next(found) if language(q) != "ar" else None for q in queries]
 
-    def scores(self, query: str, mode: str, q: np.ndarray | None = None,
-               companion: np.ndarray | None = None, where: Filter | None = None) \
-            -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def scores(
+        self,
+        query: str,
+        mode: str,
+        q: np.ndarray | None = None,
+        companion: np.ndarray | None = None,
+        where: Filter | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate passage ids, their scores, their best sentence's row) for one query; ``q`` and
         ``companion``: its vectors, when they are ready (see :meth:`companion_queries`); ``where``: the
         passages it may find (:mod:`jisr.answers.filters`)."""
-        lexical = (beside().submit(self.index.lexical_candidates, query, CANDIDATES, where)
-                   if mode in ("lexical", "hybrid") else None)
+        lexical = (
+            beside().submit(self.index.lexical_candidates, query, CANDIDATES, where)
+            if mode in ("lexical", "hybrid")
+            else None
+        )
         try:
             q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
             candidates = self.index.dense_candidates(q, CANDIDATES, where)
@@ -229,10 +264,17 @@ class Searcher:
             return self.index.companion_vectors(candidates) @ c
 
         evidence = ranking.Evidence(
-            query=query, arabic=language(query) == "ar", candidates=candidates,
-            passage_cos=lambda: self.index.vectors(candidates) @ q, sentence_cos=sentence_cos,
-            bm25=lexical_of, coverage=coverage, companion_cos=companion_cos,
-            texts=lambda at: [p.text for p in self.index.passages(candidates[at])], weights=self.weights)
+            query=query,
+            arabic=language(query) == "ar",
+            candidates=candidates,
+            passage_cos=lambda: self.index.vectors(candidates) @ q,
+            sentence_cos=sentence_cos,
+            bm25=lexical_of,
+            coverage=coverage,
+            companion_cos=companion_cos,
+            texts=lambda at: [p.text for p in self.index.passages(candidates[at])],
+            weights=self.weights,
+        )
         score = ranking.score(mode, evidence)
         evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
         return candidates, score, best_sentence
@@ -254,8 +296,15 @@ class Searcher:
         best_row[has], best_cos[has] = np.minimum.reduceat(first_best, bounds), best
         return best_row, best_cos
 
-    def rank(self, query: str, mode: str, lang: str = "ar", vector: np.ndarray | None = None,
-             companion: np.ndarray | None = None, where: Filter | None = None):
+    def rank(
+        self,
+        query: str,
+        mode: str,
+        lang: str = "ar",
+        vector: np.ndarray | None = None,
+        companion: np.ndarray | None = None,
+        where: Filter | None = None,
+    ):
         """Candidates in ranked order: (passage ids, scores, best sentence rows). ``vector``, ``companion``,
         ``where``: see :meth:`scores`."""
         candidates, score, best_row = self.scores(query, mode, vector, companion, where)
@@ -276,13 +325,21 @@ class Searcher:
         None for both when the index's models were never calibrated."""
         started = time.perf_counter()
         request = SearchRequest.given(query, options)
-        query, k, lang, mode, paging, facets = (request.query, request.k, request.lang, request.mode, request.paging,
-                                                request.facets)
+        query, k, lang, mode, paging, facets = (
+            request.query,
+            request.k,
+            request.lang,
+            request.mode,
+            request.paging,
+            request.facets,
+        )
         where = bind(request.filter, self.declared)
         unknown = [f for f in facets if f not in FACETS and f not in self.declared]
         if unknown:
-            raise QueryError(f"facets: this index has no field {unknown[0]!r} to count by (fields: "
-                             f"{', '.join([*FACETS, *self.declared])})")
+            raise QueryError(
+                f"facets: this index has no field {unknown[0]!r} to count by (fields: "
+                f"{', '.join([*FACETS, *self.declared])})"
+            )
         vector, read, tokens = self.read_query(query)
         ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         lines = self.lines.get(mode, {}).get(match.group(read))
@@ -300,7 +357,7 @@ class Searcher:
             page = _by_document([passages[i].doc_id for i in range(len(passages))], paging.per_document)
         else:
             page = [[i] for i in range(len(ids))]
-        chosen = page[paging.offset:min(paging.offset + k, MAX_DEPTH)]
+        chosen = page[paging.offset : min(paging.offset + k, MAX_DEPTH)]
         read_passages([i for group in chosen for i in group])
         if facets:
             read_passages(range(matched))
@@ -311,31 +368,67 @@ class Searcher:
         def hit(i: int, rank: int | None = None, more: tuple[Hit, ...] | None = None) -> Hit:
             p, row = passages[i], rows[i]
             a, b = p.sentences[row] if row >= 0 else (0, len(p.text))
-            return Hit(score=round(float(scores[i]), 6), match=level(i), title=p.title, source=p.source,
-                       doc_id=p.doc_id, ordinal=p.ordinal, start=p.start, end=p.end, lang=p.lang, locator=p.locator,
-                       fields={n: shown(self.declared.get(n, "keyword"), v) for n, v in p.fields.items()},
-                       text=p.text, highlight=Highlight(a, b, p.text[a:b]),
-                       marks=tuple(tuple(span) for span in matching_words(p.text, read)), rank=rank, more=more)
-        hits = tuple(hit(group[0], rank, tuple(hit(i) for i in group[1:]) if grouped else None)
-                     for rank, group in enumerate(chosen, start=paging.offset + 1))
+            return Hit(
+                score=round(float(scores[i]), 6),
+                match=level(i),
+                title=p.title,
+                source=p.source,
+                doc_id=p.doc_id,
+                ordinal=p.ordinal,
+                start=p.start,
+                end=p.end,
+                lang=p.lang,
+                locator=p.locator,
+                fields={n: shown(self.declared.get(n, "keyword"), v) for n, v in p.fields.items()},
+                text=p.text,
+                highlight=Highlight(a, b, p.text[a:b]),
+                marks=tuple(tuple(span) for span in matching_words(p.text, read)),
+                rank=rank,
+                more=more,
+            )
+
+        hits = tuple(
+            hit(group[0], rank, tuple(hit(i) for i in group[1:]) if grouped else None)
+            for rank, group in enumerate(chosen, start=paging.offset + 1)
+        )
         end = paging.offset + len(chosen)
         # every ranked candidate above the line: passages past the candidates may be too, so "at least"
         exact = matched < len(ids) or len(ids) < CANDIDATES
-        total = None if lines is None else Total(
-            sum(1 for group in page if group[0] < matched) if grouped else matched, "eq" if exact else "gte")
+        total = (
+            None
+            if lines is None
+            else Total(sum(1 for group in page if group[0] < matched) if grouped else matched, "eq" if exact else "gte")
+        )
         counted = _facets([passages[i] for i in range(matched)], facets, grouped, self.declared) if facets else None
-        truncated = None if read == query else Truncated(
-            read, f"the query has {tokens} tokens; only its first {self.query_tokens} were searched")
-        return Answer(query=query, model=self.model_name, mode=mode, lang=lang, k=k, query_tokens=tokens,
-                      match=level(0) if len(ids) else ("none" if lines else None), total=total,
-                      offset=paging.offset, next_offset=end if end < min(len(page), MAX_DEPTH) else None,
-                      took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, group=paging.group,
-                      per_document=paging.per_document, filter=json.loads(where.text) if where is not None else None,
-                      facets=counted, truncated=truncated)
+        truncated = (
+            None
+            if read == query
+            else Truncated(read, f"the query has {tokens} tokens; only its first {self.query_tokens} were searched")
+        )
+        return Answer(
+            query=query,
+            model=self.model_name,
+            mode=mode,
+            lang=lang,
+            k=k,
+            query_tokens=tokens,
+            match=level(0) if len(ids) else ("none" if lines else None),
+            total=total,
+            offset=paging.offset,
+            next_offset=end if end < min(len(page), MAX_DEPTH) else None,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            group=paging.group,
+            per_document=paging.per_document,
+            filter=json.loads(where.text) if where is not None else None,
+            facets=counted,
+            truncated=truncated,
+        )
 
 
-def _facets(matches: list, fields: tuple[str, ...], by_document: bool, declared: dict[str, str]) \
-        -> dict[str, tuple[FacetValue, ...]]:
+def _facets(
+    matches: list, fields: tuple[str, ...], by_document: bool, declared: dict[str, str]
+) -> dict[str, tuple[FacetValue, ...]]:
     """{field: (value and count, ...)}: how many matches (documents, ``by_document``) have each value,
     the most first (ties by value), at most :data:`MAX_FACET_VALUES` per field."""
     out = {}

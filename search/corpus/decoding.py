@@ -7,13 +7,16 @@ trusted first, then strict UTF-8 (by far the most common, and never a false posi
 BOM-less UTF-16 apart on the seed article, down to its first 80 bytes). Bytes that no encoding reads
 as plausible text are binary: the caller skips them with the reason.
 """
+
 from __future__ import annotations
 
 import codecs
 
 BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
 
@@ -28,8 +31,9 @@ def decode(raw: bytes) -> tuple[str, str]:
             try:
                 return raw.decode(codec), codec
             except UnicodeDecodeError as exc:
-                raise Undecodable(f"starts with a {codec.upper()} byte-order mark but is not {codec.upper()} "
-                                  f"(byte {exc.start})") from None
+                raise Undecodable(
+                    f"starts with a {codec.upper()} byte-order mark but is not {codec.upper()} (byte {exc.start})"
+                ) from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:

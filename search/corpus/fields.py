@@ -9,6 +9,7 @@ every store, so that a filter compares like with like:
     date     an ISO date "YYYY", "YYYY-MM" or "YYYY-MM-DD" (a time after it is ignored), kept as the number
              YYYYMMDD (a missing month or day is 01), so that ranges compare as numbers
 """
+
 from __future__ import annotations
 
 import re

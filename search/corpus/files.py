@@ -7,6 +7,7 @@ inside the folder, unless the user asks for more (``follow_links``), so a link t
 link and link loop is reported as skipped with its reason. Paths are kept relative to the
 corpus folder, so an index never shows where the corpus lies on the server.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,16 @@ from pathlib import Path
 
 from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, read_file
 
-__all__ = ["CorpusFile", "Document", "RecordFields", "Skipped", "corpus_files", "iter_corpus", "read_corpus",
-           "read_corpus_file"]
+__all__ = [
+    "CorpusFile",
+    "Document",
+    "RecordFields",
+    "Skipped",
+    "corpus_files",
+    "iter_corpus",
+    "read_corpus",
+    "read_corpus_file",
+]
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -25,7 +34,7 @@ def _shown(path: Path, root: Path) -> str:
     are not UTF-8 appear as \\x escapes instead of breaking the index files. (The walk builds every
     path from ``root``, so string slicing does what PurePath.relative_to did at a fifth of the cost.)"""
     text, top = str(path), str(root) + os.sep
-    rel = text[len(top):].replace(os.sep, "/") if text.startswith(top) else path.relative_to(root).as_posix()
+    rel = text[len(top) :].replace(os.sep, "/") if text.startswith(top) else path.relative_to(root).as_posix()
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
@@ -53,8 +62,10 @@ def _walk(root: Path, follow_links: bool) -> Iterator[Path | Skipped]:
                     yield Skipped(_shown(path, root), "link loop")
                     continue
                 if not follow_links and not target.is_relative_to(inside):
-                    yield Skipped(_shown(path, root), "link to outside the corpus folder, not followed "
-                                                      "(pass --follow-links to index it)")
+                    yield Skipped(
+                        _shown(path, root),
+                        "link to outside the corpus folder, not followed (pass --follow-links to index it)",
+                    )
                     continue
                 if target.is_dir():
                     if target in seen or inside.is_relative_to(target):
@@ -74,6 +85,7 @@ def _walk(root: Path, follow_links: bool) -> Iterator[Path | Skipped]:
 @dataclass(frozen=True)
 class CorpusFile:
     """A file a reader knows, as the walk found it: enough to tell whether it changed without reading it."""
+
     path: Path
     rel: str  # relative to the corpus folder, as users see it
     size: int
@@ -109,8 +121,9 @@ def read_corpus_file(file: CorpusFile, fields: RecordFields = RecordFields()) ->
     yield from read_file(file.rel, raw, fields)
 
 
-def iter_corpus(folder: str | Path, follow_links: bool = False,
-                fields: RecordFields = RecordFields()) -> Iterator[Document | Skipped]:
+def iter_corpus(
+    folder: str | Path, follow_links: bool = False, fields: RecordFields = RecordFields()
+) -> Iterator[Document | Skipped]:
     """Each readable document under ``folder`` in path order, or what was skipped with why; one file in
     memory at a time, so a corpus of any size can be read. ``fields``: which fields of JSONL/CSV
     records hold their text, title and id."""
@@ -120,9 +133,12 @@ def iter_corpus(folder: str | Path, follow_links: bool = False,
         yield from read_corpus_file(file, fields)
 
 
-def read_corpus(folder: str | Path, follow_links: bool = False,
-                fields: RecordFields = RecordFields()) -> tuple[list[Document], list[Skipped]]:
+def read_corpus(
+    folder: str | Path, follow_links: bool = False, fields: RecordFields = RecordFields()
+) -> tuple[list[Document], list[Skipped]]:
     """All readable documents under ``folder`` in path order, and what was skipped with why."""
     found = list(iter_corpus(folder, follow_links, fields))
-    return ([d for d in found if isinstance(d, Document)],
-            sorted((s for s in found if isinstance(s, Skipped)), key=lambda s: s.path))
+    return (
+        [d for d in found if isinstance(d, Document)],
+        sorted((s for s in found if isinstance(s, Skipped)), key=lambda s: s.path),
+    )

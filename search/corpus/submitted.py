@@ -9,6 +9,7 @@ file (its name and bytes) read by the reader of its type. Each file is written a
 durably (a temporary file, fsync, rename, fsync of the folder): once a write is acknowledged, a
 killed server or a power cut does not lose it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from jisr import durable
-from jisr.corpus.files import CorpusFile
 from jisr.corpus.fields import document_fields
+from jisr.corpus.files import CorpusFile
 from jisr.corpus.readers import SUFFIXES, Document, RecordFields, Skipped, archives, read_file
 
 FOLDER = "documents"
@@ -68,8 +69,13 @@ def from_json(doc_id: str, body: object) -> dict:
     return {"id": check_id(doc_id), "title": " ".join(title.split()), "text": text, "fields": fields}
 
 
-def from_upload(doc_id: str, filename: str, raw: bytes, fields: RecordFields = RecordFields(),
-                limits: archives.InflationLimits | None = None) -> dict:
+def from_upload(
+    doc_id: str,
+    filename: str,
+    raw: bytes,
+    fields: RecordFields = RecordFields(),
+    limits: archives.InflationLimits | None = None,
+) -> dict:
     """The stored form of an uploaded file, read now by the reader of its type (``fields``: the index's record
     fields; ``limits``: how far an archive may inflate, default the settings'), so that what the server
     acknowledges is searched. ValueError when no reader knows its type, TooInflated for an archive over
@@ -168,14 +174,16 @@ def read(file: CorpusFile, fields: RecordFields = RecordFields()) -> Iterator[Do
         name = stored["filename"]
         for item in read_file(name, base64.b64decode(stored["content"]), fields):
             if isinstance(item, Skipped):
-                yield Skipped(doc_id + item.path[len(name):], item.reason)
+                yield Skipped(doc_id + item.path[len(name) :], item.reason)
                 continue
-            rest = item.id[len(name):]  # "" or "#record"
+            rest = item.id[len(name) :]  # "" or "#record"
             title = item.title if item.title != name else doc_id
-            yield Document(doc_id + rest, doc_id + rest, title, item.text, digest, item.encoding, item.places,
-                           item.fields)
+            yield Document(
+                doc_id + rest, doc_id + rest, title, item.text, digest, item.encoding, item.places, item.fields
+            )
         return
     title = stored.get("title") or doc_id
     given = stored.get("fields") if isinstance(stored.get("fields"), dict) else {}
-    yield Document(doc_id, doc_id, title, f"{title}\n{stored['text']}", digest,
-                   fields=document_fields(given, fields.declared))
+    yield Document(
+        doc_id, doc_id, title, f"{title}\n{stored['text']}", digest, fields=document_fields(given, fields.declared)
+    )

@@ -8,6 +8,7 @@ size and modification time are those the last commit recorded is not read again 
 judge); one that was touched is read and hashed, and a changed file's unchanged paragraphs keep their
 vectors. The new commit is made current in one atomic step.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,19 +25,18 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.embeddings import Embedder, model_fingerprint, model_name, wrap
-from jisr.embeddings.batching import document_lengths, encode_documents
-from jisr.embeddings import companion as companions
-from jisr.index import preflight
-from jisr.index import commit as commits
-from jisr.passages import ChunkSettings, Passage, chunk, passage_input
 from jisr.corpus import submitted
 from jisr.corpus.files import CorpusFile, Document, Skipped, corpus_files, read_corpus_file
+from jisr.embeddings import Embedder, model_fingerprint, model_name, wrap
+from jisr.embeddings import companion as companions
+from jisr.embeddings.batching import document_lengths, encode_documents
 from jisr.errors import BuildError, DiskFull, StoreError
-from jisr.index.lock import WriterLock
-from jisr.index import stores
+from jisr.index import commit as commits
+from jisr.index import preflight, stores
 from jisr.index.contract import BuildSpec, StoreWriter
+from jisr.index.lock import WriterLock
 from jisr.index.options import BuildOptions, companion_refused_on_milvus
+from jisr.passages import ChunkSettings, Passage, chunk, passage_input
 
 log = logging.getLogger(__name__)  # at DEBUG, each corpus file a build reads: what it skipped as unchanged is not
 
@@ -61,15 +61,26 @@ def _sources(manifest: dict) -> dict[str, list]:
     found = manifest.get("sources")
     if not isinstance(found, dict):
         return {}
-    return {rel: entry for rel, entry in found.items() if isinstance(entry, list) and len(entry) == 3
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in entry[:2])
-            and isinstance(entry[2], list) and all(isinstance(d, str) for d in entry[2])}
+    return {
+        rel: entry
+        for rel, entry in found.items()
+        if isinstance(entry, list)
+        and len(entry) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in entry[:2])
+        and isinstance(entry[2], list)
+        and all(isinstance(d, str) for d in entry[2])
+    }
 
 
 def model_info(model: Embedder | SentenceTransformer) -> dict:
-    return {"name": model_name(model), "fingerprint": model_fingerprint(model), "normalizer": wrap(model).normalizer,
-            "dimension": model.get_embedding_dimension(), "prompts": dict(model.prompts),
-            "max_seq_length": model.max_seq_length}
+    return {
+        "name": model_name(model),
+        "fingerprint": model_fingerprint(model),
+        "normalizer": wrap(model).normalizer,
+        "dimension": model.get_embedding_dimension(),
+        "prompts": dict(model.prompts),
+        "max_seq_length": model.max_seq_length,
+    }
 
 
 def token_counter(model: SentenceTransformer):
@@ -80,12 +91,20 @@ def token_counter(model: SentenceTransformer):
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> rows of model.encode_document(texts)
 
 
-def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceTransformer,
-          options: BuildOptions = BuildOptions(), *, progress: bool = False,
-          commit: Callable[[], AbstractContextManager] = contextlib.nullcontext, encoder: Encoder | None = None,
-          companion_model: Embedder | SentenceTransformer | None = None,
-          submit: Callable[[], Callable[[], None]] | None = None, lock_wait: float = 0.0,
-          waiting: Callable[[str], None] | None = None) -> BuildReport:
+def build(
+    corpus: str | Path,
+    index_dir: str | Path,
+    model: Embedder | SentenceTransformer,
+    options: BuildOptions = BuildOptions(),
+    *,
+    progress: bool = False,
+    commit: Callable[[], AbstractContextManager] = contextlib.nullcontext,
+    encoder: Encoder | None = None,
+    companion_model: Embedder | SentenceTransformer | None = None,
+    submit: Callable[[], Callable[[], None]] | None = None,
+    lock_wait: float = 0.0,
+    waiting: Callable[[str], None] | None = None,
+) -> BuildReport:
     """Build (or update) the index of ``corpus`` at ``index_dir`` as ``options`` say, and commit it atomically.
 
     Everything that can be checked before embedding is: the options (when they were made), the corpus, the
@@ -107,23 +126,39 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
     started = time.perf_counter()
     model = wrap(model)  # a user's own SentenceTransformer: wrapped here, once, for everything below
     if model.normalizer is None:  # its index would be refused by every search (the manifest needs the rule)
-        raise BuildError(f"model {model.name!r} does not read text through jisr's normalizer "
-                         "(jisr.embeddings.normalizer): pass its name or folder, or load it with "
-                         "jisr.embeddings.load_model, which adds the rule")
+        raise BuildError(
+            f"model {model.name!r} does not read text through jisr's normalizer "
+            "(jisr.embeddings.normalizer): pass its name or folder, or load it with "
+            "jisr.embeddings.load_model, which adds the rule"
+        )
     if companion_model is not None and options.milvus is not None:
         raise companion_refused_on_milvus()
     preflight.corpus_folder(corpus)
     index_dir = preflight.index_folder(index_dir)
     companion = wrap(companion_model) if companion_model is not None else _companion(options.companion_choice)
     settings = options.chunking or ChunkSettings(max_tokens=model.max_seq_length or 512)
-    spec = BuildSpec(index_dir, model_info(model), {**settings.to_dict(), "passage_input": "title\\ntext"},
-                     companions.info(companion) if companion is not None else None, options.index_type)
+    spec = BuildSpec(
+        index_dir,
+        model_info(model),
+        {**settings.to_dict(), "passage_input": "title\\ntext"},
+        companions.info(companion) if companion is not None else None,
+        options.index_type,
+    )
     try:
         with WriterLock(index_dir, lock_wait, waiting):
             undo = submit() if submit is not None else None
             writer = stores.writer(spec, options)
-            work = _Build(Path(corpus), spec, writer, model, settings, progress, options,
-                          encoder or (lambda texts: encode_documents(model, texts)), companion)
+            work = _Build(
+                Path(corpus),
+                spec,
+                writer,
+                model,
+                settings,
+                progress,
+                options,
+                encoder or (lambda texts: encode_documents(model, texts)),
+                companion,
+            )
             try:
                 return work.run(commit, started)
             except BaseException:
@@ -136,12 +171,15 @@ def build(corpus: str | Path, index_dir: str | Path, model: Embedder | SentenceT
         raise BuildError(str(exc)) from None
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         if commits.full(exc):
-            raise DiskFull(f"cannot write the index at {index_dir}: the disk is full; the previous index is "
-                           "unchanged: free some space and build again") from exc
+            raise DiskFull(
+                f"cannot write the index at {index_dir}: the disk is full; the previous index is "
+                "unchanged: free some space and build again"
+            ) from exc
         if isinstance(exc, RuntimeError):
             raise
-        raise BuildError(f"cannot write the index at {index_dir}: {commits.why(exc)}; "
-                         "the previous index is unchanged") from exc
+        raise BuildError(
+            f"cannot write the index at {index_dir}: {commits.why(exc)}; the previous index is unchanged"
+        ) from exc
 
 
 def _companion(choice: str) -> Embedder | None:
@@ -152,8 +190,18 @@ def _companion(choice: str) -> Embedder | None:
 class _Build:
     """One build: which documents changed, their passages and vectors, handed to ``writer``; then the commit."""
 
-    def __init__(self, corpus: Path, spec: BuildSpec, writer: StoreWriter, model, settings: ChunkSettings,
-                 progress: bool, options: BuildOptions, encoder: Encoder, companion: Embedder | None):
+    def __init__(
+        self,
+        corpus: Path,
+        spec: BuildSpec,
+        writer: StoreWriter,
+        model,
+        settings: ChunkSettings,
+        progress: bool,
+        options: BuildOptions,
+        encoder: Encoder,
+        companion: Embedder | None,
+    ):
         self.corpus, self.spec, self.writer, self.settings = corpus, spec, writer, settings
         self.progress, self.follow_links, self.fields = progress, options.follow_links, options.fields
         self.encoder, self.batch_passages, self.companion = encoder, options.batch_passages, companion
@@ -177,7 +225,8 @@ class _Build:
             if isinstance(s, dict) and isinstance(s.get("path"), str) and isinstance(s.get("reason"), str):
                 file, _, line = s["path"].rpartition(":")  # a record's skip is "file:line"
                 self.old_skipped.setdefault(file if file and line.isdigit() else s["path"], []).append(
-                    Skipped(s["path"], s["reason"]))
+                    Skipped(s["path"], s["reason"])
+                )
 
     def run(self, commit, started: float) -> BuildReport:
         previous = self.writer.previous()
@@ -195,14 +244,19 @@ class _Build:
         files += submitted.files(self.spec.index_dir)
         trusted_before = time.time_ns() - 2_000_000_000  # a file changed since then may change again unseen
         # records are read again when the fields they are read with changed (--text-field, --field ...)
-        fields_changed = previous.manifest is not None and previous.manifest.get("record_fields") != \
-            json.loads(json.dumps(asdict(self.fields)))
+        fields_changed = previous.manifest is not None and previous.manifest.get("record_fields") != json.loads(
+            json.dumps(asdict(self.fields))
+        )
         for file in files:
             known_file = self.old_sources.get(file.rel)
             if fields_changed and (file.rel.lower().endswith((".jsonl", ".csv", ".tsv")) or submitted.owns(file)):
                 known_file = None
-            if known_file and not rewrite_all and known_file[:2] == [file.size, file.mtime_ns] \
-                    and all(doc in old_files for doc in known_file[2]):
+            if (
+                known_file
+                and not rewrite_all
+                and known_file[:2] == [file.size, file.mtime_ns]
+                and all(doc in old_files for doc in known_file[2])
+            ):
                 for doc in known_file[2]:
                     self.files[doc] = old_files[doc]
                 documents += len(known_file[2])
@@ -233,14 +287,17 @@ class _Build:
             if file.mtime_ns < trusted_before:
                 self.sources[file.rel] = [file.size, file.mtime_ns, in_file]
         if not documents:
-            raise BuildError(f"no readable documents (.txt, .md, .html, .docx, .pdf, or records in .jsonl, .csv, "
-                             f".tsv) under {self.corpus}")
+            raise BuildError(
+                f"no readable documents (.txt, .md, .html, .docx, .pdf, or records in .jsonl, .csv, "
+                f".tsv) under {self.corpus}"
+            )
         for doc in self.writer.settle(self.files):
             del self.files[doc]
             todo[doc] = old_files.get(doc)
 
-        preflight.free_space(self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]),
-                             self.min_free_disk)
+        preflight.free_space(
+            self.spec.index_dir, preflight.index_size(todo_bytes, self.spec.info["dimension"]), self.min_free_disk
+        )
 
         # pass 2: chunk, embed and write what changed, in batches, reading only the files that hold it
         try:
@@ -255,22 +312,42 @@ class _Build:
         seconds = time.perf_counter() - started
         total = live + sentences
         manifest = {
-            "model": self.spec.info, "chunking": self.spec.chunking, "corpus": str(self.corpus.resolve()),
+            "model": self.spec.info,
+            "chunking": self.spec.chunking,
+            "corpus": str(self.corpus.resolve()),
             "record_fields": asdict(self.fields),
             "index": {"type": self.spec.index_type, "metric": "inner_product"},
             "companion": self.spec.companion_info,
-            "files": self.files, "sources": self.sources, "segments": [],
+            "files": self.files,
+            "sources": self.sources,
+            "segments": [],
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-            "counts": {"documents": documents, "passages": live, "sentences": sentences,
-                       "embedded": self.embedded, "reused": total - self.stored_new},
-            "build_seconds": round(seconds, 3), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "counts": {
+                "documents": documents,
+                "passages": live,
+                "sentences": sentences,
+                "embedded": self.embedded,
+                "reused": total - self.stored_new,
+            },
+            "build_seconds": round(seconds, 3),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **store_fields,
         }
         commits.write_commit(self.spec.index_dir, gen, manifest, commit=commit)
         self.committed = True
         self.writer.committed(gen)
-        return BuildReport(self.spec.index_dir, documents, live, sentences, self.embedded, total - self.stored_new,
-                           seconds, sorted(skipped, key=lambda s: s.path), len(manifest["segments"]), merged)
+        return BuildReport(
+            self.spec.index_dir,
+            documents,
+            live,
+            sentences,
+            self.embedded,
+            total - self.stored_new,
+            seconds,
+            sorted(skipped, key=lambda s: s.path),
+            len(manifest["segments"]),
+            merged,
+        )
 
     def _read(self, file: CorpusFile):
         """The documents of one file: of the corpus folder, or one sent over the API."""
@@ -281,8 +358,14 @@ class _Build:
         from tqdm import tqdm
 
         batch: list[tuple[Document, list[Passage]]] = []
-        with tqdm(total=len(todo), unit="doc", desc="indexing", disable=not self.progress or not todo,
-                  file=sys.stderr, dynamic_ncols=True) as bar:
+        with tqdm(
+            total=len(todo),
+            unit="doc",
+            desc="indexing",
+            disable=not self.progress or not todo,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        ) as bar:
             passages, begun = 0, time.perf_counter()
             for file, item in ((f, item) for f in files for item in self._read(f)):
                 if isinstance(item, Skipped) or item.id not in todo or self.doc_file[item.id] != file.rel:
@@ -304,8 +387,9 @@ class _Build:
         self.files.update({doc: {**entry, "encoding": encodings[doc]} for doc, entry in entries.items()})
         return len(passages)
 
-    def _embed(self, batch: list[tuple[Document, list[Passage]]], todo) \
-            -> tuple[list[Passage], np.ndarray, np.ndarray, np.ndarray | None]:
+    def _embed(
+        self, batch: list[tuple[Document, list[Passage]]], todo
+    ) -> tuple[list[Passage], np.ndarray, np.ndarray, np.ndarray | None]:
         """The batch's passages with their vectors, their sentences' vectors and their companion vectors
         (None without a companion), reused where the text is known."""
         passages = [p for _, ps in batch for p in ps]
@@ -328,5 +412,8 @@ class _Build:
         missing = sorted({p.text for p in passages} - known.keys())
         if missing:
             known.update(zip(missing, self.companion.encode_document(missing, batch_size=16)))
-        return np.stack([known[p.text] for p in passages]) if passages \
+        return (
+            np.stack([known[p.text] for p in passages])
+            if passages
             else np.zeros((0, self.spec.companion_info["dimension"]), np.float32)
+        )

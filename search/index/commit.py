@@ -7,6 +7,7 @@ or FAISS): the CLI asks here before it loads a model, so a missing, damaged or f
 fraction of a second, not a model load. What the commit names (segments, Milvus) is opened by the
 store its manifest names (:func:`jisr.index.stores.open_index`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from jisr import durable
-from jisr.index import manifest as manifests
 from jisr.errors import IndexUnavailable, build_command, damaged
+from jisr.index import manifest as manifests
 
 CURRENT = "CURRENT"
 _GENERATION = re.compile(r"[0-9]{8}")
@@ -39,8 +40,10 @@ def generation(index_dir: str | os.PathLike) -> int | None:
     except OSError as exc:
         raise IndexUnavailable(f"cannot read {pointer} ({exc.strerror})") from exc
     if _OLD_BUILD.fullmatch(text):
-        raise IndexUnavailable(f"the index at {index_dir} was written by an older version of jisr (format 2): "
-                               f"rebuild it with {build_command(index_dir)}")
+        raise IndexUnavailable(
+            f"the index at {index_dir} was written by an older version of jisr (format 2): "
+            f"rebuild it with {build_command(index_dir)}"
+        )
     if not _GENERATION.fullmatch(text):
         raise damaged(index_dir, f"{CURRENT} does not name a commit")
     return int(text)
@@ -70,8 +73,7 @@ def missing(index_dir: str | os.PathLike) -> IndexUnavailable:
     """What to say when there is no index at ``index_dir``: a file where a folder should be, or nothing."""
     path = Path(index_dir)
     if path.exists() and not path.is_dir():
-        return IndexUnavailable(f"{path} is a file, not an index folder: give --index the folder an index "
-                                "was built in")
+        return IndexUnavailable(f"{path} is a file, not an index folder: give --index the folder an index was built in")
     return IndexUnavailable(f"no index at {path}: build one with {build_command(path)}")
 
 
@@ -104,9 +106,14 @@ def full(exc: BaseException) -> bool:
     EDQUOT), SQLite (SQLITE_FULL, "database or disk is full") or FAISS (a RuntimeError quoting strerror),
     so every one of them is answered as the same fault (a 507, the CLI's one line)."""
     text = str(exc)
-    return getattr(exc, "errno", None) in _DISK_FULL or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" \
-        or "No space left" in text or "File too large" in text or "quota" in text.lower() \
+    return (
+        getattr(exc, "errno", None) in _DISK_FULL
+        or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+        or "No space left" in text
+        or "File too large" in text
+        or "quota" in text.lower()
         or "database or disk is full" in text
+    )
 
 
 def why(exc: BaseException) -> str:
@@ -127,8 +134,9 @@ def next_generation(index_dir: str | os.PathLike) -> int:
     return max(gens, default=0) + 1
 
 
-def write_commit(index_dir: Path, gen: int, manifest: dict,
-                 commit: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
+def write_commit(
+    index_dir: Path, gen: int, manifest: dict, commit: Callable[[], AbstractContextManager] = contextlib.nullcontext
+) -> None:
     """Write commit ``gen`` and make it current in one atomic step, inside ``commit()`` (which may
     refuse it by raising). Before the swap, a failure leaves the previous commit current."""
     path = commit_path(index_dir, gen)
@@ -198,8 +206,11 @@ def clean(index_dir: str | Path, keep: set[str] = frozenset()) -> None:
             return  # a damaged commit: leave everything for a person to look at; the build replaces it
     for stray in index_dir.glob(f".{CURRENT}.*"):  # a pointer written by a build killed before its swap
         stray.unlink(missing_ok=True)
-    for folder, names in (("commits", {f"{gen:08d}.json"} if gen is not None else set()),
-                          ("deletes", live["deletes"]), ("segments", live["segments"] | set(keep))):
+    for folder, names in (
+        ("commits", {f"{gen:08d}.json"} if gen is not None else set()),
+        ("deletes", live["deletes"]),
+        ("segments", live["segments"] | set(keep)),
+    ):
         if (index_dir / folder).is_dir():
             for path in (index_dir / folder).iterdir():
                 if path.name not in names:

@@ -5,6 +5,7 @@ jisr's own store (segments in the index folder) and the Milvus store each implem
 and :class:`StoreWriter`; nothing outside a store knows which one it has. This module names no store:
 the stores import it, and only the factory, :mod:`jisr.index.stores`, imports the stores.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from jisr.index import commit
 from jisr.errors import IndexUnavailable
+from jisr.index import commit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,8 +49,11 @@ class BuildSpec:
 
     def made_alike(self, m: dict) -> bool:
         """Whether commit ``m`` was made with this build's model and chunking (so its vectors can stay)."""
-        return m["model"]["fingerprint"] == self.info["fingerprint"] and m["chunking"] == self.chunking \
+        return (
+            m["model"]["fingerprint"] == self.info["fingerprint"]
+            and m["chunking"] == self.chunking
             and m["model"]["normalizer"] == self.info["normalizer"]
+        )
 
     def live_manifest(self) -> dict | None:
         """The live commit's manifest, checked, its data not opened; None if there is none or it is damaged."""
@@ -100,8 +104,9 @@ class IndexReader(Protocol):
         """The ``n`` live passages closest to ``q`` by exact cosine among those the vector index proposes;
         with ``where``, among those it keeps (applied before the ``n`` are taken)."""
 
-    def lexical_candidates(self, query: str, n: int, where: Filter | None = None) \
-            -> tuple[np.ndarray, np.ndarray, float]:
+    def lexical_candidates(
+        self, query: str, n: int, where: Filter | None = None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;
         ``where`` as for dense_candidates."""
 
@@ -156,8 +161,14 @@ class StoreWriter(Protocol):
         """Vectors of the previous versions of ``docs`` by the text the model read, and companion vectors
         by passage text."""
 
-    def write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-              companion_vectors: np.ndarray | None) -> dict[str, dict]:
+    def write(
+        self,
+        batch,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        companion_vectors: np.ndarray | None,
+    ) -> dict[str, dict]:
         """Store one batch of (document, its passages); return the documents' ``files`` entries."""
 
     def finish(self, files: dict[str, dict], gen: int) -> tuple[int, int, int, dict]:

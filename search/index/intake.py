@@ -21,6 +21,7 @@ after the part being committed and its request is answered while the server drai
 commits what is queued and, if that outlasts its timeout, stops the commit under way before it is swapped
 in (it undoes what it stored) rather than leave a thread embedding while the interpreter exits.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -73,10 +74,16 @@ class Intake:
     ``searched`` is called with nothing once a commit is made, before its writers are answered (the
     server's :meth:`jisr.api.Index.refresh`, so an acknowledged write is searched at once)."""
 
-    def __init__(self, index_dir: str | os.PathLike, build: Callable[[Callable, threading.Event], "BuildReport"],
-                 searched: Callable[[], object] = lambda: None, interval: float = default("commit_interval"),
-                 nice: int | None = None, lock_wait: float = default("writer_lock_wait"),
-                 max_documents: int = default("bulk_commit_documents")):
+    def __init__(
+        self,
+        index_dir: str | os.PathLike,
+        build: Callable[[Callable, threading.Event], BuildReport],
+        searched: Callable[[], object] = lambda: None,
+        interval: float = default("commit_interval"),
+        nice: int | None = None,
+        lock_wait: float = default("writer_lock_wait"),
+        max_documents: int = default("bulk_commit_documents"),
+    ):
         """``build(submit, stopping)`` commits what ``submit`` stores and gives up (:class:`Stopping`) once
         ``stopping`` is set; ``interval``: seconds a write waits for others to share its commit; ``nice``: the
         writer thread's niceness (None: the writer_nice setting), so searches come first; ``lock_wait``: seconds
@@ -97,8 +104,7 @@ class Intake:
         self._thread.start()
 
     @classmethod
-    def for_index(cls, index, milvus_uri: str | None = None, milvus_token: str | None = None,
-                  **options) -> "Intake":
+    def for_index(cls, index, milvus_uri: str | None = None, milvus_token: str | None = None, **options) -> Intake:
         """The writer of a served :class:`jisr.api.Index`, building with the options its commit records and
         the models it already has loaded (none is loaded twice); ``milvus_uri``: as the index was opened."""
         from jisr.corpus.readers import RecordFields
@@ -110,7 +116,7 @@ class Intake:
 
         path = index.path
 
-        def build_with(submit: Callable, stopping: threading.Event) -> "BuildReport":
+        def build_with(submit: Callable, stopping: threading.Event) -> BuildReport:
             manifest = readable(path)
             searcher = index.searcher
 
@@ -130,10 +136,23 @@ class Intake:
                 from jisr.index.contract import MilvusTarget
 
                 milvus = MilvusTarget(milvus_uri, milvus_token, manifest["store"]["collection"])
-            built_as = BuildOptions(index_type=manifest["index"]["type"], fields=RecordFields.recorded(manifest),
-                                    milvus=milvus, companion="use" if manifest.get("companion") else "none")
-            return build(manifest["corpus"], path, searcher.model, built_as, submit=submit, encoder=encode,
-                         commit=swap, companion_model=searcher.companion if manifest.get("companion") else None)
+            built_as = BuildOptions(
+                index_type=manifest["index"]["type"],
+                fields=RecordFields.recorded(manifest),
+                milvus=milvus,
+                companion="use" if manifest.get("companion") else "none",
+            )
+            return build(
+                manifest["corpus"],
+                path,
+                searcher.model,
+                built_as,
+                submit=submit,
+                encoder=encode,
+                commit=swap,
+                companion_model=searcher.companion if manifest.get("companion") else None,
+            )
+
         return cls(path, build_with, index.refresh, **options)
 
     def submit(self, changes: dict[str, dict | None]) -> Receipt:
@@ -237,15 +256,27 @@ class Intake:
                 if waited >= self.lock_wait or self._closed:  # a stopping server waits for no build
                     self.failures += 1
                     log.warning("jisr: API writes not committed: %s", exc)  # the log names the folder and pid
-                    return None, (f"the write was not committed: another build (a `jisr build` of this index) "
-                                  f"held its lock for the {waited:.0f} s a write waits; send it again once that "
-                                  "build is done"), IndexBusy
+                    return (
+                        None,
+                        (
+                            f"the write was not committed: another build (a `jisr build` of this index) "
+                            f"held its lock for the {waited:.0f} s a write waits; send it again once that "
+                            "build is done"
+                        ),
+                        IndexBusy,
+                    )
                 time.sleep(0.2)
             except DiskFull as exc:  # nothing was committed: the last commit is still searched
                 self.failures += 1
                 log.warning("jisr: API writes not committed: %s", exc)  # the log names the folder
-                return None, ("the write was not committed: the disk is full where the index is kept; the last "
-                              "commit is still searched: free some space and send the write again"), DiskFull
+                return (
+                    None,
+                    (
+                        "the write was not committed: the disk is full where the index is kept; the last "
+                        "commit is still searched: free some space and send the write again"
+                    ),
+                    DiskFull,
+                )
             except Error as exc:
                 self.failures += 1
                 return None, f"the write was not committed: {exc}", Error
@@ -261,6 +292,9 @@ class Intake:
             self._searched()
         except Exception:  # noqa: BLE001  (the commit is made; following picks it up)
             log.warning("jisr: commit %s is made but could not be opened yet", gen, exc_info=True)
-        log.info("jisr: committed %s as commit %s", f"{len(changes)} documents sent over the API" if changes
-                 else "the corpus folder's changes", gen)
+        log.info(
+            "jisr: committed %s as commit %s",
+            f"{len(changes)} documents sent over the API" if changes else "the corpus folder's changes",
+            gen,
+        )
         return gen, None, Error

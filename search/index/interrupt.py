@@ -6,6 +6,7 @@ user pressed Ctrl-C would be a lie. So the request to stop is also remembered, a
 itself runs with both signals held: a build that was asked to stop before the swap never
 swaps, and one asked after it finishes its cleanup and exits normally.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,7 @@ class BuildSignals:
         self.committed = False
         self._previous: dict = {}
 
-    def __enter__(self) -> "BuildSignals":
+    def __enter__(self) -> BuildSignals:
         self._previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS}
         return self
 

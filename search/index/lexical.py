@@ -19,6 +19,7 @@ of scattering its postings one by one: such terms hold most of a typical query's
 before them answers the same, and one whose columns hold the saturation as floats (dense.npy float32,
 4 bytes a passage) is read as it is.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -123,9 +124,11 @@ class Postings:
         self.dense, self.column = np.zeros((0, size), np.float32), {}  # term number -> its dense column
         if (folder / DENSE_FILES[0]).exists():
             common, self.dense = (load(f) for f in DENSE_FILES)
-            if self.dense.shape != (len(common), size) or (len(common) and not 0 <= common.min() <= common.max()
-                                                             < len(self.terms)) \
-                    or self.dense.dtype not in ((np.uint8, np.float32) if counted else (np.float32,)):
+            if (
+                self.dense.shape != (len(common), size)
+                or (len(common) and not 0 <= common.min() <= common.max() < len(self.terms))
+                or self.dense.dtype not in ((np.uint8, np.float32) if counted else (np.float32,))
+            ):
                 raise ValueError("the lexical index files disagree with each other")
             self.column = {int(t): c for c, t in enumerate(common)}
 
@@ -212,8 +215,9 @@ def ceiling(segments: Sequence[Postings], query: str) -> float:
     return float(sum(_query(segments, query)[0]))
 
 
-def _add_up(p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | None = None,
-            n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _add_up(
+    p: Postings, pieces: list[tuple[int, float]], deleted: np.ndarray | None = None, n: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(rows, BM25) of the rows that have any of the terms ``pieces`` ((term number, weight)) in one
     segment, less the ``deleted`` rows (a mask); with ``n``, only the ``n`` best of them, sorted by row.
 
@@ -273,12 +277,14 @@ def scores(segments: Sequence[Postings], query: str) -> tuple[list[tuple[np.ndar
     """BM25 of the passages that share a term with ``query``: per segment (rows, scores), and the
     IDF-weighted share of the query's words (not stems) that occur in any segment (:func:`coverage`)."""
     weight, found, share = _query(segments, query)
-    return [_add_up(p, [(t, w) for t, w in zip(numbers, weight) if t is not None])
-            for p, numbers in zip(segments, found)], share
+    return [
+        _add_up(p, [(t, w) for t, w in zip(numbers, weight) if t is not None]) for p, numbers in zip(segments, found)
+    ], share
 
 
-def best(segments: Sequence[Postings], query: str, n: int, deleted: Sequence[np.ndarray]
-         ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+def best(
+    segments: Sequence[Postings], query: str, n: int, deleted: Sequence[np.ndarray]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
     """As :func:`scores`, over live rows only (``deleted``: a mask per segment), and only each
     segment's ``n`` best: the ``n`` best of all are among them, and a common word's postings no
     longer cost a sort of every passage that has it."""

@@ -8,6 +8,7 @@ A writer may wait for the lock a bounded time (``jisr build`` beside a server co
 the server's commits are short, and a build that stopped at once would fail for nothing), saying so once;
 never without end, since a lock that is never released would hang it.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -28,13 +29,12 @@ class WriterLock:
 
     POLL = 0.2  # seconds between tries while waiting: a server's commits free the lock between writes
 
-    def __init__(self, index_dir: str | os.PathLike, wait: float = 0.0,
-                 waiting: Callable[[str], None] | None = None):
+    def __init__(self, index_dir: str | os.PathLike, wait: float = 0.0, waiting: Callable[[str], None] | None = None):
         self.path = Path(index_dir) / LOCK
         self.wait, self.waiting = wait, waiting
         self._fd: int | None = None
 
-    def __enter__(self) -> "WriterLock":
+    def __enter__(self) -> WriterLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             self._take(fd)
@@ -60,12 +60,15 @@ class WriterLock:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             if time.monotonic() >= deadline:
                 waited = f" (waited {self.wait:g} s: the writer_lock_wait setting)" if self.wait > 0 else ""
-                raise IndexBusy(f"another build is running on {self.path.parent} (pid {holder}){waited}; "
-                                "wait for it to finish")
+                raise IndexBusy(
+                    f"another build is running on {self.path.parent} (pid {holder}){waited}; wait for it to finish"
+                )
             if self.waiting is not None and not told:
                 told = True
-                self.waiting(f"another build is writing {self.path.parent} (pid {holder}: a server committing "
-                             f"API writes, or a `jisr build`); waiting up to {self.wait:g} s for it to finish")
+                self.waiting(
+                    f"another build is writing {self.path.parent} (pid {holder}: a server committing "
+                    f"API writes, or a `jisr build`); waiting up to {self.wait:g} s for it to finish"
+                )
             time.sleep(self.POLL)
 
     @staticmethod

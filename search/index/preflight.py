@@ -4,6 +4,7 @@ A build that is going to fail should fail in the first second with one line, not
 hour of embedding. Light on purpose (no numpy, torch or FAISS), so the CLI runs these
 checks before it loads the model.
 """
+
 from __future__ import annotations
 
 import errno
@@ -11,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
 from jisr import durable
 from jisr.errors import BuildError, DiskFull
 
@@ -37,10 +39,13 @@ def index_folder(index_dir: str | os.PathLike) -> Path:
             pass
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # no inode left: permissions are not the cause
-            raise DiskFull(f"cannot write the index folder {index_dir}: the disk is full; free some space "
-                           "and build again") from exc
-        raise BuildError(f"cannot write the index folder {index_dir} ({exc.strerror or exc}): "
-                         "choose another --index or fix its permissions") from exc
+            raise DiskFull(
+                f"cannot write the index folder {index_dir}: the disk is full; free some space and build again"
+            ) from exc
+        raise BuildError(
+            f"cannot write the index folder {index_dir} ({exc.strerror or exc}): "
+            "choose another --index or fix its permissions"
+        ) from exc
     return index_dir
 
 
@@ -50,8 +55,10 @@ def free_space(index_dir: Path, needed: int, keep_free: int = 0) -> None:
     free = shutil.disk_usage(index_dir).free
     if free < needed + keep_free:
         kept = f", {keep_free / 2**20:.0f} MiB must stay free (min_free_disk)," if keep_free else ""
-        raise DiskFull(f"not enough free disk space at {index_dir}: the index needs about "
-                       f"{needed / 2**20:.0f} MiB{kept} and {free / 2**20:.0f} MiB are free")
+        raise DiskFull(
+            f"not enough free disk space at {index_dir}: the index needs about "
+            f"{needed / 2**20:.0f} MiB{kept} and {free / 2**20:.0f} MiB are free"
+        )
 
 
 def index_size(text_bytes: int, dimension: int) -> int:

@@ -9,6 +9,7 @@ index (every segment file hashed); a folder that holds something but no index is
 the user's and is not in a snapshot: the next build after a restore reads it again, as every build does. A
 snapshot of an index on Milvus holds no collection, so jisr does not restore it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,13 +25,23 @@ from jisr import durable
 from jisr.corpus import submitted
 from jisr.errors import IndexUnavailable
 from jisr.index import commit, stores
-from jisr.index.snapshot import (Snapshot, SnapshotError, documents_of, failing_as, gather, locked, place, publish,
-                                 sync_folders)
+from jisr.index.snapshot import (
+    Snapshot,
+    SnapshotError,
+    documents_of,
+    failing_as,
+    gather,
+    locked,
+    place,
+    publish,
+    sync_folders,
+)
 from jisr.settings import default
 
 
-def restore(snapshot: str | os.PathLike, index_dir: str | os.PathLike,
-            lock_wait: float = default("writer_lock_wait")) -> Snapshot:
+def restore(
+    snapshot: str | os.PathLike, index_dir: str | os.PathLike, lock_wait: float = default("writer_lock_wait")
+) -> Snapshot:
     """Make ``snapshot`` the live commit of ``index_dir``: a new (or empty) folder gets the snapshot's commit; an
     index gets it as a new commit, the next generation, which a server following the folder swaps to. Refused
     (SnapshotError) for a folder that holds something but no index, and a snapshot that `jisr check` fails."""
@@ -41,8 +52,9 @@ def restore(snapshot: str | os.PathLike, index_dir: str | os.PathLike,
         raise SnapshotError(f"{target} is a file, not an index folder: give --index an index, or a new folder")
     is_index = commit.exists(target)
     if not is_index and target.is_dir() and any(target.iterdir()):
-        raise SnapshotError(f"{target} is a folder that holds no index: restore into an index, or into a new or "
-                            "empty folder")
+        raise SnapshotError(
+            f"{target} is a folder that holds no index: restore into an index, or into a new or empty folder"
+        )
     with failing_as(f"cannot restore into {target}"):
         if not is_index:
             stage = target.parent / f".{target.name}.restoring"
@@ -64,16 +76,17 @@ def checked(snapshot: Path) -> dict:
     """The manifest of the snapshot at ``snapshot`` once `jisr check` would pass it (every segment file hashed
     against its build's record), else SnapshotError saying what is wrong."""
     if not snapshot.is_dir() or not commit.exists(snapshot):
-        raise SnapshotError(f"{snapshot} is not a snapshot (it has no commit): give a folder `jisr snapshot` "
-                            "wrote")
+        raise SnapshotError(f"{snapshot} is not a snapshot (it has no commit): give a folder `jisr snapshot` wrote")
     try:
         manifest = commit.readable(snapshot)
     except IndexUnavailable as exc:
         raise SnapshotError(f"the snapshot at {snapshot} cannot be restored: {exc}") from None
     if commit.on_milvus(manifest):
-        raise SnapshotError(f"the snapshot at {snapshot} is of an index on Milvus: it holds the manifest and the "
-                            "documents sent over the API, not the collection; restore the collection with "
-                            "Milvus's own tool (milvus-backup)")
+        raise SnapshotError(
+            f"the snapshot at {snapshot} is of an index on Milvus: it holds the manifest and the "
+            "documents sent over the API, not the collection; restore the collection with "
+            "Milvus's own tool (milvus-backup)"
+        )
     try:
         index = stores.open_index(snapshot)
     except IndexUnavailable as exc:
@@ -83,8 +96,10 @@ def checked(snapshot: Path) -> dict:
     finally:
         index.close()
     if problems:
-        raise SnapshotError(f"the snapshot at {snapshot} fails `jisr check`: {problems[0]}"
-                            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise SnapshotError(
+            f"the snapshot at {snapshot} fails `jisr check`: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     return manifest
 
 
@@ -132,6 +147,7 @@ def _whole(path: Path, recorded: dict) -> bool:
 
 # -- a restore over an index ----------------------------------------------------------------------------------
 
+
 def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int, int, int]:
     """The snapshot's commit as a new commit of the index ``target`` (its writer lock held): its segments placed
     beside the index's own (one the index shares is kept, any of its files that is not the snapshot's own and
@@ -157,8 +173,10 @@ def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int,
         meta = Path("segments") / entry["name"] / "segment.json"
         if (target / meta).is_file():
             if (target / meta).read_bytes() != (source / meta).read_bytes():
-                raise SnapshotError(f"segment {entry['name']} of the snapshot differs from the index's segment of "
-                                    "that name: restore into a new folder")
+                raise SnapshotError(
+                    f"segment {entry['name']} of the snapshot differs from the index's segment of "
+                    "that name: restore into a new folder"
+                )
             shared.add(entry["name"])
         else:
             shutil.rmtree(target / "segments" / entry["name"], ignore_errors=True)  # an unfinished one
@@ -168,8 +186,11 @@ def _restore_over(source: Path, manifest: dict, target: Path) -> tuple[int, int,
             continue
         if parts[1] not in shared:
             put(rel, rel)
-        elif parts[-1] != "segment.json" and not _same_file(source / rel, target / rel) \
-                and not _whole(target / rel, _recorded(source / Path(*parts[:2]), Path(*parts[2:]))):
+        elif (
+            parts[-1] != "segment.json"
+            and not _same_file(source / rel, target / rel)
+            and not _whole(target / rel, _recorded(source / Path(*parts[:2]), Path(*parts[2:])))
+        ):
             partial = target / Path(rel).with_name(f".{parts[-1]}.restoring")  # a damaged file of the index's
             put(rel, str(partial.relative_to(target)))
             os.replace(partial, target / rel)

@@ -18,6 +18,7 @@ An index on Milvus keeps its passages and vectors in a collection that no folder
 manifest and the documents sent over the API and says so; the collection is backed up with Milvus's own tool
 (milvus-backup).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,13 +66,20 @@ class Snapshot:
 
     def to_json(self) -> dict:
         """What the API answers: the snapshot's name, not its path on the server."""
-        return {"name": self.path.name, "generation": self.generation, "files": self.files, "linked": self.linked,
-                "copied_bytes": self.copied_bytes, "seconds": round(self.seconds, 3),
-                **({"note": self.note} if self.note else {})}
+        return {
+            "name": self.path.name,
+            "generation": self.generation,
+            "files": self.files,
+            "linked": self.linked,
+            "copied_bytes": self.copied_bytes,
+            "seconds": round(self.seconds, 3),
+            **({"note": self.note} if self.note else {}),
+        }
 
 
-def take(index_dir: str | os.PathLike, dest: str | os.PathLike,
-         lock_wait: float = default("writer_lock_wait")) -> Snapshot:
+def take(
+    index_dir: str | os.PathLike, dest: str | os.PathLike, lock_wait: float = default("writer_lock_wait")
+) -> Snapshot:
     """Snapshot the live commit of ``index_dir`` into ``dest`` (a new or empty folder), waiting at most
     ``lock_wait`` seconds for a build that holds the index's lock (a server's commit of API writes)."""
     started = time.perf_counter()
@@ -94,11 +102,13 @@ def take(index_dir: str | os.PathLike, dest: str | os.PathLike,
             shutil.rmtree(stage, ignore_errors=True)
         if moved is not None:  # copied to another file system: none of DEST's files is a link
             linked, copied = 0, moved
-    return Snapshot(dest, manifest["generation"], count, linked, copied, time.perf_counter() - started,
-                    _milvus_note(manifest))
+    return Snapshot(
+        dest, manifest["generation"], count, linked, copied, time.perf_counter() - started, _milvus_note(manifest)
+    )
 
 
 # -- the snapshots a server keeps ------------------------------------------------------------------------------
+
 
 def take_kept(index_dir: str | os.PathLike, keep: int, lock_wait: float = default("writer_lock_wait")) -> Snapshot:
     """A snapshot into ``INDEX/snapshots/`` (on the index's file system: hard links only), then all but the
@@ -129,12 +139,18 @@ def kept(index_dir: str | os.PathLike) -> list[dict]:
         if gen is None:
             continue  # being removed, or damaged: not one to offer
         stamp = path.name
-        found.append({"name": path.name, "generation": gen,
-                      "taken": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"})
+        found.append(
+            {
+                "name": path.name,
+                "generation": gen,
+                "taken": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}",
+            }
+        )
     return found
 
 
 # -- the writer lock, waited for ------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def locked(index_dir: Path, wait: float, what: str) -> Iterator[None]:
@@ -146,8 +162,10 @@ def locked(index_dir: Path, wait: float, what: str) -> Iterator[None]:
             break
         except IndexBusy:
             if time.monotonic() >= deadline:
-                raise IndexBusy(f"another build (a `jisr build`, or a server's commit) held the index's lock for "
-                                f"the {wait:.0f} s {what} waits; try again once it is done") from None
+                raise IndexBusy(
+                    f"another build (a `jisr build`, or a server's commit) held the index's lock for "
+                    f"the {wait:.0f} s {what} waits; try again once it is done"
+                ) from None
             time.sleep(0.1)
     try:
         yield
@@ -156,6 +174,7 @@ def locked(index_dir: Path, wait: float, what: str) -> Iterator[None]:
 
 
 # -- placing files ----------------------------------------------------------------------------------------------
+
 
 def _check_destination(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -252,7 +271,7 @@ def sync_folders(top: Path) -> None:
 def _remove_stale_stages(index_dir: Path) -> None:
     """Folders a snapshot killed while gathering left in the index folder (their process is gone)."""
     for stage in index_dir.glob(f"{_STAGE}*"):
-        pid = stage.name[len(_STAGE):].partition("-")[0]
+        pid = stage.name[len(_STAGE) :].partition("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -270,8 +289,8 @@ def _alive(pid: int) -> bool:
 def _milvus_note(manifest: dict) -> str | None:
     if not commit.on_milvus(manifest):
         return None
-    return (f"the passages and vectors on Milvus (collection {manifest['store']['collection']!r}) are not in a "
-            "snapshot, only the manifest and the documents sent over the API: back the collection up with "
-            "Milvus's own tool, milvus-backup")
-
-
+    return (
+        f"the passages and vectors on Milvus (collection {manifest['store']['collection']!r}) are not in a "
+        "snapshot, only the manifest and the documents sent over the API: back the collection up with "
+        "Milvus's own tool, milvus-backup"
+    )

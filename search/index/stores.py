@@ -6,6 +6,7 @@ jisr's own store (segments in the index folder, :mod:`jisr.index.local.store`) a
 the reader; a build's writer is picked by its ``milvus`` target (:func:`writer`). Nothing else imports a
 store (tests/test_layout.py checks).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,12 @@ def writer(spec: BuildSpec, options: BuildOptions) -> StoreWriter:
     return MilvusStoreWriter(spec, options.milvus)
 
 
-def open_index(index_dir: str | Path, milvus_uri: str | None = None, milvus_token: str | None = None,
-               candidates: CandidatePolicy | None = None) -> IndexReader:
+def open_index(
+    index_dir: str | Path,
+    milvus_uri: str | None = None,
+    milvus_token: str | None = None,
+    candidates: CandidatePolicy | None = None,
+) -> IndexReader:
     """Open the live commit of ``index_dir`` with the reader of the store its manifest names.
     ``milvus_uri``/``milvus_token``: the Milvus the user names for an index on Milvus (an address read
     from an index is not followed: :func:`jisr.index.milvus.store.resolve_uri`). ``candidates``: how many

@@ -7,6 +7,7 @@ workflow (copy a file in, edit it, delete it) is as fresh as the document API, a
 keeps the two from racing. An index folder inside the corpus folder is not watched: its own commits
 would start commits without end.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 def watch(folder: str | Path, index_dir: str | Path, rescan, stop: threading.Event) -> threading.Thread:
     """Call ``rescan()`` after each group of changes under ``folder`` (outside ``index_dir``) until ``stop``
     is set; the watching runs on the thread returned."""
-    from watchfiles import DefaultFilter, watch as changes
+    from watchfiles import DefaultFilter
+    from watchfiles import watch as changes
 
     index = Path(index_dir).resolve()
 
@@ -29,12 +31,14 @@ def watch(folder: str | Path, index_dir: str | Path, rescan, stop: threading.Eve
 
     def run() -> None:
         try:
-            for group in changes(folder, watch_filter=Outside(), stop_event=stop, rust_timeout=1000,
-                                 yield_on_timeout=False):
+            for group in changes(
+                folder, watch_filter=Outside(), stop_event=stop, rust_timeout=1000, yield_on_timeout=False
+            ):
                 log.info("jisr: %d changes in %s: indexing them", len(group), folder)
                 rescan()
         except Exception:  # noqa: BLE001  (the server goes on; writes over the API still work)
             log.exception("jisr: watching %s stopped", folder)
+
     thread = threading.Thread(target=run, name="jisr-watch", daemon=True)
     thread.start()
     return thread

@@ -15,6 +15,7 @@ or Word parser.
 
 An archive (.docx) is measured by archives.py before its reader inflates it: a zip bomb is skipped.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -63,6 +64,7 @@ class Skipped:
 class RecordFields:
     """Which field of a record holds its text, its title and its id (`jisr build --text-field ...`), and
     the fields a search may filter on, with their kinds (`--field NAME:KIND`; :mod:`jisr.corpus.fields`)."""
+
     text: str = "text"
     title: str = "title"
     id: str = "id"
@@ -73,24 +75,36 @@ class RecordFields:
         return dict(self.extra)
 
     @classmethod
-    def recorded(cls, manifest: dict) -> "RecordFields":
+    def recorded(cls, manifest: dict) -> RecordFields:
         """The record fields an index was built with (its manifest's ``record_fields``)."""
         given = manifest.get("record_fields") or {}
-        return cls(**{k: given[k] for k in ("text", "title", "id") if k in given},
-                   extra=tuple((str(n), str(k)) for n, k in given.get("extra", ())))
+        return cls(
+            **{k: given[k] for k in ("text", "title", "id") if k in given},
+            extra=tuple((str(n), str(k)) for n, k in given.get("extra", ())),
+        )
 
 
 class Unreadable(ValueError):
     """A whole file cannot be read; the message is the reason shown in the skip list."""
 
 
-READERS = {".txt": "text", ".md": "markdown", ".html": "web_page", ".htm": "web_page", ".docx": "word", ".pdf": "pdf",
-           ".jsonl": "records", ".csv": "records", ".tsv": "records"}
+READERS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".html": "web_page",
+    ".htm": "web_page",
+    ".docx": "word",
+    ".pdf": "pdf",
+    ".jsonl": "records",
+    ".csv": "records",
+    ".tsv": "records",
+}
 SUFFIXES = tuple(READERS)
 
 
-def read_file(rel: str, raw: bytes, fields: RecordFields = RecordFields(),
-              limits: "InflationLimits | None" = None) -> Iterator[Document | Skipped]:
+def read_file(
+    rel: str, raw: bytes, fields: RecordFields = RecordFields(), limits: InflationLimits | None = None
+) -> Iterator[Document | Skipped]:
     """The documents in one file's bytes, by the reader of its type; a file no reader can use is skipped, and so
     is an archive that inflates past ``limits`` (default: the settings'), before its reader holds any of it."""
     from jisr.corpus.readers import archives

@@ -10,6 +10,7 @@ pass ``max_inflated_bytes``. A file that passes has a known inflated size, which
 hold; one that fails is :class:`TooInflated`, named with the limit and the figures (a build skips it, the
 document API answers 413).
 """
+
 from __future__ import annotations
 
 import io
@@ -33,7 +34,7 @@ class InflationLimits:
     max_ratio: int = settings.default("max_inflation_ratio")
 
     @classmethod
-    def of(cls, chosen: settings.Settings | None = None) -> "InflationLimits":
+    def of(cls, chosen: settings.Settings | None = None) -> InflationLimits:
         """The limits ``chosen`` sets (default: this process's settings, :func:`jisr.settings.current`)."""
         build = (chosen or settings.current()).build
         return cls(build.max_inflated_bytes, build.max_inflation_ratio)
@@ -54,23 +55,32 @@ def check(name: str, raw: bytes, limits: InflationLimits | None = None) -> None:
             total = 0
             for member in archive.infolist():
                 total = _inflate(archive, member, total, limits, len(raw))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
-            zlib.error) as exc:  # damaged, an unknown compression, encrypted
-        raise Unreadable(f"not a readable {name[name.rfind('.'):].lower()} file ({type(exc).__name__})") from None
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        zlib.error,
+    ) as exc:  # damaged, an unknown compression, encrypted
+        raise Unreadable(f"not a readable {name[name.rfind('.') :].lower()} file ({type(exc).__name__})") from None
 
 
-def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, total: int, limits: InflationLimits,
-             size: int) -> int:
+def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, total: int, limits: InflationLimits, size: int) -> int:
     """``total`` plus the bytes ``member`` inflates to, read a chunk at a time; TooInflated past a limit."""
     grown = 0
     with archive.open(member) as stream:
         while chunk := stream.read(CHUNK):
             grown += len(chunk)
             if total + grown > limits.max_bytes:
-                raise TooInflated(f"inflates past {limits.max_bytes} bytes, the max_inflated_bytes setting "
-                                  f"({member.filename} reached {grown} bytes; the file has {size})")
+                raise TooInflated(
+                    f"inflates past {limits.max_bytes} bytes, the max_inflated_bytes setting "
+                    f"({member.filename} reached {grown} bytes; the file has {size})"
+                )
             if grown > GRACE and grown > limits.max_ratio * max(member.compress_size, 1):
-                raise TooInflated(f"{member.filename} inflates past {limits.max_ratio} times its "
-                                  f"{member.compress_size} compressed bytes, the max_inflation_ratio setting "
-                                  f"(it reached {grown} bytes)")
+                raise TooInflated(
+                    f"{member.filename} inflates past {limits.max_ratio} times its "
+                    f"{member.compress_size} compressed bytes, the max_inflation_ratio setting "
+                    f"(it reached {grown} bytes)"
+                )
     return total + grown

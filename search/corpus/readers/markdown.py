@@ -7,6 +7,7 @@ heading lines (the chunker joins a short one to the paragraph under it) and give
 heading path, links and images keep their text, table rows become "cell | cell", and code blocks,
 raw HTML and front matter are dropped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
 def blocks(source: str) -> tuple[list[str], list[Locator]]:
     """The readable text of a Markdown document, one block per line, and the heading path of each."""
     if source.startswith("---\n") and "\n---\n" in source[4:]:  # YAML front matter
-        source = source[source.index("\n---\n", 4) + 5:]
+        source = source[source.index("\n---\n", 4) + 5 :]
     lines: list[str] = []
     places: list[Locator] = []
     outline = Outline()

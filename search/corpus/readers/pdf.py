@@ -27,6 +27,7 @@ paragraphs (by the gap between lines) and reading order:
 A file with no text layer (a scanned image) is skipped with that reason: it needs OCR first.
 Columns side by side are read as one line each; a PDF laid out in columns needs another reader.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,9 +45,11 @@ from jisr.corpus.readers.text import titled
 _ARABIC = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
 _LATIN = re.compile(r"[^\W\d_\u0600-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")  # letters of other scripts
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
-_LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
-                      r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*"
-                      r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?")
+_LTR_RUN = re.compile(
+    r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]"
+    r"(?:[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9 .,:/%'\-+]*"
+    r"[0-9A-Za-z\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9])?"
+)
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 _WORD = re.compile(r"[\u0621-\u064a\ufb50-\ufdff\ufe70-\ufefc]{2,}")
 _ARABIC_LETTER = "[\u0621-\u063f\u0641-\u064a]"  # not tatweel: "الـ26" is written joined on purpose
@@ -55,9 +58,11 @@ _TIGHT = re.compile(r"(?<=[(\[]) | (?=[)\],.\u060c])")
 _PAGE_NUMBER = re.compile(r"\W*\d{1,4}\W*")
 _DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]+")
 # what a browser or word processor prints in a page's margin: an address, a page count, a date, a time
-_MARGIN_NOTE = re.compile(r"\b(?:file|https?)://|\b\d{1,4}\s*/\s*\d{1,4}\b(?!\s*/)|\b(?:page|p\.)\s*\d+"
-                          r"|\bصفحة\s*\d+|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?",
-                          re.IGNORECASE)
+_MARGIN_NOTE = re.compile(
+    r"\b(?:file|https?)://|\b\d{1,4}\s*/\s*\d{1,4}\b(?!\s*/)|\b(?:page|p\.)\s*\d+"
+    r"|\bصفحة\s*\d+|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?",
+    re.IGNORECASE,
+)
 _SHAPES = {"initial": "I", "medial": "M", "final": "F", "isolated": "S"}
 _COMMON = {"في", "من", "على", "إلى", "الى", "عن", "أن", "ان", "التي", "الذي", "مع", "هذا", "كان", "قال"}
 _COMMON_REVERSED = {w[::-1] for w in _COMMON}
@@ -181,7 +186,7 @@ def _logical(line: _Line) -> str:
                     break
                 if kinds[k] == "L":
                     j = k
-            groups.append("".join(runs[i:j + 1]))
+            groups.append("".join(runs[i : j + 1]))
             i = j + 1
         else:
             groups.append(runs[i].translate(_MIRROR))
@@ -225,8 +230,11 @@ def _unforms(text: str) -> str:
 
 def _without_margins(lines: list[_Line], texts: list[str]) -> Iterator[tuple[_Line, str]]:
     """The lines that are the document's text: running headers, footers and page numbers left out."""
-    edges = [i for i, line in enumerate(lines)
-             if i == 0 or i == len(lines) - 1 or lines[i - 1].page != line.page or lines[i + 1].page != line.page]
+    edges = [
+        i
+        for i, line in enumerate(lines)
+        if i == 0 or i == len(lines) - 1 or lines[i - 1].page != line.page or lines[i + 1].page != line.page
+    ]
     pages = len({line.page for line in lines})
     body = _body_size(lines, texts)
     seen: dict[tuple[bool, str], set[int]] = {}  # (at the top, text with digits as #) -> the pages it is on

@@ -8,6 +8,7 @@ text, so a rebuild re-reads only the records that changed, and changing ``--text
 what is indexed. A malformed line or a record without text is skipped with its line number; the
 rest of the file is still read.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,11 @@ csv.field_size_limit(2**31 - 1)  # an article is often longer than csv's default
 def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skipped]:
     """The documents of one JSONL/CSV/TSV file, and its skipped records with why."""
     text, encoding = decoded(raw)
-    rows = _jsonl(text) if rel.lower().endswith(".jsonl") else _csv(text, "\t" if rel.lower().endswith(".tsv") else ",",
-                                                                       fields)
+    rows = (
+        _jsonl(text)
+        if rel.lower().endswith(".jsonl")
+        else _csv(text, "\t" if rel.lower().endswith(".tsv") else ",", fields)
+    )
     seen: set[str] = set()
     for line, row in rows:
         where = f"{rel}:{line}"
@@ -50,8 +54,11 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
         doc_id = f"{rel}#{record_id}"
         kept = document_fields(row, fields.declared)
         # the fields count in the hash only when there are some: records hashed before fields keep their hash
-        digest = hashlib.sha256(json.dumps([title, body, kept] if kept else [title, body],
-                                           ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(
+            json.dumps([title, body, kept] if kept else [title, body], ensure_ascii=False, sort_keys=True).encode(
+                "utf-8"
+            )
+        ).hexdigest()
         yield Document(doc_id, doc_id, title, f"{title}\n{body}", digest, encoding, ((0, {"record": record_id}),), kept)
 
 

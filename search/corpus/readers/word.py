@@ -5,6 +5,7 @@ python-docx (MIT, maintained) reads the document's XML; each non-empty paragraph
 The title is the document's Title property, else its first Title or Heading paragraph, else its
 first line. Heading styles ("Heading 1".."Heading 9") give each passage its heading path.
 """
+
 from __future__ import annotations
 
 import io
@@ -49,5 +50,13 @@ def read(rel: str, raw: bytes, fields: RecordFields) -> Iterator[Document | Skip
                     lines.append(" | ".join(cells))
                     places.append(outline.place())
     props = word.core_properties
-    yield titled(rel, raw, props.title or heading or "", lines, "docx", places,
-                 {"author": props.author, "date": props.created}, fields)
+    yield titled(
+        rel,
+        raw,
+        props.title or heading or "",
+        lines,
+        "docx",
+        places,
+        {"author": props.author, "date": props.created},
+        fields,
+    )

@@ -10,6 +10,7 @@ Both are trained on the segment's own vectors; the build measures recall@10 agai
 search, with the segment's sentence vectors as stand-in queries (short texts, like queries), and
 keeps the smallest ``nprobe`` (IVF) or ``depth`` (PQ) that reaches RECALL_TARGET.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,10 +46,13 @@ def depth(params: dict, n: int) -> int:
 def exact(vectors: np.ndarray) -> faiss.Index:
     """An exact inner-product index over ``vectors`` in their stored precision (built at open: no file)."""
     d = vectors.shape[1]
-    index = (faiss.IndexFlatIP(d) if vectors.dtype == np.float32
-             else faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT))
+    index = (
+        faiss.IndexFlatIP(d)
+        if vectors.dtype == np.float32
+        else faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    )
     for a in range(0, len(vectors), 65536):
-        index.add(np.ascontiguousarray(vectors[a:a + 65536], dtype=np.float32))
+        index.add(np.ascontiguousarray(vectors[a : a + 65536], dtype=np.float32))
     return index
 
 
@@ -57,8 +61,9 @@ def _exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     return index.search(queries, min(k, len(vectors)))[1]
 
 
-def recall_at_10(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, candidates: int,
-                 truth: np.ndarray | None = None) -> float:
+def recall_at_10(
+    index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, candidates: int, truth: np.ndarray | None = None
+) -> float:
     """Share of the exact top 10 found among the top 10 of ``candidates`` re-scored exactly."""
     truth = _exact_top(vectors, queries, 10) if truth is None else truth
     _, found = index.search(queries, min(candidates, index.ntotal))
@@ -70,20 +75,20 @@ def recall_at_10(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, c
     return hits / max(truth.size, 1)
 
 
-def train_ivf(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates: int,
-              seed: int = 0) -> dict:
+def train_ivf(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates: int, seed: int = 0) -> dict:
     """Train, fill and save an IVF index of ``vectors``; return its parameters and measured recall."""
     n, d = vectors.shape
     nlist = max(1, min(4 * int(math.sqrt(n)), n // 39))  # FAISS wants >= 39 training points a list
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))
     quantizer = faiss.IndexFlatIP(d)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                          faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
     index.cp.seed = seed
     index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
     for a in range(0, n, 65536):
-        index.add(np.ascontiguousarray(vectors[a:a + 65536], dtype=np.float32))
+        index.add(np.ascontiguousarray(vectors[a : a + 65536], dtype=np.float32))
     truth = _exact_top(vectors, queries, 10)
     nprobe, recall = 1, 0.0
     while True:
@@ -93,8 +98,15 @@ def train_ivf(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates
             break
         nprobe = min(nprobe * 2, nlist)
     faiss.write_index(index, str(folder / FILE))
-    return {"kind": "ivf", "nlist": nlist, "nprobe": nprobe, "quantizer": "SQ8", "recall@10": round(recall, 4),
-            "probe_queries": len(queries), "candidates": candidates}
+    return {
+        "kind": "ivf",
+        "nlist": nlist,
+        "nprobe": nprobe,
+        "quantizer": "SQ8",
+        "recall@10": round(recall, 4),
+        "probe_queries": len(queries),
+        "candidates": candidates,
+    }
 
 
 def train_pq(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates: int) -> dict:
@@ -105,7 +117,7 @@ def train_pq(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates:
     sample = np.sort(np.random.default_rng(0).choice(n, size=min(n, PQ_TRAINING), replace=False))
     index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
     for a in range(0, n, 65536):
-        index.add(np.ascontiguousarray(vectors[a:a + 65536], dtype=np.float32))
+        index.add(np.ascontiguousarray(vectors[a : a + 65536], dtype=np.float32))
     truth = _exact_top(vectors, queries, 10)
     depth = candidates
     while True:
@@ -114,8 +126,15 @@ def train_pq(folder: Path, vectors: np.ndarray, queries: np.ndarray, candidates:
             break
         depth = min(depth * 2, n)
     faiss.write_index(index, str(folder / FILE))
-    return {"kind": "pq", "m": m, "bits": 4, "depth": depth, "recall@10": round(recall, 4),
-            "probe_queries": len(queries), "candidates": candidates}
+    return {
+        "kind": "pq",
+        "m": m,
+        "bits": 4,
+        "depth": depth,
+        "recall@10": round(recall, 4),
+        "probe_queries": len(queries),
+        "candidates": candidates,
+    }
 
 
 def load(folder: Path, params: dict, vectors: np.ndarray) -> faiss.Index:

@@ -1,4 +1,5 @@
 """A filter as jisr's segments apply it: a bool mask over a segment's rows, built from its columns."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

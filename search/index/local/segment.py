@@ -10,6 +10,7 @@ and cheap to read back for the tens a query reads; benchmarks/results/decisions.
 before that keep it as text and are read as they are. Opening one reads only small files and maps the
 rest: its cost does not grow with the passages it holds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from jisr.index.local import ann, vectors as stored
-
 from jisr import durable
 from jisr.index import lexical
+from jisr.index.local import ann
+from jisr.index.local import vectors as stored
 from jisr.index.options import VectorIndexPolicy
 from jisr.passages import Passage, collection
 
@@ -44,15 +45,29 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, passages INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
 """
-REQUIRED = {"passages.sqlite", "vectors.bin", "sentences.bin", "sentence_offsets.npy", "lang.npy",
-            *(f"lexical/{name}" for name in lexical.FILES)}
+REQUIRED = {
+    "passages.sqlite",
+    "vectors.bin",
+    "sentences.bin",
+    "sentence_offsets.npy",
+    "lang.npy",
+    *(f"lexical/{name}" for name in lexical.FILES),
+}
 DOCUMENT_COLUMNS = ("doc_id", "source", "collection")  # what a filter compares per document, kept in documents/
-OPTIONAL = {ann.FILE, *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
-            *(f"lexical/{name}" for name in lexical.COUNTS + lexical.WEIGHTS),  # one of the two (Postings checks)
-            COMPANION, "documents/row_doc.npy", *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS),
-            *(f(name) for name in ("vectors.bin", "sentences.bin", COMPANION)
-              for f in (stored.scales_file, stored.center_file))}  # int8 segments
-_COLUMNS = "doc_id, title, source, ordinal, start, \"end\", lang, text, sentences, locator, fields"
+OPTIONAL = {
+    ann.FILE,
+    *(f"lexical/{name}" for name in lexical.DENSE_FILES),  # segments written before them lack these
+    *(f"lexical/{name}" for name in lexical.COUNTS + lexical.WEIGHTS),  # one of the two (Postings checks)
+    COMPANION,
+    "documents/row_doc.npy",
+    *(f"documents/{c}.npy" for c in DOCUMENT_COLUMNS),
+    *(
+        f(name)
+        for name in ("vectors.bin", "sentences.bin", COMPANION)
+        for f in (stored.scales_file, stored.center_file)
+    ),
+}  # int8 segments
+_COLUMNS = 'doc_id, title, source, ordinal, start, "end", lang, text, sentences, locator, fields'
 
 
 def _sha256(path: Path) -> str:
@@ -91,8 +106,11 @@ class SegmentWriter:
         last = self.db.execute("SELECT first_sentence, sentences FROM passages ORDER BY id DESC LIMIT 1").fetchone()
         self.sentence_rows = last[0] + len(json.loads(last[1])) if last else 0
         # vectors appended after the last committed batch belong to no row: cut them off
-        for name, count, dim in (("vectors.bin", self.rows, self.dim), ("sentences.bin", self.sentence_rows, self.dim),
-                                 (COMPANION, self.rows, self.companion_dim)):
+        for name, count, dim in (
+            ("vectors.bin", self.rows, self.dim),
+            ("sentences.bin", self.sentence_rows, self.dim),
+            (COMPANION, self.rows, self.companion_dim),
+        ):
             if dim:
                 kind = self.kinds[name]
                 for file, size in zip(stored.files(name, kind), stored.row_bytes(kind, dim)):
@@ -103,17 +121,23 @@ class SegmentWriter:
     def resumable(folder: Path, header: dict) -> bool:
         """Whether ``folder`` is an unfinished segment built with exactly ``header`` (model, chunking)."""
         try:
-            return json.loads((folder / BUILDING).read_text(encoding="utf-8")) == header \
-                and not (folder / META).exists()
+            return (
+                json.loads((folder / BUILDING).read_text(encoding="utf-8")) == header and not (folder / META).exists()
+            )
         except (OSError, ValueError):
             return False
 
     def documents(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, sha256 FROM documents"))
 
-    def add(self, documents: Sequence[tuple[str, str]], passages: Sequence[Passage],
-            passage_vectors: np.ndarray, sentence_vectors: np.ndarray,
-            companion_vectors: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        documents: Sequence[tuple[str, str]],
+        passages: Sequence[Passage],
+        passage_vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        companion_vectors: np.ndarray | None = None,
+    ) -> None:
         """Append whole documents ((id, sha256)) with their passages and vectors, in one transaction
         (``companion_vectors``: one per passage, when the header names a companion)."""
         if self.companion_dim and (companion_vectors is None or len(companion_vectors) != len(passages)):
@@ -129,15 +153,32 @@ class SegmentWriter:
         rows = []
         for p in passages:
             counts[p.doc_id] += 1
-            rows.append((self.rows + len(rows), p.doc_id, p.title, p.source, p.ordinal, p.start, p.end, p.lang,
-                         _pack(p.text), json.dumps(p.sentences), json.dumps(p.locator, ensure_ascii=False),
-                         json.dumps(p.fields, ensure_ascii=False, sort_keys=True), self.sentence_rows))
+            rows.append(
+                (
+                    self.rows + len(rows),
+                    p.doc_id,
+                    p.title,
+                    p.source,
+                    p.ordinal,
+                    p.start,
+                    p.end,
+                    p.lang,
+                    _pack(p.text),
+                    json.dumps(p.sentences),
+                    json.dumps(p.locator, ensure_ascii=False),
+                    json.dumps(p.fields, ensure_ascii=False, sort_keys=True),
+                    self.sentence_rows,
+                )
+            )
             self.sentence_rows += len(p.sentences)
         with self.db:
-            self.db.executemany(f"INSERT INTO passages (id, {_COLUMNS}, first_sentence) VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                                [(doc, sha, counts[doc]) for doc, sha in documents])
+            self.db.executemany(
+                f"INSERT INTO passages (id, {_COLUMNS}, first_sentence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", [(doc, sha, counts[doc]) for doc, sha in documents]
+            )
         self.rows += len(rows)
 
     def _center(self, name: str, vectors: np.ndarray) -> np.ndarray | None:
@@ -151,8 +192,9 @@ class SegmentWriter:
             if found is None and name not in self.centers and not len(vectors):
                 return None
             if found is None:
-                found = np.asarray(self.centers[name] if name in self.centers else np.mean(vectors, axis=0),
-                                   np.float32).reshape(dim)
+                found = np.asarray(
+                    self.centers[name] if name in self.centers else np.mean(vectors, axis=0), np.float32
+                ).reshape(dim)
                 path = self.folder / stored.center_file(name)
                 tmp = path.with_name(path.name + ".tmp")
                 with open(tmp, "wb") as f:
@@ -170,12 +212,15 @@ class SegmentWriter:
         """Write the derived files and seal the segment; return its metadata (``segment.json``). ``policy``:
         where the vector index ``index_kind`` gives way to exact search."""
         folder, n = self.folder, self.rows
-        first = np.fromiter((r[0] for r in self.db.execute("SELECT first_sentence FROM passages ORDER BY id")),
-                            np.int64, n)
+        first = np.fromiter(
+            (r[0] for r in self.db.execute("SELECT first_sentence FROM passages ORDER BY id")), np.int64, n
+        )
         np.save(folder / "sentence_offsets.npy", np.append(first, self.sentence_rows).astype(np.int64))
         codes = {lang: i for i, lang in enumerate(LANGS)}
-        np.save(folder / "lang.npy", np.fromiter(
-            (codes[r[0]] for r in self.db.execute("SELECT lang FROM passages ORDER BY id")), np.uint8, n))
+        np.save(
+            folder / "lang.npy",
+            np.fromiter((codes[r[0]] for r in self.db.execute("SELECT lang FROM passages ORDER BY id")), np.uint8, n),
+        )
         lexical.write(folder / "lexical", self._texts())
         row_doc, columns, _ = _documents_columns(self.db, n)  # a filter maps them: no SQLite read at its first query
         (folder / "documents").mkdir(exist_ok=True)
@@ -184,23 +229,31 @@ class SegmentWriter:
             np.save(folder / "documents" / f"{name}.npy", columns[name])
         self.db.close()
         vectors, _ = stored.open_rows(folder, "vectors.bin", n, self.dim, self.kinds["vectors.bin"])
-        sentences, _ = stored.open_rows(folder, "sentences.bin", self.sentence_rows, self.dim, self.kinds["sentences.bin"])
+        sentences, _ = stored.open_rows(
+            folder, "sentences.bin", self.sentence_rows, self.dim, self.kinds["sentences.bin"]
+        )
         kind = ann.choose(index_kind, n, policy.pq_min)
         if kind in ("ivf", "pq") and n:
             rng = np.random.default_rng(0)
             probe = sentences if len(sentences) else vectors
-            queries = np.asarray(probe[np.sort(rng.choice(len(probe), min(len(probe), ann.PROBE_QUERIES),
-                                                          replace=False))], np.float32)
+            queries = np.asarray(
+                probe[np.sort(rng.choice(len(probe), min(len(probe), ann.PROBE_QUERIES), replace=False))], np.float32
+            )
             vector_index = (ann.train_ivf if kind == "ivf" else ann.train_pq)(folder, vectors, queries, candidates)
         else:
             vector_index = {"kind": "flat"}
         names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != BUILDING)
         for name in names:
             _fsync(folder / name)
-        meta = {**self.header, "passages": n, "sentences": self.sentence_rows,
-                "vector_index": vector_index,
-                "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
-                          for name in names}}
+        meta = {
+            **self.header,
+            "passages": n,
+            "sentences": self.sentence_rows,
+            "vector_index": vector_index,
+            "files": {
+                name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)} for name in names
+            },
+        }
         tmp = folder / (META + ".tmp")
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync(tmp)
@@ -215,11 +268,14 @@ def kinds(meta: dict) -> dict[str, str]:
     and companion vectors as ``sentence_dtype`` and ``companion_dtype`` where given (segments written before
     them store all alike)."""
     kind = meta.get("vector_dtype", "float32")
-    return {"vectors.bin": kind, "sentences.bin": meta.get("sentence_dtype", kind),
-            COMPANION: meta.get("companion_dtype", kind)}
+    return {
+        "vectors.bin": kind,
+        "sentences.bin": meta.get("sentence_dtype", kind),
+        COMPANION: meta.get("companion_dtype", kind),
+    }
 
 
-def index_centers(segments: Iterable["Segment"]) -> dict[str, np.ndarray]:
+def index_centers(segments: Iterable[Segment]) -> dict[str, np.ndarray]:
     """The centers an index's int8 segments store their vectors from (the first found: they share them), so
     that a new segment stores its vectors as they do and a merge copies rows without changing their codes."""
     for seg in segments:
@@ -228,23 +284,32 @@ def index_centers(segments: Iterable["Segment"]) -> dict[str, np.ndarray]:
     return {}
 
 
-def _documents_columns(db: sqlite3.Connection, n: int, fields_column: str = "fields") \
-        -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
+def _documents_columns(
+    db: sqlite3.Connection, n: int, fields_column: str = "fields"
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
     """Each row's document (a number), each document's DOCUMENT_COLUMNS (unicode arrays: a filter compares
     them in C) and its fields as stored (JSON), read from a segment's passages table."""
     row_doc = np.zeros(n, np.int32)
     docs: dict[tuple[str, str], int] = {}
     fields: list[str] = []
     for row, doc_id, source, as_stored in db.execute(
-            f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"):
+        f"SELECT id, doc_id, source, {fields_column} FROM passages ORDER BY id"
+    ):
         at = docs.setdefault((doc_id, source), len(docs))
         row_doc[row] = at
         if at == len(fields):
             fields.append(as_stored)
     keys = list(docs)
     text = (lambda values: np.array(values, dtype=str)) if keys else (lambda _: np.zeros(0, "<U1"))
-    return row_doc, {"doc_id": text([d for d, _ in keys]), "source": text([s for _, s in keys]),
-                     "collection": text([collection(s) for _, s in keys])}, fields
+    return (
+        row_doc,
+        {
+            "doc_id": text([d for d, _ in keys]),
+            "source": text([s for _, s in keys]),
+            "collection": text([collection(s) for _, s in keys]),
+        },
+        fields,
+    )
 
 
 def _columns(db: sqlite3.Connection) -> str:
@@ -291,25 +356,37 @@ class Segment:
             except FileNotFoundError:
                 raise ValueError(f"{folder / name} is missing") from None
             if size != f["bytes"]:
-                raise ValueError(f"{folder / name} is not the size its segment records ({size} bytes, not "
-                                 f"{f['bytes']})")
+                raise ValueError(
+                    f"{folder / name} is not the size its segment records ({size} bytes, not {f['bytes']})"
+                )
         kind = kinds(meta)
-        if any(k not in stored.KINDS or not set(stored.files(name, k)) <= names for name, k in kind.items()
-               if name != COMPANION or meta.get("companion")):
+        if any(
+            k not in stored.KINDS or not set(stored.files(name, k)) <= names
+            for name, k in kind.items()
+            if name != COMPANION or meta.get("companion")
+        ):
             raise ValueError(f"segment {self.name} stores its vectors in a way this jisr does not read")
         self.vectors, self._vector_files = stored.open_rows(folder, "vectors.bin", self.size, dim, kind["vectors.bin"])
-        self.companion_vectors, self._companion_files = None, []  # rows of companion.bin, when the segment was built with a companion
+        self.companion_vectors, self._companion_files = (
+            None,
+            [],
+        )  # rows of companion.bin, when the segment was built with a companion
         if meta.get("companion"):
             if COMPANION not in names:
                 raise ValueError(f"segment {self.name} names a companion but lists no {COMPANION}")
             self.companion_vectors, self._companion_files = stored.open_rows(
-                folder, COMPANION, self.size, int(meta["companion"]["dimension"]), kind[COMPANION])
+                folder, COMPANION, self.size, int(meta["companion"]["dimension"]), kind[COMPANION]
+            )
         self.sentence_vectors, self._sentence_files = stored.open_rows(
-            folder, "sentences.bin", int(meta["sentences"]), dim, kind["sentences.bin"])
+            folder, "sentences.bin", int(meta["sentences"]), dim, kind["sentences.bin"]
+        )
         self.sentence_offsets = np.load(folder / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False)
         self.lang = np.load(folder / "lang.npy", mmap_mode="r", allow_pickle=False)
-        if len(self.sentence_offsets) != self.size + 1 or len(self.lang) != self.size \
-                or (self.size and self.sentence_offsets[-1] != len(self.sentence_vectors)):
+        if (
+            len(self.sentence_offsets) != self.size + 1
+            or len(self.lang) != self.size
+            or (self.size and self.sentence_offsets[-1] != len(self.sentence_vectors))
+        ):
             raise ValueError(f"the files of segment {self.name} disagree on its passages")
         self.postings = lexical.Postings(folder / "lexical", self.size)
         self.vector_index = ann.load(folder, meta["vector_index"], self.vectors)
@@ -332,9 +409,15 @@ class Segment:
 
     def centers(self) -> dict[str, np.ndarray]:
         """The centers its quantized vectors are stored from, by file (none for float32 segments)."""
-        return {name: rows.center for name, rows in (("vectors.bin", self.vectors), ("sentences.bin", self.sentence_vectors),
-                                                    (COMPANION, self.companion_vectors))
-                if isinstance(rows, stored.Quantized) and stored.center_file(name) in self.meta["files"]}
+        return {
+            name: rows.center
+            for name, rows in (
+                ("vectors.bin", self.vectors),
+                ("sentences.bin", self.sentence_vectors),
+                (COMPANION, self.companion_vectors),
+            )
+            if isinstance(rows, stored.Quantized) and stored.center_file(name) in self.meta["files"]
+        }
 
     def expect_queries(self) -> tuple[list[tuple[Path, np.ndarray]], list[tuple[Path, np.ndarray]]]:
         """Tell the kernel how queries read this segment; return the files every query reads from, and
@@ -344,7 +427,9 @@ class Segment:
         ahead 128 kB around each, and a first query at 1M passages took seconds (benchmarks/scale.py):
         here it is told not to. Merges read the same rows in order and keep the read-ahead."""
         some = []
-        for path, array, mapped in self._sentence_files + self._companion_files:  # a companion's rows are read as sparsely
+        for path, array, mapped in (
+            self._sentence_files + self._companion_files
+        ):  # a companion's rows are read as sparsely
             if mapped is not None:
                 mapped.madvise(mmap.MADV_RANDOM)
             some.append((path, array))
@@ -352,7 +437,7 @@ class Segment:
         return every, some
 
     @classmethod
-    def open(cls, folder: Path) -> "Segment":
+    def open(cls, folder: Path) -> Segment:
         return cls(folder, json.loads((folder / META).read_text(encoding="utf-8")))
 
     def verify(self) -> list[str]:
@@ -369,10 +454,22 @@ class Segment:
     def passages(self, rows: Sequence[int]) -> list[Passage]:
         rows = [int(r) for r in rows]
         with self._lock:
-            found = {r[0]: r[1:] for r in self._db.execute(
-                f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows)}
-        return [Passage(*found[r][:7], _unpack(found[r][7]), tuple(tuple(s) for s in json.loads(found[r][8])),
-                        _locator(found[r][9]), _locator(found[r][10])) for r in rows]
+            found = {
+                r[0]: r[1:]
+                for r in self._db.execute(
+                    f"SELECT id, {self._columns} FROM passages WHERE id IN ({','.join('?' * len(rows))})", rows
+                )
+            }
+        return [
+            Passage(
+                *found[r][:7],
+                _unpack(found[r][7]),
+                tuple(tuple(s) for s in json.loads(found[r][8])),
+                _locator(found[r][9]),
+                _locator(found[r][10]),
+            )
+            for r in rows
+        ]
 
     def mask(self, field: str, test, kind: str | None = None) -> np.ndarray:
         """Rows (a bool mask) whose ``field`` (doc_id, source, collection, lang, or a declared field of
@@ -392,8 +489,11 @@ class Segment:
         with self._lock:
             if (name, kind) not in self._fields:
                 found = [_locator(f).get(name) for f in stored]
-                self._fields[name, kind] = np.array([np.nan if v is None else float(v) for v in found]) \
-                    if kind != "keyword" else np.array(["" if v is None else str(v) for v in found], dtype=str)
+                self._fields[name, kind] = (
+                    np.array([np.nan if v is None else float(v) for v in found])
+                    if kind != "keyword"
+                    else np.array(["" if v is None else str(v) for v in found], dtype=str)
+                )
             return self._fields[name, kind]
 
     def _documents_table(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -403,9 +503,11 @@ class Segment:
             if self._table is None:
                 kept = self.folder / "documents"
                 if "documents/row_doc.npy" in self.meta["files"]:
-                    self._table = (np.load(kept / "row_doc.npy", mmap_mode="r", allow_pickle=False),
-                                   {c: np.load(kept / f"{c}.npy", mmap_mode="r", allow_pickle=False)
-                                    for c in DOCUMENT_COLUMNS}, None)
+                    self._table = (
+                        np.load(kept / "row_doc.npy", mmap_mode="r", allow_pickle=False),
+                        {c: np.load(kept / f"{c}.npy", mmap_mode="r", allow_pickle=False) for c in DOCUMENT_COLUMNS},
+                        None,
+                    )
                 else:
                     self._table = _documents_columns(self._db, self.size, self._columns.split(", ")[-1])
             return self._table[0], self._table[1]
@@ -415,8 +517,10 @@ class Segment:
         self._documents_table()
         with self._lock:
             if self._table[2] is None:
-                self._table = (*self._table[:2], _documents_columns(self._db, self.size,
-                                                                   self._columns.split(", ")[-1])[2])
+                self._table = (
+                    *self._table[:2],
+                    _documents_columns(self._db, self.size, self._columns.split(", ")[-1])[2],
+                )
             return self._table[2]
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
@@ -424,22 +528,27 @@ class Segment:
         found: list[int] = []
         with self._lock:
             for a in range(0, len(doc_ids), 500):
-                chunk = doc_ids[a:a + 500]
-                found += [r[0] for r in self._db.execute(
-                    f"SELECT id FROM passages WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)]
+                chunk = doc_ids[a : a + 500]
+                found += [
+                    r[0]
+                    for r in self._db.execute(
+                        f"SELECT id FROM passages WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk
+                    )
+                ]
         return np.array(sorted(found), dtype=np.int64)
 
     def document_rows(self) -> list[tuple[str, int, int]]:
         """(doc id, first row, passages) of each document that has passages, in row order."""
         with self._lock:
-            return list(self._db.execute(
-                "SELECT doc_id, MIN(id), COUNT(*) FROM passages GROUP BY doc_id ORDER BY MIN(id)"))
+            return list(
+                self._db.execute("SELECT doc_id, MIN(id), COUNT(*) FROM passages GROUP BY doc_id ORDER BY MIN(id)")
+            )
 
     def documents(self) -> dict[str, tuple[str, int]]:
         with self._lock:
             return {d: (sha, n) for d, sha, n in self._db.execute("SELECT doc_id, sha256, passages FROM documents")}
 
-    def share(self) -> "Segment":
+    def share(self) -> Segment:
         """This open segment for one more reader: a commit that keeps the segment reuses it rather than
         open it again (its vector index would be read twice). Each reader closes it once."""
         with self._lock:

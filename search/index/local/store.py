@@ -13,6 +13,7 @@ folder at a time (:mod:`jisr.index.lock`).
     INDEX/segments/<name>/          one segment (:mod:`jisr.index.local.segment`)
     INDEX/deletes/<name>.<gen>.npy  rows of that segment deleted as of commit <gen>
 """
+
 from __future__ import annotations
 
 import json
@@ -26,15 +27,16 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from jisr.index.local import ann, masks, vectors as stored, warmup
-
 from jisr import durable
-from jisr.index import lexical
-from jisr.passages import Passage
-from jisr.index.commit import generation, missing, on_milvus, read_manifest
 from jisr.errors import IndexUnavailable, damaged
-from jisr.index.options import CandidatePolicy
+from jisr.index import lexical
+from jisr.index.commit import generation, missing, on_milvus, read_manifest
+from jisr.index.local import ann, masks, warmup
+from jisr.index.local import vectors as stored
 from jisr.index.local.segment import META, OPTIONAL, REQUIRED, Segment
+from jisr.index.options import CandidatePolicy
+from jisr.passages import Passage
+
 
 def new_segment_name() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
@@ -74,8 +76,9 @@ class StoredIndex:
 
     def ids(self) -> np.ndarray:
         """Every live passage's id, in order."""
-        return np.concatenate([np.flatnonzero(~d) + b for d, b in zip(self.deleted, self.bases)] or
-                              [np.zeros(0, np.int64)])
+        return np.concatenate(
+            [np.flatnonzero(~d) + b for d, b in zip(self.deleted, self.bases)] or [np.zeros(0, np.int64)]
+        )
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:
         out: list = [None] * len(ids)
@@ -89,8 +92,12 @@ class StoredIndex:
 
     def document(self, doc_id: str) -> list[Passage]:
         """The live passages of one document in reading order (none for an unknown id)."""
-        ids = [base + row for base, seg, gone in zip(self.bases, self.segments, self.deleted)
-               for row in seg.rows_of([doc_id]) if not gone[row]]
+        ids = [
+            base + row
+            for base, seg, gone in zip(self.bases, self.segments, self.deleted)
+            for row in seg.rows_of([doc_id])
+            if not gone[row]
+        ]
         return sorted(self.passages(ids), key=lambda p: p.ordinal)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -105,7 +112,8 @@ class StoredIndex:
         out = np.zeros((len(ids), dim), np.float32)
         if groups:
             out[np.concatenate([where for _, _, where in groups])] = stored.gather(
-                [(stored_in(self.segments[s]), rows) for s, rows, _ in groups], dim)
+                [(stored_in(self.segments[s]), rows) for s, rows, _ in groups], dim
+            )
         return out
 
     def sentence_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +172,9 @@ class StoredIndex:
                 depth = ann.depth(seg.meta["vector_index"], n)
                 if where is not None:  # as many more as it hides, in proportion
                     depth = int(depth * seg.size / (seg.size - hide)) + 1
-                scores, rows = seg.vector_index.search(q[None, :], min(depth + (hide if where is None else 0), seg.size))
+                scores, rows = seg.vector_index.search(
+                    q[None, :], min(depth + (hide if where is None else 0), seg.size)
+                )
                 keep = rows[0] >= 0
                 keep[keep] = ~hidden[rows[0][keep]]
                 ids.append(rows[0][keep] + base)
@@ -248,8 +258,12 @@ class StoredIndex:
         files = [seg.expect_queries() for seg in self.segments if seg.name not in self.shared]
         if not warm:
             return None
-        self._warmup = warmup.start([f for every, _ in files for f in every], [f for _, some in files for f in some],
-                                    budget, [m for seg in self.segments for m in seg.droppable()])
+        self._warmup = warmup.start(
+            [f for every, _ in files for f in every],
+            [f for _, some in files for f in some],
+            budget,
+            [m for seg in self.segments for m in seg.droppable()],
+        )
         return self._warmup
 
     def close(self) -> None:
@@ -269,8 +283,9 @@ def _deleted_mask(index_dir: Path, entry: dict, size: int) -> np.ndarray:
     return mask
 
 
-def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | None,
-                 candidates: CandidatePolicy) -> StoredIndex:
+def _read_commit(
+    index_dir: Path, gen: int, where: str, reuse: StoredIndex | None, candidates: CandidatePolicy
+) -> StoredIndex:
     manifest = read_manifest(index_dir, gen)
     if on_milvus(manifest):
         raise IndexUnavailable(f"the index at {where} lives on Milvus: open it with jisr.index.stores.open_index")
@@ -281,8 +296,11 @@ def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | Non
             folder = index_dir / "segments" / entry["name"]
             kept = open_already.get(entry["name"])  # a segment is immutable: the same name, the same files
             meta = kept.meta if kept is not None else json.loads((folder / META).read_text(encoding="utf-8"))
-            if meta.get("fingerprint") != manifest["model"]["fingerprint"] or meta.get("passages") != entry["passages"] \
-                    or meta.get("companion") != manifest.get("companion"):
+            if (
+                meta.get("fingerprint") != manifest["model"]["fingerprint"]
+                or meta.get("passages") != entry["passages"]
+                or meta.get("companion") != manifest.get("companion")
+            ):
                 raise ValueError(f"segment {entry['name']} is not the one its commit names")
             segment = kept.share() if kept is not None else _opened(folder, meta)
             segments.append(segment)
@@ -291,8 +309,9 @@ def _read_commit(index_dir: Path, gen: int, where: str, reuse: StoredIndex | Non
         for s in segments:
             s.close()
         raise
-    index = StoredIndex(index_dir, manifest, segments, deleted, frozenset(open_already) & {s.name for s in segments},
-                        candidates)
+    index = StoredIndex(
+        index_dir, manifest, segments, deleted, frozenset(open_already) & {s.name for s in segments}, candidates
+    )
     if index.size != manifest["counts"]["passages"]:
         index.close()
         raise damaged(where, "its segments do not hold the passages its commit counts")
@@ -321,8 +340,9 @@ def _why(exc: BaseException) -> str:
     return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"
 
 
-def load(index_dir: str | Path, reuse: StoredIndex | None = None,
-         candidates: CandidatePolicy | None = None) -> StoredIndex:
+def load(
+    index_dir: str | Path, reuse: StoredIndex | None = None, candidates: CandidatePolicy | None = None
+) -> StoredIndex:
     """Open the live commit: its manifest checked, its segments' file sizes checked, nothing hashed
     (``jisr check`` does that). A build that commits meanwhile may remove what this was reading;
     then the new commit is read instead. ``reuse``: a commit of this folder open already, whose

@@ -22,6 +22,7 @@ What a build writes each kind of vector as is its :class:`jisr.index.options.Vec
 Readers see every kind alike: ``rows[i]`` or ``rows[a:b]`` gives float32 values, as a memory-mapped
 numpy array would.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -49,8 +50,9 @@ def quantized(kind: str) -> bool:
     return kind in LEVELS
 
 
-def quantize(vectors: np.ndarray, center: np.ndarray | None = None, levels: int = LEVELS["int8"]) \
-        -> tuple[np.ndarray, np.ndarray]:
+def quantize(
+    vectors: np.ndarray, center: np.ndarray | None = None, levels: int = LEVELS["int8"]
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes in -levels..levels (int8) and the float32 scale of each row of ``vectors`` less ``center``
     (a row equal to it: scale 1)."""
     vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1)
@@ -74,7 +76,7 @@ def pack(codes: np.ndarray, bits: int) -> np.ndarray:
     planes = [codes[:, :half] & 15 | (codes[:, half:] & 15) << 4]
     if bits == 6:
         high = codes >> 4
-        planes.append(sum(high[:, k * quarter:(k + 1) * quarter] << 2 * k for k in range(4)))
+        planes.append(sum(high[:, k * quarter : (k + 1) * quarter] << 2 * k for k in range(4)))
     return np.concatenate(planes, axis=1).astype(np.uint8)
 
 
@@ -90,7 +92,7 @@ def unpack(packed: np.ndarray, dim: int, bits: int) -> np.ndarray:
     if bits == 6:
         high = packed[..., half:]
         for k in range(4):
-            values[..., k * quarter:(k + 1) * quarter] |= (high >> 2 * k & 3) << 4
+            values[..., k * quarter : (k + 1) * quarter] |= (high >> 2 * k & 3) << 4
     out = values[..., :dim].astype(np.float32)
     out -= 1 << (bits - 1)
     return out
@@ -124,8 +126,14 @@ class Quantized:
 
     dtype = np.dtype(np.float32)
 
-    def __init__(self, codes: np.ndarray, scales: np.ndarray, center: np.ndarray | None = None,
-                 dim: int | None = None, bits: int | None = None):
+    def __init__(
+        self,
+        codes: np.ndarray,
+        scales: np.ndarray,
+        center: np.ndarray | None = None,
+        dim: int | None = None,
+        bits: int | None = None,
+    ):
         self.codes, self.scales, self.bits = codes, scales, bits
         dim = codes.shape[1] if dim is None else dim
         self.center = np.zeros(dim, np.float32) if center is None else np.asarray(center, np.float32)
@@ -195,8 +203,13 @@ def gathered_dot(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]], q: 
 def _alike(parts: Sequence[tuple[np.ndarray | Quantized, np.ndarray]]) -> bool:
     """Whether every set of ``parts`` is quantized, with codes of one kind and width: one pass reads them all."""
     first = parts[0][0]
-    return all(isinstance(v, Quantized) and v.bits == first.bits and v.codes.dtype == first.codes.dtype
-               and v.shape[1] == first.shape[1] for v, _ in parts)
+    return all(
+        isinstance(v, Quantized)
+        and v.bits == first.bits
+        and v.codes.dtype == first.codes.dtype
+        and v.shape[1] == first.shape[1]
+        for v, _ in parts
+    )
 
 
 def _codes(parts: Sequence[tuple[Quantized, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +229,9 @@ def _map(path: Path, rows: int, width: int, dtype) -> tuple[np.ndarray, mmap.mma
     return np.frombuffer(mapped, dtype).reshape(rows, width), mapped
 
 
-def open_rows(folder: Path, name: str, rows: int, dim: int, kind: str) \
-        -> tuple[np.ndarray | Quantized, list[tuple[Path, np.ndarray, mmap.mmap | None]]]:
+def open_rows(
+    folder: Path, name: str, rows: int, dim: int, kind: str
+) -> tuple[np.ndarray | Quantized, list[tuple[Path, np.ndarray, mmap.mmap | None]]]:
     """The ``rows`` x ``dim`` vectors stored in ``folder / name`` as ``kind``, and each file's path, array
     and map (for a warm-up, and to tell the kernel how it is read)."""
     if kind not in KINDS:

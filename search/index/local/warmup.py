@@ -19,6 +19,7 @@ files queries read a few rows of), largest first. The kernel keeps them in its p
 has room, so a row read again soon costs a page fault, not a disk read; what every query reads
 (postings, passage vectors, the vector indexes) is never dropped.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -79,7 +80,7 @@ def touch(array: np.ndarray) -> None:
     """Fault in every page of ``array``'s memory (one byte read a page), a slice at a time."""
     data = np.asarray(array).reshape(-1).view(np.uint8)
     for a in range(0, len(data), CHUNK):
-        int(data[a:a + CHUNK:PAGE].sum())
+        int(data[a : a + CHUNK : PAGE].sum())
 
 
 class Warmup:
@@ -147,11 +148,11 @@ class Warmup:
         return not self._thread.is_alive()
 
 
-def start(needed: Sequence[Region], wanted: Sequence[Region], budget: int | None = None,
-          droppable: Sequence[mmap.mmap] = ()) -> Warmup:
+def start(
+    needed: Sequence[Region], wanted: Sequence[Region], budget: int | None = None, droppable: Sequence[mmap.mmap] = ()
+) -> Warmup:
     """Warm ``needed``, then ``wanted`` within half the free memory, or within ``budget`` bytes, which the
     warm-up then keeps to (see the module's docstring)."""
     if budget is None:
         return Warmup(plan(needed, wanted, available_bytes() // 2 or sum(_size(r) for r in needed)))
     return Warmup(plan(needed, wanted, budget), budget, droppable)
-

@@ -6,19 +6,20 @@ removed documents as deleted as of the new commit, and folds small segments toge
 many pile up. A killed build loses at most one batch: this writer adopts the segments it finished
 and resumes the one it was filling, when they were made with the same model and chunking.
 """
+
 from __future__ import annotations
 
 import shutil
 
 import numpy as np
 
-from jisr.index import commit
-from jisr.index.local import store
-from jisr.passages import Passage, passage_input
 from jisr.errors import IndexUnavailable
-from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
+from jisr.index import commit
 from jisr.index.contract import CANDIDATES, BuildSpec, Previous
+from jisr.index.local import store
+from jisr.index.local.segment import META, Segment, SegmentWriter, index_centers
 from jisr.index.options import BuildOptions
+from jisr.passages import Passage, passage_input
 
 
 class LocalStoreWriter:
@@ -28,10 +29,16 @@ class LocalStoreWriter:
         self.spec, self.index_dir = spec, spec.index_dir
         self.policy, self.vector_index = options.segments, options.vector_index
         precision = options.precision
-        self.header = {"fingerprint": spec.info["fingerprint"], "normalizer": spec.info["normalizer"],
-                       "dimension": spec.info["dimension"], "chunking": spec.chunking,
-                       "vector_dtype": precision.passages, "sentence_dtype": precision.sentences,
-                       "companion_dtype": precision.companion, "companion": spec.companion_info}
+        self.header = {
+            "fingerprint": spec.info["fingerprint"],
+            "normalizer": spec.info["normalizer"],
+            "dimension": spec.info["dimension"],
+            "chunking": spec.chunking,
+            "vector_dtype": precision.passages,
+            "sentence_dtype": precision.sentences,
+            "companion_dtype": precision.companion,
+            "companion": spec.companion_info,
+        }
         self.segments: dict[str, Segment] = {}  # every segment the new commit may name, by name
         self.before: dict[str, set[str]] = {}  # documents live in each segment before this build
         self.old_deletes: dict[str, dict] = {}  # the previous commit's entry of each of its segments
@@ -106,7 +113,9 @@ class LocalStoreWriter:
         self.writer = self.filling = None
         return [doc for doc, f in files.items() if f["segment"] == name]
 
-    def reusable(self, docs: list[str], todo: dict[str, dict | None]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def reusable(
+        self, docs: list[str], todo: dict[str, dict | None]
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         known: dict[str, np.ndarray] = {}
         known_companion: dict[str, np.ndarray] = {}
         for doc in docs:
@@ -126,14 +135,21 @@ class LocalStoreWriter:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-              companion_vectors: np.ndarray | None) -> dict[str, dict]:
+    def write(
+        self,
+        batch,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        companion_vectors: np.ndarray | None,
+    ) -> dict[str, dict]:
         if self.writer is None:
             self.filling = self.index_dir / "segments" / store.new_segment_name()
             self.writer = SegmentWriter(self.filling, self.header, index_centers(self.segments.values()))
         self.writer.add([(d.id, d.sha256) for d, _ in batch], passages, vectors, sentence_vectors, companion_vectors)
-        entries = {d.id: {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)}
-                   for d, ps in batch}
+        entries = {
+            d.id: {"sha256": d.sha256, "segment": self.writer.folder.name, "passages": len(ps)} for d, ps in batch
+        }
         if self.writer.rows >= self.policy.passages:
             self._seal()
         return entries
@@ -179,8 +195,11 @@ class LocalStoreWriter:
             assigned[f["segment"]].add(doc)
         entries = []
         for name, seg in self.segments.items():
-            gone = (self.before.get(name, set()) | set(seg.documents())) - assigned[name] \
-                if name not in self.old_deletes else self.before[name] - assigned[name]
+            gone = (
+                (self.before.get(name, set()) | set(seg.documents())) - assigned[name]
+                if name not in self.old_deletes
+                else self.before[name] - assigned[name]
+            )
             old = self.old_deletes.get(name)
             rows = seg.rows_of(sorted(gone)) if gone else np.zeros(0, np.int64)
             if old and old["deletes"]:
@@ -209,8 +228,10 @@ class LocalStoreWriter:
 
     def _merge(self, files: dict[str, dict], entries: list[dict]) -> int:
         """Fold the smallest segments into one when there are too many small ones; return how many."""
-        small = sorted((e for e in entries if e["passages"] - e["deleted"] < self.policy.passages // 2),
-                       key=lambda e: e["passages"] - e["deleted"])
+        small = sorted(
+            (e for e in entries if e["passages"] - e["deleted"] < self.policy.passages // 2),
+            key=lambda e: e["passages"] - e["deleted"],
+        )
         if len(small) <= self.policy.max_small:
             return 0
         chosen, total = [], 0
@@ -224,8 +245,15 @@ class LocalStoreWriter:
         names = {e["name"] for e in chosen}
         masks = [self._deleted(e) for e in chosen]
         live_docs = {doc for doc, f in files.items() if f["segment"] in names}
-        merged = merge(self.index_dir, [self.segments[e["name"]] for e in chosen], masks, live_docs,
-                       self.header, self.spec.index_type, self.vector_index)
+        merged = merge(
+            self.index_dir,
+            [self.segments[e["name"]] for e in chosen],
+            masks,
+            live_docs,
+            self.header,
+            self.spec.index_type,
+            self.vector_index,
+        )
         for e in chosen:
             self.segments.pop(e["name"])
             self.old_deletes.pop(e["name"], None)

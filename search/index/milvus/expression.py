@@ -1,4 +1,5 @@
 """Milvus's filter-expression language, written here only: a filter, and values as literals of it."""
+
 from __future__ import annotations
 
 from jisr.index.filtering import Filter
@@ -8,8 +9,11 @@ _OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 
 def quote(text: str) -> str:
     """``text`` as a string literal of Milvus's filter language (a document id is data, never syntax)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
-        .replace("\t", "\\t") + '"'
+    return (
+        '"'
+        + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        + '"'
+    )
 
 
 def _like(text: str) -> str:
@@ -36,9 +40,14 @@ def expression(where: Filter) -> str:
         return f"(exists {path} and ({test}))"
     if where.field == "collection":  # Milvus holds source: a collection is a source's first folder
         if where.op == "prefix":
-            return f'(source like {quote(_like(where.values[0]) + "%/%")})'
-        return "(" + " or ".join('not (source like "%/%")' if v == "" else f"source like {quote(_like(v) + '/%')}"
-                                 for v in where.values) + ")"
+            return f"(source like {quote(_like(where.values[0]) + '%/%')})"
+        return (
+            "("
+            + " or ".join(
+                'not (source like "%/%")' if v == "" else f"source like {quote(_like(v) + '/%')}" for v in where.values
+            )
+            + ")"
+        )
     if where.op == "prefix":
         return f"({where.field} like {quote(_like(where.values[0]) + '%')})"
     return f"({where.field} in [{', '.join(quote(v) for v in where.values)}])"

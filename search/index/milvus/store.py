@@ -18,6 +18,7 @@ Milvus's text match, lengths from the manifest), so both stores give the same sc
 An address read from a manifest is data: jisr opens a Milvus Lite folder inside the index folder
 by itself, and any other address only when the user names it (``--milvus-uri``).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,23 +29,19 @@ from pathlib import Path
 import numpy as np
 
 from jisr import arabic
-
+from jisr.errors import IndexUnavailable, StoreError
 from jisr.index import lexical
 from jisr.index.milvus.expression import expression, one_of, quote
 from jisr.passages import Passage
-from jisr.errors import IndexUnavailable
-from jisr.errors import StoreError
 
 LITE = "milvus.db"  # the default: Milvus Lite, embedded, in this folder inside the index folder
 SENTENCES = "_sentences"  # the sentence collection's name: the passage collection's plus this
 MAX_TEXT = 65_535  # bytes in a Milvus VARCHAR
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
 _CHUNK = 500  # ids or document ids in one filter expression
-_FIELDS = ["id", "gen", "doc_id", "title", "source", "ordinal", "start", "end", "lang", "text",
-           "sentences", "locator"]
+_FIELDS = ["id", "gen", "doc_id", "title", "source", "ordinal", "start", "end", "lang", "text", "sentences", "locator"]
 _TIMEOUT = 30.0
 DF_CACHE = 200_000  # terms whose document frequency a reader remembers (a few MB)
-
 
 
 def _pymilvus():
@@ -57,8 +54,10 @@ def _pymilvus():
 
 def check_collection(name: str) -> str:
     if not _NAME.fullmatch(name or "") or name.endswith(SENTENCES):
-        raise StoreError(f"{name!r} is not a collection name jisr uses: letters, digits and _, starting with a "
-                         f"letter or _, not ending in {SENTENCES}")
+        raise StoreError(
+            f"{name!r} is not a collection name jisr uses: letters, digits and _, starting with a "
+            f"letter or _, not ending in {SENTENCES}"
+        )
     return name
 
 
@@ -83,8 +82,10 @@ def resolve_uri(index_dir: Path, recorded: str, given: str | None) -> str:
     inside = (index_dir / recorded).resolve()
     if is_lite(recorded) and not Path(recorded).is_absolute() and inside.is_relative_to(index_dir.resolve()):
         return str(inside)
-    raise IndexUnavailable(f"the index at {index_dir} lives on Milvus at {recorded}: jisr connects to an address "
-                           f"read from an index only when you name it, with --milvus-uri {recorded}")
+    raise IndexUnavailable(
+        f"the index at {index_dir} lives on Milvus at {recorded}: jisr connects to an address "
+        f"read from an index only when you name it, with --milvus-uri {recorded}"
+    )
 
 
 def connect(uri: str, token: str | None = None):
@@ -95,9 +96,15 @@ def connect(uri: str, token: str | None = None):
     try:
         return pymilvus.MilvusClient(uri=uri, token=token or "", timeout=_TIMEOUT)
     except pymilvus.MilvusException as exc:
-        hint = ("; Milvus Lite opens its folder in one process at a time: to build while `jisr serve` reads it, run "
+        hint = (
+            (
+                "; Milvus Lite opens its folder in one process at a time: to build while `jisr serve` reads it, run "
                 f"`milvus-lite server --data-dir {uri} --host 127.0.0.1` and give both --milvus-uri "
-                "http://127.0.0.1:19530") if is_lite(uri) else ""
+                "http://127.0.0.1:19530"
+            )
+            if is_lite(uri)
+            else ""
+        )
         raise StoreError(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from None
     except Exception as exc:  # noqa: BLE001 - grpc and the client raise many kinds for an address with no server
         raise StoreError(f"cannot connect to Milvus at {uri}: {type(exc).__name__}: {str(exc)[:200]}") from None
@@ -109,7 +116,7 @@ def _rows(client, collection: str, expr: str, fields: list[str]) -> list[dict]:
 
 def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
     for a in range(0, len(values), size):
-        yield values[a:a + size]
+        yield values[a : a + size]
 
 
 class MilvusWriter:
@@ -121,11 +128,16 @@ class MilvusWriter:
         self.passage_seq = self.sentence_seq = 0
         for name in (self.collection, self.sentences):
             if client.has_collection(name):
-                dims = [f.get("params", {}).get("dim") for f in client.describe_collection(name)["fields"]
-                        if f.get("name") == "vector"]
+                dims = [
+                    f.get("params", {}).get("dim")
+                    for f in client.describe_collection(name)["fields"]
+                    if f.get("name") == "vector"
+                ]
                 if dims and int(dims[0]) != dimension:
-                    raise StoreError(f"the Milvus collection {name} holds vectors of {dims[0]} dimensions, and this "
-                                     f"model gives {dimension}: name another with --collection")
+                    raise StoreError(
+                        f"the Milvus collection {name} holds vectors of {dims[0]} dimensions, and this "
+                        f"model gives {dimension}: name another with --collection"
+                    )
                 client.load_collection(name)
             else:
                 self._create(name, index_type, passages=name == self.collection)
@@ -149,8 +161,14 @@ class MilvusWriter:
             # jisr's own terms, space-separated: Milvus's standard analyzer (\w+) gives them back one by one
             schema.add_field("terms", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True, enable_match=True)
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-            schema.add_function(pymilvus.Function(name="bm25", function_type=pymilvus.FunctionType.BM25,
-                                                  input_field_names=["terms"], output_field_names=["sparse"]))
+            schema.add_function(
+                pymilvus.Function(
+                    name="bm25",
+                    function_type=pymilvus.FunctionType.BM25,
+                    input_field_names=["terms"],
+                    output_field_names=["sparse"],
+                )
+            )
         else:
             schema.add_field("passage", DataType.INT64)
             schema.add_field("position", DataType.INT64)
@@ -187,13 +205,16 @@ class MilvusWriter:
 
     def stored(self, doc_id: str, gen: int) -> list[tuple[Passage, np.ndarray, np.ndarray]]:
         """A document's passages as build ``gen`` wrote them, with their vectors and sentence vectors."""
-        rows = _rows(self.client, self.collection, f"gen == {int(gen)} and doc_id == {quote(doc_id)}",
-                     _FIELDS + ["vector"])
+        rows = _rows(
+            self.client, self.collection, f"gen == {int(gen)} and doc_id == {quote(doc_id)}", _FIELDS + ["vector"]
+        )
         if not rows:
             return []
         sentences = _sentence_rows(self.client, self.sentences, [r["id"] for r in rows], self.dim)
-        return [(_passage(r), np.asarray(r["vector"], np.float32), sentences.get(r["id"], np.zeros((0, self.dim))))
-                for r in rows]
+        return [
+            (_passage(r), np.asarray(r["vector"], np.float32), sentences.get(r["id"], np.zeros((0, self.dim))))
+            for r in rows
+        ]
 
     def add(self, passages: Sequence[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray) -> list[int]:
         """Insert passages and their sentences; return each passage's term count."""
@@ -203,25 +224,47 @@ class MilvusWriter:
             self.passage_seq += 1
             terms = lexical.terms(p.text)
             lengths.append(len(terms) or 1)  # an empty text still has a length, as in jisr.index.lexical
-            row = {"id": pid, "gen": self.gen, "doc_id": p.doc_id, "title": p.title,
-                   "source": p.source, "ordinal": p.ordinal, "start": p.start, "end": p.end, "lang": p.lang,
-                   "text": p.text, "sentences": json.dumps(p.sentences),
-                   "locator": json.dumps(p.locator, ensure_ascii=False), "terms": " ".join(terms),
-                   "vector": np.asarray(v, np.float32).tolist()}
+            row = {
+                "id": pid,
+                "gen": self.gen,
+                "doc_id": p.doc_id,
+                "title": p.title,
+                "source": p.source,
+                "ordinal": p.ordinal,
+                "start": p.start,
+                "end": p.end,
+                "lang": p.lang,
+                "text": p.text,
+                "sentences": json.dumps(p.sentences),
+                "locator": json.dumps(p.locator, ensure_ascii=False),
+                "terms": " ".join(terms),
+                "vector": np.asarray(v, np.float32).tolist(),
+            }
             if self.has_fields:
                 row["fields"] = p.fields
             elif p.fields:
-                raise StoreError(f"the Milvus collection {self.collection} was made before documents had fields "
-                                 f"and cannot hold {p.doc_id}'s: build into a new one with --collection")
+                raise StoreError(
+                    f"the Milvus collection {self.collection} was made before documents had fields "
+                    f"and cannot hold {p.doc_id}'s: build into a new one with --collection"
+                )
             for field in ("doc_id", "title", "source", "text", "locator", "terms"):
                 if len(row[field].encode("utf-8")) > MAX_TEXT:
-                    raise StoreError(f"a passage of {p.doc_id} has a {field} of more than {MAX_TEXT} bytes, more "
-                                     "than a Milvus text field holds")
+                    raise StoreError(
+                        f"a passage of {p.doc_id} has a {field} of more than {MAX_TEXT} bytes, more "
+                        "than a Milvus text field holds"
+                    )
             rows.append(row)
             for position in range(len(p.sentences)):
-                sentence_rows.append({"id": (self.gen << 32) | self.sentence_seq, "gen": self.gen,
-                                      "doc_id": p.doc_id, "passage": pid, "position": position,
-                                      "vector": np.asarray(sentence_vectors[s], np.float32).tolist()})
+                sentence_rows.append(
+                    {
+                        "id": (self.gen << 32) | self.sentence_seq,
+                        "gen": self.gen,
+                        "doc_id": p.doc_id,
+                        "passage": pid,
+                        "position": position,
+                        "vector": np.asarray(sentence_vectors[s], np.float32).tolist(),
+                    }
+                )
                 self.sentence_seq += 1
                 s += 1
         for chunk in _chunks(sentence_rows, 1000):
@@ -237,9 +280,19 @@ def _passage(row: dict) -> Passage:
     except ValueError:
         locator = {}
     fields = row.get("fields")
-    return Passage(row["doc_id"], row["title"], row["source"], int(row["ordinal"]), int(row["start"]),
-                   int(row["end"]), row["lang"], row["text"], tuple(tuple(s) for s in json.loads(row["sentences"])),
-                   locator if isinstance(locator, dict) else {}, fields if isinstance(fields, dict) else {})
+    return Passage(
+        row["doc_id"],
+        row["title"],
+        row["source"],
+        int(row["ordinal"]),
+        int(row["start"]),
+        int(row["end"]),
+        row["lang"],
+        row["text"],
+        tuple(tuple(s) for s in json.loads(row["sentences"])),
+        locator if isinstance(locator, dict) else {},
+        fields if isinstance(fields, dict) else {},
+    )
 
 
 def _sentence_rows(client, collection: str, passage_ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
@@ -248,8 +301,10 @@ def _sentence_rows(client, collection: str, passage_ids: Sequence[int], dim: int
     for chunk in _chunks(list(passage_ids)):
         for r in _rows(client, collection, one_of("passage", chunk), ["passage", "position", "vector"]):
             found.setdefault(int(r["passage"]), []).append((int(r["position"]), r["vector"]))
-    return {pid: np.asarray([v for _, v in sorted(rows, key=lambda r: r[0])], np.float32).reshape(-1, dim)
-            for pid, rows in found.items()}
+    return {
+        pid: np.asarray([v for _, v in sorted(rows, key=lambda r: r[0])], np.float32).reshape(-1, dim)
+        for pid, rows in found.items()
+    }
 
 
 class _Answering:
@@ -310,9 +365,15 @@ class MilvusIndex:
         return self.live if where is None else f"{self.live} and {expression(where)}"
 
     def dense_candidates(self, q: np.ndarray, n: int, where=None) -> np.ndarray:
-        hits = self.client.search(self.collection, data=[np.asarray(q, np.float32).tolist()], anns_field="vector",
-                                  limit=n, filter=self._where(where), output_fields=["doc_id", "gen"],
-                                  search_params={"metric_type": "IP"})[0]
+        hits = self.client.search(
+            self.collection,
+            data=[np.asarray(q, np.float32).tolist()],
+            anns_field="vector",
+            limit=n,
+            filter=self._where(where),
+            output_fields=["doc_id", "gen"],
+            search_params={"metric_type": "IP"},
+        )[0]
         return np.array([int(r["id"]) for r in self._current(hits)], np.int64)
 
     def _document_frequency(self, term: str) -> int:
@@ -331,18 +392,22 @@ class MilvusIndex:
         """As the local store's: BM25 as jisr.index.lexical scores it, over the candidates Milvus's BM25 finds."""
         query_terms = lexical.terms(query)
         unique = list(dict.fromkeys(query_terms))
-        words = [t[:lexical.MAX_TERM] for t in arabic.terms(query, stems=False)]
+        words = [t[: lexical.MAX_TERM] for t in arabic.terms(query, stems=False)]
         df = {t: self._document_frequency(t) for t in unique}
         known = {t for t, d in df.items() if d}
         coverage = lexical.coverage(words, df, self.size)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), coverage)
         if not known or not self.size:
             return empty
-        hits = self.client.search(self.collection, data=[" ".join(t for t in query_terms if t in known)],
-                                  anns_field="sparse", limit=n, filter=self._where(where),
-                                  output_fields=["doc_id", "gen", "terms"],
-                                  search_params={"metric_type": "BM25",
-                                                 "params": {"bm25_k1": lexical.K1, "bm25_b": lexical.B}})[0]
+        hits = self.client.search(
+            self.collection,
+            data=[" ".join(t for t in query_terms if t in known)],
+            anns_field="sparse",
+            limit=n,
+            filter=self._where(where),
+            output_fields=["doc_id", "gen", "terms"],
+            search_params={"metric_type": "BM25", "params": {"bm25_k1": lexical.K1, "bm25_b": lexical.B}},
+        )[0]
         rows = self._current(hits)
         if not rows:
             return empty
@@ -365,8 +430,10 @@ class MilvusIndex:
             for r in _rows(self.client, self.collection, one_of("id", chunk), ["id"] + fields):
                 found[int(r["id"])] = r
         if len(found) < len(set(int(i) for i in ids)):  # a newer build deleted a row this search had found
-            raise IndexUnavailable(f"the index at {self.directory} was updated during this search: search again "
-                                   "(or reopen it: it now has a newer commit)")
+            raise IndexUnavailable(
+                f"the index at {self.directory} was updated during this search: search again "
+                "(or reopen it: it now has a newer commit)"
+            )
         return found
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -399,8 +466,9 @@ class MilvusIndex:
         return np.array(sorted(int(r["id"]) for r in rows), np.int64)
 
     def document(self, doc_id: str) -> list[Passage]:
-        rows = self._current(_rows(self.client, self.collection, f"{self.live} and doc_id == {quote(doc_id)}",
-                                   self._read))
+        rows = self._current(
+            _rows(self.client, self.collection, f"{self.live} and doc_id == {quote(doc_id)}", self._read)
+        )
         return sorted((_passage(r) for r in rows), key=lambda p: p.ordinal)
 
     def count(self) -> int:
@@ -416,7 +484,9 @@ class MilvusIndex:
     def verify(self) -> list[str]:
         """The rows Milvus holds for this commit, counted against the passages the commit names."""
         held = self.count()
-        return [] if held == self.size else [f"Milvus holds {held} of the {self.size} passages the index's commit names"]
+        return (
+            [] if held == self.size else [f"Milvus holds {held} of the {self.size} passages the index's commit names"]
+        )
 
     def companion_vectors(self, ids: np.ndarray) -> np.ndarray:
         raise IndexUnavailable(f"the index at {self.directory} is on Milvus, which holds no companion vectors")
@@ -431,7 +501,11 @@ class MilvusIndex:
 def load(index_dir: Path, manifest: dict, uri: str | None = None, token: str | None = None) -> MilvusIndex:
     """Open the commit ``manifest`` of ``index_dir``, whose data lives on Milvus."""
     spec = manifest.get("store")
-    if not isinstance(spec, dict) or not isinstance(spec.get("uri"), str) or not isinstance(spec.get("collection"), str):
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("uri"), str)
+        or not isinstance(spec.get("collection"), str)
+    ):
         raise IndexUnavailable(f"index at {index_dir} is damaged (its Milvus store is not named): rebuild it")
     address = resolve_uri(index_dir, spec["uri"], uri)
     try:

@@ -7,24 +7,31 @@ build killed before its commit leaves rows no commit names (the next build delet
 killed after it leaves rows readers already ignore (the next build deletes those too). A killed
 build's encoding is not resumed: its rows are discarded and its documents encoded again.
 """
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 
-from jisr.passages import Passage, passage_input
-from jisr.index import commit
 from jisr.errors import BuildError, StoreError
+from jisr.index import commit
 from jisr.index.contract import BuildSpec, MilvusTarget, Previous
 from jisr.index.milvus.store import LITE, MilvusWriter, connect, recorded_uri
+from jisr.passages import Passage, passage_input
 
 CLAIM = "milvus.json"  # names the collection this index folder writes, before its first commit
 
 
 def _entry_ok(f) -> bool:
-    return isinstance(f, dict) and isinstance(f.get("sha256"), str) and all(
-        isinstance(f.get(k), int) and not isinstance(f.get(k), bool) for k in ("passages", "sentences", "terms", "gen"))
+    return (
+        isinstance(f, dict)
+        and isinstance(f.get("sha256"), str)
+        and all(
+            isinstance(f.get(k), int) and not isinstance(f.get(k), bool)
+            for k in ("passages", "sentences", "terms", "gen")
+        )
+    )
 
 
 class _Writing:
@@ -43,8 +50,10 @@ class _Writing:
             try:
                 return method(*args, **kwargs)
             except pymilvus.MilvusException as exc:
-                raise StoreError(f"cannot write to Milvus at {self._uri}: {exc.message}; "
-                                 "the previous index is unchanged") from None
+                raise StoreError(
+                    f"cannot write to Milvus at {self._uri}: {exc.message}; the previous index is unchanged"
+                ) from None
+
         return call
 
 
@@ -65,8 +74,12 @@ class MilvusStoreWriter:
 
     def previous(self) -> Previous:
         m = self.spec.live_manifest()
-        if m is None or not commit.on_milvus(m) or {k: m["store"].get(k) for k in ("uri", "collection")} != \
-                {k: self.store_spec[k] for k in ("uri", "collection")}:
+        if (
+            m is None
+            or not commit.on_milvus(m)
+            or {k: m["store"].get(k) for k in ("uri", "collection")}
+            != {k: self.store_spec[k] for k in ("uri", "collection")}
+        ):
             return Previous()
         self.old_gen = m["generation"]
         self.old_docs = {d: f for d, f in m["files"].items() if _entry_ok(f)}
@@ -77,16 +90,19 @@ class MilvusStoreWriter:
         return Previous(m, self.old_docs)
 
     def start(self, gen: int) -> None:
-        self.milvus = MilvusWriter(self.client, self.target.collection, self.spec.info["dimension"], gen,
-                                   self.spec.index_type)
+        self.milvus = MilvusWriter(
+            self.client, self.target.collection, self.spec.info["dimension"], gen, self.spec.index_type
+        )
         claim = self.index_dir / CLAIM
         try:
             claimed = json.loads(claim.read_text(encoding="utf-8")) == self.store_spec
         except (OSError, ValueError):
             claimed = False
         if not self.old_gen and not claimed and self.milvus.holds_rows():
-            raise BuildError(f"the Milvus collection {self.target.collection} at {self.uri} holds passages that the "
-                             f"index at {self.index_dir} did not write: name another with --collection")
+            raise BuildError(
+                f"the Milvus collection {self.target.collection} at {self.uri} holds passages that the "
+                f"index at {self.index_dir} did not write: name another with --collection"
+            )
         claim.write_text(json.dumps(self.store_spec), encoding="utf-8")
         self.milvus.discard_unfinished(self.old_gen)
         self.milvus.discard_replaced(self.old_replaced, self.old_gen)
@@ -109,11 +125,25 @@ class MilvusStoreWriter:
                 known.update(zip(p.sentence_texts(), sentence_vectors))
         return known, {}  # no companion on Milvus (jisr.index.build refuses one)
 
-    def write(self, batch, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray,
-              companion_vectors: np.ndarray | None = None) -> dict[str, dict]:
+    def write(
+        self,
+        batch,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        companion_vectors: np.ndarray | None = None,
+    ) -> dict[str, dict]:
         lengths = self.milvus.add(passages, vectors, sentence_vectors)
-        entries = {d.id: {"sha256": d.sha256, "gen": self.milvus.gen, "passages": len(ps),
-                          "sentences": sum(len(p.sentences) for p in ps), "terms": 0} for d, ps in batch}
+        entries = {
+            d.id: {
+                "sha256": d.sha256,
+                "gen": self.milvus.gen,
+                "passages": len(ps),
+                "sentences": sum(len(p.sentences) for p in ps),
+                "terms": 0,
+            }
+            for d, ps in batch
+        }
         for p, n in zip(passages, lengths):
             entries[p.doc_id]["terms"] += n
         return entries
@@ -121,9 +151,15 @@ class MilvusStoreWriter:
     def finish(self, files: dict[str, dict], gen: int) -> tuple[int, int, int, dict]:
         # a document whose rows this commit does not name: older ones of a changed file, all of a removed one
         self.replaced = sorted(d for d, f in self.old_docs.items() if files.get(d, {}).get("gen") != f["gen"])
-        return (sum(f["passages"] for f in files.values()), sum(f["sentences"] for f in files.values()), 0,
-                {"store": {**self.store_spec, "replaced": self.replaced, "fields": self.milvus.has_fields},
-                 "lexical": {"terms": sum(f["terms"] for f in files.values())}})
+        return (
+            sum(f["passages"] for f in files.values()),
+            sum(f["sentences"] for f in files.values()),
+            0,
+            {
+                "store": {**self.store_spec, "replaced": self.replaced, "fields": self.milvus.has_fields},
+                "lexical": {"terms": sum(f["terms"] for f in files.values())},
+            },
+        )
 
     def failed(self, interrupted: bool) -> None:
         """Nothing to remove now: rows no commit names are discarded by the next build."""

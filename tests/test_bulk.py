@@ -363,3 +363,22 @@ def test_close_gives_up_a_commit_that_outlasts_it_and_fails_what_is_queued(tmp_p
     for receipt in (under_way, queued):
         with pytest.raises(Error, match="not committed: the server is stopping"):
             receipt.wait(0)
+
+
+def test_a_failed_commit_tells_the_writer_why_but_not_where_the_index_is(tmp_path):
+    """A commit's error names files under the index's folder (for the server's log); the HTTP writer is told
+    the same reason with that folder said as INDEX: a server's paths are not a client's business."""
+    from jisr.errors import BuildError, Error
+    from jisr.index.intake import Intake
+
+    def failing(submit, stopping: threading.Event):
+        raise BuildError(f"cannot read {tmp_path / 'segments' / 's1' / 'vectors.bin'}: damaged")
+
+    intake = Intake(tmp_path, failing, interval=0.0, nice=0)
+    try:
+        with pytest.raises(Error) as caught:
+            intake.submit({"a": None}).wait(HANG)
+    finally:
+        intake.close(timeout=5)
+    message = str(caught.value)
+    assert "INDEX/segments/s1/vectors.bin: damaged" in message and str(tmp_path) not in message, message

@@ -228,6 +228,11 @@ class Intake:
             for receipt in receipts:
                 receipt._settle(generation, error, failure)
 
+    def _unplaced(self, exc: BaseException) -> str:
+        """``exc``'s message with the index's folder said as INDEX: a writer over HTTP is told why, never where
+        the server keeps its files."""
+        return str(exc).replace(str(self.index_dir.resolve()), "INDEX").replace(str(self.index_dir), "INDEX")
+
     def _take(self) -> tuple[dict[str, dict | None], list[Receipt]]:
         """The queued writes of the next commit, oldest first, up to ``max_documents`` documents (at least one
         write); a later write of the same id wins. Writes left queued are due at once."""
@@ -279,11 +284,12 @@ class Intake:
                 )
             except Error as exc:
                 self.failures += 1
-                return None, f"the write was not committed: {exc}", Error
+                log.warning("jisr: API writes not committed: %s", exc)  # the log keeps the paths
+                return None, f"the write was not committed: {self._unplaced(exc)}", Error
             except Exception as exc:  # noqa: BLE001  (said to the writer; the server goes on)
                 self.failures += 1
                 log.exception("jisr: a commit of documents sent over the API failed")
-                return None, f"the write was not committed: {type(exc).__name__}: {exc}", Error
+                return None, f"the write was not committed: {type(exc).__name__}: {self._unplaced(exc)}", Error
         self.commits += 1
         self.documents += len(changes)
         self.embedded += getattr(report, "embedded", 0)

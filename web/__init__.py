@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import PathConverter
 
 from jisr.answers import cache
 from jisr.index import intake
@@ -29,6 +30,13 @@ def _read_access():
         from jisr.web.api import error
 
         return error(*refused)
+
+
+class DocumentId(PathConverter):
+    """A document id in a path: anything, line breaks included (Werkzeug's ``path`` stops at one), so that an id
+    a client cannot use reaches the endpoint and is told why (400) instead of "no API endpoint" (404)."""
+
+    regex = "[^/](?s:.*?)"
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -53,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     # "/api//search" is a 404, not a redirect: Werkzeug builds that redirect's URL from the
     # request's Host header, which anyone can set.
     app.url_map.merge_slashes = False
+    app.url_map.converters["doc_id"] = DocumentId
     app.config.update(
         chosen.app_config(),
         SEND_FILE_MAX_AGE_DEFAULT=24 * 3600,  # the style sheet and icon: browsers keep them a day

@@ -83,7 +83,7 @@ def search():
         return error(400, "bad_request", str(exc))
 
 
-@bp.get("/api/doc/<path:doc_id>")
+@bp.get("/api/doc/<doc_id:doc_id>")
 def document(doc_id: str):
     """A whole document as the index holds it: its passages in reading order. An id is found in either Unicode
     form: the document API stores ids in NFC, a corpus file keeps its name as the file system spells it."""

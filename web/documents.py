@@ -162,7 +162,7 @@ def _body(index, doc_id: str) -> dict:
     return submitted.from_json(doc_id, json_body())  # its QueryError is a ValueError
 
 
-@bp.get("/api/documents/<path:doc_id>")
+@bp.get("/api/documents/<doc_id:doc_id>")
 def get(doc_id: str):
     """A whole document as the index holds it (also at /api/doc/<id>, its first address)."""
     from jisr.web.api import document
@@ -174,7 +174,7 @@ def get(doc_id: str):
     return document(doc_id)
 
 
-@bp.put("/api/documents/<path:doc_id>")
+@bp.put("/api/documents/<doc_id:doc_id>")
 def put(doc_id: str):
     """Add or replace one document."""
     doc_id, conflict = _checked(doc_id)
@@ -198,7 +198,7 @@ def put(doc_id: str):
     return response
 
 
-@bp.delete("/api/documents/<path:doc_id>")
+@bp.delete("/api/documents/<doc_id:doc_id>")
 def delete(doc_id: str):
     doc_id, conflict = _checked(doc_id)
     if conflict:

@@ -11,6 +11,7 @@ English query ("French aircraft carrier") is searched as it is. :func:`reading` 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jisr import arabic
@@ -104,11 +105,17 @@ def from_layout(text: str) -> str:
     return "".join(LAYOUT.get(c, c) for c in text)
 
 
-def reading(query: str, vocabulary: Vocabulary) -> Reading | None:
+def reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> Reading | None:
     """The Arabic a Latin ``query`` was meant to be, when the index's ``vocabulary`` says so; else None.
 
-    Nothing is read for a query with Arabic letters, or when the vocabulary is empty (an index on Milvus)."""
-    if not len(vocabulary) or arabic.language(query) == "ar" or not re.search("[A-Za-z]", query):
+    Nothing is read for a query with Arabic letters, or when the vocabulary is empty (an index on Milvus).
+    ``vocabulary`` may be a function that gives it (an index's ``vocabulary``): then it is asked for only
+    for a Latin query, so an Arabic query never waits for a new commit's vocabulary to be merged."""
+    if arabic.language(query) == "ar" or not re.search("[A-Za-z]", query):
+        return None
+    if callable(vocabulary):
+        vocabulary = vocabulary()
+    if not len(vocabulary):
         return None
     typed = _known(arabic.terms(query, stems=False), vocabulary)
     layout = from_layout(query)

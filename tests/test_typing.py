@@ -15,21 +15,6 @@ from jisr.index.vocabulary import EMPTY, Vocabulary
 from tests.conftest import ROOT, SEEDS
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad"
-KEYS = {arabic: key for key, arabic in typing.LAYOUT.items()}  # the key that types each Arabic letter (or two)
-
-
-def on_latin_layout(text: str) -> str:
-    """``text`` as typed with the keyboard left on the Latin layout: the inverse of typing.from_layout."""
-    out, at = [], 0
-    while at < len(text):
-        pair = text[at : at + 2]
-        if pair in KEYS:  # لا and the lam-alef forms: one key each
-            out.append(KEYS[pair])
-            at += 2
-        else:
-            out.append(KEYS.get(text[at], text[at]))
-            at += 1
-    return "".join(out)
 
 
 def questions(lang: str) -> list[str]:
@@ -58,7 +43,7 @@ def test_the_issue_examples_are_read_as_the_arabic_meant(vocabulary):
 def test_shifted_keys_and_lam_alef():
     assert typing.from_layout("H") == "أ" and typing.from_layout("Y") == "إ" and typing.from_layout("N") == "آ"
     assert typing.from_layout("b") == "لا" and typing.from_layout("G") == "لأ"
-    assert on_latin_layout("لأن الإسلام") == "Gk hTsbl"  # لإ and لا: one key each
+    assert typing.to_layout("لأن الإسلام") == "Gk hTsbl"  # لإ and لا: one key each
     assert typing.from_layout("Gk hTsbl") == "لأن الإسلام"
 
 
@@ -67,9 +52,9 @@ def test_arabic_words_round_trip_through_the_latin_layout(vocabulary):
     words = [w for w in text.split() if w.isalpha() and language(w) == "ar"]
     assert len(words) > 100
     for word in words:
-        assert typing.from_layout(on_latin_layout(word)) == word
+        assert typing.from_layout(typing.to_layout(word)) == word
     arabic = [q for q in questions("ar") if not re.search("[A-Za-z]", q)]  # Latin letters (ASL) cannot round-trip
-    read = [typing.reading(on_latin_layout(q), vocabulary) for q in arabic]
+    read = [typing.reading(typing.to_layout(q), vocabulary) for q in arabic]
     assert sum(r is not None and r.how == "layout" for r in read) >= 0.9 * len(arabic)
     assert all(r.searched_as == q for r, q in zip(read, arabic) if r is not None)
 

@@ -105,6 +105,24 @@ def from_layout(text: str) -> str:
     return "".join(LAYOUT.get(c, c) for c in text)
 
 
+_KEYS = {typed: key for key, typed in LAYOUT.items()}  # the key that types each Arabic letter (or lam-alef)
+
+
+def to_layout(text: str) -> str:
+    """``text`` as typed with the keyboard left on the Latin layout (the inverse of :func:`from_layout`): what
+    the tests and benchmarks/typing.py type for an Arabic query; a lam-alef pair is one key."""
+    out, at = [], 0
+    while at < len(text):
+        pair = text[at : at + 2]
+        if len(pair) == 2 and pair in _KEYS:
+            out.append(_KEYS[pair])
+            at += 2
+        else:
+            out.append(_KEYS.get(text[at], text[at]))
+            at += 1
+    return "".join(out)
+
+
 def reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> Reading | None:
     """The Arabic a Latin ``query`` was meant to be, when the index's ``vocabulary`` says so; else None.
 

@@ -7,8 +7,10 @@ from collections import Counter
 import pytest
 
 from jisr.answers import typing
+from jisr.answers.answer import Answer
 from jisr.answers.request import SearchRequest
 from jisr.arabic import language
+from jisr.cli import _print_results
 from jisr.errors import QueryError
 from jisr.index import lexical
 from jisr.index.vocabulary import EMPTY, Vocabulary
@@ -94,3 +96,16 @@ def test_as_typed_is_a_checked_request_parameter():
     assert SearchRequest.from_params({"q": "phlgm", "as_typed": False}).as_typed is False
     with pytest.raises(QueryError, match="as_typed must be true or false"):
         SearchRequest.from_params({"q": "phlgm", "as_typed": "maybe"})
+
+
+def _answer(**typed) -> Answer:
+    return Answer("phlgm hg'hzvhj", "m", "hybrid", "ar", 1, 4, None, None, 0, None, 1.0, (), **typed)
+
+
+def test_searched_as_and_typed_appear_only_when_the_query_was_converted(capsys):
+    assert "searched_as" not in _answer().to_json() and "typed" not in _answer().to_json()
+    converted = _answer(searched_as="حاملة الطائرات", typed="phlgm hg'hzvhj").to_json()
+    assert list(converted)[:3] == ["query", "searched_as", "typed"] and converted["searched_as"] == "حاملة الطائرات"
+    _print_results(_answer(searched_as="حاملة الطائرات", typed="phlgm hg'hzvhj"))
+    err = capsys.readouterr().err
+    assert "showing results for حاملة الطائرات; search instead for phlgm hg'hzvhj with --as-typed" in err

@@ -208,6 +208,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FIELD",
         help=f"count the matches by this field's values ({', '.join(FACETS)}); repeat for more",
     )
+    s.add_argument(
+        "--as-typed",
+        action="store_true",
+        help="search the query as typed, never as Arabic typed on the Latin keyboard layout or in Arabizi",
+    )
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
@@ -370,6 +375,11 @@ def _config(args) -> int:
 
 
 def _print_results(answer: Answer) -> None:
+    if answer.searched_as is not None:
+        print(
+            f"note: showing results for {answer.searched_as}; search instead for {answer.typed} with --as-typed",
+            file=sys.stderr,
+        )
     if answer.truncated is not None:
         print(f"note: {answer.truncated.message}", file=sys.stderr)
     hits = answer.hits

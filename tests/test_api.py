@@ -1,6 +1,7 @@
 """The JSON API over real HTTP: `jisr serve` in its own process on 127.0.0.1."""
 
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -36,6 +37,34 @@ def test_get_search_english_and_arabic(server):
     assert status == 200 and "عبر الهاتف" in body["results"][0]["text"] and len(body["results"]) == 9
 
 
+def test_arabic_typed_on_the_latin_layout_is_searched_as_meant(server):
+    status, _, body = get(server, "/api/search", q="phlgm hg'hzvhj", k=2)
+    assert status == 200
+    assert body["searched_as"] == "حاملة الطائرات" and body["typed"] == "phlgm hg'hzvhj"
+    assert body["query"] == "phlgm hg'hzvhj"
+    assert all("حاملة الطائرات" in r["text"] for r in body["results"]) and body["match"] == "strong"
+    _, _, meant = get(server, "/api/search", q="حاملة الطائرات", k=2)
+    assert [r["text"] for r in body["results"]] == [r["text"] for r in meant["results"]]
+    assert "searched_as" not in meant and "typed" not in meant
+    status, _, as_typed = get(server, "/api/search", q="phlgm hg'hzvhj", k=2, as_typed=1)
+    assert status == 200 and "searched_as" not in as_typed and as_typed["match"] != "strong"
+    status, _, english = get(server, "/api/search", q="French aircraft carrier", k=2)
+    assert status == 200 and "searched_as" not in english
+    status, _, arabizi = get(server, "/api/search", q="7amlet el ta2erat", k=2)
+    assert status == 200 and arabizi["searched_as"] == "حامله الطايرات" and arabizi["typed"] == "7amlet el ta2erat"
+    assert "حاملة الطائرات" in arabizi["results"][0]["text"]
+
+
+def test_the_page_says_what_was_searched_in_both_languages(server):
+    with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "phlgm hg'hzvhj"}), timeout=60) as r:
+        page = r.read().decode()
+    assert "النتائج لـ «حاملة الطائرات»" in page and "Showing results for “حاملة الطائرات”" in page
+    link = re.search(r'class="as-typed" href="([^"]*)"[^>]*>([^<]*)</a>', page)
+    assert link and link[2] == "phlgm hg&#39;hzvhj" and "as_typed=1" in link[1] and "q=phlgm" in link[1]
+    with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "phlgm hg'hzvhj", "as_typed": 1})) as r:
+        assert "Showing results for" not in r.read().decode()
+
+
 def test_post_returns_the_same_json_as_get(server):
     _, _, by_get = get(server, "/api/search", q="Hollande Washington", k=4, lang="any")
     status, _, by_post = call(
@@ -63,6 +92,7 @@ def test_post_returns_the_same_json_as_get(server):
         ({"q": "a", "k": "2.5"}, "whole number"),
         ({"q": "a", "lang": "fr"}, "lang"),
         ({"q": "a", "mode": "x"}, "mode"),
+        ({"q": "a", "as_typed": "maybe"}, "as_typed"),
     ],
 )
 def test_get_errors_are_400_json(server, params, fragment):

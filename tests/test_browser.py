@@ -68,6 +68,26 @@ def test_arabic_query_and_escaping_without_javascript(server, browser):
     context.close()
 
 
+def test_arabic_typed_on_the_latin_layout_is_searched_as_meant_and_the_page_offers_the_text_as_typed(server, browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    page.goto(server + "/?ui=en")
+    page.fill("input[name=q]", "phlgm hg'hzvhj")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .result")
+    notice = page.locator(".typed-as")
+    assert notice.is_visible()
+    assert (
+        "Showing results for “حاملة الطائرات”" in notice.inner_text()
+        and "النتائج لـ «حاملة الطائرات»" in notice.inner_text()
+    )
+    assert "حاملة الطائرات" in page.locator("#results .passage").nth(0).inner_text()
+    assert page.input_value("input[name=q]") == "phlgm hg'hzvhj"
+    page.locator("a.as-typed").first.click()
+    page.wait_for_load_state()
+    assert "as_typed=1" in page.url and page.locator(".typed-as").count() == 0
+    assert page.input_value("input[name=q]") == "phlgm hg'hzvhj"
+
+
 def test_page_reports_bad_input(server, browser):
     page = browser.new_page()
     response = page.goto(server + "/?q=a&k=500&ui=en")  # told as a reader is, not as the API tells a program
@@ -148,6 +168,7 @@ def _axe(browser, url: str, viewport: dict | None = None) -> list[dict]:
         "/?q=Hollande+trip+to+Washington&ui=en",
         "/?q=xqzv+plorft",
         "/?q=xqzv+plorft&ui=en",
+        "/?q=phlgm+hg%27hzvhj",
         "/nope",
         "/nope?ui=en",
         "/?q=a&k=500",

@@ -83,6 +83,13 @@ def spec() -> dict:
             "explode": False,
             "schema": facets,
         },
+        {
+            "name": "as_typed",
+            "in": "query",
+            "description": "search the query as typed, never as Arabic typed on the Latin keyboard layout "
+            "or in Arabizi",
+            "schema": {"type": "boolean", "default": False},
+        },
     ]
     responses = {
         "200": {
@@ -242,6 +249,7 @@ def spec() -> dict:
                         "per_document": {"type": "integer", "minimum": 0, "maximum": MAX_PER_DOCUMENT},
                         "filter": {"$ref": "#/components/schemas/Filter"},
                         "facets": facets,
+                        "as_typed": {"type": "boolean"},
                     },
                 },
                 "Filter": _filter_schema(),
@@ -249,6 +257,12 @@ def spec() -> dict:
                     "type": "object",
                     "properties": {
                         "query": {"type": "string"},
+                        "searched_as": {
+                            "type": "string",
+                            "description": "present when the query was searched as the Arabic it was meant to be "
+                            "(typed on the Latin keyboard layout, or in Arabizi); as_typed=1 searches it as typed",
+                        },
+                        "typed": {"type": "string", "description": "with searched_as: the query as typed"},
                         "model": {"type": "string"},
                         "mode": {"type": "string"},
                         "lang": {"type": "string"},

@@ -47,6 +47,18 @@ def _page_url(**changes) -> str:
     return url_for("page.index", **{k: v for k, v in args.items() if v not in (None, "")})
 
 
+def _typed_as(answer, words: Words) -> dict | None:
+    """The notice of a query searched as the Arabic it was meant to be, in both languages (its reader may
+    read either), with the address that searches it as typed; None when it was searched as typed."""
+    if answer.searched_as is None:
+        return None
+    notes = [
+        (ui, Words(ui)("showing_for", searched=answer.searched_as), Words(ui).search_instead)
+        for ui in (words.ui, words.other)
+    ]
+    return {"url": _page_url(as_typed=1, offset=None), "notes": notes}
+
+
 def _for_readers(query: str, exc: QueryError, words: Words) -> str:
     """What a reader is told of a request the search refused (the operator's message goes to the log)."""
     current_app.logger.info("page search refused: %s", exc)
@@ -138,6 +150,7 @@ def index():
         "home": None,
         "pages": {},
         "narrowing": [],
+        "typed_as": None,
     }
     status, headers = 200, {}
     if state["index"] is None:
@@ -159,10 +172,12 @@ def index():
                 form["per_document"],
                 filter=chosen or None,
                 facets=["collection", *declared],
+                as_typed=form["as_typed"],
             )
             with state["admission"].admit():
                 answer = context["response"] = state["index"].search(asked)
             context["narrowing"] = _narrowing(answer, chosen)
+            context["typed_as"] = _typed_as(answer, words)
             if answer.next_offset is not None:
                 context["pages"]["next"] = _page_url(offset=answer.next_offset)
             if asked.paging.offset:

@@ -63,6 +63,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "previous": ("النتائج السابقة", "Previous results"),
     "pages": ("صفحات النتائج", "Result pages"),
     "cut": ("البحث طويل؛ بُحث في أوله فقط: «{read}»", "The search is long; only its beginning was searched: “{read}”"),
+    "showing_for": ("النتائج لـ «{searched}»", "Showing results for “{searched}”"),
+    "search_instead": ("ابحث بدلًا من ذلك عن", "search instead for"),
     "original": ("الملف الأصلي", "The original file"),
     "back": ("العودة إلى النتائج", "Back to the results"),
     "new_search": ("بحث جديد", "New search"),

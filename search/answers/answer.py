@@ -114,7 +114,9 @@ class Answer:
     ``group``/``per_document``: the grouping asked for ("none" or "document"); ``filter``: the filter as
     given (None: none); ``facets``: per field counted, its values (None: no facets asked for);
     ``truncated``: set when only part of the query was searched; ``cached``: the answer came from the
-    result cache, and ``took_ms`` is the lookup's time."""
+    result cache, and ``took_ms`` is the lookup's time; ``searched_as``: set when the query was searched as the
+    Arabic it was meant to be (typed on the Latin keyboard layout or in Arabizi: :mod:`jisr.answers.typing`), with
+    ``typed``, the query as typed (None for both when it was searched as typed)."""
 
     query: str
     model: str
@@ -134,11 +136,14 @@ class Answer:
     facets: dict[str, tuple[FacetValue, ...]] | None = None
     truncated: Truncated | None = None
     cached: bool = False
+    searched_as: str | None = None
+    typed: str | None = None
 
     def to_json(self) -> dict:
         """The answer as the JSON API gives it: keys in the API's order, optional ones only when they apply."""
         out: dict[str, Any] = {
             "query": self.query,
+            **({"searched_as": self.searched_as, "typed": self.typed} if self.searched_as is not None else {}),
             "model": self.model,
             "mode": self.mode,
             "lang": self.lang,

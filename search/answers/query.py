@@ -40,6 +40,7 @@ API_NAMES = {
     "per_document": "per_document",
     "filter": "filter",
     "facets": "facets",
+    "as_typed": "as_typed",
 }
 CLI_NAMES = {
     "q": "the QUERY argument",
@@ -51,6 +52,7 @@ CLI_NAMES = {
     "per_document": "--per-document",
     "filter": "--filter",
     "facets": "--facet",
+    "as_typed": "--as-typed",
 }
 
 
@@ -85,6 +87,7 @@ def request_params(source: Mapping, strict: bool = False) -> dict:
         "per_document": source.get("per_document", DEFAULT_PER_DOCUMENT),
         "filter": source.get("filter"),
         "facets": source.get("facets"),
+        "as_typed": source.get("as_typed", False),
     }
 
 
@@ -127,6 +130,18 @@ def facet_fields(value, names: Mapping[str, str] = API_NAMES) -> tuple[str, ...]
     if twice is not None:  # as the API's schema says (uniqueItems): a repeated name is more likely a slip
         raise QueryError(f"{names['facets']} names {twice[:40]!r} twice; name each field once")
     return tuple(value)
+
+
+def flag(value, name: str) -> bool:
+    """A yes-or-no parameter: true or false, or as a query string writes them (1/0, true/false, yes/no)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise QueryError(f"{name} must be true or false (1 or 0), not {str(value)[:40]!r}")
 
 
 def is_text(query: str) -> bool:

@@ -25,6 +25,7 @@ from jisr.answers.query import (
     DEFAULT_PER_DOCUMENT,
     Paging,
     facet_fields,
+    flag,
     paging,
     request_params,
     validate,
@@ -37,7 +38,8 @@ class SearchRequest:
     :meth:`from_params` (the JSON API's query string or body) or :meth:`from_cli`, never from unchecked values.
 
     ``filter``: parsed, not yet bound to an index's declared fields (:func:`jisr.answers.filters.bind`);
-    ``facets``: the fields whose values are counted over the matches, each once."""
+    ``facets``: the fields whose values are counted over the matches, each once; ``as_typed``: search the query
+    as it is, never as Arabic typed on the Latin layout or in Arabizi (:mod:`jisr.answers.typing`)."""
 
     query: str
     k: int = DEFAULT_K
@@ -46,6 +48,7 @@ class SearchRequest:
     paging: Paging = Paging()
     filter: Filter | None = None
     facets: tuple[str, ...] = ()
+    as_typed: bool = False
 
     @classmethod
     def of(
@@ -59,6 +62,7 @@ class SearchRequest:
         per_document: Any = DEFAULT_PER_DOCUMENT,
         filter: Any = None,
         facets: Any = None,
+        as_typed: Any = False,
         *,
         names: Mapping[str, str] = API_NAMES,
     ) -> SearchRequest:
@@ -68,7 +72,16 @@ class SearchRequest:
         field names or one text of names separated by commas."""
         query, k, lang, mode = validate(query, k, lang, mode, names)
         page = paging(k, offset, group, per_document, names)
-        return cls(query, k, lang, mode, page, filters.parse(filter, names["filter"]), facet_fields(facets, names))
+        return cls(
+            query,
+            k,
+            lang,
+            mode,
+            page,
+            filters.parse(filter, names["filter"]),
+            facet_fields(facets, names),
+            flag(as_typed, names["as_typed"]),
+        )
 
     @classmethod
     def from_params(cls, source: Mapping) -> SearchRequest:
@@ -89,6 +102,7 @@ class SearchRequest:
             args.per_document,
             args.filter,
             args.facet,
+            args.as_typed,
             names=CLI_NAMES,
         )
 

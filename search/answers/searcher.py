@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.answers import match, ranking
+from jisr.answers import match, ranking, typing
 from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
 from jisr.answers.centering import encode_queries
 from jisr.answers.filters import Filter, bind
@@ -340,7 +340,10 @@ class Searcher:
                 f"facets: this index has no field {unknown[0]!r} to count by (fields: "
                 f"{', '.join([*FACETS, *self.declared])})"
             )
-        vector, read, tokens = self.read_query(query)
+        # a Latin query meant as Arabic (the wrong keyboard layout, Arabizi) is searched as that Arabic
+        meant = None if request.as_typed else typing.reading(query, self.index.vocabulary)
+        searched = query if meant is None else meant.searched_as
+        vector, read, tokens = self.read_query(searched)
         ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         lines = self.lines.get(mode, {}).get(match.group(read))
         behind = match.background(scores)
@@ -402,7 +405,7 @@ class Searcher:
         counted = _facets([passages[i] for i in range(matched)], facets, grouped, self.declared) if facets else None
         truncated = (
             None
-            if read == query
+            if read == searched
             else Truncated(read, f"the query has {tokens} tokens; only its first {self.query_tokens} were searched")
         )
         return Answer(
@@ -423,6 +426,8 @@ class Searcher:
             filter=json.loads(where.text) if where is not None else None,
             facets=counted,
             truncated=truncated,
+            searched_as=None if meant is None else searched,
+            typed=None if meant is None else query,
         )
 
 

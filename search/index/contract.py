@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from jisr.index.filtering import Filter
+    from jisr.index.vocabulary import Vocabulary
     from jisr.passages import Passage
 
 CANDIDATES = 200  # passages a search asks a store for, by vector and by BM25; a writer tunes its vector index
@@ -109,6 +110,10 @@ class IndexReader(Protocol):
     ) -> tuple[np.ndarray, np.ndarray, float]:
         """The ``n`` best live passages by BM25 (ids, scores, sorted by id), and the query's word coverage;
         ``where`` as for dense_candidates."""
+
+    def vocabulary(self) -> Vocabulary:
+        """The terms BM25 indexes and their passage counts (:mod:`jisr.index.vocabulary`); empty where the store
+        cannot list them, and then no query is read as typed on another keyboard."""
 
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 

@@ -35,6 +35,7 @@ from jisr.index.local import ann, masks, warmup
 from jisr.index.local import vectors as stored
 from jisr.index.local.segment import META, OPTIONAL, REQUIRED, Segment
 from jisr.index.options import CandidatePolicy
+from jisr.index.vocabulary import Vocabulary
 from jisr.passages import Passage
 
 
@@ -59,6 +60,7 @@ class StoredIndex:
         self._warmup: warmup.Warmup | None = None  # the warm-up expect_queries started, stopped at close
         self._shards: tuple[tuple, faiss.IndexShards] | None = None  # all segments' vector indexes (_proposals)
         self._all_deleted: tuple[np.ndarray, int] | None = None
+        self._vocabulary: Vocabulary | None = None
 
     @property
     def size(self) -> int:
@@ -233,6 +235,12 @@ class StoredIndex:
         scores = [score for _, score in per_segment]
         ids, scores = (np.concatenate(ids), np.concatenate(scores)) if ids else (np.zeros(0, np.int64), np.zeros(0))
         return lexical.top(ids, scores, n) + (coverage,)
+
+    def vocabulary(self) -> Vocabulary:
+        """Every segment's BM25 terms and their passage counts, merged once per opened commit."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.merged((s.postings.terms, s.postings.starts) for s in self.segments)
+        return self._vocabulary
 
     def languages(self, ids: np.ndarray) -> np.ndarray:
         from jisr.index.local.segment import LANGS

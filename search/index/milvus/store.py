@@ -32,6 +32,7 @@ from jisr import arabic
 from jisr.errors import IndexUnavailable, StoreError
 from jisr.index import lexical
 from jisr.index.milvus.expression import expression, one_of, quote
+from jisr.index.vocabulary import EMPTY, Vocabulary
 from jisr.passages import Passage
 
 LITE = "milvus.db"  # the default: Milvus Lite, embedded, in this folder inside the index folder
@@ -387,6 +388,10 @@ class MilvusIndex:
             self._df.clear()
         self._df[term] = df = int(found[0]["count(*)"]) if found else 0
         return df
+
+    def vocabulary(self) -> Vocabulary:
+        """Empty: Milvus does not list a field's terms, so a query on Milvus is searched as typed."""
+        return EMPTY
 
     def lexical_candidates(self, query: str, n: int, where=None) -> tuple[np.ndarray, np.ndarray, float]:
         """As the local store's: BM25 as jisr.index.lexical scores it, over the candidates Milvus's BM25 finds."""

@@ -401,7 +401,7 @@ def test_repeated_queries_come_from_the_cache_until_the_commit_changes_and_metri
             text = r.read().decode()
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert float(lines['jisr_requests_total{endpoint="/api/search",status="200"}']) == 4
-    assert float(lines['jisr_requests_total{endpoint="/api/documents/<path:doc_id>",status="201"}']) == 1
+    assert float(lines['jisr_requests_total{endpoint="/api/documents/<doc_id:doc_id>",status="201"}']) == 1
     assert float(lines['jisr_request_seconds_count{endpoint="/api/search"}']) == 4
     assert float(lines["jisr_cache_hits_total"]) == 1 and float(lines["jisr_cache_misses_total"]) == 3
     assert float(lines["jisr_commits_total"]) == 1 and float(lines["jisr_documents"]) == 2

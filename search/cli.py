@@ -380,6 +380,8 @@ def _print_results(answer: Answer) -> None:
             f"note: showing results for {answer.searched_as}; search instead for {answer.typed} with --as-typed",
             file=sys.stderr,
         )
+    if answer.suggest is not None:
+        print(f"note: did you mean: {answer.suggest}", file=sys.stderr)
     if answer.truncated is not None:
         print(f"note: {answer.truncated.message}", file=sys.stderr)
     hits = answer.hits

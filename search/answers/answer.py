@@ -116,7 +116,10 @@ class Answer:
     ``truncated``: set when only part of the query was searched; ``cached``: the answer came from the
     result cache, and ``took_ms`` is the lookup's time; ``searched_as``: set when the query was searched as the
     Arabic it was meant to be (typed on the Latin keyboard layout or in Arabizi: :mod:`jisr.answers.typing`), with
-    ``typed``, the query as typed (None for both when it was searched as typed)."""
+    ``typed``, the query as typed (None for both when it was searched as typed); ``suggest``: the query with an
+    Arabic word the index does not know replaced by the frequent term it was likely meant to be ("did you mean":
+    :mod:`jisr.answers.spelling`), None when no word was; when the query as typed matched nothing, the
+    suggestion is what was searched (``searched_as``) and ``suggest`` is None."""
 
     query: str
     model: str
@@ -138,12 +141,14 @@ class Answer:
     cached: bool = False
     searched_as: str | None = None
     typed: str | None = None
+    suggest: str | None = None
 
     def to_json(self) -> dict:
         """The answer as the JSON API gives it: keys in the API's order, optional ones only when they apply."""
         out: dict[str, Any] = {
             "query": self.query,
             **({"searched_as": self.searched_as, "typed": self.typed} if self.searched_as is not None else {}),
+            **({"suggest": self.suggest} if self.suggest is not None else {}),
             "model": self.model,
             "mode": self.mode,
             "lang": self.lang,

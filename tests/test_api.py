@@ -55,6 +55,33 @@ def test_arabic_typed_on_the_latin_layout_is_searched_as_meant(server):
     assert "حاملة الطائرات" in arabizi["results"][0]["text"]
 
 
+def test_an_arabic_word_the_index_does_not_know_gets_a_suggestion(server):
+    status, _, body = get(server, "/api/search", q="حاملة الطائرت شارل ديغول", k=2)
+    assert status == 200 and body["suggest"] == "حاملة الطائرات شارل ديغول"
+    assert "searched_as" not in body and body["query"] == "حاملة الطائرت شارل ديغول"  # searched as typed: it matched
+    _, _, meant = get(server, "/api/search", q="حاملة الطائرات شارل ديغول", k=2)
+    assert "suggest" not in meant  # every word known
+    _, _, alone = get(server, "/api/search", q="الطائرت", k=2)  # nothing matched as typed: the suggestion searched
+    assert alone["searched_as"] == "الطائرات" and alone["typed"] == "الطائرت" and "suggest" not in alone
+    assert alone["match"] == "strong" and "الطائرات" in alone["results"][0]["text"]
+    _, _, as_typed = get(server, "/api/search", q="الطائرت", k=2, as_typed=1)
+    assert "suggest" not in as_typed and "searched_as" not in as_typed and as_typed["match"] != "strong"
+    for query in ("French aircraft carrier", "2020", "حاملة الطائرات"):
+        status, _, plain = get(server, "/api/search", q=query, k=1)
+        assert status == 200 and "suggest" not in plain and "searched_as" not in plain
+
+
+def test_the_page_says_did_you_mean_in_both_languages(server):
+    with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "حاملة الطائرت شارل ديغول"})) as r:
+        page = r.read().decode()
+    assert "هل تقصد:" in page and "Did you mean:" in page
+    link = re.search(r'class="suggested" href="([^"]*)"[^>]*>([^<]*)</a>', page)
+    assert link and link[2] == "حاملة الطائرات شارل ديغول"
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(link[1].replace("&amp;", "&")).query)["q"] == [link[2]]
+    with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "حاملة الطائرات شارل ديغول"})) as r:
+        assert "Did you mean" not in r.read().decode()
+
+
 def test_the_page_says_what_was_searched_in_both_languages(server):
     with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "phlgm hg'hzvhj"}), timeout=60) as r:
         page = r.read().decode()

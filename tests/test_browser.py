@@ -88,6 +88,22 @@ def test_arabic_typed_on_the_latin_layout_is_searched_as_meant_and_the_page_offe
     assert page.input_value("input[name=q]") == "phlgm hg'hzvhj"
 
 
+def test_a_misspelled_arabic_word_gets_did_you_mean_and_its_link_searches_the_suggestion(server, browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    page.goto(server + "/?ui=en")
+    page.fill("input[name=q]", "حاملة الطائرت شارل ديغول")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .result")
+    notice = page.locator(".did-you-mean")
+    assert notice.is_visible() and "Did you mean:" in notice.inner_text() and "هل تقصد:" in notice.inner_text()
+    assert page.input_value("input[name=q]") == "حاملة الطائرت شارل ديغول"  # searched as typed: it matched
+    page.locator("a.suggested").first.click()
+    page.wait_for_load_state()
+    assert page.input_value("input[name=q]") == "حاملة الطائرات شارل ديغول"
+    assert page.locator(".did-you-mean").count() == 0 and "ui=en" in page.url
+    assert "حاملة الطائرات" in page.locator("#results .passage").nth(0).inner_text()
+
+
 def test_page_reports_bad_input(server, browser):
     page = browser.new_page()
     response = page.goto(server + "/?q=a&k=500&ui=en")  # told as a reader is, not as the API tells a program

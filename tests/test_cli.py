@@ -63,6 +63,19 @@ def test_search_with_a_different_model_is_refused(tmp_path, tiny_model_path):
     assert refused.returncode == 1 and "built with model" in refused.stderr
 
 
+@pytest.mark.slow  # jisr search in child processes
+def test_search_says_did_you_mean(seed_index, model_cache):
+    env = {"JISR_MODEL_CACHE": model_cache}
+    typo = jisr("search", "حاملة الطائرت شارل ديغول", "--index", str(seed_index), "-k", "1", env=env)
+    assert typo.returncode == 0 and "note: did you mean: حاملة الطائرات شارل ديغول" in typo.stderr
+    body = json.loads(jisr("search", "حاملة الطائرت شارل ديغول", "--index", str(seed_index), "--json", env=env).stdout)
+    assert body["suggest"] == "حاملة الطائرات شارل ديغول"
+    alone = jisr("search", "الطائرت", "--index", str(seed_index), "-k", "1", env=env)
+    assert "note: showing results for الطائرات; search instead for الطائرت with --as-typed" in alone.stderr
+    typed = jisr("search", "الطائرت", "--index", str(seed_index), "-k", "1", "--as-typed", "--json", env=env)
+    assert typed.returncode == 0 and "suggest" not in json.loads(typed.stdout) and "did you mean" not in typed.stderr
+
+
 def test_bad_k_is_refused(seed_index, model_cache):
     out = jisr("search", "Putin", "--index", str(seed_index), "-k", "0", env={"JISR_MODEL_CACHE": model_cache})
     assert out.returncode == 1 and "k must be" in out.stderr

@@ -263,6 +263,12 @@ def spec() -> dict:
                             "(typed on the Latin keyboard layout, or in Arabizi); as_typed=1 searches it as typed",
                         },
                         "typed": {"type": "string", "description": "with searched_as: the query as typed"},
+                        "suggest": {
+                            "type": "string",
+                            "description": "did you mean: present when an Arabic word of the query is not in the "
+                            "index and a frequent term is one edit or two slips from it; the query with that "
+                            "word replaced (a query that matched nothing is searched as it instead: searched_as)",
+                        },
                         "model": {"type": "string"},
                         "mode": {"type": "string"},
                         "lang": {"type": "string"},

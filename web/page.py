@@ -59,6 +59,17 @@ def _typed_as(answer, words: Words) -> dict | None:
     return {"url": _page_url(as_typed=1, offset=None), "notes": notes}
 
 
+def _did_you_mean(answer, words: Words) -> dict | None:
+    """The "did you mean" line of a query with a word the index does not know, in both languages, with the
+    address that searches the suggestion; None when there is no suggestion."""
+    if answer.suggest is None:
+        return None
+    return {
+        "url": _page_url(q=answer.suggest, offset=None),
+        "notes": [(ui, Words(ui).did_you_mean) for ui in (words.ui, words.other)],
+    }
+
+
 def _for_readers(query: str, exc: QueryError, words: Words) -> str:
     """What a reader is told of a request the search refused (the operator's message goes to the log)."""
     current_app.logger.info("page search refused: %s", exc)
@@ -151,6 +162,7 @@ def index():
         "pages": {},
         "narrowing": [],
         "typed_as": None,
+        "did_you_mean": None,
     }
     status, headers = 200, {}
     if state["index"] is None:
@@ -178,6 +190,7 @@ def index():
                 answer = context["response"] = state["index"].search(asked)
             context["narrowing"] = _narrowing(answer, chosen)
             context["typed_as"] = _typed_as(answer, words)
+            context["did_you_mean"] = _did_you_mean(answer, words)
             if answer.next_offset is not None:
                 context["pages"]["next"] = _page_url(offset=answer.next_offset)
             if asked.paging.offset:

@@ -65,6 +65,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (Arabic, English)
     "cut": ("البحث طويل؛ بُحث في أوله فقط: «{read}»", "The search is long; only its beginning was searched: “{read}”"),
     "showing_for": ("النتائج لـ «{searched}»", "Showing results for “{searched}”"),
     "search_instead": ("ابحث بدلًا من ذلك عن", "search instead for"),
+    "did_you_mean": ("هل تقصد:", "Did you mean:"),
     "original": ("الملف الأصلي", "The original file"),
     "back": ("العودة إلى النتائج", "Back to the results"),
     "new_search": ("بحث جديد", "New search"),

@@ -11,6 +11,7 @@ to encode many at once.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.answers import match, ranking, typing
+from jisr.answers import match, ranking, spelling, typing
 from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
 from jisr.answers.centering import encode_queries
 from jisr.answers.filters import Filter, bind
@@ -343,6 +344,8 @@ class Searcher:
         # a Latin query meant as Arabic (the wrong keyboard layout, Arabizi) is searched as that Arabic
         meant = None if request.as_typed else typing.reading(query, self.index.vocabulary)
         searched = query if meant is None else meant.searched_as
+        # an Arabic word the index does not know, a slip away from one it holds often: "did you mean"
+        hint = None if request.as_typed or meant is not None else spelling.suggestion(query, self.index.vocabulary)
         vector, read, tokens = self.read_query(searched)
         ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         lines = self.lines.get(mode, {}).get(match.group(read))
@@ -408,7 +411,7 @@ class Searcher:
             if read == searched
             else Truncated(read, f"the query has {tokens} tokens; only its first {self.query_tokens} were searched")
         )
-        return Answer(
+        answer = Answer(
             query=query,
             model=self.model_name,
             mode=mode,
@@ -428,7 +431,19 @@ class Searcher:
             truncated=truncated,
             searched_as=None if meant is None else searched,
             typed=None if meant is None else query,
+            suggest=hint,
         )
+        if hint is not None and (not len(ids) or answer.match == "none"):
+            # nothing matched the query as typed: its suggestion is searched, and the answer says so
+            found = self.search(dataclasses.replace(request, query=hint, as_typed=True))
+            answer = dataclasses.replace(
+                found,
+                query=query,
+                searched_as=hint,
+                typed=query,
+                took_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        return answer
 
 
 def _facets(

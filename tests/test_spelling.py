@@ -33,6 +33,12 @@ def test_a_slip_in_one_word_is_suggested_back_in_the_users_spelling(vocabulary):
     assert spelling.suggestion("مباحثات بوتيم؟", vocabulary) == "مباحثات بوتين؟"  # punctuation as typed
 
 
+def test_a_long_query_of_unknown_words_tries_a_few_of_them():
+    vocabulary = Vocabulary({"الطايرات": 5})
+    many = " ".join(["الطائرت"] * (spelling.MAX_TRIED + 2))
+    assert spelling.suggestion(many, vocabulary).split().count("الطائرات") == spelling.MAX_TRIED
+
+
 def test_the_more_frequent_of_equally_near_candidates_is_suggested():
     vocabulary = Vocabulary({"كتاه": 9, "كتان": 2})
     assert spelling.correction("كتات", vocabulary) == "كتاه"  # ن and ه: both keys beside ت
@@ -64,6 +70,9 @@ def test_a_word_arabic_uses_often_or_the_index_holds_in_another_form_is_left_alo
     assert spelling.correction("وكتاب", vocabulary) is None  # a clitic on a known word
     assert spelling.correction("كتابها", vocabulary) is None  # a pronoun on a known word
     assert spelling.correction("متبقيا", vocabulary) is None  # the accusative alef on a known stem
+    assert spelling.correction("لكتاب", Vocabulary({"كتاب": 9, "لكتان": 9})) is None  # a clitic the stemmer left
+    assert spelling.correction("ماسم", Vocabulary({"اسم": 2, "باسم": 9})) is None  # ما run into اسم
+    assert spelling.correction("ميثوديين", Vocabulary({"الميثوديين": 9})) is None  # the article is no typo
 
 
 def test_every_edit_is_one_edit_and_slips_are_the_neighbouring_keys():

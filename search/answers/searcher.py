@@ -323,7 +323,9 @@ class Searcher:
 
         The answer and each hit say how well they match ("strong", "weak", "none": :mod:`jisr.answers.match`),
         and ``total`` counts the matches (results above the weak line: passages, or documents when grouped),
-        None for both when the index's models were never calibrated."""
+        None for both when the index's models were never calibrated. An Arabic word the index does not know,
+        a slip from a term it holds often, puts the query with that term in ``suggest``
+        (:mod:`jisr.answers.spelling`); when the query as typed matches nothing, that is searched instead."""
         started = time.perf_counter()
         request = SearchRequest.given(query, options)
         query, k, lang, mode, paging, facets = (

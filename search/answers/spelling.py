@@ -33,10 +33,13 @@ SLIP = 1.0  # an edit a typist makes: a neighbouring key, a dropped, doubled or 
 OTHER = 1.5  # any other letter put in, left out or in place of another
 FAR_COUNT = 4  # an edit other than a slip, or two slips, reach many more terms: only a frequent one is meant
 MIN_COUNT = 2  # passages that must hold a term for it to be suggested: a term seen once may be a typo itself
+CLITICS = "وفبلك"  # letters written onto a word: and, so, with, for, like
+PARTICLES = ("ما", "من", "في", "عن", "لا", "يا")  # short words typed onto the next with no space between
 SUFFIXES = ("هما", "ها", "هم", "هن", "كم", "نا", "ه", "ك", "ي", "ا")  # pronouns, and the accusative's alef (folded)
 # wordfreq's Zipf frequency (log10 of uses per billion words) at which a word is common: chosen on the tune
 # halves (benchmarks/did_you_mean.py), where common typos ("الطائرت") stay below it.
 COMMON_ZIPF = 2.0
+MAX_TRIED = 4  # unknown words of one query whose edits are tried: a long query of names costs no more than this
 MIN_LETTERS = 3  # shorter words are a letter or two from too many others to guess which was meant
 _FOLD = arabic._FOLD  # the index's folding of one letter into another (hamza forms, ta marbuta, alef maqsura)
 _WORD = re.compile("[\u0621-\u063a\u0641-\u064a\u0671\u064b-\u065f\u0670\u0640]+")  # Arabic letters and marks
@@ -86,12 +89,17 @@ def edits(word: str, slips_only: bool = False) -> Iterator[tuple[str, float]]:
 
 
 def known(word: str, vocabulary: Vocabulary) -> bool:
-    """Whether ``word`` (folded) is a word: the index knows it as it is, by its stem (which cuts the clitics
-    written onto it: و ف ب ل ك ال), or before a pronoun or the accusative alef on its end. A correct form the
-    index lacks is not corrected into another word."""
-    forms = [word]  # its stem (arabic.terms) has the clitics written onto it cut already
-    forms += [word[: -len(end)] for end in SUFFIXES if word.endswith(end) and len(word) - len(end) >= MIN_LETTERS]
-    return any(t in vocabulary for form in forms for t in arabic.terms(form))
+    """Whether ``word`` (folded) is a word: the index knows it as it is, by its stem, after a clitic written onto
+    it (و ف ب ل ك), before a pronoun or the accusative alef on its end, or after a particle run into it with no
+    space (ماسم: ما اسم, which no one edit mends). A correct form the index lacks is not corrected into another
+    word."""
+    forms = [word[: -len(end)] for end in SUFFIXES if word.endswith(end) and len(word) - len(end) >= MIN_LETTERS]
+    if any(t in vocabulary for form in [word, *forms] for t in arabic.terms(form)):
+        return True
+    if word[0] in CLITICS and word[1:] in vocabulary:  # what the stemmer left on: لأبولو, والاحتراق
+        return True
+    rests = [word[len(p) :] for p in PARTICLES if word.startswith(p)]  # a space left out; ما+اسم is typed ماسم
+    return any(rest in vocabulary or "ا" + rest in vocabulary for rest in rests)
 
 
 def common(word: str) -> bool:
@@ -106,11 +114,19 @@ def correction(word: str, vocabulary: Vocabulary) -> str | None:
     """The term ``word`` (Arabic letters, no marks) was likely meant to be, spelled as ``word`` spells the letters
     the edits kept; None when the index knows ``word`` or no frequent term is one edit or two slips from it."""
     folded = word.translate(_FOLD)
-    if len(folded) < MIN_LETTERS or known(folded, vocabulary) or common(word):
-        return None
+    return None if _is_word(word, folded, vocabulary) else _nearest(word, folded, vocabulary)
+
+
+def _is_word(word: str, folded: str, vocabulary: Vocabulary) -> bool:
+    """Whether ``word`` (``folded``) is left as typed: too short to guess at, known to the index, or common."""
+    return len(folded) < MIN_LETTERS or known(folded, vocabulary) or common(word)
+
+
+def _nearest(word: str, folded: str, vocabulary: Vocabulary) -> str | None:
+    """:func:`correction`'s search, for a word that is not one."""
     best: tuple[float, int, str] | None = None  # (cost, -count, candidate): the least first
     count = vocabulary.count
-    first = list(edits(folded))
+    first = [(c, cost) for c, cost in edits(folded) if not _affixed(folded, c)]
     for candidate, cost in first:
         n = count(candidate)
         if n >= (MIN_COUNT if cost == SLIP else FAR_COUNT) and (best is None or (cost, -n, candidate) < best):
@@ -120,9 +136,24 @@ def correction(word: str, vocabulary: Vocabulary) -> str | None:
             if cost == SLIP:
                 for candidate, more in edits(once, slips_only=True):
                     n = count(candidate)
-                    if n >= FAR_COUNT and candidate != folded and (best is None or (cost + more, -n, candidate) < best):
+                    if (
+                        n >= FAR_COUNT
+                        and candidate != folded
+                        and not _affixed(folded, candidate)
+                        and (best is None or (cost + more, -n, candidate) < best)
+                    ):
                         best = (cost + more, -n, candidate)
     return None if best is None else _spelled(word, folded, best[2])
+
+
+def _affixed(word: str, candidate: str) -> bool:
+    """Whether ``candidate`` is ``word`` with the article or a clitic put on or taken off its front: another
+    form of the same word, not what a slip made of it (ميثوديين is not a typo of الميثوديين)."""
+    short, long = sorted((word, candidate), key=len)
+    return long.endswith(short) and len(long) > len(short) and long[: len(long) - len(short)] in _PREFIXES
+
+
+_PREFIXES = frozenset({"ال", *CLITICS, *(c + "ال" for c in CLITICS), "لل"})
 
 
 def _spelled(word: str, folded: str, candidate: str) -> str:
@@ -145,23 +176,30 @@ def _spelled(word: str, folded: str, candidate: str) -> str:
 
 
 def suggestion(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> str | None:
-    """``query`` with each Arabic word the index does not know replaced by :func:`correction`'s term, marks of
-    the replaced words dropped and everything else as typed; None when no word was replaced, and for a query
-    not in Arabic. ``vocabulary``: the index's, or a function that gives it (asked only for an Arabic query)."""
+    """``query`` with each Arabic word the index does not know (the first :data:`MAX_TRIED` of them) replaced by
+    :func:`correction`'s term, marks of the replaced words dropped and everything else as typed; None when no
+    word was replaced, and for a query not in Arabic. ``vocabulary``: the index's, or a function that gives it
+    (asked only for an Arabic query)."""
     if arabic.language(query) != "ar":
         return None
     if callable(vocabulary):
         vocabulary = vocabulary()
     if not len(vocabulary):
         return None
-    out, at, changed = [], 0, False
+    out, at, changed, tried = [], 0, False, 0
     for found in _WORD.finditer(query):
         plain = arabic.strip_diacritics(found.group()).replace("\u0640", "")
         if not plain or (found.end() < len(query) and query[found.end()].isdigit()):
             continue  # a word run into digits is a number or a code, not a word to correct
         if found.start() > 0 and query[found.start() - 1].isdigit():
             continue
-        better = correction(plain, vocabulary)
+        folded = plain.translate(_FOLD)
+        if _is_word(plain, folded, vocabulary):
+            continue
+        tried += 1
+        if tried > MAX_TRIED:
+            break
+        better = _nearest(plain, folded, vocabulary)
         if better is not None:
             out += [query[at : found.start()], better]
             at, changed = found.end(), True

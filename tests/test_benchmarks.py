@@ -54,6 +54,7 @@ SCRIPTS = [
     Script("companion_cost", "companion_cost.md", "| set | companion | passages |", tiny=True, slow=True),
     Script("experiments.compressed_vectors", "compressed_vectors.md", "| set | mode | query | half |", tiny=True),
     Script("experiments.contended_latency", "contended_latency.md", "| query threads | quiet p50 ms", slow=True),
+    Script("did_you_mean", "did_you_mean.md", "| set | half | terms |"),
     Script("crash", "crash.md", "| phase | crash points |", tiny=True, root=True),
     Script("encode_speed", "encode_speed.md", "| run | query threads | batch tokens/s quiet |", slow=True),
     Script("experiments.encoder_profile", "encoder_profile.md", "| operators | seconds | share |", slow=True),

@@ -38,7 +38,7 @@ PARTICLES = ("ما", "من", "في", "عن", "لا", "يا")  # short words type
 SUFFIXES = ("هما", "ها", "هم", "هن", "كم", "نا", "ه", "ك", "ي", "ا")  # pronouns, and the accusative's alef (folded)
 # wordfreq's Zipf frequency (log10 of uses per billion words) at which a word is common: chosen on the tune
 # halves (benchmarks/did_you_mean.py), where common typos ("الطائرت") stay below it.
-COMMON_ZIPF = 2.0
+COMMON_ZIPF = 1.5
 MAX_TRIED = 4  # unknown words of one query whose edits are tried: a long query of names costs no more than this
 MIN_LETTERS = 3  # shorter words are a letter or two from too many others to guess which was meant
 _FOLD = arabic._FOLD  # the index's folding of one letter into another (hamza forms, ta marbuta, alef maqsura)

@@ -55,6 +55,19 @@ def test_arabic_typed_on_the_latin_layout_is_searched_as_meant(server):
     assert "حاملة الطائرات" in arabizi["results"][0]["text"]
 
 
+def test_english_typed_on_the_arabic_layout_is_searched_as_meant(server):
+    typed = "بقثىؤا شهقؤقشبف ؤشققهثق"  # "french aircraft carrier" with the keyboard left on the Arabic layout
+    status, _, body = get(server, "/api/search", q=typed, k=2)
+    assert status == 200 and body["searched_as"] == "french aircraft carrier" and body["typed"] == typed
+    _, _, meant = get(server, "/api/search", q="french aircraft carrier", k=2)
+    assert [r["text"] for r in body["results"]] == [r["text"] for r in meant["results"]]
+    assert "ديغول" in body["results"][0]["text"]
+    status, _, as_typed = get(server, "/api/search", q=typed, k=2, as_typed=1)
+    assert status == 200 and "searched_as" not in as_typed
+    status, _, arabic = get(server, "/api/search", q="حاملة الطائرات الفرنسية", k=2)
+    assert status == 200 and "searched_as" not in arabic
+
+
 def test_the_page_says_what_was_searched_in_both_languages(server):
     with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "phlgm hg'hzvhj"}), timeout=60) as r:
         page = r.read().decode()

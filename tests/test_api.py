@@ -55,6 +55,17 @@ def test_arabic_typed_on_the_latin_layout_is_searched_as_meant(server):
     assert "حاملة الطائرات" in arabizi["results"][0]["text"]
 
 
+def test_arabizi_is_searched_beside_the_text_as_typed(server):
+    _, _, both = get(server, "/api/search", q="7amlet el ta2erat", k=10, lang="any", group="none")
+    _, _, typed = get(server, "/api/search", q="7amlet el ta2erat", k=10, lang="any", group="none", as_typed=1)
+    _, _, reading = get(server, "/api/search", q="حامله الطايرات", k=10, lang="any", group="none")
+    assert both["searched_as"] == "حامله الطايرات" and "searched_as" not in typed
+    texts = [r["text"] for r in both["results"]]
+    assert {r["text"] for r in typed["results"]} <= set(texts)  # nothing the text as typed finds is lost
+    assert texts[0] == reading["results"][0]["text"] and "حاملة الطائرات" in texts[0]
+    assert both["match"] == reading["match"] == "strong"
+
+
 def test_english_typed_on_the_arabic_layout_is_searched_as_meant(server):
     typed = "بقثىؤا شهقؤقشبف ؤشققهثق"  # "french aircraft carrier" with the keyboard left on the Arabic layout
     status, _, body = get(server, "/api/search", q=typed, k=2)

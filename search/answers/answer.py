@@ -116,7 +116,7 @@ class Answer:
     ``truncated``: set when only part of the query was searched; ``cached``: the answer came from the
     result cache, and ``took_ms`` is the lookup's time; ``searched_as``: set when the query was searched as what it was
     meant to be (Arabic typed on the Latin keyboard layout or in Arabizi, English typed on the Arabic layout:
-    :mod:`jisr.answers.typing`), with
+    :mod:`jisr.answers.typing`; Arabizi is searched beside the text as typed), with
     ``typed``, the query as typed (None for both when it was searched as typed)."""
 
     query: str

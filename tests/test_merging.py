@@ -31,9 +31,17 @@ def test_levels_fall_in_rank_order_so_the_matches_come_first():
     assert levels.count("none") >= 3
 
 
-def test_without_lines_raw_scores_are_compared_and_the_limit_holds():
-    ids, scores, _, levels = merged(ranking([1, 2], [0.9, 0.1], None), ranking([3, 1], [0.5, 0.95], OTHER), 2)
-    assert ids.tolist() == [1, 3] and levels is None and scores.tolist() == [np.float32(0.95), np.float32(0.5)]
+def test_without_lines_the_text_as_typed_follows_the_reading_and_the_limit_holds():
+    ids, scores, _, levels = merged(ranking([1, 2], [0.9, 0.1], None), ranking([3, 1], [0.5, 0.95], OTHER), 3)
+    assert ids.tolist() == [1, 2, 3] and levels is None and scores.tolist() == [np.float32(0.9), np.float32(0.1), 0.5]
+    assert merged(ranking([1, 2], [0.9, 0.1], None), ranking([3], [0.5], None), 2)[0].tolist() == [1, 2]
+
+
+def test_a_weak_result_of_the_text_as_typed_follows_the_readings_weak_ones():
+    reading = ranking([1, 2], [2.09, 2.01], ARABIC)  # both weak
+    typed = ranking([5, 6], [1.69, 1.2], OTHER)  # weak (near the strong line), none
+    ids, _, _, levels = merged(reading, typed, 10)
+    assert ids.tolist() == [1, 2, 5, 6] and levels == ["weak", "weak", "weak", "none"]
 
 
 def test_a_tie_keeps_the_reading_first():

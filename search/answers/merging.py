@@ -2,8 +2,9 @@
 as typed (:mod:`jisr.answers.typing`), so an English query that also reads as Arabizi keeps its English results.
 
 The reading is what the index's vocabulary says was meant, so its ranking leads; the text as typed adds its
-strong results only (an English query's answer is strong where an Arabizi string's near misses are not, and
-letting its weak ones in cost a third of the Arabizi MRR@10: benchmarks/results/typing.md). The two queries'
+strong results only: those are what an English query that also reads as Arabizi must not lose, while an
+Arabizi string read as a cross-lingual query mostly meets near misses (letting those in lowered the Arabizi
+MRR@10: benchmarks/results/decisions.md). The two queries'
 scores are not on one scale (an Arabic query's passages score higher than an English query's), so each score
 is placed between its own query's match lines (:meth:`jisr.answers.match.Lines.scaled`) and a passage found
 by both keeps its better place; the rest of the text as typed follows the reading's ranking. Without lines

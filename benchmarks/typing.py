@@ -1,12 +1,14 @@
-"""Arabic typed in Latin letters: MRR@10 of XQuAD's held-out Arabic questions typed correctly, on the wrong keyboard
-layout and in Arabizi, and how often a correctly typed question is searched as something else.
+"""Queries typed another way: MRR@10 of XQuAD's held-out Arabic questions typed correctly, on the wrong keyboard
+layout and in Arabizi, of its held-out English questions typed correctly and on the Arabic layout, and how often
+a correctly typed question is searched as something else.
 
 The wrong-layout questions are the Arabic questions typed key for key on the Latin layout
-(:func:`jisr.answers.typing.to_layout`). The Arabizi questions are this script's own deterministic conversion
+(:func:`jisr.answers.typing.to_layout`), the English ones key for key on the Arabic layout, capitals with Shift
+(:func:`jisr.answers.typing.from_layout`). The Arabizi questions are this script's own deterministic conversion
 of the Arabic questions (:func:`to_arabizi`): letter by letter, the usual digit letters (ع 3, ح 7, خ 5, ط 6,
 ق 9, the hamza forms 2), long vowels as a/ee/oo, no short vowels added (the Arabic does not write them),
-ta marbuta as a. Each is ranked as search ranks it (hybrid, lang any), with the text search would search
-(:func:`jisr.answers.typing.reading`). Usage:
+ta marbuta as a. Each is ranked as search ranks it (hybrid, lang any: :meth:`Searcher.as_read
+<jisr.answers.searcher.Searcher.as_read>`, Arabizi beside the text as typed). Usage:
     python -m benchmarks.typing [--xquad ../shared/data/xquad] [--articles N] [--questions N] [--work DIR]
         [--model PATH] [--out FILE [--quick]]
 """
@@ -66,6 +68,16 @@ def to_arabizi(text: str) -> str:
     return " ".join(out)
 
 
+def ranked(searcher, questions: list, name: str, form) -> tuple[str, float, float]:
+    """(``name``, MRR@10 of ``questions`` typed as ``form`` types them, the share search converted)."""
+    found, converted = [], 0
+    for q in questions:
+        meant, _, _, (ids, _, _, _) = searcher.as_read(form(q.text), "hybrid", lang="any")
+        converted += meant is not None
+        found.append(reciprocal_rank(searcher, q, ids))
+    return name, float(np.mean(found)), converted / len(questions)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     set_arguments(parser, hadith=False)
@@ -82,17 +94,11 @@ def main() -> None:
             queries = as_searched(searcher, queries)
             vocabulary = searcher.index.vocabulary()
             held_out = [q for q in queries if q.lang == "ar" and q.split == "test"]
+            held_out_en = [q for q in queries if q.lang == "en" and q.split == "test"]
             forms = {"typed correctly": lambda t: t, "wrong layout": typing.to_layout, "Arabizi": to_arabizi}
-            rows = []
-            for name, form in forms.items():
-                found, converted = [], 0
-                for q in held_out:
-                    meant = typing.reading(form(q.text), vocabulary)
-                    converted += meant is not None
-                    text = form(q.text) if meant is None else meant.searched_as
-                    ids, _, _ = searcher.rank(text, "hybrid", lang="any")
-                    found.append(reciprocal_rank(searcher, q, ids))
-                rows.append((name, float(np.mean(found)), converted / len(held_out)))
+            rows = [ranked(searcher, held_out, name, form) for name, form in forms.items()]
+            english = {"typed correctly": lambda t: t, "on the Arabic layout": typing.from_layout}
+            rows_en = [ranked(searcher, held_out_en, name, form) for name, form in english.items()]
             correct = [q.text for q in queries]  # every question of both languages, both halves, typed correctly
             false = {
                 lang: [t for t, q in zip(correct, queries) if q.lang == lang and typing.reading(t, vocabulary)]
@@ -103,17 +109,23 @@ def main() -> None:
                 started = time.perf_counter()
                 typing.reading(t, vocabulary)
                 spent.append((time.perf_counter() - started) * 1000)
-    base = rows[0][1]
+    base, base_en = rows[0][1], rows_en[0][1]
     asked = {lang: sum(q.lang == lang for q in queries) for lang in ("en", "ar")}
     lines = [
-        "# Arabic typed in Latin letters (XQuAD, held-out Arabic questions)",
+        "# Queries typed with the wrong keyboard layout or in Arabizi (XQuAD, held-out questions)",
         "",
-        f"CPU: {cpu()}. Written by `python -m benchmarks.typing`; {len(held_out)} held-out Arabic questions, "
-        f"{len(vocabulary)} terms in the index's vocabulary. Hybrid ranking, lang any.",
+        f"CPU: {cpu()}; 2 cores shared with other work while it ran (a busy machine: times are upper bounds). "
+        f"Written by `python -m benchmarks.typing`; {len(held_out)} held-out Arabic and {len(held_out_en)} "
+        f"held-out English questions, {len(vocabulary)} terms in the index's vocabulary. Hybrid ranking, lang any, "
+        "each query ranked as search ranks it (`Searcher.as_read`: Arabizi beside the text as typed).",
         "",
-        "| questions | MRR@10 | x typed correctly | searched as converted |",
+        "| Arabic questions | MRR@10 | x typed correctly | searched as converted |",
         "|---|---|---|---|",
         *(f"| {name} | {m:.4f} | {m / base if base else 0:.3f} | {share:.1%} |" for name, m, share in rows),
+        "",
+        "| English questions | MRR@10 | x typed correctly | searched as converted |",
+        "|---|---|---|---|",
+        *(f"| {name} | {m:.4f} | {m / base_en if base_en else 0:.3f} | {share:.1%} |" for name, m, share in rows_en),
         "",
         "| correctly typed questions | questions | searched as something else | share |",
         "|---|---|---|---|",
@@ -125,7 +137,10 @@ def main() -> None:
         "The wrong-layout questions are the Arabic ones typed key for key on the Latin layout "
         "(`jisr.answers.typing.to_layout`). The Arabizi ones are this script's own deterministic conversion "
         "of the Arabic questions (`to_arabizi`): letter by letter, digit letters for ع ح خ ط ق and hamza, "
-        "long vowels only, ta marbuta as a; real Arabizi varies more.",
+        "long vowels only, ta marbuta as a; real Arabizi varies more. The English questions on the Arabic "
+        "layout are typed key for key as written, capitals with Shift (`jisr.answers.typing.from_layout`: "
+        "`weather` is `صثشفاثق`, `W` is the shifted key's `ً`); a correctly typed Arabic question searched as "
+        "English counts in the table of false conversions (row ar).",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

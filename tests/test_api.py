@@ -82,6 +82,30 @@ def test_the_page_says_did_you_mean_in_both_languages(server):
         assert "Did you mean" not in r.read().decode()
 
 
+def test_arabizi_is_searched_beside_the_text_as_typed(server):
+    _, _, both = get(server, "/api/search", q="7amlet el ta2erat", k=10, lang="any", group="none")
+    _, _, typed = get(server, "/api/search", q="7amlet el ta2erat", k=10, lang="any", group="none", as_typed=1)
+    _, _, reading = get(server, "/api/search", q="حامله الطايرات", k=10, lang="any", group="none")
+    assert both["searched_as"] == "حامله الطايرات" and "searched_as" not in typed
+    texts = [r["text"] for r in both["results"]]
+    assert {r["text"] for r in typed["results"]} <= set(texts)  # nothing the text as typed finds is lost
+    assert texts[0] == reading["results"][0]["text"] and "حاملة الطائرات" in texts[0]
+    assert both["match"] == reading["match"] == "strong"
+
+
+def test_english_typed_on_the_arabic_layout_is_searched_as_meant(server):
+    typed = "بقثىؤا شهقؤقشبف ؤشققهثق"  # "french aircraft carrier" with the keyboard left on the Arabic layout
+    status, _, body = get(server, "/api/search", q=typed, k=2)
+    assert status == 200 and body["searched_as"] == "french aircraft carrier" and body["typed"] == typed
+    _, _, meant = get(server, "/api/search", q="french aircraft carrier", k=2)
+    assert [r["text"] for r in body["results"]] == [r["text"] for r in meant["results"]]
+    assert "ديغول" in body["results"][0]["text"]
+    status, _, as_typed = get(server, "/api/search", q=typed, k=2, as_typed=1)
+    assert status == 200 and "searched_as" not in as_typed
+    status, _, arabic = get(server, "/api/search", q="حاملة الطائرات الفرنسية", k=2)
+    assert status == 200 and "searched_as" not in arabic
+
+
 def test_the_page_says_what_was_searched_in_both_languages(server):
     with urllib.request.urlopen(server + "/?" + urllib.parse.urlencode({"q": "phlgm hg'hzvhj"}), timeout=60) as r:
         page = r.read().decode()

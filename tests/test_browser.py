@@ -104,6 +104,27 @@ def test_a_misspelled_arabic_word_gets_did_you_mean_and_its_link_searches_the_su
     assert "حاملة الطائرات" in page.locator("#results .passage").nth(0).inner_text()
 
 
+def test_english_typed_on_the_arabic_layout_is_searched_as_meant_and_the_notice_reads_right(server, browser):
+    typed = "بقثىؤا شهقؤقشبف ؤشققهثق"  # "french aircraft carrier" typed with the keyboard on the Arabic layout
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    page.goto(server + "/?ui=ar")
+    page.fill("input[name=q]", typed)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .result")
+    notice = page.locator(".typed-as")
+    assert notice.is_visible()
+    assert "النتائج لـ «french aircraft carrier»" in notice.inner_text()
+    assert "Showing results for “french aircraft carrier”" in notice.inner_text()
+    link = page.locator("a.as-typed").first
+    assert link.inner_text() == typed  # the Arabic as typed, in its own direction
+    assert page.evaluate("getComputedStyle(document.querySelector('a.as-typed')).direction") == "rtl"
+    assert "ديغول" in page.locator("#results .passage").nth(0).inner_text()
+    link.click()
+    page.wait_for_load_state()
+    assert "as_typed=1" in page.url and page.locator(".typed-as").count() == 0
+    assert page.input_value("input[name=q]") == typed
+
+
 def test_page_reports_bad_input(server, browser):
     page = browser.new_page()
     response = page.goto(server + "/?q=a&k=500&ui=en")  # told as a reader is, not as the API tells a program

@@ -109,3 +109,32 @@ def test_searched_as_and_typed_appear_only_when_the_query_was_converted(capsys):
     _print_results(_answer(searched_as="حاملة الطائرات", typed="phlgm hg'hzvhj"))
     err = capsys.readouterr().err
     assert "showing results for حاملة الطائرات; search instead for phlgm hg'hzvhj with --as-typed" in err
+
+
+def test_english_typed_on_the_arabic_layout_is_searched_as_that_english(vocabulary):
+    typed = typing.from_layout("weather in damascus")
+    assert typed == "صثشفاثق هى يشةشسؤعس"
+    assert typing.reading(typed, vocabulary) == typing.Reading("weather in damascus", "english")
+    # lam-alef is the b key and also g then h: each English word gets the keys that spell it
+    assert typing.reading(typing.from_layout("bring the light"), vocabulary).searched_as == "bring the light"
+    assert (
+        typing.reading(typing.from_layout("Which French carrier?"), vocabulary).searched_as == "Which French carrier?"
+    )
+
+
+@pytest.mark.parametrize("query", ["حاملة الطائرات", "ما هو", "في", "لا", "ما هي جنسية هويسنج لي؟"])
+def test_arabic_queries_stay_arabic(vocabulary, query):
+    assert typing.reading(query, vocabulary) is None
+
+
+def test_an_arabic_word_the_index_knows_is_not_read_as_english_keys(vocabulary):
+    # "هى" is "in" on the Arabic layout and a word the index knows: alone it is Arabic, not English
+    assert typing.reading("هى", vocabulary) is None
+    assert typing.reading("صثشفاثق هى يشةشسؤعس", EMPTY) is None  # no vocabulary (Milvus): searched as typed
+
+
+def test_xquad_english_questions_typed_on_the_arabic_layout_are_read_back(vocabulary):
+    english = [q for q in questions("en") if q.isascii()]
+    read = [typing.reading(typing.from_layout(q), vocabulary) for q in english]
+    assert sum(r is not None and r.searched_as == q for r, q in zip(read, english)) >= 0.95 * len(english)
+    assert all(r.how == "english" for r in read if r is not None)

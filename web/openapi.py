@@ -259,8 +259,9 @@ def spec() -> dict:
                         "query": {"type": "string"},
                         "searched_as": {
                             "type": "string",
-                            "description": "present when the query was searched as the Arabic it was meant to be "
-                            "(typed on the Latin keyboard layout, or in Arabizi); as_typed=1 searches it as typed",
+                            "description": "present when the query was searched as what it was meant to be (Arabic "
+                            "typed on the Latin keyboard layout or in Arabizi, English typed on the Arabic layout); "
+                            "as_typed=1 searches it as typed",
                         },
                         "typed": {"type": "string", "description": "with searched_as: the query as typed"},
                         "suggest": {

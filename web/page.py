@@ -48,7 +48,8 @@ def _page_url(**changes) -> str:
 
 
 def _typed_as(answer, words: Words) -> dict | None:
-    """The notice of a query searched as the Arabic it was meant to be, in both languages (its reader may
+    """The notice of a query searched as what it was meant to be (Arabic, or English typed on the Arabic layout),
+    in both languages (its reader may
     read either), with the address that searches it as typed; None when it was searched as typed."""
     if answer.searched_as is None:
         return None

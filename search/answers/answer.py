@@ -114,8 +114,9 @@ class Answer:
     ``group``/``per_document``: the grouping asked for ("none" or "document"); ``filter``: the filter as
     given (None: none); ``facets``: per field counted, its values (None: no facets asked for);
     ``truncated``: set when only part of the query was searched; ``cached``: the answer came from the
-    result cache, and ``took_ms`` is the lookup's time; ``searched_as``: set when the query was searched as the
-    Arabic it was meant to be (typed on the Latin keyboard layout or in Arabizi: :mod:`jisr.answers.typing`), with
+    result cache, and ``took_ms`` is the lookup's time; ``searched_as``: set when the query was searched as what it was
+    meant to be (Arabic typed on the Latin keyboard layout or in Arabizi, English typed on the Arabic layout:
+    :mod:`jisr.answers.typing`; Arabizi is searched beside the text as typed), with
     ``typed``, the query as typed (None for both when it was searched as typed); ``suggest``: the query with an
     Arabic word the index does not know replaced by the frequent term it was likely meant to be ("did you mean":
     :mod:`jisr.answers.spelling`), None when no word was; when the query as typed matched nothing, the

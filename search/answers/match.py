@@ -46,6 +46,14 @@ class Lines:
         read = score + (self.spread * (score - background) if background is not None else 0.0)
         return "strong" if read >= self.strong else "weak" if read >= self.weak else "none"
 
+    def scaled(self, score: float, background: float | None = None) -> float:
+        """Where ``score`` lies between the lines: below 0 "none", 0 to 1 "weak", 1 and above "strong"
+        (as :meth:`of` reads it), so rankings read by different lines can be merged into one order."""
+        if not score > 0:
+            return float("-inf")
+        read = score + (self.spread * (score - background) if background is not None else 0.0)
+        return (read - self.weak) / max(self.strong - self.weak, 1e-9)
+
 
 def background(scores) -> float | None:
     """The mean of the :data:`NEXT` scores after a ranking's best (``scores`` in ranked order), or None

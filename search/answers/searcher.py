@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.answers import match, ranking, spelling, typing
+from jisr.answers import match, merging, ranking, spelling, typing
 from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
 from jisr.answers.centering import encode_queries
 from jisr.answers.filters import Filter, bind
@@ -315,6 +315,27 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         return candidates[order], score[order], best_row[order]
 
+    def as_read(
+        self, query: str, mode: str, lang: str = "ar", as_typed: bool = False, where: Filter | None = None
+    ) -> tuple[typing.Reading | None, str, int, tuple[np.ndarray, np.ndarray, np.ndarray, list[str] | None]]:
+        """How search ranks ``query``: (its reading, None when searched as typed; the text read; its token
+        count; the ranked ids, scores, best rows and match levels, None without lines).
+
+        A query meant as something else (:func:`jisr.answers.typing.reading`: Arabic on the wrong keyboard
+        layout, English on the Arabic one) is searched as what was meant; one read as Arabizi is searched as
+        its reading and as typed, merged (:mod:`jisr.answers.merging`), since Latin text that reads as
+        Arabizi may be meant as it is. ``as_typed``: never read; a query with no reading is ranked once."""
+        meant = None if as_typed else typing.reading(query, self.index.vocabulary)
+        vector, read, tokens = self.read_query(query if meant is None else meant.searched_as)
+        ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
+        found = merging.Ranking(ids, scores, rows, self.lines.get(mode, {}).get(match.group(read)))
+        if meant is None or meant.how != "arabizi":
+            return meant, read, tokens, (ids, scores, rows, found.levels())
+        vector, typed, _ = self.read_query(query)
+        as_typed_lines = self.lines.get(mode, {}).get(match.group(typed))
+        beside = merging.Ranking(*self.rank(typed, mode, lang, vector, where=where), as_typed_lines)
+        return meant, read, tokens, merging.merged(found, beside, CANDIDATES)
+
     def search(self, query: SearchRequest | str, **options) -> Answer:
         """The answer to a request (:class:`jisr.answers.request.SearchRequest`, or a query and the keyword
         arguments of :meth:`SearchRequest.of <jisr.answers.request.SearchRequest.of>`): the top k passages,
@@ -343,16 +364,12 @@ class Searcher:
                 f"facets: this index has no field {unknown[0]!r} to count by (fields: "
                 f"{', '.join([*FACETS, *self.declared])})"
             )
-        # a Latin query meant as Arabic (the wrong keyboard layout, Arabizi) is searched as that Arabic
-        meant = None if request.as_typed else typing.reading(query, self.index.vocabulary)
+        meant, read, tokens, (ids, scores, rows, levels) = self.as_read(query, mode, lang, request.as_typed, where)
         searched = query if meant is None else meant.searched_as
         # an Arabic word the index does not know, a slip away from one it holds often: "did you mean"
         hint = None if request.as_typed or meant is not None else spelling.suggestion(query, self.index.vocabulary)
-        vector, read, tokens = self.read_query(searched)
-        ids, scores, rows = self.rank(read, mode, lang, vector, where=where)
         lines = self.lines.get(mode, {}).get(match.group(read))
-        behind = match.background(scores)
-        matched = len(ids) if lines is None else sum(lines.of(s, behind) != "none" for s in scores)
+        matched = len(ids) if levels is None else sum(level != "none" for level in levels)
         grouped = paging.group == "document"
         passages: dict[int, object] = {}
 
@@ -371,7 +388,7 @@ class Searcher:
             read_passages(range(matched))
 
         def level(i: int) -> str | None:
-            return lines.of(float(scores[i]), behind) if lines is not None else None
+            return levels[i] if levels is not None else None
 
         def hit(i: int, rank: int | None = None, more: tuple[Hit, ...] | None = None) -> Hit:
             p, row = passages[i], rows[i]

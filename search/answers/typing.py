@@ -5,16 +5,21 @@ A query such as ``phlgm hg'hzvhj`` is ``حاملة الطائرات`` typed with
 Arabizi, the chat alphabet whose digits stand for the letters Latin lacks. Neither reading is taken from the
 letters alone: a Latin query is read as Arabic only when the index's own vocabulary
 (:mod:`jisr.index.vocabulary`) knows the Arabic reading's words and knows fewer of the words as typed, so an
-English query ("French aircraft carrier") is searched as it is. :func:`reading` is the one way to ask.
+English query ("French aircraft carrier") is searched as it is. The other way round, ``افثشفاثق هى يشةشسعوس``
+is ``weather in damascus`` typed with the keyboard left on the Arabic layout: it is read as English when most
+of its words are unknown to the vocabulary and the keys pressed spell common English words
+(:mod:`jisr.answers.english`). :func:`reading` is the one way to ask.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from jisr import arabic
+from jisr.answers import english
 from jisr.index.vocabulary import Vocabulary
 
 # The Arabic 101 layout: the Latin key pressed -> the Arabic it types (b and the shifted T, G, B: two letters).
@@ -32,6 +37,11 @@ LAYOUT = {
     "~": "\u0651",
 }
 MIN_KNOWN = 0.5  # the share of a reading's words the vocabulary must know for the reading to be searched
+# An Arabic query is read as English typed on the Arabic layout only when at least this share of the keys'
+# words are common English (and the vocabulary knows less than MIN_KNOWN of the Arabic): a margin above what
+# correctly typed Arabic questions spell by chance (short keys such as "lh", "td").
+MIN_ENGLISH = 0.6
+_ENGLISH_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 # Arabizi: each Latin spelling -> the folded Arabic letters it may stand for ("" : a vowel left unwritten).
 # Folded as the index folds (jisr.arabic): أ إ آ -> ا, ة -> ه, ى and ئ -> ي, ؤ -> و.
 ARABIZI = {
@@ -94,7 +104,8 @@ MAX_CANDIDATES = 4096  # readings of one word kept while it is read: the vocabul
 
 @dataclass(frozen=True)
 class Reading:
-    """What a query was searched as (``searched_as``), and how it was read: "layout" or "arabizi"."""
+    """What a query was searched as (``searched_as``), and how it was read: "layout" (Arabic typed on the
+    Latin layout), "english" (English typed on the Arabic layout) or "arabizi"."""
 
     searched_as: str
     how: str
@@ -126,10 +137,13 @@ def to_layout(text: str) -> str:
 def reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> Reading | None:
     """The Arabic a Latin ``query`` was meant to be, when the index's ``vocabulary`` says so; else None.
 
-    Nothing is read for a query with Arabic letters, or when the vocabulary is empty (an index on Milvus).
-    ``vocabulary`` may be a function that gives it (an index's ``vocabulary``): then it is asked for only
-    for a Latin query, so an Arabic query never waits for a new commit's vocabulary to be merged."""
-    if arabic.language(query) == "ar" or not re.search("[A-Za-z]", query):
+    An Arabic ``query`` is read as English typed on the Arabic layout (:func:`english_reading`). Nothing is
+    read when the vocabulary is empty (an index on Milvus). ``vocabulary`` may be a function that gives it
+    (an index's ``vocabulary``): then it is asked for only when a reading is possible, so a query typed
+    correctly in Arabic nearly never waits for a new commit's vocabulary to be merged."""
+    if arabic.language(query) == "ar":
+        return english_reading(query, vocabulary)
+    if not re.search("[A-Za-z]", query):
         return None
     if callable(vocabulary):
         vocabulary = vocabulary()
@@ -145,6 +159,44 @@ def reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> Re
         if _known(words, vocabulary) >= max(MIN_KNOWN, typed + 1e-9):
             return Reading(converted, "arabizi")
     return None
+
+
+def english_reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary]) -> Reading | None:
+    """The English an Arabic ``query`` was meant to be, typed with the keyboard on the Arabic layout; else None.
+
+    The keys pressed must spell common English words (:data:`MIN_ENGLISH` of their letters), checked first
+    since it needs no vocabulary, and the index's vocabulary must know less than :data:`MIN_KNOWN` of the
+    Arabic as typed: an Arabic word that happens to spell English keys (``ما`` is ``lh``) stays Arabic."""
+    if re.search("[A-Za-z]", query):
+        return None  # Latin letters already: typed with both layouts on purpose
+    keys = re.sub(r"\S+", lambda word: _english_keys(word[0]), query)
+    total = sum(map(len, _ENGLISH_WORD.findall(keys.lower())))
+    if not total or _english_letters(keys) / total < MIN_ENGLISH:
+        return None
+    if callable(vocabulary):
+        vocabulary = vocabulary()
+    if not len(vocabulary) or _known(arabic.terms(query, stems=False), vocabulary) >= MIN_KNOWN:
+        return None
+    return Reading(keys, "english")
+
+
+# Lam-alef is one key (b, and shifted T, G, B) and also the two keys g and h (Y, H, N): an English word has
+# either ("bring", "light"), so each is tried in a word that holds one.
+_PAIRS = {pair: (_KEYS[pair], "g" + _KEYS[pair[1]]) for pair in ("لا", "لأ", "لإ", "لآ")}
+_PAIR = re.compile("(" + "|".join(_PAIRS) + ")")
+
+
+def _english_keys(word: str) -> str:
+    """The keys that typed an Arabic ``word``, each lam-alef read as the keys that make the most English."""
+    pieces = _PAIR.split(word)
+    choices = [_PAIRS[p] if p in _PAIRS else (to_layout(p),) for p in pieces]
+    candidates = ["".join(keys) for keys in itertools.islice(itertools.product(*choices), 16)]
+    return max(candidates, key=_english_letters)  # on a tie the first: every lam-alef as its own key
+
+
+def _english_letters(keys: str) -> int:
+    """How many letters of ``keys`` are in words that are common English."""
+    return sum(len(w) for w in _ENGLISH_WORD.findall(keys.lower()) if english.is_common(w))
 
 
 def _known(words: list[str], vocabulary: Vocabulary) -> float:

@@ -1,0 +1,65 @@
+"""Suggestions as one types (`GET /api/suggest`): the index's terms that complete the word being typed.
+
+The last word of what was typed is folded as the index folds its terms (:func:`jisr.arabic.terms`: marks,
+hamza and alef forms, ta marbuta, case), so ``الطا`` and ``الطأ`` are offered the same terms, and those that
+begin with it come most frequent first from the vocabulary of the commit searched now
+(:mod:`jisr.index.completions`). Each suggestion is the line as typed with its last word completed: what a
+search box can put in its place. The terms are the index's, in its folded spelling (``حامله``), as BM25
+matches them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jisr import arabic
+from jisr.answers.query import MAX_QUERY_CHARS, _whole, is_text
+from jisr.errors import QueryError
+from jisr.index.completions import KEEP
+from jisr.index.vocabulary import Vocabulary
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = KEEP
+_LAST_WORD = re.compile(r"\S+$")
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What ``query`` (as typed) may go on to: ``prefix`` is its last word as the index folds it (empty when
+    the line ends in a space, a word done), ``terms`` each a (term, passages holding it), most frequent first."""
+
+    query: str
+    prefix: str
+    terms: tuple[tuple[str, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        head = self.query[: _LAST_WORD.search(self.query).start()] if self.terms else ""
+        return {
+            "q": self.query,
+            "prefix": self.prefix,
+            "suggestions": [{"text": head + term, "term": term, "count": count} for term, count in self.terms],
+        }
+
+
+def checked(query: Any, limit: Any = DEFAULT_LIMIT) -> tuple[str, int]:
+    """The request's text and limit, or QueryError saying what is wrong (a 400 on the API)."""
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("the prefix is empty: give the beginning of a word in q, e.g. /api/suggest?q=حامل")
+    if not is_text(query):
+        raise QueryError("q is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"q is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    return query, _whole(limit, "limit", 1, MAX_LIMIT)
+
+
+def suggest(query: str, vocabulary: Vocabulary, limit: int = DEFAULT_LIMIT) -> Suggestions:
+    """The terms of ``vocabulary`` that complete ``query``'s last word (``query`` and ``limit`` as
+    :func:`checked` returns them); none after a space, or for a last word with no letter or digit."""
+    last = _LAST_WORD.search(query)
+    words = arabic.terms(last.group(), stems=False) if last else []
+    if not words or not len(vocabulary):
+        return Suggestions(query, words[-1] if words else "")
+    prefix = words[-1]
+    return Suggestions(query, prefix, tuple(vocabulary.completions.top(prefix, limit)))

@@ -113,3 +113,8 @@ def test_suggest_over_http(server):
 def test_bad_suggest_requests_are_400_with_a_message(server, params, fragment):
     status, _, body = get(server, "/api/suggest", **params)
     assert status == 400 and body["error"] == "bad_request" and fragment in body["message"], body
+
+
+def test_the_word_as_typed_is_kept_where_it_folds_letter_for_letter(seeds):
+    assert suggestions.suggest("حاملة", seeds).texts() == ["حاملة"]  # not the folded حامله: what a list shows
+    assert suggestions.suggest("بوتين يأمر بالتنس", seeds, 1).texts() == ["بوتين يأمر بالتنسيق"]

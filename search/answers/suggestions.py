@@ -4,8 +4,8 @@ The last word of what was typed is folded as the index folds its terms (:func:`j
 hamza and alef forms, ta marbuta, case), so ``الطا`` and ``الطأ`` are offered the same terms, and those that
 begin with it come most frequent first from the vocabulary of the commit searched now
 (:mod:`jisr.index.completions`). Each suggestion is the line as typed with its last word completed: what a
-search box can put in its place. The terms are the index's, in its folded spelling (``حامله``), as BM25
-matches them.
+search box can put in its place (and what a browser's list, which keeps the options that contain what was
+typed, keeps). The terms are the index's, in its folded spelling (``الطايرات``), as BM25 matches them.
 """
 
 from __future__ import annotations
@@ -34,12 +34,24 @@ class Suggestions:
     prefix: str
     terms: tuple[tuple[str, int], ...] = ()
 
+    def texts(self) -> list[str]:
+        """Each term as the line it completes: the line as typed, its last word as typed when it folds letter for
+        letter to the prefix (``حاملة`` stays so, only the rest is the term's), else the term in its place."""
+        if not self.terms:
+            return []
+        last = _LAST_WORD.search(self.query)
+        typed = last.group()
+        kept = typed if len(typed) == len(self.prefix) and arabic.terms(typed, stems=False) == [self.prefix] else ""
+        head = self.query[: last.start()]
+        return [head + (kept + term[len(kept) :] if kept else term) for term, _ in self.terms]
+
     def to_json(self) -> dict[str, Any]:
-        head = self.query[: _LAST_WORD.search(self.query).start()] if self.terms else ""
         return {
             "q": self.query,
             "prefix": self.prefix,
-            "suggestions": [{"text": head + term, "term": term, "count": count} for term, count in self.terms],
+            "suggestions": [
+                {"text": text, "term": term, "count": count} for text, (term, count) in zip(self.texts(), self.terms)
+            ],
         }
 
 

@@ -141,12 +141,13 @@ class Index:
             return answer
 
     def suggest(self, prefix: str, limit: int = suggestions.DEFAULT_LIMIT) -> suggestions.Suggestions:
-        """The index's terms that complete ``prefix``'s last word, most frequent first (at most ``limit``, up
-        to 50): what `GET /api/suggest` answers (``.to_json()``), from the commit searched now. QueryError for
-        an empty or too long ``prefix`` or a ``limit`` out of range."""
+        """The index's terms that complete ``prefix``'s last word, most frequent first, and its documents' titles
+        that begin with ``prefix`` (at most ``limit`` of each, up to 50): what `GET /api/suggest` answers
+        (``.to_json()``), from the commit searched now. QueryError for an empty or too long ``prefix`` or a
+        ``limit`` out of range."""
         prefix, limit = suggestions.checked(prefix, limit)
         with self._searching() as searcher:
-            return suggestions.suggest(prefix, searcher.index.vocabulary(), limit)
+            return suggestions.suggest(prefix, searcher.index.vocabulary(), limit, searcher.index.titles())
 
     def document(self, doc_id: str) -> list[Passage]:
         """A document's passages in reading order, as the index holds them (empty for an unknown id)."""

@@ -2,13 +2,17 @@
 completed (jisr.answers.suggestions), and `GET /api/suggest` on a real server."""
 
 import random
+import shutil
 from collections import Counter
 
 import pytest
 
+import jisr
 from jisr.answers import suggestions
 from jisr.errors import QueryError
 from jisr.index import completions, lexical
+from jisr.index.options import BuildOptions
+from jisr.index.titles import Titles
 from jisr.index.vocabulary import EMPTY, Vocabulary
 from tests.conftest import SEEDS
 from tests.test_api import get
@@ -61,7 +65,12 @@ def test_the_last_word_is_completed_folded_as_the_index_folds_it(seeds):
 
 
 def test_a_finished_word_or_a_mark_alone_gets_no_suggestion(seeds):
-    assert suggestions.suggest("حاملة ", seeds).to_json() == {"q": "حاملة ", "prefix": "", "suggestions": []}
+    assert suggestions.suggest("حاملة ", seeds).to_json() == {
+        "q": "حاملة ",
+        "prefix": "",
+        "suggestions": [],
+        "titles": [],
+    }
     assert suggestions.suggest("حاملة ?", seeds).terms == ()
     assert suggestions.suggest("zqxj", seeds).to_json()["suggestions"] == []
 
@@ -86,6 +95,37 @@ def test_bad_input_is_refused_with_a_message(q, limit, fragment):
         suggestions.checked(q, limit)
 
 
+def test_titles_are_found_by_the_line_folded_those_most_documents_bear_first():
+    titles = Titles(
+        ["حاملة الطائرات شارل ديغول", "حاملة الطائرات  شارل ديغول", "حاملة الطائرات", "Hollande in Washington", "!"]
+    )
+    assert len(titles) == 3  # a title with no word is no title to offer; spaces do not make another
+    assert titles.top("حاملة الط", 5) == [("حاملة الطائرات شارل ديغول", 2), ("حاملة الطائرات", 1)]
+    assert titles.top("حامله الطاي", 5) == titles.top("حاملة الطائ", 5)  # folded as the index folds
+    assert titles.top("HOLLANDE i", 5) == [("Hollande in Washington", 1)]
+    assert titles.top("حاملة الطائرات ش", 1) == [("حاملة الطائرات شارل ديغول", 2)]
+    assert titles.top("?", 5) == [] and titles.top("Washington", 5) == []  # the beginning only
+
+
+def test_an_index_suggests_its_live_documents_titles_and_terms(tmp_path, tiny_model):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "saffron.txt").write_text("زعفران الأسواق\n\nتقرير قصير عن زعفران الأسواق.", encoding="utf-8")
+    jisr.build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
+    with jisr.Index.open(tmp_path / "index", tiny_model) as index:
+        answer = index.suggest("زعفر").to_json()
+        assert answer["titles"] == [{"title": "زعفران الأسواق", "count": 1}]
+        assert {"text": "زعفران", "term": "زعفران", "count": 1} in answer["suggestions"]
+        assert index.suggest("بوتين يأمر").to_json()["titles"][0]["title"].startswith("بوتين يأمر بالتنسيق")
+        with pytest.raises(QueryError, match="limit"):
+            index.suggest("زعفر", 0)
+    (corpus / "saffron.txt").unlink()
+    jisr.build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
+    with jisr.Index.open(tmp_path / "index", tiny_model) as index:  # the removed document's title is gone
+        # its terms stay until its segment is merged away: the vocabulary counts deleted rows, as BM25's statistics do
+        assert index.suggest("زعفر").titles == ()
+
+
 def test_suggest_over_http(server):
     status, headers, body = get(server, "/api/suggest", q="حاملة الط")
     assert status == 200 and headers["Content-Type"].startswith("application/json")
@@ -95,6 +135,8 @@ def test_suggest_over_http(server):
     assert counts == sorted(counts, reverse=True) and 0 < len(counts) <= suggestions.DEFAULT_LIMIT
     status, _, one = get(server, "/api/suggest", q="ال", limit=1)
     assert status == 200 and len(one["suggestions"]) == 1
+    status, _, titled = get(server, "/api/suggest", q="بوتين يأمر")
+    assert status == 200 and titled["titles"] == [{"title": "بوتين يأمر بالتنسيق مع فرنسا والعمل كحليفيْن", "count": 1}]
     status, _, spec = get(server, "/openapi.json")
     assert set(spec["paths"]["/api/suggest"]) == {"get"}
 

@@ -365,7 +365,7 @@ def spec() -> dict:
                 },
                 "Suggestions": {
                     "type": "object",
-                    "required": ["q", "prefix", "suggestions"],
+                    "required": ["q", "prefix", "suggestions", "titles"],
                     "properties": {
                         "q": {"type": "string", "description": "the text as typed"},
                         "prefix": {
@@ -383,6 +383,19 @@ def spec() -> dict:
                                     "text": {"type": "string", "description": "q with its last word completed"},
                                     "term": {"type": "string", "description": "the index's term, folded"},
                                     "count": {"type": "integer", "description": "passages that hold it"},
+                                },
+                            },
+                        },
+                        "titles": {
+                            "type": "array",
+                            "description": "documents' titles that begin with q (folded the same way), those most "
+                            "documents bear first",
+                            "items": {
+                                "type": "object",
+                                "required": ["title", "count"],
+                                "properties": {
+                                    "title": {"type": "string", "description": "as most of its documents spell it"},
+                                    "count": {"type": "integer", "description": "documents that bear it"},
                                 },
                             },
                         },
@@ -586,7 +599,7 @@ def _write_errors(error: dict, bad: str) -> dict:
 def _suggest_paths(error: dict, query: dict) -> dict:
     return {
         "get": {
-            "summary": "Terms of the index that complete the word being typed, most frequent first",
+            "summary": "Terms of the index that complete the word being typed, and titles that begin with it",
             "parameters": [
                 {"name": "q", "in": "query", "required": True, "description": "the text typed so far", "schema": query},
                 {

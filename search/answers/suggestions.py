@@ -1,11 +1,13 @@
-"""Suggestions as one types (`GET /api/suggest`): the index's terms that complete the word being typed.
+"""Suggestions as one types (`GET /api/suggest`): the index's terms that complete the word being typed, and the
+titles of its documents that begin with the line typed.
 
 The last word of what was typed is folded as the index folds its terms (:func:`jisr.arabic.terms`: marks,
 hamza and alef forms, ta marbuta, case), so ``الطا`` and ``الطأ`` are offered the same terms, and those that
 begin with it come most frequent first from the vocabulary of the commit searched now
 (:mod:`jisr.index.completions`). Each suggestion is the line as typed with its last word completed: what a
 search box can put in its place (and what a browser's list, which keeps the options that contain what was
-typed, keeps). The terms are the index's, in its folded spelling (``الطايرات``), as BM25 matches them.
+typed, keeps). The terms are the index's, in its folded spelling (``الطايرات``), as BM25 matches them. Titles
+are matched on the whole line, folded the same way (:mod:`jisr.index.titles`), and given as documents spell them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from jisr import arabic
 from jisr.answers.query import MAX_QUERY_CHARS, _whole, is_text
 from jisr.errors import QueryError
 from jisr.index.completions import KEEP
+from jisr.index.titles import EMPTY as NO_TITLES
+from jisr.index.titles import Titles
 from jisr.index.vocabulary import Vocabulary
 
 DEFAULT_LIMIT = 10
@@ -28,11 +32,13 @@ _LAST_WORD = re.compile(r"\S+$")
 @dataclass(frozen=True)
 class Suggestions:
     """What ``query`` (as typed) may go on to: ``prefix`` is its last word as the index folds it (empty when
-    the line ends in a space, a word done), ``terms`` each a (term, passages holding it), most frequent first."""
+    the line ends in a space, a word done), ``terms`` each a (term, passages holding it), most frequent first;
+    ``titles`` each a (title, documents bearing it) that begins with the whole line."""
 
     query: str
     prefix: str
     terms: tuple[tuple[str, int], ...] = ()
+    titles: tuple[tuple[str, int], ...] = ()
 
     def texts(self) -> list[str]:
         """Each term as the line it completes: the line as typed, its last word as typed when it folds letter for
@@ -52,6 +58,7 @@ class Suggestions:
             "suggestions": [
                 {"text": text, "term": term, "count": count} for text, (term, count) in zip(self.texts(), self.terms)
             ],
+            "titles": [{"title": title, "count": count} for title, count in self.titles],
         }
 
 
@@ -66,12 +73,12 @@ def checked(query: Any, limit: Any = DEFAULT_LIMIT) -> tuple[str, int]:
     return query, _whole(limit, "limit", 1, MAX_LIMIT)
 
 
-def suggest(query: str, vocabulary: Vocabulary, limit: int = DEFAULT_LIMIT) -> Suggestions:
+def suggest(query: str, vocabulary: Vocabulary, limit: int = DEFAULT_LIMIT, titles: Titles = NO_TITLES) -> Suggestions:
     """The terms of ``vocabulary`` that complete ``query``'s last word (``query`` and ``limit`` as
-    :func:`checked` returns them); none after a space, or for a last word with no letter or digit."""
+    :func:`checked` returns them; none after a space, or for a last word with no letter or digit), and the
+    ``titles`` that begin with ``query``: up to ``limit`` of each."""
     last = _LAST_WORD.search(query)
     words = arabic.terms(last.group(), stems=False) if last else []
-    if not words or not len(vocabulary):
-        return Suggestions(query, words[-1] if words else "")
-    prefix = words[-1]
-    return Suggestions(query, prefix, tuple(vocabulary.completions.top(prefix, limit)))
+    prefix = words[-1] if words else ""
+    found = tuple(vocabulary.completions.top(prefix, limit)) if prefix and len(vocabulary) else ()
+    return Suggestions(query, prefix, found, tuple(titles.top(query, limit)))

@@ -1,5 +1,6 @@
-// Offers the index's terms as the query is typed: the query box's <datalist>, filled from GET /api/suggest a
-// moment after the typing stops. Only an enhancement: without this script the form searches just the same.
+// Offers the index's titles and terms as the query is typed: the query box's <datalist>, filled from
+// GET /api/suggest a moment after the typing stops (titles that begin with the line, then the line with its
+// last word completed). Only an enhancement: without this script the form searches just the same.
 (function () {
   "use strict";
   var box = document.getElementById("q");
@@ -11,10 +12,10 @@
   var pending = null;
   var asked = null;
 
-  function show(items) {
-    var options = items.map(function (item) {
+  function show(lines) {
+    var options = lines.filter(function (line, i) { return lines.indexOf(line) === i; }).map(function (line) {
       var option = document.createElement("option");
-      option.value = item.text;
+      option.value = line;
       return option;
     });
     list.replaceChildren.apply(list, options);
@@ -25,14 +26,19 @@
     if (q === asked) return;
     asked = q;
     if (pending) pending.abort();
-    if (!q.trim() || /\s$/.test(q)) { // nothing typed, or a word just finished: nothing to complete
+    if (!q.trim()) {
       show([]);
       return;
     }
     pending = new AbortController();
-    fetch(url + "?limit=8&q=" + encodeURIComponent(q), { signal: pending.signal, headers: { Accept: "application/json" } })
+    var asking = { signal: pending.signal, headers: { Accept: "application/json" } };
+    fetch(url + "?limit=8&q=" + encodeURIComponent(q), asking)
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (answer) { if (answer && answer.q === box.value) show(answer.suggestions); })
+      .then(function (answer) {
+        if (!answer || answer.q !== box.value) return; // a later key asked again
+        var titles = answer.titles.map(function (t) { return t.title; });
+        show(titles.concat(answer.suggestions.map(function (s) { return s.text; })));
+      })
       .catch(function () {}); // aborted by the next key, or the server is away: the box works as before
   }
 

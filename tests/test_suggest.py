@@ -160,3 +160,15 @@ def test_bad_suggest_requests_are_400_with_a_message(server, params, fragment):
 def test_the_word_as_typed_is_kept_where_it_folds_letter_for_letter(seeds):
     assert suggestions.suggest("حاملة", seeds).texts() == ["حاملة"]  # not the folded حامله: what a list shows
     assert suggestions.suggest("بوتين يأمر بالتنس", seeds, 1).texts() == ["بوتين يأمر بالتنسيق"]
+
+
+def test_without_an_index_a_suggestion_is_503_and_a_bad_one_still_400(tmp_path):
+    from jisr.web import create_app
+    from tests.conftest import serving
+
+    app = create_app({"INDEX": str(tmp_path / "missing"), "MODEL": None})
+    with serving(app) as base:
+        status, _, body = get(base, "/api/suggest", q="حامل")
+        assert status == 503 and body["error"] == "no_index" and "jisr build" in body["message"]
+        status, _, body = get(base, "/api/suggest", q="حامل", limit="-1")  # checked before the index is asked for
+        assert status == 400 and "limit must be from 1 to 50" in body["message"]

@@ -1,6 +1,7 @@
 """Suggestions as one types: the vocabulary's terms by prefix (jisr.index.completions), the word being typed
 completed (jisr.answers.suggestions), and `GET /api/suggest` on a real server."""
 
+import json
 import random
 import shutil
 from collections import Counter
@@ -14,8 +15,9 @@ from jisr.index import completions, lexical
 from jisr.index.options import BuildOptions
 from jisr.index.titles import Titles
 from jisr.index.vocabulary import EMPTY, Vocabulary
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, cli_imports
 from tests.test_api import get
+from tests.test_cli import jisr as jisr_cli
 
 
 def by_sorting(counts: dict[str, int], prefix: str, k: int) -> list[tuple[str, int]]:
@@ -119,6 +121,15 @@ def test_an_index_suggests_its_live_documents_titles_and_terms(tmp_path, tiny_mo
         assert index.suggest("بوتين يأمر").to_json()["titles"][0]["title"].startswith("بوتين يأمر بالتنسيق")
         with pytest.raises(QueryError, match="limit"):
             index.suggest("زعفر", 0)
+        # jisr suggest answers the same from the store alone: no model loaded, bad input one line and exit 1
+        cli, heavy, code = cli_imports(["suggest", "زعفر", "--index", str(tmp_path / "index"), "--json"])
+        assert code == 0 and json.loads(cli.stdout) == answer and not {"torch", "sentence_transformers"} & set(heavy)
+        told = jisr_cli("suggest", "زعفر", "--index", str(tmp_path / "index"))
+        assert told.returncode == 0 and "زعفران الأسواق  (1 document: title)" in told.stdout.splitlines()
+        refused = jisr_cli("suggest", "زعفر", "--limit", "0", "--index", str(tmp_path / "index"))
+        assert refused.returncode == 1 and refused.stderr.strip() == "jisr: error: --limit must be from 1 to 50, not 0"
+        refused = jisr_cli("suggest", " ", "--index", str(tmp_path / "index"))
+        assert refused.returncode == 1 and "the prefix is empty" in refused.stderr and "Traceback" not in refused.stderr
     (corpus / "saffron.txt").unlink()
     jisr.build(corpus, tmp_path / "index", tiny_model, BuildOptions(companion="none"))
     with jisr.Index.open(tmp_path / "index", tiny_model) as index:  # the removed document's title is gone

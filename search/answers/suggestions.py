@@ -62,15 +62,21 @@ class Suggestions:
         }
 
 
-def checked(query: Any, limit: Any = DEFAULT_LIMIT) -> tuple[str, int]:
-    """The request's text and limit, or QueryError saying what is wrong (a 400 on the API)."""
+API_NAMES = ("q", "limit")  # the parameters as the API calls them, for its messages
+CLI_NAMES = ("PREFIX", "--limit")
+
+
+def checked(query: Any, limit: Any = DEFAULT_LIMIT, names: tuple[str, str] = API_NAMES) -> tuple[str, int]:
+    """The request's text and limit, or QueryError saying what is wrong (a 400 on the API), each parameter
+    called by its ``names``."""
+    text, most = names
     if not isinstance(query, str) or not query.strip():
-        raise QueryError("the prefix is empty: give the beginning of a word in q, e.g. /api/suggest?q=حامل")
+        raise QueryError(f"the prefix is empty: give the beginning of a word in {text}, e.g. حامل")
     if not is_text(query):
-        raise QueryError("q is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
+        raise QueryError(f"{text} is not valid text: it holds bytes that are not UTF-8 (or a lone surrogate)")
     if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"q is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    return query, _whole(limit, "limit", 1, MAX_LIMIT)
+        raise QueryError(f"{text} is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    return query, _whole(limit, most, 1, MAX_LIMIT)
 
 
 def suggest(query: str, vocabulary: Vocabulary, limit: int = DEFAULT_LIMIT, titles: Titles = NO_TITLES) -> Suggestions:

@@ -171,6 +171,8 @@ def test_bad_suggest_requests_are_400_with_a_message(server, params, fragment):
 def test_the_word_as_typed_is_kept_where_it_folds_letter_for_letter(seeds):
     assert suggestions.suggest("حاملة", seeds).texts() == ["حاملة"]  # not the folded حامله: what a list shows
     assert suggestions.suggest("بوتين يأمر بالتنس", seeds, 1).texts() == ["بوتين يأمر بالتنسيق"]
+    assert suggestions.suggest("شارل-ديغ", seeds, 1).texts() == ["شارل-ديغول"]  # only the word's own letters complete
+    assert suggestions.suggest("(حامل", seeds, 1).texts() == ["(حامل"]
 
 
 def test_without_an_index_a_suggestion_is_503_and_a_bad_one_still_400(tmp_path):

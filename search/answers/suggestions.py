@@ -26,13 +26,13 @@ from jisr.index.vocabulary import Vocabulary
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = KEEP
-_LAST_WORD = re.compile(r"\S+$")
+_LAST_WORD = re.compile(arabic._MARKED_WORD.pattern + "$")  # the word the line ends in, its marks included
 
 
 @dataclass(frozen=True)
 class Suggestions:
     """What ``query`` (as typed) may go on to: ``prefix`` is its last word as the index folds it (empty when
-    the line ends in a space, a word done), ``terms`` each a (term, passages holding it), most frequent first;
+    the line ends in a space or a mark, a word done), ``terms`` each a (term, passages holding it), most frequent first;
     ``titles`` each a (title, documents bearing it) that begins with the whole line."""
 
     query: str
@@ -81,7 +81,7 @@ def checked(query: Any, limit: Any = DEFAULT_LIMIT, names: tuple[str, str] = API
 
 def suggest(query: str, vocabulary: Vocabulary, limit: int = DEFAULT_LIMIT, titles: Titles = NO_TITLES) -> Suggestions:
     """The terms of ``vocabulary`` that complete ``query``'s last word (``query`` and ``limit`` as
-    :func:`checked` returns them; none after a space, or for a last word with no letter or digit), and the
+    :func:`checked` returns them; none after a space or a mark such as ``?``), and the
     ``titles`` that begin with ``query``: up to ``limit`` of each."""
     last = _LAST_WORD.search(query)
     words = arabic.terms(last.group(), stems=False) if last else []

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jisr.answers import suggestions
 from jisr.answers.request import SearchRequest
 
 if TYPE_CHECKING:
@@ -138,6 +139,15 @@ class Index:
             answer = searcher.search(request)
             self.cache.put(generation, request, answer)
             return answer
+
+    def suggest(self, prefix: str, limit: int = suggestions.DEFAULT_LIMIT) -> suggestions.Suggestions:
+        """The index's terms that complete ``prefix``'s last word, most frequent first, and its documents' titles
+        that begin with ``prefix`` (at most ``limit`` of each, up to 50): what `GET /api/suggest` answers
+        (``.to_json()``), from the commit searched now. QueryError for an empty or too long ``prefix`` or a
+        ``limit`` out of range."""
+        prefix, limit = suggestions.checked(prefix, limit)
+        with self._searching() as searcher:
+            return suggestions.suggest(prefix, searcher.index.vocabulary(), limit, searcher.index.titles())
 
     def document(self, doc_id: str) -> list[Passage]:
         """A document's passages in reading order, as the index holds them (empty for an unknown id)."""

@@ -30,6 +30,8 @@ from jisr.answers.query import (
     MAX_PER_DOCUMENT,
     MODES,
 )
+from jisr.answers.suggestions import DEFAULT_LIMIT as DEFAULT_SUGGESTIONS
+from jisr.answers.suggestions import MAX_LIMIT as MAX_SUGGESTIONS
 from jisr.corpus.readers import describe
 from jisr.embeddings import companion as companions
 from jisr.embeddings import devices
@@ -216,6 +218,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the same JSON as the API")
     _add_model_options(s, "model to read the query with (default: the one the index was built with)")
     _add_milvus_options(s, _READ_MILVUS)
+
+    u = sub.add_parser(
+        "suggest", help="the index's terms that complete the last word typed, and titles that begin with the text"
+    )
+    u.add_argument("prefix", metavar="PREFIX", help="the text typed so far, e.g. 'حاملة الط'")
+    _add_index_option(u)
+    u.add_argument(
+        "--limit",
+        default=DEFAULT_SUGGESTIONS,
+        metavar="N",
+        help=f"at most N of each, 1..{MAX_SUGGESTIONS} (default {DEFAULT_SUGGESTIONS})",
+    )
+    u.add_argument("--json", action="store_true", help="print the same JSON as GET /api/suggest")
+    _add_milvus_options(u, _READ_MILVUS)
 
     v = sub.add_parser("serve", help="serve the web page and JSON API (building the index first if there is none)")
     _add_index_option(v)
@@ -565,6 +581,34 @@ def _search(args) -> int:
     return 0
 
 
+def _suggest(args) -> int:
+    """Suggestions as /api/suggest gives them, from the index's store alone: no model is loaded."""
+    from jisr.answers import suggestions
+    from jisr.index.commit import readable
+
+    prefix, limit = suggestions.checked(
+        args.prefix, args.limit, suggestions.CLI_NAMES
+    )  # checked before the index is opened ...
+    readable(args.index)  # ... and so is the folder: missing, a file, damaged, another version
+    from jisr.index.stores import open_index
+
+    index = open_index(args.index, args.milvus_uri, args.milvus_token)
+    try:
+        found = suggestions.suggest(prefix, index.vocabulary(), limit, index.titles())
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    for title, count in found.titles:
+        print(f"{title}  ({count} document{'s' if count != 1 else ''}: title)")
+    for text, (_, count) in zip(found.texts(), found.terms):
+        print(f"{text}  ({count} passage{'s' if count != 1 else ''})")
+    if not found.titles and not found.terms:
+        print(f"no term or title of the index begins with {args.prefix!r}", file=sys.stderr)
+    return 0
+
+
 def _serve(args) -> int:
     from jisr.index import commit
     from jisr.web.server import bind, serve
@@ -704,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
                 return {
                     "build": _build,
                     "search": _search,
+                    "suggest": _suggest,
                     "serve": _serve,
                     "check": _check,
                     "snapshot": _snapshot,

@@ -94,6 +94,7 @@ SCRIPTS = [
     Script("ray_build", "ray_build.md", "| build | wall s |", tiny=True),
     Script("scale", "scale", "| | ", files=("scale/scale.md",), slow=True, extra=("--work", "{tmp}/work")),
     Script("typing", "typing.md", "| Arabic questions | MRR@10 |", tiny=True),
+    Script("suggest", "suggest.md", "| passages | terms | merge s |"),
     Script("snapshot", "snapshot.md", "| operation | passages | seconds |", tiny=True),
     Script("experiments.use_fusion", "use_fusion.md", "| USE added to | u |", tiny=True),
 ]

@@ -9,6 +9,7 @@ and argument errors without loading torch.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -434,7 +435,11 @@ def test_the_page_sends_security_headers(server):
     assert response.getheader("X-Frame-Options") == "DENY"
     assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert response.getheader("Referrer-Policy") == "no-referrer"
-    assert b"<script" not in body and b"<style" not in body and b"style=" not in body
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    # no inline script: the one script is the suggestions' file, empty between its tags
+    assert re.findall(rb"<script\b[^>]*>(.*?)</script>", body, re.S) == [b""] and body.count(b"<script") == 1
+    assert b'<script src="/static/suggest.js" defer>' in body
+    assert b"<style" not in body and b"style=" not in body
 
 
 _SLOW_SERVER = """

@@ -1,4 +1,4 @@
-"""JSON endpoints: /api/search, /healthz, /openapi.json. Every error is JSON with a message."""
+"""JSON endpoints: /api/search, /api/suggest, /healthz, /openapi.json. Every error is JSON with a message."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import unicodedata
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from jisr.answers import suggestions
 from jisr.answers.request import SearchRequest
 from jisr.errors import IndexUnavailable, QueryError
 from jisr.web.admission import Overloaded
@@ -81,6 +82,24 @@ def search():
         return overloaded(exc)
     except QueryError as exc:  # what only the index can tell: a filter or facet on a field it does not have
         return error(400, "bad_request", str(exc))
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Terms that complete the word being typed, most frequent first: the page's search box offers them. Not
+    admitted behind searches: a look-up in memory, answered in far less time than a search waits in the queue."""
+    unknown = sorted(set(request.args) - {"q", "limit"})
+    if unknown:
+        return error(400, "bad_request", f"unknown parameter {unknown[0][:40]!r}; a suggestion takes q and limit")
+    try:  # checked before the index is asked for, as a search is
+        asked = request.args
+        prefix, limit = suggestions.checked(asked.get("q", ""), asked.get("limit", suggestions.DEFAULT_LIMIT))
+    except QueryError as exc:
+        return error(400, "bad_request", str(exc))
+    index, unavailable = index_or_503()
+    if unavailable:
+        return unavailable
+    return jsonify(index.suggest(prefix, limit).to_json())
 
 
 @bp.get("/api/doc/<doc_id:doc_id>")

@@ -19,6 +19,8 @@ from jisr.answers.query import (
     MAX_QUERY_CHARS,
     MODES,
 )
+from jisr.answers.suggestions import DEFAULT_LIMIT
+from jisr.answers.suggestions import MAX_LIMIT as MAX_SUGGESTIONS
 
 
 def spec() -> dict:
@@ -148,6 +150,7 @@ def spec() -> dict:
                     },
                 }
             },
+            "/api/suggest": _suggest_paths(error, query),
             "/api/documents/{doc_id}": _document_paths(error),
             "/api/documents": {
                 "post": {
@@ -367,6 +370,44 @@ def spec() -> dict:
                         },
                     },
                 },
+                "Suggestions": {
+                    "type": "object",
+                    "required": ["q", "prefix", "suggestions", "titles"],
+                    "properties": {
+                        "q": {"type": "string", "description": "the text as typed"},
+                        "prefix": {
+                            "type": "string",
+                            "description": "its last word as the index folds its terms (marks, hamza and alef forms, "
+                            "ta marbuta, case): what the terms begin with; empty after a space",
+                        },
+                        "suggestions": {
+                            "type": "array",
+                            "description": "most frequent first",
+                            "items": {
+                                "type": "object",
+                                "required": ["text", "term", "count"],
+                                "properties": {
+                                    "text": {"type": "string", "description": "q with its last word completed"},
+                                    "term": {"type": "string", "description": "the index's term, folded"},
+                                    "count": {"type": "integer", "description": "passages that hold it"},
+                                },
+                            },
+                        },
+                        "titles": {
+                            "type": "array",
+                            "description": "documents' titles that begin with q (folded the same way), those most "
+                            "documents bear first",
+                            "items": {
+                                "type": "object",
+                                "required": ["title", "count"],
+                                "properties": {
+                                    "title": {"type": "string", "description": "as most of its documents spell it"},
+                                    "count": {"type": "integer", "description": "documents that bear it"},
+                                },
+                            },
+                        },
+                    },
+                },
                 "DocumentView": {
                     "type": "object",
                     "required": ["doc_id", "title", "source", "passages"],
@@ -559,6 +600,33 @@ def _write_errors(error: dict, bad: str) -> dict:
             "commit is still searched; send it again once space is freed",
             "content": json_error,
         },
+    }
+
+
+def _suggest_paths(error: dict, query: dict) -> dict:
+    return {
+        "get": {
+            "summary": "Terms of the index that complete the word being typed, and titles that begin with it",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "description": "the text typed so far", "schema": query},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": DEFAULT_LIMIT},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "the suggestions",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}},
+                },
+                "400": {
+                    "description": "q empty or too long, or limit not a whole number in range",
+                    "content": {"application/json": {"schema": error}},
+                },
+                "503": {"description": "no index has been built", "content": {"application/json": {"schema": error}}},
+            },
+        }
     }
 
 

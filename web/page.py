@@ -1,4 +1,5 @@
-"""The search page: a plain HTML form answered on the server, so it works without JavaScript."""
+"""The search page: a plain HTML form answered on the server, so it works without JavaScript (static/suggest.js
+only adds suggestions as one types)."""
 
 from __future__ import annotations
 

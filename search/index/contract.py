@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from jisr.index.filtering import Filter
+    from jisr.index.titles import Titles
     from jisr.index.vocabulary import Vocabulary
     from jisr.passages import Passage
 
@@ -114,6 +115,10 @@ class IndexReader(Protocol):
     def vocabulary(self) -> Vocabulary:
         """The terms BM25 indexes and their passage counts (:mod:`jisr.index.vocabulary`); empty where the store
         cannot list them, and then no query is read as typed on another keyboard."""
+
+    def titles(self) -> Titles:
+        """The live documents' titles by their folded form (:mod:`jisr.index.titles`); empty where the store
+        cannot list them."""
 
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 

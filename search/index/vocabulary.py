@@ -3,15 +3,19 @@
 What a query's words are checked against before a Latin query is read as Arabic typed another way
 (:mod:`jisr.answers.typing`): a reading whose words the index knows is evidence, a reading it does not
 know is not. The terms are those the lexical index already stores per segment (words and their stems,
-folded as :func:`jisr.arabic.terms` folds them), so no build writes anything more for it.
+folded as :func:`jisr.arabic.terms` folds them), so no build writes anything more for it. The same terms
+complete a word as one types (:mod:`jisr.index.completions`, `GET /api/suggest`).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 
 import numpy as np
+
+from jisr.index.completions import Completions
 
 
 class Vocabulary:
@@ -45,6 +49,12 @@ class Vocabulary:
         """Whether any term begins with ``prefix``: lets a reading's candidates be pruned as they grow."""
         at = bisect.bisect_left(self._sorted, prefix)
         return at < len(self._sorted) and self._sorted[at].startswith(prefix)
+
+    @cached_property
+    def completions(self) -> Completions:
+        """Its terms by prefix, most frequent first (`GET /api/suggest`): made on first use, as most commits
+        are never asked, then kept with the vocabulary, which a new commit replaces."""
+        return Completions(self._sorted, self.counts)
 
 
 EMPTY = Vocabulary({})

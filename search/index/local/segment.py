@@ -399,6 +399,7 @@ class Segment:
             raise ValueError(f"{folder / 'passages.sqlite'} is not a readable SQLite database ({exc})") from None
         self._lock = threading.Lock()
         self._table: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # for filters: see mask()
+        self._titles: tuple[list[int], list[str]] | None = None  # each document's first row and title (titles)
         self._readers = 1  # the commits open on this segment: a live server's next commit shares it (share)
         self._fields: dict[tuple[str, str], np.ndarray] = {}  # a declared field's column per document, by kind
 
@@ -543,6 +544,15 @@ class Segment:
             return list(
                 self._db.execute("SELECT doc_id, MIN(id), COUNT(*) FROM passages GROUP BY doc_id ORDER BY MIN(id)")
             )
+
+    def titles(self) -> tuple[list[int], list[str]]:
+        """Each document's first row and its title, read once: a segment never changes (a deleted document's
+        rows are masked by the commit, so the caller skips them)."""
+        if self._titles is None:
+            with self._lock:
+                found = list(self._db.execute("SELECT MIN(id), title FROM passages GROUP BY doc_id"))
+            self._titles = ([r for r, _ in found], [t for _, t in found])
+        return self._titles
 
     def documents(self) -> dict[str, tuple[str, int]]:
         with self._lock:

@@ -35,6 +35,7 @@ from jisr.index.local import ann, masks, warmup
 from jisr.index.local import vectors as stored
 from jisr.index.local.segment import META, OPTIONAL, REQUIRED, Segment
 from jisr.index.options import CandidatePolicy
+from jisr.index.titles import Titles
 from jisr.index.vocabulary import Vocabulary
 from jisr.passages import Passage
 
@@ -61,6 +62,7 @@ class StoredIndex:
         self._shards: tuple[tuple, faiss.IndexShards] | None = None  # all segments' vector indexes (_proposals)
         self._all_deleted: tuple[np.ndarray, int] | None = None
         self._vocabulary: Vocabulary | None = None
+        self._titles: Titles | None = None
 
     @property
     def size(self) -> int:
@@ -241,6 +243,17 @@ class StoredIndex:
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.merged((s.postings.terms, s.postings.starts) for s in self.segments)
         return self._vocabulary
+
+    def titles(self) -> Titles:
+        """The live documents' titles, gathered once per opened commit."""
+        if self._titles is None:
+            self._titles = Titles(
+                title
+                for segment, gone in zip(self.segments, self.deleted)
+                for row, title in zip(*segment.titles())
+                if not gone[row]
+            )
+        return self._titles
 
     def languages(self, ids: np.ndarray) -> np.ndarray:
         from jisr.index.local.segment import LANGS

@@ -32,6 +32,8 @@ from jisr import arabic
 from jisr.errors import IndexUnavailable, StoreError
 from jisr.index import lexical
 from jisr.index.milvus.expression import expression, one_of, quote
+from jisr.index.titles import EMPTY as NO_TITLES
+from jisr.index.titles import Titles
 from jisr.index.vocabulary import EMPTY, Vocabulary
 from jisr.passages import Passage
 
@@ -392,6 +394,10 @@ class MilvusIndex:
     def vocabulary(self) -> Vocabulary:
         """Empty: Milvus does not list a field's terms, so a query on Milvus is searched as typed."""
         return EMPTY
+
+    def titles(self) -> Titles:
+        """Empty, as the vocabulary is: a suggestion on Milvus offers nothing."""
+        return NO_TITLES
 
     def lexical_candidates(self, query: str, n: int, where=None) -> tuple[np.ndarray, np.ndarray, float]:
         """As the local store's: BM25 as jisr.index.lexical scores it, over the candidates Milvus's BM25 finds."""

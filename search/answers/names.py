@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from jisr.arabic import language
 from jisr.index.vocabulary import Vocabulary
@@ -106,54 +106,41 @@ def _collapse(classes: str) -> str:
     return "".join(c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1])
 
 
-def _deletes(skeleton: str) -> set[str]:
-    return {skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton))}
+CLASSES = "".join(sorted(set(ARABIC.values())))
+
+
+def variants(skeleton: str) -> set[str]:
+    """Every skeleton one insertion, deletion or substitution of a class from ``skeleton``: a few hundred
+    dictionary reads at a query, where a map of the vocabulary's own variants would hold millions of keys."""
+    cuts = [(skeleton[:i], skeleton[i:]) for i in range(len(skeleton) + 1)]
+    out = {a + b[1:] for a, b in cuts if b}
+    out.update(a + c + b[1:] for a, b in cuts if b for c in CLASSES)
+    out.update(a + c + b for a, b in cuts for c in CLASSES)
+    out.discard(skeleton)
+    return out
 
 
 class Skeletons:
-    """The Arabic terms of one vocabulary by skeleton, and by each skeleton less one class (symmetric delete),
-    so a look-up one edit away costs a few dictionary reads at any vocabulary size."""
+    """The Arabic terms of one vocabulary by skeleton; a look-up one edit away reads the variants of the
+    query's skeleton (:func:`variants`), so only the vocabulary's own skeletons are kept."""
 
     def __init__(self, vocabulary: Vocabulary):
         self.counts = vocabulary.counts
         self.exact: dict[str, list[str]] = {}
-        self.deleted: dict[str, list[str]] = {}
         for term in vocabulary.counts:
-            if not _ARABIC_TERM.fullmatch(term):
-                continue
-            for skeleton in arabic_skeletons(term):
-                if len(skeleton) < MIN_SKELETON:
-                    continue
-                self.exact.setdefault(skeleton, []).append(term)
-                if len(skeleton) >= EDIT_FROM:
-                    for shorter in _deletes(skeleton):
-                        self.deleted.setdefault(shorter, []).append(term)
+            if _ARABIC_TERM.fullmatch(term):
+                for skeleton in arabic_skeletons(term):
+                    if len(skeleton) >= MIN_SKELETON:
+                        self.exact.setdefault(skeleton, []).append(term)
 
     def candidates(self, skeleton: str) -> list[str]:
         """The terms with ``skeleton``, the most frequent first; failing any, those one edit away."""
         found = set(self.exact.get(skeleton, ()))
         if not found and len(skeleton) >= EDIT_FROM:
-            found.update(self.deleted.get(skeleton, ()))  # a class more in the term
-            for shorter in _deletes(skeleton):  # a class less, or another in its place
-                found.update(self.exact.get(shorter, ()))
-                found.update(self.deleted.get(shorter, ()))
-            found = {t for t in found if _within_one(skeleton, arabic_skeletons(t))}
+            for other in variants(skeleton):
+                if len(other) >= MIN_SKELETON:
+                    found.update(self.exact.get(other, ()))
         return sorted(found, key=lambda t: (-self.counts.get(t, 0), t))
-
-
-def _within_one(skeleton: str, others: Iterable[str]) -> bool:
-    """Whether any of ``others`` is at most one insertion, deletion or substitution from ``skeleton``."""
-    for other in others:
-        if abs(len(other) - len(skeleton)) > 1:
-            continue
-        if len(other) == len(skeleton):
-            if sum(a != b for a, b in zip(other, skeleton)) <= 1:
-                return True
-        else:
-            short, long = sorted((other, skeleton), key=len)
-            if any(long[:i] + long[i + 1 :] == short for i in range(len(long))):
-                return True
-    return False
 
 
 _built: weakref.WeakKeyDictionary[Vocabulary, Skeletons] = weakref.WeakKeyDictionary()

@@ -38,6 +38,8 @@ def test_skeletons_agree_across_scripts_and_common_english_words_are_left_alone(
     assert names.latin_skeleton("Hollande") == names.latin_skeleton("Holland") == "hlnd"
     assert names.latin_skeleton("Fatimah") == names.latin_skeleton("Fatima") == "ftm"
     assert names.arabic_skeletons("فاطمه") == {"ftm"}  # ta marbuta, folded to ه, left out like a final h
+    one_edit = names.variants("trts")
+    assert {"trs", "trtk", "trtsn", "ktrts"} <= one_edit and "trts" not in one_edit and "tr" not in one_edit
     assert names.may_be_name("Shoigu") and names.may_be_name("Hollande") and names.may_be_name("shoigu")
     assert not names.may_be_name("French") and not names.may_be_name("carrier") and not names.may_be_name("What")
     vocabulary = seed_vocabulary()

@@ -21,6 +21,7 @@ class Weights:
     lexical: float  # hybrid's share of BM25 (scaled by the query's word coverage and the best BM25)
     phrase: float  # of an Arabic query's phrase evidence (jisr.answers.phrase)
     phrase_min_run: int  # the fewest words in order that count as a phrase
+    names: float  # of the BM25 of a Latin query's names spelled in Arabic (jisr.answers.names)
     companion: float  # of the companion encoder's cosine, for queries not in Arabic (jisr.embeddings.companion)
 
     def but(self, **changes) -> Weights:

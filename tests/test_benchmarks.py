@@ -28,7 +28,11 @@ RESULTS = BENCHMARKS / "results"
 CENTERING = ROOT / "search" / "answers" / "centering.json"  # what fit_query_centering writes when not told --out
 WEIGHTS = ROOT / "search" / "weights.json"  # what the weight fits write in a full run
 MATCH = ROOT / "search" / "answers" / "match.json"  # what calibrate_match writes in a full run
-CHOSEN = {"fit_lexical_weight": ("lexical",), "fit_phrase_weight": ("phrase", "phrase_min_run")}
+CHOSEN = {
+    "fit_lexical_weight": ("lexical",),
+    "fit_phrase_weight": ("phrase", "phrase_min_run"),
+    "names": ("names",),
+}
 TIMEOUT = 600  # a safety net only: the slowest quick run takes about a minute
 FIGURE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -82,6 +86,7 @@ SCRIPTS = [
     Script("ingest", "ingest.md", "| writer nice | documents/s |", tiny=True),
     Script("load", "load", "| clients | run | req/s |", files=("load.md",), slow=True),
     Script("long_line", "long_line.md", "| line | MB | passages |", slow=True),
+    Script("names", "names.md", "| names weight |", tiny=True),
     Script("milvus_parity", "milvus_parity.md", "| mode | query language | queries |", tiny=True),
     Script(
         "quality_report",

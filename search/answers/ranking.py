@@ -12,6 +12,8 @@ A mode's score for a candidate passage is the sum of its signals, each times its
              where only names and numbers can match
   companion  the companion encoder's cosine of query and passage, for a query not in Arabic on an
              index built with one (:mod:`jisr.embeddings.companion`)
+  names      BM25 of the Arabic spellings of a Latin query's names (:mod:`jisr.answers.names`) / its best,
+             for a query not in Arabic
   phrase     the phrase evidence of an Arabic query for the best candidates so far
              (:mod:`jisr.answers.phrase`)
 """
@@ -36,6 +38,7 @@ MODES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("sentence", None),
         ("bm25_share", "lexical"),
         ("companion", "companion"),
+        ("names", "names"),
         ("phrase", "phrase"),
     ),
 }
@@ -55,6 +58,7 @@ class Evidence:
     companion_cos: Callable[[], np.ndarray | None]  # None: no companion for this query
     texts: Callable[[np.ndarray], list[str]]  # the passages' texts, for the candidates at these positions
     weights: Weights
+    names: np.ndarray | None = None  # BM25 of the query's names spelled in Arabic (None: it has none)
     _seen: dict = field(default_factory=dict)
 
     def once(self, name: str, compute: Callable[[], np.ndarray | None]):
@@ -85,6 +89,11 @@ def _companion(e: Evidence, so_far: np.ndarray) -> np.ndarray:
     return np.zeros(len(e.candidates)) if cos is None else cos
 
 
+def _names(e: Evidence, so_far: np.ndarray) -> np.ndarray:
+    top = float(e.names.max()) if e.names is not None and len(e.names) else 0.0
+    return e.names / top if top > 0 else np.zeros(len(e.candidates))
+
+
 def _phrase(e: Evidence, so_far: np.ndarray) -> np.ndarray:
     """The phrase shares of the best :data:`jisr.answers.phrase.RERANK` candidates by the score so far
     (0 for the rest)."""
@@ -101,6 +110,7 @@ SIGNALS: dict[str, Callable[[Evidence, np.ndarray], np.ndarray]] = {
     "bm25": _bm25,
     "bm25_share": _bm25_share,
     "companion": _companion,
+    "names": _names,
     "phrase": _phrase,
 }
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from jisr.answers import match, merging, ranking, spelling, typing
+from jisr.answers import match, merging, names, ranking, spelling, typing
 from jisr.answers.answer import Answer, FacetValue, Highlight, Hit, Total, Truncated
 from jisr.answers.centering import encode_queries
 from jisr.answers.filters import Filter, bind
@@ -237,19 +237,23 @@ class Searcher:
             if mode in ("lexical", "hybrid")
             else None
         )
+        # a Latin query's names as the index spells them in Arabic, searched by BM25 beside it (hybrid only)
+        spelled = names.arabic_names(query, self.index.vocabulary) if mode == "hybrid" and self.weights.names else []
+        named = (
+            beside().submit(self.index.lexical_candidates, " ".join(spelled), CANDIDATES, where) if spelled else None
+        )
         try:
             q = self.encode_query(query) if q is None else np.asarray(q, np.float32)  # lexical mode still highlights
             candidates = self.index.dense_candidates(q, CANDIDATES, where)
         finally:  # BM25's own error, if it has one, is raised here; else the dense part's, once BM25 is done
             lexical_ids, lexical_scores, coverage = lexical.result() if lexical else (None, None, 0.0)
-        if lexical_ids is not None:
-            candidates = np.union1d(candidates, lexical_ids[lexical_scores > 0])
+            named_ids, named_scores, _ = named.result() if named else (None, None, 0.0)
+        for ids, found in ((lexical_ids, lexical_scores), (named_ids, named_scores)):
+            if ids is not None:
+                candidates = np.union1d(candidates, ids[found > 0])
         candidates = np.unique(np.asarray(candidates, dtype=np.int64))
-        lexical_of = np.zeros(len(candidates), np.float32)
-        if lexical_ids is not None and len(lexical_ids):
-            at = np.searchsorted(lexical_ids, candidates)
-            hit = (at < len(lexical_ids)) & (lexical_ids[np.minimum(at, len(lexical_ids) - 1)] == candidates)
-            lexical_of[hit] = lexical_scores[at[hit]]
+        lexical_of = _scores_of(candidates, lexical_ids, lexical_scores)
+        named_of = _scores_of(candidates, named_ids, named_scores) if named_ids is not None else None
 
         best_sentence = np.full(len(candidates), -1, dtype=np.int64)
 
@@ -275,6 +279,7 @@ class Searcher:
             companion_cos=companion_cos,
             texts=lambda at: [p.text for p in self.index.passages(candidates[at])],
             weights=self.weights,
+            names=named_of,
         )
         score = ranking.score(mode, evidence)
         evidence.once("sentence", sentence_cos)  # every mode highlights a passage's best sentence
@@ -463,6 +468,16 @@ class Searcher:
                 took_ms=round((time.perf_counter() - started) * 1000, 2),
             )
         return answer
+
+
+def _scores_of(candidates: np.ndarray, ids: np.ndarray | None, scores: np.ndarray | None) -> np.ndarray:
+    """Each candidate's score among ``ids`` (sorted) and their ``scores``, 0 where it is not among them."""
+    out = np.zeros(len(candidates), np.float32)
+    if ids is not None and len(ids):
+        at = np.searchsorted(ids, candidates)
+        hit = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == candidates)
+        out[hit] = scores[at[hit]]
+    return out
 
 
 def _facets(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jisr import arabic
-from jisr.answers import english
+from jisr.answers import english, spelling
 from jisr.index.vocabulary import Vocabulary
 
 # The Arabic 101 layout: the Latin key pressed -> the Arabic it types (b and the shifted T, G, B: two letters).
@@ -170,14 +170,31 @@ def english_reading(query: str, vocabulary: Vocabulary | Callable[[], Vocabulary
     if re.search("[A-Za-z]", query):
         return None  # Latin letters already: typed with both layouts on purpose
     keys = re.sub(r"\S+", lambda word: _english_keys(word[0]), query)
+    if any(_NOT_ENGLISH_KEYS.search(word.rstrip(_TRAILING)) for word in keys.split()):
+        return None  # a word typed with keys no English word holds (د is "]", و is ","): Arabic as typed
     total = sum(map(len, _ENGLISH_WORD.findall(keys.lower())))
     if not total or _english_letters(keys) / total < MIN_ENGLISH:
         return None
+    words = arabic.terms(query, stems=False)
+    if _share(words, spelling.common) >= MIN_KNOWN:
+        return None  # written Arabic uses these words: meant as Arabic, though this index lacks them
     if callable(vocabulary):
         vocabulary = vocabulary()
-    if not len(vocabulary) or _known(arabic.terms(query, stems=False), vocabulary) >= MIN_KNOWN:
+    if not len(vocabulary) or _known(words, vocabulary) >= MIN_KNOWN:
         return None
     return Reading(keys, "english")
+
+
+# Keys of Arabic letters no English word holds: brackets and a backquote (ج, د, ذ) anywhere, a comma,
+# semicolon or slash (و, ك, ظ) other than at its end; letters, digits, "'" (ط), "." (ز) and "-" may be in one.
+_NOT_ENGLISH_KEYS = re.compile(r"[\[\]`]|[,;/](?=.)")
+_TRAILING = ",.?!;:\"')"
+
+
+def _share(words: list[str], holds: Callable[[str], bool]) -> float:
+    """The share of ``words``' letters in words of more than one letter that ``holds`` is true of."""
+    total = sum(map(len, words))
+    return sum(len(w) for w in words if len(w) > 1 and holds(w)) / total if total else 0.0
 
 
 # Lam-alef is one key (b, and shifted T, G, B) and also the two keys g and h (Y, H, N): an English word has
@@ -202,8 +219,7 @@ def _english_letters(keys: str) -> int:
 def _known(words: list[str], vocabulary: Vocabulary) -> float:
     """The share of ``words``' letters in words the vocabulary knows (a word of one letter never counts as
     known): by letters, since a short string of letters is far more often a word by chance than a long one."""
-    total = sum(map(len, words))
-    return sum(len(w) for w in words if len(w) > 1 and w in vocabulary) / total if total else 0.0
+    return _share(words, vocabulary.__contains__)
 
 
 def arabizi(query: str, vocabulary: Vocabulary) -> str | None:
@@ -246,13 +262,13 @@ def _readings(article: str, word: str, vocabulary: Vocabulary) -> set[str]:
                 continue
             if word[at:] in _ENDINGS and text:
                 done.add(text + "ه")
-            for spelling in _SPELLINGS:
-                if not word.startswith(spelling, at):
+            for written in _SPELLINGS:
+                if not word.startswith(written, at):
                     continue
-                step = len(spelling)
-                if at + step < len(word) and word[at + step] == word[at] and spelling.isalpha() and step == 1:
+                step = len(written)
+                if at + step < len(word) and word[at + step] == word[at] and written.isalpha() and step == 1:
                     step += 1  # a doubled consonant is one letter under a shadda
-                for letters in ARABIZI[spelling]:
+                for letters in ARABIZI[written]:
                     longer = text + letters
                     if not letters or longer == text or vocabulary.has_prefix(longer):
                         grown.add((longer, at + step))

@@ -35,6 +35,7 @@ def test_generated_requests_get_documented_answers(server):
         "GET /api/settings",
         "GET /api/snapshots",
         "POST /api/snapshots",
+        "GET /api/suggest",
     }
     calls = []
     for op in operations:

@@ -32,11 +32,19 @@ pytestmark = pytest.mark.milvus
 MODES = ("hybrid", "sentence", "dense", "lexical")
 
 
+def like_milvus(local: Searcher) -> Searcher:
+    """``local`` without what reads the index's vocabulary, which a Milvus index does not keep: the names of a
+    Latin query spelled in Arabic (jisr.answers.names). Readings and did you mean are off by ``as_typed``."""
+    local.weights = local.weights.but(names=0.0)
+    return local
+
+
 def assert_same_answers(local: Searcher, milvus: Searcher, queries: list[str], lang: str = "any") -> None:
     """Same top 10 passages in the same order, every score within 1e-4, in every mode."""
+    local = like_milvus(local)
     for q in queries:
         for mode in MODES:
-            a, b = local.search(q, k=10, mode=mode, lang=lang), milvus.search(q, k=10, mode=mode, lang=lang)
+            a, b = (s.search(q, k=10, mode=mode, lang=lang, as_typed=True) for s in (local, milvus))
             keys = [[(r.doc_id, r.ordinal, r.highlight.start) for r in x.hits] for x in (a, b)]
             assert keys[0] == keys[1], (mode, q)
             assert np.allclose([r.score for r in a.hits], [r.score for r in b.hits], atol=1e-4)
@@ -61,7 +69,7 @@ def xquad(tmp_path_factory, tiny_model):
     # float32 as Milvus is given, so the two compare rank for rank; Milvus holds no companion
     build(corpus, work / "local", tiny_model, BuildOptions(companion="none", precision=FLOAT32))
     build(corpus, work / "milvus", tiny_model, BuildOptions(milvus=MilvusTarget()))
-    return Searcher.open(work / "local", tiny_model), Searcher.open(work / "milvus", tiny_model), queries
+    return like_milvus(Searcher.open(work / "local", tiny_model)), Searcher.open(work / "milvus", tiny_model), queries
 
 
 def test_the_milvus_store_ranks_the_xquad_corpus_as_the_local_store_does(xquad):
